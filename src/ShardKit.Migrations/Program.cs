@@ -1,0 +1,3 @@
+using ShardKit.Migrations;
+
+return await ShardKitCli.RunAsync(args);

@@ -1,0 +1,19 @@
+using System.CommandLine;
+
+namespace ShardKit.Migrations;
+
+/// <summary>The root of the <c>shardkit</c> command line.</summary>
+internal static class ShardKitCli
+{
+    public static RootCommand CreateRootCommand()
+    {
+        var root = new RootCommand("shardkit: local topologies, schema roll-out, routing lookups and online migration for ShardKit.");
+        return root;
+    }
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var root = CreateRootCommand();
+        return await root.Parse(args).InvokeAsync();
+    }
+}
