@@ -1,0 +1,32 @@
+namespace ShardKit;
+
+/// <summary>Identifies why a <see cref="ShardKitException"/> was thrown.</summary>
+public enum ShardKitErrorCode
+{
+    /// <summary>An error that has no more specific code.</summary>
+    Unknown = 0,
+
+    /// <summary>The topology (shard map, clusters, endpoints) is invalid or refers to something that does not exist.</summary>
+    InvalidTopology,
+
+    /// <summary>A number was presented as a ShardKit order ID but is not one (no valid shard genes, impossible timestamp).</summary>
+    InvalidOrderId,
+
+    /// <summary>A transaction bound to one shard was asked to touch a different shard.</summary>
+    CrossShardTransaction,
+
+    /// <summary>The physical endpoint that serves the shard could not be reached or failed.</summary>
+    ShardUnavailable,
+
+    /// <summary>The order ID generator cannot issue an ID (the clock moved backwards too far, or no worker ID is held).</summary>
+    IdGenerationFailed,
+
+    /// <summary>No worker ID could be leased because every worker ID is held by a live instance.</summary>
+    WorkerIdsExhausted,
+
+    /// <summary>The endpoint's concurrency limit and queue are full; the call was rejected without being sent.</summary>
+    Overloaded,
+
+    /// <summary>A schema operation failed on one or more shards.</summary>
+    SchemaFailed,
+}
