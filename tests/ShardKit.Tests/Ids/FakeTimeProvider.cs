@@ -19,6 +19,18 @@ internal sealed class FakeTimeProvider : TimeProvider
 
     public TimeSpan AutoAdvance { get; set; }
 
+    /// <summary>How many timers are waiting to fire (for example pending <c>Task.Delay</c>s).</summary>
+    public int ArmedTimerCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _timers.Count(timer => timer.DueAt is not null);
+            }
+        }
+    }
+
     public override long TimestampFrequency => TimeSpan.TicksPerSecond;
 
     public override TimeZoneInfo LocalTimeZone => TimeZoneInfo.Utc;
