@@ -4,34 +4,24 @@ using ShardKit;
 namespace ShardKit.Benchmarks.Ids;
 
 /// <summary>
-/// Order-ID generation from two threads (the benchmark machine's core count) sharing one generator, over random users and merchants, against the
-/// same threads incrementing one shared counter with <see cref="Interlocked.Increment(ref long)"/>. IDs per second = 1 / mean.
+/// Order-ID generation from two threads (the benchmark machine's core count) sharing one generator, over fresh random
+/// users and merchants per call, against the same threads incrementing one shared counter with
+/// <see cref="Interlocked.Increment(ref long)"/>. IDs per second = 1 / mean.
 /// </summary>
 [MemoryDiagnoser]
 public class OrderIdGenerationParallelBenchmarks
 {
-    private const int PerThread = 65_536;
     private const int Threads = 2;
-    private readonly long[] _users = new long[PerThread];
-    private readonly long[] _merchants = new long[PerThread];
+    private const int PerThread = 65_536;
     private OrderIdGenerator _generator = null!;
     private long _counter;
+    private int _round;
 
     [GlobalSetup]
-    public void Setup()
-    {
-        var random = new Random(42);
-        for (var i = 0; i < PerThread; i++)
-        {
-            _users[i] = random.NextInt64(1, 1_000_000_000);
-            _merchants[i] = random.NextInt64(1, 10_000_000);
-        }
-
-        _generator = new OrderIdGenerator(new OrderIdGeneratorOptions { WorkerId = 2 });
-    }
+    public void Setup() => _generator = new OrderIdGenerator(new OrderIdGeneratorOptions { WorkerId = 2 });
 
     [Benchmark(Baseline = true, OperationsPerInvoke = PerThread * Threads)]
-    public void InterlockedIncrementTwoThreads() => Run(thread =>
+    public void InterlockedIncrementTwoThreads() => Run(_ =>
     {
         for (var i = 0; i < PerThread; i++)
         {
@@ -40,24 +30,24 @@ public class OrderIdGenerationParallelBenchmarks
     });
 
     [Benchmark(OperationsPerInvoke = PerThread * Threads)]
-    public void NextRandomUserAndMerchantTwoThreads() => Run(thread =>
+    public void NextRandomUserAndMerchantTwoThreads() => Run(seed =>
     {
-        // Each thread walks the inputs from its own offset, so threads ask for different pairs at the same time.
-        var offset = thread * 7919;
+        var random = seed;
         for (var i = 0; i < PerThread; i++)
         {
-            var index = (i + offset) % PerThread;
-            _generator.Next(_users[index], _merchants[index]);
+            random = RandomIds.Next(random);
+            _generator.Next(RandomIds.User(random), RandomIds.Merchant(random));
         }
     });
 
-    private static void Run(Action<int> body)
+    private void Run(Action<ulong> body)
     {
+        var round = ++_round;
         var threads = new Thread[Threads];
         for (var t = 0; t < threads.Length; t++)
         {
-            var thread = t;
-            threads[t] = new Thread(() => body(thread));
+            var seed = 0x9E3779B97F4A7C15UL * (ulong)((round * Threads) + t + 1);
+            threads[t] = new Thread(() => body(seed));
             threads[t].Start();
         }
 
