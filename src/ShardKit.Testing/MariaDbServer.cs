@@ -153,25 +153,8 @@ public sealed partial class MariaDbServer
     {
         Directory.CreateDirectory(DataDirectory);
         Directory.CreateDirectory(TemporaryDirectory);
-        var binaries = ServerBinaries.Find();
-        var (exitCode, output, error) = await ProcessRunner.RunAsync(
-            binaries.InstallDb,
-            [
-                "--no-defaults",
-                $"--datadir={DataDirectory}",
-                $"--tmpdir={TemporaryDirectory}",
-                "--auth-root-authentication-method=socket",
-                "--skip-test-db",
-                "--user=root",
-                ..StorageArguments(),
-            ],
-            standardInput: null,
-            TimeSpan.FromSeconds(60),
-            cancellationToken).ConfigureAwait(false);
-        if (exitCode != 0)
-        {
-            throw new MariaDbTopologyException($"mariadb-install-db failed for {Name} (exit {exitCode}): {Tail(output + error)}");
-        }
+        var template = await TemplateDataDirectory.EnsureAsync([.. StorageArguments()], cancellationToken).ConfigureAwait(false);
+        TemplateDataDirectory.CopyTo(template, DataDirectory);
 
         await LaunchAsync(allowNewPort: true, cancellationToken).ConfigureAwait(false);
     }
