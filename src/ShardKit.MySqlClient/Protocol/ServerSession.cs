@@ -187,6 +187,9 @@ internal sealed partial class ServerSession : IDisposable
         }
     }
 
+    /// <summary>Clears the tracked GTID when the session starts serving a new logical connection.</summary>
+    public void ForgetLastGtid() => LastGtid = null;
+
     public void ApplyOk(in OkPacket ok)
     {
         Status = ok.Status;
