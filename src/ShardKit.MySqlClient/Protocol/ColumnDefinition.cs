@@ -58,6 +58,7 @@ internal sealed class ColumnDefinition
         var type = (ColumnType)reader.ReadByte();
         var flags = (ColumnFlags)reader.ReadUInt16();
         var decimals = reader.ReadByte();
+        reader.Skip((int)Math.Min(fixedLength - 10, int.MaxValue));
         return new ColumnDefinition(name, table, schema, characterSet, columnLength, type, flags, decimals);
     }
 }

@@ -75,7 +75,7 @@ internal sealed class InitialHandshake
         if ((capabilities & CapabilityFlags.SecureConnection) != 0)
         {
             var part2Length = Math.Max(13, authDataLength - 8);
-            var part2 = reader.ReadBytes(Math.Min(part2Length, reader.Remaining));
+            var part2 = reader.ReadBytes(part2Length);
             var useful = part2.Length > 0 && part2[^1] == 0 ? part2[..^1] : part2;
             if (useful.Length > 12)
             {
