@@ -48,7 +48,7 @@ internal static class SqlLiteralWriter
                 WriteBinary(builder, guidBytes, noBackslashEscapes);
                 return;
             case Guid guid:
-                WriteFormatted(builder, guid, "D");
+                WriteQuoted(builder, guid, "D");
                 return;
             case Enum e:
                 WriteInteger(builder, e);

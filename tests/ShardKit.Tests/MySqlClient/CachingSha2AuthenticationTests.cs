@@ -9,7 +9,7 @@ public sealed class CachingSha2AuthenticationTests
     private const string Password = "s3cret-päss";
 
     private static string ConnectionString(int port, string password = Password, string extra = "") =>
-        $"Server=127.0.0.1;Port={port};User ID=app;Password={password};Pooling=false;SslMode=None;Connection Timeout=5;{extra}";
+        $"Server=127.0.0.1;Port={port};User ID=app;Password={password};Pooling=false;SslMode=None;Connection Timeout=60;{extra}";
 
     [Fact]
     public async Task FastPathSendsTheScrambleTheServerCanVerifyFromItsCachedHash()

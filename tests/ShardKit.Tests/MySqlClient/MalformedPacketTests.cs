@@ -179,7 +179,7 @@ public sealed class MalformedPacketTests
                 await c.WritePacketAsync(4, [0xFE, 0, 0, 2, 0, 0, 0]);
             });
 
-            await using var connection = new MySqlConnection($"Server=127.0.0.1;Port={server.Port};User ID=u;Password=p;Pooling=false;SslMode=None;Connection Timeout=5");
+            await using var connection = new MySqlConnection($"Server=127.0.0.1;Port={server.Port};User ID=u;Password=p;Pooling=false;SslMode=None;Connection Timeout=60");
             await connection.OpenAsync();
             await using var command = new MySqlCommand("SELECT x", connection) { CommandTimeout = 0 };
             try
