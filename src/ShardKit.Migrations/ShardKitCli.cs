@@ -1,4 +1,5 @@
 using System.CommandLine;
+using ShardKit.Migrations.Commands;
 
 namespace ShardKit.Migrations;
 
@@ -8,6 +9,7 @@ internal static class ShardKitCli
     public static RootCommand CreateRootCommand()
     {
         var root = new RootCommand("shardkit: local topologies, schema roll-out, routing lookups and online migration for ShardKit.");
+        root.Subcommands.Add(DevCommand.Create());
         return root;
     }
 
