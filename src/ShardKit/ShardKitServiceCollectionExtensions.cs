@@ -11,10 +11,14 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// <summary>Registers ShardKit in a service collection.</summary>
 public static class ShardKitServiceCollectionExtensions
 {
+    /// <summary>The subsection of the <c>ShardKit</c> section that binds <see cref="OrderIdGeneratorOptions"/>.</summary>
+    public const string OrderIdsSectionName = "OrderIds";
+
     /// <summary>
     /// Registers <see cref="ShardKitOptions"/> bound from <paramref name="configuration"/> (the <c>ShardKit</c>
-    /// section), validated at start-up and reloaded when the configuration changes, and a singleton
-    /// <see cref="ShardKitDataSource"/>.
+    /// section), validated at start-up and reloaded when the configuration changes, a singleton
+    /// <see cref="ShardKitDataSource"/>, and a singleton <see cref="OrderIdGenerator"/> configured from the
+    /// <c>OrderIds</c> subsection (see <see cref="AddShardKit(IServiceCollection, Action{ShardKitOptions}, Action{ShardKitDataSourceBuilder}?)"/>).
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <param name="configuration">The <c>ShardKit</c> configuration section.</param>
@@ -33,12 +37,16 @@ public static class ShardKitServiceCollectionExtensions
         }
 
         services.AddOptions<ShardKitOptions>().Bind(configuration).ValidateOnStart();
+        services.AddOptions<OrderIdGeneratorOptions>().Bind(configuration.GetSection(OrderIdsSectionName));
         return AddCore(services, configureDataSource);
     }
 
     /// <summary>
     /// Registers <see cref="ShardKitOptions"/> set up by <paramref name="configureOptions"/>, validated at
-    /// start-up, and a singleton <see cref="ShardKitDataSource"/>.
+    /// start-up, a singleton <see cref="ShardKitDataSource"/> and a singleton <see cref="OrderIdGenerator"/>.
+    /// The generator takes its worker ID from a registered <see cref="IWorkerIdLease"/> when there is one,
+    /// otherwise from <see cref="OrderIdGeneratorOptions.WorkerId"/>; it is created when first resolved and
+    /// throws <see cref="ArgumentException"/> then if neither is given.
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <param name="configureOptions">Sets up the topology.</param>
@@ -75,6 +83,14 @@ public static class ShardKitServiceCollectionExtensions
                 .UseTimeProvider(provider.GetService<TimeProvider>() ?? TimeProvider.System);
             configureDataSource?.Invoke(builder);
             return builder.Build();
+        });
+        services.TryAddSingleton(provider =>
+        {
+            var options = provider.GetService<IOptions<OrderIdGeneratorOptions>>()?.Value ?? new OrderIdGeneratorOptions();
+            var timeProvider = provider.GetService<TimeProvider>();
+            return provider.GetService<IWorkerIdLease>() is { } lease
+                ? new OrderIdGenerator(lease, options, timeProvider)
+                : new OrderIdGenerator(options, timeProvider);
         });
         return services;
     }

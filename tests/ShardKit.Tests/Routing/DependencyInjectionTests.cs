@@ -84,4 +84,37 @@ public sealed class DependencyInjectionTests
         Assert.Equal(5, shards.Map.Version);
         Assert.Contains(logs.Entries, e => e.EventId.Id == 1002 && e.Message.Contains("cluster name 'c0' is used by more than one cluster", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task RegistersAnOrderIdGeneratorWithTheConfiguredWorkerId()
+    {
+        var configuration = ReloadTests.DevUpConfiguration();
+        configuration["ShardKit:OrderIds:WorkerId"] = "7";
+        var services = new ServiceCollection();
+        services.AddShardKit(configuration.GetSection("ShardKit"), b => b.UseProvider(_provider));
+        await using var provider = services.BuildServiceProvider();
+
+        var generator = provider.GetRequiredService<OrderIdGenerator>();
+
+        Assert.Equal(7, generator.WorkerId);
+        Assert.Equal(7, generator.Next(1, 2).WorkerId);
+    }
+
+    [Fact]
+    public async Task TakesTheGeneratorsWorkerIdFromARegisteredLease()
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton<IWorkerIdLease>(new FixedLease());
+        services.AddShardKit(o => o.Clusters = TestTopologies.DevUp().Clusters, b => b.UseProvider(_provider));
+        await using var provider = services.BuildServiceProvider();
+
+        Assert.Equal(42, provider.GetRequiredService<OrderIdGenerator>().WorkerId);
+    }
+
+    private sealed class FixedLease : IWorkerIdLease
+    {
+        public int WorkerId => 42;
+
+        public bool IsHeld => true;
+    }
 }
