@@ -58,6 +58,13 @@ public static class SchemaCommand
             return TopologyCommand.ExitFailed;
         }
 
+        var errors = ShardMap.Validate(options);
+        if (errors.Count > 0)
+        {
+            error.WriteLine("error: the topology is invalid: " + string.Join("; ", errors));
+            return TopologyCommand.ExitFailed;
+        }
+
         string? script = null;
         if (sqlFile is not null)
         {
