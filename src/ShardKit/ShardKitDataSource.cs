@@ -34,7 +34,6 @@ public sealed partial class ShardKitDataSource : IAsyncDisposable, IDisposable
     {
         _createPool = createPool;
         _ownedMonitor = ownedMonitor;
-        LoggerFactory = loggerFactory;
         Logger = loggerFactory.CreateLogger<ShardKitDataSource>();
         TimeProvider = timeProvider;
 
@@ -61,29 +60,24 @@ public sealed partial class ShardKitDataSource : IAsyncDisposable, IDisposable
     /// </remarks>
     public ShardMap Map => _state.Map;
 
-    internal ILoggerFactory LoggerFactory { get; }
-
     internal ILogger Logger { get; }
 
     internal TimeProvider TimeProvider { get; }
-
-    /// <summary>The number of connection pools created so far, one per physical endpoint.</summary>
-    internal int PoolCount
-    {
-        get
-        {
-            lock (_poolsLock)
-            {
-                return _pools.Count;
-            }
-        }
-    }
 
     /// <summary>The ShardKit transaction open on the current async flow, if any.</summary>
     internal ShardTransaction? AmbientTransaction
     {
         get => _ambient.Value is { IsActive: true } transaction ? transaction : null;
         set => _ambient.Value = value;
+    }
+
+    /// <summary>Removes <paramref name="transaction"/> from the current async flow if it is the one bound there, finished or not.</summary>
+    internal void ClearAmbient(ShardTransaction transaction)
+    {
+        if (ReferenceEquals(_ambient.Value, transaction))
+        {
+            _ambient.Value = null;
+        }
     }
 
     /// <summary>Opens a connection to the user shard that holds <paramref name="userId"/>'s orders.</summary>

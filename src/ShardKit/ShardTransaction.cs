@@ -69,10 +69,7 @@ public sealed class ShardTransaction : IAsyncDisposable
     public ValueTask DisposeAsync()
     {
         // Clear the ambient binding synchronously so that it is cleared on the caller's async flow.
-        if (ReferenceEquals(_owner.AmbientTransaction, this))
-        {
-            _owner.AmbientTransaction = null;
-        }
+        _owner.ClearAmbient(this);
 
         return DisposeCoreAsync();
     }
