@@ -9,7 +9,8 @@ namespace ShardKit;
 
 /// <summary>
 /// Builds a <see cref="ShardKitDataSource"/> from a topology, choosing the ADO.NET provider that opens
-/// the physical connections (one <see cref="DbDataSource"/> pool per endpoint).
+/// the physical connections (one <see cref="DbDataSource"/> pool per endpoint). The default provider is
+/// <see cref="MySqlClient.MySqlClientFactory"/>; any other is one line away.
 /// </summary>
 /// <example>
 /// <code>
@@ -93,11 +94,9 @@ public sealed class ShardKitDataSourceBuilder
 
     /// <summary>Validates the topology and builds the data source.</summary>
     /// <exception cref="ShardKitException"><see cref="ShardKitErrorCode.InvalidTopology"/>, naming every bad entry.</exception>
-    /// <exception cref="InvalidOperationException">No provider was chosen.</exception>
     public ShardKitDataSource Build()
     {
-        var createDataSource = _createDataSource ?? throw new InvalidOperationException(
-            "No ADO.NET provider is configured: call UseProvider(...) or UseDataSourceFactory(...) on the ShardKitDataSourceBuilder.");
+        var createDataSource = _createDataSource ?? MySqlClient.MySqlClientFactory.Instance.CreateDataSource;
 
         if (_configuration is null)
         {
