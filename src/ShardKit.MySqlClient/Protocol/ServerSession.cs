@@ -322,5 +322,6 @@ internal sealed partial class ServerSession : IDisposable
 
         _socket.Dispose();
         _packets.Dispose();
+        _timer?.Dispose();
     }
 }

@@ -104,4 +104,28 @@ public sealed class PoolingTests(ServerFixture fixture)
             Assert.NotEqual(threadId, connection.ServerThread);
         }
     }
+
+    [Fact]
+    public async Task IdleConnectionsArePrunedAfterTheIdleTimeout()
+    {
+        var connectionString = await DriverDatabase.ConnectionStringAsync(fixture, "Connection Idle Timeout=1;Application Name=idle-prune");
+        int threadId;
+        await using (var connection = new MySqlConnection(connectionString))
+        {
+            await connection.OpenAsync();
+            threadId = connection.ServerThread;
+        }
+
+        Assert.Equal("1", await fixture.Server.QueryScalarAsync($"SELECT COUNT(*) FROM information_schema.processlist WHERE id = {threadId}"));
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        string? count;
+        do
+        {
+            await Task.Delay(250);
+            count = await fixture.Server.QueryScalarAsync($"SELECT COUNT(*) FROM information_schema.processlist WHERE id = {threadId}");
+        }
+        while (count != "0" && DateTime.UtcNow < deadline);
+
+        Assert.Equal("0", count);
+    }
 }

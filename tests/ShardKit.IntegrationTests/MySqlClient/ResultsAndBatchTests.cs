@@ -119,10 +119,26 @@ public sealed class ResultsAndBatchTests(ServerFixture fixture)
             await setup.ExecuteNonQueryAsync();
         }
 
+        // Another session's uncommitted row is visible only under READ UNCOMMITTED.
+        await using var other = await OpenAsync();
+        await using var otherTransaction = await other.BeginTransactionAsync();
+        await using (var uncommitted = new MySqlCommand("INSERT INTO tx_rows VALUES (100)", other, otherTransaction))
+        {
+            await uncommitted.ExecuteNonQueryAsync();
+        }
+
+        foreach (var (level, expected) in new[] { (IsolationLevel.ReadUncommitted, 1L), (IsolationLevel.ReadCommitted, 0L), (IsolationLevel.Snapshot, 0L) })
+        {
+            await using var transaction = await connection.BeginTransactionAsync(level);
+            await using var peek = new MySqlCommand("SELECT COUNT(*) FROM tx_rows WHERE id = 100", connection, transaction);
+            Assert.Equal(expected, Convert.ToInt64(await peek.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture));
+            await transaction.CommitAsync();
+        }
+
+        await otherTransaction.RollbackAsync();
+
         await using (var transaction = await connection.BeginTransactionAsync(IsolationLevel.Serializable))
         {
-            await using var level = new MySqlCommand("SELECT @@tx_isolation", connection, transaction);
-            Assert.Equal("SERIALIZABLE", await level.ExecuteScalarAsync());
             await using var insert = new MySqlCommand("INSERT INTO tx_rows VALUES (1)", connection, transaction);
             await insert.ExecuteNonQueryAsync();
             await transaction.RollbackAsync();

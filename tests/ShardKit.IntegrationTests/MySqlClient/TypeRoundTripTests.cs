@@ -7,7 +7,7 @@ public sealed class TypeRoundTripTests(ServerFixture fixture)
 {
     private const string Columns =
         "id INT PRIMARY KEY, ti TINYINT, tu TINYINT UNSIGNED, si SMALLINT, su SMALLINT UNSIGNED, mi MEDIUMINT, mu MEDIUMINT UNSIGNED, " +
-        "i INT, iu INT UNSIGNED, bi BIGINT, bu BIGINT UNSIGNED, b1 TINYINT(1), bit1 BIT(1), bit64 BIT(64), dec65 DECIMAL(65,30), dec DECIMAL(19,4), " +
+        "i INT, iu INT UNSIGNED, bi BIGINT, bu BIGINT UNSIGNED, b1 TINYINT(1), bit1 BIT(1), bit64 BIT(64), dec65 DECIMAL(65,30), dc DECIMAL(19,4), " +
         "f FLOAT, d DOUBLE, dt DATE, dtm DATETIME(6), ts TIMESTAMP(6) NULL, tm TIME(6), y YEAR, c CHAR(10), vc VARCHAR(255), tx LONGTEXT, " +
         "bin BINARY(16), vb VARBINARY(255), bl LONGBLOB, js JSON, en ENUM('red','green'), st SET('a','b','c'), g36 CHAR(36), nul INT NULL";
 
