@@ -47,6 +47,15 @@ public sealed class PoolingTests(ServerFixture fixture)
             await dirty.ExecuteNonQueryAsync();
         }
 
+        // The returned session's transaction and row locks are gone at once, before the session is reused:
+        // another connection can write the locked key without waiting.
+        await using (var other = new MySqlConnection(await DriverDatabase.ConnectionStringAsync(fixture, "Application Name=reset-other")))
+        {
+            await other.OpenAsync();
+            await using var write = new MySqlCommand("SET SESSION innodb_lock_wait_timeout = 5; INSERT INTO pool_reset VALUES (1); DELETE FROM pool_reset", other);
+            await write.ExecuteNonQueryAsync();
+        }
+
         await using (var connection = new MySqlConnection(connectionString))
         {
             await connection.OpenAsync();
