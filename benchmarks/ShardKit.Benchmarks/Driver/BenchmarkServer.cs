@@ -50,7 +50,7 @@ internal sealed class BenchmarkServer : IAsyncDisposable
                 ) ENGINE = InnoDB;
                 INSERT INTO {Database}.items (id, name, amount, created_at)
                 SELECT seq, CONCAT('item-', seq), seq * 1.25, TIMESTAMP '2026-01-01 00:00:00' + INTERVAL seq SECOND
-                FROM seq_1_to_{ItemCount};
+                FROM {Database}.seq_1_to_{ItemCount};
                 """);
             var dataSource = new MySqlDataSource(server.ConnectionString + $";Database={Database};SslMode=None");
             return new BenchmarkServer(topology, dataSource);

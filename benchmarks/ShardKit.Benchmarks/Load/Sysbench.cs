@@ -23,7 +23,7 @@ internal sealed partial class Sysbench(MariaDbServer server, string database, in
         string[] arguments =
         [
             "oltp_point_select", .. CommonArguments(),
-            $"--threads={threads}", $"--time={(int)duration.TotalSeconds}", "--events=0", "--warmup-time=1",
+            $"--threads={threads}", $"--time={(int)duration.TotalSeconds}", "--events=0",
             "--point-selects=1", "--rand-type=uniform", "--percentile=99", "--histogram=on", "--report-interval=0",
             $"--db-ps-mode={(prepared ? "auto" : "disable")}",
             "run",
