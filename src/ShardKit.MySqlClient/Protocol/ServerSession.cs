@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 
 namespace ShardKit.MySqlClient.Protocol;
 
@@ -93,6 +94,7 @@ internal sealed partial class ServerSession : IDisposable
     }
 
     /// <summary>Sends one command packet (sequence id 0) built by <paramref name="builder"/>.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask SendCommandAsync(PayloadBuilder builder, IOBehavior io, CancellationToken cancellationToken)
     {
         _packets.SequenceId = 0;
@@ -124,6 +126,7 @@ internal sealed partial class ServerSession : IDisposable
         return task.IsCompletedSuccessfully ? task : AwaitReceiveAsync(task);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<ReadOnlyMemory<byte>> AwaitReceiveAsync(ValueTask<ReadOnlyMemory<byte>> task)
     {
         try
@@ -138,6 +141,7 @@ internal sealed partial class ServerSession : IDisposable
     }
 
     /// <summary>Reads a response that must be OK (ERR is thrown as the server's error) and applies it.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<OkPacket> ReadOkAsync(IOBehavior io, CancellationToken cancellationToken)
     {
         var payload = await ReceiveAsync(io, cancellationToken).ConfigureAwait(false);
@@ -227,6 +231,7 @@ internal sealed partial class ServerSession : IDisposable
     /// COM_RESET_CONNECTION (clears variables, temporary tables, open transactions, locks), pipelined in the same
     /// write with restoring the default database and the GTID tracking setting, so it costs one round trip.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask ResetAsync(IOBehavior io, CancellationToken cancellationToken)
     {
         await SendResetAsync(io, cancellationToken).ConfigureAwait(false);
