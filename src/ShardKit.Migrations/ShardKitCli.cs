@@ -1,4 +1,5 @@
 using System.CommandLine;
+using ShardKit.Migrations.Commands;
 
 namespace ShardKit.Migrations;
 
@@ -8,6 +9,10 @@ internal static class ShardKitCli
     public static RootCommand CreateRootCommand()
     {
         var root = new RootCommand("shardkit: local topologies, schema roll-out, routing lookups and online migration for ShardKit.");
+        root.Subcommands.Add(DevCommand.Create());
+        root.Subcommands.Add(RouteCommand.Create());
+        root.Subcommands.Add(TopologyCommand.Create());
+        root.Subcommands.Add(SchemaCommand.Create());
         return root;
     }
 

@@ -1,0 +1,100 @@
+using System.Data;
+using System.Runtime.CompilerServices;
+using ShardKit.MySqlClient.Protocol;
+
+namespace ShardKit.MySqlClient.Query;
+
+/// <summary>Sends a command's or batch's statements as one COM_QUERY and reads the response under the command timeout.</summary>
+internal static class CommandExecutor
+{
+    public enum Mode
+    {
+        Reader,
+        NonQuery,
+        Scalar,
+    }
+
+    /// <summary>Runs the statements; for <see cref="Mode.Reader"/> returns the open reader, otherwise the drained reader (and the scalar value).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public static async ValueTask<(MySqlDataReader Reader, object? Scalar)> ExecuteAsync(
+        MySqlConnection? connection,
+        MySqlTransaction? transaction,
+        Statement[] statements,
+        int commandTimeout,
+        CommandBehavior behavior,
+        Mode mode,
+        IOBehavior io,
+        CancellationToken cancellationToken)
+    {
+        if (connection is null)
+        {
+            throw new InvalidOperationException("The command has no Connection.");
+        }
+
+        var session = connection.GetSessionForCommand();
+        if (transaction is not null && !ReferenceEquals(transaction, connection.CurrentTransaction))
+        {
+            throw new InvalidOperationException("The command's Transaction is not the active transaction of its connection (it was completed, or belongs to another connection).");
+        }
+
+        using var builder = new PayloadBuilder(1024);
+        builder.WriteByte(ServerSession.CommandQuery);
+        for (var i = 0; i < statements.Length; i++)
+        {
+            if (string.IsNullOrWhiteSpace(statements[i].Sql))
+            {
+                throw new InvalidOperationException(statements.Length == 1 ? "CommandText must be set before the command is executed." : $"Batch command {i} has no CommandText.");
+            }
+
+            if (i > 0)
+            {
+                builder.WriteUtf8(";\n");
+            }
+
+            CommandTextBinder.Bind(builder, statements[i].Sql, statements[i].Parameters, session.NoBackslashEscapes, session.Settings.AllowUserVariables);
+        }
+
+        var reader = new MySqlDataReader(connection, session, statements, behavior, commandTimeout);
+        connection.ActiveReader = reader;
+        object? scalar = null;
+        session.BeginCancellableOperation(commandTimeout, cancellationToken);
+        try
+        {
+            await session.SendCommandAsync(builder, io, CancellationToken.None).ConfigureAwait(false);
+            var hasResultSet = await reader.ReadFirstResultAsync(io).ConfigureAwait(false);
+            if (mode == Mode.Scalar && hasResultSet && await reader.ReadRowAsync(io).ConfigureAwait(false) && reader.FieldCount > 0)
+            {
+                scalar = reader.GetValue(0);
+            }
+
+            if (mode != Mode.Reader)
+            {
+                await reader.ConsumeAllAsync(io).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex)
+        {
+            var translated = session.TranslateCancellation(ex);
+            await session.EndCancellableOperationAsync(io).ConfigureAwait(false);
+            connection.ActiveReader = null;
+            if (!ReferenceEquals(translated, ex))
+            {
+                throw translated;
+            }
+
+            throw;
+        }
+
+        await session.EndCancellableOperationAsync(io).ConfigureAwait(false);
+        if (mode != Mode.Reader)
+        {
+            connection.ActiveReader = null;
+            if (session.WasCancelled)
+            {
+                throw session.CancellationException(null);
+            }
+        }
+
+        return (reader, scalar);
+    }
+}

@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace ShardKit.IntegrationTests.Testing;
+
+/// <summary><c>shardkit dev up</c> as a DBA runs it: a real process, stopped with SIGTERM.</summary>
+public sealed class DevUpCommandTests
+{
+    [Fact]
+    public async Task DevUpWritesAWorkingTopologyAndSigtermLeavesNothingRunning()
+    {
+        var config = Path.Combine(Path.GetTempPath(), $"shardkit-devup-{Guid.NewGuid():N}.json");
+        var cli = CliAssemblyPath();
+        var startInfo = new ProcessStartInfo("dotnet", [cli, "dev", "up", "--clusters", "2", "--replicas", "1", "--write-config", config])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = Process.Start(startInfo)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        try
+        {
+            var waited = Stopwatch.StartNew();
+            while (!File.Exists(config) || new FileInfo(config).Length == 0)
+            {
+                if (process.HasExited)
+                {
+                    Assert.Fail("dev up exited early: " + await process.StandardError.ReadToEndAsync());
+                }
+
+                Assert.True(waited.Elapsed < TimeSpan.FromSeconds(60), "dev up wrote no configuration within 60 s");
+                await Task.Delay(100);
+            }
+
+            await Task.Delay(200);
+            using var json = JsonDocument.Parse(await File.ReadAllTextAsync(config));
+            var clusters = json.RootElement.GetProperty("ShardKit").GetProperty("Clusters").EnumerateArray().ToList();
+            Assert.Equal(2, clusters.Count);
+            var ports = clusters.SelectMany(c => c.GetProperty("Replicas").EnumerateArray().Select(r => r.GetString()!).Prepend(c.GetProperty("Primary").GetString()!))
+                .Select(cs => int.Parse(cs.Split(';').Single(p => p.StartsWith("Port=", StringComparison.Ordinal))[5..]))
+                .ToList();
+            Assert.Equal(4, ports.Distinct().Count());
+            var serverPids = ServerPidsListeningOn(ports);
+            Assert.Equal(4, serverPids.Count);
+
+            Process.Start("kill", ["-TERM", process.Id.ToString()])!.WaitForExit();
+            using var exitTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await process.WaitForExitAsync(exitTimeout.Token);
+
+            Assert.Equal(0, process.ExitCode);
+            Assert.Contains("Stopped", await output, StringComparison.Ordinal);
+            Assert.All(serverPids, pid => Assert.False(File.Exists($"/proc/{pid}/stat") && !File.ReadAllText($"/proc/{pid}/stat").Contains(" Z ", StringComparison.Ordinal), $"mariadbd {pid} still runs"));
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+
+            File.Delete(config);
+        }
+    }
+
+    /// <summary>The CLI as built in its own project (with its runtimeconfig), in the configuration of this test run.</summary>
+    private static string CliAssemblyPath()
+    {
+        var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var framework = output.Name;
+        var configuration = output.Parent!.Name;
+        var root = output;
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "ShardKit.sln")))
+        {
+            root = root.Parent;
+        }
+
+        var binaries = Path.Combine(root!.FullName, "src", "ShardKit.Migrations", "bin", configuration, framework);
+        return Path.Combine(binaries, "ShardKit.Migrations.dll");
+    }
+
+    private static List<int> ServerPidsListeningOn(IEnumerable<int> ports)
+    {
+        var wanted = ports.Select(p => $"--port={p}").ToHashSet();
+        var pids = new List<int>();
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(directory), out var pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                var arguments = File.ReadAllText(Path.Combine(directory, "cmdline")).Split('\0');
+                if (arguments.Length > 0 && arguments[0].EndsWith("mariadbd", StringComparison.Ordinal) && arguments.Any(wanted.Contains))
+                {
+                    pids.Add(pid);
+                }
+            }
+            catch (IOException)
+            {
+            }
+        }
+
+        return pids;
+    }
+}
