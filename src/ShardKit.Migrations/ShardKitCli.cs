@@ -13,6 +13,8 @@ internal static class ShardKitCli
         root.Subcommands.Add(RouteCommand.Create());
         root.Subcommands.Add(TopologyCommand.Create());
         root.Subcommands.Add(SchemaCommand.Create());
+        root.Subcommands.Add(DemoCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
         return root;
     }
 
