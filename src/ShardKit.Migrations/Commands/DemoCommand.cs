@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using Dapper;
 using Microsoft.AspNetCore.Builder;
@@ -59,8 +60,14 @@ internal static class DemoCommand
         return command;
     }
 
-    private static async Task<int> RunAsync(ParseResult parseResult, WorkloadOptions workload, bool json, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(ParseResult parseResult, WorkloadOptions workload, bool json, CancellationToken invocationToken)
     {
+        // Ctrl+C and SIGTERM stop the run, and the process waits until the service and every server are stopped.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(invocationToken);
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        var cancellationToken = stop.Token;
+
         // With --json, progress goes nowhere and standard output carries only the report.
         var console = json
             ? AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(TextWriter.Null) })
@@ -102,7 +109,7 @@ internal static class DemoCommand
             var url = new Uri(app.Urls.First());
             console.MarkupLine($"[green]OrderService[/] sample listening on {url}");
 
-            using var http = new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromSeconds(30) };
+            using var http = new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromSeconds(10) };
             var runner = new WorkloadRunner(new HttpOrderTarget(http, shards.Map.GetShardCount(ShardDimension.User)), workload, shards.Map);
             var report = await console.Status().StartAsync(
                 Invariant($"Running the order workload for {workload.Duration.TotalSeconds} s at concurrency {workload.Concurrency}..."),
@@ -158,6 +165,12 @@ internal static class DemoCommand
                 await topology.DisposeAsync();
                 console.MarkupLine(Invariant($"Stopped the service and the {servers} MariaDB servers; nothing left running."));
             }
+        }
+
+        void Stop(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stop.Cancel();
         }
     }
 
