@@ -80,9 +80,13 @@ internal static class DemoCommand
             topology = await console.Status().StartAsync(
                 $"Starting a local topology: {Clusters} clusters × (primary + {Replicas} replica)...",
                 _ => MariaDbTopology.StartAsync(new MariaDbTopologyOptions { Clusters = Clusters, Replicas = Replicas }, cancellationToken));
-            console.MarkupLine(Invariant($"[green]Topology[/] ready in {clock.Elapsed.TotalSeconds:0.0} s: ") + string.Join(
-                "; ",
-                topology.Clusters.Select(c => Invariant($"{c.Name} primary 127.0.0.1:{c.Primary.Port}, replica{(c.Replicas.Count == 1 ? "" : "s")} {string.Join(", ", c.Replicas.Select(r => "127.0.0.1:" + r.Port.ToString(CultureInfo.InvariantCulture)))}"))));
+            console.MarkupLine(Invariant($"[green]Topology[/] ready in {clock.Elapsed.TotalSeconds:0.0} s ({Clusters} clusters of one primary and {Replicas} GTID replica):"));
+            foreach (var cluster in topology.Clusters)
+            {
+                var replicas = string.Join(", ", cluster.Replicas.Select(r => "127.0.0.1:" + r.Port.ToString(CultureInfo.InvariantCulture)));
+                console.MarkupLine(Invariant($"  {cluster.Name}: primary 127.0.0.1:{cluster.Primary.Port}, replica {replicas}"));
+            }
+
 
             app = OrderServiceApp.Build(["--urls", "http://127.0.0.1:0"], builder =>
             {
@@ -131,7 +135,7 @@ internal static class DemoCommand
                 return TopologyCommand.ExitFailed;
             }
 
-            console.MarkupLine(Invariant($"[green]Verified[/] on the servers: each of the {report.Distribution.ShardCount} user shards holds exactly the orders created on it ({report.Distribution.Orders} in total)."));
+            console.MarkupLine(Invariant($"[green]Verified[/] on the servers: each user shard holds exactly the orders created on it."));
             if (report.Errors > 0)
             {
                 Cli.Error(parseResult, Invariant($"{report.Errors} operations failed; the first: {report.ErrorSamples[0].Message}"));

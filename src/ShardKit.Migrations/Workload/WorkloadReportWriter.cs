@@ -13,7 +13,8 @@ internal static class WorkloadReportWriter
 
     public static void WriteText(IAnsiConsole console, WorkloadReport report)
     {
-        console.MarkupLine(Invariant($"[bold]Workload[/]: {report.DurationSeconds:0.0} s, concurrency {report.Concurrency}, read ratio {report.ReadRatio:0.00}, against {Markup.Escape(report.Target)}"));
+        console.MarkupLine($"[bold]Order workload[/] against {Markup.Escape(report.Target)}");
+        console.MarkupLine(Invariant($"  {report.DurationSeconds:0.0} s, concurrency {report.Concurrency}, {report.ReadRatio:0%} reads (half get by ID, half list by user)"));
         var operations = new Table()
             .AddColumn("Operation")
             .AddColumn(new TableColumn("Ops").RightAligned())
@@ -48,7 +49,8 @@ internal static class WorkloadReportWriter
         console.Write(operations);
 
         var distribution = report.Distribution;
-        console.MarkupLine(Invariant($"[bold]Orders over the {distribution.ShardCount} {distribution.Dimension} shards[/]: {distribution.Orders} orders, {distribution.ShardsWritten} shards written; per shard min {distribution.Min}, max {distribution.Max}, mean {distribution.Mean:0.0}, stddev {distribution.StdDev:0.0}"));
+        console.MarkupLine(Invariant($"[bold]Orders over the {distribution.ShardCount} {distribution.Dimension} shards[/]: {distribution.Orders} orders on {distribution.ShardsWritten} shards"));
+        console.MarkupLine(Invariant($"  per shard: min {distribution.Min}, max {distribution.Max}, mean {distribution.Mean:0.0}, stddev {distribution.StdDev:0.0}"));
         var clusters = new Table()
             .AddColumn("Cluster")
             .AddColumn("User shards")
