@@ -38,7 +38,7 @@ internal static class BenchCommand
         RequireRatio(readRatio);
         var workerId = new Option<int>("--worker-id")
         {
-            Description = $"Worker ID of the order IDs the bench creates (0 to 255); no live service instance may hold it.",
+            Description = "Worker ID of the order IDs the bench creates (0 to 255); no live service instance may hold it.",
             DefaultValueFactory = _ => DefaultWorkerId,
         };
         Cli.RequireRange(workerId, 0, 255);
