@@ -74,6 +74,7 @@ internal static class DemoCommand
             : Cli.Console(parseResult);
         MariaDbTopology? topology = null;
         WebApplication? app = null;
+        var appStarted = false;
         try
         {
             var clock = Stopwatch.StartNew();
@@ -110,6 +111,7 @@ internal static class DemoCommand
             console.MarkupLine(Invariant($"[green]Schema[/] applied to {schema.Shards.Count} shards ({shards.Map.GetShardCount(ShardDimension.User)} user + {shards.Map.GetShardCount(ShardDimension.Merchant)} merchant) in {clock.Elapsed.TotalSeconds:0.0} s"));
 
             await app.StartAsync(cancellationToken);
+            appStarted = true;
             var url = new Uri(app.Urls.First());
             console.MarkupLine($"[green]OrderService[/] sample listening on {url}");
 
@@ -158,8 +160,12 @@ internal static class DemoCommand
         {
             if (app is not null)
             {
-                using var stopTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                await app.StopAsync(stopTimeout.Token);
+                if (appStarted)
+                {
+                    using var stopTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                    await app.StopAsync(stopTimeout.Token);
+                }
+
                 await app.DisposeAsync();
             }
 
