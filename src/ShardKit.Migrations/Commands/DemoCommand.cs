@@ -88,7 +88,6 @@ internal static class DemoCommand
                 console.MarkupLine(Invariant($"  {cluster.Name}: primary 127.0.0.1:{cluster.Primary.Port}, replica {replicas}"));
             }
 
-
             app = OrderServiceApp.Build(["--urls", "http://127.0.0.1:0"], builder =>
             {
                 builder.Configuration.AddJsonStream(new MemoryStream(Encoding.UTF8.GetBytes(topology.ToConfigurationJson())));
