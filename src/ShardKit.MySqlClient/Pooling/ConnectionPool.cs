@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using ShardKit.MySqlClient.Protocol;
 
 namespace ShardKit.MySqlClient.Pooling;
@@ -35,6 +36,7 @@ internal sealed class ConnectionPool : IDisposable
     /// <summary>Sessions currently rented out.</summary>
     public int InUseCount => Settings.MaximumPoolSize - _slots.CurrentCount;
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<ServerSession> RentAsync(IOBehavior io, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -71,6 +73,7 @@ internal sealed class ConnectionPool : IDisposable
     }
 
     /// <summary>Resets and keeps the session, or closes it when it is broken, expired or from a cleared generation.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask ReturnAsync(ServerSession session, IOBehavior io)
     {
         try
@@ -119,6 +122,7 @@ internal sealed class ConnectionPool : IDisposable
     /// Reads the answers of the reset sent when the session was returned (normally already received) and checks,
     /// without a round trip, that the server has not closed the connection since.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> IsUsableAsync(ServerSession session, IOBehavior io)
     {
         if (session.HasPendingReset)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 
 namespace ShardKit.MySqlClient.Protocol;
 
@@ -57,6 +58,7 @@ internal sealed partial class ServerSession
     }
 
     /// <summary>Disarms the timeout and waits until a KILL QUERY in flight (if any) has finished.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask EndCancellableOperationAsync(IOBehavior io)
     {
         Volatile.Write(ref _activeOperationId, 0);

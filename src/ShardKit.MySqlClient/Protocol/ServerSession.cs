@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 
 namespace ShardKit.MySqlClient.Protocol;
 
@@ -93,6 +94,7 @@ internal sealed partial class ServerSession : IDisposable
     }
 
     /// <summary>Sends one command packet (sequence id 0) built by <paramref name="builder"/>.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask SendCommandAsync(PayloadBuilder builder, IOBehavior io, CancellationToken cancellationToken)
     {
         _packets.SequenceId = 0;
@@ -124,6 +126,7 @@ internal sealed partial class ServerSession : IDisposable
         return task.IsCompletedSuccessfully ? task : AwaitReceiveAsync(task);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<ReadOnlyMemory<byte>> AwaitReceiveAsync(ValueTask<ReadOnlyMemory<byte>> task)
     {
         try
@@ -138,6 +141,7 @@ internal sealed partial class ServerSession : IDisposable
     }
 
     /// <summary>Reads a response that must be OK (ERR is thrown as the server's error) and applies it.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<OkPacket> ReadOkAsync(IOBehavior io, CancellationToken cancellationToken)
     {
         var payload = await ReceiveAsync(io, cancellationToken).ConfigureAwait(false);
@@ -206,6 +210,7 @@ internal sealed partial class ServerSession : IDisposable
     }
 
     /// <summary>COM_PING: true when the server answered OK.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<bool> TryPingAsync(IOBehavior io, CancellationToken cancellationToken)
     {
         try
@@ -227,6 +232,7 @@ internal sealed partial class ServerSession : IDisposable
     /// COM_RESET_CONNECTION (clears variables, temporary tables, open transactions, locks), pipelined in the same
     /// write with restoring the default database and the GTID tracking setting, so it costs one round trip.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask ResetAsync(IOBehavior io, CancellationToken cancellationToken)
     {
         await SendResetAsync(io, cancellationToken).ConfigureAwait(false);
@@ -241,6 +247,7 @@ internal sealed partial class ServerSession : IDisposable
     /// locks) right away, and the answers are read by <see cref="CompleteResetAsync"/> when the session is next
     /// used, by which time they have normally arrived. Returning a connection to the pool therefore costs no wait.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask SendResetAsync(IOBehavior io, CancellationToken cancellationToken)
     {
         using var builder = new PayloadBuilder(256);
@@ -270,6 +277,7 @@ internal sealed partial class ServerSession : IDisposable
     }
 
     /// <summary>Reads the answers to <see cref="SendResetAsync"/>; any error breaks the session.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask CompleteResetAsync(IOBehavior io, CancellationToken cancellationToken)
     {
         MySqlException? first = null;
@@ -302,6 +310,7 @@ internal sealed partial class ServerSession : IDisposable
     }
 
     /// <summary>Sends COM_QUIT and closes the socket; never throws.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask CloseAsync(IOBehavior io)
     {
         if (!IsBroken)
