@@ -299,13 +299,13 @@ public sealed partial class MySqlDataReader : DbDataReader
                 throw Broken(ex);
             }
 
-            var columns = new ColumnDefinition[columnCount];
+            var columns = _session.Columns.RentArray(columnCount);
             for (var i = 0; i < columnCount; i++)
             {
                 var definition = await _session.ReceiveAsync(io, CancellationToken.None).ConfigureAwait(false);
                 try
                 {
-                    columns[i] = ColumnDefinition.Parse(definition.Span);
+                    columns[i] = _session.Columns.Get(i, definition.Span);
                 }
                 catch (MySqlException ex)
                 {
@@ -325,11 +325,9 @@ public sealed partial class MySqlDataReader : DbDataReader
             }
 
             _columns = columns;
-            if (_offsets.Length < columnCount)
-            {
-                _offsets = new int[columnCount];
-                _lengths = new int[columnCount];
-            }
+            _session.EnsureRowCapacity(columnCount);
+            _offsets = _session.RowOffsets;
+            _lengths = _session.RowLengths;
 
             _state = ReaderState.InResultSet;
             _pendingRow = await ReadRowPacketAsync(io).ConfigureAwait(false);

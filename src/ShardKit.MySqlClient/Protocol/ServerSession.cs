@@ -66,6 +66,26 @@ internal sealed partial class ServerSession : IDisposable
 
     public PacketStream Packets => _packets;
 
+    /// <summary>Parsed column definitions of recent result sets, reused when a statement runs again.</summary>
+    public ColumnDefinitionCache Columns { get; } = new();
+
+    /// <summary>The reusable buffer for outgoing commands (a session runs one command at a time).</summary>
+    public PayloadBuilder CommandBuilder { get; } = new(1024);
+
+    /// <summary>Scratch arrays for the current row's value offsets and lengths.</summary>
+    public int[] RowOffsets { get; private set; } = new int[16];
+
+    public int[] RowLengths { get; private set; } = new int[16];
+
+    public void EnsureRowCapacity(int columns)
+    {
+        if (RowOffsets.Length < columns)
+        {
+            RowOffsets = new int[columns];
+            RowLengths = new int[columns];
+        }
+    }
+
     private const int StateOpen = 0;
     private const int StateBroken = 1;
 
@@ -359,5 +379,6 @@ internal sealed partial class ServerSession : IDisposable
         _socket.Dispose();
         _packets.Dispose();
         _timer?.Dispose();
+        CommandBuilder.Dispose();
     }
 }

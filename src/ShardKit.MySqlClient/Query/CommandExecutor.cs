@@ -37,7 +37,8 @@ internal static class CommandExecutor
             throw new InvalidOperationException("The command's Transaction is not the active transaction of its connection (it was completed, or belongs to another connection).");
         }
 
-        using var builder = new PayloadBuilder(1024);
+        var builder = session.CommandBuilder;
+        builder.Clear();
         builder.WriteByte(ServerSession.CommandQuery);
         for (var i = 0; i < statements.Length; i++)
         {
@@ -60,7 +61,15 @@ internal static class CommandExecutor
         session.BeginCancellableOperation(commandTimeout, cancellationToken);
         try
         {
-            await session.SendCommandAsync(builder, io, CancellationToken.None).ConfigureAwait(false);
+            try
+            {
+                await session.SendCommandAsync(builder, io, CancellationToken.None).ConfigureAwait(false);
+            }
+            finally
+            {
+                builder.Reset();
+            }
+
             var hasResultSet = await reader.ReadFirstResultAsync(io).ConfigureAwait(false);
             if (mode == Mode.Scalar && hasResultSet && await reader.ReadRowAsync(io).ConfigureAwait(false) && reader.FieldCount > 0)
             {
