@@ -31,6 +31,6 @@ internal static class Cli
         });
     }
 
-    /// <summary>Writes a one-line error to standard error, without a stack trace.</summary>
-    public static void Error(string message) => System.Console.Error.WriteLine($"error: {message}");
+    /// <summary>Writes a one-line error to the invocation's error output, without a stack trace.</summary>
+    public static void Error(ParseResult parseResult, string message) => parseResult.InvocationConfiguration.Error.WriteLine($"error: {message}");
 }

@@ -10,6 +10,9 @@ internal static class ShardKitCli
     {
         var root = new RootCommand("shardkit: local topologies, schema roll-out, routing lookups and online migration for ShardKit.");
         root.Subcommands.Add(DevCommand.Create());
+        root.Subcommands.Add(RouteCommand.Create());
+        root.Subcommands.Add(TopologyCommand.Create());
+        root.Subcommands.Add(SchemaCommand.Create());
         return root;
     }
 

@@ -44,13 +44,14 @@ internal static class DevCommand
                 Replicas = parseResult.GetValue(replicas),
                 Legacy = parseResult.GetValue(legacy),
             };
-            return await RunUpAsync(options, parseResult.GetValue(writeConfig), Cli.Console(parseResult), cancellationToken);
+            return await RunUpAsync(parseResult, options, parseResult.GetValue(writeConfig), cancellationToken);
         });
         return up;
     }
 
-    private static async Task<int> RunUpAsync(MariaDbTopologyOptions options, FileInfo? configFile, IAnsiConsole console, CancellationToken cancellationToken)
+    private static async Task<int> RunUpAsync(ParseResult parseResult, MariaDbTopologyOptions options, FileInfo? configFile, CancellationToken cancellationToken)
     {
+        var console = Cli.Console(parseResult);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
         {
@@ -76,7 +77,7 @@ internal static class DevCommand
         }
         catch (MariaDbTopologyException exception)
         {
-            Cli.Error(exception.Message);
+            Cli.Error(parseResult, exception.Message);
             return 1;
         }
 

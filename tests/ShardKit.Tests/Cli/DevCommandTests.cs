@@ -11,7 +11,7 @@ public sealed class DevCommandTests
     [InlineData("--replicas", "9", "--replicas must be between 0 and 4; got 9.")]
     public async Task AbsurdCountsAreUsageErrorsWithNonZeroExit(string option, string value, string message)
     {
-        var (exitCode, _, error) = await CliRunner.RunAsync("dev", "up", option, value);
+        var (exitCode, _, error) = await CliRunner.RunRootAsync("dev", "up", option, value);
 
         Assert.NotEqual(0, exitCode);
         Assert.Contains(message, error, StringComparison.Ordinal);
@@ -20,7 +20,7 @@ public sealed class DevCommandTests
     [Fact]
     public async Task NonNumericCountIsAUsageError()
     {
-        var (exitCode, _, error) = await CliRunner.RunAsync("dev", "up", "--clusters", "two");
+        var (exitCode, _, error) = await CliRunner.RunRootAsync("dev", "up", "--clusters", "two");
 
         Assert.NotEqual(0, exitCode);
         Assert.Contains("two", error, StringComparison.Ordinal);

@@ -1,0 +1,122 @@
+using System.Data;
+using System.Data.Common;
+using ShardKit.Routing;
+
+namespace ShardKit;
+
+/// <summary>
+/// An open connection to one logical shard's physical primary, with the shard's physical names at hand.
+/// Use <see cref="Connection"/> directly (with Dapper, for example) and write SQL through <see cref="Sql"/>
+/// so that <c>{orders}</c>, <c>{order_items}</c> and <c>{schema}</c> become the shard's qualified names
+/// without a <c>USE</c> round trip. Dispose it to return the connection to its pool.
+/// </summary>
+public sealed class ShardConnection : IAsyncDisposable
+{
+    private readonly ShardKitDataSource _owner;
+    private readonly ShardSlot _slot;
+    private readonly ShardTransaction? _enlistedIn;
+    private ShardTransaction? _transaction;
+    private bool _disposed;
+
+    internal ShardConnection(ShardKitDataSource owner, ShardSlot slot, DbConnection connection, ShardIntent intent, ShardTransaction? enlistedIn)
+    {
+        _owner = owner;
+        _slot = slot;
+        Connection = connection;
+        Intent = intent;
+        _enlistedIn = enlistedIn;
+    }
+
+    /// <summary>The open ADO.NET connection. Pass <see cref="Transaction"/> with every command while one is open.</summary>
+    public DbConnection Connection { get; }
+
+    /// <summary>The shard this connection is routed to.</summary>
+    public ShardRoute Route => new(_slot);
+
+    /// <summary>The physical schema of the shard (unquoted).</summary>
+    public string Schema => _slot.Schema;
+
+    /// <summary>The intent the connection was opened with.</summary>
+    public ShardIntent Intent { get; }
+
+    /// <summary>
+    /// The open ShardKit transaction this connection takes part in, if any: one begun on it, or the one
+    /// open on the current async flow when this connection was routed into the same shard.
+    /// </summary>
+    public DbTransaction? Transaction =>
+        _transaction is { IsActive: true } own ? own.DbTransaction
+        : _enlistedIn is { IsActive: true } enlisted ? enlisted.DbTransaction
+        : null;
+
+    /// <summary>
+    /// Expands a SQL template for this shard: <c>{orders}</c> and <c>{order_items}</c> become
+    /// <c>`schema`.`orders`</c> and <c>`schema`.`order_items`</c>, <c>{schema}</c> becomes <c>`schema`</c>;
+    /// other text is unchanged. Expansions are cached per template and shard, so repeated calls with the
+    /// same template string do not allocate.
+    /// </summary>
+    /// <param name="template">The SQL text with placeholders.</param>
+    public string Sql(string template)
+    {
+        ArgumentNullException.ThrowIfNull(template);
+        return _slot.ExpandSql(template);
+    }
+
+    /// <summary>
+    /// Begins a transaction bound to this shard. Until it is committed, rolled back or disposed, routing
+    /// into another shard on the same async flow throws <see cref="ShardKitException"/>
+    /// (<see cref="ShardKitErrorCode.CrossShardTransaction"/>); routing into the same shard hands out this
+    /// connection and transaction again.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels beginning the transaction.</param>
+    public ValueTask<ShardTransaction> BeginTransactionAsync(CancellationToken cancellationToken = default) =>
+        BeginTransactionAsync(IsolationLevel.Unspecified, cancellationToken);
+
+    /// <summary>Begins a transaction bound to this shard with an isolation level; see <see cref="BeginTransactionAsync(CancellationToken)"/>.</summary>
+    /// <param name="isolationLevel">The isolation level, or <see cref="IsolationLevel.Unspecified"/> for the server's default.</param>
+    /// <param name="cancellationToken">Cancels beginning the transaction.</param>
+    /// <exception cref="ShardKitException"><see cref="ShardKitErrorCode.CrossShardTransaction"/> when a transaction is open on another shard.</exception>
+    /// <exception cref="InvalidOperationException">A transaction is already open on this shard.</exception>
+    public ValueTask<ShardTransaction> BeginTransactionAsync(IsolationLevel isolationLevel, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var ambient = _owner.AmbientTransaction;
+        if (ambient is not null)
+        {
+            _owner.EnsureSameShard(ambient, _slot);
+        }
+
+        if (ambient is not null || _enlistedIn is { IsActive: true } || _transaction is { IsActive: true })
+        {
+            throw new InvalidOperationException($"A ShardKit transaction is already open on shard {_slot.Name}; transactions do not nest.");
+        }
+
+        // Set synchronously, before the first await, so the binding flows to the caller's async flow.
+        var transaction = new ShardTransaction(_owner, _slot, Connection);
+        _transaction = transaction;
+        _owner.AmbientTransaction = transaction;
+        return transaction.BeginAsync(isolationLevel, cancellationToken);
+    }
+
+    /// <summary>Rolls back a transaction still open on this connection, then returns the connection to its pool.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        if (_transaction is not null)
+        {
+            await _transaction.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_enlistedIn is null)
+        {
+            await Connection.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Returns <see cref="Route"/> as text (no password).</summary>
+    public override string ToString() => Route.ToString();
+}

@@ -1,0 +1,316 @@
+using System.Data.Common;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using ShardKit.Diagnostics;
+using ShardKit.Routing;
+
+namespace ShardKit;
+
+/// <summary>
+/// The entry point of routed access: opens connections to the logical shard that holds a user's,
+/// a merchant's or an order's data, on the right physical primary, with the right physical names.
+/// Owns one connection pool (<see cref="DbDataSource"/>) per physical endpoint, shared by all the
+/// logical shards on it. Create it with <see cref="ShardKitDataSourceBuilder"/> or
+/// <c>services.AddShardKit(...)</c>; it is thread-safe and meant to live as long as the application.
+/// </summary>
+public sealed partial class ShardKitDataSource : IAsyncDisposable, IDisposable
+{
+    private readonly Func<string, DbDataSource> _createPool;
+    private readonly Dictionary<string, DbDataSource> _pools = new(StringComparer.Ordinal);
+    private readonly Lock _poolsLock = new();
+    private readonly AsyncLocal<ShardTransaction?> _ambient = new();
+    private readonly IDisposable? _changeSubscription;
+    private readonly IDisposable? _ownedMonitor;
+    private volatile RoutingState _state;
+    private volatile bool _disposed;
+
+    internal ShardKitDataSource(
+        ShardKitOptions? options,
+        IOptionsMonitor<ShardKitOptions>? monitor,
+        IDisposable? ownedMonitor,
+        Func<string, DbDataSource> createPool,
+        ILoggerFactory loggerFactory,
+        TimeProvider timeProvider)
+    {
+        _createPool = createPool;
+        _ownedMonitor = ownedMonitor;
+        Logger = loggerFactory.CreateLogger<ShardKitDataSource>();
+        TimeProvider = timeProvider;
+
+        ShardKitOptions initial;
+        try
+        {
+            initial = monitor?.CurrentValue ?? options!;
+        }
+        catch (OptionsValidationException ex)
+        {
+            // The validator's failures read "ShardKit topology: <error>"; the message lists them all.
+            throw new ShardKitException(ShardKitErrorCode.InvalidTopology, ex.Message, ex);
+        }
+
+        var map = ShardMap.Create(initial);
+        _state = CreateState(map);
+        LogMapLoaded(map);
+        _changeSubscription = monitor?.OnChange(OnOptionsChanged);
+    }
+
+    /// <summary>The map new operations are routed with: the newest valid one.</summary>
+    /// <remarks>
+    /// Route without opening anything (for logging, diagnostics or fan-out) with
+    /// <see cref="ShardMap.RouteUser"/>, <see cref="ShardMap.RouteMerchant"/> and <see cref="ShardMap.RouteOrder"/>.
+    /// </remarks>
+    public ShardMap Map => _state.Map;
+
+    internal ILogger Logger { get; }
+
+    internal TimeProvider TimeProvider { get; }
+
+    /// <summary>The ShardKit transaction open on the current async flow, if any.</summary>
+    internal ShardTransaction? AmbientTransaction
+    {
+        get => _ambient.Value is { IsActive: true } transaction ? transaction : null;
+        set => _ambient.Value = value;
+    }
+
+    /// <summary>Removes <paramref name="transaction"/> from the current async flow if it is the one bound there, finished or not.</summary>
+    internal void ClearAmbient(ShardTransaction transaction)
+    {
+        if (ReferenceEquals(_ambient.Value, transaction))
+        {
+            _ambient.Value = null;
+        }
+    }
+
+    /// <summary>Opens a connection to the user shard that holds <paramref name="userId"/>'s orders.</summary>
+    /// <param name="userId">The user ID (positive).</param>
+    /// <param name="intent">Whether the caller reads or writes; both go to the primary in this version.</param>
+    /// <param name="cancellationToken">Cancels opening.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="userId"/> is zero or negative.</exception>
+    /// <exception cref="ShardKitException">
+    /// <see cref="ShardKitErrorCode.CrossShardTransaction"/> when a transaction is open on another shard;
+    /// <see cref="ShardKitErrorCode.ShardUnavailable"/> when the endpoint cannot be reached.
+    /// </exception>
+    public ValueTask<ShardConnection> OpenUserShardAsync(long userId, ShardIntent intent, CancellationToken cancellationToken = default) =>
+        OpenAsync(Map.RouteUser(userId), intent, cancellationToken);
+
+    /// <summary>Opens a connection to the merchant shard that holds <paramref name="merchantId"/>'s orders.</summary>
+    /// <param name="merchantId">The merchant ID (positive).</param>
+    /// <param name="intent">Whether the caller reads or writes; both go to the primary in this version.</param>
+    /// <param name="cancellationToken">Cancels opening.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="merchantId"/> is zero or negative.</exception>
+    /// <exception cref="ShardKitException">
+    /// <see cref="ShardKitErrorCode.CrossShardTransaction"/> when a transaction is open on another shard;
+    /// <see cref="ShardKitErrorCode.ShardUnavailable"/> when the endpoint cannot be reached.
+    /// </exception>
+    public ValueTask<ShardConnection> OpenMerchantShardAsync(long merchantId, ShardIntent intent, CancellationToken cancellationToken = default) =>
+        OpenAsync(Map.RouteMerchant(merchantId), intent, cancellationToken);
+
+    /// <summary>
+    /// Opens a connection to the shard of <paramref name="dimension"/> that holds the order, found from the
+    /// shard genes inside the order ID (no lookup).
+    /// </summary>
+    /// <param name="orderId">The order ID.</param>
+    /// <param name="dimension">Which copy of the order: the user's or the merchant's.</param>
+    /// <param name="intent">Whether the caller reads or writes; both go to the primary in this version.</param>
+    /// <param name="cancellationToken">Cancels opening.</param>
+    /// <exception cref="ShardKitException">
+    /// <see cref="ShardKitErrorCode.InvalidOrderId"/> when the genes name a shard the map does not have;
+    /// <see cref="ShardKitErrorCode.CrossShardTransaction"/> when a transaction is open on another shard;
+    /// <see cref="ShardKitErrorCode.ShardUnavailable"/> when the endpoint cannot be reached.
+    /// </exception>
+    public ValueTask<ShardConnection> OpenOrderShardAsync(OrderId orderId, ShardDimension dimension, ShardIntent intent, CancellationToken cancellationToken = default) =>
+        OpenAsync(Map.RouteOrder(orderId, dimension), intent, cancellationToken);
+
+    /// <summary>Opens a connection to the shard of an already computed <paramref name="route"/>.</summary>
+    /// <param name="route">A route from <see cref="Map"/> (a route from an older map still opens the endpoint it names).</param>
+    /// <param name="intent">Whether the caller reads or writes; both go to the primary in this version.</param>
+    /// <param name="cancellationToken">Cancels opening.</param>
+    /// <exception cref="ShardKitException">
+    /// <see cref="ShardKitErrorCode.CrossShardTransaction"/> when a transaction is open on another shard;
+    /// <see cref="ShardKitErrorCode.ShardUnavailable"/> when the endpoint cannot be reached.
+    /// </exception>
+    public ValueTask<ShardConnection> OpenAsync(ShardRoute route, ShardIntent intent, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var slot = route.Slot;
+        if (intent is not (ShardIntent.Read or ShardIntent.Write))
+        {
+            throw new ArgumentOutOfRangeException(nameof(intent), intent, "The intent must be Read or Write.");
+        }
+
+        var transaction = AmbientTransaction;
+        if (transaction is not null)
+        {
+            EnsureSameShard(transaction, slot);
+            return new ValueTask<ShardConnection>(new ShardConnection(this, slot, transaction.Connection, intent, transaction));
+        }
+
+        return OpenCoreAsync(slot, intent, cancellationToken);
+    }
+
+    /// <summary>Closes every connection pool the data source created and stops following configuration changes.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var pool in BeginDispose())
+        {
+            await pool.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Closes every connection pool the data source created and stops following configuration changes.</summary>
+    public void Dispose()
+    {
+        foreach (var pool in BeginDispose())
+        {
+            pool.Dispose();
+        }
+    }
+
+    /// <summary>Opens a connection to a cluster's primary, outside any shard (for cluster-wide bookkeeping).</summary>
+    internal async ValueTask<DbConnection> OpenClusterAsync(ShardCluster cluster, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var pool = GetPool(cluster.Primary, cluster.Name);
+        try
+        {
+            return await pool.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (DbException ex)
+        {
+            throw new ShardKitException(
+                ShardKitErrorCode.ShardUnavailable,
+                $"Could not open a connection to cluster '{cluster.Name}' ({cluster.Primary.Address}): {ex.Message}",
+                ex);
+        }
+    }
+
+    internal void EnsureSameShard(ShardTransaction transaction, ShardSlot requested)
+    {
+        var bound = transaction.Slot;
+        if (bound.Dimension == requested.Dimension && bound.Shard == requested.Shard)
+        {
+            return;
+        }
+
+        Log.CrossShardTransactionRefused(Logger, requested.Name, bound.Name);
+        throw new ShardKitException(
+            ShardKitErrorCode.CrossShardTransaction,
+            $"Cannot use shard {requested.Name}: a ShardKit transaction is open on shard {bound.Name}, and a transaction is bound to one shard. " +
+            "Finish it before touching another shard.")
+        {
+            Shard = requested.Name,
+        };
+    }
+
+    private async ValueTask<ShardConnection> OpenCoreAsync(ShardSlot slot, ShardIntent intent, CancellationToken cancellationToken)
+    {
+        var pool = GetPool(slot);
+        DbConnection connection;
+        try
+        {
+            connection = await pool.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (DbException ex)
+        {
+            Log.ShardOpenFailed(Logger, ex, slot.Name, slot.Cluster.Primary.Address);
+            throw new ShardKitException(
+                ShardKitErrorCode.ShardUnavailable,
+                $"Could not open a connection to shard {slot.Name} on cluster '{slot.Cluster.Name}' ({slot.Cluster.Primary.Address}): {ex.Message}",
+                ex)
+            {
+                Shard = slot.Name,
+            };
+        }
+
+        return new ShardConnection(this, slot, connection, intent, enlistedIn: null);
+    }
+
+    private DbDataSource GetPool(ShardSlot slot)
+    {
+        var state = _state;
+        return ReferenceEquals(slot.Map, state.Map)
+            ? state.Primaries[slot.Cluster.Index]
+            : GetPool(slot.Cluster.Primary, slot.Cluster.Name);
+    }
+
+    private DbDataSource GetPool(ShardEndpoint endpoint, string clusterName)
+    {
+        lock (_poolsLock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (!_pools.TryGetValue(endpoint.ConnectionString, out var pool))
+            {
+                pool = _createPool(endpoint.ConnectionString);
+                _pools.Add(endpoint.ConnectionString, pool);
+                Log.PoolCreated(Logger, endpoint.Address, clusterName);
+            }
+
+            return pool;
+        }
+    }
+
+    private RoutingState CreateState(ShardMap map)
+    {
+        var primaries = new DbDataSource[map.Clusters.Count];
+        foreach (var cluster in map.Clusters)
+        {
+            primaries[cluster.Index] = GetPool(cluster.Primary, cluster.Name);
+        }
+
+        return new RoutingState(map, primaries);
+    }
+
+    private void OnOptionsChanged(ShardKitOptions options, string? name)
+    {
+        if (_disposed || (name is not null && name != Options.DefaultName))
+        {
+            return;
+        }
+
+        // The registered validator has already accepted these options (an invalid reload never reaches
+        // this point: the validator logs it and the monitor keeps it from us), but the data source can
+        // also be fed by a monitor without it, so compile defensively.
+        var map = Topology.TopologyCompiler.Compile(options, out var errors);
+        if (map is null)
+        {
+            Log.MapRejected(Logger, options.MapVersion, string.Join("; ", errors));
+            return;
+        }
+
+        try
+        {
+            _state = CreateState(map);
+        }
+        catch (ObjectDisposedException)
+        {
+            return;
+        }
+
+        LogMapLoaded(map);
+    }
+
+    private void LogMapLoaded(ShardMap map)
+    {
+        var userShards = map.GetShardCount(ShardDimension.User);
+        var merchantShards = map.GetShardCount(ShardDimension.Merchant);
+        Log.MapLoaded(Logger, map.Version, map.Clusters.Count, userShards, merchantShards);
+    }
+
+    private List<DbDataSource> BeginDispose()
+    {
+        lock (_poolsLock)
+        {
+            if (_disposed)
+            {
+                return [];
+            }
+
+            _disposed = true;
+            _changeSubscription?.Dispose();
+            _ownedMonitor?.Dispose();
+            var pools = _pools.Values.ToList();
+            _pools.Clear();
+            return pools;
+        }
+    }
+}

@@ -1,0 +1,23 @@
+namespace ShardKit;
+
+/// <summary>
+/// The <c>ShardKit</c> configuration section: the physical clusters and how the logical shards of
+/// each dimension are placed on them. The file written by <c>shardkit dev up</c> binds to it directly.
+/// </summary>
+public sealed class ShardKitOptions
+{
+    /// <summary>The name of the configuration section the options are bound from.</summary>
+    public const string SectionName = "ShardKit";
+
+    /// <summary>The physical clusters: each a primary and its replicas. Cluster names must be unique.</summary>
+    public IList<ShardClusterOptions> Clusters { get; set; } = new List<ShardClusterOptions>();
+
+    /// <summary>The connection string of the pre-sharding monolith, when there is one.</summary>
+    public string? Legacy { get; set; }
+
+    /// <summary>The version of the shard map; raise it whenever the placement changes. At least 1.</summary>
+    public long MapVersion { get; set; } = 1;
+
+    /// <summary>Shard count, schema naming and placement of the user and merchant dimensions.</summary>
+    public ShardDimensionsOptions Dimensions { get; set; } = new();
+}

@@ -1,0 +1,113 @@
+using System.Data;
+using System.Data.Common;
+using ShardKit.Routing;
+
+namespace ShardKit;
+
+/// <summary>
+/// A database transaction bound to one logical shard, begun with <see cref="ShardConnection.BeginTransactionAsync(CancellationToken)"/>.
+/// While it is open, the <see cref="ShardKitDataSource"/> refuses to route the same async flow into any
+/// other shard. Disposing it without committing rolls it back.
+/// </summary>
+public sealed class ShardTransaction : IAsyncDisposable
+{
+    private readonly ShardKitDataSource _owner;
+    private DbTransaction? _transaction;
+    private volatile bool _completed;
+
+    internal ShardTransaction(ShardKitDataSource owner, ShardSlot slot, DbConnection connection)
+    {
+        _owner = owner;
+        Slot = slot;
+        Connection = connection;
+    }
+
+    /// <summary>The shard the transaction is bound to.</summary>
+    public ShardRoute Route => new(Slot);
+
+    /// <summary>The underlying ADO.NET transaction; pass it to every command (Dapper's <c>transaction:</c> argument).</summary>
+    public DbTransaction DbTransaction => _transaction ?? throw new InvalidOperationException("The transaction has not begun.");
+
+    internal ShardSlot Slot { get; }
+
+    internal DbConnection Connection { get; }
+
+    /// <summary>Whether the transaction still binds its async flow (begun or beginning, not yet finished).</summary>
+    internal bool IsActive => !_completed;
+
+    /// <summary>Commits the transaction.</summary>
+    /// <param name="cancellationToken">Cancels the commit.</param>
+    public async Task CommitAsync(CancellationToken cancellationToken = default)
+    {
+        EnsureOpen();
+        try
+        {
+            await DbTransaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Complete();
+        }
+    }
+
+    /// <summary>Rolls the transaction back.</summary>
+    /// <param name="cancellationToken">Cancels the rollback.</param>
+    public async Task RollbackAsync(CancellationToken cancellationToken = default)
+    {
+        EnsureOpen();
+        try
+        {
+            await DbTransaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Complete();
+        }
+    }
+
+    /// <summary>Rolls back the transaction if it is still open and releases the shard binding.</summary>
+    public ValueTask DisposeAsync()
+    {
+        // Clear the ambient binding synchronously so that it is cleared on the caller's async flow.
+        _owner.ClearAmbient(this);
+
+        return DisposeCoreAsync();
+    }
+
+    /// <summary>Returns for example <c>transaction on user:17</c>.</summary>
+    public override string ToString() => "transaction on " + Slot.Name;
+
+    internal async ValueTask<ShardTransaction> BeginAsync(IsolationLevel isolationLevel, CancellationToken cancellationToken)
+    {
+        try
+        {
+            _transaction = await Connection.BeginTransactionAsync(isolationLevel, cancellationToken).ConfigureAwait(false);
+            return this;
+        }
+        catch
+        {
+            Complete();
+            throw;
+        }
+    }
+
+    private async ValueTask DisposeCoreAsync()
+    {
+        var transaction = _transaction;
+        Complete();
+        if (transaction is not null)
+        {
+            await transaction.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private void EnsureOpen()
+    {
+        if (_completed)
+        {
+            throw new InvalidOperationException($"The transaction on shard {Slot.Name} has already been committed, rolled back or disposed.");
+        }
+    }
+
+    private void Complete() => _completed = true;
+}

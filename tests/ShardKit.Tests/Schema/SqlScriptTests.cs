@@ -1,0 +1,53 @@
+using ShardKit.Schema;
+
+namespace ShardKit.Tests.Schema;
+
+public sealed class SqlScriptTests
+{
+    [Fact]
+    public void SplitsOnSemicolonsOutsideQuotesAndComments()
+    {
+        const string script = """
+            -- a comment; not a separator
+            CREATE TABLE {orders} (a INT COMMENT 'x;y', `b;c` INT);
+            # another; comment
+            /* block; comment */ ALTER TABLE {orders} ADD COLUMN d VARCHAR(3) DEFAULT "q;\"r";
+            INSERT INTO t VALUES ('it''s; fine')
+            """;
+
+        var statements = SqlScript.Split(script);
+
+        Assert.Equal(3, statements.Count);
+        Assert.EndsWith("`b;c` INT)", statements[0], StringComparison.Ordinal);
+        Assert.EndsWith("DEFAULT \"q;\\\"r\"", statements[1], StringComparison.Ordinal);
+        Assert.Equal("INSERT INTO t VALUES ('it''s; fine')", statements[2]);
+    }
+
+    [Fact]
+    public void DropsEmptyAndCommentOnlyStatements()
+    {
+        Assert.Empty(SqlScript.Split(" ;\n-- nothing here\n; # nor here\n"));
+    }
+
+    [Fact]
+    public void TheBuiltInScriptCreatesTheSchemaAndBothTables()
+    {
+        var statements = SqlScript.Split(SchemaApplier.BuiltInScript);
+
+        Assert.Equal(3, statements.Count);
+        Assert.StartsWith("CREATE DATABASE IF NOT EXISTS {schema}", statements[0], StringComparison.Ordinal);
+        Assert.StartsWith("CREATE TABLE IF NOT EXISTS {orders}", statements[1], StringComparison.Ordinal);
+        Assert.Contains("version      BIGINT        NOT NULL DEFAULT 1", statements[1], StringComparison.Ordinal);
+        Assert.Contains("KEY ix_merchant (merchant_id, created_at)", statements[1], StringComparison.Ordinal);
+        Assert.StartsWith("CREATE TABLE IF NOT EXISTS {order_items}", statements[2], StringComparison.Ordinal);
+        Assert.Contains("PRIMARY KEY (order_id, line_no)", statements[2], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TheChecksumIgnoresLineEndingsButNotContent()
+    {
+        Assert.Equal(SqlScript.Checksum("A;\nB;"), SqlScript.Checksum("A;\r\nB;\r\n"));
+        Assert.NotEqual(SqlScript.Checksum("A;"), SqlScript.Checksum("B;"));
+        Assert.Matches("^[0-9a-f]{64}$", SqlScript.Checksum("A;"));
+    }
+}
