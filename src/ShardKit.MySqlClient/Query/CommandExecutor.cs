@@ -103,6 +103,22 @@ internal static class CommandExecutor
                 throw session.CancellationException(null);
             }
         }
+        else if (session.WasCancelled)
+        {
+            // The timeout or token fired after the first rows arrived: the KILL QUERY has been sent, so the rest
+            // of the result would end in an interruption. Report the timeout now, leaving the connection clean.
+            var cancellation = session.CancellationException(null);
+            try
+            {
+                await reader.CloseAsync(io).ConfigureAwait(false);
+            }
+            catch (MySqlException ex) when (ex.ErrorCode is MySqlErrorCode.QueryInterrupted)
+            {
+                // The interruption the KILL QUERY caused.
+            }
+
+            throw cancellation;
+        }
 
         return (reader, scalar);
     }
