@@ -13,6 +13,7 @@ internal static class ShardKitCli
         root.Subcommands.Add(RouteCommand.Create());
         root.Subcommands.Add(TopologyCommand.Create());
         root.Subcommands.Add(SchemaCommand.Create());
+        root.Subcommands.Add(IdCommand.Create());
         return root;
     }
 
