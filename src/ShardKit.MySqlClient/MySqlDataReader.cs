@@ -298,10 +298,24 @@ public sealed partial class MySqlDataReader : DbDataReader
                 throw Broken(ex);
             }
 
-            var columns = new ColumnDefinition[columnCount];
+            // A statement run again on the session gets the same column definitions: reuse the last ones (and their
+            // strings) while the packets match, instead of allocating them for every execution.
+            var previous = _session.LastColumns;
+            var columns = previous.Length == columnCount ? previous : new ColumnDefinition[columnCount];
             for (var i = 0; i < columnCount; i++)
             {
                 var definition = await _session.ReceiveAsync(io, CancellationToken.None).ConfigureAwait(false);
+                if (ReferenceEquals(columns, previous))
+                {
+                    if (previous[i].Matches(definition.Span))
+                    {
+                        continue;
+                    }
+
+                    columns = new ColumnDefinition[columnCount];
+                    previous.AsSpan(0, i).CopyTo(columns);
+                }
+
                 try
                 {
                     columns[i] = ColumnDefinition.Parse(definition.Span);
@@ -311,6 +325,8 @@ public sealed partial class MySqlDataReader : DbDataReader
                     throw Broken(ex);
                 }
             }
+
+            _session.LastColumns = columns;
 
             if (!_session.DeprecateEof)
             {

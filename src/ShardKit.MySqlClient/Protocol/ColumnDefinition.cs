@@ -6,8 +6,11 @@ internal sealed class ColumnDefinition
     /// <summary>The character set number of binary data.</summary>
     public const ushort BinaryCharacterSet = 63;
 
-    private ColumnDefinition(string name, string table, string schema, ushort characterSet, uint columnLength, ColumnType type, ColumnFlags flags, byte decimals)
+    private readonly byte[] _payload;
+
+    private ColumnDefinition(byte[] payload, string name, string table, string schema, ushort characterSet, uint columnLength, ColumnType type, ColumnFlags flags, byte decimals)
     {
+        _payload = payload;
         Name = name;
         Table = table;
         Schema = schema;
@@ -38,6 +41,9 @@ internal sealed class ColumnDefinition
 
     public bool IsBinary => CharacterSet == BinaryCharacterSet;
 
+    /// <summary>Whether <paramref name="payload"/> is the packet this definition was parsed from (so it can be reused as is).</summary>
+    public bool Matches(ReadOnlySpan<byte> payload) => payload.SequenceEqual(_payload);
+
     public static ColumnDefinition Parse(ReadOnlySpan<byte> payload)
     {
         var reader = new PayloadReader(payload);
@@ -59,6 +65,6 @@ internal sealed class ColumnDefinition
         var flags = (ColumnFlags)reader.ReadUInt16();
         var decimals = reader.ReadByte();
         reader.Skip((int)Math.Min(fixedLength - 10, int.MaxValue));
-        return new ColumnDefinition(name, table, schema, characterSet, columnLength, type, flags, decimals);
+        return new ColumnDefinition(payload.ToArray(), name, table, schema, characterSet, columnLength, type, flags, decimals);
     }
 }

@@ -65,6 +65,9 @@ internal sealed partial class ServerSession : IDisposable
 
     public PacketStream Packets => _packets;
 
+    /// <summary>The column definitions of the last result set read on this session (immutable; reused when the next result set has the same).</summary>
+    public ColumnDefinition[] LastColumns { get; set; } = [];
+
     private const int StateOpen = 0;
     private const int StateBroken = 1;
 
