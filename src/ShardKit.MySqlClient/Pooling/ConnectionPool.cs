@@ -53,7 +53,7 @@ internal sealed class ConnectionPool : IDisposable
         {
             while (_idle.TryPop(out var session))
             {
-                if (session.PoolGeneration == Volatile.Read(ref _generation) && !IsExpired(session) && session.LooksAlive())
+                if (session.PoolGeneration == Volatile.Read(ref _generation) && !IsExpired(session) && await IsUsableAsync(session, io).ConfigureAwait(false))
                 {
                     return session;
                 }
@@ -84,7 +84,7 @@ internal sealed class ConnectionPool : IDisposable
                 {
                     try
                     {
-                        await session.ResetAsync(io, CancellationToken.None).ConfigureAwait(false);
+                        await session.SendResetAsync(io, CancellationToken.None).ConfigureAwait(false);
                     }
                     catch (MySqlException)
                     {
@@ -118,6 +118,39 @@ internal sealed class ConnectionPool : IDisposable
         }
     }
 
+    /// <summary>
+    /// Reads the answers of the reset sent when the session was returned (normally already received) and checks,
+    /// without a round trip, that the server has not closed the connection since.
+    /// </summary>
+    private async ValueTask<bool> IsUsableAsync(ServerSession session, IOBehavior io)
+    {
+        if (session.HasPendingReset)
+        {
+            // Bounded by the connection timeout, so a hung server cannot hang the caller.
+            var timeoutSeconds = Settings.ConnectTimeout == Timeout.InfiniteTimeSpan ? 0 : Math.Max(1, (int)Settings.ConnectTimeout.TotalSeconds);
+            session.BeginCancellableOperation(timeoutSeconds, CancellationToken.None);
+            try
+            {
+                await session.CompleteResetAsync(io, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (MySqlException)
+            {
+                return false;
+            }
+            finally
+            {
+                await session.EndCancellableOperationAsync(io).ConfigureAwait(false);
+            }
+
+            if (session.WasCancelled)
+            {
+                return false;
+            }
+        }
+
+        return session.LooksAlive();
+    }
+
     private bool IsExpired(ServerSession session) =>
         Settings.ConnectionLifetime > TimeSpan.Zero && session.Age > Settings.ConnectionLifetime;
 
@@ -141,7 +174,7 @@ internal sealed class ConnectionPool : IDisposable
         {
             var idleTooLong = Stopwatch.GetElapsedTime(session.ReturnedTimestamp) > Settings.ConnectionIdleTimeout;
             var overMinimum = survivors.Count + InUseCount >= Settings.MinimumPoolSize;
-            if (session.IsBroken || IsExpired(session) || (idleTooLong && overMinimum) || !session.LooksAlive())
+            if (session.IsBroken || IsExpired(session) || (idleTooLong && overMinimum) || (!session.HasPendingReset && !session.LooksAlive()))
             {
                 session.Dispose();
             }

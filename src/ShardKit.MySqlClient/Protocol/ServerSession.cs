@@ -20,6 +20,7 @@ internal sealed partial class ServerSession : IDisposable
     private Socket _socket;
     private CapabilityFlags _capabilities;
     private int _state;
+    private int _pendingResetResponses;
 
     private ServerSession(ConnectionSettings settings, Socket socket)
     {
@@ -236,6 +237,20 @@ internal sealed partial class ServerSession : IDisposable
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask ResetAsync(IOBehavior io, CancellationToken cancellationToken)
     {
+        await SendResetAsync(io, cancellationToken).ConfigureAwait(false);
+        await CompleteResetAsync(io, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Whether reset responses are still unread (see <see cref="SendResetAsync"/>).</summary>
+    public bool HasPendingReset => _pendingResetResponses > 0;
+
+    /// <summary>
+    /// Writes the reset commands without waiting for their answers: the server drops the session state (and its
+    /// locks) right away, and the answers are read by <see cref="CompleteResetAsync"/> when the session is next
+    /// used, by which time they have normally arrived. Returning a connection to the pool therefore costs no wait.
+    /// </summary>
+    public async ValueTask SendResetAsync(IOBehavior io, CancellationToken cancellationToken)
+    {
         using var builder = new PayloadBuilder(256);
         var responses = 1;
         builder.WriteByte(CommandResetConnection);
@@ -259,20 +274,32 @@ internal sealed partial class ServerSession : IDisposable
             responses++;
         }
 
+        _pendingResetResponses = responses;
+    }
+
+    /// <summary>Reads the answers to <see cref="SendResetAsync"/>; any error breaks the session.</summary>
+    public async ValueTask CompleteResetAsync(IOBehavior io, CancellationToken cancellationToken)
+    {
         MySqlException? first = null;
-        for (var i = 0; i < responses; i++)
+        while (_pendingResetResponses > 0)
         {
+            _pendingResetResponses--;
             _packets.SequenceId = 1;
             try
             {
                 await ReadOkAsync(io, cancellationToken).ConfigureAwait(false);
             }
-            catch (MySqlException ex) when (!IsBroken)
+            catch (MySqlException ex)
             {
                 first ??= ex;
+                if (IsBroken)
+                {
+                    break;
+                }
             }
         }
 
+        _pendingResetResponses = 0;
         if (first is not null)
         {
             MarkBroken();
@@ -330,5 +357,6 @@ internal sealed partial class ServerSession : IDisposable
 
         _socket.Dispose();
         _packets.Dispose();
+        _timer?.Dispose();
     }
 }
