@@ -21,18 +21,19 @@ public class PointSelectBenchmarks
     private MySqlConnection _open = null!;
     private long _next;
 
+    // Synchronous setup and cleanup: BenchmarkDotNet's in-process toolchain does not await async ones.
     [GlobalSetup]
-    public async Task SetupAsync()
+    public void Setup()
     {
-        _server = await BenchmarkServer.StartAsync();
-        _open = await _server.DataSource.OpenConnectionAsync();
+        _server = BenchmarkServer.StartAsync().GetAwaiter().GetResult();
+        _open = _server.DataSource.OpenConnection();
     }
 
     [GlobalCleanup]
-    public async Task CleanupAsync()
+    public void Cleanup()
     {
-        await _open.DisposeAsync();
-        await _server.DisposeAsync();
+        _open.Dispose();
+        _server.DisposeAsync().AsTask().GetAwaiter().GetResult();
     }
 
     private long NextId() => (_next++ % BenchmarkServer.ItemCount) + 1;
