@@ -1,0 +1,175 @@
+using Dapper;
+
+namespace ShardKit.IntegrationTests.Orders;
+
+[Collection("Topology")]
+public sealed class TwoDimensionWriteTests(TopologyFixture fixture) : IAsyncLifetime
+{
+    // Users and merchants of this class: 71_000_000+ (other classes use other ranges).
+    private const long UserBase = 71_000_000;
+    private const long MerchantBase = 72_000_000;
+    private ShardKitDataSource _shards = null!;
+    private OrderStore _store = null!;
+
+    public async Task InitializeAsync()
+    {
+        _shards = new ShardKitDataSourceBuilder(fixture.ConfigurationFor().GetSection("ShardKit")).Build();
+        _store = new OrderStore(_shards);
+        await SharedSchema.EnsureAsync(_store);
+    }
+
+    public async Task DisposeAsync()
+    {
+        _store.Dispose();
+        await _shards.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task CreateWritesTheMerchantCopyAndMarksTheOutboxEntryApplied()
+    {
+        var factory = new OrderFactory(workerId: 11);
+        var created = await _store.CreateAsync(factory.New(UserBase + 1, MerchantBase + 1, items: 3));
+
+        Assert.Equal(1, created.Version);
+        var user = await _store.GetAsync(created.Id);
+        var merchant = await _store.GetMerchantCopyAsync(created.Id);
+        Assert.Equal(OrderFactory.Describe(created), OrderFactory.Describe(user));
+        Assert.Equal(OrderFactory.Describe(user), OrderFactory.Describe(merchant));
+        Assert.Equal(3, merchant!.Items.Count);
+        Assert.Equal(0, await PendingEntriesAsync(created.Id));
+    }
+
+    [Fact]
+    public async Task UpdateReplacesFieldsAndItemsOnTheMerchantCopy()
+    {
+        var factory = new OrderFactory(workerId: 12);
+        var created = await _store.CreateAsync(factory.New(UserBase + 2, MerchantBase + 2, items: 3));
+
+        var updated = await _store.UpdateAsync(OrderFactory.Changed(created, "paid", items: 1));
+
+        Assert.NotNull(updated);
+        Assert.Equal(2, updated.Version);
+        var merchant = await _store.GetMerchantCopyAsync(created.Id);
+        Assert.Equal(OrderFactory.Describe(updated), OrderFactory.Describe(merchant));
+        Assert.Single(merchant!.Items);
+        Assert.Equal("paid", merchant.Status);
+    }
+
+    [Fact]
+    public async Task DeleteLeavesATombstoneThatHidesTheMerchantCopy()
+    {
+        var factory = new OrderFactory(workerId: 13);
+        var created = await _store.CreateAsync(factory.New(UserBase + 3, MerchantBase + 3));
+
+        Assert.True(await _store.DeleteAsync(created.Id));
+
+        Assert.Null(await _store.GetAsync(created.Id));
+        Assert.Null(await _store.GetMerchantCopyAsync(created.Id));
+        var (version, deleted) = await MerchantRowAsync(created.Id);
+        Assert.Equal(2, version);
+        Assert.True(deleted);
+        Assert.False(await _store.DeleteAsync(created.Id));
+        Assert.Null(await _store.UpdateAsync(OrderFactory.Changed(created, "paid", 1)));
+        await Assert.ThrowsAsync<ArgumentException>(() => _store.CreateAsync(created));
+    }
+
+    [Fact]
+    public async Task AnOlderApplyNeverOverwritesANewerCopyNorResurrectsADeletedOrder()
+    {
+        var factory = new OrderFactory(workerId: 14);
+        var created = await _store.CreateAsync(factory.New(UserBase + 4, MerchantBase + 4));
+        var updated = await _store.UpdateAsync(OrderFactory.Changed(created, "paid", 2));
+
+        // Write an old version (1) straight into the merchant shard with the guarded upsert: it must lose.
+        await using (var merchant = await _shards.OpenOrderShardAsync(created.Id, ShardDimension.Merchant, ShardIntent.Write))
+        {
+            await merchant.Connection.ExecuteAsync(merchant.Sql(ShardKit.Orders.MerchantCopySql.GuardedUpsert), new
+            {
+                OrderId = created.Id.Value, created.UserId, created.MerchantId, Status = "stale", created.TotalAmount, created.Currency,
+                CreatedAt = created.CreatedAt.UtcDateTime, UpdatedAt = created.UpdatedAt.UtcDateTime, created.Ext, Deleted = false, Version = 1L,
+            });
+        }
+
+        Assert.Equal(OrderFactory.Describe(updated), OrderFactory.Describe(await _store.GetMerchantCopyAsync(created.Id)));
+
+        await _store.DeleteAsync(created.Id);
+        await using (var merchant = await _shards.OpenOrderShardAsync(created.Id, ShardDimension.Merchant, ShardIntent.Write))
+        {
+            await merchant.Connection.ExecuteAsync(merchant.Sql(ShardKit.Orders.MerchantCopySql.GuardedUpsert), new
+            {
+                OrderId = created.Id.Value, created.UserId, created.MerchantId, Status = "resurrected", created.TotalAmount, created.Currency,
+                CreatedAt = created.CreatedAt.UtcDateTime, UpdatedAt = created.UpdatedAt.UtcDateTime, created.Ext, Deleted = false, Version = 2L,
+            });
+        }
+
+        Assert.Null(await _store.GetMerchantCopyAsync(created.Id));
+        Assert.Equal((3L, true), await MerchantRowAsync(created.Id));
+    }
+
+    [Fact]
+    public async Task MerchantPagesFollowTheKeysetNewestFirstAndSkipDeletedOrders()
+    {
+        var factory = new OrderFactory(workerId: 15);
+        const long merchantId = MerchantBase + 5;
+        var orders = new List<Order>();
+        for (var i = 0; i < 7; i++)
+        {
+            orders.Add(await _store.CreateAsync(factory.New(UserBase + 10 + i, merchantId, items: 1)));
+        }
+
+        await _store.DeleteAsync(orders[3].Id);
+        var expected = orders.Where((_, i) => i != 3).OrderByDescending(o => o.CreatedAt).ThenByDescending(o => o.Id.Value).Select(o => o.Id).ToList();
+
+        var seen = new List<OrderId>();
+        MerchantOrderCursor? cursor = null;
+        var pages = 0;
+        do
+        {
+            var page = await _store.ListMerchantOrdersAsync(merchantId, pageSize: 4, cursor);
+            Assert.All(page.Orders, o => Assert.Single(o.Items));
+            seen.AddRange(page.Orders.Select(o => o.Id));
+            cursor = page.Next;
+            pages++;
+        }
+        while (cursor is not null);
+
+        Assert.Equal(expected, seen);
+        Assert.Equal(2, pages);
+    }
+
+    [Fact]
+    public async Task WithoutImmediateApplyTheRelayAppliesThePendingEntriesAndTheLagShowsThemUntilThen()
+    {
+        var factory = new OrderFactory(workerId: 16);
+        using var deferred = new OrderStore(_shards, new OrderStoreOptions { ApplyMerchantCopyImmediately = false });
+        var created = await deferred.CreateAsync(factory.New(UserBase + 30, MerchantBase + 30));
+        var updated = await deferred.UpdateAsync(OrderFactory.Changed(created, "paid", 4));
+
+        Assert.Null(await deferred.GetMerchantCopyAsync(created.Id));
+        Assert.Equal(2, await PendingEntriesAsync(created.Id));
+        var lag = await deferred.GetLagAsync();
+        var shardLag = lag.Shards.Single(s => s.Shard == _shards.Map.RouteOrder(created.Id, ShardDimension.User).Name);
+        Assert.True(shardLag.Pending >= 2);
+        Assert.True(lag.Pending >= 2);
+
+        var result = await new OutboxRelay(deferred).DrainAsync();
+
+        Assert.True(result.Applied >= 2);
+        Assert.Equal(0, await PendingEntriesAsync(created.Id));
+        Assert.Equal(OrderFactory.Describe(updated), OrderFactory.Describe(await deferred.GetMerchantCopyAsync(created.Id)));
+    }
+
+    private async Task<long> PendingEntriesAsync(OrderId orderId)
+    {
+        await using var shard = await _shards.OpenOrderShardAsync(orderId, ShardDimension.User, ShardIntent.Read);
+        return await shard.Connection.ExecuteScalarAsync<long>(
+            shard.Sql("SELECT COUNT(*) FROM {schema}.shardkit_outbox WHERE order_id = @OrderId AND applied_at IS NULL"), new { OrderId = orderId.Value });
+    }
+
+    private async Task<(long Version, bool Deleted)> MerchantRowAsync(OrderId orderId)
+    {
+        await using var shard = await _shards.OpenOrderShardAsync(orderId, ShardDimension.Merchant, ShardIntent.Read);
+        return await shard.Connection.QuerySingleAsync<(long, bool)>(
+            shard.Sql("SELECT version, deleted FROM {orders} WHERE order_id = @OrderId"), new { OrderId = orderId.Value });
+    }
+}
