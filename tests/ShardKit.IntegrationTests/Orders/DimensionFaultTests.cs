@@ -201,7 +201,7 @@ public sealed class DimensionFaultTests(SplitTopologyFixture fixture) : IClassFi
     private async Task MerchantExecuteAsync(OrderId orderId, string sql)
     {
         await using var shard = await _shards.OpenOrderShardAsync(orderId, ShardDimension.Merchant, ShardIntent.Write);
-        Assert.Equal(1, await shard.Connection.ExecuteAsync(shard.Sql(sql), new { OrderId = orderId.Value }));
+        Assert.True(await shard.Connection.ExecuteAsync(shard.Sql(sql), new { OrderId = orderId.Value }) > 0, sql);
     }
 
     private static async Task DrainUntilEmptyAsync(OrderStore store, OutboxRelay relay)
