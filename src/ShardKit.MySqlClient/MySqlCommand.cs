@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Data;
 using System.Data.Common;
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using ShardKit.MySqlClient.Protocol;
 using ShardKit.MySqlClient.Query;
 
@@ -176,24 +177,28 @@ public sealed class MySqlCommand : DbCommand
     /// <summary>Creates a parameter (not yet added to <see cref="Parameters"/>).</summary>
     public new MySqlParameter CreateParameter() => new();
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     internal async ValueTask<int> ExecuteNonQueryAsync(IOBehavior io, CancellationToken cancellationToken)
     {
         var (reader, _) = await ExecuteAsync(CommandBehavior.Default, CommandExecutor.Mode.NonQuery, io, cancellationToken).ConfigureAwait(false);
         return reader.RecordsAffected;
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<object?> ExecuteScalarAsync(IOBehavior io, CancellationToken cancellationToken)
     {
         var (_, scalar) = await ExecuteAsync(CommandBehavior.Default, CommandExecutor.Mode.Scalar, io, cancellationToken).ConfigureAwait(false);
         return scalar;
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<MySqlDataReader> ExecuteReaderAsync(CommandBehavior behavior, IOBehavior io, CancellationToken cancellationToken)
     {
         var (reader, _) = await ExecuteAsync(behavior, CommandExecutor.Mode.Reader, io, cancellationToken).ConfigureAwait(false);
         return reader;
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<(MySqlDataReader Reader, object? Scalar)> ExecuteAsync(CommandBehavior behavior, CommandExecutor.Mode mode, IOBehavior io, CancellationToken cancellationToken)
     {
         var result = await CommandExecutor.ExecuteAsync(_connection, Transaction, [new Statement(CommandText, Parameters, null)], CommandTimeout, behavior, mode, io, cancellationToken).ConfigureAwait(false);

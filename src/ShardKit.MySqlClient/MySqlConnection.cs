@@ -1,6 +1,7 @@
 using System.Data;
 using System.Data.Common;
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using ShardKit.MySqlClient.Pooling;
 using ShardKit.MySqlClient.Protocol;
 
@@ -227,6 +228,7 @@ public sealed class MySqlConnection : DbConnection, ICloneable
         return session;
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask OpenAsync(IOBehavior io, CancellationToken cancellationToken)
     {
         if (_state != ConnectionState.Closed)
@@ -256,6 +258,7 @@ public sealed class MySqlConnection : DbConnection, ICloneable
         OnStateChange(new StateChangeEventArgs(ConnectionState.Closed, ConnectionState.Open));
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask CloseAsync(IOBehavior io)
     {
         var session = _session;

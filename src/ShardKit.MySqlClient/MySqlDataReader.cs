@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Data;
 using System.Data.Common;
+using System.Runtime.CompilerServices;
 using System.Text;
 using ShardKit.MySqlClient.Protocol;
 using ShardKit.MySqlClient.Query;
@@ -125,6 +126,7 @@ public sealed partial class MySqlDataReader : DbDataReader
     internal ValueTask<bool> ReadFirstResultAsync(IOBehavior io) => ReadResultHeadersAsync(io);
 
     /// <summary>Reads and discards every remaining row and result.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     internal async ValueTask ConsumeAllAsync(IOBehavior io)
     {
         while (await NextResultInternalAsync(io).ConfigureAwait(false))
@@ -132,6 +134,7 @@ public sealed partial class MySqlDataReader : DbDataReader
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     internal async ValueTask CloseAsync(IOBehavior io)
     {
         if (_state == ReaderState.Closed)
@@ -170,6 +173,7 @@ public sealed partial class MySqlDataReader : DbDataReader
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     internal async ValueTask<bool> ReadRowAsync(IOBehavior io)
     {
         if (_state != ReaderState.InResultSet)
@@ -221,6 +225,7 @@ public sealed partial class MySqlDataReader : DbDataReader
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> NextResultInternalAsync(IOBehavior io)
     {
         _hasRow = false;
@@ -241,6 +246,7 @@ public sealed partial class MySqlDataReader : DbDataReader
     }
 
     /// <summary>Reads results until one is a result set (true, first row peeked) or there are no more (false).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ReadResultHeadersAsync(IOBehavior io)
     {
         _columns = [];
@@ -331,6 +337,7 @@ public sealed partial class MySqlDataReader : DbDataReader
     }
 
     /// <summary>Reads the next packet of the current result set: a row (true) or the terminator (false).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ReadRowPacketAsync(IOBehavior io)
     {
         var payload = await _session.ReceiveAsync(io, CancellationToken.None).ConfigureAwait(false);

@@ -44,7 +44,7 @@ public sealed class OrderIdGenerator
     }
 
     /// <summary>Creates a generator that uses the worker ID held by <paramref name="lease"/> and stops when the lease lapses.</summary>
-    /// <param name="lease">The worker-ID lease, for example a <c>DatabaseWorkerIdLease</c>. The caller keeps ownership of it.</param>
+    /// <param name="lease">The worker-ID lease, for example a <see cref="DatabaseWorkerIdLease"/>. The caller keeps ownership of it.</param>
     /// <param name="options">Shard count and clock-regression bound; <see cref="OrderIdGeneratorOptions.WorkerId"/> must be unset.</param>
     /// <param name="timeProvider">The clock; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
     /// <exception cref="ArgumentException">Both a lease and a fixed worker ID were given, or an option is out of range.</exception>

@@ -6,7 +6,7 @@ public sealed class OrderIdGeneratorOptions
     /// <summary>
     /// The worker ID (0..255) of this generator instance, unique among all live instances. Leave it
     /// <see langword="null"/> when the worker ID comes from an <see cref="IWorkerIdLease"/>
-    /// (for example <c>DatabaseWorkerIdLease</c>).
+    /// (for example <see cref="DatabaseWorkerIdLease"/>).
     /// </summary>
     public int? WorkerId { get; set; }
 

@@ -44,7 +44,8 @@ public sealed partial class ShardKitDataSource : IAsyncDisposable, IDisposable
         }
         catch (OptionsValidationException ex)
         {
-            throw new ShardKitException(ShardKitErrorCode.InvalidTopology, "The ShardKit topology is invalid: " + string.Join("; ", ex.Failures), ex);
+            // The validator's failures read "ShardKit topology: <error>"; the message lists them all.
+            throw new ShardKitException(ShardKitErrorCode.InvalidTopology, ex.Message, ex);
         }
 
         var map = ShardMap.Create(initial);
@@ -147,7 +148,7 @@ public sealed partial class ShardKitDataSource : IAsyncDisposable, IDisposable
         return OpenCoreAsync(slot, intent, cancellationToken);
     }
 
-    /// <summary>Closes every connection pool. Connections already handed out stay usable until disposed.</summary>
+    /// <summary>Closes every connection pool the data source created and stops following configuration changes.</summary>
     public async ValueTask DisposeAsync()
     {
         foreach (var pool in BeginDispose())
@@ -156,7 +157,7 @@ public sealed partial class ShardKitDataSource : IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>Closes every connection pool.</summary>
+    /// <summary>Closes every connection pool the data source created and stops following configuration changes.</summary>
     public void Dispose()
     {
         foreach (var pool in BeginDispose())

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using ShardKit.MySqlClient;
 using ShardKit.Topology;
 
 namespace ShardKit;
@@ -56,6 +57,7 @@ public sealed class ShardKitDataSourceBuilder
     /// <summary>
     /// Uses <paramref name="factory"/> to create the pool of each endpoint
     /// (<see cref="DbProviderFactory.CreateDataSource(string)"/>), for example <c>MySqlConnectorFactory.Instance</c>.
+    /// The default is <see cref="MySqlClientFactory.Instance"/> (ShardKit.MySqlClient).
     /// </summary>
     /// <param name="factory">The ADO.NET provider factory.</param>
     public ShardKitDataSourceBuilder UseProvider(DbProviderFactory factory)
@@ -96,7 +98,7 @@ public sealed class ShardKitDataSourceBuilder
     /// <exception cref="ShardKitException"><see cref="ShardKitErrorCode.InvalidTopology"/>, naming every bad entry.</exception>
     public ShardKitDataSource Build()
     {
-        var createDataSource = _createDataSource ?? MySqlClient.MySqlClientFactory.Instance.CreateDataSource;
+        var createDataSource = _createDataSource ?? MySqlClientFactory.Instance.CreateDataSource;
 
         if (_configuration is null)
         {

@@ -12,9 +12,9 @@ public static class RouteCommand
     public static Command Create()
     {
         var config = TopologyCommand.CreateConfigOption();
-        var userId = new Option<long?>("--user-id") { Description = "Route a user ID to its user shard." };
-        var merchantId = new Option<long?>("--merchant-id") { Description = "Route a merchant ID to its merchant shard." };
-        var orderId = new Option<long?>("--order-id") { Description = "Route an order ID to both its user and merchant shards (from its genes)." };
+        var userId = new Option<long>("--user-id") { Description = "Route a user ID to its user shard." };
+        var merchantId = new Option<long>("--merchant-id") { Description = "Route a merchant ID to its merchant shard." };
+        var orderId = new Option<long>("--order-id") { Description = "Route an order ID to both its user and merchant shards (from its genes)." };
         var json = new Option<bool>("--json") { Description = "Print JSON instead of text." };
         var command = new Command("route", "Show which logical shard, cluster, endpoint and schema serve a user, merchant or order ID.")
         {
@@ -25,12 +25,10 @@ public static class RouteCommand
         {
             var output = parseResult.InvocationConfiguration.Output;
             var error = parseResult.InvocationConfiguration.Error;
-            var keys = new (string Name, long? Value)[]
-            {
-                ("--user-id", parseResult.GetValue(userId)),
-                ("--merchant-id", parseResult.GetValue(merchantId)),
-                ("--order-id", parseResult.GetValue(orderId)),
-            }.Where(k => k.Value is not null).ToList();
+            var keys = new[] { userId, merchantId, orderId }
+                .Where(option => parseResult.GetResult(option) is not null)
+                .Select(option => (option.Name, Value: parseResult.GetValue(option)))
+                .ToList();
 
             if (keys.Count != 1)
             {
@@ -40,7 +38,7 @@ public static class RouteCommand
                 return TopologyCommand.ExitUsage;
             }
 
-            var (name, value) = (keys[0].Name, keys[0].Value!.Value);
+            var (name, value) = keys[0];
             if (value <= 0)
             {
                 error.WriteLine($"error: {name} must be a positive number, not {value}.");

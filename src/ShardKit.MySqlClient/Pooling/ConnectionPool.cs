@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using ShardKit.MySqlClient.Protocol;
 
 namespace ShardKit.MySqlClient.Pooling;
@@ -35,6 +36,7 @@ internal sealed class ConnectionPool : IDisposable
     /// <summary>Sessions currently rented out.</summary>
     public int InUseCount => Settings.MaximumPoolSize - _slots.CurrentCount;
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<ServerSession> RentAsync(IOBehavior io, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -51,7 +53,7 @@ internal sealed class ConnectionPool : IDisposable
         {
             while (_idle.TryPop(out var session))
             {
-                if (session.PoolGeneration == Volatile.Read(ref _generation) && !IsExpired(session) && session.LooksAlive())
+                if (session.PoolGeneration == Volatile.Read(ref _generation) && !IsExpired(session) && await IsUsableAsync(session, io).ConfigureAwait(false))
                 {
                     return session;
                 }
@@ -71,6 +73,7 @@ internal sealed class ConnectionPool : IDisposable
     }
 
     /// <summary>Resets and keeps the session, or closes it when it is broken, expired or from a cleared generation.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask ReturnAsync(ServerSession session, IOBehavior io)
     {
         try
@@ -81,7 +84,7 @@ internal sealed class ConnectionPool : IDisposable
                 {
                     try
                     {
-                        await session.ResetAsync(io, CancellationToken.None).ConfigureAwait(false);
+                        await session.SendResetAsync(io, CancellationToken.None).ConfigureAwait(false);
                     }
                     catch (MySqlException)
                     {
@@ -115,6 +118,39 @@ internal sealed class ConnectionPool : IDisposable
         }
     }
 
+    /// <summary>
+    /// Reads the answers of the reset sent when the session was returned (normally already received) and checks,
+    /// without a round trip, that the server has not closed the connection since.
+    /// </summary>
+    private async ValueTask<bool> IsUsableAsync(ServerSession session, IOBehavior io)
+    {
+        if (session.HasPendingReset)
+        {
+            // Bounded by the connection timeout, so a hung server cannot hang the caller.
+            var timeoutSeconds = Settings.ConnectTimeout == Timeout.InfiniteTimeSpan ? 0 : Math.Max(1, (int)Settings.ConnectTimeout.TotalSeconds);
+            session.BeginCancellableOperation(timeoutSeconds, CancellationToken.None);
+            try
+            {
+                await session.CompleteResetAsync(io, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (MySqlException)
+            {
+                return false;
+            }
+            finally
+            {
+                await session.EndCancellableOperationAsync(io).ConfigureAwait(false);
+            }
+
+            if (session.WasCancelled)
+            {
+                return false;
+            }
+        }
+
+        return session.LooksAlive();
+    }
+
     private bool IsExpired(ServerSession session) =>
         Settings.ConnectionLifetime > TimeSpan.Zero && session.Age > Settings.ConnectionLifetime;
 
@@ -138,7 +174,7 @@ internal sealed class ConnectionPool : IDisposable
         {
             var idleTooLong = Stopwatch.GetElapsedTime(session.ReturnedTimestamp) > Settings.ConnectionIdleTimeout;
             var overMinimum = survivors.Count + InUseCount >= Settings.MinimumPoolSize;
-            if (session.IsBroken || IsExpired(session) || (idleTooLong && overMinimum) || !session.LooksAlive())
+            if (session.IsBroken || IsExpired(session) || (idleTooLong && overMinimum) || (!session.HasPendingReset && !session.LooksAlive()))
             {
                 session.Dispose();
             }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 
 namespace ShardKit.MySqlClient.Protocol;
 
@@ -59,6 +60,7 @@ internal sealed class PacketStream : IDisposable
         return ReadPayloadSlowAsync(io, cancellationToken);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<ReadOnlyMemory<byte>> ReadPayloadSlowAsync(IOBehavior io, CancellationToken cancellationToken)
     {
         byte[]? joined = null;
@@ -127,6 +129,7 @@ internal sealed class PacketStream : IDisposable
     }
 
     /// <summary>Writes <paramref name="payload"/> as one or more packets, advancing the sequence id.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask WritePayloadAsync(ReadOnlyMemory<byte> payload, IOBehavior io, CancellationToken cancellationToken)
     {
         var offset = 0;
@@ -169,12 +172,14 @@ internal sealed class PacketStream : IDisposable
         return WriteAndFlushAsync(frame, io, cancellationToken);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask WriteAndFlushAsync(ReadOnlyMemory<byte> frame, IOBehavior io, CancellationToken cancellationToken)
     {
         await WriteAsync(frame, io, cancellationToken).ConfigureAwait(false);
         await FlushAsync(io, cancellationToken).ConfigureAwait(false);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask WriteAsync(ReadOnlyMemory<byte> data, IOBehavior io, CancellationToken cancellationToken)
     {
         try
@@ -194,6 +199,7 @@ internal sealed class PacketStream : IDisposable
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask FlushAsync(IOBehavior io, CancellationToken cancellationToken)
     {
         try
@@ -214,6 +220,7 @@ internal sealed class PacketStream : IDisposable
     }
 
     /// <summary>Ensures at least <paramref name="count"/> (at most the buffer size) bytes are buffered.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask FillAsync(int count, IOBehavior io, CancellationToken cancellationToken)
     {
         if (_end - _start >= count)
@@ -246,6 +253,7 @@ internal sealed class PacketStream : IDisposable
     }
 
     /// <summary>Copies <paramref name="count"/> payload bytes into <paramref name="destination"/>, bypassing the buffer for the rest.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask ReadIntoAsync(byte[] destination, int offset, int count, IOBehavior io, CancellationToken cancellationToken)
     {
         var fromBuffer = Math.Min(count, _end - _start);
@@ -264,6 +272,7 @@ internal sealed class PacketStream : IDisposable
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReadStreamAsync(Memory<byte> destination, IOBehavior io, CancellationToken cancellationToken)
     {
         try

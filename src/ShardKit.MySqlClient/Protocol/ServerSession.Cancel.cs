@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 
 namespace ShardKit.MySqlClient.Protocol;
 
@@ -19,6 +20,7 @@ internal sealed partial class ServerSession
     private int _activeOperationId;
     private int _cancelReason;
     private int _timeoutSeconds;
+    private long _timeoutDeadline;
     private CancellationTokenRegistration _registration;
     private CancellationToken _token;
 
@@ -38,6 +40,7 @@ internal sealed partial class ServerSession
         _token = cancellationToken;
         if (timeoutSeconds > 0)
         {
+            Volatile.Write(ref _timeoutDeadline, Environment.TickCount64 + (timeoutSeconds * 1000L));
             _timer ??= new Timer(static s => ((ServerSession)s!).OnTimer(), this, Timeout.Infinite, Timeout.Infinite);
             _timer.Change(timeoutSeconds * 1000L, Timeout.Infinite);
         }
@@ -55,11 +58,20 @@ internal sealed partial class ServerSession
     }
 
     /// <summary>Disarms the timeout and waits until a KILL QUERY in flight (if any) has finished.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask EndCancellableOperationAsync(IOBehavior io)
     {
         Volatile.Write(ref _activeOperationId, 0);
         _timer?.Change(Timeout.Infinite, Timeout.Infinite);
-        await _registration.DisposeAsync().ConfigureAwait(false);
+        if (io == IOBehavior.Asynchronous)
+        {
+            await _registration.DisposeAsync().ConfigureAwait(false);
+        }
+        else
+        {
+            _registration.Dispose();
+        }
+
         _registration = default;
         if (io == IOBehavior.Asynchronous)
         {
@@ -101,7 +113,14 @@ internal sealed partial class ServerSession
             : new OperationCanceledException("The command was cancelled." + where, inner, _token);
     }
 
-    private void OnTimer() => Cancel(ReasonTimeout, Volatile.Read(ref _activeOperationId));
+    private void OnTimer()
+    {
+        // A callback that was already queued when its operation ended must not cancel the next operation.
+        if (Environment.TickCount64 >= Volatile.Read(ref _timeoutDeadline))
+        {
+            Cancel(ReasonTimeout, Volatile.Read(ref _activeOperationId));
+        }
+    }
 
     private void Cancel(int reason, int operationId)
     {

@@ -32,8 +32,8 @@ internal sealed partial class ServerSession
         }
 
         // Disposing the socket aborts whatever blocking or asynchronous call is in progress, on both paths.
-        using var timeoutRegistration = timeout.Token.UnsafeRegister(static s => ((ServerSession)s!).Abort(), session);
-        using var cancelRegistration = cancellationToken.UnsafeRegister(static s => ((ServerSession)s!).Abort(), session);
+        var timeoutRegistration = timeout.Token.UnsafeRegister(static s => ((ServerSession)s!).Abort(), session);
+        var cancelRegistration = cancellationToken.UnsafeRegister(static s => ((ServerSession)s!).Abort(), session);
         try
         {
             await session.ConnectSocketAsync(io).ConfigureAwait(false);
@@ -41,6 +41,14 @@ internal sealed partial class ServerSession
             if (initializeSession)
             {
                 await session.InitializeSessionAsync(io).ConfigureAwait(false);
+            }
+
+            // Once these return, neither callback can still run; if one already did, the session is unusable.
+            timeoutRegistration.Dispose();
+            cancelRegistration.Dispose();
+            if (session.IsBroken)
+            {
+                throw new MySqlException(MySqlErrorCode.ConnectionLost, null, "The connection was aborted as it opened.");
             }
 
             return session;
@@ -56,6 +64,11 @@ internal sealed partial class ServerSession
         {
             session.Dispose();
             throw;
+        }
+        finally
+        {
+            timeoutRegistration.Dispose();
+            cancelRegistration.Dispose();
         }
     }
 

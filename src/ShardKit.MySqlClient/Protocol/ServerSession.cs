@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 
 namespace ShardKit.MySqlClient.Protocol;
 
@@ -19,6 +20,7 @@ internal sealed partial class ServerSession : IDisposable
     private Socket _socket;
     private CapabilityFlags _capabilities;
     private int _state;
+    private int _pendingResetResponses;
 
     private ServerSession(ConnectionSettings settings, Socket socket)
     {
@@ -92,6 +94,7 @@ internal sealed partial class ServerSession : IDisposable
     }
 
     /// <summary>Sends one command packet (sequence id 0) built by <paramref name="builder"/>.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask SendCommandAsync(PayloadBuilder builder, IOBehavior io, CancellationToken cancellationToken)
     {
         _packets.SequenceId = 0;
@@ -123,6 +126,7 @@ internal sealed partial class ServerSession : IDisposable
         return task.IsCompletedSuccessfully ? task : AwaitReceiveAsync(task);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<ReadOnlyMemory<byte>> AwaitReceiveAsync(ValueTask<ReadOnlyMemory<byte>> task)
     {
         try
@@ -137,6 +141,7 @@ internal sealed partial class ServerSession : IDisposable
     }
 
     /// <summary>Reads a response that must be OK (ERR is thrown as the server's error) and applies it.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<OkPacket> ReadOkAsync(IOBehavior io, CancellationToken cancellationToken)
     {
         var payload = await ReceiveAsync(io, cancellationToken).ConfigureAwait(false);
@@ -226,7 +231,22 @@ internal sealed partial class ServerSession : IDisposable
     /// COM_RESET_CONNECTION (clears variables, temporary tables, open transactions, locks), pipelined in the same
     /// write with restoring the default database and the GTID tracking setting, so it costs one round trip.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask ResetAsync(IOBehavior io, CancellationToken cancellationToken)
+    {
+        await SendResetAsync(io, cancellationToken).ConfigureAwait(false);
+        await CompleteResetAsync(io, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Whether reset responses are still unread (see <see cref="SendResetAsync"/>).</summary>
+    public bool HasPendingReset => _pendingResetResponses > 0;
+
+    /// <summary>
+    /// Writes the reset commands without waiting for their answers: the server drops the session state (and its
+    /// locks) right away, and the answers are read by <see cref="CompleteResetAsync"/> when the session is next
+    /// used, by which time they have normally arrived. Returning a connection to the pool therefore costs no wait.
+    /// </summary>
+    public async ValueTask SendResetAsync(IOBehavior io, CancellationToken cancellationToken)
     {
         using var builder = new PayloadBuilder(256);
         var responses = 1;
@@ -251,20 +271,32 @@ internal sealed partial class ServerSession : IDisposable
             responses++;
         }
 
+        _pendingResetResponses = responses;
+    }
+
+    /// <summary>Reads the answers to <see cref="SendResetAsync"/>; any error breaks the session.</summary>
+    public async ValueTask CompleteResetAsync(IOBehavior io, CancellationToken cancellationToken)
+    {
         MySqlException? first = null;
-        for (var i = 0; i < responses; i++)
+        while (_pendingResetResponses > 0)
         {
+            _pendingResetResponses--;
             _packets.SequenceId = 1;
             try
             {
                 await ReadOkAsync(io, cancellationToken).ConfigureAwait(false);
             }
-            catch (MySqlException ex) when (!IsBroken)
+            catch (MySqlException ex)
             {
                 first ??= ex;
+                if (IsBroken)
+                {
+                    break;
+                }
             }
         }
 
+        _pendingResetResponses = 0;
         if (first is not null)
         {
             MarkBroken();
@@ -322,5 +354,6 @@ internal sealed partial class ServerSession : IDisposable
 
         _socket.Dispose();
         _packets.Dispose();
+        _timer?.Dispose();
     }
 }

@@ -1,4 +1,5 @@
 using System.Data;
+using System.Runtime.CompilerServices;
 using ShardKit.MySqlClient.Protocol;
 
 namespace ShardKit.MySqlClient.Query;
@@ -14,6 +15,7 @@ internal static class CommandExecutor
     }
 
     /// <summary>Runs the statements; for <see cref="Mode.Reader"/> returns the open reader, otherwise the drained reader (and the scalar value).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public static async ValueTask<(MySqlDataReader Reader, object? Scalar)> ExecuteAsync(
         MySqlConnection? connection,
         MySqlTransaction? transaction,

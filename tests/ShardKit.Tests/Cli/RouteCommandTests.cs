@@ -133,4 +133,16 @@ public sealed class RouteCommandTests : IDisposable
         Assert.NotEqual(0, exitCode);
         Assert.Contains("--config", error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task RefusesANonNumericId()
+    {
+        var config = _cli.WriteConfig(CliRunner.DevUpJson);
+
+        var (exitCode, output, error) = await CliRunner.RunAsync(RouteCommand.Create(), "--config", config, "--merchant-id", "abc");
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("Cannot parse argument 'abc' for option '--merchant-id'", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("user:", output, StringComparison.Ordinal);
+    }
 }

@@ -96,4 +96,19 @@ public sealed class ReloadTests
         await using var connection = await shards.OpenAsync(oldRoute, ShardIntent.Write);
         Assert.Equal(TestTopologies.Endpoint(3310), connection.Connection.ConnectionString);
     }
+
+    [Fact]
+    public void BuildingFromAnInvalidSectionThrowsInvalidTopologyNamingTheEntry()
+    {
+        var configuration = DevUpConfiguration();
+        configuration["ShardKit:Dimensions:User:Placement:0:Shards"] = "0-59";
+        configuration["ShardKit:Dimensions:User:Placement:0:Cluster"] = "c9";
+
+        var ex = Assert.Throws<ShardKitException>(() =>
+            new ShardKitDataSourceBuilder(configuration.GetSection("ShardKit")).UseProvider(_provider).Build());
+
+        Assert.Equal(ShardKitErrorCode.InvalidTopology, ex.ErrorCode);
+        Assert.Equal("ShardKit topology: user placement #0 (0-59) refers to unknown cluster 'c9'", ex.Message);
+        Assert.Empty(_provider.DataSources);
+    }
 }

@@ -1,0 +1,81 @@
+using System.Diagnostics;
+using ShardKit.MySqlClient;
+
+namespace ShardKit.IntegrationTests.MySqlClient;
+
+[Collection("Server")]
+public sealed class TimeoutAndCancellationTests(ServerFixture fixture)
+{
+    private async Task<bool> IsQueryRunningAsync(int threadId)
+    {
+        var info = await fixture.Server.QueryScalarAsync($"SELECT COUNT(*) FROM information_schema.processlist WHERE id = {threadId} AND command = 'Query'");
+        return info != "0";
+    }
+
+    private static async Task AssertUsableAsync(MySqlConnection connection)
+    {
+        await using var command = new MySqlCommand("SELECT 'still usable'", connection);
+        Assert.Equal("still usable", await command.ExecuteScalarAsync());
+    }
+
+    // A cross join big enough to run for far longer than the timeout, without SLEEP (which a kill merely shortens).
+    private const string LongQuery =
+        "SELECT COUNT(*) FROM information_schema.collations a, information_schema.collations b, information_schema.collations c, information_schema.collations d";
+
+    [Fact]
+    public async Task ACommandTimeoutKillsTheServerSideQueryAndKeepsTheConnection()
+    {
+        await using var connection = new MySqlConnection(await DriverDatabase.ConnectionStringAsync(fixture));
+        await connection.OpenAsync();
+        var threadId = connection.ServerThread;
+        await using var command = new MySqlCommand(LongQuery, connection) { CommandTimeout = 1 };
+        var stopwatch = Stopwatch.StartNew();
+        var ex = await Assert.ThrowsAsync<MySqlException>(() => command.ExecuteScalarAsync());
+        Assert.Equal(MySqlErrorCode.CommandTimeout, ex.ErrorCode);
+        Assert.True(ex.IsTransient);
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(10), $"took {stopwatch.Elapsed}");
+        Assert.False(await IsQueryRunningAsync(threadId));
+        await AssertUsableAsync(connection);
+    }
+
+    [Fact]
+    public async Task ASynchronousCommandTimesOutTheSameWay()
+    {
+        var connectionString = await DriverDatabase.ConnectionStringAsync(fixture);
+        using var connection = new MySqlConnection(connectionString);
+        connection.Open();
+        using var command = new MySqlCommand("SELECT SLEEP(30)", connection) { CommandTimeout = 1 };
+        var stopwatch = Stopwatch.StartNew();
+        var ex = Assert.Throws<MySqlException>(() => command.ExecuteNonQuery());
+        Assert.Equal(MySqlErrorCode.CommandTimeout, ex.ErrorCode);
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(10), $"took {stopwatch.Elapsed}");
+        using var next = new MySqlCommand("SELECT 7", connection);
+        Assert.Equal(7, Convert.ToInt32(next.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public async Task CancellingTheTokenKillsTheQueryAndThrowsOperationCanceled()
+    {
+        await using var connection = new MySqlConnection(await DriverDatabase.ConnectionStringAsync(fixture));
+        await connection.OpenAsync();
+        var threadId = connection.ServerThread;
+        using var cancellation = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+        await using var command = new MySqlCommand(LongQuery, connection) { CommandTimeout = 0 };
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => command.ExecuteScalarAsync(cancellation.Token));
+        Assert.False(await IsQueryRunningAsync(threadId));
+        await AssertUsableAsync(connection);
+    }
+
+    [Fact]
+    public async Task CommandCancelFromAnotherThreadStopsTheQuery()
+    {
+        await using var connection = new MySqlConnection(await DriverDatabase.ConnectionStringAsync(fixture));
+        await connection.OpenAsync();
+        await using var command = new MySqlCommand(LongQuery, connection) { CommandTimeout = 0 };
+        var running = command.ExecuteScalarAsync();
+        await Task.Delay(500);
+        command.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => running.WaitAsync(TimeSpan.FromSeconds(20)));
+        await AssertUsableAsync(connection);
+    }
+}
