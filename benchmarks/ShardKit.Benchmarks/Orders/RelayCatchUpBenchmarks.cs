@@ -20,8 +20,11 @@ public class RelayCatchUpBenchmarks
     private OutboxRelay _relay = null!;
     private OrderIdGenerator _ids = null!;
 
+    // Synchronous on purpose: the in-process toolchain (used to skip a per-run build) runs [IterationSetup] before an async [GlobalSetup] has finished.
     [GlobalSetup]
-    public async Task SetupAsync()
+    public void Setup() => SetupAsync().GetAwaiter().GetResult();
+
+    private async Task SetupAsync()
     {
         _topology = await OrderBenchmarkTopology.StartAsync();
         _store = new OrderStore(_topology.Shards, new OrderStoreOptions { ApplyMerchantCopyImmediately = false });
@@ -40,7 +43,9 @@ public class RelayCatchUpBenchmarks
     }
 
     [GlobalCleanup]
-    public async Task CleanupAsync()
+    public void Cleanup() => CleanupAsync().GetAwaiter().GetResult();
+
+    private async Task CleanupAsync()
     {
         _store.Dispose();
         await _topology.DisposeAsync();

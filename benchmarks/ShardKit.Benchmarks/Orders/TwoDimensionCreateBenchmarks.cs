@@ -25,8 +25,11 @@ public class TwoDimensionCreateBenchmarks
     private OrderStore _deferred = null!;
     private OrderIdGenerator _ids = null!;
 
+    // Synchronous on purpose: the in-process toolchain (used to skip a per-run build) runs [IterationSetup] before an async [GlobalSetup] has finished.
     [GlobalSetup]
-    public async Task SetupAsync()
+    public void Setup() => SetupAsync().GetAwaiter().GetResult();
+
+    private async Task SetupAsync()
     {
         _topology = await OrderBenchmarkTopology.StartAsync();
         _immediate = new OrderStore(_topology.Shards);
@@ -35,7 +38,9 @@ public class TwoDimensionCreateBenchmarks
     }
 
     [GlobalCleanup]
-    public async Task CleanupAsync()
+    public void Cleanup() => CleanupAsync().GetAwaiter().GetResult();
+
+    private async Task CleanupAsync()
     {
         _immediate.Dispose();
         _deferred.Dispose();

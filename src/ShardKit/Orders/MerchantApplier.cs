@@ -150,8 +150,10 @@ internal sealed class MerchantApplier
         var merchantShard = await _dataSource.OpenOrderShardAsync(order.Id, ShardDimension.Merchant, ShardIntent.Write, cancellationToken).ConfigureAwait(false);
         await using (merchantShard.ConfigureAwait(false))
         {
+            // READ COMMITTED: the row lock taken by the upsert is all the guard needs. Under REPEATABLE READ the item
+            // delete of a new order takes gap locks, and concurrent appliers of neighbouring orders deadlock on them.
             var connection = merchantShard.Connection;
-            var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
+            var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
             await using (transaction.ConfigureAwait(false))
             {
                 await connection.ExecuteAsync(new CommandDefinition(
