@@ -191,6 +191,37 @@ public sealed class TwoDimensionWriteTests(TopologyFixture fixture) : IAsyncLife
         }
     }
 
+    [Fact]
+    public async Task TheRelayRunningAsAHostedServiceAppliesCopiesUntilItIsStopped()
+    {
+        var factory = new OrderFactory(workerId: 18);
+        using var deferred = new OrderStore(_shards, new OrderStoreOptions { ApplyMerchantCopyImmediately = false });
+        var relay = new OutboxRelay(deferred, new OutboxRelayOptions { PollInterval = TimeSpan.FromMilliseconds(50) });
+        await relay.StartAsync(CancellationToken.None);
+        try
+        {
+            var created = await deferred.CreateAsync(factory.New(UserBase + 50, MerchantBase + 50));
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (await deferred.GetMerchantCopyAsync(created.Id) is null)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the hosted relay did not apply the copy within 30 s");
+                await Task.Delay(50);
+            }
+
+            Assert.Equal(OrderFactory.Describe(created), OrderFactory.Describe(await deferred.GetMerchantCopyAsync(created.Id)));
+        }
+        finally
+        {
+            await relay.StopAsync(CancellationToken.None);
+        }
+
+        var afterStop = await deferred.CreateAsync(factory.New(UserBase + 51, MerchantBase + 51));
+        await Task.Delay(300);
+        Assert.Null(await deferred.GetMerchantCopyAsync(afterStop.Id));
+        Assert.Equal(1, await PendingEntriesAsync(afterStop.Id));
+        relay.Dispose();
+    }
+
     private async Task<long> PendingEntriesAsync(OrderId orderId)
     {
         await using var shard = await _shards.OpenOrderShardAsync(orderId, ShardDimension.User, ShardIntent.Read);
