@@ -38,7 +38,7 @@ run_tests() {
 run_demo() {
   ensure_mariadb
   dotnet build src/ShardKit.Migrations -c Release -nologo -v quiet
-  dotnet run --project src/ShardKit.Migrations -c Release --no-build -- dev up --clusters 2 --replicas 1 --write-config topo.json "$@"
+  dotnet run --project src/ShardKit.Migrations -c Release --no-build -- demo "$@"
 }
 
 case "${1:-}" in

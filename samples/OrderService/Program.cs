@@ -1,4 +1,5 @@
-var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
-app.MapGet("/", () => "ShardKit OrderService sample");
-app.Run();
+using OrderService;
+
+// The service itself lives in OrderServiceApp so that tests and `shardkit demo` host exactly the same endpoints.
+var app = OrderServiceApp.Build(args);
+await app.RunAsync();

@@ -20,6 +20,7 @@ public sealed class MySqlConnection : DbConnection, ICloneable
     private ConnectionPool? _pool;
     private ConnectionState _state;
     private string? _lastCommittedGtid;
+    private bool _hasBeenOpened;
 
     /// <summary>Creates a connection with no connection string.</summary>
     public MySqlConnection()
@@ -43,13 +44,13 @@ public sealed class MySqlConnection : DbConnection, ICloneable
     }
 
     /// <summary>
-    /// The connection string. Once the connection has been opened, the password is left out unless
-    /// <c>Persist Security Info=true</c>.
+    /// The connection string. Once the connection has been opened, the password is left out (also after it closes)
+    /// unless <c>Persist Security Info=true</c>.
     /// </summary>
     [AllowNull]
     public override string ConnectionString
     {
-        get => _session is not null && _settings is { PersistSecurityInfo: false } ? _settings.RedactedConnectionString : _connectionString;
+        get => _hasBeenOpened && _settings is { PersistSecurityInfo: false } ? _settings.RedactedConnectionString : _connectionString;
         set
         {
             if (_state != ConnectionState.Closed)
@@ -64,6 +65,7 @@ public sealed class MySqlConnection : DbConnection, ICloneable
 
             _connectionString = value ?? "";
             _settings = _connectionString.Length == 0 ? null : SettingsCache.Get(_connectionString);
+            _hasBeenOpened = false;
         }
     }
 
@@ -246,6 +248,7 @@ public sealed class MySqlConnection : DbConnection, ICloneable
                 : await ServerSession.ConnectAsync(settings, initializeSession: true, io, cancellationToken).ConfigureAwait(false);
             _session.ForgetLastGtid();
             _lastCommittedGtid = null;
+            _hasBeenOpened = true;
             _state = ConnectionState.Open;
         }
         catch
@@ -312,6 +315,7 @@ public sealed class MySqlConnection : DbConnection, ICloneable
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<MySqlTransaction> BeginTransactionAsync(IsolationLevel isolationLevel, IOBehavior io, CancellationToken cancellationToken)
     {
         if (CurrentTransaction is not null)
@@ -337,6 +341,7 @@ public sealed class MySqlConnection : DbConnection, ICloneable
     }
 
     /// <summary>Runs a statement that returns no rows (transaction control), with the default command timeout.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     internal async ValueTask ExecuteInternalAsync(string sql, IOBehavior io, CancellationToken cancellationToken)
     {
         using var command = new MySqlCommand(sql, this);

@@ -76,13 +76,13 @@ public sealed partial class MySqlDataReader : DbDataReader
     public override object this[string name] => GetValue(GetOrdinal(name));
 
     /// <inheritdoc />
-    public override bool Read() => ReadRowAsync(IOBehavior.Synchronous).GetCompletedResult();
+    public override bool Read() => ReadRowAsync(IOBehavior.Synchronous, timed: true, CancellationToken.None).GetCompletedResult();
 
     /// <inheritdoc />
     public override Task<bool> ReadAsync(CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var task = ReadRowAsync(IOBehavior.Asynchronous);
+        var task = ReadRowAsync(IOBehavior.Asynchronous, timed: true, cancellationToken);
         return task.IsCompletedSuccessfully ? (task.Result ? s_true : s_false) : task.AsTask();
     }
 
@@ -173,8 +173,14 @@ public sealed partial class MySqlDataReader : DbDataReader
         }
     }
 
+    internal ValueTask<bool> ReadRowAsync(IOBehavior io) => ReadRowAsync(io, timed: false, CancellationToken.None);
+
+    /// <summary>
+    /// Advances to the next row. When <paramref name="timed"/> and the next packet is not already buffered, the wait
+    /// for the network runs under the command timeout and the token (a KILL QUERY stops a stalled result).
+    /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    internal async ValueTask<bool> ReadRowAsync(IOBehavior io)
+    private async ValueTask<bool> ReadRowAsync(IOBehavior io, bool timed, CancellationToken cancellationToken)
     {
         if (_state != ReaderState.InResultSet)
         {
@@ -194,10 +200,34 @@ public sealed partial class MySqlDataReader : DbDataReader
             return true;
         }
 
-        _hasRow = await ReadRowPacketAsync(io).ConfigureAwait(false);
+        if (!timed || _session.Packets.HasCompletePacket || (_commandTimeout == 0 && !cancellationToken.CanBeCanceled))
+        {
+            _hasRow = await ReadRowPacketAsync(io).ConfigureAwait(false);
+            return _hasRow;
+        }
+
+        _session.BeginCancellableOperation(_commandTimeout, cancellationToken);
+        try
+        {
+            _hasRow = await ReadRowPacketAsync(io).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            var translated = _session.TranslateCancellation(ex);
+            await _session.EndCancellableOperationAsync(io).ConfigureAwait(false);
+            if (!ReferenceEquals(translated, ex))
+            {
+                throw translated;
+            }
+
+            throw;
+        }
+
+        await _session.EndCancellableOperationAsync(io).ConfigureAwait(false);
         return _hasRow;
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> NextResultAsync(IOBehavior io, CancellationToken cancellationToken)
     {
         if (_state == ReaderState.Closed)
@@ -298,13 +328,13 @@ public sealed partial class MySqlDataReader : DbDataReader
                 throw Broken(ex);
             }
 
-            var columns = new ColumnDefinition[columnCount];
+            var columns = _session.Columns.RentArray(columnCount);
             for (var i = 0; i < columnCount; i++)
             {
                 var definition = await _session.ReceiveAsync(io, CancellationToken.None).ConfigureAwait(false);
                 try
                 {
-                    columns[i] = ColumnDefinition.Parse(definition.Span);
+                    columns[i] = _session.Columns.Get(i, definition.Span);
                 }
                 catch (MySqlException ex)
                 {
@@ -324,11 +354,9 @@ public sealed partial class MySqlDataReader : DbDataReader
             }
 
             _columns = columns;
-            if (_offsets.Length < columnCount)
-            {
-                _offsets = new int[columnCount];
-                _lengths = new int[columnCount];
-            }
+            _session.EnsureRowCapacity(columnCount);
+            _offsets = _session.RowOffsets;
+            _lengths = _session.RowLengths;
 
             _state = ReaderState.InResultSet;
             _pendingRow = await ReadRowPacketAsync(io).ConfigureAwait(false);

@@ -7,7 +7,7 @@ namespace ShardKit.MySqlClient;
 public sealed class MySqlParameterCollection : DbParameterCollection, IReadOnlyList<MySqlParameter>
 {
     private readonly List<MySqlParameter> _parameters = [];
-    private readonly Dictionary<string, int> _byName = new(StringComparer.OrdinalIgnoreCase);
+    private Dictionary<string, int>? _byName;
 
     internal MySqlParameterCollection()
     {
@@ -65,7 +65,7 @@ public sealed class MySqlParameterCollection : DbParameterCollection, IReadOnlyL
     public override void Clear()
     {
         _parameters.Clear();
-        _byName.Clear();
+        _byName?.Clear();
     }
 
     /// <inheritdoc />
@@ -87,7 +87,7 @@ public sealed class MySqlParameterCollection : DbParameterCollection, IReadOnlyL
 
     /// <inheritdoc />
     public override int IndexOf(string parameterName) =>
-        _byName.TryGetValue(MySqlParameter.Normalize(parameterName ?? ""), out var index) ? index : -1;
+        _byName is not null && _byName.TryGetValue(MySqlParameter.Normalize(parameterName ?? ""), out var index) ? index : -1;
 
     /// <inheritdoc />
     public override void Insert(int index, object value)
@@ -133,11 +133,11 @@ public sealed class MySqlParameterCollection : DbParameterCollection, IReadOnlyL
 
     /// <summary>Finds a parameter by its normalized name (no prefix).</summary>
     internal MySqlParameter? Find(string normalizedName) =>
-        _byName.TryGetValue(normalizedName, out var index) ? _parameters[index] : null;
+        _byName is not null && _byName.TryGetValue(normalizedName, out var index) ? _parameters[index] : null;
 
     private void AddParameter(MySqlParameter parameter)
     {
-        if (parameter.NormalizedName.Length > 0 && _byName.ContainsKey(parameter.NormalizedName))
+        if (parameter.NormalizedName.Length > 0 && _byName is not null && _byName.ContainsKey(parameter.NormalizedName))
         {
             throw new ArgumentException($"A parameter named '{parameter.ParameterName}' is already in the collection.", nameof(parameter));
         }
@@ -145,6 +145,7 @@ public sealed class MySqlParameterCollection : DbParameterCollection, IReadOnlyL
         _parameters.Add(parameter);
         if (parameter.NormalizedName.Length > 0)
         {
+            _byName ??= new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
             _byName[parameter.NormalizedName] = _parameters.Count - 1;
         }
     }
@@ -157,6 +158,7 @@ public sealed class MySqlParameterCollection : DbParameterCollection, IReadOnlyL
 
     private void Reindex()
     {
+        _byName ??= new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
         _byName.Clear();
         for (var i = 0; i < _parameters.Count; i++)
         {

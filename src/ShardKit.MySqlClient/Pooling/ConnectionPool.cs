@@ -122,6 +122,7 @@ internal sealed class ConnectionPool : IDisposable
     /// Reads the answers of the reset sent when the session was returned (normally already received) and checks,
     /// without a round trip, that the server has not closed the connection since.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> IsUsableAsync(ServerSession session, IOBehavior io)
     {
         if (session.HasPendingReset)

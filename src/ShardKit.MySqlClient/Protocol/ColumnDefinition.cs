@@ -6,11 +6,9 @@ internal sealed class ColumnDefinition
     /// <summary>The character set number of binary data.</summary>
     public const ushort BinaryCharacterSet = 63;
 
-    private ColumnDefinition(string name, string table, string schema, ushort characterSet, uint columnLength, ColumnType type, ColumnFlags flags, byte decimals)
+    private ColumnDefinition(string name, ushort characterSet, uint columnLength, ColumnType type, ColumnFlags flags, byte decimals)
     {
         Name = name;
-        Table = table;
-        Schema = schema;
         CharacterSet = characterSet;
         ColumnLength = columnLength;
         Type = type;
@@ -19,10 +17,6 @@ internal sealed class ColumnDefinition
     }
 
     public string Name { get; }
-
-    public string Table { get; }
-
-    public string Schema { get; }
 
     public ushort CharacterSet { get; }
 
@@ -42,8 +36,8 @@ internal sealed class ColumnDefinition
     {
         var reader = new PayloadReader(payload);
         reader.ReadLengthEncodedBytes(); // catalog
-        var schema = reader.ReadLengthEncodedString();
-        var table = reader.ReadLengthEncodedString();
+        reader.ReadLengthEncodedBytes(); // schema
+        reader.ReadLengthEncodedBytes(); // table alias
         reader.ReadLengthEncodedBytes(); // original table
         var name = reader.ReadLengthEncodedString();
         reader.ReadLengthEncodedBytes(); // original name
@@ -59,6 +53,6 @@ internal sealed class ColumnDefinition
         var flags = (ColumnFlags)reader.ReadUInt16();
         var decimals = reader.ReadByte();
         reader.Skip((int)Math.Min(fixedLength - 10, int.MaxValue));
-        return new ColumnDefinition(name, table, schema, characterSet, columnLength, type, flags, decimals);
+        return new ColumnDefinition(name, characterSet, columnLength, type, flags, decimals);
     }
 }

@@ -40,6 +40,22 @@ internal sealed class PacketStream : IDisposable
     /// <summary>Whether unread bytes are buffered (a well-behaved server never sends unsolicited data).</summary>
     public bool HasBufferedData => _end > _start;
 
+    /// <summary>Whether the next packet is already buffered in full, so reading it cannot wait on the network.</summary>
+    public bool HasCompletePacket
+    {
+        get
+        {
+            var available = _end - _start;
+            if (available < 4)
+            {
+                return false;
+            }
+
+            var length = _buffer[_start] | (_buffer[_start + 1] << 8) | (_buffer[_start + 2] << 16);
+            return length < MaxPacketPayload && available >= 4 + length;
+        }
+    }
+
     /// <summary>Reads one logical payload (joining split packets).</summary>
     public ValueTask<ReadOnlyMemory<byte>> ReadPayloadAsync(IOBehavior io, CancellationToken cancellationToken)
     {

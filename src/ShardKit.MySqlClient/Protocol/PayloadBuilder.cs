@@ -27,6 +27,17 @@ internal sealed class PayloadBuilder : IDisposable
 
     public void Clear() => _position = HeaderSpace;
 
+    /// <summary>Empties the builder and gives a buffer that grew past <paramref name="maxRetained"/> bytes back to the pool.</summary>
+    public void Reset(int maxRetained = 256 * 1024)
+    {
+        _position = HeaderSpace;
+        if (_buffer.Length > maxRetained)
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = ArrayPool<byte>.Shared.Rent(4096);
+        }
+    }
+
     public void WriteByte(byte value)
     {
         Ensure(1);

@@ -19,7 +19,10 @@ internal sealed partial class ServerSession
         typeof(ServerSession).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0";
 
     /// <summary>Opens and authenticates a new physical connection within the settings' connect timeout.</summary>
+    /// <param name="settings">Where to connect and how to authenticate.</param>
     /// <param name="initializeSession">False for the side connections that only send KILL QUERY.</param>
+    /// <param name="io">Whether the I/O is asynchronous or synchronous.</param>
+    /// <param name="cancellationToken">Cancels the connection attempt.</param>
     public static async ValueTask<ServerSession> ConnectAsync(ConnectionSettings settings, bool initializeSession, IOBehavior io, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();

@@ -66,6 +66,26 @@ internal sealed partial class ServerSession : IDisposable
 
     public PacketStream Packets => _packets;
 
+    /// <summary>Parsed column definitions of recent result sets, reused when a statement runs again.</summary>
+    public ColumnDefinitionCache Columns { get; } = new();
+
+    /// <summary>The reusable buffer for outgoing commands (a session runs one command at a time).</summary>
+    public PayloadBuilder CommandBuilder { get; } = new(1024);
+
+    /// <summary>Scratch arrays for the current row's value offsets and lengths.</summary>
+    public int[] RowOffsets { get; private set; } = new int[16];
+
+    public int[] RowLengths { get; private set; } = new int[16];
+
+    public void EnsureRowCapacity(int columns)
+    {
+        if (RowOffsets.Length < columns)
+        {
+            RowOffsets = new int[columns];
+            RowLengths = new int[columns];
+        }
+    }
+
     private const int StateOpen = 0;
     private const int StateBroken = 1;
 
@@ -210,6 +230,7 @@ internal sealed partial class ServerSession : IDisposable
     }
 
     /// <summary>COM_PING: true when the server answered OK.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<bool> TryPingAsync(IOBehavior io, CancellationToken cancellationToken)
     {
         try
@@ -246,6 +267,7 @@ internal sealed partial class ServerSession : IDisposable
     /// locks) right away, and the answers are read by <see cref="CompleteResetAsync"/> when the session is next
     /// used, by which time they have normally arrived. Returning a connection to the pool therefore costs no wait.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask SendResetAsync(IOBehavior io, CancellationToken cancellationToken)
     {
         using var builder = new PayloadBuilder(256);
@@ -275,6 +297,7 @@ internal sealed partial class ServerSession : IDisposable
     }
 
     /// <summary>Reads the answers to <see cref="SendResetAsync"/>; any error breaks the session.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask CompleteResetAsync(IOBehavior io, CancellationToken cancellationToken)
     {
         MySqlException? first = null;
@@ -307,6 +330,7 @@ internal sealed partial class ServerSession : IDisposable
     }
 
     /// <summary>Sends COM_QUIT and closes the socket; never throws.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask CloseAsync(IOBehavior io)
     {
         if (!IsBroken)
@@ -355,5 +379,6 @@ internal sealed partial class ServerSession : IDisposable
         _socket.Dispose();
         _packets.Dispose();
         _timer?.Dispose();
+        CommandBuilder.Dispose();
     }
 }

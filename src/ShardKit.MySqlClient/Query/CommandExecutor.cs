@@ -37,7 +37,8 @@ internal static class CommandExecutor
             throw new InvalidOperationException("The command's Transaction is not the active transaction of its connection (it was completed, or belongs to another connection).");
         }
 
-        using var builder = new PayloadBuilder(1024);
+        var builder = session.CommandBuilder;
+        builder.Clear();
         builder.WriteByte(ServerSession.CommandQuery);
         for (var i = 0; i < statements.Length; i++)
         {
@@ -60,7 +61,15 @@ internal static class CommandExecutor
         session.BeginCancellableOperation(commandTimeout, cancellationToken);
         try
         {
-            await session.SendCommandAsync(builder, io, CancellationToken.None).ConfigureAwait(false);
+            try
+            {
+                await session.SendCommandAsync(builder, io, CancellationToken.None).ConfigureAwait(false);
+            }
+            finally
+            {
+                builder.Reset();
+            }
+
             var hasResultSet = await reader.ReadFirstResultAsync(io).ConfigureAwait(false);
             if (mode == Mode.Scalar && hasResultSet && await reader.ReadRowAsync(io).ConfigureAwait(false) && reader.FieldCount > 0)
             {
@@ -93,6 +102,22 @@ internal static class CommandExecutor
             {
                 throw session.CancellationException(null);
             }
+        }
+        else if (session.WasCancelled)
+        {
+            // The timeout or token fired after the first rows arrived: the KILL QUERY has been sent, so the rest
+            // of the result would end in an interruption. Report the timeout now, leaving the connection clean.
+            var cancellation = session.CancellationException(null);
+            try
+            {
+                await reader.CloseAsync(io).ConfigureAwait(false);
+            }
+            catch (MySqlException ex) when (ex.ErrorCode is MySqlErrorCode.QueryInterrupted)
+            {
+                // The interruption the KILL QUERY caused.
+            }
+
+            throw cancellation;
         }
 
         return (reader, scalar);

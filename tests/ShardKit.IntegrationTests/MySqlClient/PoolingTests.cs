@@ -8,7 +8,7 @@ public sealed class PoolingTests(ServerFixture fixture)
     [Fact]
     public async Task AnExhaustedPoolWaitsForTheTimeoutThenNamesItsSize()
     {
-        var connectionString = await DriverDatabase.ConnectionStringAsync(fixture, "Maximum Pool Size=2;Connection Timeout=1;Application Name=exhaust");
+        var connectionString = await DriverDatabase.ConnectionStringAsync(fixture, "Maximum Pool Size=2;Connection Timeout=3;SslMode=None;Application Name=exhaust");
         await using var first = new MySqlConnection(connectionString);
         await using var second = new MySqlConnection(connectionString);
         await first.OpenAsync();

@@ -78,4 +78,31 @@ public sealed class TimeoutAndCancellationTests(ServerFixture fixture)
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => running.WaitAsync(TimeSpan.FromSeconds(20)));
         await AssertUsableAsync(connection);
     }
+
+    [Fact]
+    public async Task AResultThatStallsBetweenRowsIsKilledByTheCommandTimeout()
+    {
+        await using var connection = new MySqlConnection(await DriverDatabase.ConnectionStringAsync(fixture));
+        await connection.OpenAsync();
+        var threadId = connection.ServerThread;
+
+        // The first row is larger than the server's network buffer, so it arrives at once; the second takes 30 s.
+        await using var command = new MySqlCommand("SELECT REPEAT('x', 200000) AS big, SLEEP(IF(seq = 1, 0, 30)) AS pause FROM seq_1_to_3", connection) { CommandTimeout = 2 };
+        var stopwatch = Stopwatch.StartNew();
+        var ex = await Assert.ThrowsAsync<MySqlException>(async () =>
+        {
+            // On a loaded machine the timeout can already fire while the first row arrives; either way it is reported.
+            await using var reader = await command.ExecuteReaderAsync();
+            Assert.True(await reader.ReadAsync());
+            Assert.Equal(200000, reader.GetString(0).Length);
+            while (await reader.ReadAsync())
+            {
+            }
+        });
+        Assert.Equal(MySqlErrorCode.CommandTimeout, ex.ErrorCode);
+
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(15), $"took {stopwatch.Elapsed}");
+        Assert.False(await IsQueryRunningAsync(threadId));
+        await AssertUsableAsync(connection);
+    }
 }

@@ -75,7 +75,7 @@ public sealed class DevUpCommandTests
         }
 
         var binaries = Path.Combine(root!.FullName, "src", "ShardKit.Migrations", "bin", configuration, framework);
-        return new[] { "shardkit.dll", "ShardKit.Migrations.dll" }.Select(name => Path.Combine(binaries, name)).First(File.Exists);
+        return Path.Combine(binaries, "ShardKit.Migrations.dll");
     }
 
     private static List<int> ServerPidsListeningOn(IEnumerable<int> ports)

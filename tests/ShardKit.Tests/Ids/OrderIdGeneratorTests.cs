@@ -71,6 +71,80 @@ public sealed class OrderIdGeneratorTests
     }
 
     [Fact]
+    public void UsesUpAPairsTickAsRarelyAsThePoissonModelPredicts()
+    {
+        // 5 million random IDs per second: 50,000 per 10 ms tick spread over 14,400 gene pairs (λ ≈ 3.47 per pair and
+        // tick). An ID waits when its pair already issued 8 in the tick: E[(N − 8)+] / λ of all IDs, about 0.4 %.
+        const int count = 2_000_000;
+        const double lambda = 50_000.0 / 14_400;
+        var expectedFraction = Enumerable.Range(9, 60).Sum(k => (k - 8) * Math.Exp(-lambda + (k * Math.Log(lambda)) - LogFactorial(k))) / lambda;
+        var (waited, issued) = Simulate(count, TimeSpan.FromTicks(2), seed: 5);
+
+        Assert.Equal(count, issued.Count);
+        Assert.InRange(waited / (double)count, 0.9 * expectedFraction, 1.1 * expectedFraction);
+    }
+
+    [Fact]
+    public void IssuesUniqueIdsWhenManyPairsUseUpTheirTicks()
+    {
+        var (waited, issued) = Simulate(500_000, TimeSpan.FromTicks(1), seed: 6);
+
+        Assert.True(waited > 10_000, $"only {waited} IDs waited");
+        Assert.Equal(500_000, issued.Count);
+        Assert.Equal(issued.Count, issued.Distinct().Count());
+    }
+
+    // Issues `count` IDs for uniformly random gene pairs, one every `step` of fake time. An ID that finds its pair's
+    // tick used up waits, as in Next(): it is issued when the clock reaches the next tick, before that tick's arrivals.
+    private static (int Waited, List<long> Issued) Simulate(int count, TimeSpan step, int seed)
+    {
+        var clock = new FakeTimeProvider(s_start);
+        var generator = new OrderIdGenerator(new OrderIdGeneratorOptions { WorkerId = 1 }, clock);
+        var random = new Random(seed);
+        var issued = new List<long>(count);
+        var waiting = new List<(int UserGene, int MerchantGene)>();
+        var waited = 0;
+        var currentTick = -1L;
+        for (var i = 0; i < count || waiting.Count > 0; i++)
+        {
+            var now = s_start + (i * step);
+            clock.SetUtcNow(now);
+            var tick = now.UtcTicks / 100_000;
+            if (tick != currentTick)
+            {
+                currentTick = tick;
+                var woken = waiting.ToList();
+                waiting.Clear();
+                foreach (var (userGene, merchantGene) in woken)
+                {
+                    Issue(userGene, merchantGene, firstTry: false);
+                }
+            }
+
+            if (i < count)
+            {
+                Issue(random.Next(120), random.Next(120), firstTry: true);
+            }
+        }
+
+        return (waited, issued);
+
+        void Issue(int userGene, int merchantGene, bool firstTry)
+        {
+            if (generator.TryIssue(userGene, merchantGene, out var id, out _, out _))
+            {
+                issued.Add(id.Value);
+                return;
+            }
+
+            waited += firstTry ? 1 : 0;
+            waiting.Add((userGene, merchantGene));
+        }
+    }
+
+    private static double LogFactorial(int n) => Enumerable.Range(2, Math.Max(0, n - 1)).Sum(k => Math.Log(k));
+
+    [Fact]
     public void NeverIssuesADuplicateFromManyThreadsOnTheRealClock()
     {
         var generator = new OrderIdGenerator(new OrderIdGeneratorOptions { WorkerId = 255 });
@@ -79,18 +153,18 @@ public sealed class OrderIdGeneratorTests
         Parallel.For(0, 4, thread =>
         {
             var random = new Random(thread);
-            var mine = new long[100_000];
+            var mine = new long[50_000];
             for (var i = 0; i < mine.Length; i++)
             {
-                // A few hot users and merchants, so pairs run out of sequence numbers and threads contend on the same slots.
-                mine[i] = generator.Next(random.Next(1, 40), random.Next(1, 40)).Value;
+                // 20 hot users and merchants (at most 400 gene pairs, 320,000 IDs/s), so pairs run out of sequence numbers and threads contend on the same slots.
+                mine[i] = generator.Next(random.Next(1, 21), random.Next(1, 21)).Value;
             }
 
             ids.Add(mine);
         });
 
         var all = ids.SelectMany(x => x).ToList();
-        Assert.Equal(400_000, all.Count);
+        Assert.Equal(200_000, all.Count);
         Assert.Equal(all.Count, all.Distinct().Count());
         Assert.True(generator.WaitCount > 0, "the hot pairs should have used up some ticks");
     }

@@ -123,4 +123,24 @@ public sealed class ConnectionStringBuilderTests
         using var dataSource = new MySqlDataSourceBuilder("Server=h;User ID=app;Password=hunter2").Build();
         Assert.DoesNotContain("hunter2", dataSource.ConnectionString, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task AnOpenedConnectionNoLongerShowsItsPasswordEvenAfterClosing()
+    {
+        await using var server = new FakeMySqlServer(async c =>
+        {
+            await c.WritePacketAsync(0, FakeMySqlServer.Handshake(new byte[20], "mysql_native_password", FakeMySqlServer.BasicCapabilities));
+            await c.ReadPacketAsync();
+            await c.WritePacketAsync(2, FakeMySqlServer.Ok);
+            await c.ReadPacketAsync();
+        });
+
+        await using var connection = new MySqlConnection($"Server=127.0.0.1;Port={server.Port};User ID=app;Password=hunter2;Pooling=false;SslMode=None;Connection Timeout=60");
+        Assert.Contains("hunter2", connection.ConnectionString, StringComparison.Ordinal);
+        await connection.OpenAsync();
+        Assert.DoesNotContain("hunter2", connection.ConnectionString, StringComparison.Ordinal);
+        await connection.CloseAsync();
+        Assert.DoesNotContain("hunter2", connection.ConnectionString, StringComparison.Ordinal);
+        Assert.Contains("User ID=app", connection.ConnectionString, StringComparison.Ordinal);
+    }
 }

@@ -1,0 +1,83 @@
+using System.Globalization;
+
+namespace OrderService;
+
+/// <summary>The body of <c>POST /orders</c>.</summary>
+/// <param name="UserId">The buyer (positive); the order is stored on this user's shard.</param>
+/// <param name="MerchantId">The merchant (positive).</param>
+/// <param name="Items">The order lines, 1 to <see cref="MaxItems"/>.</param>
+/// <param name="Currency">ISO 4217 code of three capital letters; <c>USD</c> when omitted.</param>
+public sealed record CreateOrderRequest(long UserId, long MerchantId, IReadOnlyList<OrderItemRequest>? Items, string? Currency = null)
+{
+    /// <summary>The most lines one order may have.</summary>
+    public const int MaxItems = 100;
+
+    /// <summary>The currency of an order that names none.</summary>
+    public const string DefaultCurrency = "USD";
+
+    private const decimal MaxUnitPrice = 1_000_000m;
+    private const int MaxQuantity = 10_000;
+    private const int MaxSkuLength = 64;
+
+    /// <summary>What is wrong with the request, by field (JSON path), in the shape of a validation ProblemDetails; empty when it is valid.</summary>
+    public Dictionary<string, string[]> Validate()
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        if (UserId <= 0)
+        {
+            errors["userId"] = [Invariant($"userId must be a positive number; got {UserId}.")];
+        }
+
+        if (MerchantId <= 0)
+        {
+            errors["merchantId"] = [Invariant($"merchantId must be a positive number; got {MerchantId}.")];
+        }
+
+        if (Currency is not null && (Currency.Length != 3 || !Currency.All(char.IsAsciiLetterUpper)))
+        {
+            errors["currency"] = [$"currency must be three capital letters (ISO 4217, e.g. USD); got '{Currency}'."];
+        }
+
+        if (Items is null || Items.Count == 0)
+        {
+            errors["items"] = ["items must list at least one order line."];
+            return errors;
+        }
+
+        if (Items.Count > MaxItems)
+        {
+            errors["items"] = [Invariant($"items has {Items.Count} lines; an order may have at most {MaxItems}.")];
+            return errors;
+        }
+
+        for (var i = 0; i < Items.Count; i++)
+        {
+            var item = Items[i];
+            var path = Invariant($"items[{i}]");
+            if (item is null)
+            {
+                errors[path] = [path + " is null."];
+                continue;
+            }
+
+            if (string.IsNullOrWhiteSpace(item.Sku) || item.Sku.Length > MaxSkuLength)
+            {
+                errors[path + ".sku"] = [Invariant($"{path}.sku must be 1 to {MaxSkuLength} characters.")];
+            }
+
+            if (item.Quantity is < 1 or > MaxQuantity)
+            {
+                errors[path + ".quantity"] = [Invariant($"{path}.quantity must be between 1 and {MaxQuantity}; got {item.Quantity}.")];
+            }
+
+            if (item.UnitPrice < 0 || item.UnitPrice > MaxUnitPrice || decimal.Round(item.UnitPrice, 2) != item.UnitPrice)
+            {
+                errors[path + ".unitPrice"] = [Invariant($"{path}.unitPrice must be between 0 and {MaxUnitPrice} with at most 2 decimals; got {item.UnitPrice}.")];
+            }
+        }
+
+        return errors;
+    }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,37 @@
+using Microsoft.AspNetCore.Diagnostics;
+using ShardKit;
+
+namespace OrderService;
+
+/// <summary>
+/// Turns request errors the framework throws (unreadable JSON, a path or query value of the wrong type) into
+/// 400 ProblemDetails that say what was wrong, and an unreachable shard into 503. Anything else stays a 500.
+/// </summary>
+internal sealed class ProblemExceptionHandler(IProblemDetailsService problemDetails) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        var (status, title) = exception switch
+        {
+            BadHttpRequestException bad => (bad.StatusCode, "The request is not valid."),
+            ShardKitException { IsTransient: true } => (StatusCodes.Status503ServiceUnavailable, "The order's shard is unavailable; retry later."),
+            _ => (0, null),
+        };
+        if (title is null)
+        {
+            return false;
+        }
+
+        httpContext.Response.StatusCode = status;
+        return await problemDetails.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = httpContext,
+            Exception = exception,
+            ProblemDetails = { Status = status, Title = title, Detail = Describe(exception) },
+        });
+    }
+
+    // BadHttpRequestException says which parameter failed; the JSON reader's inner exception says where in the body.
+    private static string Describe(Exception exception) =>
+        exception.InnerException is { } inner ? exception.Message + " " + inner.Message : exception.Message;
+}

@@ -1,0 +1,205 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using Dapper;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using OrderService;
+using ShardKit.Migrations.Workload;
+using ShardKit.Testing;
+using Spectre.Console;
+
+namespace ShardKit.Migrations.Commands;
+
+/// <summary>
+/// <c>shardkit demo [--duration S] [--concurrency N] [--json]</c>: with no configuration, starts a local topology,
+/// applies the order schema, hosts the OrderService sample on a free loopback port, drives the order workload
+/// against it over HTTP, checks every user shard holds exactly the orders created there, prints the report and
+/// stops everything.
+/// </summary>
+internal static class DemoCommand
+{
+    private const int Clusters = 2;
+    private const int Replicas = 1;
+    private const double ReadRatio = 0.5;
+
+    public static Command Create()
+    {
+        var duration = new Option<int>("--duration")
+        {
+            Description = "Seconds the workload runs (1 to 600).",
+            DefaultValueFactory = _ => 10,
+        };
+        Cli.RequireRange(duration, 1, 600);
+        var concurrency = new Option<int>("--concurrency")
+        {
+            Description = "Requests in flight at once (1 to 256).",
+            DefaultValueFactory = _ => 8,
+        };
+        Cli.RequireRange(concurrency, 1, 256);
+        var json = new Option<bool>("--json") { Description = "Print the report as one JSON object (and nothing else on standard output)." };
+
+        var command = new Command("demo", $"Start a local topology ({Clusters} clusters × primary + replica), apply the schema, host the OrderService sample and run an order workload against it over HTTP; prints throughput, latency percentiles and the spread over the user shards, then stops everything.")
+        {
+            duration, concurrency, json,
+        };
+        command.SetAction((parseResult, cancellationToken) => RunAsync(
+            parseResult,
+            new WorkloadOptions
+            {
+                Duration = TimeSpan.FromSeconds(parseResult.GetValue(duration)),
+                Concurrency = parseResult.GetValue(concurrency),
+                ReadRatio = ReadRatio,
+            },
+            parseResult.GetValue(json),
+            cancellationToken));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ParseResult parseResult, WorkloadOptions workload, bool json, CancellationToken invocationToken)
+    {
+        // Ctrl+C and SIGTERM stop the run, and the process waits until the service and every server are stopped.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(invocationToken);
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        var cancellationToken = stop.Token;
+
+        // With --json, progress goes nowhere and standard output carries only the report.
+        var console = json
+            ? AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(TextWriter.Null) })
+            : Cli.Console(parseResult);
+        MariaDbTopology? topology = null;
+        WebApplication? app = null;
+        var appStarted = false;
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            topology = await console.Status().StartAsync(
+                $"Starting a local topology: {Clusters} clusters × (primary + {Replicas} replica)...",
+                _ => MariaDbTopology.StartAsync(new MariaDbTopologyOptions { Clusters = Clusters, Replicas = Replicas }, cancellationToken));
+            console.MarkupLine(Invariant($"[green]Topology[/] ready in {clock.Elapsed.TotalSeconds:0.0} s ({Clusters} clusters of one primary and {Replicas} GTID replica):"));
+            foreach (var cluster in topology.Clusters)
+            {
+                var replicas = string.Join(", ", cluster.Replicas.Select(r => "127.0.0.1:" + r.Port.ToString(CultureInfo.InvariantCulture)));
+                console.MarkupLine(Invariant($"  {cluster.Name}: primary 127.0.0.1:{cluster.Primary.Port}, replica {replicas}"));
+            }
+
+            app = OrderServiceApp.Build(["--urls", "http://127.0.0.1:0"], builder =>
+            {
+                builder.Configuration.AddJsonStream(new MemoryStream(Encoding.UTF8.GetBytes(topology.ToConfigurationJson())));
+                builder.Configuration.AddInMemoryCollection([new KeyValuePair<string, string?>("ShardKit:OrderIds:WorkerId", "1")]);
+                builder.Logging.ClearProviders();
+            });
+            var shards = app.Services.GetRequiredService<ShardKitDataSource>();
+
+            clock.Restart();
+            var schema = await console.Status().StartAsync(
+                "Applying the order schema to the 240 shards...",
+                _ => new SchemaApplier(shards).ApplyAsync(new SchemaApplyOptions { Parallelism = 8 }, progress: null, cancellationToken));
+            if (!schema.Succeeded)
+            {
+                var failure = schema.Shards.First(s => s.Status == SchemaShardStatus.Failed);
+                Cli.Error(parseResult, $"the schema could not be applied to {schema.Failed} shards; {failure.Route.Name}: {failure.Error}");
+                return TopologyCommand.ExitFailed;
+            }
+
+            console.MarkupLine(Invariant($"[green]Schema[/] applied to {schema.Shards.Count} shards ({shards.Map.GetShardCount(ShardDimension.User)} user + {shards.Map.GetShardCount(ShardDimension.Merchant)} merchant) in {clock.Elapsed.TotalSeconds:0.0} s"));
+
+            await app.StartAsync(cancellationToken);
+            appStarted = true;
+            var url = new Uri(app.Urls.First());
+            console.MarkupLine($"[green]OrderService[/] sample listening on {url}");
+
+            using var http = new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromSeconds(10) };
+            var runner = new WorkloadRunner(new HttpOrderTarget(http, shards.Map.GetShardCount(ShardDimension.User)), workload, shards.Map);
+            var report = await console.Status().StartAsync(
+                Invariant($"Running the order workload for {workload.Duration.TotalSeconds} s at concurrency {workload.Concurrency}..."),
+                _ => runner.RunAsync(cancellationToken));
+
+            var mismatches = await VerifyAsync(shards, report.Distribution, cancellationToken);
+            if (json)
+            {
+                WorkloadReportWriter.WriteJson(parseResult.InvocationConfiguration.Output, report);
+            }
+            else
+            {
+                WorkloadReportWriter.WriteText(console, report);
+            }
+
+            if (mismatches.Count > 0)
+            {
+                Cli.Error(parseResult, "the shards do not hold the orders the workload created: " + string.Join("; ", mismatches));
+                return TopologyCommand.ExitFailed;
+            }
+
+            console.MarkupLine(Invariant($"[green]Verified[/] on the servers: each user shard holds exactly the orders created on it."));
+            if (report.Errors > 0)
+            {
+                Cli.Error(parseResult, Invariant($"{report.Errors} operations failed; the first: {report.ErrorSamples[0].Message}"));
+                return TopologyCommand.ExitFailed;
+            }
+
+            return TopologyCommand.ExitOk;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            Cli.Error(parseResult, "interrupted; stopping the service and the servers.");
+            return 130;
+        }
+        catch (MariaDbTopologyException ex)
+        {
+            Cli.Error(parseResult, TopologyCommand.OneLine(ex));
+            return TopologyCommand.ExitFailed;
+        }
+        finally
+        {
+            if (app is not null)
+            {
+                if (appStarted)
+                {
+                    using var stopTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                    await app.StopAsync(stopTimeout.Token);
+                }
+
+                await app.DisposeAsync();
+            }
+
+            if (topology is not null)
+            {
+                var servers = topology.Servers.Count();
+                await topology.DisposeAsync();
+                console.MarkupLine(Invariant($"Stopped the service and the {servers} MariaDB servers; nothing left running."));
+            }
+        }
+
+        void Stop(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stop.Cancel();
+        }
+    }
+
+    /// <summary>Counts the rows on every user shard and compares them with what the workload created there.</summary>
+    private static async Task<List<string>> VerifyAsync(ShardKitDataSource shards, ShardDistribution created, CancellationToken cancellationToken)
+    {
+        var mismatches = new List<string>();
+        foreach (var route in shards.Map.GetRoutes(ShardDimension.User))
+        {
+            await using var shard = await shards.OpenAsync(route, ShardIntent.Read, cancellationToken);
+            var stored = await shard.Connection.ExecuteScalarAsync<long>(
+                new CommandDefinition(shard.Sql("SELECT COUNT(*) FROM {orders}"), cancellationToken: cancellationToken));
+            if (stored != created.PerShard[route.Shard])
+            {
+                mismatches.Add(Invariant($"{route.Name} holds {stored}, created {created.PerShard[route.Shard]}"));
+            }
+        }
+
+        return mismatches;
+    }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,14 @@
+namespace ShardKit.Migrations.Workload;
+
+/// <summary>The result of a workload run: totals, each operation, the spread over shards, and what failed.</summary>
+internal sealed record WorkloadReport(
+    string Target,
+    double DurationSeconds,
+    int Concurrency,
+    double ReadRatio,
+    long Operations,
+    long Errors,
+    double Throughput,
+    IReadOnlyList<OperationReport> PerOperation,
+    ShardDistribution Distribution,
+    IReadOnlyList<ErrorSample> ErrorSamples);

@@ -1,0 +1,182 @@
+using System.Diagnostics;
+using System.Globalization;
+using OrderService;
+
+namespace ShardKit.Migrations.Workload;
+
+/// <summary>
+/// The order workload: <see cref="WorkloadOptions.Concurrency"/> loops that, until the duration is up, create
+/// orders for random users and merchants, read orders created earlier back by order ID, and list their users'
+/// orders. Measures every operation and counts the new orders per user shard.
+/// </summary>
+internal sealed class WorkloadRunner
+{
+    private static readonly WorkloadOperation[] s_operations = Enum.GetValues<WorkloadOperation>();
+    private readonly IOrderWorkloadTarget _target;
+    private readonly WorkloadOptions _options;
+    private readonly ShardMap _map;
+    private readonly long[] _perShard;
+    private readonly RecentOrders _recent = new();
+    private readonly ErrorSamples _errors = new();
+
+    public WorkloadRunner(IOrderWorkloadTarget target, WorkloadOptions options, ShardMap map)
+    {
+        if (options.Concurrency < 1)
+        {
+            throw new ArgumentException($"Concurrency must be at least 1; got {options.Concurrency}.", nameof(options));
+        }
+
+        if (options.ReadRatio is < 0 or > 1 || double.IsNaN(options.ReadRatio))
+        {
+            throw new ArgumentException($"ReadRatio must be between 0 and 1; got {options.ReadRatio.ToString(CultureInfo.InvariantCulture)}.", nameof(options));
+        }
+
+        if (options.Duration <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"Duration must be positive; got {options.Duration}.", nameof(options));
+        }
+
+        _target = target;
+        _options = options;
+        _map = map;
+        _perShard = new long[map.GetShardCount(ShardDimension.User)];
+    }
+
+    /// <summary>Runs the workload. Operations in flight when the duration is up are finished and counted.</summary>
+    /// <param name="cancellationToken">
+    /// Aborts the run (Ctrl+C): no new operation starts, those in flight finish (they take milliseconds; cancelling them
+    /// would leave server-side work to be torn down), and <see cref="OperationCanceledException"/> is thrown instead of a report.
+    /// </param>
+    public async Task<WorkloadReport> RunAsync(CancellationToken cancellationToken)
+    {
+        var recorders = Enumerable.Range(0, _options.Concurrency).Select(_ => new WorkerRecorder()).ToArray();
+        var started = Stopwatch.GetTimestamp();
+        var deadline = started + (long)(_options.Duration.TotalSeconds * Stopwatch.Frequency);
+        await Task.WhenAll(recorders.Select(recorder => Task.Run(() => LoopAsync(recorder, deadline, cancellationToken), CancellationToken.None)));
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        cancellationToken.ThrowIfCancellationRequested();
+        return CreateReport(recorders, elapsed);
+    }
+
+    private async Task LoopAsync(WorkerRecorder recorder, long deadline, CancellationToken cancellationToken)
+    {
+        var random = new Random(Random.Shared.Next());
+        while (Stopwatch.GetTimestamp() < deadline && !cancellationToken.IsCancellationRequested)
+        {
+            var operation = Choose(random, out var orderId, out var userId);
+            var start = Stopwatch.GetTimestamp();
+            try
+            {
+                await ExecuteAsync(operation, random, orderId, userId, CancellationToken.None);
+                recorder.Record(operation, Stopwatch.GetTimestamp() - start);
+            }
+            catch (Exception ex)
+            {
+                recorder.Fail(operation);
+                _errors.Add(operation, ex);
+
+                // A dead service fails fast: do not spin.
+                await Task.Delay(10, CancellationToken.None);
+            }
+        }
+    }
+
+    private WorkloadOperation Choose(Random random, out OrderId orderId, out long userId)
+    {
+        if (random.NextDouble() >= _options.ReadRatio || !_recent.TryPick(random, out orderId, out userId))
+        {
+            orderId = default;
+            userId = 0;
+            return WorkloadOperation.Create;
+        }
+
+        return random.Next(2) == 0 ? WorkloadOperation.Get : WorkloadOperation.List;
+    }
+
+    private async Task ExecuteAsync(WorkloadOperation operation, Random random, OrderId orderId, long userId, CancellationToken cancellationToken)
+    {
+        switch (operation)
+        {
+            case WorkloadOperation.Create:
+                var order = NewOrder(random);
+                var created = await _target.CreateAsync(order, cancellationToken);
+                Interlocked.Increment(ref _perShard[created.UserShard]);
+                _recent.Add(created, order.UserId);
+                break;
+            case WorkloadOperation.Get:
+                if (!await _target.GetAsync(orderId, cancellationToken))
+                {
+                    throw new InvalidOperationException($"order {orderId} was created in this run but is not found.");
+                }
+
+                break;
+            default:
+                if (await _target.ListByUserAsync(userId, _options.ListLimit, cancellationToken) == 0)
+                {
+                    throw new InvalidOperationException($"user {userId} ordered in this run but has no orders listed.");
+                }
+
+                break;
+        }
+    }
+
+    private CreateOrderRequest NewOrder(Random random)
+    {
+        var items = new OrderItemRequest[random.Next(1, 4)];
+        for (var i = 0; i < items.Length; i++)
+        {
+            items[i] = new OrderItemRequest(
+                string.Create(CultureInfo.InvariantCulture, $"SKU-{random.Next(1, 5000):D5}"),
+                random.Next(1, 6),
+                random.Next(100, 10_000) / 100m);
+        }
+
+        return new CreateOrderRequest(random.NextInt64(1, _options.Users + 1), random.NextInt64(1, _options.Merchants + 1), items);
+    }
+
+    private WorkloadReport CreateReport(WorkerRecorder[] recorders, TimeSpan elapsed)
+    {
+        var seconds = elapsed.TotalSeconds;
+        var operations = s_operations.Select(operation =>
+        {
+            var ticks = recorders.SelectMany(r => r.Latencies(operation)).ToArray();
+            Array.Sort(ticks);
+            return new OperationReport(
+                operation.ToString().ToLowerInvariant(),
+                ticks.Length,
+                recorders.Sum(r => r.Errors(operation)),
+                ticks.Length / seconds,
+                Percentile(ticks, 0.50),
+                Percentile(ticks, 0.95),
+                Percentile(ticks, 0.99),
+                ticks.Length == 0 ? 0 : Milliseconds(ticks[^1]));
+        }).ToList();
+
+        var count = operations.Sum(o => o.Count);
+        return new WorkloadReport(
+            _target.Description,
+            seconds,
+            _options.Concurrency,
+            _options.ReadRatio,
+            count,
+            operations.Sum(o => o.Errors),
+            count / seconds,
+            operations,
+            ShardDistribution.Create(_map, _perShard.ToArray()),
+            _errors.ToList());
+    }
+
+    /// <summary>Nearest-rank percentile of sorted Stopwatch ticks, in milliseconds; 0 when there are none.</summary>
+    internal static double Percentile(long[] sortedTicks, double percentile)
+    {
+        if (sortedTicks.Length == 0)
+        {
+            return 0;
+        }
+
+        var rank = (int)Math.Ceiling(percentile * sortedTicks.Length);
+        return Milliseconds(sortedTicks[Math.Clamp(rank - 1, 0, sortedTicks.Length - 1)]);
+    }
+
+    private static double Milliseconds(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
+}

@@ -1,0 +1,225 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using OrderService;
+
+namespace ShardKit.IntegrationTests.Samples;
+
+/// <summary>The OrderService sample's endpoints over HTTP, against real MariaDB shards.</summary>
+[Collection("Topology")]
+public sealed class OrderServiceTests(TopologyFixture fixture) : IAsyncLifetime
+{
+    private OrderServiceHost? _host;
+
+    private OrderServiceHost Host => _host ?? throw new InvalidOperationException("not started");
+
+    public async Task InitializeAsync() => _host = await OrderServiceHost.StartAsync(fixture);
+
+    public async Task DisposeAsync()
+    {
+        if (_host is not null)
+        {
+            await _host.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task CreatesAnOrderThenReadsItBackByOrderIdAndInTheUsersList()
+    {
+        var userId = NewUserId();
+        var created = await CreateAsync(new CreateOrderRequest(userId, 4242, [new("SKU-1", 2, 3.50m), new("SKU-2", 1, 10m)], "EUR"));
+
+        var order = await Host.Client.GetFromJsonAsync<Order>($"/orders/{created}");
+        Assert.NotNull(order);
+        Assert.Equal(created, order.OrderId);
+        Assert.Equal(userId, order.UserId);
+        Assert.Equal(4242, order.MerchantId);
+        Assert.Equal("created", order.Status);
+        Assert.Equal("EUR", order.Currency);
+        Assert.Equal(17.00m, order.TotalAmount);
+        Assert.Equal(new[] { new OrderItem(1, "SKU-1", 2, 3.50m), new OrderItem(2, "SKU-2", 1, 10m) }, order.Items);
+        Assert.InRange(order.CreatedAt, DateTime.UtcNow.AddMinutes(-1), DateTime.UtcNow.AddMinutes(1));
+
+        var listed = await Host.Client.GetFromJsonAsync<List<Order>>($"/users/{userId}/orders");
+        var only = Assert.Single(listed!);
+        Assert.Equal(created, only.OrderId);
+        Assert.Equal(order.Items, only.Items);
+    }
+
+    [Fact]
+    public async Task CreateAnswers201WithTheLocationOfTheNewOrder()
+    {
+        using var response = await Host.Client.PostAsJsonAsync("/orders", new CreateOrderRequest(NewUserId(), 7, [new("SKU-9", 1, 1m)]));
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var body = await response.Content.ReadFromJsonAsync<CreateOrderResponse>();
+        Assert.Equal($"/orders/{body!.OrderId}", response.Headers.Location?.OriginalString);
+    }
+
+    [Fact]
+    public async Task StoresTheOrderAndItsItemsOnThePrimaryOfTheUserShardTheIdNames()
+    {
+        var userId = NewUserId();
+        const long merchantId = 987_654;
+        var created = await CreateAsync(new CreateOrderRequest(userId, merchantId, [new("A", 1, 1m), new("B", 2, 2m), new("C", 3, 3m)]));
+
+        var id = OrderId.Parse(created);
+        Assert.Equal(ShardFunctions.UserShard(userId, 120), id.UserShard);
+        Assert.Equal(ShardFunctions.MerchantShard(merchantId, 120), id.MerchantShard);
+        Assert.Equal(Host.WorkerId, id.WorkerId);
+
+        // Straight on the server the map names for that shard, through the mariadb client (no ShardKit in between).
+        var route = Host.Shards.Map.GetRoute(ShardDimension.User, id.UserShard);
+        Assert.Equal($"sk_user_{id.UserShard:000}", route.Schema);
+        var primary = fixture.Topology.Clusters.Single(c => c.Name == route.Cluster.Name).Primary;
+        Assert.Equal(primary.Port, route.Endpoint.Port);
+        var row = await primary.ExecuteAsync($"SELECT user_id, merchant_id, total_amount FROM `{route.Schema}`.orders WHERE order_id = {created}");
+        Assert.Equal($"{userId}\t{merchantId}\t14.00", row.Trim());
+        Assert.Equal("3", await primary.QueryScalarAsync($"SELECT COUNT(*) FROM `{route.Schema}`.order_items WHERE order_id = {created}"));
+
+        // The other cluster does not hold this user shard at all.
+        var other = fixture.Topology.Clusters.Single(c => c.Name != route.Cluster.Name).Primary;
+        Assert.Equal("0", await other.QueryScalarAsync($"SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = '{route.Schema}'"));
+    }
+
+    [Fact]
+    public async Task ListsAUsersOrdersNewestFirstUpToTheLimit()
+    {
+        var userId = NewUserId();
+        var first = await CreateAsync(new CreateOrderRequest(userId, 1, [new("X", 1, 1m)]));
+        var second = await CreateAsync(new CreateOrderRequest(userId, 2, [new("X", 1, 1m)]));
+        var third = await CreateAsync(new CreateOrderRequest(userId, 3, [new("X", 1, 1m)]));
+
+        var all = await Host.Client.GetFromJsonAsync<List<Order>>($"/users/{userId}/orders");
+        var two = await Host.Client.GetFromJsonAsync<List<Order>>($"/users/{userId}/orders?limit=2");
+
+        Assert.Equal(new[] { third, second, first }, all!.Select(o => o.OrderId));
+        Assert.Equal(new[] { third, second }, two!.Select(o => o.OrderId));
+    }
+
+    [Fact]
+    public async Task ListsNothingForAUserWithoutOrders()
+    {
+        var listed = await Host.Client.GetFromJsonAsync<List<Order>>($"/users/{NewUserId()}/orders");
+
+        Assert.Empty(listed!);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-7")]
+    [InlineData("12345")]
+    [InlineData("9223372036854775807")]
+    public async Task RejectsANumberThatIsNotAShardKitOrderIdWith400(string orderId)
+    {
+        using var response = await Host.Client.GetAsync($"/orders/{orderId}");
+
+        var problem = await ProblemAsync(response, HttpStatusCode.BadRequest);
+        Assert.Contains($"{orderId} is not a ShardKit order ID", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("abc")]
+    [InlineData("1.5")]
+    [InlineData("99999999999999999999")]
+    public async Task RejectsAnOrderIdThatIsNotANumberWith400NamingTheParameter(string orderId)
+    {
+        using var response = await Host.Client.GetAsync($"/orders/{orderId}");
+
+        var problem = await ProblemAsync(response, HttpStatusCode.BadRequest);
+        var detail = problem.GetProperty("detail").GetString();
+        Assert.Contains("orderId", detail, StringComparison.Ordinal);
+        Assert.Contains(orderId, detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnswersNotFoundForAShardKitOrderIdWithNoOrder()
+    {
+        var neverStored = new OrderIdGenerator(new OrderIdGeneratorOptions { WorkerId = 250 }).Next(NewUserId(), 5);
+
+        using var response = await Host.Client.GetAsync($"/orders/{neverStored.Value}");
+
+        var problem = await ProblemAsync(response, HttpStatusCode.NotFound);
+        Assert.Contains(neverStored.Value.ToString(System.Globalization.CultureInfo.InvariantCulture), problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{"userId":0,"merchantId":1,"items":[{"sku":"a","quantity":1,"unitPrice":1}]}""", "userId")]
+    [InlineData("""{"userId":{user},"merchantId":-3,"items":[{"sku":"a","quantity":1,"unitPrice":1}]}""", "merchantId")]
+    [InlineData("""{"userId":{user},"merchantId":1}""", "items")]
+    [InlineData("""{"userId":{user},"merchantId":1,"items":[]}""", "items")]
+    [InlineData("""{"userId":{user},"merchantId":1,"items":[{"sku":"","quantity":1,"unitPrice":1}]}""", "items[0].sku")]
+    [InlineData("""{"userId":{user},"merchantId":1,"items":[{"sku":"a","quantity":1,"unitPrice":1},{"sku":"b","quantity":0,"unitPrice":1}]}""", "items[1].quantity")]
+    [InlineData("""{"userId":{user},"merchantId":1,"items":[{"sku":"a","quantity":1,"unitPrice":1.234}]}""", "items[0].unitPrice")]
+    [InlineData("""{"userId":{user},"merchantId":1,"currency":"euro","items":[{"sku":"a","quantity":1,"unitPrice":1}]}""", "currency")]
+    public async Task RejectsAnInvalidOrderWith400NamingTheFieldAndWritesNothing(string body, string field)
+    {
+        var userId = NewUserId();
+        using var content = new StringContent(body.Replace("{user}", userId.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal), Encoding.UTF8, "application/json");
+
+        using var response = await Host.Client.PostAsync("/orders", content);
+
+        var problem = await ProblemAsync(response, HttpStatusCode.BadRequest);
+        var errors = problem.GetProperty("errors");
+        Assert.True(errors.TryGetProperty(field, out var messages), $"no error for '{field}' in {errors}");
+        Assert.Contains(field, messages[0].GetString(), StringComparison.Ordinal);
+        Assert.Empty((await Host.Client.GetFromJsonAsync<List<Order>>($"/users/{userId}/orders"))!);
+    }
+
+    [Theory]
+    [InlineData("""{"userId":"x","merchantId":1,"items":[]}""", "userId")]
+    [InlineData("""{"userId":1,"merchantId":1,"items":[{"sku":"a","quantity":"many","unitPrice":1}]}""", "quantity")]
+    [InlineData("""{"userId":1,""", "request")]
+    public async Task RejectsAnUnreadableBodyWith400SayingWhere(string body, string where)
+    {
+        using var content = new StringContent(body, Encoding.UTF8, "application/json");
+
+        using var response = await Host.Client.PostAsync("/orders", content);
+
+        var problem = await ProblemAsync(response, HttpStatusCode.BadRequest);
+        Assert.Contains(where, problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/users/{user}/orders?limit=0", "limit")]
+    [InlineData("/users/{user}/orders?limit=101", "limit")]
+    [InlineData("/users/0/orders", "userId")]
+    [InlineData("/users/-4/orders?limit=5", "userId")]
+    public async Task RejectsAnOutOfRangeListRequestWith400NamingTheParameter(string path, string parameter)
+    {
+        using var response = await Host.Client.GetAsync(path.Replace("{user}", NewUserId().ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
+
+        var problem = await ProblemAsync(response, HttpStatusCode.BadRequest);
+        Assert.True(problem.GetProperty("errors").TryGetProperty(parameter, out _), problem.ToString());
+    }
+
+    [Fact]
+    public async Task RejectsANonNumericLimitWith400NamingIt()
+    {
+        using var response = await Host.Client.GetAsync($"/users/{NewUserId()}/orders?limit=ten");
+
+        var problem = await ProblemAsync(response, HttpStatusCode.BadRequest);
+        Assert.Contains("limit", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    private static long NewUserId() => Random.Shared.NextInt64(1_000_000_000, 9_000_000_000);
+
+    private async Task<long> CreateAsync(CreateOrderRequest request)
+    {
+        using var response = await Host.Client.PostAsJsonAsync("/orders", request);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<CreateOrderResponse>())!.OrderId;
+    }
+
+    private static async Task<JsonElement> ProblemAsync(HttpResponseMessage response, HttpStatusCode status)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(status == response.StatusCode, $"expected {(int)status}, got {(int)response.StatusCode}: {text}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        using var document = JsonDocument.Parse(text);
+        var problem = document.RootElement.Clone();
+        Assert.Equal((int)status, problem.GetProperty("status").GetInt32());
+        return problem;
+    }
+}
