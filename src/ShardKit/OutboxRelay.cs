@@ -28,14 +28,14 @@ public sealed class OutboxRelay : BackgroundService
 
     private const string Purge = "DELETE FROM {schema}.`shardkit_outbox` WHERE applied_at IS NOT NULL AND applied_at < @Before LIMIT 1000";
 
-    private readonly OrderStore _store;
+    private readonly TwoDimensionOrderStore _store;
     private readonly OutboxRelayOptions _options;
 
     /// <summary>Creates a relay for the outboxes written by <paramref name="store"/>.</summary>
     /// <param name="store">The store whose data source, logger and metrics the relay uses.</param>
     /// <param name="options">Polling, batching and retry settings; the defaults when <see langword="null"/>.</param>
     /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
-    public OutboxRelay(OrderStore store, OutboxRelayOptions? options = null)
+    public OutboxRelay(TwoDimensionOrderStore store, OutboxRelayOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         _store = store;

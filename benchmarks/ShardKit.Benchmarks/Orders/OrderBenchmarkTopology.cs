@@ -34,7 +34,7 @@ internal sealed class OrderBenchmarkTopology : IAsyncDisposable
         options.Dimensions.Merchant.ShardCount = ShardCount;
         options.Dimensions.Merchant.Placement = [new ShardPlacementOptions { Shards = $"0-{ShardCount - 1}", Cluster = "c1" }];
         var shards = new ShardKitDataSourceBuilder(options).Build();
-        using (var store = new OrderStore(shards))
+        using (var store = new TwoDimensionOrderStore(shards))
         {
             await store.EnsureSchemaAsync();
         }
@@ -42,11 +42,11 @@ internal sealed class OrderBenchmarkTopology : IAsyncDisposable
         return new OrderBenchmarkTopology(topology, shards);
     }
 
-    public static Order NewOrder(OrderIdGenerator ids, Random random)
+    public static OrderRecord NewOrder(OrderIdGenerator ids, Random random)
     {
         var userId = random.NextInt64(1, 10_000_000);
         var merchantId = random.NextInt64(1, 100_000);
-        return new Order
+        return new OrderRecord
         {
             Id = ids.Next(userId, merchantId),
             UserId = userId,
@@ -54,7 +54,7 @@ internal sealed class OrderBenchmarkTopology : IAsyncDisposable
             Status = "created",
             TotalAmount = 21.00m,
             Currency = "EUR",
-            Items = [new OrderItem { LineNo = 1, Sku = "SKU-1", Quantity = 2, UnitPrice = 10.50m }],
+            Items = [new OrderLine { LineNo = 1, Sku = "SKU-1", Quantity = 2, UnitPrice = 10.50m }],
         };
     }
 

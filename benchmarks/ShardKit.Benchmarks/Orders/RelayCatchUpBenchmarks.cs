@@ -16,7 +16,7 @@ public class RelayCatchUpBenchmarks
     private readonly Random _random = new(7);
     private readonly List<OrderId> _pending = new(Backlog);
     private OrderBenchmarkTopology _topology = null!;
-    private OrderStore _store = null!;
+    private TwoDimensionOrderStore _store = null!;
     private OutboxRelay _relay = null!;
     private OrderIdGenerator _ids = null!;
 
@@ -27,7 +27,7 @@ public class RelayCatchUpBenchmarks
     private async Task SetupAsync()
     {
         _topology = await OrderBenchmarkTopology.StartAsync();
-        _store = new OrderStore(_topology.Shards, new OrderStoreOptions { ApplyMerchantCopyImmediately = false });
+        _store = new TwoDimensionOrderStore(_topology.Shards, new TwoDimensionOrderStoreOptions { ApplyMerchantCopyImmediately = false });
         _relay = new OutboxRelay(_store, new OutboxRelayOptions { BatchSize = 200, Parallelism = 4 });
         _ids = new OrderIdGenerator(new OrderIdGeneratorOptions { WorkerId = 4, ShardCount = OrderBenchmarkTopology.ShardCount });
     }

@@ -5,7 +5,7 @@ namespace ShardKit.Benchmarks.Orders;
 
 /// <summary>
 /// Creating an order with one item: the single-dimension insert (order + item in one transaction on the user shard,
-/// no outbox, no copy: the baseline) against <see cref="OrderStore.CreateAsync"/> with the merchant copy applied right
+/// no outbox, no copy: the baseline) against <see cref="TwoDimensionOrderStore.CreateAsync"/> with the merchant copy applied right
 /// after the commit (outbox row, re-read, guarded upsert on the merchant cluster, mark), and with the copy left to the
 /// relay (outbox row only). One task, sequential creates: Mean is the latency of one create.
 /// </summary>
@@ -21,8 +21,8 @@ public class TwoDimensionCreateBenchmarks
 
     private readonly Random _random = new(42);
     private OrderBenchmarkTopology _topology = null!;
-    private OrderStore _immediate = null!;
-    private OrderStore _deferred = null!;
+    private TwoDimensionOrderStore _immediate = null!;
+    private TwoDimensionOrderStore _deferred = null!;
     private OrderIdGenerator _ids = null!;
 
     // Synchronous on purpose: the in-process toolchain (used to skip a per-run build) runs [IterationSetup] before an async [GlobalSetup] has finished.
@@ -32,8 +32,8 @@ public class TwoDimensionCreateBenchmarks
     private async Task SetupAsync()
     {
         _topology = await OrderBenchmarkTopology.StartAsync();
-        _immediate = new OrderStore(_topology.Shards);
-        _deferred = new OrderStore(_topology.Shards, new OrderStoreOptions { ApplyMerchantCopyImmediately = false });
+        _immediate = new TwoDimensionOrderStore(_topology.Shards);
+        _deferred = new TwoDimensionOrderStore(_topology.Shards, new TwoDimensionOrderStoreOptions { ApplyMerchantCopyImmediately = false });
         _ids = new OrderIdGenerator(new OrderIdGeneratorOptions { WorkerId = 3, ShardCount = OrderBenchmarkTopology.ShardCount });
     }
 
@@ -62,8 +62,8 @@ public class TwoDimensionCreateBenchmarks
     }
 
     [Benchmark]
-    public Task<Order> TwoDimensionCreate() => _immediate.CreateAsync(OrderBenchmarkTopology.NewOrder(_ids, _random));
+    public Task<OrderRecord> TwoDimensionCreate() => _immediate.CreateAsync(OrderBenchmarkTopology.NewOrder(_ids, _random));
 
     [Benchmark]
-    public Task<Order> TwoDimensionCreateCopyByRelay() => _deferred.CreateAsync(OrderBenchmarkTopology.NewOrder(_ids, _random));
+    public Task<OrderRecord> TwoDimensionCreateCopyByRelay() => _deferred.CreateAsync(OrderBenchmarkTopology.NewOrder(_ids, _random));
 }

@@ -104,14 +104,14 @@ internal sealed class MerchantApplier
         var orders = await OrderReader.QueryOrdersAsync(userShard, userShard.Sql(ReadOrder) + suffix, parameters, transaction, cancellationToken).ConfigureAwait(false);
         if (orders.Count == 1)
         {
-            var items = new List<OrderItem>();
+            var items = new List<OrderLine>();
             var reader = await userShard.Connection.ExecuteReaderAsync(new CommandDefinition(
                 userShard.Sql(ReadItems) + suffix, parameters, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    items.Add(new OrderItem { LineNo = reader.GetInt32(1), Sku = reader.GetString(2), Quantity = reader.GetInt32(3), UnitPrice = reader.GetDecimal(4) });
+                    items.Add(new OrderLine { LineNo = reader.GetInt32(1), Sku = reader.GetString(2), Quantity = reader.GetInt32(3), UnitPrice = reader.GetDecimal(4) });
                 }
             }
 
@@ -128,7 +128,7 @@ internal sealed class MerchantApplier
             }
 
             return new UserSideState(
-                new Order
+                new OrderRecord
                 {
                     Id = orderId,
                     UserId = tombstone.GetInt64(1),

@@ -8,15 +8,15 @@ internal static class OrderReader
 {
     public const string Columns = "order_id, user_id, merchant_id, status, total_amount, currency, created_at, updated_at, version, ext";
 
-    public static async Task<List<Order>> QueryOrdersAsync(ShardConnection shard, string sql, object parameters, DbTransaction? transaction, CancellationToken cancellationToken)
+    public static async Task<List<OrderRecord>> QueryOrdersAsync(ShardConnection shard, string sql, object parameters, DbTransaction? transaction, CancellationToken cancellationToken)
     {
-        var orders = new List<Order>();
+        var orders = new List<OrderRecord>();
         var reader = await shard.Connection.ExecuteReaderAsync(new CommandDefinition(sql, parameters, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
         await using (reader.ConfigureAwait(false))
         {
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                orders.Add(new Order
+                orders.Add(new OrderRecord
                 {
                     Id = OrderId.FromValidatedValue(reader.GetInt64(0)),
                     UserId = reader.GetInt64(1),
@@ -36,14 +36,14 @@ internal static class OrderReader
     }
 
     /// <summary>Loads the items of <paramref name="orders"/> (all from <paramref name="shard"/>) and returns the orders with them.</summary>
-    public static async Task<List<Order>> WithItemsAsync(ShardConnection shard, List<Order> orders, DbTransaction? transaction, CancellationToken cancellationToken)
+    public static async Task<List<OrderRecord>> WithItemsAsync(ShardConnection shard, List<OrderRecord> orders, DbTransaction? transaction, CancellationToken cancellationToken)
     {
         if (orders.Count == 0)
         {
             return orders;
         }
 
-        var items = new Dictionary<long, List<OrderItem>>();
+        var items = new Dictionary<long, List<OrderLine>>();
         var sql = shard.Sql("SELECT order_id, line_no, sku, quantity, unit_price FROM {order_items} WHERE order_id IN @Ids ORDER BY order_id, line_no");
         var reader = await shard.Connection.ExecuteReaderAsync(new CommandDefinition(
             sql, new { Ids = orders.Select(o => o.Id.Value).ToArray() }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
@@ -57,7 +57,7 @@ internal static class OrderReader
                     items[orderId] = list = [];
                 }
 
-                list.Add(new OrderItem
+                list.Add(new OrderLine
                 {
                     LineNo = reader.GetInt32(1),
                     Sku = reader.GetString(2),
@@ -70,7 +70,7 @@ internal static class OrderReader
         return orders.Select(o => items.TryGetValue(o.Id.Value, out var list) ? With(o, list) : o).ToList();
     }
 
-    public static Order With(Order order, IReadOnlyList<OrderItem> items) => new()
+    public static OrderRecord With(OrderRecord order, IReadOnlyList<OrderLine> items) => new()
     {
         Id = order.Id,
         UserId = order.UserId,
@@ -86,7 +86,7 @@ internal static class OrderReader
     };
 
     /// <summary>Inserts <paramref name="items"/> of one order in one statement.</summary>
-    public static Task InsertItemsAsync(ShardConnection shard, long orderId, IReadOnlyList<OrderItem> items, DbTransaction transaction, CancellationToken cancellationToken)
+    public static Task InsertItemsAsync(ShardConnection shard, long orderId, IReadOnlyList<OrderLine> items, DbTransaction transaction, CancellationToken cancellationToken)
     {
         if (items.Count == 0)
         {

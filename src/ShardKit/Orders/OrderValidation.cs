@@ -3,22 +3,22 @@ namespace ShardKit.Orders;
 /// <summary>Checks an order before it is written, with messages that say what is wrong and what is allowed.</summary>
 internal static class OrderValidation
 {
-    public static void Validate(Order order, ShardMap map)
+    public static void Validate(OrderRecord order, ShardMap map)
     {
         const string name = "order";
         if (order.Id.Value <= 0)
         {
-            throw new ArgumentException("Order.Id is empty; order IDs come from OrderIdGenerator.", name);
+            throw new ArgumentException("OrderRecord.Id is empty; order IDs come from OrderIdGenerator.", name);
         }
 
         if (order.UserId <= 0)
         {
-            throw new ArgumentException($"Order.UserId is {order.UserId}; it must be positive.", name);
+            throw new ArgumentException($"OrderRecord.UserId is {order.UserId}; it must be positive.", name);
         }
 
         if (order.MerchantId <= 0)
         {
-            throw new ArgumentException($"Order.MerchantId is {order.MerchantId}; it must be positive.", name);
+            throw new ArgumentException($"OrderRecord.MerchantId is {order.MerchantId}; it must be positive.", name);
         }
 
         var userShard = map.RouteUser(order.UserId).Shard;
@@ -33,17 +33,17 @@ internal static class OrderValidation
 
         if (string.IsNullOrEmpty(order.Status) || order.Status.Length > 32)
         {
-            throw new ArgumentException($"Order.Status must be 1 to 32 characters; got {(order.Status is null ? "null" : order.Status.Length + " characters")}.", name);
+            throw new ArgumentException($"OrderRecord.Status must be 1 to 32 characters; got {(order.Status is null ? "null" : order.Status.Length + " characters")}.", name);
         }
 
         if (order.Currency is not { Length: 3 })
         {
-            throw new ArgumentException($"Order.Currency must be a 3-letter ISO 4217 code; got '{order.Currency}'.", name);
+            throw new ArgumentException($"OrderRecord.Currency must be a 3-letter ISO 4217 code; got '{order.Currency}'.", name);
         }
 
         if (order.Items is null)
         {
-            throw new ArgumentException("Order.Items is null; use an empty list for an order without items.", name);
+            throw new ArgumentException("OrderRecord.Items is null; use an empty list for an order without items.", name);
         }
 
         var lines = new HashSet<int>();
@@ -51,12 +51,12 @@ internal static class OrderValidation
         {
             if (item is null)
             {
-                throw new ArgumentException("Order.Items contains null.", name);
+                throw new ArgumentException("OrderRecord.Items contains null.", name);
             }
 
             if (!lines.Add(item.LineNo))
             {
-                throw new ArgumentException($"Order.Items has line number {item.LineNo} twice; line numbers are unique within an order.", name);
+                throw new ArgumentException($"OrderRecord.Items has line number {item.LineNo} twice; line numbers are unique within an order.", name);
             }
 
             if (string.IsNullOrEmpty(item.Sku) || item.Sku.Length > 64)

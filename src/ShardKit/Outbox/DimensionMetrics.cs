@@ -7,7 +7,7 @@ namespace ShardKit.Outbox;
 /// The dimension-lag instruments on the <c>ShardKit</c> meter: <c>shardkit.dimension.lag</c> (seconds, the age of
 /// the oldest pending outbox entry, per user shard, tag <c>shardkit.shard</c>), <c>shardkit.dimension.lag.max</c>
 /// (seconds, the largest of them) and <c>shardkit.dimension.pending</c> (entries, per user shard). The values are
-/// those of the latest measurement (<see cref="OrderStore.GetLagAsync"/> or a relay pass).
+/// those of the latest measurement (<see cref="TwoDimensionOrderStore.GetLagAsync"/> or a relay pass).
 /// </summary>
 internal sealed class DimensionMetrics : IDisposable
 {

@@ -21,9 +21,9 @@ public sealed class DimensionFaultTests(SplitTopologyFixture fixture) : IClassFi
     [Fact]
     public async Task RandomWritersKeepWritingWhileTheMerchantClusterIsDownAndNothingIsLostAfterTheRelayDrains()
     {
-        using var store = new OrderStore(_shards);
+        using var store = new TwoDimensionOrderStore(_shards);
         var factory = new OrderFactory(workerId: 21, SplitTopologyFixture.ShardCount);
-        var expected = new ConcurrentDictionary<OrderId, Order?>();
+        var expected = new ConcurrentDictionary<OrderId, OrderRecord?>();
         var failures = new ConcurrentQueue<Exception>();
         var operations = 0;
         const int writers = 4;
@@ -50,7 +50,7 @@ public sealed class DimensionFaultTests(SplitTopologyFixture fixture) : IClassFi
             await Task.WhenAll(Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
             {
                 var random = new Random(w);
-                var live = new List<Order>();
+                var live = new List<OrderRecord>();
                 for (var i = 0; i < operationsPerWriter; i++)
                 {
                     try
@@ -110,9 +110,9 @@ public sealed class DimensionFaultTests(SplitTopologyFixture fixture) : IClassFi
     [Fact]
     public async Task ARelayStoppedBetweenTheMerchantWriteAndTheMarkThenRestartedEndsInTheSameState()
     {
-        using var store = new OrderStore(_shards, new OrderStoreOptions { ApplyMerchantCopyImmediately = false });
+        using var store = new TwoDimensionOrderStore(_shards, new TwoDimensionOrderStoreOptions { ApplyMerchantCopyImmediately = false });
         var factory = new OrderFactory(workerId: 22, SplitTopologyFixture.ShardCount);
-        var expected = new Dictionary<OrderId, Order?>();
+        var expected = new Dictionary<OrderId, OrderRecord?>();
         for (var i = 0; i < 30; i++)
         {
             var created = await store.CreateAsync(factory.New(83_000_000 + i, 84_000_000 + (i % 5)));
@@ -155,9 +155,9 @@ public sealed class DimensionFaultTests(SplitTopologyFixture fixture) : IClassFi
     [Fact]
     public async Task VerifyFindsCorruptedMissingAndExtraMerchantRowsAndRepairFixesThemFromTheUserSide()
     {
-        using var store = new OrderStore(_shards);
+        using var store = new TwoDimensionOrderStore(_shards);
         var factory = new OrderFactory(workerId: 23, SplitTopologyFixture.ShardCount);
-        var orders = new List<Order>();
+        var orders = new List<OrderRecord>();
         for (var i = 0; i < 6; i++)
         {
             orders.Add(await store.CreateAsync(factory.New(85_000_000 + i, 86_000_000 + i)));
@@ -204,7 +204,7 @@ public sealed class DimensionFaultTests(SplitTopologyFixture fixture) : IClassFi
         Assert.True(await shard.Connection.ExecuteAsync(shard.Sql(sql), new { OrderId = orderId.Value }) > 0, sql);
     }
 
-    private static async Task DrainUntilEmptyAsync(OrderStore store, OutboxRelay relay)
+    private static async Task DrainUntilEmptyAsync(TwoDimensionOrderStore store, OutboxRelay relay)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (true)

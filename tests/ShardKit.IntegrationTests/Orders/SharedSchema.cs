@@ -6,7 +6,7 @@ internal static class SharedSchema
     private static readonly SemaphoreSlim s_lock = new(1, 1);
     private static bool s_done;
 
-    public static async Task EnsureAsync(OrderStore store)
+    public static async Task EnsureAsync(TwoDimensionOrderStore store)
     {
         await s_lock.WaitAsync();
         try

@@ -35,7 +35,7 @@ public sealed class SplitTopologyFixture : IAsyncLifetime
         await File.WriteAllTextAsync(ConfigPath, json.ToJsonString());
 
         await using var shards = new ShardKitDataSourceBuilder(Section).Build();
-        using var store = new OrderStore(shards);
+        using var store = new TwoDimensionOrderStore(shards);
         await store.EnsureSchemaAsync();
     }
 

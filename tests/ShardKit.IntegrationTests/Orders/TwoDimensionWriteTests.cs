@@ -9,12 +9,12 @@ public sealed class TwoDimensionWriteTests(TopologyFixture fixture) : IAsyncLife
     private const long UserBase = 71_000_000;
     private const long MerchantBase = 72_000_000;
     private ShardKitDataSource _shards = null!;
-    private OrderStore _store = null!;
+    private TwoDimensionOrderStore _store = null!;
 
     public async Task InitializeAsync()
     {
         _shards = new ShardKitDataSourceBuilder(fixture.ConfigurationFor().GetSection("ShardKit")).Build();
-        _store = new OrderStore(_shards);
+        _store = new TwoDimensionOrderStore(_shards);
         await SharedSchema.EnsureAsync(_store);
     }
 
@@ -111,7 +111,7 @@ public sealed class TwoDimensionWriteTests(TopologyFixture fixture) : IAsyncLife
     {
         var factory = new OrderFactory(workerId: 15);
         const long merchantId = MerchantBase + 5;
-        var orders = new List<Order>();
+        var orders = new List<OrderRecord>();
         for (var i = 0; i < 7; i++)
         {
             orders.Add(await _store.CreateAsync(factory.New(UserBase + 10 + i, merchantId, items: 1)));
@@ -141,7 +141,7 @@ public sealed class TwoDimensionWriteTests(TopologyFixture fixture) : IAsyncLife
     public async Task WithoutImmediateApplyTheRelayAppliesThePendingEntriesAndTheLagShowsThemUntilThen()
     {
         var factory = new OrderFactory(workerId: 16);
-        using var deferred = new OrderStore(_shards, new OrderStoreOptions { ApplyMerchantCopyImmediately = false });
+        using var deferred = new TwoDimensionOrderStore(_shards, new TwoDimensionOrderStoreOptions { ApplyMerchantCopyImmediately = false });
         var created = await deferred.CreateAsync(factory.New(UserBase + 30, MerchantBase + 30));
         var updated = await deferred.UpdateAsync(OrderFactory.Changed(created, "paid", 4));
 
@@ -163,7 +163,7 @@ public sealed class TwoDimensionWriteTests(TopologyFixture fixture) : IAsyncLife
     public async Task ConcurrentUpdatesOfTheSameOrdersFromSeveralWritersEndWithBothDimensionsEqual()
     {
         var factory = new OrderFactory(workerId: 17);
-        var orders = new List<Order>();
+        var orders = new List<OrderRecord>();
         for (var i = 0; i < 8; i++)
         {
             orders.Add(await _store.CreateAsync(factory.New(UserBase + 40 + i, MerchantBase + 40 + (i % 3))));
@@ -195,7 +195,7 @@ public sealed class TwoDimensionWriteTests(TopologyFixture fixture) : IAsyncLife
     public async Task TheRelayRunningAsAHostedServiceAppliesCopiesUntilItIsStopped()
     {
         var factory = new OrderFactory(workerId: 18);
-        using var deferred = new OrderStore(_shards, new OrderStoreOptions { ApplyMerchantCopyImmediately = false });
+        using var deferred = new TwoDimensionOrderStore(_shards, new TwoDimensionOrderStoreOptions { ApplyMerchantCopyImmediately = false });
         var relay = new OutboxRelay(deferred, new OutboxRelayOptions { PollInterval = TimeSpan.FromMilliseconds(50) });
         await relay.StartAsync(CancellationToken.None);
         try

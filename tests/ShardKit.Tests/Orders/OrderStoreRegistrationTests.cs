@@ -11,11 +11,11 @@ public sealed class OrderStoreRegistrationTests
     {
         var services = new ServiceCollection();
         services.AddShardKit(o => o.Clusters = TestTopologies.DevUp().Clusters, shards => shards.UseProvider(new FakeProviderFactory(new FakeServer())));
-        services.AddShardKitOrderStore(store => store.ApplyMerchantCopyImmediately = false, relay => relay.BatchSize = 17);
-        services.AddShardKitOrderStore();
+        services.AddTwoDimensionOrderStore(store => store.ApplyMerchantCopyImmediately = false, relay => relay.BatchSize = 17);
+        services.AddTwoDimensionOrderStore();
         using var provider = services.BuildServiceProvider();
 
-        var store = provider.GetRequiredService<OrderStore>();
+        var store = provider.GetRequiredService<TwoDimensionOrderStore>();
         Assert.Same(provider.GetRequiredService<ShardKitDataSource>(), store.DataSource);
         Assert.Same(provider.GetRequiredService<OutboxRelay>(), Assert.Single(provider.GetServices<IHostedService>()));
         Assert.NotNull(provider.GetRequiredService<DimensionVerifier>());
@@ -27,7 +27,7 @@ public sealed class OrderStoreRegistrationTests
     {
         var services = new ServiceCollection();
         services.AddShardKit(o => o.Clusters = TestTopologies.DevUp().Clusters, shards => shards.UseProvider(new FakeProviderFactory(new FakeServer())));
-        services.AddShardKitOrderStore(configureRelay: relay => relay.Parallelism = 0);
+        services.AddTwoDimensionOrderStore(configureRelay: relay => relay.Parallelism = 0);
         using var provider = services.BuildServiceProvider();
 
         var error = Assert.Throws<ArgumentException>(() => provider.GetRequiredService<OutboxRelay>());

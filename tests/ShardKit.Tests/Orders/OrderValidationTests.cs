@@ -8,7 +8,7 @@ public sealed class OrderValidationTests
     private static readonly ShardMap s_map = ShardMap.Create(TestTopologies.DevUp());
     private static readonly OrderIdGenerator s_ids = new(new OrderIdGeneratorOptions { WorkerId = 1 });
 
-    private static Order Valid(long userId = 42, long merchantId = 7, string status = "created", string currency = "EUR", IReadOnlyList<OrderItem>? items = null) => new()
+    private static OrderRecord Valid(long userId = 42, long merchantId = 7, string status = "created", string currency = "EUR", IReadOnlyList<OrderLine>? items = null) => new()
     {
         Id = s_ids.Next(42, 7),
         UserId = userId,
@@ -16,7 +16,7 @@ public sealed class OrderValidationTests
         Status = status,
         TotalAmount = 1m,
         Currency = currency,
-        Items = items ?? [new OrderItem { LineNo = 1, Sku = "A", Quantity = 1, UnitPrice = 1m }],
+        Items = items ?? [new OrderLine { LineNo = 1, Sku = "A", Quantity = 1, UnitPrice = 1m }],
     };
 
     [Fact]
@@ -46,7 +46,7 @@ public sealed class OrderValidationTests
     [Fact]
     public void RefusesADuplicateLineNumber()
     {
-        var item = new OrderItem { LineNo = 3, Sku = "A", Quantity = 1, UnitPrice = 1m };
+        var item = new OrderLine { LineNo = 3, Sku = "A", Quantity = 1, UnitPrice = 1m };
 
         var error = Assert.Throws<ArgumentException>(() => OrderValidation.Validate(Valid(items: [item, item]), s_map));
 
@@ -58,11 +58,11 @@ public sealed class OrderValidationTests
     {
         var server = new FakeServer();
         await using var shards = new ShardKitDataSourceBuilder(TestTopologies.DevUp()).UseProvider(new FakeProviderFactory(server)).Build();
-        using var store = new OrderStore(shards);
+        using var store = new TwoDimensionOrderStore(shards);
 
         await Assert.ThrowsAsync<ArgumentException>(() => store.CreateAsync(Valid(status: "")));
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => store.ListMerchantOrdersAsync(7, pageSize: 0));
-        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => store.ListMerchantOrdersAsync(7, pageSize: OrderStore.MaxPageSize + 1));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => store.ListMerchantOrdersAsync(7, pageSize: TwoDimensionOrderStore.MaxPageSize + 1));
 
         Assert.Equal(0, server.Opened);
     }

@@ -17,7 +17,7 @@ namespace ShardKit;
 /// Call <see cref="EnsureSchemaAsync"/> once per deployment (it is idempotent). Do not call the write methods
 /// inside a <see cref="ShardTransaction"/>: each write is its own transaction on the user shard.
 /// </remarks>
-public sealed partial class OrderStore : IDisposable
+public sealed partial class TwoDimensionOrderStore : IDisposable
 {
     private const string InsertOrder = """
         INSERT INTO {orders} (order_id, user_id, merchant_id, status, total_amount, currency, created_at, updated_at, version, ext)
@@ -44,18 +44,18 @@ public sealed partial class OrderStore : IDisposable
         VALUES (@OrderId, @Version, @Op, @Now, @Now)
         """;
 
-    private readonly OrderStoreOptions _options;
+    private readonly TwoDimensionOrderStoreOptions _options;
 
     /// <summary>Creates a store that reaches the shards through <paramref name="dataSource"/>.</summary>
     /// <param name="dataSource">The routed data source.</param>
     /// <param name="options">How the merchant copy is kept; defaults apply it right after each write.</param>
     /// <param name="loggerFactory">Logs apply failures (event IDs 5xxx); the default logs nothing.</param>
-    public OrderStore(ShardKitDataSource dataSource, OrderStoreOptions? options = null, ILoggerFactory? loggerFactory = null)
+    public TwoDimensionOrderStore(ShardKitDataSource dataSource, TwoDimensionOrderStoreOptions? options = null, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(dataSource);
         DataSource = dataSource;
-        _options = options ?? new OrderStoreOptions();
-        Logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<OrderStore>();
+        _options = options ?? new TwoDimensionOrderStoreOptions();
+        Logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<TwoDimensionOrderStore>();
         Applier = new MerchantApplier(dataSource);
         Metrics = new DimensionMetrics();
     }
@@ -100,12 +100,12 @@ public sealed partial class OrderStore : IDisposable
     }
 
     /// <summary>Creates an order with its items (version 1) and its merchant copy.</summary>
-    /// <param name="order">The order; <see cref="Order.CreatedAt"/>, <see cref="Order.UpdatedAt"/> and <see cref="Order.Version"/> are set by the store.</param>
+    /// <param name="order">The order; <see cref="OrderRecord.CreatedAt"/>, <see cref="OrderRecord.UpdatedAt"/> and <see cref="OrderRecord.Version"/> are set by the store.</param>
     /// <param name="cancellationToken">Cancels the write.</param>
     /// <returns>The order as stored.</returns>
     /// <exception cref="ArgumentException">The order is invalid (the message says what is wrong), or its ID was used by a deleted order.</exception>
     /// <exception cref="ShardKitException"><see cref="ShardKitErrorCode.ShardUnavailable"/>: the user shard cannot be reached; nothing was written.</exception>
-    public async Task<Order> CreateAsync(Order order, CancellationToken cancellationToken = default)
+    public async Task<OrderRecord> CreateAsync(OrderRecord order, CancellationToken cancellationToken = default)
     {
         Validate(order);
         var now = OrderReader.Now(DataSource.TimeProvider);
@@ -140,16 +140,16 @@ public sealed partial class OrderStore : IDisposable
     /// updates its merchant copy. Concurrent updates of the same order are serialised by the user shard; the last
     /// to commit wins in both dimensions.
     /// </summary>
-    /// <param name="order">The new content; <see cref="Order.Id"/>, <see cref="Order.UserId"/> and <see cref="Order.MerchantId"/> name the order.</param>
+    /// <param name="order">The new content; <see cref="OrderRecord.Id"/>, <see cref="OrderRecord.UserId"/> and <see cref="OrderRecord.MerchantId"/> name the order.</param>
     /// <param name="cancellationToken">Cancels the write.</param>
     /// <returns>The order as stored, or <see langword="null"/> when it does not exist (or was deleted).</returns>
     /// <exception cref="ArgumentException">The order is invalid; the message says what is wrong.</exception>
     /// <exception cref="ShardKitException"><see cref="ShardKitErrorCode.ShardUnavailable"/>: the user shard cannot be reached; nothing was written.</exception>
-    public async Task<Order?> UpdateAsync(Order order, CancellationToken cancellationToken = default)
+    public async Task<OrderRecord?> UpdateAsync(OrderRecord order, CancellationToken cancellationToken = default)
     {
         Validate(order);
         var now = OrderReader.Now(DataSource.TimeProvider);
-        Order stored;
+        OrderRecord stored;
         var shard = await DataSource.OpenOrderShardAsync(order.Id, ShardDimension.User, ShardIntent.Write, cancellationToken).ConfigureAwait(false);
         await using (shard.ConfigureAwait(false))
         {
@@ -229,13 +229,13 @@ public sealed partial class OrderStore : IDisposable
     /// <param name="orderId">The order.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The order, or <see langword="null"/> when it does not exist.</returns>
-    public Task<Order?> GetAsync(OrderId orderId, CancellationToken cancellationToken = default) =>
+    public Task<OrderRecord?> GetAsync(OrderId orderId, CancellationToken cancellationToken = default) =>
         ReadOneAsync(orderId, ShardDimension.User, cancellationToken);
 
     /// <summary>Releases the store's metric instruments.</summary>
     public void Dispose() => Metrics.Dispose();
 
-    private async Task<Order?> ReadOneAsync(OrderId orderId, ShardDimension dimension, CancellationToken cancellationToken)
+    private async Task<OrderRecord?> ReadOneAsync(OrderId orderId, ShardDimension dimension, CancellationToken cancellationToken)
     {
         var shard = await DataSource.OpenOrderShardAsync(orderId, dimension, ShardIntent.Read, cancellationToken).ConfigureAwait(false);
         await using (shard.ConfigureAwait(false))
@@ -271,7 +271,7 @@ public sealed partial class OrderStore : IDisposable
         shard.Connection.ExecuteAsync(new CommandDefinition(
             shard.Sql(InsertOutbox), new { OrderId = orderId.Value, Version = version, Op = op, Now = now.UtcDateTime }, transaction, cancellationToken: cancellationToken));
 
-    private static object Parameters(Order order, DateTime now) => new
+    private static object Parameters(OrderRecord order, DateTime now) => new
     {
         OrderId = order.Id.Value,
         order.UserId,
@@ -283,7 +283,7 @@ public sealed partial class OrderStore : IDisposable
         Now = now,
     };
 
-    private static Order Stored(Order order, IReadOnlyList<OrderItem> items, DateTimeOffset createdAt, DateTimeOffset updatedAt, long version) => new()
+    private static OrderRecord Stored(OrderRecord order, IReadOnlyList<OrderLine> items, DateTimeOffset createdAt, DateTimeOffset updatedAt, long version) => new()
     {
         Id = order.Id,
         UserId = order.UserId,
@@ -298,7 +298,7 @@ public sealed partial class OrderStore : IDisposable
         Version = version,
     };
 
-    private void Validate(Order order)
+    private void Validate(OrderRecord order)
     {
         ArgumentNullException.ThrowIfNull(order);
         OrderValidation.Validate(order, DataSource.Map);

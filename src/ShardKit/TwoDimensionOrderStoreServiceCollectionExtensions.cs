@@ -6,31 +6,31 @@ using ShardKit;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Registers the two-dimension writes (<see cref="OrderStore"/>, <see cref="OutboxRelay"/>, <see cref="DimensionVerifier"/>).</summary>
-public static class OrderStoreServiceCollectionExtensions
+/// <summary>Registers the two-dimension writes (<see cref="TwoDimensionOrderStore"/>, <see cref="OutboxRelay"/>, <see cref="DimensionVerifier"/>).</summary>
+public static class TwoDimensionOrderStoreServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers a singleton <see cref="OrderStore"/> and <see cref="DimensionVerifier"/> over the registered
+    /// Registers a singleton <see cref="TwoDimensionOrderStore"/> and <see cref="DimensionVerifier"/> over the registered
     /// <see cref="ShardKitDataSource"/> (call <c>AddShardKit</c> too), and a singleton <see cref="OutboxRelay"/> run as a
-    /// hosted service. <see cref="OrderStoreOptions"/> and <see cref="OutboxRelayOptions"/> come from the options system,
+    /// hosted service. <see cref="TwoDimensionOrderStoreOptions"/> and <see cref="OutboxRelayOptions"/> come from the options system,
     /// so they can also be bound from configuration with <c>services.Configure&lt;T&gt;(section)</c>.
     /// </summary>
     /// <param name="services">The service collection.</param>
-    /// <param name="configureStore">Sets up <see cref="OrderStoreOptions"/>.</param>
+    /// <param name="configureStore">Sets up <see cref="TwoDimensionOrderStoreOptions"/>.</param>
     /// <param name="configureRelay">Sets up <see cref="OutboxRelayOptions"/>.</param>
     /// <remarks>A second call changes nothing: the first registration wins.</remarks>
-    public static IServiceCollection AddShardKitOrderStore(
+    public static IServiceCollection AddTwoDimensionOrderStore(
         this IServiceCollection services,
-        Action<OrderStoreOptions>? configureStore = null,
+        Action<TwoDimensionOrderStoreOptions>? configureStore = null,
         Action<OutboxRelayOptions>? configureRelay = null)
     {
         ArgumentNullException.ThrowIfNull(services);
-        if (services.Any(d => d.ServiceType == typeof(OrderStore)))
+        if (services.Any(d => d.ServiceType == typeof(TwoDimensionOrderStore)))
         {
             return services;
         }
 
-        var store = services.AddOptions<OrderStoreOptions>();
+        var store = services.AddOptions<TwoDimensionOrderStoreOptions>();
         if (configureStore is not null)
         {
             store.Configure(configureStore);
@@ -42,13 +42,13 @@ public static class OrderStoreServiceCollectionExtensions
             relay.Configure(configureRelay);
         }
 
-        services.TryAddSingleton(provider => new OrderStore(
+        services.TryAddSingleton(provider => new TwoDimensionOrderStore(
             provider.GetRequiredService<ShardKitDataSource>(),
-            provider.GetRequiredService<IOptions<OrderStoreOptions>>().Value,
+            provider.GetRequiredService<IOptions<TwoDimensionOrderStoreOptions>>().Value,
             provider.GetService<ILoggerFactory>()));
         services.TryAddSingleton(provider => new DimensionVerifier(provider.GetRequiredService<ShardKitDataSource>(), provider.GetService<ILoggerFactory>()));
         services.TryAddSingleton(provider => new OutboxRelay(
-            provider.GetRequiredService<OrderStore>(),
+            provider.GetRequiredService<TwoDimensionOrderStore>(),
             provider.GetRequiredService<IOptions<OutboxRelayOptions>>().Value));
         services.AddSingleton<IHostedService>(provider => provider.GetRequiredService<OutboxRelay>());
         return services;

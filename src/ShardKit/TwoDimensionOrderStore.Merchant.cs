@@ -3,7 +3,7 @@ using ShardKit.Orders;
 namespace ShardKit;
 
 /// <summary>Merchant-dimension reads, served from the merchant copy; deleted orders (tombstones) are invisible.</summary>
-public sealed partial class OrderStore
+public sealed partial class TwoDimensionOrderStore
 {
     private const string FirstPage = "SELECT " + OrderReader.Columns + """
          FROM {orders} WHERE merchant_id = @MerchantId AND deleted = 0
@@ -23,7 +23,7 @@ public sealed partial class OrderStore
     /// <param name="orderId">The order.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The merchant copy, or <see langword="null"/> when it does not exist there or is a tombstone.</returns>
-    public Task<Order?> GetMerchantCopyAsync(OrderId orderId, CancellationToken cancellationToken = default) =>
+    public Task<OrderRecord?> GetMerchantCopyAsync(OrderId orderId, CancellationToken cancellationToken = default) =>
         ReadOneAsync(orderId, ShardDimension.Merchant, cancellationToken);
 
     /// <summary>

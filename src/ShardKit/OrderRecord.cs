@@ -1,15 +1,15 @@
 namespace ShardKit;
 
 /// <summary>
-/// An order with its items, as <see cref="OrderStore"/> stores it in both dimensions: authoritatively in its
+/// An order with its items, as <see cref="TwoDimensionOrderStore"/> stores it in both dimensions: authoritatively in its
 /// user shard and as a copy in its merchant shard.
 /// </summary>
 /// <remarks>
-/// On writes (<see cref="OrderStore.CreateAsync"/>, <see cref="OrderStore.UpdateAsync"/>) the store sets
+/// On writes (<see cref="TwoDimensionOrderStore.CreateAsync"/>, <see cref="TwoDimensionOrderStore.UpdateAsync"/>) the store sets
 /// <see cref="CreatedAt"/>, <see cref="UpdatedAt"/> and <see cref="Version"/> itself; the values passed in are ignored.
 /// Times are stored with microsecond precision in UTC.
 /// </remarks>
-public sealed class Order
+public sealed class OrderRecord
 {
     /// <summary>The order ID; its genes must be those of <see cref="UserId"/> and <see cref="MerchantId"/>.</summary>
     public required OrderId Id { get; init; }
@@ -33,7 +33,7 @@ public sealed class Order
     public string? Ext { get; init; }
 
     /// <summary>The order lines; line numbers are unique within the order.</summary>
-    public IReadOnlyList<OrderItem> Items { get; init; } = [];
+    public IReadOnlyList<OrderLine> Items { get; init; } = [];
 
     /// <summary>When the order was created (set by the store).</summary>
     public DateTimeOffset CreatedAt { get; init; }

@@ -5,7 +5,7 @@ using ShardKit.Orders;
 namespace ShardKit;
 
 /// <summary>The lag between the dimensions: the age of the oldest outbox entry not yet applied.</summary>
-public sealed partial class OrderStore
+public sealed partial class TwoDimensionOrderStore
 {
     private const string PendingStats = "SELECT COUNT(*), MIN(created_at) FROM {schema}.`shardkit_outbox` WHERE applied_at IS NULL";
 

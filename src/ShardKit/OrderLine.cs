@@ -1,7 +1,7 @@
 namespace ShardKit;
 
-/// <summary>One line of an <see cref="Order"/>, stored next to its order in the same shard.</summary>
-public sealed class OrderItem
+/// <summary>One line of an <see cref="OrderRecord"/>, stored next to its order in the same shard.</summary>
+public sealed class OrderLine
 {
     /// <summary>The line number, unique within the order.</summary>
     public required int LineNo { get; init; }

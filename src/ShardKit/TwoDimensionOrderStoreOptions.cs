@@ -1,7 +1,7 @@
 namespace ShardKit;
 
-/// <summary>How <see cref="OrderStore"/> keeps the merchant copy.</summary>
-public sealed class OrderStoreOptions
+/// <summary>How <see cref="TwoDimensionOrderStore"/> keeps the merchant copy.</summary>
+public sealed class TwoDimensionOrderStoreOptions
 {
     /// <summary>
     /// Whether every write applies its merchant copy right after the user-shard commit (best effort: a failure
