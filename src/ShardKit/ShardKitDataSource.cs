@@ -9,8 +9,8 @@ namespace ShardKit;
 
 /// <summary>
 /// The entry point of routed access: opens connections to the logical shard that holds a user's,
-/// a merchant's or an order's data, on the right physical primary, with the right physical names.
-/// Owns one connection pool (<see cref="DbDataSource"/>) per physical endpoint, shared by all the
+/// a merchant's or an order's data, on the right physical server (the primary, or a replica for reads), with the right physical names.
+/// Owns one connection pool (<see cref="DbDataSource"/>) per physical endpoint (primaries and replicas), shared by all the
 /// logical shards on it. Create it with <see cref="ShardKitDataSourceBuilder"/> or
 /// <c>services.AddShardKit(...)</c>; it is thread-safe and meant to live as long as the application.
 /// </summary>
