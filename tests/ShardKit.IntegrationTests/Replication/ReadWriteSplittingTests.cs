@@ -120,6 +120,47 @@ public sealed class ReadWriteSplittingTests(ReplicaTopologyFixture fixture) : IC
         }
     }
 
+    [Fact]
+    public async Task WithTheReplicaKilledPreferReplicaReadsFallBackToThePrimaryAndReplicaOnlyFailsFast()
+    {
+        await using var shards = fixture.Build();
+        await using (var warm = await shards.OpenUserShardAsync(NextUser(), ShardIntent.Read))
+        {
+            Assert.True(warm.IsReplica); // the replica's pool now holds a connection that is about to die
+        }
+
+        await fixture.Replica.KillAsync();
+        try
+        {
+            var failed = 0;
+            for (var i = 0; i < 50; i++)
+            {
+                try
+                {
+                    await using var read = await shards.OpenUserShardAsync(NextUser(), ShardIntent.Read);
+                    Assert.Equal(fixture.Primary.ServerId, await ServerIdAsync(read));
+                }
+                catch (Exception ex) when (ex is ShardKitException or System.Data.Common.DbException)
+                {
+                    failed++;
+                }
+            }
+
+            Assert.Equal(0, failed);
+            var replicaOnly = await Assert.ThrowsAsync<ShardKitException>(async () => await shards.OpenUserShardAsync(NextUser(), ReadPreference.ReplicaOnly));
+            Assert.Equal(ShardKitErrorCode.ShardUnavailable, replicaOnly.ErrorCode);
+            Assert.True(replicaOnly.IsTransient);
+        }
+        finally
+        {
+            await fixture.Replica.StartAsync();
+        }
+
+        await fixture.Replica.WaitForReplicationAsync(TimeSpan.FromSeconds(60));
+        await using var again = await shards.OpenUserShardAsync(NextUser(), ShardIntent.Read);
+        Assert.Equal(fixture.Replica.ServerId, await ServerIdAsync(again));
+    }
+
     private static async Task<CausalToken> WriteAsync(ShardKitDataSource shards, OrderId orderId, long userId, bool inTransaction)
     {
         await using var shard = await shards.OpenUserShardAsync(userId, ShardIntent.Write);
