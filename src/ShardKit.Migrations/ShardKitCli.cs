@@ -16,6 +16,7 @@ internal static class ShardKitCli
         root.Subcommands.Add(IdCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(VerifyCommand.Create());
         return root;
     }
 

@@ -231,7 +231,7 @@ public sealed class MySqlConnection : DbConnection, ICloneable
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask OpenAsync(IOBehavior io, CancellationToken cancellationToken)
+    internal async ValueTask OpenAsync(IOBehavior io, CancellationToken cancellationToken)
     {
         if (_state != ConnectionState.Closed)
         {

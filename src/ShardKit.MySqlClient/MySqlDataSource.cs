@@ -55,7 +55,8 @@ public sealed class MySqlDataSource : DbDataSource
         var connection = CreateConnection();
         try
         {
-            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            // The internal ValueTask overload: DbConnection.OpenAsync's Task would be one more allocation per open.
+            await connection.OpenAsync(IOBehavior.Asynchronous, cancellationToken).ConfigureAwait(false);
             return connection;
         }
         catch

@@ -7,6 +7,10 @@ namespace ShardKit.MySqlClient;
 public sealed class MySqlParameterCollection : DbParameterCollection, IReadOnlyList<MySqlParameter>
 {
     private readonly List<MySqlParameter> _parameters = [];
+
+    // Commands usually carry a handful of parameters: those are found by a linear scan, and the name index is
+    // built only for larger collections (it cost a dictionary per command otherwise).
+    private const int LinearSearchLimit = 8;
     private Dictionary<string, int>? _byName;
 
     internal MySqlParameterCollection()
@@ -65,7 +69,7 @@ public sealed class MySqlParameterCollection : DbParameterCollection, IReadOnlyL
     public override void Clear()
     {
         _parameters.Clear();
-        _byName?.Clear();
+        _byName = null;
     }
 
     /// <inheritdoc />
@@ -86,8 +90,7 @@ public sealed class MySqlParameterCollection : DbParameterCollection, IReadOnlyL
     public override int IndexOf(object value) => value is MySqlParameter p ? _parameters.IndexOf(p) : -1;
 
     /// <inheritdoc />
-    public override int IndexOf(string parameterName) =>
-        _byName is not null && _byName.TryGetValue(MySqlParameter.Normalize(parameterName ?? ""), out var index) ? index : -1;
+    public override int IndexOf(string parameterName) => IndexOfNormalized(MySqlParameter.Normalize(parameterName ?? ""));
 
     /// <inheritdoc />
     public override void Insert(int index, object value)
@@ -132,20 +135,48 @@ public sealed class MySqlParameterCollection : DbParameterCollection, IReadOnlyL
     protected override void SetParameter(string parameterName, DbParameter value) => SetParameter(IndexOfOrThrow(parameterName), value);
 
     /// <summary>Finds a parameter by its normalized name (no prefix).</summary>
-    internal MySqlParameter? Find(string normalizedName) =>
-        _byName is not null && _byName.TryGetValue(normalizedName, out var index) ? _parameters[index] : null;
+    internal MySqlParameter? Find(ReadOnlySpan<char> normalizedName) =>
+        IndexOfNormalized(normalizedName) is var index and >= 0 ? _parameters[index] : null;
+
+    /// <summary>The index of the first parameter with this normalized name (case-insensitive), or -1.</summary>
+    private int IndexOfNormalized(ReadOnlySpan<char> normalizedName)
+    {
+        if (normalizedName.IsEmpty)
+        {
+            return -1;
+        }
+
+        if (_parameters.Count <= LinearSearchLimit)
+        {
+            for (var i = 0; i < _parameters.Count; i++)
+            {
+                if (normalizedName.Equals(_parameters[i].NormalizedName, StringComparison.OrdinalIgnoreCase))
+                {
+                    return i;
+                }
+            }
+
+            return -1;
+        }
+
+        if (_byName is null)
+        {
+            Reindex();
+        }
+
+        return _byName!.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(normalizedName, out var index) ? index : -1;
+    }
 
     private void AddParameter(MySqlParameter parameter)
     {
-        if (parameter.NormalizedName.Length > 0 && _byName is not null && _byName.ContainsKey(parameter.NormalizedName))
+        if (IndexOfNormalized(parameter.NormalizedName) >= 0)
         {
             throw new ArgumentException($"A parameter named '{parameter.ParameterName}' is already in the collection.", nameof(parameter));
         }
 
         _parameters.Add(parameter);
-        if (parameter.NormalizedName.Length > 0)
+        if (_byName is not null && parameter.NormalizedName.Length > 0)
         {
-            _byName ??= new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
             _byName[parameter.NormalizedName] = _parameters.Count - 1;
         }
     }
@@ -156,17 +187,25 @@ public sealed class MySqlParameterCollection : DbParameterCollection, IReadOnlyL
         return index >= 0 ? index : throw new ArgumentException($"No parameter named '{parameterName}' is in the collection.", nameof(parameterName));
     }
 
+    /// <summary>Rebuilds the name index after a change, or drops it while the collection is small enough to scan.</summary>
     private void Reindex()
     {
-        _byName ??= new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
-        _byName.Clear();
+        if (_parameters.Count <= LinearSearchLimit)
+        {
+            _byName = null;
+            return;
+        }
+
+        var byName = new Dictionary<string, int>(_parameters.Count, StringComparer.OrdinalIgnoreCase);
         for (var i = 0; i < _parameters.Count; i++)
         {
             if (_parameters[i].NormalizedName.Length > 0)
             {
-                _byName.TryAdd(_parameters[i].NormalizedName, i);
+                byName.TryAdd(_parameters[i].NormalizedName, i);
             }
         }
+
+        _byName = byName;
     }
 
     private static MySqlParameter Cast(object value) => value as MySqlParameter

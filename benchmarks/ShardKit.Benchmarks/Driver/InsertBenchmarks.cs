@@ -12,11 +12,12 @@ public class InsertBenchmarks
 
     private BenchmarkServer _server = null!;
 
+    // Synchronous setup and cleanup: BenchmarkDotNet's in-process toolchain does not await async ones.
     [GlobalSetup]
-    public async Task SetupAsync() => _server = await BenchmarkServer.StartAsync();
+    public void Setup() => _server = BenchmarkServer.StartAsync().GetAwaiter().GetResult();
 
     [GlobalCleanup]
-    public async Task CleanupAsync() => await _server.DisposeAsync();
+    public void Cleanup() => _server.DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     [Benchmark(Baseline = true, Description = "ADO.NET ExecuteNonQuery")]
     public async Task<int> RawInsert()

@@ -58,12 +58,16 @@ internal static class LoadCommand
         await using var dataSource = new MySqlDataSource(
             server.ConnectionString + string.Create(CultureInfo.InvariantCulture, $";Database={Database};SslMode=None;Maximum Pool Size={poolSize}"));
         var driver = new DriverLoad(dataSource, TableSize);
+        await using var noResetDataSource = new MySqlDataSource(
+            server.ConnectionString + string.Create(CultureInfo.InvariantCulture, $";Database={Database};SslMode=None;Maximum Pool Size={poolSize};Connection Reset=false"));
+        var noResetDriver = new DriverLoad(noResetDataSource, TableSize);
 
         var results = new List<LoadResult>();
         foreach (var workers in options.Workers)
         {
             await progress.WriteLineAsync($"{workers} worker(s), {options.Seconds} s per client...");
             results.Add(await driver.RunAsync(workers, duration, holdConnection: false, LoadClients.ShardKitPooled));
+            results.Add(await noResetDriver.RunAsync(workers, duration, holdConnection: false, LoadClients.ShardKitPooledNoReset));
             results.Add(await driver.RunAsync(workers, duration, holdConnection: true, LoadClients.ShardKitHeld));
             results.Add(await sysbench.RunAsync(workers, duration, prepared: false, LoadClients.SysbenchText));
             results.Add(await sysbench.RunAsync(workers, duration, prepared: true, LoadClients.SysbenchPrepared));
@@ -104,7 +108,7 @@ internal static class LoadCommand
 
         var largest = options.Workers.Max();
         text.AppendLine();
-        foreach (var client in new[] { LoadClients.ShardKitPooled, LoadClients.ShardKitHeld })
+        foreach (var client in new[] { LoadClients.ShardKitPooled, LoadClients.ShardKitPooledNoReset, LoadClients.ShardKitHeld })
         {
             var r = results.Single(x => x.Workers == largest && x.Client == client);
             var ratio = Ratio(results, r, LoadClients.SysbenchText);

@@ -31,8 +31,14 @@ public class EndToEndBenchmarks
     [Params(1, 16)]
     public int Concurrency { get; set; }
 
+    // Synchronous setup and cleanup: BenchmarkDotNet's in-process toolchain does not await async ones.
     [GlobalSetup]
-    public async Task SetupAsync()
+    public void Setup() => SetupAsync().GetAwaiter().GetResult();
+
+    [GlobalCleanup]
+    public void Cleanup() => CleanupAsync().GetAwaiter().GetResult();
+
+    private async Task SetupAsync()
     {
         _topology = await MariaDbTopology.StartAsync(new MariaDbTopologyOptions { Clusters = 1, Replicas = 0, Tls = false });
         var options = new ShardKitOptions();
@@ -74,8 +80,7 @@ public class EndToEndBenchmarks
         }
     }
 
-    [GlobalCleanup]
-    public async Task CleanupAsync()
+    private async Task CleanupAsync()
     {
         await _shards.DisposeAsync();
         await _topology.DisposeAsync();

@@ -72,7 +72,7 @@ internal static class CommandTextBinder
                         continue;
                     }
 
-                    var name = sql[(i + 1)..nameEnd];
+                    var name = sql.AsSpan(i + 1, nameEnd - i - 1);
                     var parameter = parameters?.Find(name);
                     if (parameter is null)
                     {
@@ -99,7 +99,7 @@ internal static class CommandTextBinder
                     MySqlParameter? parameter;
                     if (nameEnd > i + 1)
                     {
-                        var name = sql[(i + 1)..nameEnd];
+                        var name = sql.AsSpan(i + 1, nameEnd - i - 1);
                         parameter = parameters?.Find(name)
                             ?? throw new ArgumentException($"The SQL refers to '?{name}', but no parameter of that name was added.", nameof(parameters));
                     }

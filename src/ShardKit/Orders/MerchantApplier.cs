@@ -1,0 +1,212 @@
+using System.Data;
+using System.Data.Common;
+using Dapper;
+
+namespace ShardKit.Orders;
+
+/// <summary>
+/// Applies an order's merchant copy the one idempotent way: re-read the current user-side state (row or tombstone),
+/// upsert it into the merchant shard with the version guard (an older version never overwrites a newer one; a
+/// tombstone is a row with <c>deleted = 1</c> and its own version), then mark the order's outbox entries up to that
+/// version applied. Running it twice, in any order with other applies, ends in the same merchant row.
+/// </summary>
+internal sealed class MerchantApplier
+{
+    private const string ReadOrder = "SELECT " + OrderReader.Columns + " FROM {orders} WHERE order_id = @OrderId";
+    private const string ReadTombstone = "SELECT order_id, user_id, merchant_id, created_at, deleted_at, version FROM {schema}.`shardkit_tombstones` WHERE order_id = @OrderId";
+    private const string ReadItems = "SELECT order_id, line_no, sku, quantity, unit_price FROM {order_items} WHERE order_id = @OrderId ORDER BY line_no";
+    private const string MarkApplied = "UPDATE {schema}.`shardkit_outbox` SET applied_at = @Now WHERE order_id = @OrderId AND version <= @Version AND applied_at IS NULL";
+    private const int TransientRetries = 3;
+
+    private readonly ShardKitDataSource _dataSource;
+
+    public MerchantApplier(ShardKitDataSource dataSource)
+    {
+        _dataSource = dataSource;
+    }
+
+    /// <summary>Test hook: runs after the merchant write and before the outbox is marked (a crash there must be harmless).</summary>
+    internal Func<OrderId, Task>? AfterMerchantWrite { get; set; }
+
+    /// <summary>Applies the order's current user-side state to its merchant shard and marks its outbox entries.</summary>
+    /// <returns>The version applied, or <see langword="null"/> when the user side holds neither the order nor its tombstone.</returns>
+    public async Task<long?> ApplyAsync(OrderId orderId, bool force, CancellationToken cancellationToken)
+    {
+        var userShard = await _dataSource.OpenOrderShardAsync(orderId, ShardDimension.User, ShardIntent.Write, cancellationToken).ConfigureAwait(false);
+        await using (userShard.ConfigureAwait(false))
+        {
+            return await ApplyAsync(userShard, orderId, force, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>As <see cref="ApplyAsync(OrderId, bool, CancellationToken)"/>, on an open connection to the order's user shard.</summary>
+    public async Task<long?> ApplyAsync(ShardConnection userShard, OrderId orderId, bool force, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await ApplyOnceAsync(userShard, orderId, force, cancellationToken).ConfigureAwait(false);
+            }
+            catch (DbException ex) when (ex.IsTransient && attempt < TransientRetries)
+            {
+                // Deadlock or lock wait timeout between concurrent appliers of the same order: safe to run again.
+            }
+        }
+    }
+
+    private async Task<long?> ApplyOnceAsync(ShardConnection userShard, OrderId orderId, bool force, CancellationToken cancellationToken)
+    {
+        UserSideState? state;
+        var read = await userShard.Connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
+        await using (read.ConfigureAwait(false))
+        {
+            // One snapshot for the row and its items. A repair reads with shared locks instead and holds them while it
+            // overwrites the merchant copy, so no user write can commit (and apply) in between.
+            state = await ReadUserSideAsync(userShard, read, orderId, locking: force, cancellationToken).ConfigureAwait(false);
+            if (!force)
+            {
+                await read.CommitAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            if (state is not null)
+            {
+                await WriteMerchantCopyAsync(state, force, cancellationToken).ConfigureAwait(false);
+            }
+            else if (force)
+            {
+                await HideOrphanAsync(orderId, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (force)
+            {
+                await read.CommitAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        if (AfterMerchantWrite is { } hook)
+        {
+            await hook(orderId).ConfigureAwait(false);
+        }
+
+        // Every entry up to the version applied is satisfied; with no trace on the user side there is nothing left to apply.
+        await userShard.Connection.ExecuteAsync(new CommandDefinition(
+            userShard.Sql(MarkApplied),
+            new { OrderId = orderId.Value, Version = state?.Version ?? long.MaxValue, Now = OrderReader.Now(_dataSource.TimeProvider).UtcDateTime },
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return state?.Version;
+    }
+
+    internal static async Task<UserSideState?> ReadUserSideAsync(ShardConnection userShard, DbTransaction transaction, OrderId orderId, bool locking, CancellationToken cancellationToken)
+    {
+        var suffix = locking ? " LOCK IN SHARE MODE" : "";
+        var parameters = new { OrderId = orderId.Value };
+        var orders = await OrderReader.QueryOrdersAsync(userShard, userShard.Sql(ReadOrder) + suffix, parameters, transaction, cancellationToken).ConfigureAwait(false);
+        if (orders.Count == 1)
+        {
+            var items = new List<OrderLine>();
+            var reader = await userShard.Connection.ExecuteReaderAsync(new CommandDefinition(
+                userShard.Sql(ReadItems) + suffix, parameters, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    items.Add(new OrderLine { LineNo = reader.GetInt32(1), Sku = reader.GetString(2), Quantity = reader.GetInt32(3), UnitPrice = reader.GetDecimal(4) });
+                }
+            }
+
+            return new UserSideState(OrderReader.With(orders[0], items), Deleted: false);
+        }
+
+        var tombstone = await userShard.Connection.ExecuteReaderAsync(new CommandDefinition(
+            userShard.Sql(ReadTombstone) + suffix, parameters, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        await using (tombstone.ConfigureAwait(false))
+        {
+            if (!await tombstone.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return null;
+            }
+
+            return new UserSideState(
+                new OrderRecord
+                {
+                    Id = orderId,
+                    UserId = tombstone.GetInt64(1),
+                    MerchantId = tombstone.GetInt64(2),
+                    Status = "",
+                    TotalAmount = 0m,
+                    Currency = "",
+                    CreatedAt = OrderReader.Utc(tombstone.GetDateTime(3)),
+                    UpdatedAt = OrderReader.Utc(tombstone.GetDateTime(4)),
+                    Version = tombstone.GetInt64(5),
+                },
+                Deleted: true);
+        }
+    }
+
+    private async Task WriteMerchantCopyAsync(UserSideState state, bool force, CancellationToken cancellationToken)
+    {
+        var order = state.Order;
+        var merchantShard = await _dataSource.OpenOrderShardAsync(order.Id, ShardDimension.Merchant, ShardIntent.Write, cancellationToken).ConfigureAwait(false);
+        await using (merchantShard.ConfigureAwait(false))
+        {
+            // READ COMMITTED: the row lock taken by the upsert is all the guard needs. Under REPEATABLE READ the item
+            // delete of a new order takes gap locks, and concurrent appliers of neighbouring orders deadlock on them.
+            var connection = merchantShard.Connection;
+            var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
+            await using (transaction.ConfigureAwait(false))
+            {
+                await connection.ExecuteAsync(new CommandDefinition(
+                    merchantShard.Sql(force ? MerchantCopySql.ForcedUpsert : MerchantCopySql.GuardedUpsert),
+                    new
+                    {
+                        OrderId = order.Id.Value,
+                        order.UserId,
+                        order.MerchantId,
+                        order.Status,
+                        order.TotalAmount,
+                        order.Currency,
+                        CreatedAt = order.CreatedAt.UtcDateTime,
+                        UpdatedAt = order.UpdatedAt.UtcDateTime,
+                        order.Ext,
+                        Deleted = state.Deleted,
+                        order.Version,
+                    },
+                    transaction,
+                    cancellationToken: cancellationToken)).ConfigureAwait(false);
+
+                // The row is locked now. Items follow the row: only the version that won rewrites them, so an
+                // older apply that lost the guard leaves the newer items alone.
+                var current = await connection.QuerySingleAsync<(long Version, bool Deleted)>(new CommandDefinition(
+                    merchantShard.Sql(MerchantCopySql.LockVersion), new { OrderId = order.Id.Value }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                if (current.Version == order.Version)
+                {
+                    await connection.ExecuteAsync(new CommandDefinition(
+                        merchantShard.Sql(MerchantCopySql.DeleteItems), new { OrderId = order.Id.Value }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                    if (!state.Deleted)
+                    {
+                        await OrderReader.InsertItemsAsync(merchantShard, order.Id.Value, order.Items, transaction, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task HideOrphanAsync(OrderId orderId, CancellationToken cancellationToken)
+    {
+        var merchantShard = await _dataSource.OpenOrderShardAsync(orderId, ShardDimension.Merchant, ShardIntent.Write, cancellationToken).ConfigureAwait(false);
+        await using (merchantShard.ConfigureAwait(false))
+        {
+            var transaction = await merchantShard.Connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using (transaction.ConfigureAwait(false))
+            {
+                var parameters = new { OrderId = orderId.Value };
+                await merchantShard.Connection.ExecuteAsync(new CommandDefinition(merchantShard.Sql(MerchantCopySql.HideOrphan), parameters, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                await merchantShard.Connection.ExecuteAsync(new CommandDefinition(merchantShard.Sql(MerchantCopySql.DeleteItems), parameters, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+}

@@ -1,0 +1,122 @@
+using System.Data.Common;
+using Dapper;
+
+namespace ShardKit.Orders;
+
+/// <summary>Reads orders and their items from a shard's tables, the same way on both dimensions.</summary>
+internal static class OrderReader
+{
+    public const string Columns = "order_id, user_id, merchant_id, status, total_amount, currency, created_at, updated_at, version, ext";
+
+    public static async Task<List<OrderRecord>> QueryOrdersAsync(ShardConnection shard, string sql, object parameters, DbTransaction? transaction, CancellationToken cancellationToken)
+    {
+        var orders = new List<OrderRecord>();
+        var reader = await shard.Connection.ExecuteReaderAsync(new CommandDefinition(sql, parameters, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                orders.Add(new OrderRecord
+                {
+                    Id = OrderId.FromValidatedValue(reader.GetInt64(0)),
+                    UserId = reader.GetInt64(1),
+                    MerchantId = reader.GetInt64(2),
+                    Status = reader.GetString(3),
+                    TotalAmount = reader.GetDecimal(4),
+                    Currency = reader.GetString(5),
+                    CreatedAt = Utc(reader.GetDateTime(6)),
+                    UpdatedAt = Utc(reader.GetDateTime(7)),
+                    Version = reader.GetInt64(8),
+                    Ext = reader.IsDBNull(9) ? null : reader.GetString(9),
+                });
+            }
+        }
+
+        return orders;
+    }
+
+    /// <summary>Loads the items of <paramref name="orders"/> (all from <paramref name="shard"/>) and returns the orders with them.</summary>
+    public static async Task<List<OrderRecord>> WithItemsAsync(ShardConnection shard, List<OrderRecord> orders, DbTransaction? transaction, CancellationToken cancellationToken)
+    {
+        if (orders.Count == 0)
+        {
+            return orders;
+        }
+
+        var items = new Dictionary<long, List<OrderLine>>();
+        var sql = shard.Sql("SELECT order_id, line_no, sku, quantity, unit_price FROM {order_items} WHERE order_id IN @Ids ORDER BY order_id, line_no");
+        var reader = await shard.Connection.ExecuteReaderAsync(new CommandDefinition(
+            sql, new { Ids = orders.Select(o => o.Id.Value).ToArray() }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var orderId = reader.GetInt64(0);
+                if (!items.TryGetValue(orderId, out var list))
+                {
+                    items[orderId] = list = [];
+                }
+
+                list.Add(new OrderLine
+                {
+                    LineNo = reader.GetInt32(1),
+                    Sku = reader.GetString(2),
+                    Quantity = reader.GetInt32(3),
+                    UnitPrice = reader.GetDecimal(4),
+                });
+            }
+        }
+
+        return orders.Select(o => items.TryGetValue(o.Id.Value, out var list) ? With(o, list) : o).ToList();
+    }
+
+    public static OrderRecord With(OrderRecord order, IReadOnlyList<OrderLine> items) => new()
+    {
+        Id = order.Id,
+        UserId = order.UserId,
+        MerchantId = order.MerchantId,
+        Status = order.Status,
+        TotalAmount = order.TotalAmount,
+        Currency = order.Currency,
+        Ext = order.Ext,
+        Items = items,
+        CreatedAt = order.CreatedAt,
+        UpdatedAt = order.UpdatedAt,
+        Version = order.Version,
+    };
+
+    /// <summary>Inserts <paramref name="items"/> of one order in one statement.</summary>
+    public static Task InsertItemsAsync(ShardConnection shard, long orderId, IReadOnlyList<OrderLine> items, DbTransaction transaction, CancellationToken cancellationToken)
+    {
+        if (items.Count == 0)
+        {
+            return Task.CompletedTask;
+        }
+
+        // The table name comes from the shard (cached); the row list varies with the item count, so it is not a template.
+        var sql = new System.Text.StringBuilder("INSERT INTO ")
+            .Append(shard.Sql("{order_items}"))
+            .Append(" (order_id, line_no, sku, quantity, unit_price) VALUES ");
+        var parameters = new DynamicParameters();
+        parameters.Add("OrderId", orderId);
+        for (var i = 0; i < items.Count; i++)
+        {
+            sql.Append(i == 0 ? "" : ", ").Append(System.Globalization.CultureInfo.InvariantCulture, $"(@OrderId, @L{i}, @S{i}, @Q{i}, @P{i})");
+            parameters.Add("L" + i, items[i].LineNo);
+            parameters.Add("S" + i, items[i].Sku);
+            parameters.Add("Q" + i, items[i].Quantity);
+            parameters.Add("P" + i, items[i].UnitPrice);
+        }
+
+        return shard.Connection.ExecuteAsync(new CommandDefinition(sql.ToString(), parameters, transaction, cancellationToken: cancellationToken));
+    }
+
+    public static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
+
+    /// <summary>The current time truncated to microseconds, as DATETIME(6) keeps it.</summary>
+    public static DateTimeOffset Now(TimeProvider timeProvider)
+    {
+        var now = timeProvider.GetUtcNow().UtcTicks;
+        return new DateTimeOffset(now - (now % 10), TimeSpan.Zero);
+    }
+}
