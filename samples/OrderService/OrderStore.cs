@@ -113,11 +113,14 @@ public sealed class OrderStore
         return orderId;
     }
 
-    /// <summary>Reads an order and its items from the user shard named by the order ID's gene.</summary>
+    /// <summary>
+    /// Reads an order and its items from the user shard named by the order ID's gene, on its primary: a client reads
+    /// the order it has just created (a replica may not have it yet; see docs/read-write-splitting.md for causal tokens).
+    /// </summary>
     /// <returns>The order, or <see langword="null"/> when there is none with that ID.</returns>
     public async Task<Order?> GetAsync(OrderId orderId, CancellationToken cancellationToken = default)
     {
-        await using var shard = await _shards.OpenOrderShardAsync(orderId, ShardDimension.User, ShardIntent.Read, cancellationToken);
+        await using var shard = await _shards.OpenOrderShardAsync(orderId, ShardDimension.User, ReadPreference.Primary, cancellationToken: cancellationToken);
         var order = await shard.Connection.QuerySingleOrDefaultAsync<OrderRow>(
             new CommandDefinition(shard.Sql(SelectOrderSql), new { OrderId = orderId.Value }, cancellationToken: cancellationToken));
         if (order is null)
@@ -130,7 +133,7 @@ public sealed class OrderStore
         return ToOrder(order, items);
     }
 
-    /// <summary>Lists a user's orders, newest first, with their items, from the user's shard.</summary>
+    /// <summary>Lists a user's orders, newest first, with their items, from the user's shard (on its primary, like <see cref="GetAsync"/>).</summary>
     /// <param name="userId">The user (positive).</param>
     /// <param name="limit">The most orders to return (positive).</param>
     /// <param name="cancellationToken">Cancels the query.</param>
@@ -138,7 +141,7 @@ public sealed class OrderStore
     public async Task<IReadOnlyList<Order>> ListByUserAsync(long userId, int limit, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
-        await using var shard = await _shards.OpenUserShardAsync(userId, ShardIntent.Read, cancellationToken);
+        await using var shard = await _shards.OpenUserShardAsync(userId, ReadPreference.Primary, cancellationToken: cancellationToken);
         var orders = (await shard.Connection.QueryAsync<OrderRow>(
             new CommandDefinition(shard.Sql(SelectUserOrdersSql), new { UserId = userId, Limit = limit }, cancellationToken: cancellationToken))).AsList();
         if (orders.Count == 0)

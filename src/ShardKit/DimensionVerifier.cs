@@ -172,7 +172,7 @@ public sealed class DimensionVerifier
 
     private async Task<(long Version, ulong Hash)?> OneRowAsync(ShardRoute route, string template, OrderId orderId, CancellationToken cancellationToken)
     {
-        var shard = await _dataSource.OpenAsync(route, ShardIntent.Read, cancellationToken).ConfigureAwait(false);
+        var shard = await _dataSource.OpenAsync(route, ReadPreference.Primary, cancellationToken: cancellationToken).ConfigureAwait(false);
         await using (shard.ConfigureAwait(false))
         {
             var reader = await shard.Connection.ExecuteReaderAsync(new CommandDefinition(shard.Sql(template), new { OrderId = orderId.Value }, cancellationToken: cancellationToken)).ConfigureAwait(false);
@@ -188,7 +188,7 @@ public sealed class DimensionVerifier
     private async Task<List<(int Gene, long Count, ulong Xor)>> UserAggregateAsync(ShardRoute route, CancellationToken cancellationToken)
     {
         var rows = new List<(int, long, ulong)>();
-        var shard = await _dataSource.OpenAsync(route, ShardIntent.Read, cancellationToken).ConfigureAwait(false);
+        var shard = await _dataSource.OpenAsync(route, ReadPreference.Primary, cancellationToken: cancellationToken).ConfigureAwait(false);
         await using (shard.ConfigureAwait(false))
         {
             var reader = await shard.Connection.ExecuteReaderAsync(new CommandDefinition(shard.Sql(CanonicalRow.UserAggregate), cancellationToken: cancellationToken)).ConfigureAwait(false);
@@ -209,7 +209,7 @@ public sealed class DimensionVerifier
 
     private async Task<(long Count, ulong Xor)> MerchantAggregateAsync(ShardRoute route, CancellationToken cancellationToken)
     {
-        var shard = await _dataSource.OpenAsync(route, ShardIntent.Read, cancellationToken).ConfigureAwait(false);
+        var shard = await _dataSource.OpenAsync(route, ReadPreference.Primary, cancellationToken: cancellationToken).ConfigureAwait(false);
         await using (shard.ConfigureAwait(false))
         {
             var reader = await shard.Connection.ExecuteReaderAsync(new CommandDefinition(shard.Sql(CanonicalRow.MerchantAggregate), cancellationToken: cancellationToken)).ConfigureAwait(false);
@@ -224,7 +224,7 @@ public sealed class DimensionVerifier
     private async Task<Dictionary<long, (long Version, ulong Hash)>> RowsAsync(ShardRoute route, string template, object parameters, CancellationToken cancellationToken)
     {
         var rows = new Dictionary<long, (long, ulong)>();
-        var shard = await _dataSource.OpenAsync(route, ShardIntent.Read, cancellationToken).ConfigureAwait(false);
+        var shard = await _dataSource.OpenAsync(route, ReadPreference.Primary, cancellationToken: cancellationToken).ConfigureAwait(false);
         await using (shard.ConfigureAwait(false))
         {
             var reader = await shard.Connection.ExecuteReaderAsync(new CommandDefinition(shard.Sql(template), parameters, cancellationToken: cancellationToken)).ConfigureAwait(false);

@@ -17,7 +17,7 @@ public sealed class ShardCluster
     /// <summary>The cluster's configured name.</summary>
     public string Name { get; }
 
-    /// <summary>The server that takes writes (and, in this version, all reads).</summary>
+    /// <summary>The server that takes writes, and the reads that must see them (see <see cref="ReadPreference"/>).</summary>
     public ShardEndpoint Primary { get; }
 
     /// <summary>The replicas of the primary.</summary>

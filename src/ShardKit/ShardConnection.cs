@@ -1,11 +1,13 @@
 using System.Data;
 using System.Data.Common;
+using ShardKit.Replication;
 using ShardKit.Routing;
 
 namespace ShardKit;
 
 /// <summary>
-/// An open connection to one logical shard's physical primary, with the shard's physical names at hand.
+/// An open connection to one logical shard's physical server (its primary, or for reads possibly a replica:
+/// see <see cref="Endpoint"/>), with the shard's physical names at hand.
 /// Use <see cref="Connection"/> directly (with Dapper, for example) and write SQL through <see cref="Sql"/>
 /// so that <c>{orders}</c>, <c>{order_items}</c> and <c>{schema}</c> become the shard's qualified names
 /// without a <c>USE</c> round trip. Dispose it to return the connection to its pool.
@@ -17,11 +19,13 @@ public sealed class ShardConnection : IAsyncDisposable
     private readonly ShardTransaction? _enlistedIn;
     private ShardTransaction? _transaction;
     private bool _disposed;
+    private CausalToken? _causalToken;
 
-    internal ShardConnection(ShardKitDataSource owner, ShardSlot slot, DbConnection connection, ShardIntent intent, ShardTransaction? enlistedIn)
+    internal ShardConnection(ShardKitDataSource owner, ShardSlot slot, ShardEndpoint endpoint, DbConnection connection, ShardIntent intent, ShardTransaction? enlistedIn)
     {
         _owner = owner;
         _slot = slot;
+        Endpoint = endpoint;
         Connection = connection;
         Intent = intent;
         _enlistedIn = enlistedIn;
@@ -38,6 +42,20 @@ public sealed class ShardConnection : IAsyncDisposable
 
     /// <summary>The intent the connection was opened with.</summary>
     public ShardIntent Intent { get; }
+
+    /// <summary>The physical server the connection is open on: the cluster's primary or one of its replicas.</summary>
+    public ShardEndpoint Endpoint { get; }
+
+    /// <summary>Whether the connection is open on one of the cluster's replicas (and so may read slightly stale data).</summary>
+    public bool IsReplica => !ReferenceEquals(Endpoint, _slot.Cluster.Primary);
+
+    /// <summary>
+    /// A token for the last write this connection committed on the primary, to pass to a later read so that
+    /// it sees that write; null before any commit, on replicas, and with providers that do not report the
+    /// committed GTID (only ShardKit.MySqlClient does, on MariaDB). Read from the commit's reply: no round trip.
+    /// Captured when the connection is disposed, so it can still be read afterwards.
+    /// </summary>
+    public CausalToken? CausalToken => _disposed ? _causalToken : CaptureCausalToken();
 
     /// <summary>
     /// The open ShardKit transaction this connection takes part in, if any: one begun on it, or the one
@@ -105,6 +123,7 @@ public sealed class ShardConnection : IAsyncDisposable
             return;
         }
 
+        _causalToken = CaptureCausalToken();
         _disposed = true;
         if (_transaction is not null)
         {
@@ -116,6 +135,9 @@ public sealed class ShardConnection : IAsyncDisposable
             await Connection.DisposeAsync().ConfigureAwait(false);
         }
     }
+
+    private CausalToken? CaptureCausalToken() =>
+        !IsReplica && GtidDialect.LastCommittedGtid(Connection) is { } gtid ? new CausalToken(_slot.Cluster.Name, gtid) : null;
 
     /// <summary>Returns <see cref="Route"/> as text (no password).</summary>
     public override string ToString() => Route.ToString();

@@ -2,12 +2,14 @@ namespace ShardKit;
 
 /// <summary>What the caller means to do on a shard, stated explicitly on every routed open.</summary>
 /// <remarks>
-/// Both intents are served by the shard's primary in this version; <see cref="Read"/> lets a later
-/// version send the work to a replica without changing the caller.
+/// <see cref="Write"/> is always served by the shard's primary. <see cref="Read"/> means
+/// <see cref="ReadPreference.PreferReplica"/> outside a transaction: it may be served by a replica and see
+/// slightly stale data. To read your own writes, pass a <see cref="CausalToken"/> or <see cref="ReadPreference.Primary"/>
+/// to the overloads that take a <see cref="ReadPreference"/>.
 /// </remarks>
 public enum ShardIntent
 {
-    /// <summary>The caller only reads.</summary>
+    /// <summary>The caller only reads; a replica may serve it (see <see cref="ReadPreference.PreferReplica"/>).</summary>
     Read = 0,
 
     /// <summary>The caller writes (or reads what it must not see stale).</summary>

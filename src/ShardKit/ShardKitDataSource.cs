@@ -2,14 +2,15 @@ using System.Data.Common;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ShardKit.Diagnostics;
+using ShardKit.Replication;
 using ShardKit.Routing;
 
 namespace ShardKit;
 
 /// <summary>
 /// The entry point of routed access: opens connections to the logical shard that holds a user's,
-/// a merchant's or an order's data, on the right physical primary, with the right physical names.
-/// Owns one connection pool (<see cref="DbDataSource"/>) per physical endpoint, shared by all the
+/// a merchant's or an order's data, on the right physical server (the primary, or a replica for reads), with the right physical names.
+/// Owns one connection pool (<see cref="DbDataSource"/>) per physical endpoint (primaries and replicas), shared by all the
 /// logical shards on it. Create it with <see cref="ShardKitDataSourceBuilder"/> or
 /// <c>services.AddShardKit(...)</c>; it is thread-safe and meant to live as long as the application.
 /// </summary>
@@ -49,7 +50,7 @@ public sealed partial class ShardKitDataSource : IAsyncDisposable, IDisposable
         }
 
         var map = ShardMap.Create(initial);
-        _state = CreateState(map);
+        _state = CreateState(map, initial.CausalReadWait);
         LogMapLoaded(map);
         _changeSubscription = monitor?.OnChange(OnOptionsChanged);
     }
@@ -83,7 +84,10 @@ public sealed partial class ShardKitDataSource : IAsyncDisposable, IDisposable
 
     /// <summary>Opens a connection to the user shard that holds <paramref name="userId"/>'s orders.</summary>
     /// <param name="userId">The user ID (positive).</param>
-    /// <param name="intent">Whether the caller reads or writes; both go to the primary in this version.</param>
+    /// <param name="intent">
+    /// <see cref="ShardIntent.Write"/> goes to the primary; <see cref="ShardIntent.Read"/> is <see cref="ReadPreference.PreferReplica"/>
+    /// outside a transaction.
+    /// </param>
     /// <param name="cancellationToken">Cancels opening.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="userId"/> is zero or negative.</exception>
     /// <exception cref="ShardKitException">
@@ -95,7 +99,10 @@ public sealed partial class ShardKitDataSource : IAsyncDisposable, IDisposable
 
     /// <summary>Opens a connection to the merchant shard that holds <paramref name="merchantId"/>'s orders.</summary>
     /// <param name="merchantId">The merchant ID (positive).</param>
-    /// <param name="intent">Whether the caller reads or writes; both go to the primary in this version.</param>
+    /// <param name="intent">
+    /// <see cref="ShardIntent.Write"/> goes to the primary; <see cref="ShardIntent.Read"/> is <see cref="ReadPreference.PreferReplica"/>
+    /// outside a transaction.
+    /// </param>
     /// <param name="cancellationToken">Cancels opening.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="merchantId"/> is zero or negative.</exception>
     /// <exception cref="ShardKitException">
@@ -111,7 +118,10 @@ public sealed partial class ShardKitDataSource : IAsyncDisposable, IDisposable
     /// </summary>
     /// <param name="orderId">The order ID.</param>
     /// <param name="dimension">Which copy of the order: the user's or the merchant's.</param>
-    /// <param name="intent">Whether the caller reads or writes; both go to the primary in this version.</param>
+    /// <param name="intent">
+    /// <see cref="ShardIntent.Write"/> goes to the primary; <see cref="ShardIntent.Read"/> is <see cref="ReadPreference.PreferReplica"/>
+    /// outside a transaction.
+    /// </param>
     /// <param name="cancellationToken">Cancels opening.</param>
     /// <exception cref="ShardKitException">
     /// <see cref="ShardKitErrorCode.InvalidOrderId"/> when the genes name a shard the map does not have;
@@ -123,7 +133,10 @@ public sealed partial class ShardKitDataSource : IAsyncDisposable, IDisposable
 
     /// <summary>Opens a connection to the shard of an already computed <paramref name="route"/>.</summary>
     /// <param name="route">A route from <see cref="Map"/> (a route from an older map still opens the endpoint it names).</param>
-    /// <param name="intent">Whether the caller reads or writes; both go to the primary in this version.</param>
+    /// <param name="intent">
+    /// <see cref="ShardIntent.Write"/> goes to the primary; <see cref="ShardIntent.Read"/> is <see cref="ReadPreference.PreferReplica"/>
+    /// outside a transaction.
+    /// </param>
     /// <param name="cancellationToken">Cancels opening.</param>
     /// <exception cref="ShardKitException">
     /// <see cref="ShardKitErrorCode.CrossShardTransaction"/> when a transaction is open on another shard;
@@ -138,14 +151,19 @@ public sealed partial class ShardKitDataSource : IAsyncDisposable, IDisposable
             throw new ArgumentOutOfRangeException(nameof(intent), intent, "The intent must be Read or Write.");
         }
 
+        if (intent == ShardIntent.Read)
+        {
+            return OpenReadAsync(slot, ReadPreference.PreferReplica, causalToken: null, cancellationToken);
+        }
+
         var transaction = AmbientTransaction;
         if (transaction is not null)
         {
             EnsureSameShard(transaction, slot);
-            return new ValueTask<ShardConnection>(new ShardConnection(this, slot, transaction.Connection, intent, transaction));
+            return new ValueTask<ShardConnection>(new ShardConnection(this, slot, slot.Cluster.Primary, transaction.Connection, intent, transaction));
         }
 
-        return OpenCoreAsync(slot, intent, cancellationToken);
+        return OpenPrimaryAsync(slot, intent, cancellationToken);
     }
 
     /// <summary>Closes every connection pool the data source created and stops following configuration changes.</summary>
@@ -202,7 +220,7 @@ public sealed partial class ShardKitDataSource : IAsyncDisposable, IDisposable
         };
     }
 
-    private async ValueTask<ShardConnection> OpenCoreAsync(ShardSlot slot, ShardIntent intent, CancellationToken cancellationToken)
+    private async ValueTask<ShardConnection> OpenPrimaryAsync(ShardSlot slot, ShardIntent intent, CancellationToken cancellationToken)
     {
         var pool = GetPool(slot);
         DbConnection connection;
@@ -222,7 +240,7 @@ public sealed partial class ShardKitDataSource : IAsyncDisposable, IDisposable
             };
         }
 
-        return new ShardConnection(this, slot, connection, intent, enlistedIn: null);
+        return new ShardConnection(this, slot, slot.Cluster.Primary, connection, intent, enlistedIn: null);
     }
 
     private DbDataSource GetPool(ShardSlot slot)
@@ -249,15 +267,17 @@ public sealed partial class ShardKitDataSource : IAsyncDisposable, IDisposable
         }
     }
 
-    private RoutingState CreateState(ShardMap map)
+    private RoutingState CreateState(ShardMap map, TimeSpan causalReadWait)
     {
         var primaries = new DbDataSource[map.Clusters.Count];
+        var replicas = new ReplicaSet[map.Clusters.Count];
         foreach (var cluster in map.Clusters)
         {
             primaries[cluster.Index] = GetPool(cluster.Primary, cluster.Name);
+            replicas[cluster.Index] = CreateReplicaSet(cluster);
         }
 
-        return new RoutingState(map, primaries);
+        return new RoutingState(map, primaries, replicas, causalReadWait);
     }
 
     private void OnOptionsChanged(ShardKitOptions options, string? name)
@@ -279,7 +299,7 @@ public sealed partial class ShardKitDataSource : IAsyncDisposable, IDisposable
 
         try
         {
-            _state = CreateState(map);
+            _state = CreateState(map, options.CausalReadWait);
         }
         catch (ObjectDisposedException)
         {

@@ -20,4 +20,10 @@ public sealed class ShardKitOptions
 
     /// <summary>Shard count, schema naming and placement of the user and merchant dimensions.</summary>
     public ShardDimensionsOptions Dimensions { get; set; } = new();
+
+    /// <summary>
+    /// How long a replica may take to apply a read's causal token before the read goes to the primary
+    /// (more than zero, at most 10 seconds). Default 50 ms.
+    /// </summary>
+    public TimeSpan CausalReadWait { get; set; } = TimeSpan.FromMilliseconds(50);
 }

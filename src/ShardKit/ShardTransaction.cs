@@ -1,5 +1,6 @@
 using System.Data;
 using System.Data.Common;
+using ShardKit.Replication;
 using ShardKit.Routing;
 
 namespace ShardKit;
@@ -28,6 +29,13 @@ public sealed class ShardTransaction : IAsyncDisposable
     /// <summary>The underlying ADO.NET transaction; pass it to every command (Dapper's <c>transaction:</c> argument).</summary>
     public DbTransaction DbTransaction => _transaction ?? throw new InvalidOperationException("The transaction has not begun.");
 
+    /// <summary>
+    /// After <see cref="CommitAsync"/>: a token for this transaction's writes, to pass to a later read so that it
+    /// sees them. Null before the commit, and with providers that do not report the committed GTID (only
+    /// ShardKit.MySqlClient does, on MariaDB). Read from the commit's reply: no round trip.
+    /// </summary>
+    public CausalToken? CausalToken { get; private set; }
+
     internal ShardSlot Slot { get; }
 
     internal DbConnection Connection { get; }
@@ -43,6 +51,7 @@ public sealed class ShardTransaction : IAsyncDisposable
         try
         {
             await DbTransaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            CausalToken = GtidDialect.LastCommittedGtid(Connection) is { } gtid ? new CausalToken(Slot.Cluster.Name, gtid) : null;
         }
         finally
         {

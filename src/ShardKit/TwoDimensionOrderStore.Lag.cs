@@ -34,7 +34,7 @@ public sealed partial class TwoDimensionOrderStore
     {
         try
         {
-            var shard = await DataSource.OpenAsync(route, ShardIntent.Read, cancellationToken).ConfigureAwait(false);
+            var shard = await DataSource.OpenAsync(route, ReadPreference.Primary, cancellationToken: cancellationToken).ConfigureAwait(false);
             await using (shard.ConfigureAwait(false))
             {
                 var (pending, oldest) = await shard.Connection.QuerySingleAsync<(long, DateTime?)>(

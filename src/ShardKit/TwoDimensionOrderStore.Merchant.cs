@@ -42,7 +42,7 @@ public sealed partial class TwoDimensionOrderStore
             throw new ArgumentOutOfRangeException(nameof(pageSize), pageSize, $"The page size must be from 1 to {MaxPageSize}.");
         }
 
-        var shard = await DataSource.OpenMerchantShardAsync(merchantId, ShardIntent.Read, cancellationToken).ConfigureAwait(false);
+        var shard = await DataSource.OpenMerchantShardAsync(merchantId, ReadPreference.Primary, cancellationToken: cancellationToken).ConfigureAwait(false);
         await using (shard.ConfigureAwait(false))
         {
             // One row more than the page tells whether another page follows.

@@ -237,7 +237,7 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
 
     private async Task<OrderRecord?> ReadOneAsync(OrderId orderId, ShardDimension dimension, CancellationToken cancellationToken)
     {
-        var shard = await DataSource.OpenOrderShardAsync(orderId, dimension, ShardIntent.Read, cancellationToken).ConfigureAwait(false);
+        var shard = await DataSource.OpenOrderShardAsync(orderId, dimension, ReadPreference.Primary, cancellationToken: cancellationToken).ConfigureAwait(false);
         await using (shard.ConfigureAwait(false))
         {
             var sql = dimension == ShardDimension.User

@@ -189,7 +189,7 @@ internal static class DemoCommand
         var mismatches = new List<string>();
         foreach (var route in shards.Map.GetRoutes(ShardDimension.User))
         {
-            await using var shard = await shards.OpenAsync(route, ShardIntent.Read, cancellationToken);
+            await using var shard = await shards.OpenAsync(route, ReadPreference.Primary, cancellationToken: cancellationToken);
             var stored = await shard.Connection.ExecuteScalarAsync<long>(
                 new CommandDefinition(shard.Sql("SELECT COUNT(*) FROM {orders}"), cancellationToken: cancellationToken));
             if (stored != created.PerShard[route.Shard])

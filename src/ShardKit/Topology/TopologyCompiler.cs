@@ -21,6 +21,11 @@ internal static class TopologyCompiler
             list.Add($"MapVersion is {options.MapVersion}; it must be at least 1");
         }
 
+        if (options.CausalReadWait <= TimeSpan.Zero || options.CausalReadWait > TimeSpan.FromSeconds(10))
+        {
+            list.Add(string.Create(CultureInfo.InvariantCulture, $"CausalReadWait is {options.CausalReadWait}; it must be more than zero and at most 00:00:10"));
+        }
+
         var clusters = CompileClusters(options, list, out var legacy);
         var dimensions = options.Dimensions ?? new ShardDimensionsOptions();
         var user = CompileDimension(ShardDimension.User, dimensions.User ?? new ShardDimensionOptions(), clusters, list);

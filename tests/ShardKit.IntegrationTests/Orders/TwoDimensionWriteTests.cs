@@ -224,14 +224,14 @@ public sealed class TwoDimensionWriteTests(TopologyFixture fixture) : IAsyncLife
 
     private async Task<long> PendingEntriesAsync(OrderId orderId)
     {
-        await using var shard = await _shards.OpenOrderShardAsync(orderId, ShardDimension.User, ShardIntent.Read);
+        await using var shard = await _shards.OpenOrderShardAsync(orderId, ShardDimension.User, ReadPreference.Primary);
         return await shard.Connection.ExecuteScalarAsync<long>(
             shard.Sql("SELECT COUNT(*) FROM {schema}.shardkit_outbox WHERE order_id = @OrderId AND applied_at IS NULL"), new { OrderId = orderId.Value });
     }
 
     private async Task<(long Version, bool Deleted)> MerchantRowAsync(OrderId orderId)
     {
-        await using var shard = await _shards.OpenOrderShardAsync(orderId, ShardDimension.Merchant, ShardIntent.Read);
+        await using var shard = await _shards.OpenOrderShardAsync(orderId, ShardDimension.Merchant, ReadPreference.Primary);
         return await shard.Connection.QuerySingleAsync<(long, bool)>(
             shard.Sql("SELECT version, deleted FROM {orders} WHERE order_id = @OrderId"), new { OrderId = orderId.Value });
     }

@@ -37,7 +37,7 @@ public sealed class RoutedAccessTests(TopologyFixture fixture) : IAsyncLifetime
             await tx.CommitAsync();
         }
 
-        await using (var shard = await _shards.OpenOrderShardAsync(orderId, ShardDimension.User, ShardIntent.Read))
+        await using (var shard = await _shards.OpenOrderShardAsync(orderId, ShardDimension.User, ReadPreference.Primary))
         {
             var row = await shard.Connection.QuerySingleAsync<(long UserId, string Status, decimal Total, long Items)>(
                 shard.Sql("SELECT o.user_id, o.status, o.total_amount, (SELECT COUNT(*) FROM {order_items} i WHERE i.order_id = o.order_id) FROM {orders} o WHERE o.order_id = @Id"),
@@ -62,7 +62,7 @@ public sealed class RoutedAccessTests(TopologyFixture fixture) : IAsyncLifetime
             await InsertOrderAsync(shard, orderId, userId, merchantId, transaction: null);
         }
 
-        await using (var shard = await _shards.OpenOrderShardAsync(orderId, ShardDimension.Merchant, ShardIntent.Read))
+        await using (var shard = await _shards.OpenOrderShardAsync(orderId, ShardDimension.Merchant, ReadPreference.Primary))
         {
             Assert.Equal(merchantId, await shard.Connection.ExecuteScalarAsync<long>(
                 shard.Sql("SELECT merchant_id FROM {orders} WHERE order_id = @Id"), new { Id = orderId.Value }));
@@ -109,7 +109,7 @@ public sealed class RoutedAccessTests(TopologyFixture fixture) : IAsyncLifetime
                 continue;
             }
 
-            await using var connection = await _shards.OpenAsync(r, ShardIntent.Read);
+            await using var connection = await _shards.OpenAsync(r, ReadPreference.Primary);
             await connection.Connection.ExecuteScalarAsync<long>(connection.Sql("SELECT COUNT(*) FROM {orders}"));
         }
 

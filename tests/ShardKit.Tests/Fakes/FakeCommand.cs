@@ -32,7 +32,7 @@ public sealed class FakeCommand(FakeConnection connection) : DbCommand
     public override object? ExecuteScalar()
     {
         connection.Server.Execute(connection.ConnectionString, CommandText);
-        return null;
+        return connection.Server.Scalar(connection.ConnectionString, CommandText);
     }
 
     public override void Prepare()

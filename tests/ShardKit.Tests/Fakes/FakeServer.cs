@@ -16,6 +16,9 @@ public sealed partial class FakeServer
     /// <summary>Returns an error message to make a statement fail, or null to let it succeed.</summary>
     public Func<string, string, string?> FailStatement { get; set; } = (_, _) => null;
 
+    /// <summary>The value ExecuteScalar returns for a statement (connection string, SQL); null unless set.</summary>
+    public Func<string, string, object?> Scalar { get; set; } = (_, _) => null;
+
     /// <summary>Connection strings whose server refuses connections.</summary>
     public ConcurrentDictionary<string, bool> Down { get; } = new();
 

@@ -32,7 +32,7 @@ public sealed class ShardKitDataSourceTests
         await using var shards = Build();
         var expected = shards.Map.RouteUser(12345);
 
-        await using var connection = await shards.OpenUserShardAsync(12345, ShardIntent.Read);
+        await using var connection = await shards.OpenUserShardAsync(12345, ReadPreference.Primary);
 
         Assert.Equal(expected, connection.Route);
         Assert.Equal(expected.Cluster.Primary.Address == "127.0.0.1:3310" ? TestTopologies.Endpoint(3310) : TestTopologies.Endpoint(3312), connection.Connection.ConnectionString);
@@ -204,7 +204,7 @@ public sealed class ShardKitDataSourceTests
         await using var shards = Build();
         var route = shards.Map.GetRoute(ShardDimension.User, 100);
 
-        var ex = await Assert.ThrowsAsync<ShardKitException>(async () => await shards.OpenAsync(route, ShardIntent.Read));
+        var ex = await Assert.ThrowsAsync<ShardKitException>(async () => await shards.OpenAsync(route, ShardIntent.Write));
 
         Assert.Equal(ShardKitErrorCode.ShardUnavailable, ex.ErrorCode);
         Assert.True(ex.IsTransient);

@@ -1,0 +1,199 @@
+using System.Globalization;
+using Dapper;
+
+namespace ShardKit.IntegrationTests.Replication;
+
+/// <summary>Read preferences and causal tokens against a real primary and replica.</summary>
+public sealed class ReadWriteSplittingTests(ReplicaTopologyFixture fixture) : IClassFixture<ReplicaTopologyFixture>
+{
+    private static long s_nextUser = 1 + (DateTime.UtcNow.Ticks % 1_000_000_000);
+    private readonly OrderIdGenerator _ids = new(new OrderIdGeneratorOptions { WorkerId = 202 });
+
+    [Fact]
+    public async Task PreferReplicaReadsAreServedByTheReplicaAndPrimaryReadsByThePrimary()
+    {
+        var shards = fixture.Shards;
+
+        await using (var read = await shards.OpenUserShardAsync(NextUser(), ShardIntent.Read))
+        {
+            Assert.True(read.IsReplica);
+            Assert.Equal(fixture.Replica.ServerId, await ServerIdAsync(read));
+        }
+
+        await using (var replicaOnly = await shards.OpenMerchantShardAsync(NextUser(), ReadPreference.ReplicaOnly))
+        {
+            Assert.Equal(fixture.Replica.ServerId, await ServerIdAsync(replicaOnly));
+        }
+
+        await using (var primary = await shards.OpenUserShardAsync(NextUser(), ReadPreference.Primary))
+        {
+            Assert.False(primary.IsReplica);
+            Assert.Equal(fixture.Primary.ServerId, await ServerIdAsync(primary));
+        }
+
+        await using var write = await shards.OpenUserShardAsync(NextUser(), ShardIntent.Write);
+        Assert.Equal(fixture.Primary.ServerId, await ServerIdAsync(write));
+    }
+
+    [Fact]
+    public async Task AWriteHandsBackTheGtidItCommittedAsACausalToken()
+    {
+        var userId = NextUser();
+        CausalToken? fromConnection;
+        await using (var shard = await fixture.Shards.OpenUserShardAsync(userId, ShardIntent.Write))
+        {
+            await InsertOrderAsync(shard, _ids.Next(userId, 1), userId, transaction: null);
+            fromConnection = shard.CausalToken;
+        }
+
+        Assert.NotNull(fromConnection);
+        Assert.Equal("c0", fromConnection.Cluster, ignoreCase: true);
+
+        ShardConnection written;
+        CausalToken? fromTransaction;
+        await using (written = await fixture.Shards.OpenUserShardAsync(userId, ShardIntent.Write))
+        {
+            await using var transaction = await written.BeginTransactionAsync();
+            await InsertOrderAsync(written, _ids.Next(userId, 1), userId, transaction);
+            Assert.Null(transaction.CausalToken);
+            await transaction.CommitAsync();
+            fromTransaction = transaction.CausalToken;
+        }
+
+        Assert.NotNull(fromTransaction);
+        Assert.Equal(await fixture.Primary.QueryScalarAsync("SELECT @@gtid_binlog_pos"), fromTransaction.Gtid);
+        Assert.NotEqual(fromConnection, fromTransaction);
+        Assert.Equal(fromTransaction, written.CausalToken);
+        Assert.Equal(fromTransaction, CausalToken.Parse(fromTransaction.ToString()));
+    }
+
+    [Fact]
+    public async Task WithTheReplicaPausedTokenReadsNeverSeeStaleDataAndAfterResumingTheReplicaServesThemAgain()
+    {
+        var shards = fixture.Shards;
+        var stale = 0;
+        var servedByReplica = 0;
+        OrderId last = default;
+        await fixture.Replica.PauseReplicationAsync();
+        try
+        {
+            for (var i = 0; i < 200; i++)
+            {
+                var userId = NextUser();
+                last = _ids.Next(userId, 1);
+                var token = await WriteAsync(shards, last, userId, inTransaction: i % 2 == 1);
+
+                // The token travels as text, as it would between service instances.
+                await using var read = await shards.OpenOrderShardAsync(last, ShardDimension.User, ReadPreference.PreferReplica, CausalToken.Parse(token.ToString()));
+                if (await CountAsync(read, last) == 0)
+                {
+                    stale++;
+                }
+
+                servedByReplica += read.IsReplica ? 1 : 0;
+            }
+
+            // Without the token the replica really is behind: the reads above could have been stale.
+            Assert.Equal("0", await fixture.Replica.QueryScalarAsync($"SELECT COUNT(*) FROM `{shards.Map.RouteOrder(last, ShardDimension.User).Schema}`.orders WHERE order_id = {last.Value}"));
+        }
+        finally
+        {
+            await fixture.Replica.ResumeReplicationAsync();
+        }
+
+        Assert.Equal(0, stale);
+        Assert.Equal(0, servedByReplica);
+
+        // Caught up again: with a wait wide enough for a busy test machine, every token read is served by the replica.
+        await fixture.Replica.WaitForReplicationAsync(TimeSpan.FromSeconds(60));
+        await using var patient = fixture.Build(("ShardKit:CausalReadWait", "00:00:05"));
+        for (var i = 0; i < 20; i++)
+        {
+            var userId = NextUser();
+            var orderId = _ids.Next(userId, 1);
+            var token = await WriteAsync(patient, orderId, userId, inTransaction: i % 2 == 1);
+
+            await using var read = await patient.OpenOrderShardAsync(orderId, ShardDimension.User, ReadPreference.PreferReplica, token);
+            Assert.True(read.IsReplica);
+            Assert.Equal(fixture.Replica.ServerId, await ServerIdAsync(read));
+            Assert.Equal(1, await CountAsync(read, orderId));
+        }
+    }
+
+    [Fact]
+    public async Task WithTheReplicaKilledPreferReplicaReadsFallBackToThePrimaryAndReplicaOnlyFailsFast()
+    {
+        await using var shards = fixture.Build();
+        await using (var warm = await shards.OpenUserShardAsync(NextUser(), ShardIntent.Read))
+        {
+            Assert.True(warm.IsReplica); // the replica's pool now holds a connection that is about to die
+        }
+
+        await fixture.Replica.KillAsync();
+        try
+        {
+            var failed = 0;
+            for (var i = 0; i < 50; i++)
+            {
+                try
+                {
+                    await using var read = await shards.OpenUserShardAsync(NextUser(), ShardIntent.Read);
+                    Assert.Equal(fixture.Primary.ServerId, await ServerIdAsync(read));
+                }
+                catch (Exception ex) when (ex is ShardKitException or System.Data.Common.DbException)
+                {
+                    failed++;
+                }
+            }
+
+            Assert.Equal(0, failed);
+            var replicaOnly = await Assert.ThrowsAsync<ShardKitException>(async () => await shards.OpenUserShardAsync(NextUser(), ReadPreference.ReplicaOnly));
+            Assert.Equal(ShardKitErrorCode.ShardUnavailable, replicaOnly.ErrorCode);
+            Assert.True(replicaOnly.IsTransient);
+        }
+        finally
+        {
+            await fixture.Replica.StartAsync();
+        }
+
+        await fixture.Replica.WaitForReplicationAsync(TimeSpan.FromSeconds(60));
+        await using var again = await shards.OpenUserShardAsync(NextUser(), ShardIntent.Read);
+        Assert.Equal(fixture.Replica.ServerId, await ServerIdAsync(again));
+    }
+
+    private static async Task<CausalToken> WriteAsync(ShardKitDataSource shards, OrderId orderId, long userId, bool inTransaction)
+    {
+        await using var shard = await shards.OpenUserShardAsync(userId, ShardIntent.Write);
+        if (!inTransaction)
+        {
+            await InsertOrderAsync(shard, orderId, userId, transaction: null);
+            await shard.DisposeAsync();
+            return shard.CausalToken ?? throw new InvalidOperationException("The write handed back no causal token.");
+        }
+
+        await using var transaction = await shard.BeginTransactionAsync();
+        await InsertOrderAsync(shard, orderId, userId, transaction);
+        await transaction.CommitAsync();
+        return transaction.CausalToken ?? throw new InvalidOperationException("The transaction handed back no causal token.");
+    }
+
+    private static Task<long> CountAsync(ShardConnection shard, OrderId orderId) =>
+        shard.Connection.ExecuteScalarAsync<long>(shard.Sql("SELECT COUNT(*) FROM {orders} WHERE order_id = @Id"), new { Id = orderId.Value });
+
+    private static async Task<int> ServerIdAsync(ShardConnection shard) =>
+        Convert.ToInt32(await shard.Connection.ExecuteScalarAsync<long>("SELECT @@server_id"), CultureInfo.InvariantCulture);
+
+    private static async Task InsertOrderAsync(ShardConnection shard, OrderId orderId, long userId, ShardTransaction? transaction)
+    {
+        var now = DateTime.UtcNow;
+        await shard.Connection.ExecuteAsync(
+            shard.Sql("""
+                INSERT INTO {orders} (order_id, user_id, merchant_id, status, total_amount, currency, created_at, updated_at)
+                VALUES (@OrderId, @UserId, 1, 'created', 10.00, 'EUR', @Now, @Now)
+                """),
+            new { OrderId = orderId.Value, UserId = userId, Now = now },
+            transaction?.DbTransaction);
+    }
+
+    private static long NextUser() => Interlocked.Increment(ref s_nextUser);
+}
