@@ -10,7 +10,8 @@ namespace ShardKit;
 
 /// <summary>
 /// Builds a <see cref="ShardKitDataSource"/> from a topology, choosing the ADO.NET provider that opens
-/// the physical connections (one <see cref="DbDataSource"/> pool per endpoint).
+/// the physical connections (one <see cref="DbDataSource"/> pool per endpoint). The default provider is
+/// <see cref="MySqlClient.MySqlClientFactory"/>; any other is one line away.
 /// </summary>
 /// <example>
 /// <code>

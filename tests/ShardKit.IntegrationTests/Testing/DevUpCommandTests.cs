@@ -10,7 +10,7 @@ public sealed class DevUpCommandTests
     public async Task DevUpWritesAWorkingTopologyAndSigtermLeavesNothingRunning()
     {
         var config = Path.Combine(Path.GetTempPath(), $"shardkit-devup-{Guid.NewGuid():N}.json");
-        var cli = Path.Combine(AppContext.BaseDirectory, "shardkit.dll");
+        var cli = CliAssemblyPath();
         var startInfo = new ProcessStartInfo("dotnet", [cli, "dev", "up", "--clusters", "2", "--replicas", "1", "--write-config", config])
         {
             RedirectStandardOutput = true,
@@ -60,6 +60,22 @@ public sealed class DevUpCommandTests
 
             File.Delete(config);
         }
+    }
+
+    /// <summary>The CLI as built in its own project (with its runtimeconfig), in the configuration of this test run.</summary>
+    private static string CliAssemblyPath()
+    {
+        var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var framework = output.Name;
+        var configuration = output.Parent!.Name;
+        var root = output;
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "ShardKit.sln")))
+        {
+            root = root.Parent;
+        }
+
+        var binaries = Path.Combine(root!.FullName, "src", "ShardKit.Migrations", "bin", configuration, framework);
+        return new[] { "shardkit.dll", "ShardKit.Migrations.dll" }.Select(name => Path.Combine(binaries, name)).First(File.Exists);
     }
 
     private static List<int> ServerPidsListeningOn(IEnumerable<int> ports)
