@@ -44,6 +44,22 @@ public sealed class OrderRecord
     /// <summary>The version of the order: 1 when created, raised by one on every update (set by the store).</summary>
     public long Version { get; init; }
 
+    /// <summary>This order's fields with other items and stored state (timestamps and version).</summary>
+    internal OrderRecord WithStoredState(IReadOnlyList<OrderLine> items, DateTimeOffset createdAt, DateTimeOffset updatedAt, long version) => new()
+    {
+        Id = Id,
+        UserId = UserId,
+        MerchantId = MerchantId,
+        Status = Status,
+        TotalAmount = TotalAmount,
+        Currency = Currency,
+        Ext = Ext,
+        Items = items,
+        CreatedAt = createdAt,
+        UpdatedAt = updatedAt,
+        Version = version,
+    };
+
     /// <summary>Returns for example <c>order 123 v2 (user 7, merchant 9, paid)</c>.</summary>
     public override string ToString() => $"order {Id} v{Version} (user {UserId}, merchant {MerchantId}, {Status})";
 }

@@ -283,20 +283,8 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
         Now = now,
     };
 
-    private static OrderRecord Stored(OrderRecord order, IReadOnlyList<OrderLine> items, DateTimeOffset createdAt, DateTimeOffset updatedAt, long version) => new()
-    {
-        Id = order.Id,
-        UserId = order.UserId,
-        MerchantId = order.MerchantId,
-        Status = order.Status,
-        TotalAmount = order.TotalAmount,
-        Currency = order.Currency,
-        Ext = order.Ext,
-        Items = items.ToArray(),
-        CreatedAt = createdAt,
-        UpdatedAt = updatedAt,
-        Version = version,
-    };
+    private static OrderRecord Stored(OrderRecord order, IReadOnlyList<OrderLine> items, DateTimeOffset createdAt, DateTimeOffset updatedAt, long version) =>
+        order.WithStoredState(items.ToArray(), createdAt, updatedAt, version);
 
     private void Validate(OrderRecord order)
     {

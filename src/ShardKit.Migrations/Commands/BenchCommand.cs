@@ -66,15 +66,8 @@ internal static class BenchCommand
     private static async Task<int> RunAsync(ParseResult parseResult, string configPath, WorkloadOptions workload, int workerId, bool json, CancellationToken cancellationToken)
     {
         var error = parseResult.InvocationConfiguration.Error;
-        if (!TopologyCommand.TryLoad(configPath, error, out var options))
+        if (!TopologyCommand.TryLoadValid(configPath, error, out var options))
         {
-            return TopologyCommand.ExitFailed;
-        }
-
-        var errors = ShardMap.Validate(options);
-        if (errors.Count > 0)
-        {
-            Cli.Error(parseResult, "the topology is invalid: " + string.Join("; ", errors));
             return TopologyCommand.ExitFailed;
         }
 

@@ -61,6 +61,24 @@ public static class TopologyCommand
     };
 
     /// <summary>Reads the <c>ShardKit</c> section of a JSON file; on failure writes one line to <paramref name="error"/>.</summary>
+    /// <summary>Loads a topology file and checks the map; on failure prints one line and returns false.</summary>
+    internal static bool TryLoadValid(string path, TextWriter error, out ShardKitOptions options)
+    {
+        if (!TryLoad(path, error, out options))
+        {
+            return false;
+        }
+
+        var errors = ShardMap.Validate(options);
+        if (errors.Count > 0)
+        {
+            error.WriteLine("error: the topology is invalid: " + string.Join("; ", errors));
+            return false;
+        }
+
+        return true;
+    }
+
     internal static bool TryLoad(string path, TextWriter error, out ShardKitOptions options)
     {
         options = new ShardKitOptions();

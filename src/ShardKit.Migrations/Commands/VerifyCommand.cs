@@ -32,15 +32,8 @@ public static class VerifyCommand
     {
         var output = parseResult.InvocationConfiguration.Output;
         var error = parseResult.InvocationConfiguration.Error;
-        if (!TopologyCommand.TryLoad(configPath, error, out var options))
+        if (!TopologyCommand.TryLoadValid(configPath, error, out var options))
         {
-            return TopologyCommand.ExitFailed;
-        }
-
-        var errors = ShardMap.Validate(options);
-        if (errors.Count > 0)
-        {
-            error.WriteLine("error: the topology is invalid: " + string.Join("; ", errors));
             return TopologyCommand.ExitFailed;
         }
 

@@ -70,20 +70,8 @@ internal static class OrderReader
         return orders.Select(o => items.TryGetValue(o.Id.Value, out var list) ? With(o, list) : o).ToList();
     }
 
-    public static OrderRecord With(OrderRecord order, IReadOnlyList<OrderLine> items) => new()
-    {
-        Id = order.Id,
-        UserId = order.UserId,
-        MerchantId = order.MerchantId,
-        Status = order.Status,
-        TotalAmount = order.TotalAmount,
-        Currency = order.Currency,
-        Ext = order.Ext,
-        Items = items,
-        CreatedAt = order.CreatedAt,
-        UpdatedAt = order.UpdatedAt,
-        Version = order.Version,
-    };
+    public static OrderRecord With(OrderRecord order, IReadOnlyList<OrderLine> items) =>
+        order.WithStoredState(items, order.CreatedAt, order.UpdatedAt, order.Version);
 
     /// <summary>Inserts <paramref name="items"/> of one order in one statement.</summary>
     public static Task InsertItemsAsync(ShardConnection shard, long orderId, IReadOnlyList<OrderLine> items, DbTransaction transaction, CancellationToken cancellationToken)
