@@ -41,4 +41,10 @@ public sealed class EndpointResilienceOptions
     /// may use, from 0 to 1; they never queue, so under overload they are shed first. Default 0.5.
     /// </summary>
     public double NonEssentialShare { get; set; } = 0.5;
+
+    /// <summary>
+    /// How many times <see cref="ShardKitDataSource.ReadAsync{T}"/> runs a read again after a transient failure, on a freshly
+    /// chosen server (0 to 5; writes are never retried). Default 1.
+    /// </summary>
+    public int ReadRetries { get; set; } = 1;
 }

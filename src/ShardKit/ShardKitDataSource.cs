@@ -323,7 +323,7 @@ public sealed partial class ShardKitDataSource : IAsyncDisposable, IDisposable
             fallbacks[cluster.Index] = new FallbackBudget(health.FallbackShare, health.FallbackBurst);
         }
 
-        return new RoutingState(map, primaries, replicas, fallbacks, options);
+        return new RoutingState(map, primaries, replicas, fallbacks, options, CreateReadRetry(resilience));
     }
 
     private void OnOptionsChanged(ShardKitOptions options, string? name)

@@ -36,4 +36,8 @@ internal static partial class ReplicationLog
     [LoggerMessage(EventId = 5008, EventName = "FallbackCapReached", Level = LogLevel.Warning,
         Message = "No replica of cluster {Cluster} could serve a read of shard {Shard} and the cap on fallbacks to the primary is reached; the read fails")]
     public static partial void FallbackCapReached(ILogger logger, string cluster, string shard);
+
+    [LoggerMessage(EventId = 5009, EventName = "ReadRetried", Level = LogLevel.Information,
+        Message = "A read failed with a transient error; running it again (attempt {Attempt})")]
+    public static partial void ReadRetried(ILogger logger, Exception? exception, int attempt);
 }

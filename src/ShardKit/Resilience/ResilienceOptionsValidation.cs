@@ -68,6 +68,7 @@ internal static class ResilienceOptionsValidation
         CheckRange(errors, "Resilience:BreakAfterFailures", resilience.BreakAfterFailures, 1, 1000);
         CheckRange(errors, "Resilience:MaxConcurrency", resilience.MaxConcurrency, 1, 100_000);
         CheckRange(errors, "Resilience:QueueLimit", resilience.QueueLimit, 0, 100_000);
+        CheckRange(errors, "Resilience:ReadRetries", resilience.ReadRetries, 0, 5);
         if (!(resilience.NonEssentialShare is >= 0 and <= 1))
         {
             errors.Add(Format($"Resilience:NonEssentialShare is {resilience.NonEssentialShare}; it must be from 0 to 1"));

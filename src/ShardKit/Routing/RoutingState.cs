@@ -1,3 +1,4 @@
+using Polly;
 using ShardKit.Replication;
 using ShardKit.Resilience;
 
@@ -9,8 +10,9 @@ namespace ShardKit.Routing;
 /// </summary>
 internal sealed class RoutingState
 {
-    public RoutingState(ShardMap map, EndpointState[] primaries, ReplicaSet[] replicas, FallbackBudget[] fallbacks, ShardKitOptions options)
+    public RoutingState(ShardMap map, EndpointState[] primaries, ReplicaSet[] replicas, FallbackBudget[] fallbacks, ShardKitOptions options, ResiliencePipeline readRetry)
     {
+        ReadRetry = readRetry;
         Map = map;
         Primaries = primaries;
         Replicas = replicas;
@@ -22,6 +24,9 @@ internal sealed class RoutingState
     }
 
     public ShardMap Map { get; }
+
+    /// <summary>The retry of <see cref="ShardKitDataSource.ReadAsync{T}"/>.</summary>
+    public ResiliencePipeline ReadRetry { get; }
 
     /// <summary>Indexed by <see cref="ShardCluster.Index"/>.</summary>
     public EndpointState[] Primaries { get; }

@@ -157,6 +157,10 @@ public sealed class ReadWriteSplittingTests(ReplicaTopologyFixture fixture) : IC
         }
 
         await fixture.Replica.WaitForReplicationAsync(TimeSpan.FromSeconds(60));
+
+        // Re-admitted after consecutive good probes, and its breaker lets a trial through after the break.
+        await FaultTopologyFixture.WaitUntilAllReplicasServeAsync(shards, TimeSpan.FromSeconds(30));
+        await FaultTopologyFixture.WaitUntilAllReplicasServeAsync(fixture.Shards, TimeSpan.FromSeconds(30));
         await using var again = await shards.OpenUserShardAsync(NextUser(), ShardIntent.Read);
         Assert.Equal(fixture.Replica.ServerId, await ServerIdAsync(again));
     }
