@@ -119,7 +119,7 @@ public sealed partial class ShardKitDataSource
     /// the read when it is not ejected, within the maximum lag, its breaker is closed and (with a causal token) it has
     /// applied the token's write within <see cref="ShardKitOptions.CausalReadWait"/>; among several, the one with the fewest
     /// connections held. With <see cref="ReadPreference.PreferReplica"/> the primary serves it otherwise, within the
-    /// cluster's fallback cap (<see cref="ReplicaHealthOptions.FallbackShare"/>; fallbacks for a causal token are not capped).
+    /// cluster's fallback cap (<see cref="ReplicaHealthOptions.FallbackShare"/>; reads with a causal token are not capped).
     /// </summary>
     /// <param name="route">A route from <see cref="Map"/>.</param>
     /// <param name="options">Preference, causal token, maximum lag and essentialness of the read.</param>
@@ -276,8 +276,9 @@ public sealed partial class ShardKitDataSource
             };
         }
 
-        // A causal token's fallback is bounded by the writes that produced the tokens; an outage's is capped.
-        if (notApplied is null && !budget.TryTake())
+        // A read with a causal token is the read-your-writes guarantee: when no replica can serve it, the primary does,
+        // uncapped (such reads follow writes the primary already took). Other fallbacks are capped.
+        if (token is null && !budget.TryTake())
         {
             _metrics.RecordFallback(slot.Cluster.Name, "capped");
             ReplicationLog.FallbackCapReached(Logger, slot.Cluster.Name, slot.Name);
@@ -291,6 +292,11 @@ public sealed partial class ShardKitDataSource
         }
 
         _metrics.RecordFallback(slot.Cluster.Name, notApplied is not null ? "causal_wait" : openError is not null ? "replica_unavailable" : "no_eligible_replica");
+        if (token is not null && notApplied is null)
+        {
+            ReplicationLog.CausalReadOnPrimary(Logger, "(no eligible replica)", token.Gtid, wait, slot.Name);
+        }
+
         return await OpenPrimaryAsync(slot, ShardIntent.Read, options.NonEssential, cancellationToken).ConfigureAwait(false);
     }
 

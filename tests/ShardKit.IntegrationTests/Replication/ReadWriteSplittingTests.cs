@@ -51,6 +51,7 @@ public sealed class ReadWriteSplittingTests(ReplicaTopologyFixture fixture) : IC
 
         ShardConnection written;
         CausalToken? fromTransaction;
+        var before = Sequence(await fixture.Primary.QueryScalarAsync("SELECT @@gtid_binlog_pos"));
         await using (written = await fixture.Shards.OpenUserShardAsync(userId, ShardIntent.Write))
         {
             await using var transaction = await written.BeginTransactionAsync();
@@ -61,7 +62,10 @@ public sealed class ReadWriteSplittingTests(ReplicaTopologyFixture fixture) : IC
         }
 
         Assert.NotNull(fromTransaction);
-        Assert.Equal(await fixture.Primary.QueryScalarAsync("SELECT @@gtid_binlog_pos"), fromTransaction.Gtid);
+        // The replica prober's heartbeat writes share the primary's binlog: the commit lies between the two readings.
+        var after = Sequence(await fixture.Primary.QueryScalarAsync("SELECT @@gtid_binlog_pos"));
+        Assert.InRange(Sequence(fromTransaction.Gtid), before + 1, after);
+        Assert.StartsWith("0-1-", fromTransaction.Gtid, StringComparison.Ordinal);
         Assert.NotEqual(fromConnection, fromTransaction);
         Assert.Equal(fromTransaction, written.CausalToken);
         Assert.Equal(fromTransaction, CausalToken.Parse(fromTransaction.ToString()));
@@ -197,6 +201,12 @@ public sealed class ReadWriteSplittingTests(ReplicaTopologyFixture fixture) : IC
                 """),
             new { OrderId = orderId.Value, UserId = userId, Now = now },
             transaction?.DbTransaction);
+    }
+
+    private static long Sequence(string? gtid)
+    {
+        var text = gtid ?? throw new InvalidOperationException("No GTID.");
+        return long.Parse(text[(text.LastIndexOf('-') + 1)..], CultureInfo.InvariantCulture);
     }
 
     private static long NextUser() => Interlocked.Increment(ref s_nextUser);

@@ -100,7 +100,8 @@ public sealed class ReplicaFaultTests(FaultTopologyFixture fixture, ITestOutputH
             })));
             clock.Stop();
 
-            output.WriteLine($"10,000 write-then-token-read cycles (4 workers) in {clock.Elapsed.TotalSeconds:0.0} s; served by port: {string.Join(", ", servedBy.OrderBy(p => p.Key).Select(p => $"{p.Key}={p.Value}"))}");
+            var roles = new Dictionary<int, string> { [Cluster0.Primary.Port] = "primary", [paused.Port] = "paused replica", [Cluster0.Replicas[1].Port] = "other replica" };
+            output.WriteLine($"10,000 write-then-token-read cycles (4 workers) in {clock.Elapsed.TotalSeconds:0.0} s; served by: {string.Join(", ", servedBy.Select(p => $"{roles[p.Key]} {p.Value}"))}");
             Assert.Equal(0, stale);
             Assert.Equal(10_000, servedBy.Values.Sum());
 
@@ -166,6 +167,7 @@ public sealed class ReplicaFaultTests(FaultTopologyFixture fixture, ITestOutputH
                 catch (ShardKitException ex) when (toC1)
                 {
                     c1Failures.Enqueue((ex, Stopwatch.GetElapsedTime(started)));
+                    await Task.Delay(5);
                 }
                 catch (Exception ex) when (toC1)
                 {

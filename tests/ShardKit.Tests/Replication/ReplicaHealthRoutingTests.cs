@@ -192,7 +192,7 @@ public sealed class ReplicaHealthRoutingTests
     }
 
     [Fact]
-    public async Task FallbacksForACausalTokenAreNotCapped()
+    public async Task ReadsWithACausalTokenFallBackUncappedWhileOtherReadsAreCapped()
     {
         await using var shards = Build(health =>
         {
@@ -206,6 +206,22 @@ public sealed class ReplicaHealthRoutingTests
             await using var shard = await shards.OpenUserShardAsync(1 + i, ReadPreference.PreferReplica, token);
             Assert.Equal(Primary, shard.Connection.ConnectionString);
         }
+
+        // Also when no replica can be reached at all: the read-your-writes guarantee is served by the primary.
+        _provider.Server.Down[ReplicaA] = true;
+        _provider.Server.Down[ReplicaB] = true;
+        for (var i = 0; i < 5; i++)
+        {
+            await using var shard = await shards.OpenUserShardAsync(1 + i, ReadPreference.PreferReplica, token);
+            Assert.Equal(Primary, shard.Connection.ConnectionString);
+        }
+
+        // The burst's one token was left untouched by the token reads: one plain read falls back, the next is capped.
+        await using (await shards.OpenUserShardAsync(1, ShardIntent.Read))
+        {
+        }
+
+        await Assert.ThrowsAsync<ShardKitException>(async () => await shards.OpenUserShardAsync(1, ShardIntent.Read));
     }
 
     private ShardKitDataSource Build(Action<ReplicaHealthOptions>? configure = null)
