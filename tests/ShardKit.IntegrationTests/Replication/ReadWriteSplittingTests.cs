@@ -169,6 +169,71 @@ public sealed class ReadWriteSplittingTests(ReplicaTopologyFixture fixture) : IC
         Assert.Equal(fixture.Replica.ServerId, await ServerIdAsync(again));
     }
 
+    [Fact]
+    public async Task AReadOnlyTransactionRunsOnTheReplicaAndTheServerRefusesWritesInOne()
+    {
+        var userId = NextUser();
+        await using (var read = await fixture.Shards.OpenUserShardAsync(userId, ReadPreference.ReplicaOnly))
+        {
+            await using var transaction = await read.BeginReadOnlyTransactionAsync(System.Data.IsolationLevel.ReadCommitted);
+            Assert.Equal(fixture.Replica.ServerId, await ServerIdAsync(read));
+            Assert.Equal(1L, await read.Connection.ExecuteScalarAsync<long>("SELECT @@in_transaction", transaction: transaction.DbTransaction));
+            await transaction.CommitAsync();
+        }
+
+        // On the primary, where writes are allowed, the read-only transaction itself refuses them (error 1792)...
+        await using var primary = await fixture.Shards.OpenUserShardAsync(userId, ReadPreference.Primary);
+        await using (var readOnly = await primary.BeginReadOnlyTransactionAsync(System.Data.IsolationLevel.RepeatableRead))
+        {
+            var error = await Assert.ThrowsAnyAsync<System.Data.Common.DbException>(() => InsertOrderAsync(primary, _ids.Next(userId, 1), userId, readOnly));
+            Assert.Contains("READ ONLY transaction", error.Message, StringComparison.OrdinalIgnoreCase);
+            await readOnly.RollbackAsync();
+        }
+
+        // ...and the read-only characteristic applied to that one transaction only.
+        await using var readWrite = await primary.BeginTransactionAsync();
+        await InsertOrderAsync(primary, _ids.Next(userId, 1), userId, readWrite);
+        await readWrite.CommitAsync();
+    }
+
+    [Fact]
+    public async Task InAReadYourWritesScopeReadsSeeTheScopesWritesWhileTheReplicaLags()
+    {
+        await fixture.Replica.PauseReplicationAsync();
+        try
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                var userId = NextUser();
+                var orderId = _ids.Next(userId, 1);
+                using var scope = fixture.Shards.ReadYourWrites();
+                await using (var write = await fixture.Shards.OpenUserShardAsync(userId, ShardIntent.Write))
+                {
+                    if (i % 2 == 0)
+                    {
+                        await InsertOrderAsync(write, orderId, userId, transaction: null);
+                    }
+                    else
+                    {
+                        await using var transaction = await write.BeginTransactionAsync();
+                        await InsertOrderAsync(write, orderId, userId, transaction);
+                        await transaction.CommitAsync();
+                    }
+                }
+
+                Assert.Single(scope.Tokens);
+                await using var read = await fixture.Shards.OpenUserShardAsync(userId, ShardIntent.Read);
+                Assert.Equal(1, await CountAsync(read, orderId));
+            }
+        }
+        finally
+        {
+            await fixture.Replica.ResumeReplicationAsync();
+        }
+
+        await fixture.Replica.WaitForReplicationAsync(TimeSpan.FromSeconds(60));
+    }
+
     private static async Task<CausalToken> WriteAsync(ShardKitDataSource shards, OrderId orderId, long userId, bool inTransaction)
     {
         await using var shard = await shards.OpenUserShardAsync(userId, ShardIntent.Write);
