@@ -303,6 +303,14 @@ public sealed partial class ShardKitDataSource
     private async ValueTask<bool> HasAppliedAsync(
         DbConnection connection, ShardSlot slot, ShardEndpoint endpoint, CausalToken token, TimeSpan wait, CancellationToken cancellationToken)
     {
+        // A token of the other flavour cannot be waited for on this server (a MySQL GTID on MariaDB, or the reverse).
+        var serverFlavor = GtidDialect.ServerFlavor(connection.ServerVersion);
+        if (serverFlavor is not null && serverFlavor != GtidDialect.FlavorOf(token.Gtid))
+        {
+            ReplicationLog.CausalFlavorMismatch(Logger, endpoint.Address, token.Gtid, slot.Name);
+            return false;
+        }
+
         try
         {
             var command = connection.CreateCommand();

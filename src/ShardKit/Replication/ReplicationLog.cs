@@ -40,4 +40,8 @@ internal static partial class ReplicationLog
     [LoggerMessage(EventId = 5009, EventName = "ReadRetried", Level = LogLevel.Information,
         Message = "A read failed with a transient error; running it again (attempt {Attempt})")]
     public static partial void ReadRetried(ILogger logger, Exception? exception, int attempt);
+
+    [LoggerMessage(EventId = 5010, EventName = "CausalFlavorMismatch", Level = LogLevel.Warning,
+        Message = "Replica {Replica} runs the other GTID flavour than token GTID {Gtid}; the read of shard {Shard} does not use that replica")]
+    public static partial void CausalFlavorMismatch(ILogger logger, string replica, string gtid, string shard);
 }
