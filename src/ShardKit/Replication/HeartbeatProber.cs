@@ -157,7 +157,7 @@ internal sealed class HeartbeatProber : IDisposable
                 written = now;
             }
         }
-        catch (Exception ex) when (ex is DbException or TimeoutException or InvalidOperationException)
+        catch (Exception ex) when (ex is DbException or TimeoutException or InvalidOperationException && !_stopping.IsCancellationRequested)
         {
             ReplicationLog.HeartbeatFailed(_owner.Logger, ex, primary.Endpoint.Address, primary.Cluster);
         }

@@ -13,6 +13,7 @@ public sealed class ReadWriteSplittingTests(ReplicaTopologyFixture fixture) : IC
     public async Task PreferReplicaReadsAreServedByTheReplicaAndPrimaryReadsByThePrimary()
     {
         var shards = fixture.Shards;
+        await FaultTopologyFixture.WaitUntilAllReplicasServeAsync(shards, TimeSpan.FromSeconds(30));
 
         await using (var read = await shards.OpenUserShardAsync(NextUser(), ShardIntent.Read))
         {
@@ -173,6 +174,7 @@ public sealed class ReadWriteSplittingTests(ReplicaTopologyFixture fixture) : IC
     public async Task AReadOnlyTransactionRunsOnTheReplicaAndTheServerRefusesWritesInOne()
     {
         var userId = NextUser();
+        await FaultTopologyFixture.WaitUntilAllReplicasServeAsync(fixture.Shards, TimeSpan.FromSeconds(30));
         await using (var read = await fixture.Shards.OpenUserShardAsync(userId, ReadPreference.ReplicaOnly))
         {
             await using var transaction = await read.BeginReadOnlyTransactionAsync(System.Data.IsolationLevel.ReadCommitted);
