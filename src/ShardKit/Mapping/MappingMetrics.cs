@@ -28,6 +28,9 @@ internal sealed class MappingMetrics : IDisposable
         _meter.CreateObservableGauge("shardkit.mapping.cache.size", () => cache.Count, "{mapping}", "Alternate-key mappings in the in-process cache.");
     }
 
+    /// <summary>The store's own meter, so tests can tell its measurements from other stores'.</summary>
+    public Meter Meter => _meter;
+
     public long Hits => Interlocked.Read(ref _hitCount);
 
     public long Misses => Interlocked.Read(ref _missCount);
