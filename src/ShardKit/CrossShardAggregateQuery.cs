@@ -6,7 +6,7 @@ namespace ShardKit;
 /// (counts and sums added, minima and maxima compared, averages recomputed from sums and counts). Run it with
 /// <see cref="CrossShardQueryExecutor.AggregateAsync"/>.
 /// </summary>
-public sealed class CrossShardAggregateQuery
+public sealed record CrossShardAggregateQuery
 {
     /// <summary>Which copy of the orders is read: the user shards or the merchant shards.</summary>
     public required ShardDimension Dimension { get; init; }

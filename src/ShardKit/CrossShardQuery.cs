@@ -6,7 +6,7 @@ namespace ShardKit;
 /// <see cref="CrossShardQueryExecutor.QueryPageAsync{T}"/>; the next page comes from the continuation token
 /// (keyset pagination), never from an offset.
 /// </summary>
-public sealed class CrossShardQuery
+public sealed record CrossShardQuery
 {
     /// <summary>Which copy of the orders is read: the user shards or the merchant shards.</summary>
     public required ShardDimension Dimension { get; init; }
