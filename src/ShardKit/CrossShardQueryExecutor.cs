@@ -12,7 +12,7 @@ namespace ShardKit;
 /// (<see cref="QueryPageAsync{T}"/>) and merged aggregates (<see cref="AggregateAsync"/>).
 /// Each cluster gets one statement per call (its shards combined with <c>UNION ALL</c>), so one round trip per physical
 /// server, at most <see cref="CrossShardOptions.MaxConcurrentQueriesPerCluster"/> at once per cluster; the clusters' sorted
-/// answers are merged as they stream in. Thread-safe; keep one per application (the concurrency limits live in it).
+/// answers are read in parallel and merged. Thread-safe; keep one per application (the concurrency limits live in it).
 /// </summary>
 public sealed class CrossShardQueryExecutor
 {
@@ -60,7 +60,8 @@ public sealed class CrossShardQueryExecutor
 
     /// <summary>
     /// Reads one page of <paramref name="query"/>, merged from every shard in the query's order (the order ID breaks ties).
-    /// Each shard reads at most page size + 1 rows past the token, and the client holds the page plus one row per cluster.
+    /// Each shard and each cluster returns at most page size + 1 rows past the token (plus the offset, if one is allowed),
+    /// so memory is bounded by the page size and the number of clusters, however deep the page.
     /// </summary>
     /// <typeparam name="T">The row type, mapped from <see cref="CrossShardQuery.Columns"/> by Dapper's rules.</typeparam>
     /// <param name="query">The query.</param>
@@ -87,40 +88,23 @@ public sealed class CrossShardQueryExecutor
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(query.Timeout ?? _options.DefaultTimeout);
         var failures = new ConcurrentQueue<ClusterFailure>();
-        var leases = await Task.WhenAll(parts.Select(part =>
-            StartAsync(part, plan.BuildSql(part, seek: after is not null), parameters, query.ReadPreference, failures, timeout.Token, cancellationToken))).ConfigureAwait(false);
-        try
-        {
-            var isUnavailable = IsUnavailablePredicate(cancellationToken);
-            var streams = leases.OfType<ClusterLease>().Select(lease => new ClusterRowStream<T>(lease, plan, isUnavailable)).ToList();
-            MergeResult<T> merged;
-            try
-            {
-                merged = await KWayMerge.MergeAsync(streams, new KeyComparer(plan.Descending), query.Offset, query.PageSize, timeout.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                throw TimedOut(query.Dimension, parts, query.Timeout ?? _options.DefaultTimeout);
-            }
+        var answers = await Task.WhenAll(parts.Select(part => ReadClusterAsync(
+            part,
+            plan.BuildSql(part, seek: after is not null),
+            parameters,
+            query.ReadPreference,
+            failures,
+            (reader, token) => ClusterRows<T>.ReadAsync(reader, plan, token),
+            timeout.Token,
+            cancellationToken))).ConfigureAwait(false);
 
-            foreach (var failure in streams.Select(s => s.Failure).OfType<ClusterFailure>())
-            {
-                failures.Enqueue(failure);
-            }
-
-            var missing = Missing(query.Dimension, query.PartialResults, parts.Length, failures);
-            var token = merged.More && merged.LastKey is not null
-                ? ContinuationToken.Encode(plan.ShapeHash, plan.KeyKinds, merged.LastKey, _signingKey)
-                : null;
-            return new CrossShardPage<T>(merged.Rows, token, missing);
-        }
-        finally
-        {
-            foreach (var lease in leases.OfType<ClusterLease>())
-            {
-                await lease.DisposeAsync().ConfigureAwait(false);
-            }
-        }
+        var missing = Missing(query.Dimension, query.PartialResults, parts.Length, failures);
+        var merged = await KWayMerge.MergeAsync(
+            answers.OfType<ClusterRows<T>>().ToList(), new KeyComparer(plan.Descending), query.Offset, query.PageSize, cancellationToken).ConfigureAwait(false);
+        var next = merged.More && merged.LastKey is not null
+            ? ContinuationToken.Encode(plan.ShapeHash, plan.KeyKinds, merged.LastKey, _signingKey)
+            : null;
+        return new CrossShardPage<T>(merged.Rows, next, missing);
     }
 
     /// <summary>
@@ -143,39 +127,28 @@ public sealed class CrossShardQueryExecutor
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(query.Timeout ?? _options.DefaultTimeout);
         var failures = new ConcurrentQueue<ClusterFailure>();
-        var isUnavailable = IsUnavailablePredicate(cancellationToken);
-
-        var partials = await Task.WhenAll(parts.Select(async part =>
-        {
-            var lease = await StartAsync(part, plan.BuildSql(part), parameters, query.ReadPreference, failures, timeout.Token, cancellationToken).ConfigureAwait(false);
-            if (lease is null)
-            {
-                return [];
-            }
-
-            await using (lease.ConfigureAwait(false))
+        var partials = await Task.WhenAll(parts.Select(part => ReadClusterAsync(
+            part,
+            plan.BuildSql(part),
+            parameters,
+            query.ReadPreference,
+            failures,
+            async (reader, token) =>
             {
                 var rows = new List<(object?[] Key, object?[] Partials)>();
-                try
+                while (await reader.ReadAsync(token).ConfigureAwait(false))
                 {
-                    while (await lease.Reader.ReadAsync(timeout.Token).ConfigureAwait(false))
-                    {
-                        rows.Add(plan.ReadRow(lease.Reader));
-                    }
-                }
-                catch (Exception ex) when (isUnavailable(ex))
-                {
-                    failures.Enqueue(new ClusterFailure(part, ex));
-                    return [];
+                    rows.Add(plan.ReadRow(reader));
                 }
 
                 return rows;
-            }
-        })).ConfigureAwait(false);
+            },
+            timeout.Token,
+            cancellationToken))).ConfigureAwait(false);
 
         var missing = Missing(query.Dimension, query.PartialResults, parts.Length, failures);
         var accumulator = new AggregateAccumulator(plan.Ops, plan.Functions, plan.GroupKinds.Length);
-        foreach (var (key, values) in partials.SelectMany(p => p))
+        foreach (var (key, values) in partials.OfType<List<(object?[] Key, object?[] Partials)>>().SelectMany(p => p))
         {
             accumulator.Add(key, values);
         }
@@ -196,8 +169,6 @@ public sealed class CrossShardQueryExecutor
         _ => false,
     };
 
-    private static Func<Exception, bool> IsUnavailablePredicate(CancellationToken callerToken) => ex => IsUnavailable(ex, callerToken);
-
     private ClusterPart[] Resolve(ShardDimension dimension, IReadOnlyList<int>? shards)
     {
         if (_shards.AmbientTransaction is { } transaction)
@@ -213,13 +184,16 @@ public sealed class CrossShardQueryExecutor
         return ClusterPart.Resolve(_shards.Map, dimension, shards, "query");
     }
 
-    /// <summary>Takes a slot of the cluster's limit, opens a connection and sends the statement; null when the cluster did not answer.</summary>
-    private async Task<ClusterLease?> StartAsync(
+    /// <summary>
+    /// Takes a slot of the cluster's limit, opens a connection, sends the cluster's one statement and reads its whole answer
+    /// (bounded by the statement's LIMIT) within the timeout; null when the cluster did not answer.
+    /// </summary>
+    private async Task<TAnswer?> ReadClusterAsync<TAnswer>(
         ClusterPart part, string sql, DynamicParameters parameters, ReadPreference preference, ConcurrentQueue<ClusterFailure> failures,
-        CancellationToken timeoutToken, CancellationToken callerToken)
+        Func<DbDataReader, CancellationToken, Task<TAnswer>> read, CancellationToken timeoutToken, CancellationToken callerToken)
+        where TAnswer : class
     {
         var limiter = _limiters.GetOrAdd(part.Cluster.Name, _ => new SemaphoreSlim(_options.MaxConcurrentQueriesPerCluster));
-        ShardConnection? connection = null;
         try
         {
             await limiter.WaitAsync(timeoutToken).ConfigureAwait(false);
@@ -232,25 +206,24 @@ public sealed class CrossShardQueryExecutor
 
         try
         {
-            connection = await _shards.OpenAsync(new ShardRoute(part.Slots[0]), preference, causalToken: null, timeoutToken).ConfigureAwait(false);
-            var reader = await connection.Connection.ExecuteReaderAsync(new CommandDefinition(sql, parameters, cancellationToken: timeoutToken)).ConfigureAwait(false);
-            return new ClusterLease(part, limiter, connection, reader);
+            var connection = await _shards.OpenAsync(new ShardRoute(part.Slots[0]), preference, causalToken: null, timeoutToken).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
+            {
+                var reader = await connection.Connection.ExecuteReaderAsync(new CommandDefinition(sql, parameters, cancellationToken: timeoutToken)).ConfigureAwait(false);
+                await using (reader.ConfigureAwait(false))
+                {
+                    return await read(reader, timeoutToken).ConfigureAwait(false);
+                }
+            }
         }
-        catch (Exception ex)
+        catch (Exception ex) when (IsUnavailable(ex, callerToken))
         {
-            if (connection is not null)
-            {
-                await connection.DisposeAsync().ConfigureAwait(false);
-            }
-
-            limiter.Release();
-            if (!IsUnavailable(ex, callerToken))
-            {
-                throw;
-            }
-
             failures.Enqueue(new ClusterFailure(part, ex));
             return null;
+        }
+        finally
+        {
+            limiter.Release();
         }
     }
 
@@ -283,10 +256,4 @@ public sealed class CrossShardQueryExecutor
     }
 
     private static string Reason(Exception error) => error is OperationCanceledException ? "no answer within the timeout" : error.Message;
-
-    private static ShardKitException TimedOut(ShardDimension dimension, ClusterPart[] parts, TimeSpan timeout) =>
-        new(
-            ShardKitErrorCode.ShardUnavailable,
-            $"Cross-shard query on the {dimension.ToString().ToLowerInvariant()} dimension did not finish within {timeout.TotalMilliseconds:0} ms " +
-            $"(clusters {string.Join(", ", parts.Select(p => p.Cluster.Name))}).");
 }
