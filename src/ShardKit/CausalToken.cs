@@ -14,7 +14,7 @@ public sealed class CausalToken : IEquatable<CausalToken>
 
     /// <summary>Creates a token for a write on <paramref name="cluster"/> that committed <paramref name="gtid"/>.</summary>
     /// <param name="cluster">The name of the cluster the write went to.</param>
-    /// <param name="gtid">The global transaction ID (MariaDB <c>0-1-42</c>, or a comma-separated list of them).</param>
+    /// <param name="gtid">The global transaction ID: MariaDB <c>0-1-42</c> or MySQL <c>3e11fa47-71ca-11e1-9e33-c80aa9429562:23</c> (or a comma-separated list of them).</param>
     /// <exception cref="ArgumentException">The cluster name is empty or the GTID is malformed.</exception>
     public CausalToken(string cluster, string gtid)
     {
@@ -22,7 +22,7 @@ public sealed class CausalToken : IEquatable<CausalToken>
         ArgumentException.ThrowIfNullOrWhiteSpace(gtid);
         if (!GtidDialect.IsWellFormed(gtid))
         {
-            throw new ArgumentException($"'{gtid}' is not a GTID: expected domain-server-sequence numbers such as 0-1-42, separated by commas.", nameof(gtid));
+            throw new ArgumentException($"'{gtid}' is not a GTID: expected MariaDB domain-server-sequence numbers such as 0-1-42, or a MySQL set such as 3e11fa47-71ca-11e1-9e33-c80aa9429562:23 (several separated by commas).", nameof(gtid));
         }
 
         Cluster = cluster;
@@ -54,7 +54,7 @@ public sealed class CausalToken : IEquatable<CausalToken>
         var cluster = text[(at + 1)..];
         if (!GtidDialect.IsWellFormed(gtid))
         {
-            throw new FormatException($"'{text}' is not a causal token: '{gtid}' is not a GTID (expected numbers such as 0-1-42, separated by commas).");
+            throw new FormatException($"'{text}' is not a causal token: '{gtid}' is not a GTID (expected MariaDB numbers such as 0-1-42 or a MySQL set such as 3e11fa47-71ca-11e1-9e33-c80aa9429562:23, several separated by commas).");
         }
 
         if (string.IsNullOrWhiteSpace(cluster))

@@ -11,15 +11,16 @@ public enum ReadPreference
     Primary = 0,
 
     /// <summary>
-    /// Read from a replica (round-robin among the cluster's replicas), falling back to the primary when the
-    /// cluster has none, when the chosen replica cannot be opened, or when a causal token is given and the
-    /// replica has not applied it within the wait. The default for <see cref="ShardIntent.Read"/>.
+    /// Read from an eligible replica (not ejected, within the maximum lag, breaker closed; the one with the fewest
+    /// connections held), trying the next one when it cannot be opened or has not applied a given causal token in time;
+    /// the primary serves the read when the cluster has no replica or none could, within the cluster's fallback cap
+    /// (<see cref="ReplicaHealthOptions.FallbackShare"/>). The default for <see cref="ShardIntent.Read"/>.
     /// </summary>
     PreferReplica = 1,
 
     /// <summary>
-    /// Read only from a replica; opening throws <see cref="ShardKitException"/> (<see cref="ShardKitErrorCode.ShardUnavailable"/>)
-    /// when the cluster has no replica, when the chosen replica cannot be opened, or when it has not applied a given causal token in time.
+    /// Read only from an eligible replica; opening throws <see cref="ShardKitException"/> (<see cref="ShardKitErrorCode.ShardUnavailable"/>)
+    /// when the cluster has no replica, none is eligible, none can be opened, or none has applied a given causal token in time.
     /// </summary>
     ReplicaOnly = 2,
 }

@@ -1,6 +1,7 @@
 using System.Data;
 using System.Data.Common;
 using ShardKit.Replication;
+using ShardKit.Resilience;
 using ShardKit.Routing;
 
 namespace ShardKit;
@@ -17,12 +18,15 @@ public sealed class ShardConnection : IAsyncDisposable
     private readonly ShardKitDataSource _owner;
     private readonly ShardSlot _slot;
     private readonly ShardTransaction? _enlistedIn;
+    private readonly ConnectionLease? _lease;
     private ShardTransaction? _transaction;
     private bool _disposed;
     private CausalToken? _causalToken;
 
-    internal ShardConnection(ShardKitDataSource owner, ShardSlot slot, ShardEndpoint endpoint, DbConnection connection, ShardIntent intent, ShardTransaction? enlistedIn)
+    internal ShardConnection(
+        ShardKitDataSource owner, ShardSlot slot, ShardEndpoint endpoint, DbConnection connection, ShardIntent intent, ShardTransaction? enlistedIn, ConnectionLease? lease = null)
     {
+        _lease = lease;
         _owner = owner;
         _slot = slot;
         Endpoint = endpoint;
@@ -96,6 +100,31 @@ public sealed class ShardConnection : IAsyncDisposable
     /// <exception cref="InvalidOperationException">A transaction is already open on this shard.</exception>
     public ValueTask<ShardTransaction> BeginTransactionAsync(IsolationLevel isolationLevel, CancellationToken cancellationToken = default)
     {
+        if (IsReplica)
+        {
+            throw new InvalidOperationException(
+                $"This connection to shard {_slot.Name} is open on replica {Endpoint.Address}: a read-write transaction needs the primary " +
+                "(open with ShardIntent.Write or ReadPreference.Primary), or use BeginReadOnlyTransactionAsync.");
+        }
+
+        return Begin(isolationLevel, readOnly: false, cancellationToken);
+    }
+
+    /// <summary>
+    /// Begins a read-only transaction (<c>SET TRANSACTION READ ONLY</c>, then the provider's begin) bound to this shard: a
+    /// consistent view over several statements, which a replica can serve (open the connection with
+    /// <see cref="ReadPreference.PreferReplica"/> or <see cref="ReadPreference.ReplicaOnly"/>). The server refuses writes in it,
+    /// and while it is open, routing a write into the shard on the same async flow throws <see cref="InvalidOperationException"/>.
+    /// </summary>
+    /// <param name="isolationLevel">The isolation level, or <see cref="IsolationLevel.Unspecified"/> for the server's default.</param>
+    /// <param name="cancellationToken">Cancels beginning the transaction.</param>
+    /// <exception cref="ShardKitException"><see cref="ShardKitErrorCode.CrossShardTransaction"/> when a transaction is open on another shard.</exception>
+    /// <exception cref="InvalidOperationException">A transaction is already open on this shard.</exception>
+    public ValueTask<ShardTransaction> BeginReadOnlyTransactionAsync(IsolationLevel isolationLevel = IsolationLevel.Unspecified, CancellationToken cancellationToken = default) =>
+        Begin(isolationLevel, readOnly: true, cancellationToken);
+
+    private ValueTask<ShardTransaction> Begin(IsolationLevel isolationLevel, bool readOnly, CancellationToken cancellationToken)
+    {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var ambient = _owner.AmbientTransaction;
         if (ambient is not null)
@@ -109,7 +138,7 @@ public sealed class ShardConnection : IAsyncDisposable
         }
 
         // Set synchronously, before the first await, so the binding flows to the caller's async flow.
-        var transaction = new ShardTransaction(_owner, _slot, Connection);
+        var transaction = new ShardTransaction(_owner, _slot, Endpoint, Connection, readOnly);
         _transaction = transaction;
         _owner.AmbientTransaction = transaction;
         return transaction.BeginAsync(isolationLevel, cancellationToken);
@@ -125,14 +154,29 @@ public sealed class ShardConnection : IAsyncDisposable
 
         _causalToken = CaptureCausalToken();
         _disposed = true;
-        if (_transaction is not null)
-        {
-            await _transaction.DisposeAsync().ConfigureAwait(false);
-        }
-
         if (_enlistedIn is null)
         {
-            await Connection.DisposeAsync().ConfigureAwait(false);
+            _owner.RecordWrite(_causalToken);
+        }
+
+        try
+        {
+            if (_transaction is not null)
+            {
+                await _transaction.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (_enlistedIn is null)
+            {
+                await Connection.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            if (_lease is { } lease)
+            {
+                _owner.OnConnectionClosed(this, lease, failed: false);
+            }
         }
     }
 

@@ -22,18 +22,7 @@ public sealed partial class ShardKitDataSource
         ArgumentOutOfRangeException.ThrowIfGreaterThan(connectionsPerEndpoint, MaxWarmUpConnectionsPerEndpoint);
         ObjectDisposedException.ThrowIf(_disposed, this);
 
-        var state = _state;
-        var endpoints = new List<(ShardEndpoint Endpoint, DbDataSource Pool)>();
-        foreach (var cluster in state.Map.Clusters)
-        {
-            endpoints.Add((cluster.Primary, state.Primaries[cluster.Index]));
-            var replicas = state.Replicas[cluster.Index];
-            for (var i = 0; i < replicas.Count; i++)
-            {
-                endpoints.Add((replicas.Endpoints[i], replicas.GetPool(i)));
-            }
-        }
-
+        var endpoints = CurrentEndpoints().Select(e => (e.Endpoint, e.Pool)).ToList();
         var results = await Task.WhenAll(endpoints.Select(e => WarmEndpointAsync(e.Endpoint, e.Pool, connectionsPerEndpoint, cancellationToken))).ConfigureAwait(false);
         return new WarmUpResult(
             endpoints.Count,

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ShardKit.Diagnostics;
 using ShardKit.Replication;
+using ShardKit.Resilience;
 using ShardKit.Routing;
 
 namespace ShardKit;
@@ -17,11 +18,14 @@ namespace ShardKit;
 public sealed partial class ShardKitDataSource : IAsyncDisposable, IDisposable
 {
     private readonly Func<string, DbDataSource> _createPool;
-    private readonly Dictionary<string, DbDataSource> _pools = new(StringComparer.Ordinal);
-    private readonly Lock _poolsLock = new();
+    private readonly bool _applyDriverDefaults;
+    private readonly Dictionary<string, EndpointState> _endpoints = new(StringComparer.Ordinal);
+    private readonly Lock _endpointsLock = new();
     private readonly AsyncLocal<ShardTransaction?> _ambient = new();
     private readonly IDisposable? _changeSubscription;
     private readonly IDisposable? _ownedMonitor;
+    private readonly RoutingMetrics _metrics;
+    private readonly HeartbeatProber _prober;
     private volatile RoutingState _state;
     private volatile bool _disposed;
 
@@ -30,13 +34,16 @@ public sealed partial class ShardKitDataSource : IAsyncDisposable, IDisposable
         IOptionsMonitor<ShardKitOptions>? monitor,
         IDisposable? ownedMonitor,
         Func<string, DbDataSource> createPool,
+        bool applyDriverDefaults,
         ILoggerFactory loggerFactory,
         TimeProvider timeProvider)
     {
         _createPool = createPool;
+        _applyDriverDefaults = applyDriverDefaults;
         _ownedMonitor = ownedMonitor;
         Logger = loggerFactory.CreateLogger<ShardKitDataSource>();
         TimeProvider = timeProvider;
+        _metrics = new RoutingMetrics(SnapshotEndpoints);
 
         ShardKitOptions initial;
         try
@@ -50,8 +57,10 @@ public sealed partial class ShardKitDataSource : IAsyncDisposable, IDisposable
         }
 
         var map = ShardMap.Create(initial);
-        _state = CreateState(map, initial.CausalReadWait);
+        _state = CreateState(map, initial);
         LogMapLoaded(map);
+        _prober = new HeartbeatProber(this);
+        _prober.Start(initial.ReplicaHealth.HeartbeatInterval);
         _changeSubscription = monitor?.OnChange(OnOptionsChanged);
     }
 
@@ -65,6 +74,10 @@ public sealed partial class ShardKitDataSource : IAsyncDisposable, IDisposable
     internal ILogger Logger { get; }
 
     internal TimeProvider TimeProvider { get; }
+
+    internal RoutingMetrics Metrics => _metrics;
+
+    internal RoutingState State => _state;
 
     /// <summary>The ShardKit transaction open on the current async flow, if any.</summary>
     internal ShardTransaction? AmbientTransaction
@@ -153,20 +166,26 @@ public sealed partial class ShardKitDataSource : IAsyncDisposable, IDisposable
 
         if (intent == ShardIntent.Read)
         {
-            return OpenReadAsync(slot, ReadPreference.PreferReplica, causalToken: null, cancellationToken);
+            return OpenReadAsync(slot, ReadOptions.Default, cancellationToken);
         }
 
         var transaction = AmbientTransaction;
         if (transaction is not null)
         {
             EnsureSameShard(transaction, slot);
-            return new ValueTask<ShardConnection>(new ShardConnection(this, slot, slot.Cluster.Primary, transaction.Connection, intent, transaction));
+            if (transaction.IsReadOnly)
+            {
+                throw new InvalidOperationException(
+                    $"A read-only ShardKit transaction is open on shard {slot.Name}; finish it before writing to the shard.");
+            }
+
+            return new ValueTask<ShardConnection>(new ShardConnection(this, slot, transaction.Endpoint, transaction.Connection, intent, transaction));
         }
 
-        return OpenPrimaryAsync(slot, intent, cancellationToken);
+        return OpenPrimaryAsync(slot, intent, nonEssential: false, cancellationToken);
     }
 
-    /// <summary>Closes every connection pool the data source created and stops following configuration changes.</summary>
+    /// <summary>Stops the replica prober, closes every connection pool the data source created and stops following configuration changes.</summary>
     public async ValueTask DisposeAsync()
     {
         foreach (var pool in BeginDispose())
@@ -175,7 +194,7 @@ public sealed partial class ShardKitDataSource : IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>Closes every connection pool the data source created and stops following configuration changes.</summary>
+    /// <summary>Stops the replica prober, closes every connection pool the data source created and stops following configuration changes.</summary>
     public void Dispose()
     {
         foreach (var pool in BeginDispose())
@@ -188,17 +207,35 @@ public sealed partial class ShardKitDataSource : IAsyncDisposable, IDisposable
     internal async ValueTask<DbConnection> OpenClusterAsync(ShardCluster cluster, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var pool = GetPool(cluster.Primary, cluster.Name);
+        var primary = GetEndpoint(cluster.Primary, cluster.Name, isReplica: false);
         try
         {
-            return await pool.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            return await OpenWithTimeoutAsync(primary, cancellationToken).ConfigureAwait(false);
         }
-        catch (DbException ex)
+        catch (Exception ex) when (ex is DbException or TimeoutException)
         {
             throw new ShardKitException(
                 ShardKitErrorCode.ShardUnavailable,
                 $"Could not open a connection to cluster '{cluster.Name}' ({cluster.Primary.Address}): {ex.Message}",
                 ex);
+        }
+    }
+
+    /// <summary>Every endpoint of the current map, primaries first, then each cluster's replicas.</summary>
+    internal IEnumerable<EndpointState> CurrentEndpoints()
+    {
+        var state = _state;
+        foreach (var primary in state.Primaries)
+        {
+            yield return primary;
+        }
+
+        foreach (var replicas in state.Replicas)
+        {
+            for (var i = 0; i < replicas.Count; i++)
+            {
+                yield return replicas[i];
+            }
         }
     }
 
@@ -220,64 +257,73 @@ public sealed partial class ShardKitDataSource : IAsyncDisposable, IDisposable
         };
     }
 
-    private async ValueTask<ShardConnection> OpenPrimaryAsync(ShardSlot slot, ShardIntent intent, CancellationToken cancellationToken)
-    {
-        var pool = GetPool(slot);
-        DbConnection connection;
-        try
-        {
-            connection = await pool.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (DbException ex)
-        {
-            Log.ShardOpenFailed(Logger, ex, slot.Name, slot.Cluster.Primary.Address);
-            throw new ShardKitException(
-                ShardKitErrorCode.ShardUnavailable,
-                $"Could not open a connection to shard {slot.Name} on cluster '{slot.Cluster.Name}' ({slot.Cluster.Primary.Address}): {ex.Message}",
-                ex)
-            {
-                Shard = slot.Name,
-            };
-        }
-
-        return new ShardConnection(this, slot, slot.Cluster.Primary, connection, intent, enlistedIn: null);
-    }
-
-    private DbDataSource GetPool(ShardSlot slot)
+    private ValueTask<ShardConnection> OpenPrimaryAsync(ShardSlot slot, ShardIntent intent, bool nonEssential, CancellationToken cancellationToken)
     {
         var state = _state;
-        return ReferenceEquals(slot.Map, state.Map)
+        var primary = ReferenceEquals(slot.Map, state.Map)
             ? state.Primaries[slot.Cluster.Index]
-            : GetPool(slot.Cluster.Primary, slot.Cluster.Name);
+            : GetEndpoint(slot.Cluster.Primary, slot.Cluster.Name, isReplica: false);
+        return OpenEndpointAsync(slot, primary, intent, nonEssential, cancellationToken);
     }
 
-    private DbDataSource GetPool(ShardEndpoint endpoint, string clusterName)
+    /// <summary>The state of <paramref name="endpoint"/>, created on first use and shared by every map that names it.</summary>
+    internal EndpointState GetEndpoint(ShardEndpoint endpoint, string clusterName, bool isReplica)
     {
-        lock (_poolsLock)
+        lock (_endpointsLock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (!_pools.TryGetValue(endpoint.ConnectionString, out var pool))
+            if (!_endpoints.TryGetValue(endpoint.ConnectionString, out var state))
             {
-                pool = _createPool(endpoint.ConnectionString);
-                _pools.Add(endpoint.ConnectionString, pool);
-                Log.PoolCreated(Logger, endpoint.Address, clusterName);
+                var guard = new EndpointGuard(_state?.Resilience ?? new EndpointResilienceOptions(), TimeProvider);
+                state = new EndpointState(endpoint, clusterName, isReplica, guard, CreatePool);
+                _endpoints.Add(endpoint.ConnectionString, state);
             }
 
-            return pool;
+            return state;
         }
     }
 
-    private RoutingState CreateState(ShardMap map, TimeSpan causalReadWait)
+    private DbDataSource CreatePool(EndpointState state)
     {
-        var primaries = new DbDataSource[map.Clusters.Count];
+        var pool = _createPool(_applyDriverDefaults ? DriverDefaults.Apply(state.Endpoint.ConnectionString, _state?.Resilience) : state.Endpoint.ConnectionString);
+        Log.PoolCreated(Logger, state.Endpoint.Address, state.Cluster);
+        return pool;
+    }
+
+    private List<EndpointState> SnapshotEndpoints()
+    {
+        lock (_endpointsLock)
+        {
+            return _endpoints.Values.ToList();
+        }
+    }
+
+    private RoutingState CreateState(ShardMap map, ShardKitOptions options)
+    {
+        var primaries = new EndpointState[map.Clusters.Count];
         var replicas = new ReplicaSet[map.Clusters.Count];
+        var fallbacks = new FallbackBudget[map.Clusters.Count];
+        var resilience = options.Resilience ?? new EndpointResilienceOptions();
+        var health = options.ReplicaHealth ?? new ReplicaHealthOptions();
         foreach (var cluster in map.Clusters)
         {
-            primaries[cluster.Index] = GetPool(cluster.Primary, cluster.Name);
-            replicas[cluster.Index] = CreateReplicaSet(cluster);
+            primaries[cluster.Index] = GetEndpoint(cluster.Primary, cluster.Name, isReplica: false);
+            primaries[cluster.Index].Configure(resilience, TimeProvider);
+
+            // Primaries' pools exist from the start (a replica's is created by the first read or probe that reaches it).
+            _ = primaries[cluster.Index].Pool;
+            var set = new EndpointState[cluster.Replicas.Count];
+            for (var i = 0; i < set.Length; i++)
+            {
+                set[i] = GetEndpoint(cluster.Replicas[i], cluster.Name, isReplica: true);
+                set[i].Configure(resilience, TimeProvider);
+            }
+
+            replicas[cluster.Index] = new ReplicaSet(set);
+            fallbacks[cluster.Index] = new FallbackBudget(health.FallbackShare, health.FallbackBurst);
         }
 
-        return new RoutingState(map, primaries, replicas, causalReadWait);
+        return new RoutingState(map, primaries, replicas, fallbacks, options, CreateReadRetry(resilience));
     }
 
     private void OnOptionsChanged(ShardKitOptions options, string? name)
@@ -299,12 +345,14 @@ public sealed partial class ShardKitDataSource : IAsyncDisposable, IDisposable
 
         try
         {
-            _state = CreateState(map, options.CausalReadWait);
+            _state = CreateState(map, options);
         }
         catch (ObjectDisposedException)
         {
             return;
         }
+
+        _prober.Start(_state.Health.HeartbeatInterval);
 
         LogMapLoaded(map);
     }
@@ -318,7 +366,7 @@ public sealed partial class ShardKitDataSource : IAsyncDisposable, IDisposable
 
     private List<DbDataSource> BeginDispose()
     {
-        lock (_poolsLock)
+        lock (_endpointsLock)
         {
             if (_disposed)
             {
@@ -326,10 +374,12 @@ public sealed partial class ShardKitDataSource : IAsyncDisposable, IDisposable
             }
 
             _disposed = true;
+            _prober.Dispose();
             _changeSubscription?.Dispose();
             _ownedMonitor?.Dispose();
-            var pools = _pools.Values.ToList();
-            _pools.Clear();
+            _metrics.Dispose();
+            var pools = _endpoints.Values.Select(e => e.CreatedPool).OfType<DbDataSource>().ToList();
+            _endpoints.Clear();
             return pools;
         }
     }

@@ -99,10 +99,11 @@ public sealed class ShardKitDataSourceBuilder
     public ShardKitDataSource Build()
     {
         var createDataSource = _createDataSource ?? MySqlClientFactory.Instance.CreateDataSource;
+        var applyDriverDefaults = _createDataSource is null;
 
         if (_configuration is null)
         {
-            return new ShardKitDataSource(_options, _monitor, ownedMonitor: null, createDataSource, _loggerFactory, _timeProvider);
+            return new ShardKitDataSource(_options, _monitor, ownedMonitor: null, createDataSource, applyDriverDefaults, _loggerFactory, _timeProvider);
         }
 
         var factory = new OptionsFactory<ShardKitOptions>(
@@ -115,7 +116,7 @@ public sealed class ShardKitDataSourceBuilder
             new OptionsCache<ShardKitOptions>());
         try
         {
-            return new ShardKitDataSource(options: null, monitor, monitor, createDataSource, _loggerFactory, _timeProvider);
+            return new ShardKitDataSource(options: null, monitor, monitor, createDataSource, applyDriverDefaults, _loggerFactory, _timeProvider);
         }
         catch
         {

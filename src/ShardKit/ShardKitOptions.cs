@@ -26,4 +26,10 @@ public sealed class ShardKitOptions
     /// (more than zero, at most 10 seconds). Default 50 ms.
     /// </summary>
     public TimeSpan CausalReadWait { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>Replica lag measurement, ejection and re-admission, and the cap on fallbacks to the primary.</summary>
+    public ReplicaHealthOptions ReplicaHealth { get; set; } = new();
+
+    /// <summary>Timeouts, circuit breaker and concurrency limit of every physical endpoint.</summary>
+    public EndpointResilienceOptions Resilience { get; set; } = new();
 }

@@ -16,11 +16,13 @@ public sealed class ShardTransaction : IAsyncDisposable
     private DbTransaction? _transaction;
     private volatile bool _completed;
 
-    internal ShardTransaction(ShardKitDataSource owner, ShardSlot slot, DbConnection connection)
+    internal ShardTransaction(ShardKitDataSource owner, ShardSlot slot, ShardEndpoint endpoint, DbConnection connection, bool readOnly)
     {
         _owner = owner;
         Slot = slot;
+        Endpoint = endpoint;
         Connection = connection;
+        IsReadOnly = readOnly;
     }
 
     /// <summary>The shard the transaction is bound to.</summary>
@@ -35,6 +37,12 @@ public sealed class ShardTransaction : IAsyncDisposable
     /// ShardKit.MySqlClient does, on MariaDB). Read from the commit's reply: no round trip.
     /// </summary>
     public CausalToken? CausalToken { get; private set; }
+
+    /// <summary>Whether this is a read-only transaction (see <see cref="ShardConnection.BeginReadOnlyTransactionAsync"/>).</summary>
+    public bool IsReadOnly { get; }
+
+    /// <summary>The server the transaction runs on: the primary, or a replica for a read-only transaction.</summary>
+    public ShardEndpoint Endpoint { get; }
 
     internal ShardSlot Slot { get; }
 
@@ -51,7 +59,8 @@ public sealed class ShardTransaction : IAsyncDisposable
         try
         {
             await DbTransaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            CausalToken = GtidDialect.LastCommittedGtid(Connection) is { } gtid ? new CausalToken(Slot.Cluster.Name, gtid) : null;
+            CausalToken = !IsReadOnly && GtidDialect.LastCommittedGtid(Connection) is { } gtid ? new CausalToken(Slot.Cluster.Name, gtid) : null;
+            _owner.RecordWrite(CausalToken);
         }
         finally
         {
@@ -90,6 +99,17 @@ public sealed class ShardTransaction : IAsyncDisposable
     {
         try
         {
+            if (IsReadOnly)
+            {
+                // SET TRANSACTION without SESSION applies to the next transaction only: the one begun just below.
+                var command = Connection.CreateCommand();
+                await using (command.ConfigureAwait(false))
+                {
+                    command.CommandText = "SET TRANSACTION READ ONLY";
+                    await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+            }
+
             _transaction = await Connection.BeginTransactionAsync(isolationLevel, cancellationToken).ConfigureAwait(false);
             return this;
         }

@@ -28,6 +28,14 @@ internal static partial class Log
         Message = "Opening a connection to {Shard} on {Endpoint} failed")]
     public static partial void ShardOpenFailed(ILogger logger, Exception exception, string shard, string endpoint);
 
+    [LoggerMessage(EventId = 1006, EventName = "BreakerOpened", Level = LogLevel.Warning,
+        Message = "Circuit breaker of {Endpoint} (cluster {Cluster}) opened after {Failures} consecutive failed opens; calls are refused for {BreakDuration}")]
+    public static partial void BreakerOpened(ILogger logger, string endpoint, string cluster, int failures, TimeSpan breakDuration);
+
+    [LoggerMessage(EventId = 1007, EventName = "BreakerClosed", Level = LogLevel.Information,
+        Message = "Circuit breaker of {Endpoint} (cluster {Cluster}) closed: a trial open succeeded")]
+    public static partial void BreakerClosed(ILogger logger, string endpoint, string cluster);
+
     [LoggerMessage(EventId = 2001, EventName = "SchemaShardApplied", Level = LogLevel.Information,
         Message = "Schema script {Checksum} applied to {Shard} on {Endpoint} in {ElapsedMilliseconds} ms")]
     public static partial void SchemaShardApplied(ILogger logger, string checksum, string shard, string endpoint, long elapsedMilliseconds);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Data.Common;
 using System.Globalization;
 using ShardKit.MySqlClient;
@@ -5,15 +6,84 @@ using ShardKit.MySqlClient;
 namespace ShardKit.Replication;
 
 /// <summary>
-/// Everything that depends on the server's GTID flavour: what a GTID looks like, where a write's GTID is
-/// read from, and how a replica is asked to wait for one. Only MariaDB GTIDs (<c>domain-server-sequence</c>)
-/// are handled in this version; MySQL's (<c>uuid:n</c>, <c>WAIT_FOR_EXECUTED_GTID_SET</c>) belong here too.
+/// Everything that depends on the server's GTID flavour: what a GTID looks like, where a write's GTID is read from, and
+/// how a replica is asked to wait for one. MariaDB GTIDs are <c>domain-server-sequence</c> lists (<c>0-1-42,1-2-7</c>),
+/// reported through the <c>last_gtid</c> session variable tracker and waited for with <c>MASTER_GTID_WAIT</c>; MySQL GTIDs
+/// are sets of <c>uuid:interval[:interval...]</c> (<c>3e11fa47-71ca-11e1-9e33-c80aa9429562:23</c>, optionally with tags),
+/// reported by <c>session_track_gtids=OWN_GTID</c> and waited for with <c>WAIT_FOR_EXECUTED_GTID_SET</c>. The two formats
+/// cannot be confused, so a token's GTID names its flavour; the replica's flavour comes from the server version of the
+/// handshake, and a token of the other flavour is never sent to it.
 /// </summary>
 internal static class GtidDialect
 {
-    /// <summary>Whether <paramref name="gtid"/> is a MariaDB GTID list: <c>d-s-n</c> numbers, separated by commas.</summary>
-    /// <remarks>The check is strict because the GTID is written into the wait statement as a literal.</remarks>
-    public static bool IsWellFormed(ReadOnlySpan<char> gtid)
+    private const int MaxTagLength = 32;
+    private static readonly SearchValues<char> s_tagCharacters = SearchValues.Create("abcdefghijklmnopqrstuvwxyz0123456789_");
+
+    /// <summary>Whether <paramref name="gtid"/> is a GTID of either flavour.</summary>
+    /// <remarks>The checks are strict because the GTID is written into the wait statement as a literal.</remarks>
+    public static bool IsWellFormed(ReadOnlySpan<char> gtid) => FlavorOf(gtid) is not null;
+
+    /// <summary>The flavour of <paramref name="gtid"/>, or null when it is neither a MariaDB nor a MySQL GTID.</summary>
+    public static GtidFlavor? FlavorOf(ReadOnlySpan<char> gtid) =>
+        IsMariaDbGtid(gtid) ? GtidFlavor.MariaDb
+        : IsMySqlGtidSet(gtid) ? GtidFlavor.MySql
+        : null;
+
+    /// <summary>
+    /// The flavour of a server from the version string of its handshake (<see cref="DbConnection.ServerVersion"/>, no round
+    /// trip): MariaDB when it says so or its major version is 10 or more (MariaDB's numbering), MySQL for majors 5 to 9;
+    /// null when the version cannot be read.
+    /// </summary>
+    public static GtidFlavor? ServerFlavor(string? serverVersion)
+    {
+        if (string.IsNullOrEmpty(serverVersion))
+        {
+            return null;
+        }
+
+        if (serverVersion.Contains("MariaDB", StringComparison.OrdinalIgnoreCase))
+        {
+            return GtidFlavor.MariaDb;
+        }
+
+        var dot = serverVersion.IndexOf('.', StringComparison.Ordinal);
+        if (dot <= 0 || !int.TryParse(serverVersion.AsSpan(0, dot), NumberStyles.None, CultureInfo.InvariantCulture, out var major))
+        {
+            return null;
+        }
+
+        return major >= 10 ? GtidFlavor.MariaDb : major >= 5 ? GtidFlavor.MySql : null;
+    }
+
+    /// <summary>
+    /// The GTID of the last transaction <paramref name="connection"/> committed, as reported by the server on the
+    /// commit's reply (no round trip). Null for providers that do not report it, and before any commit.
+    /// </summary>
+    public static string? LastCommittedGtid(DbConnection connection) =>
+        connection is MySqlConnection { LastCommittedGtid: { } gtid } && IsWellFormed(gtid) ? gtid : null;
+
+    /// <summary>
+    /// A statement that waits up to <paramref name="wait"/> for a replica to apply <paramref name="gtid"/> and returns 0
+    /// once it has (see <see cref="IsApplied"/>): <c>MASTER_GTID_WAIT</c> for a MariaDB GTID (-1 on timeout),
+    /// <c>WAIT_FOR_EXECUTED_GTID_SET</c> for a MySQL one (1 on timeout).
+    /// </summary>
+    public static string WaitStatement(string gtid, TimeSpan wait)
+    {
+        var seconds = wait.TotalSeconds.ToString("0.0##", CultureInfo.InvariantCulture);
+        return FlavorOf(gtid) switch
+        {
+            GtidFlavor.MariaDb => string.Concat("SELECT MASTER_GTID_WAIT('", gtid, "', ", seconds, ")"),
+            GtidFlavor.MySql => string.Concat("SELECT WAIT_FOR_EXECUTED_GTID_SET('", gtid, "', ", seconds, ")"),
+            _ => throw new ArgumentException($"'{gtid}' is not a GTID.", nameof(gtid)),
+        };
+    }
+
+    /// <summary>Whether the result of <see cref="WaitStatement"/> says the GTID has been applied (0; a timeout is -1 or 1, NULL an error).</summary>
+    public static bool IsApplied(object? result) =>
+        result is not (null or DBNull) && Convert.ToInt64(result, CultureInfo.InvariantCulture) == 0;
+
+    /// <summary>MariaDB: <c>d-s-n</c> numbers, separated by commas.</summary>
+    private static bool IsMariaDbGtid(ReadOnlySpan<char> gtid)
     {
         if (gtid.IsEmpty)
         {
@@ -26,8 +96,7 @@ internal static class GtidDialect
             var fields = 0;
             foreach (var fieldRange in part.Split('-'))
             {
-                var field = part[fieldRange];
-                if (field.IsEmpty || field.Length > 20 || field.ContainsAnyExceptInRange('0', '9'))
+                if (!IsNumber(part[fieldRange]))
                 {
                     return false;
                 }
@@ -44,29 +113,84 @@ internal static class GtidDialect
         return true;
     }
 
-    /// <summary>
-    /// The GTID of the last transaction <paramref name="connection"/> committed, as reported by the server on the
-    /// commit's reply (no round trip). Null for providers that do not report it, and before any commit.
-    /// </summary>
-    public static string? LastCommittedGtid(DbConnection connection) =>
-        connection is MySqlConnection { LastCommittedGtid: { } gtid } && IsWellFormed(gtid) ? gtid : null;
-
-    /// <summary>
-    /// A statement that waits up to <paramref name="wait"/> for the replica to apply <paramref name="gtid"/>
-    /// and returns 0 once it has (see <see cref="IsApplied"/>).
-    /// </summary>
-    public static string WaitStatement(string gtid, TimeSpan wait)
+    /// <summary>MySQL: <c>uuid(:tag|:n|:n-m)+</c> sets separated by commas, ending in an interval.</summary>
+    private static bool IsMySqlGtidSet(ReadOnlySpan<char> gtid)
     {
-        if (!IsWellFormed(gtid))
+        if (gtid.IsEmpty)
         {
-            throw new ArgumentException($"'{gtid}' is not a GTID.", nameof(gtid));
+            return false;
         }
 
-        var seconds = wait.TotalSeconds.ToString("0.0##", CultureInfo.InvariantCulture);
-        return string.Concat("SELECT MASTER_GTID_WAIT('", gtid, "', ", seconds, ")");
+        foreach (var range in gtid.Split(','))
+        {
+            var set = gtid[range];
+            var elements = 0;
+            var lastWasInterval = false;
+            foreach (var elementRange in set.Split(':'))
+            {
+                var element = set[elementRange];
+                if (elements == 0)
+                {
+                    if (!IsUuid(element))
+                    {
+                        return false;
+                    }
+                }
+                else if (IsInterval(element))
+                {
+                    lastWasInterval = true;
+                }
+                else if (IsTag(element))
+                {
+                    lastWasInterval = false;
+                }
+                else
+                {
+                    return false;
+                }
+
+                elements++;
+            }
+
+            if (elements < 2 || !lastWasInterval)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
-    /// <summary>Whether the result of <see cref="WaitStatement"/> says the GTID has been applied (0; -1 is a timeout, NULL an error).</summary>
-    public static bool IsApplied(object? result) =>
-        result is not (null or DBNull) && Convert.ToInt64(result, CultureInfo.InvariantCulture) == 0;
+    private static bool IsUuid(ReadOnlySpan<char> text)
+    {
+        if (text.Length != 36)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < text.Length; i++)
+        {
+            var dash = i is 8 or 13 or 18 or 23;
+            if (dash ? text[i] != '-' : !char.IsAsciiHexDigit(text[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool IsInterval(ReadOnlySpan<char> text)
+    {
+        var dash = text.IndexOf('-');
+        return dash < 0 ? IsNumber(text) : IsNumber(text[..dash]) && IsNumber(text[(dash + 1)..]);
+    }
+
+    private static bool IsTag(ReadOnlySpan<char> text) =>
+        text.Length is > 0 and <= MaxTagLength
+        && (char.IsAsciiLetterLower(text[0]) || text[0] == '_')
+        && !text.ContainsAnyExcept(s_tagCharacters);
+
+    private static bool IsNumber(ReadOnlySpan<char> text) =>
+        !text.IsEmpty && text.Length <= 20 && !text.ContainsAnyExceptInRange('0', '9');
 }

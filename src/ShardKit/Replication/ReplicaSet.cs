@@ -1,41 +1,64 @@
-using System.Data.Common;
+using ShardKit.Resilience;
 
 namespace ShardKit.Replication;
 
 /// <summary>
-/// The replicas of one cluster in one compiled map: their endpoints, their pools (created on first use,
-/// one per endpoint, shared through the data source's pool table) and the round-robin position.
+/// The replicas of one cluster in one compiled map (their endpoint states are shared through the data source's endpoint
+/// table), and the choice of the replica that serves a read: among those not ejected, within the read's maximum lag and
+/// whose breaker lets calls through, the one with the fewest connections held (least outstanding requests); ties go
+/// to each in turn.
 /// </summary>
 internal sealed class ReplicaSet
 {
-    private readonly DbDataSource?[] _pools;
-    private readonly Func<ShardEndpoint, DbDataSource> _getPool;
+    private readonly EndpointState[] _replicas;
     private int _next = -1;
 
-    public ReplicaSet(IReadOnlyList<ShardEndpoint> endpoints, Func<ShardEndpoint, DbDataSource> getPool)
+    public ReplicaSet(EndpointState[] replicas)
     {
-        Endpoints = endpoints;
-        _pools = new DbDataSource?[endpoints.Count];
-        _getPool = getPool;
+        _replicas = replicas;
     }
 
-    public IReadOnlyList<ShardEndpoint> Endpoints { get; }
+    public int Count => _replicas.Length;
 
-    public int Count => Endpoints.Count;
+    public EndpointState this[int index] => _replicas[index];
 
-    /// <summary>The index of the replica to use next, in turn.</summary>
-    public int Next() => (int)((uint)Interlocked.Increment(ref _next) % (uint)Endpoints.Count);
-
-    public DbDataSource GetPool(int index)
+    /// <summary>
+    /// The index of the replica to try, or -1 when none is eligible. Replicas whose bit is set in <paramref name="tried"/>
+    /// are skipped (indexes from 64 on are never skipped; the caller bounds its attempts).
+    /// </summary>
+    public int Select(long maxLagMilliseconds, ulong tried)
     {
-        var pool = Volatile.Read(ref _pools[index]);
-        if (pool is null)
+        var count = _replicas.Length;
+        var start = (int)((uint)Interlocked.Increment(ref _next) % (uint)count);
+        var best = -1;
+        var bestOutstanding = int.MaxValue;
+        for (var i = 0; i < count; i++)
         {
-            // A race creates nothing twice: the data source hands out one pool per endpoint.
-            pool = _getPool(Endpoints[index]);
-            Volatile.Write(ref _pools[index], pool);
+            var index = start + i;
+            if (index >= count)
+            {
+                index -= count;
+            }
+
+            if (index < 64 && (tried & (1UL << index)) != 0)
+            {
+                continue;
+            }
+
+            var replica = _replicas[index];
+            if (!replica.Health.IsEligible(maxLagMilliseconds) || replica.Guard.Breaker.IsRefusing)
+            {
+                continue;
+            }
+
+            var outstanding = replica.Outstanding;
+            if (outstanding < bestOutstanding)
+            {
+                best = index;
+                bestOutstanding = outstanding;
+            }
         }
 
-        return pool;
+        return best;
     }
 }

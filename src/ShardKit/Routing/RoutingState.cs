@@ -1,27 +1,49 @@
-using System.Data.Common;
+using Polly;
 using ShardKit.Replication;
+using ShardKit.Resilience;
 
 namespace ShardKit.Routing;
 
-/// <summary>A compiled map, the pool of each of its clusters' primaries and their replica sets, swapped as one reference.</summary>
+/// <summary>
+/// A compiled map with the endpoint state of each cluster's primary, their replica sets and fallback budgets, and the
+/// options that came with it, swapped as one reference.
+/// </summary>
 internal sealed class RoutingState
 {
-    public RoutingState(ShardMap map, DbDataSource[] primaries, ReplicaSet[] replicas, TimeSpan causalReadWait)
+    public RoutingState(ShardMap map, EndpointState[] primaries, ReplicaSet[] replicas, FallbackBudget[] fallbacks, ShardKitOptions options, ResiliencePipeline readRetry)
     {
+        ReadRetry = readRetry;
         Map = map;
         Primaries = primaries;
         Replicas = replicas;
-        CausalReadWait = causalReadWait;
+        Fallbacks = fallbacks;
+        CausalReadWait = options.CausalReadWait;
+        Health = options.ReplicaHealth ?? new ReplicaHealthOptions();
+        Resilience = options.Resilience ?? new EndpointResilienceOptions();
+        DefaultMaxLagMilliseconds = Health.MaxLag is { } maxLag ? (long)maxLag.TotalMilliseconds : -1;
     }
 
     public ShardMap Map { get; }
 
+    /// <summary>The retry of <see cref="ShardKitDataSource.ReadAsync{T}"/>.</summary>
+    public ResiliencePipeline ReadRetry { get; }
+
     /// <summary>Indexed by <see cref="ShardCluster.Index"/>.</summary>
-    public DbDataSource[] Primaries { get; }
+    public EndpointState[] Primaries { get; }
 
     /// <summary>Indexed by <see cref="ShardCluster.Index"/>.</summary>
     public ReplicaSet[] Replicas { get; }
 
+    /// <summary>Indexed by <see cref="ShardCluster.Index"/>.</summary>
+    public FallbackBudget[] Fallbacks { get; }
+
     /// <summary>How long a replica may take to apply a causal token before the read goes elsewhere.</summary>
     public TimeSpan CausalReadWait { get; }
+
+    public ReplicaHealthOptions Health { get; }
+
+    public EndpointResilienceOptions Resilience { get; }
+
+    /// <summary>The configured maximum lag in milliseconds, or -1 for none.</summary>
+    public long DefaultMaxLagMilliseconds { get; }
 }

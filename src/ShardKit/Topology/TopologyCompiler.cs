@@ -26,6 +26,7 @@ internal static class TopologyCompiler
             list.Add(string.Create(CultureInfo.InvariantCulture, $"CausalReadWait is {options.CausalReadWait}; it must be more than zero and at most 00:00:10"));
         }
 
+        Resilience.ResilienceOptionsValidation.Validate(options, list);
         var clusters = CompileClusters(options, list, out var legacy);
         var dimensions = options.Dimensions ?? new ShardDimensionsOptions();
         var user = CompileDimension(ShardDimension.User, dimensions.User ?? new ShardDimensionOptions(), clusters, list);

@@ -51,6 +51,7 @@ public sealed class ReadWriteSplittingTests(ReplicaTopologyFixture fixture) : IC
 
         ShardConnection written;
         CausalToken? fromTransaction;
+        var before = Sequence(await fixture.Primary.QueryScalarAsync("SELECT @@gtid_binlog_pos"));
         await using (written = await fixture.Shards.OpenUserShardAsync(userId, ShardIntent.Write))
         {
             await using var transaction = await written.BeginTransactionAsync();
@@ -61,7 +62,10 @@ public sealed class ReadWriteSplittingTests(ReplicaTopologyFixture fixture) : IC
         }
 
         Assert.NotNull(fromTransaction);
-        Assert.Equal(await fixture.Primary.QueryScalarAsync("SELECT @@gtid_binlog_pos"), fromTransaction.Gtid);
+        // The replica prober's heartbeat writes share the primary's binlog: the commit lies between the two readings.
+        var after = Sequence(await fixture.Primary.QueryScalarAsync("SELECT @@gtid_binlog_pos"));
+        Assert.InRange(Sequence(fromTransaction.Gtid), before + 1, after);
+        Assert.StartsWith("0-1-", fromTransaction.Gtid, StringComparison.Ordinal);
         Assert.NotEqual(fromConnection, fromTransaction);
         Assert.Equal(fromTransaction, written.CausalToken);
         Assert.Equal(fromTransaction, CausalToken.Parse(fromTransaction.ToString()));
@@ -157,8 +161,77 @@ public sealed class ReadWriteSplittingTests(ReplicaTopologyFixture fixture) : IC
         }
 
         await fixture.Replica.WaitForReplicationAsync(TimeSpan.FromSeconds(60));
+
+        // Re-admitted after consecutive good probes, and its breaker lets a trial through after the break.
+        await FaultTopologyFixture.WaitUntilAllReplicasServeAsync(shards, TimeSpan.FromSeconds(30));
+        await FaultTopologyFixture.WaitUntilAllReplicasServeAsync(fixture.Shards, TimeSpan.FromSeconds(30));
         await using var again = await shards.OpenUserShardAsync(NextUser(), ShardIntent.Read);
         Assert.Equal(fixture.Replica.ServerId, await ServerIdAsync(again));
+    }
+
+    [Fact]
+    public async Task AReadOnlyTransactionRunsOnTheReplicaAndTheServerRefusesWritesInOne()
+    {
+        var userId = NextUser();
+        await using (var read = await fixture.Shards.OpenUserShardAsync(userId, ReadPreference.ReplicaOnly))
+        {
+            await using var transaction = await read.BeginReadOnlyTransactionAsync(System.Data.IsolationLevel.ReadCommitted);
+            Assert.Equal(fixture.Replica.ServerId, await ServerIdAsync(read));
+            Assert.Equal(1L, await read.Connection.ExecuteScalarAsync<long>("SELECT @@in_transaction", transaction: transaction.DbTransaction));
+            await transaction.CommitAsync();
+        }
+
+        // On the primary, where writes are allowed, the read-only transaction itself refuses them (error 1792)...
+        await using var primary = await fixture.Shards.OpenUserShardAsync(userId, ReadPreference.Primary);
+        await using (var readOnly = await primary.BeginReadOnlyTransactionAsync(System.Data.IsolationLevel.RepeatableRead))
+        {
+            var error = await Assert.ThrowsAnyAsync<System.Data.Common.DbException>(() => InsertOrderAsync(primary, _ids.Next(userId, 1), userId, readOnly));
+            Assert.Contains("READ ONLY transaction", error.Message, StringComparison.OrdinalIgnoreCase);
+            await readOnly.RollbackAsync();
+        }
+
+        // ...and the read-only characteristic applied to that one transaction only.
+        await using var readWrite = await primary.BeginTransactionAsync();
+        await InsertOrderAsync(primary, _ids.Next(userId, 1), userId, readWrite);
+        await readWrite.CommitAsync();
+    }
+
+    [Fact]
+    public async Task InAReadYourWritesScopeReadsSeeTheScopesWritesWhileTheReplicaLags()
+    {
+        await fixture.Replica.PauseReplicationAsync();
+        try
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                var userId = NextUser();
+                var orderId = _ids.Next(userId, 1);
+                using var scope = fixture.Shards.ReadYourWrites();
+                await using (var write = await fixture.Shards.OpenUserShardAsync(userId, ShardIntent.Write))
+                {
+                    if (i % 2 == 0)
+                    {
+                        await InsertOrderAsync(write, orderId, userId, transaction: null);
+                    }
+                    else
+                    {
+                        await using var transaction = await write.BeginTransactionAsync();
+                        await InsertOrderAsync(write, orderId, userId, transaction);
+                        await transaction.CommitAsync();
+                    }
+                }
+
+                Assert.Single(scope.Tokens);
+                await using var read = await fixture.Shards.OpenUserShardAsync(userId, ShardIntent.Read);
+                Assert.Equal(1, await CountAsync(read, orderId));
+            }
+        }
+        finally
+        {
+            await fixture.Replica.ResumeReplicationAsync();
+        }
+
+        await fixture.Replica.WaitForReplicationAsync(TimeSpan.FromSeconds(60));
     }
 
     private static async Task<CausalToken> WriteAsync(ShardKitDataSource shards, OrderId orderId, long userId, bool inTransaction)
@@ -193,6 +266,12 @@ public sealed class ReadWriteSplittingTests(ReplicaTopologyFixture fixture) : IC
                 """),
             new { OrderId = orderId.Value, UserId = userId, Now = now },
             transaction?.DbTransaction);
+    }
+
+    private static long Sequence(string? gtid)
+    {
+        var text = gtid ?? throw new InvalidOperationException("No GTID.");
+        return long.Parse(text[(text.LastIndexOf('-') + 1)..], CultureInfo.InvariantCulture);
     }
 
     private static long NextUser() => Interlocked.Increment(ref s_nextUser);

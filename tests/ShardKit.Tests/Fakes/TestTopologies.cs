@@ -7,9 +7,13 @@ public static class TestTopologies
 
     public static string Endpoint(int port) => $"Server=127.0.0.1;Port={port};User ID=root;Password={Password}";
 
-    /// <summary>The shape <c>shardkit dev up</c> writes: named clusters, one replica each, no placement.</summary>
+    /// <summary>
+    /// The shape <c>shardkit dev up</c> writes: named clusters, one replica each, no placement. Background replica probing
+    /// is off, so that the statements and opens tests count are their own (the replica health tests drive probes themselves).
+    /// </summary>
     public static ShardKitOptions DevUp(int clusters = 2) => new()
     {
+        ReplicaHealth = NoProbing(),
         Clusters = Enumerable.Range(0, clusters).Select(i => new ShardClusterOptions
         {
             Name = $"c{i}",
@@ -17,6 +21,9 @@ public static class TestTopologies
             Replicas = [Endpoint(3311 + (i * 2))],
         }).ToList(),
     };
+
+    /// <summary>Replica health options with background probing off.</summary>
+    public static ReplicaHealthOptions NoProbing() => new() { HeartbeatInterval = TimeSpan.Zero };
 
     public static ShardPlacementOptions Place(string shards, string cluster) => new() { Shards = shards, Cluster = cluster };
 }

@@ -18,6 +18,7 @@ public sealed class ReadPreferenceTests
 
     private static ShardKitOptions TwoReplicas() => new()
     {
+        ReplicaHealth = TestTopologies.NoProbing(),
         Clusters = [new ShardClusterOptions { Name = "c0", Primary = Primary0, Replicas = [Replica0, Replica0b] }],
     };
 

@@ -1,0 +1,16 @@
+namespace ShardKit.Diagnostics;
+
+/// <summary>The tag names ShardKit's metrics and spans use. Values are names and <c>host:port</c>, never connection strings.</summary>
+internal static class TelemetryTags
+{
+    public const string Dimension = "shardkit.dimension";
+    public const string Shard = "shardkit.shard";
+    public const string Cluster = "shardkit.cluster";
+    public const string Endpoint = "shardkit.endpoint";
+    public const string Role = "shardkit.role";
+    public const string ErrorType = "error.type";
+    public const string Reason = "shardkit.reason";
+    public const string DbSystem = "db.system";
+    public const string Primary = "primary";
+    public const string Replica = "replica";
+}
