@@ -114,7 +114,7 @@ public class CrossShardBenchmarks
         }
 
         var primary = _topology.Clusters[0].Primary;
-        await primary.ExecuteAsync(OrderSchema.Script
+        await primary.ExecuteAsync(OrderSchema.Common
             .Replace("{orders}", FlatTable, StringComparison.Ordinal)
             .Replace("{order_items}", "`xs_bench`.`order_items`", StringComparison.Ordinal)
             .Replace("{schema}", "`xs_bench`", StringComparison.Ordinal));

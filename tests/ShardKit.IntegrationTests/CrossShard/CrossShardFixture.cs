@@ -50,7 +50,7 @@ public sealed class CrossShardFixture : IAsyncLifetime
         var applied = await new SchemaApplier(shards).ApplyAsync(new SchemaApplyOptions { Dimensions = [ShardDimension.User], Parallelism = 4 });
         Assert.True(applied.Succeeded, string.Join("; ", applied.Shards.Where(s => s.Error is not null)));
 
-        var flat = OrderSchema.Script
+        var flat = OrderSchema.Common
             .Replace("{orders}", FlatTable, StringComparison.Ordinal)
             .Replace("{order_items}", "`xs_flat`.`order_items`", StringComparison.Ordinal)
             .Replace("{schema}", "`xs_flat`", StringComparison.Ordinal);
