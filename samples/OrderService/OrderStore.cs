@@ -111,12 +111,12 @@ public sealed class OrderStore
     public async Task<TradeNoLookup> FindByTradeNoAsync(string tradeNo, CancellationToken cancellationToken = default)
     {
         var found = await _keys.LookupAsync(new AlternateKey(TradeNoKind, tradeNo), cancellationToken);
-        if (found is null)
+        if (found?.Target.OrderId is not { } orderId)
         {
+            // Not mapped, or mapped to a user only: no order has this number.
             return new TradeNoLookup(null, null);
         }
 
-        var orderId = found.Target.OrderId!.Value;
         if (found.IsDangling)
         {
             return new TradeNoLookup(null, orderId.Value);

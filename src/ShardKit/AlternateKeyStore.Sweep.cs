@@ -201,14 +201,20 @@ public sealed partial class AlternateKeyStore
                     }
 
                     var kindFound = mapping is null ? AlternateKeyProblemKind.Missing : AlternateKeyProblemKind.Conflicting;
+                    var mappedTarget = mapping?.Target;
                     var repaired = false;
                     if (repair && mapping is null)
                     {
                         var claim = await GetOrClaimAsync(key, target, cancellationToken).ConfigureAwait(false);
                         repaired = claim.Mapping.Target == target;
+                        if (!repaired)
+                        {
+                            // Claimed by another target since it was read: now a conflict.
+                            (kindFound, mappedTarget) = (AlternateKeyProblemKind.Conflicting, claim.Mapping.Target);
+                        }
                     }
 
-                    problems.Add(new AlternateKeyProblem(key, kindFound, mapping?.Target, target, repaired));
+                    problems.Add(new AlternateKeyProblem(key, kindFound, mappedTarget, target, repaired));
                 }
 
                 if (rows.Count < Options.BatchSize)

@@ -53,8 +53,14 @@ public sealed partial class AlternateKeyStore : IDisposable
 
     /// <summary>The user shard whose <c>shardkit_key_mappings</c> table holds <paramref name="key"/>.</summary>
     /// <param name="key">The key.</param>
+    /// <exception cref="ArgumentException"><paramref name="key"/> is <c>default</c>.</exception>
     public ShardRoute GetRoute(AlternateKey key)
     {
+        if (key == default)
+        {
+            throw new ArgumentException("The alternate key is default; create keys with new AlternateKey(kind, value).", nameof(key));
+        }
+
         var map = DataSource.Map;
         return map.GetRoute(ShardDimension.User, key.GetShard(map.GetShardCount(ShardDimension.User)));
     }
@@ -67,7 +73,7 @@ public sealed partial class AlternateKeyStore : IDisposable
     /// <param name="target">What the key should name.</param>
     /// <param name="cancellationToken">Cancels the claim.</param>
     /// <returns>The stored mapping.</returns>
-    /// <exception cref="ArgumentException">The target's order does not belong to its user (the order ID's user gene is another shard).</exception>
+    /// <exception cref="ArgumentException">The key is <c>default</c>, or the target's order does not belong to its user (the order ID's user gene is another shard).</exception>
     /// <exception cref="ShardKitException">
     /// <see cref="ShardKitErrorCode.AlternateKeyTaken"/>: the key already names a different target (the message names the key);
     /// <see cref="ShardKitErrorCode.ShardUnavailable"/>: the key's shard cannot be reached.
@@ -92,12 +98,13 @@ public sealed partial class AlternateKeyStore : IDisposable
     /// <param name="target">What the key should name if it is free.</param>
     /// <param name="cancellationToken">Cancels the claim.</param>
     /// <returns>The mapping now stored, and whether this call created it.</returns>
-    /// <exception cref="ArgumentException">The target's order does not belong to its user (the order ID's user gene is another shard).</exception>
+    /// <exception cref="ArgumentException">The key is <c>default</c>, or the target's order does not belong to its user (the order ID's user gene is another shard).</exception>
     /// <exception cref="ShardKitException"><see cref="ShardKitErrorCode.ShardUnavailable"/>: the key's shard cannot be reached.</exception>
     public async Task<AlternateKeyClaim> GetOrClaimAsync(AlternateKey key, AlternateKeyTarget target, CancellationToken cancellationToken = default)
     {
+        var route = GetRoute(key);
         ValidateTarget(target);
-        var shard = await DataSource.OpenAsync(GetRoute(key), ShardIntent.Write, cancellationToken).ConfigureAwait(false);
+        var shard = await DataSource.OpenAsync(route, ShardIntent.Write, cancellationToken).ConfigureAwait(false);
         await using (shard.ConfigureAwait(false))
         {
             while (true)
@@ -133,9 +140,11 @@ public sealed partial class AlternateKeyStore : IDisposable
     /// <param name="key">The key.</param>
     /// <param name="cancellationToken">Cancels the lookup.</param>
     /// <returns>The mapping and whether it is dangling, or <see langword="null"/> when the key is not mapped.</returns>
+    /// <exception cref="ArgumentException"><paramref name="key"/> is <c>default</c>.</exception>
     /// <exception cref="ShardKitException"><see cref="ShardKitErrorCode.ShardUnavailable"/>: the key's shard or the order's shard cannot be reached.</exception>
     public async Task<AlternateKeyLookup?> LookupAsync(AlternateKey key, CancellationToken cancellationToken = default)
     {
+        var route = GetRoute(key);
         var fromCache = _cache.TryGet(key, out var mapping);
         if (fromCache)
         {
@@ -144,7 +153,7 @@ public sealed partial class AlternateKeyStore : IDisposable
         else
         {
             Metrics.Miss();
-            var shard = await DataSource.OpenAsync(GetRoute(key), ReadPreference.Primary, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var shard = await DataSource.OpenAsync(route, ReadPreference.Primary, cancellationToken: cancellationToken).ConfigureAwait(false);
             await using (shard.ConfigureAwait(false))
             {
                 mapping = await ReadAsync(shard, key, cancellationToken).ConfigureAwait(false);
@@ -173,6 +182,7 @@ public sealed partial class AlternateKeyStore : IDisposable
     /// <param name="expectedTarget">When given, the mapping is removed only if it still names this target.</param>
     /// <param name="cancellationToken">Cancels the release.</param>
     /// <returns><see langword="true"/> if a mapping was removed.</returns>
+    /// <exception cref="ArgumentException"><paramref name="key"/> is <c>default</c>.</exception>
     /// <exception cref="ShardKitException"><see cref="ShardKitErrorCode.ShardUnavailable"/>: the key's shard cannot be reached.</exception>
     public async Task<bool> ReleaseAsync(AlternateKey key, AlternateKeyTarget? expectedTarget = null, CancellationToken cancellationToken = default)
     {

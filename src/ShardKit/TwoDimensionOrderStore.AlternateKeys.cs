@@ -23,7 +23,7 @@ public sealed partial class TwoDimensionOrderStore
     /// <param name="cancellationToken">Cancels the write.</param>
     /// <returns>The order as stored.</returns>
     /// <exception cref="ArgumentException">The order is invalid, or a key is default or repeated.</exception>
-    /// <exception cref="InvalidOperationException">The store was created without an <see cref="AlternateKeyStore"/>.</exception>
+    /// <exception cref="InvalidOperationException">Keys are given but the store was created without an <see cref="AlternateKeyStore"/>.</exception>
     /// <exception cref="ShardKitException">
     /// <see cref="ShardKitErrorCode.AlternateKeyTaken"/>: a key already names another target; the keys this call claimed
     /// are released and the order is not written. <see cref="ShardKitErrorCode.ShardUnavailable"/>: a shard cannot be reached.
@@ -41,6 +41,11 @@ public sealed partial class TwoDimensionOrderStore
         if (keys.Distinct().Count() != keys.Count)
         {
             throw new ArgumentException("The alternate keys contain a duplicate; each key names the order once.", nameof(alternateKeys));
+        }
+
+        if (keys.Count == 0)
+        {
+            return await CreateCoreAsync(order, keys, cancellationToken).ConfigureAwait(false);
         }
 
         var store = AlternateKeys ?? throw new InvalidOperationException(

@@ -86,4 +86,19 @@ public sealed class AlternateKeyRegistrationTests
         Assert.Contains("the order is not that user's", error.Message, StringComparison.Ordinal);
         Assert.Equal(0, server.Opened);
     }
+
+    [Fact]
+    public async Task ADefaultKeyIsRefusedBeforeAnyShardIsContacted()
+    {
+        var server = new FakeServer();
+        using var shards = new ShardKitDataSourceBuilder(TestTopologies.DevUp()).UseProvider(new FakeProviderFactory(server)).Build();
+        using var keys = new AlternateKeyStore(shards);
+
+        var claim = await Assert.ThrowsAsync<ArgumentException>(() => keys.ClaimAsync(default, new AlternateKeyTarget(1)));
+        var lookup = await Assert.ThrowsAsync<ArgumentException>(() => keys.LookupAsync(default));
+        var release = await Assert.ThrowsAsync<ArgumentException>(() => keys.ReleaseAsync(default));
+
+        Assert.All([claim, lookup, release], e => Assert.Equal("key", e.ParamName));
+        Assert.Equal(0, server.Opened);
+    }
 }
