@@ -203,6 +203,92 @@ public sealed class OrderServiceTests(TopologyFixture fixture) : IAsyncLifetime
         Assert.Contains("limit", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task ListsAMerchantsOrdersFromTheMerchantCopyPageByPage()
+    {
+        var merchantId = NewUserId();
+        var created = new List<long>();
+        for (var i = 0; i < 5; i++)
+        {
+            created.Add(await CreateAsync(new CreateOrderRequest(NewUserId(), merchantId, [new("M", i + 1, 2m)])));
+        }
+
+        var first = await Host.Client.GetFromJsonAsync<MerchantOrdersPage>($"/merchants/{merchantId}/orders?limit=2");
+        var second = await Host.Client.GetFromJsonAsync<MerchantOrdersPage>($"/merchants/{merchantId}/orders?limit=2&after={first!.Next}");
+        var third = await Host.Client.GetFromJsonAsync<MerchantOrdersPage>($"/merchants/{merchantId}/orders?limit=2&after={second!.Next}");
+
+        created.Reverse();
+        Assert.Equal(created, first.Orders.Concat(second.Orders).Concat(third!.Orders).Select(o => o.OrderId));
+        Assert.Null(third.Next);
+        Assert.All(first.Orders, o => Assert.Equal(merchantId, o.MerchantId));
+        Assert.Equal(new[] { new OrderItem(1, "M", 5, 2m) }, first.Orders[0].Items);
+
+        // Served from the merchant shard: the row is there, in the merchant dimension.
+        var id = OrderId.Parse(created[0]);
+        var route = Host.Shards.Map.GetRoute(ShardDimension.Merchant, id.MerchantShard);
+        var primary = fixture.Topology.Clusters.Single(c => c.Name == route.Cluster.Name).Primary;
+        Assert.Equal("1", await primary.QueryScalarAsync($"SELECT COUNT(*) FROM `{route.Schema}`.orders WHERE order_id = {created[0]} AND deleted = 0"));
+    }
+
+    [Theory]
+    [InlineData("/merchants/0/orders", "merchantId")]
+    [InlineData("/merchants/5/orders?limit=0", "limit")]
+    [InlineData("/merchants/5/orders?after=yesterday", "after")]
+    [InlineData("/merchants/5/orders?after=12-34", "after")]
+    public async Task RejectsABadMerchantListRequestWith400NamingTheParameter(string path, string parameter)
+    {
+        using var response = await Host.Client.GetAsync(path);
+
+        var problem = await ProblemAsync(response, HttpStatusCode.BadRequest);
+        Assert.True(problem.GetProperty("errors").TryGetProperty(parameter, out _), problem.ToString());
+    }
+
+    [Fact]
+    public async Task FindsAnOrderByItsTradeNumberAndRefusesTheNumberForAnotherOrder()
+    {
+        var tradeNo = "T-" + Guid.NewGuid().ToString("N");
+        var userId = NewUserId();
+        var created = await CreateAsync(new CreateOrderRequest(userId, 77, [new("SKU-1", 1, 5m)], TradeNo: tradeNo));
+
+        var found = await Host.Client.GetFromJsonAsync<Order>($"/orders/by-trade-no/{tradeNo}");
+        using var again = await Host.Client.PostAsJsonAsync("/orders", new CreateOrderRequest(NewUserId(), 78, [new("SKU-2", 1, 5m)], TradeNo: tradeNo));
+
+        Assert.Equal(created, found!.OrderId);
+        Assert.Equal(userId, found.UserId);
+        var problem = await ProblemAsync(again, HttpStatusCode.Conflict);
+        Assert.Contains(tradeNo, problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Single((await Host.Client.GetFromJsonAsync<List<Order>>($"/users/{userId}/orders"))!);
+    }
+
+    [Fact]
+    public async Task ATradeNumberWithoutAnOrderIsNotFoundAndABadOneIsRejected()
+    {
+        using var unknown = await Host.Client.GetAsync($"/orders/by-trade-no/T-{Guid.NewGuid():N}");
+        using var bad = await Host.Client.GetAsync("/orders/by-trade-no/has%20space");
+        using var badCreate = await Host.Client.PostAsJsonAsync("/orders", new CreateOrderRequest(NewUserId(), 1, [new("A", 1, 1m)], TradeNo: "no/slashes"));
+
+        Assert.Contains("No order has trade number", (await ProblemAsync(unknown, HttpStatusCode.NotFound)).GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.True((await ProblemAsync(bad, HttpStatusCode.BadRequest)).GetProperty("errors").TryGetProperty("tradeNo", out _));
+        Assert.True((await ProblemAsync(badCreate, HttpStatusCode.BadRequest)).GetProperty("errors").TryGetProperty("tradeNo", out _));
+    }
+
+    [Fact]
+    public async Task ATradeNumberWhoseOrderIsGoneIsReportedAsDangling()
+    {
+        var tradeNo = "T-" + Guid.NewGuid().ToString("N");
+        var userId = NewUserId();
+        var neverStored = new OrderIdGenerator(new OrderIdGeneratorOptions { WorkerId = 251 }).Next(userId, 5);
+        using (var keys = new AlternateKeyStore(Host.Shards))
+        {
+            await keys.ClaimAsync(new AlternateKey(OrderStore.TradeNoKind, tradeNo), new AlternateKeyTarget(userId, neverStored));
+        }
+
+        using var response = await Host.Client.GetAsync($"/orders/by-trade-no/{tradeNo}");
+
+        var detail = (await ProblemAsync(response, HttpStatusCode.NotFound)).GetProperty("detail").GetString();
+        Assert.Contains($"names order {neverStored.Value}, which does not exist", detail, StringComparison.Ordinal);
+    }
+
     private static long NewUserId() => Random.Shared.NextInt64(1_000_000_000, 9_000_000_000);
 
     private async Task<long> CreateAsync(CreateOrderRequest request)

@@ -1,0 +1,182 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Text;
+
+namespace ShardKit.CrossShard;
+
+/// <summary>
+/// A validated <see cref="CrossShardAggregateQuery"/>: the statement each cluster runs (every shard's groups, combined
+/// with UNION ALL) and how the partial columns are read and combined. AVG is read as SUM and COUNT.
+/// </summary>
+internal sealed class AggregatePlan
+{
+    private const string GroupAlias = "sk_group";
+
+    private AggregatePlan(CrossShardAggregateQuery query, ColumnKind[] groupKinds, string selectList, PartialOp[] ops, ColumnKind[] partialKinds)
+    {
+        Query = query;
+        GroupKinds = groupKinds;
+        SelectList = selectList;
+        Ops = ops;
+        PartialKinds = partialKinds;
+        Functions = query.Aggregates.Select(a => a.Function).ToArray();
+    }
+
+    public CrossShardAggregateQuery Query { get; }
+
+    public ColumnKind[] GroupKinds { get; }
+
+    /// <summary>How each partial column (after the group keys) combines.</summary>
+    public PartialOp[] Ops { get; }
+
+    /// <summary>The kind each partial column is read as.</summary>
+    public ColumnKind[] PartialKinds { get; }
+
+    public CrossShardAggregateFunction[] Functions { get; }
+
+    private string SelectList { get; }
+
+    /// <exception cref="ArgumentException">Anything in the query that is not allowed, named.</exception>
+    public static AggregatePlan Create(CrossShardAggregateQuery query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        QueryChecks.Common(query.Dimension, query.Filter, query.Timeout, query.PartialResults, nameof(query));
+        if (query.Aggregates is null || query.Aggregates.Count == 0)
+        {
+            throw new ArgumentException("Aggregates is empty: name at least one (e.g. CrossShardAggregate.Count()).", nameof(query));
+        }
+
+        var select = new StringBuilder();
+        var groupKinds = new List<ColumnKind>();
+        var groupBy = query.GroupBy ?? [];
+        for (var i = 0; i < groupBy.Count; i++)
+        {
+            var column = groupBy[i];
+            var kind = OrderColumns.KindOf(column, nameof(query), "group column");
+            if (kind == ColumnKind.Json)
+            {
+                throw new ArgumentException($"Cannot group by '{column}': a JSON column cannot be a group key. Group by any other column.", nameof(query));
+            }
+
+            if (groupBy.Take(i).Contains(column))
+            {
+                throw new ArgumentException($"Group column '{column}' is listed twice in GroupBy.", nameof(query));
+            }
+
+            groupKinds.Add(kind);
+            select.Append(OrderColumns.KeyExpression(column, kind)).Append(" AS ").Append(GroupAlias).Append(i.ToString(CultureInfo.InvariantCulture)).Append(", ");
+        }
+
+        var ops = new List<PartialOp>();
+        var kinds = new List<ColumnKind>();
+        foreach (var aggregate in query.Aggregates)
+        {
+            ArgumentNullException.ThrowIfNull(aggregate, nameof(query));
+            if (aggregate.Function == CrossShardAggregateFunction.Count)
+            {
+                if (aggregate.Column is not null)
+                {
+                    OrderColumns.KindOf(aggregate.Column, nameof(query), "aggregate column");
+                }
+
+                select.Append(aggregate.Column is null ? "COUNT(*), " : $"COUNT(`{aggregate.Column}`), ");
+                ops.Add(PartialOp.AddCount);
+                kinds.Add(ColumnKind.Int64);
+                continue;
+            }
+
+            if (aggregate.Column is null)
+            {
+                throw new ArgumentException($"{aggregate.Function} needs a column; only COUNT may be COUNT(*).", nameof(query));
+            }
+
+            var kind = OrderColumns.KindOf(aggregate.Column, nameof(query), "aggregate column");
+            var numeric = kind is ColumnKind.Int64 or ColumnKind.Decimal;
+            switch (aggregate.Function)
+            {
+                case CrossShardAggregateFunction.Sum or CrossShardAggregateFunction.Avg when !numeric:
+                    throw new ArgumentException(
+                        $"{aggregate.Function.ToString().ToUpperInvariant()}({aggregate.Column}) is not allowed: SUM and AVG apply to numeric columns " +
+                        "(order_id, user_id, merchant_id, total_amount, version).",
+                        nameof(query));
+                case CrossShardAggregateFunction.Min or CrossShardAggregateFunction.Max when !(numeric || kind == ColumnKind.DateTime):
+                    throw new ArgumentException(
+                        $"{aggregate.Function.ToString().ToUpperInvariant()}({aggregate.Column}) is not allowed: MIN and MAX apply to numeric and date columns.",
+                        nameof(query));
+                case CrossShardAggregateFunction.Sum:
+                    select.Append($"SUM(`{aggregate.Column}`), ");
+                    ops.Add(PartialOp.AddSum);
+                    kinds.Add(ColumnKind.Decimal);
+                    break;
+                case CrossShardAggregateFunction.Avg:
+                    select.Append($"SUM(`{aggregate.Column}`), COUNT(`{aggregate.Column}`), ");
+                    ops.Add(PartialOp.AddSum);
+                    kinds.Add(ColumnKind.Decimal);
+                    ops.Add(PartialOp.AddCount);
+                    kinds.Add(ColumnKind.Int64);
+                    break;
+                case CrossShardAggregateFunction.Min:
+                    select.Append($"MIN(`{aggregate.Column}`), ");
+                    ops.Add(PartialOp.Min);
+                    kinds.Add(kind);
+                    break;
+                case CrossShardAggregateFunction.Max:
+                    select.Append($"MAX(`{aggregate.Column}`), ");
+                    ops.Add(PartialOp.Max);
+                    kinds.Add(kind);
+                    break;
+                default:
+                    throw new ArgumentException($"Aggregate function {aggregate.Function} is not defined.", nameof(query));
+            }
+        }
+
+        select.Length -= 2;
+        return new AggregatePlan(query, [.. groupKinds], select.ToString(), [.. ops], [.. kinds]);
+    }
+
+    /// <summary>The one statement a cluster runs: each of its shards' groups, combined with UNION ALL.</summary>
+    public string BuildSql(ClusterPart part)
+    {
+        var tail = new StringBuilder();
+        if (Query.Filter is not null)
+        {
+            tail.Append(" WHERE (").Append(Query.Filter).Append(')');
+        }
+
+        for (var i = 0; i < GroupKinds.Length; i++)
+        {
+            tail.Append(i == 0 ? " GROUP BY " : ", ").Append(GroupAlias).Append(i.ToString(CultureInfo.InvariantCulture));
+        }
+
+        var sql = new StringBuilder();
+        foreach (var slot in part.Slots)
+        {
+            if (sql.Length > 0)
+            {
+                sql.Append("\nUNION ALL\n");
+            }
+
+            sql.Append("SELECT ").Append(SelectList).Append(" FROM ").Append(slot.OrdersTable).Append(tail);
+        }
+
+        return sql.ToString();
+    }
+
+    /// <summary>Reads one row of a shard's partial result: its group key and its partial columns.</summary>
+    public (object?[] Key, object?[] Partials) ReadRow(DbDataReader reader)
+    {
+        var key = new object?[GroupKinds.Length];
+        for (var i = 0; i < key.Length; i++)
+        {
+            key[i] = ValueReader.Read(reader, i, GroupKinds[i]);
+        }
+
+        var partials = new object?[Ops.Length];
+        for (var i = 0; i < partials.Length; i++)
+        {
+            partials[i] = ValueReader.Read(reader, key.Length + i, PartialKinds[i]);
+        }
+
+        return (key, partials);
+    }
+}
