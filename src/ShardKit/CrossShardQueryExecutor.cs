@@ -69,7 +69,7 @@ public sealed class CrossShardQueryExecutor
     /// <param name="cancellationToken">Cancels the query.</param>
     /// <exception cref="ArgumentException">
     /// The query names an unknown column, an offset above <see cref="CrossShardOptions.MaxOffset"/> or a page size out of range;
-    /// or the token was altered or belongs to another query.
+    /// or the token was altered, belongs to another query, or comes with an offset.
     /// </exception>
     /// <exception cref="ShardKitException">
     /// <see cref="ShardKitErrorCode.ShardUnavailable"/> under <see cref="PartialResultPolicy.Fail"/> when a cluster did not answer
@@ -79,6 +79,13 @@ public sealed class CrossShardQueryExecutor
     public async Task<CrossShardPage<T>> QueryPageAsync<T>(CrossShardQuery query, string? continuationToken = null, CancellationToken cancellationToken = default)
     {
         var plan = RowQueryPlan.Create(query, _options);
+        if (continuationToken is not null && query.Offset > 0)
+        {
+            throw new ArgumentException(
+                $"Offset {query.Offset} cannot be combined with a continuation token: the token already says where the page starts. Pass Offset = 0 with it.",
+                nameof(query));
+        }
+
         var after = continuationToken is null
             ? null
             : ContinuationToken.Decode(continuationToken, plan.ShapeHash, plan.KeyKinds, _signingKey, nameof(continuationToken));
