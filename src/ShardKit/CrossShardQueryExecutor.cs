@@ -90,7 +90,6 @@ public sealed class CrossShardQueryExecutor
             ? null
             : ContinuationToken.Decode(continuationToken, plan.ShapeHash, plan.KeyKinds, _signingKey, nameof(continuationToken));
         var parts = Resolve(query.Dimension, query.Shards);
-        var parameters = plan.Parameters(after);
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(query.Timeout ?? _options.DefaultTimeout);
@@ -98,7 +97,7 @@ public sealed class CrossShardQueryExecutor
         var answers = await Task.WhenAll(parts.Select(part => ReadClusterAsync(
             part,
             plan.BuildSql(part, seek: after is not null),
-            parameters,
+            plan.Parameters(after),
             query.ReadPreference,
             failures,
             (reader, token) => ClusterRows<T>.ReadAsync(reader, plan, token),
@@ -130,14 +129,13 @@ public sealed class CrossShardQueryExecutor
     {
         var plan = AggregatePlan.Create(query);
         var parts = Resolve(query.Dimension, query.Shards);
-        var parameters = new DynamicParameters(query.Parameters);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(query.Timeout ?? _options.DefaultTimeout);
         var failures = new ConcurrentQueue<ClusterFailure>();
         var partials = await Task.WhenAll(parts.Select(part => ReadClusterAsync(
             part,
             plan.BuildSql(part),
-            parameters,
+            new DynamicParameters(query.Parameters),
             query.ReadPreference,
             failures,
             async (reader, token) =>
@@ -194,6 +192,7 @@ public sealed class CrossShardQueryExecutor
     /// <summary>
     /// Takes a slot of the cluster's limit, opens a connection, sends the cluster's one statement and reads its whole answer
     /// (bounded by the statement's LIMIT) within the timeout; null when the cluster did not answer.
+    /// Each cluster gets its own <paramref name="parameters"/>: Dapper's DynamicParameters are not safe to share between commands running at once.
     /// </summary>
     private async Task<TAnswer?> ReadClusterAsync<TAnswer>(
         ClusterPart part, string sql, DynamicParameters parameters, ReadPreference preference, ConcurrentQueue<ClusterFailure> failures,
