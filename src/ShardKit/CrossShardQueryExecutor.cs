@@ -20,6 +20,7 @@ public sealed class CrossShardQueryExecutor
     private readonly CrossShardOptions _options;
     private readonly byte[] _signingKey;
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _limiters = new(StringComparer.Ordinal);
+    private readonly StatementCache _statements = new();
 
     /// <summary>Creates an executor over <paramref name="shards"/>.</summary>
     /// <param name="shards">The data source whose map and pools the queries use.</param>
@@ -89,14 +90,16 @@ public sealed class CrossShardQueryExecutor
         var after = continuationToken is null
             ? null
             : ContinuationToken.Decode(continuationToken, plan.ShapeHash, plan.KeyKinds, _signingKey, nameof(continuationToken));
-        var parts = Resolve(query.Dimension, query.Shards);
+        var map = _shards.Map;
+        var parts = Resolve(map, query.Dimension, query.Shards);
+        var shape = string.Concat("rows:", Convert.ToHexString(plan.ShapeHash), ":", plan.Limit.ToString(CultureInfo.InvariantCulture), after is null ? ":first:" : ":seek:");
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(query.Timeout ?? _options.DefaultTimeout);
         var failures = new ConcurrentQueue<ClusterFailure>();
         var answers = await Task.WhenAll(parts.Select(part => ReadClusterAsync(
             part,
-            plan.BuildSql(part, seek: after is not null),
+            _statements.GetOrAdd(map, shape + part.Cluster.Name, (plan, part, seek: after is not null), static x => x.plan.BuildSql(x.part, x.seek)),
             plan.Parameters(after),
             query.ReadPreference,
             failures,
@@ -128,13 +131,15 @@ public sealed class CrossShardQueryExecutor
     public async Task<CrossShardAggregateResult> AggregateAsync(CrossShardAggregateQuery query, CancellationToken cancellationToken = default)
     {
         var plan = AggregatePlan.Create(query);
-        var parts = Resolve(query.Dimension, query.Shards);
+        var map = _shards.Map;
+        var parts = Resolve(map, query.Dimension, query.Shards);
+        var shape = string.Concat("aggregate:", Convert.ToHexString(plan.ShapeHash), ":");
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(query.Timeout ?? _options.DefaultTimeout);
         var failures = new ConcurrentQueue<ClusterFailure>();
         var partials = await Task.WhenAll(parts.Select(part => ReadClusterAsync(
             part,
-            plan.BuildSql(part),
+            _statements.GetOrAdd(map, shape + part.Cluster.Name, (plan, part), static x => x.plan.BuildSql(x.part)),
             new DynamicParameters(query.Parameters),
             query.ReadPreference,
             failures,
@@ -174,7 +179,7 @@ public sealed class CrossShardQueryExecutor
         _ => false,
     };
 
-    private ClusterPart[] Resolve(ShardDimension dimension, IReadOnlyList<int>? shards)
+    private ClusterPart[] Resolve(ShardMap map, ShardDimension dimension, IReadOnlyList<int>? shards)
     {
         if (_shards.AmbientTransaction is { } transaction)
         {
@@ -186,7 +191,7 @@ public sealed class CrossShardQueryExecutor
             };
         }
 
-        return ClusterPart.Resolve(_shards.Map, dimension, shards, "query");
+        return ClusterPart.Resolve(map, dimension, shards, "query");
     }
 
     /// <summary>
