@@ -40,6 +40,7 @@ public sealed record CrossShardQuery
     /// <summary>
     /// Rows to skip before the page, at most <see cref="CrossShardOptions.MaxOffset"/> (0 by default: offsets are refused,
     /// because every shard would read offset + page size rows; follow <see cref="CrossShardPage{T}.ContinuationToken"/> instead).
+    /// Only for a first page: an offset with a continuation token is refused.
     /// </summary>
     public int Offset { get; init; }
 

@@ -20,6 +20,7 @@ public sealed class CrossShardQueryExecutor
     private readonly CrossShardOptions _options;
     private readonly byte[] _signingKey;
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _limiters = new(StringComparer.Ordinal);
+    private readonly StatementCache _statements = new();
 
     /// <summary>Creates an executor over <paramref name="shards"/>.</summary>
     /// <param name="shards">The data source whose map and pools the queries use.</param>
@@ -69,7 +70,7 @@ public sealed class CrossShardQueryExecutor
     /// <param name="cancellationToken">Cancels the query.</param>
     /// <exception cref="ArgumentException">
     /// The query names an unknown column, an offset above <see cref="CrossShardOptions.MaxOffset"/> or a page size out of range;
-    /// or the token was altered or belongs to another query.
+    /// or the token was altered, belongs to another query, or comes with an offset.
     /// </exception>
     /// <exception cref="ShardKitException">
     /// <see cref="ShardKitErrorCode.ShardUnavailable"/> under <see cref="PartialResultPolicy.Fail"/> when a cluster did not answer
@@ -79,19 +80,27 @@ public sealed class CrossShardQueryExecutor
     public async Task<CrossShardPage<T>> QueryPageAsync<T>(CrossShardQuery query, string? continuationToken = null, CancellationToken cancellationToken = default)
     {
         var plan = RowQueryPlan.Create(query, _options);
+        if (continuationToken is not null && query.Offset > 0)
+        {
+            throw new ArgumentException(
+                $"Offset {query.Offset} cannot be combined with a continuation token: the token already says where the page starts. Pass Offset = 0 with it.",
+                nameof(query));
+        }
+
         var after = continuationToken is null
             ? null
             : ContinuationToken.Decode(continuationToken, plan.ShapeHash, plan.KeyKinds, _signingKey, nameof(continuationToken));
-        var parts = Resolve(query.Dimension, query.Shards);
-        var parameters = plan.Parameters(after);
+        var map = _shards.Map;
+        var parts = Resolve(map, query.Dimension, query.Shards);
+        var shape = string.Concat("rows:", Convert.ToHexString(plan.ShapeHash), ":", plan.Limit.ToString(CultureInfo.InvariantCulture), after is null ? ":first:" : ":seek:");
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(query.Timeout ?? _options.DefaultTimeout);
         var failures = new ConcurrentQueue<ClusterFailure>();
         var answers = await Task.WhenAll(parts.Select(part => ReadClusterAsync(
             part,
-            plan.BuildSql(part, seek: after is not null),
-            parameters,
+            _statements.GetOrAdd(map, shape + part.Cluster.Name, (plan, part, seek: after is not null), static x => x.plan.BuildSql(x.part, x.seek)),
+            plan.Parameters(after),
             query.ReadPreference,
             failures,
             (reader, token) => ClusterRows<T>.ReadAsync(reader, plan, token),
@@ -122,15 +131,16 @@ public sealed class CrossShardQueryExecutor
     public async Task<CrossShardAggregateResult> AggregateAsync(CrossShardAggregateQuery query, CancellationToken cancellationToken = default)
     {
         var plan = AggregatePlan.Create(query);
-        var parts = Resolve(query.Dimension, query.Shards);
-        var parameters = new DynamicParameters(query.Parameters);
+        var map = _shards.Map;
+        var parts = Resolve(map, query.Dimension, query.Shards);
+        var shape = string.Concat("aggregate:", Convert.ToHexString(plan.ShapeHash), ":");
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(query.Timeout ?? _options.DefaultTimeout);
         var failures = new ConcurrentQueue<ClusterFailure>();
         var partials = await Task.WhenAll(parts.Select(part => ReadClusterAsync(
             part,
-            plan.BuildSql(part),
-            parameters,
+            _statements.GetOrAdd(map, shape + part.Cluster.Name, (plan, part), static x => x.plan.BuildSql(x.part)),
+            new DynamicParameters(query.Parameters),
             query.ReadPreference,
             failures,
             async (reader, token) =>
@@ -169,7 +179,7 @@ public sealed class CrossShardQueryExecutor
         _ => false,
     };
 
-    private ClusterPart[] Resolve(ShardDimension dimension, IReadOnlyList<int>? shards)
+    private ClusterPart[] Resolve(ShardMap map, ShardDimension dimension, IReadOnlyList<int>? shards)
     {
         if (_shards.AmbientTransaction is { } transaction)
         {
@@ -181,12 +191,13 @@ public sealed class CrossShardQueryExecutor
             };
         }
 
-        return ClusterPart.Resolve(_shards.Map, dimension, shards, "query");
+        return ClusterPart.Resolve(map, dimension, shards, "query");
     }
 
     /// <summary>
     /// Takes a slot of the cluster's limit, opens a connection, sends the cluster's one statement and reads its whole answer
     /// (bounded by the statement's LIMIT) within the timeout; null when the cluster did not answer.
+    /// Each cluster gets its own <paramref name="parameters"/>: Dapper's DynamicParameters are not safe to share between commands running at once.
     /// </summary>
     private async Task<TAnswer?> ReadClusterAsync<TAnswer>(
         ClusterPart part, string sql, DynamicParameters parameters, ReadPreference preference, ConcurrentQueue<ClusterFailure> failures,

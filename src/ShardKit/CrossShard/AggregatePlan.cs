@@ -12,8 +12,9 @@ internal sealed class AggregatePlan
 {
     private const string GroupAlias = "sk_group";
 
-    private AggregatePlan(CrossShardAggregateQuery query, ColumnKind[] groupKinds, string selectList, PartialOp[] ops, ColumnKind[] partialKinds)
+    private AggregatePlan(CrossShardAggregateQuery query, ColumnKind[] groupKinds, string selectList, PartialOp[] ops, ColumnKind[] partialKinds, byte[] shapeHash)
     {
+        ShapeHash = shapeHash;
         Query = query;
         GroupKinds = groupKinds;
         SelectList = selectList;
@@ -33,6 +34,9 @@ internal sealed class AggregatePlan
     public ColumnKind[] PartialKinds { get; }
 
     public CrossShardAggregateFunction[] Functions { get; }
+
+    /// <summary>A hash of everything the statements depend on (dimension, shards, filter, groups, aggregates).</summary>
+    public byte[] ShapeHash { get; }
 
     private string SelectList { get; }
 
@@ -131,7 +135,12 @@ internal sealed class AggregatePlan
         }
 
         select.Length -= 2;
-        return new AggregatePlan(query, [.. groupKinds], select.ToString(), [.. ops], [.. kinds]);
+        var shape = new StringBuilder("aggregate\u001f")
+            .Append(query.Dimension).Append('\u001f')
+            .Append(query.Shards is null ? "*" : string.Join(",", query.Shards.Order())).Append('\u001f')
+            .Append(query.Filter).Append('\u001f')
+            .Append(select);
+        return new AggregatePlan(query, [.. groupKinds], select.ToString(), [.. ops], [.. kinds], ContinuationToken.HashShape(shape.ToString()));
     }
 
     /// <summary>The one statement a cluster runs: each of its shards' groups, combined with UNION ALL.</summary>

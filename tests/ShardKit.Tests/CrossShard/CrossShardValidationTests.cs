@@ -46,6 +46,19 @@ public sealed class CrossShardValidationTests : IAsyncLifetime
         Assert.Contains("keyset", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task AnAllowedOffsetIsStillRefusedTogetherWithAContinuationToken()
+    {
+        var executor = new CrossShardQueryExecutor(_shards, new CrossShardOptions { TokenSigningKey = s_key, MaxOffset = 100 });
+        var query = new CrossShardQuery { Dimension = ShardDimension.User, Offset = 20 };
+        var plan = RowQueryPlan.Create(query, new CrossShardOptions { MaxOffset = 100 });
+        var token = ContinuationToken.Encode(plan.ShapeHash, plan.KeyKinds, [5L], s_key);
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => executor.QueryPageAsync<object>(query, token));
+
+        Assert.Contains("Offset 20 cannot be combined with a continuation token", error.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(1001)]
