@@ -70,6 +70,12 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
     internal DimensionMetrics Metrics { get; }
 
     /// <summary>
+    /// Runs first inside every write transaction on the user shard, before anything is written: the online migration's
+    /// fence check and change log (<see cref="MigratingOrderStore"/>). It may throw to refuse the write; the transaction then rolls back.
+    /// </summary>
+    internal Func<ShardConnection, System.Data.Common.DbTransaction, OrderId, CancellationToken, Task>? WriteFence { get; init; }
+
+    /// <summary>
     /// Creates the order tables on every shard if needed (<see cref="SchemaApplier.BuiltInScript"/>), then the outbox
     /// and tombstone tables in every user shard and the tombstone flag of the merchant copies. Idempotent and
     /// resumable like <see cref="SchemaApplier"/>.
@@ -116,6 +122,7 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
             await using (transaction.ConfigureAwait(false))
             {
                 var tx = transaction.DbTransaction;
+                await FenceAsync(shard, tx, order.Id, cancellationToken).ConfigureAwait(false);
                 var id = new { OrderId = order.Id.Value };
                 var tombstoned = await shard.Connection.ExecuteScalarAsync<long>(new CommandDefinition(shard.Sql(IsTombstoned), id, tx, cancellationToken: cancellationToken)).ConfigureAwait(false);
                 if (tombstoned > 0)
@@ -157,6 +164,7 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
             await using (transaction.ConfigureAwait(false))
             {
                 var tx = transaction.DbTransaction;
+                await FenceAsync(shard, tx, order.Id, cancellationToken).ConfigureAwait(false);
                 var changed = await shard.Connection.ExecuteAsync(new CommandDefinition(shard.Sql(UpdateOrder), Parameters(order, now.UtcDateTime), tx, cancellationToken: cancellationToken)).ConfigureAwait(false);
                 if (changed == 0)
                 {
@@ -199,6 +207,7 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
             await using (transaction.ConfigureAwait(false))
             {
                 var tx = transaction.DbTransaction;
+                await FenceAsync(shard, tx, orderId, cancellationToken).ConfigureAwait(false);
                 var id = new { OrderId = orderId.Value };
                 var rows = await OrderReader.QueryOrdersAsync(shard, shard.Sql(LockOrder), id, tx, cancellationToken).ConfigureAwait(false);
                 if (rows.Count == 0)
@@ -266,6 +275,9 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
             OutboxLog.MerchantApplyFailed(Logger, ex, orderId.Value);
         }
     }
+
+    private Task FenceAsync(ShardConnection shard, System.Data.Common.DbTransaction transaction, OrderId orderId, CancellationToken cancellationToken) =>
+        WriteFence is { } fence ? fence(shard, transaction, orderId, cancellationToken) : Task.CompletedTask;
 
     private static Task AddOutboxEntryAsync(ShardConnection shard, OrderId orderId, long version, string op, DateTimeOffset now, System.Data.Common.DbTransaction transaction, CancellationToken cancellationToken) =>
         shard.Connection.ExecuteAsync(new CommandDefinition(
