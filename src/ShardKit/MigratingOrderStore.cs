@@ -27,6 +27,8 @@ namespace ShardKit;
 /// </remarks>
 public sealed partial class MigratingOrderStore : IAsyncDisposable
 {
+    private const int LockConflictAttempts = 5;
+
     private readonly MigratingOrderStoreOptions _options;
     private readonly TwoDimensionOrderStore _target;
     private readonly OrderIdGenerator _ids;
@@ -136,7 +138,18 @@ public sealed partial class MigratingOrderStore : IAsyncDisposable
         var orderId = await _legacyIds.FindAsync(legacyId, cancellationToken).ConfigureAwait(false);
         if (orderId is null && !_complete)
         {
-            orderId = await AssignLegacyIdAsync(legacyId, cancellationToken).ConfigureAwait(false);
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    orderId = await AssignLegacyIdAsync(legacyId, cancellationToken).ConfigureAwait(false);
+                    break;
+                }
+                catch (DbException ex) when (IsLockConflict(ex) && attempt < LockConflictAttempts)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(5 * attempt), cancellationToken).ConfigureAwait(false);
+                }
+            }
         }
 
         return orderId is { } id ? await GetAsync(id, cancellationToken).ConfigureAwait(false) : null;
@@ -251,11 +264,17 @@ public sealed partial class MigratingOrderStore : IAsyncDisposable
         var side = _complete ? Authority.Target : _hints[bucket];
         var started = Stopwatch.GetTimestamp();
         var redirects = 0;
+        var conflicts = 0;
         while (true)
         {
             try
             {
                 return await operation(side).ConfigureAwait(false);
+            }
+            catch (DbException ex) when (IsLockConflict(ex) && ++conflicts < LockConflictAttempts)
+            {
+                // A deadlock (or lock wait timeout) with the migrator's copy or another writer: the whole transaction was rolled back, so running it again is safe.
+                await Task.Delay(TimeSpan.FromMilliseconds(5 * conflicts), cancellationToken).ConfigureAwait(false);
             }
             catch (FenceRedirectException ex)
             {
@@ -281,6 +300,9 @@ public sealed partial class MigratingOrderStore : IAsyncDisposable
             }
         }
     }
+
+    private static bool IsLockConflict(DbException exception) =>
+        exception.SqlState == "40001" || exception.Message.Contains("Lock wait timeout", StringComparison.OrdinalIgnoreCase);
 
     private async Task TargetFenceAsync(ShardConnection shard, DbTransaction transaction, OrderId orderId, CancellationToken cancellationToken)
     {

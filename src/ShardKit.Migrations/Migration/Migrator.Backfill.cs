@@ -30,10 +30,16 @@ internal sealed partial class Migrator
         var throttle = new BackfillThrottle(_dataSource, _options);
         var cursor = status.BackfillCursor;
         long total;
+        long until;
         var source = await _dataSource.OpenLegacyAsync(cancellationToken).ConfigureAwait(false);
         await using (source.ConfigureAwait(false))
         {
-            total = await source.ExecuteScalarAsync<long>(new CommandDefinition(_source.Sql("SELECT COUNT(*) FROM {orders} WHERE order_id > @Cursor"), new { Cursor = cursor }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            // The history ends at the highest key that existed when the backfill first started: every order written after
+            // capture began is in the change table, so the copy need not chase new rows. Recorded once, so a resume keeps it.
+            var highest = await source.ExecuteScalarAsync<long>(new CommandDefinition(_source.Sql("SELECT IFNULL(MAX(order_id), 0) FROM {orders}"), cancellationToken: cancellationToken)).ConfigureAwait(false);
+            await ControlExecuteAsync($"UPDATE `{Control}`.`migration` SET backfill_until = IFNULL(backfill_until, @Highest) WHERE id = 1", new { Highest = highest }, cancellationToken).ConfigureAwait(false);
+            until = await ControlScalarAsync<long>($"SELECT backfill_until FROM `{Control}`.`migration` WHERE id = 1", cancellationToken).ConfigureAwait(false);
+            total = await source.ExecuteScalarAsync<long>(new CommandDefinition(_source.Sql("SELECT COUNT(*) FROM {orders} WHERE order_id > @Cursor AND order_id <= @Until"), new { Cursor = cursor, Until = until }, cancellationToken: cancellationToken)).ConfigureAwait(false);
         }
 
         var done = 0L;
@@ -42,7 +48,7 @@ internal sealed partial class Migrator
         {
             cancellationToken.ThrowIfCancellationRequested();
             await throttle.WaitAsync(done, clock.Elapsed, cancellationToken).ConfigureAwait(false);
-            var (rows, last) = await CopyChunkAsync(cursor, cancellationToken).ConfigureAwait(false);
+            var (rows, last) = await CopyChunkAsync(cursor, until, cancellationToken).ConfigureAwait(false);
             if (rows == 0)
             {
                 break;
@@ -82,7 +88,7 @@ internal sealed partial class Migrator
         return drained;
     }
 
-    private async Task<(int Rows, long Last)> CopyChunkAsync(long cursor, CancellationToken cancellationToken)
+    private async Task<(int Rows, long Last)> CopyChunkAsync(long cursor, long until, CancellationToken cancellationToken)
     {
         var states = new List<UserSideState>();
         long last;
@@ -93,8 +99,8 @@ internal sealed partial class Migrator
             await using (transaction.ConfigureAwait(false))
             {
                 var rows = (await source.QueryAsync<LegacyRow>(new CommandDefinition(
-                    _source.Sql($"SELECT {ReadChunkColumns} FROM {{orders}} WHERE order_id > @Cursor ORDER BY order_id LIMIT @Limit LOCK IN SHARE MODE"),
-                    new { Cursor = cursor, Limit = _options.ChunkSize },
+                    _source.Sql($"SELECT {ReadChunkColumns} FROM {{orders}} WHERE order_id > @Cursor AND order_id <= @Until ORDER BY order_id LIMIT @Limit LOCK IN SHARE MODE"),
+                    new { Cursor = cursor, Until = until, Limit = _options.ChunkSize },
                     transaction,
                     cancellationToken: cancellationToken)).ConfigureAwait(false)).ToList();
                 if (rows.Count == 0)

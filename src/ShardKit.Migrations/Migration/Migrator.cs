@@ -263,6 +263,15 @@ internal sealed partial class Migrator
     private Task BumpVersionAsync(CancellationToken cancellationToken) =>
         ControlExecuteAsync($"UPDATE `{Control}`.`migration` SET state_version = state_version + 1, updated_at = UTC_TIMESTAMP(6) WHERE id = 1", null, cancellationToken);
 
+    private async Task<T> ControlScalarAsync<T>(string sql, CancellationToken cancellationToken)
+    {
+        var control = await _dataSource.OpenClusterAsync(_controlCluster, cancellationToken).ConfigureAwait(false);
+        await using (control.ConfigureAwait(false))
+        {
+            return (await control.ExecuteScalarAsync<T>(new CommandDefinition(sql, cancellationToken: cancellationToken)).ConfigureAwait(false))!;
+        }
+    }
+
     private async Task ControlExecuteAsync(string sql, object? parameters, CancellationToken cancellationToken)
     {
         var control = await _dataSource.OpenClusterAsync(_controlCluster, cancellationToken).ConfigureAwait(false);

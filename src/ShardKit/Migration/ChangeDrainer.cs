@@ -32,10 +32,21 @@ internal sealed class ChangeDrainer
     /// <summary>Test hook: runs after a forward batch was read from the source and before it is applied.</summary>
     internal Func<IReadOnlyList<OrderId>, Task>? BeforeForwardApply { get; set; }
 
-    /// <summary>Applies every logged source change (of one bucket, or of all); returns the number of change rows consumed.</summary>
+    /// <summary>
+    /// Applies the source changes (of one bucket, or of all) logged up to now: rows logged while the drain runs are left
+    /// for the next drain, so a drain ends even while writers keep writing (under a frozen fence nothing new is logged).
+    /// Buckets are applied in parallel. Returns the number of change rows consumed.
+    /// </summary>
     public async Task<long> DrainForwardAsync(int? bucket, CancellationToken cancellationToken)
     {
         long consumed = 0;
+        long upTo;
+        var first = await _dataSource.OpenLegacyAsync(cancellationToken).ConfigureAwait(false);
+        await using (first.ConfigureAwait(false))
+        {
+            upTo = await first.ExecuteScalarAsync<long>(new CommandDefinition(_source.LastChange, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        }
+
         while (true)
         {
             var source = await _dataSource.OpenLegacyAsync(cancellationToken).ConfigureAwait(false);
@@ -43,37 +54,45 @@ internal sealed class ChangeDrainer
             {
                 var changes = (await source.QueryAsync<(long Seq, int Bucket, long OrderId)>(new CommandDefinition(
                     bucket is null ? _source.ReadChanges : _source.ReadBucketChanges,
-                    new { Bucket = bucket ?? 0, Limit = BatchSize },
+                    new { Bucket = bucket ?? 0, UpTo = upTo, Limit = BatchSize },
                     cancellationToken: cancellationToken)).ConfigureAwait(false)).ToList();
                 if (changes.Count == 0)
                 {
                     return consumed;
                 }
 
-                foreach (var group in changes.GroupBy(c => c.Bucket))
+                await Parallel.ForEachAsync(changes.GroupBy(c => c.Bucket), new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken }, async (group, ct) =>
                 {
-                    var ids = group.Select(c => OrderId.FromValidatedValue(c.OrderId)).Distinct().ToList();
-                    var found = await ReadSourceStatesAsync(source, ids, cancellationToken).ConfigureAwait(false);
-
-                    // Orders written during the migration link their legacy IDs here, so a legacy ID finds its order after cutover.
-                    await _legacyIds.ClaimAsync(found.Where(f => f.LegacyId > 0).Select(f => (f.LegacyId, f.State.Order.Id)).ToList(), cancellationToken).ConfigureAwait(false);
-                    var states = found.Select(f => f.State).ToList();
-                    if (BeforeForwardApply is { } hook)
-                    {
-                        await hook(ids).ConfigureAwait(false);
-                    }
-
-                    var shard = await _dataSource.OpenAsync(_dataSource.Map.GetRoute(ShardDimension.User, group.Key), ShardIntent.Write, cancellationToken).ConfigureAwait(false);
-                    await using (shard.ConfigureAwait(false))
-                    {
-                        await TargetShard.ApplyAsync(shard, _merchant, states, force: false, cancellationToken).ConfigureAwait(false);
-                    }
-                }
+                    await ApplyForwardAsync(group.Key, group.Select(c => OrderId.FromValidatedValue(c.OrderId)).Distinct().ToList(), ct).ConfigureAwait(false);
+                }).ConfigureAwait(false);
 
                 await source.ExecuteAsync(new CommandDefinition(
                     _source.DeleteChanges, new { Seqs = changes.Select(c => c.Seq).ToArray() }, cancellationToken: cancellationToken)).ConfigureAwait(false);
                 consumed += changes.Count;
             }
+        }
+    }
+
+    private async Task ApplyForwardAsync(int bucket, List<OrderId> ids, CancellationToken cancellationToken)
+    {
+        List<(UserSideState State, long LegacyId)> found;
+        var source = await _dataSource.OpenLegacyAsync(cancellationToken).ConfigureAwait(false);
+        await using (source.ConfigureAwait(false))
+        {
+            found = await ReadSourceStatesAsync(source, ids, cancellationToken).ConfigureAwait(false);
+        }
+
+        // Orders written during the migration link their legacy IDs here, so a legacy ID finds its order after cutover.
+        await _legacyIds.ClaimAsync(found.Where(f => f.LegacyId > 0).Select(f => (f.LegacyId, f.State.Order.Id)).ToList(), cancellationToken).ConfigureAwait(false);
+        if (BeforeForwardApply is { } hook)
+        {
+            await hook(ids).ConfigureAwait(false);
+        }
+
+        var shard = await _dataSource.OpenAsync(_dataSource.Map.GetRoute(ShardDimension.User, bucket), ShardIntent.Write, cancellationToken).ConfigureAwait(false);
+        await using (shard.ConfigureAwait(false))
+        {
+            await TargetShard.ApplyAsync(shard, _merchant, found.Select(f => f.State).ToList(), force: false, cancellationToken).ConfigureAwait(false);
         }
     }
 

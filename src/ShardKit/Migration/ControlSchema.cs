@@ -25,6 +25,7 @@ internal static class ControlSchema
             source_schema   VARCHAR(64)  NOT NULL,
             buckets         INT          NOT NULL,
             backfill_cursor BIGINT       NOT NULL DEFAULT 0,
+            backfill_until  BIGINT       NULL,
             backfill_rows   BIGINT       NOT NULL DEFAULT 0,
             backfill_done   TINYINT(1)   NOT NULL DEFAULT 0,
             command         VARCHAR(512) NULL,

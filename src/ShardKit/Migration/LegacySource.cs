@@ -71,8 +71,9 @@ internal sealed class LegacySource
         SetFence = Sql("UPDATE {schema}.`shardkit_fence` SET authority = @Authority, capture = @Capture, epoch = @Epoch WHERE bucket = @Bucket");
         ReadFences = Sql("SELECT bucket, authority, capture, epoch FROM {schema}.`shardkit_fence` ORDER BY bucket");
         LogChange = Sql("INSERT INTO {schema}.`shardkit_changes` (bucket, order_id) VALUES (@Bucket, @OrderId)");
-        ReadChanges = Sql("SELECT seq, bucket, order_id FROM {schema}.`shardkit_changes` ORDER BY seq LIMIT @Limit");
-        ReadBucketChanges = Sql("SELECT seq, bucket, order_id FROM {schema}.`shardkit_changes` WHERE bucket = @Bucket ORDER BY seq LIMIT @Limit");
+        ReadChanges = Sql("SELECT seq, bucket, order_id FROM {schema}.`shardkit_changes` WHERE seq <= @UpTo ORDER BY seq LIMIT @Limit");
+        ReadBucketChanges = Sql("SELECT seq, bucket, order_id FROM {schema}.`shardkit_changes` WHERE bucket = @Bucket AND seq <= @UpTo ORDER BY seq LIMIT @Limit");
+        LastChange = Sql("SELECT IFNULL(MAX(seq), 0) FROM {schema}.`shardkit_changes`");
         DeleteChanges = Sql("DELETE FROM {schema}.`shardkit_changes` WHERE seq IN @Seqs");
         CountChanges = Sql("SELECT bucket, COUNT(*) FROM {schema}.`shardkit_changes` GROUP BY bucket");
         FindLegacy = Sql("SELECT order_id, version FROM {orders} WHERE shardkit_order_id = @OrderId");
@@ -102,6 +103,9 @@ internal sealed class LegacySource
     public string ReadChanges { get; }
 
     public string ReadBucketChanges { get; }
+
+    /// <summary>The highest change sequence number so far (0 when the table is empty).</summary>
+    public string LastChange { get; }
 
     public string DeleteChanges { get; }
 
