@@ -7,8 +7,15 @@ namespace OrderService;
 /// <param name="MerchantId">The merchant (positive).</param>
 /// <param name="Items">The order lines, 1 to <see cref="MaxItems"/>.</param>
 /// <param name="Currency">ISO 4217 code of three capital letters; <c>USD</c> when omitted.</param>
-public sealed record CreateOrderRequest(long UserId, long MerchantId, IReadOnlyList<OrderItemRequest>? Items, string? Currency = null)
+/// <param name="TradeNo">
+/// An external trade number (1 to <see cref="MaxTradeNoLength"/> ASCII letters, digits, <c>-</c> or <c>_</c>) the order
+/// can be found by (<c>GET /orders/by-trade-no/{tradeNo}</c>); unique: a number already used answers 409.
+/// </param>
+public sealed record CreateOrderRequest(long UserId, long MerchantId, IReadOnlyList<OrderItemRequest>? Items, string? Currency = null, string? TradeNo = null)
 {
+    /// <summary>The longest trade number.</summary>
+    public const int MaxTradeNoLength = 64;
+
     /// <summary>The most lines one order may have.</summary>
     public const int MaxItems = 100;
 
@@ -36,6 +43,11 @@ public sealed record CreateOrderRequest(long UserId, long MerchantId, IReadOnlyL
         if (Currency is not null && (Currency.Length != 3 || !Currency.All(char.IsAsciiLetterUpper)))
         {
             errors["currency"] = [$"currency must be three capital letters (ISO 4217, e.g. USD); got '{Currency}'."];
+        }
+
+        if (TradeNo is not null && !IsTradeNo(TradeNo))
+        {
+            errors["tradeNo"] = [Invariant($"tradeNo must be 1 to {MaxTradeNoLength} ASCII letters, digits, '-' or '_'; got '{TradeNo}'.")];
         }
 
         if (Items is null || Items.Count == 0)
@@ -78,6 +90,10 @@ public sealed record CreateOrderRequest(long UserId, long MerchantId, IReadOnlyL
 
         return errors;
     }
+
+    /// <summary>Whether <paramref name="value"/> is a well-formed trade number.</summary>
+    public static bool IsTradeNo(string value) =>
+        value.Length is > 0 and <= MaxTradeNoLength && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

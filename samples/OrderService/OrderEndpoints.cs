@@ -3,7 +3,7 @@ using ShardKit;
 
 namespace OrderService;
 
-/// <summary>The HTTP API: create an order, get it by order ID, list a user's orders.</summary>
+/// <summary>The HTTP API: create an order, get it by order ID or by trade number, list a user's or a merchant's orders.</summary>
 public static class OrderEndpoints
 {
     /// <summary>The page size of <c>GET /users/{userId}/orders</c> when <c>limit</c> is not given.</summary>
@@ -12,12 +12,17 @@ public static class OrderEndpoints
     /// <summary>The largest <c>limit</c> accepted.</summary>
     public const int MaxLimit = 100;
 
-    /// <summary>Maps <c>POST /orders</c>, <c>GET /orders/{orderId}</c> and <c>GET /users/{userId}/orders</c>.</summary>
+    /// <summary>
+    /// Maps <c>POST /orders</c>, <c>GET /orders/{orderId}</c>, <c>GET /orders/by-trade-no/{tradeNo}</c>,
+    /// <c>GET /users/{userId}/orders</c> and <c>GET /merchants/{merchantId}/orders?limit=&amp;after=</c>.
+    /// </summary>
     public static IEndpointRouteBuilder MapOrderEndpoints(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapPost("/orders", CreateAsync);
         endpoints.MapGet("/orders/{orderId}", GetAsync);
+        endpoints.MapGet("/orders/by-trade-no/{tradeNo}", GetByTradeNoAsync);
         endpoints.MapGet("/users/{userId}/orders", ListByUserAsync);
+        endpoints.MapGet("/merchants/{merchantId}/orders", ListByMerchantAsync);
         return endpoints;
     }
 
@@ -69,5 +74,56 @@ public static class OrderEndpoints
         }
 
         return Results.Ok(await store.ListByUserAsync(userId, limit ?? DefaultLimit, cancellationToken));
+    }
+
+    private static async Task<IResult> GetByTradeNoAsync(string tradeNo, OrderStore store, CancellationToken cancellationToken)
+    {
+        if (!CreateOrderRequest.IsTradeNo(tradeNo))
+        {
+            return Results.ValidationProblem(
+                new Dictionary<string, string[]> { ["tradeNo"] = [$"tradeNo must be 1 to {CreateOrderRequest.MaxTradeNoLength} ASCII letters, digits, '-' or '_'; got '{tradeNo}'."] },
+                title: "The request is not valid.");
+        }
+
+        var found = await store.FindByTradeNoAsync(tradeNo, cancellationToken);
+        if (found.Order is { } order)
+        {
+            return Results.Ok(order);
+        }
+
+        return Results.Problem(
+            statusCode: StatusCodes.Status404NotFound,
+            title: "Order not found.",
+            detail: found.DanglingOrderId is { } dangling
+                ? string.Create(CultureInfo.InvariantCulture, $"Trade number {tradeNo} names order {dangling}, which does not exist (a dangling mapping; the sweeper removes it).")
+                : $"No order has trade number {tradeNo}.");
+    }
+
+    private static async Task<IResult> ListByMerchantAsync(long merchantId, int? limit, string? after, OrderStore store, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        if (merchantId <= 0)
+        {
+            errors["merchantId"] = [string.Create(CultureInfo.InvariantCulture, $"merchantId must be a positive number; got {merchantId}.")];
+        }
+
+        if (limit is < 1 or > MaxLimit)
+        {
+            errors["limit"] = [string.Create(CultureInfo.InvariantCulture, $"limit must be between 1 and {MaxLimit}; got {limit}.")];
+        }
+
+        if (errors.Count > 0)
+        {
+            return Results.ValidationProblem(errors, title: "The request is not valid.");
+        }
+
+        try
+        {
+            return Results.Ok(await store.ListByMerchantAsync(merchantId, limit ?? DefaultLimit, after, cancellationToken));
+        }
+        catch (ArgumentException ex) when (ex.ParamName == "after")
+        {
+            return Results.ValidationProblem(new Dictionary<string, string[]> { ["after"] = [$"after: '{after}' is not a page cursor of this service; pass the 'next' of the previous page."] }, title: "The request is not valid.");
+        }
     }
 }

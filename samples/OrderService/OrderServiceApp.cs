@@ -2,7 +2,10 @@ using ShardKit;
 
 namespace OrderService;
 
-/// <summary>Builds the order service: ShardKit from configuration, the order store, the HTTP endpoints.</summary>
+/// <summary>
+/// Builds the order service: ShardKit from configuration, the two-dimension order store with its outbox relay and the
+/// alternate-key store with its sweeper (hosted services), the HTTP endpoints.
+/// </summary>
 public static class OrderServiceApp
 {
     /// <summary>
@@ -23,6 +26,8 @@ public static class OrderServiceApp
         configure?.Invoke(builder);
 
         builder.Services.AddShardKit(builder.Configuration.GetSection(ShardKitOptions.SectionName));
+        builder.Services.AddTwoDimensionOrderStore();
+        builder.Services.AddAlternateKeyStore();
         builder.Services.AddSingleton<OrderStore>();
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();

@@ -5,19 +5,18 @@ using ShardKit;
 namespace OrderService;
 
 /// <summary>
-/// Orders on their user shard, through ShardKit: an order and its items are written in one transaction on the
-/// buyer's user shard, read back by order ID (routed by the shard gene inside the ID, no lookup) or listed per user.
+/// The sample's orders, through ShardKit's <see cref="TwoDimensionOrderStore"/>: an order and its items are written in
+/// one transaction on the buyer's user shard (the truth) and copied to the merchant's shard right after (the outbox relay
+/// retries what could not be copied). Orders are read back by order ID (routed by the shard gene inside the ID, no lookup),
+/// by external trade number (through the alternate-key mapping), listed per user from the user shard, and listed per
+/// merchant from the merchant copy with keyset paging.
 /// </summary>
 public sealed class OrderStore
 {
+    /// <summary>The alternate-key kind of the external trade numbers orders may be created with.</summary>
+    public const string TradeNoKind = "trade-no";
+
     private const string StatusCreated = "created";
-
-    private const string InsertOrderSql =
-        "INSERT INTO {orders} (order_id, user_id, merchant_id, status, total_amount, currency, created_at, updated_at) " +
-        "VALUES (@OrderId, @UserId, @MerchantId, @Status, @TotalAmount, @Currency, @CreatedAt, @CreatedAt)";
-
-    private const string InsertItemSql =
-        "INSERT INTO {order_items} (order_id, line_no, sku, quantity, unit_price) VALUES (@OrderId, @LineNo, @Sku, @Quantity, @UnitPrice)";
 
     private const string OrderColumns =
         "order_id AS OrderId, user_id AS UserId, merchant_id AS MerchantId, status AS Status, currency AS Currency, " +
@@ -25,30 +24,26 @@ public sealed class OrderStore
 
     private const string ItemColumns = "order_id AS OrderId, line_no AS LineNo, sku AS Sku, quantity AS Quantity, unit_price AS UnitPrice";
 
-    private const string SelectOrderSql = "SELECT " + OrderColumns + " FROM {orders} WHERE order_id = @OrderId";
-
-    private const string SelectItemsSql = "SELECT " + ItemColumns + " FROM {order_items} WHERE order_id = @OrderId ORDER BY line_no";
-
     private const string SelectUserOrdersSql =
         "SELECT " + OrderColumns + " FROM {orders} WHERE user_id = @UserId ORDER BY created_at DESC, order_id DESC LIMIT @Limit";
 
     private const string SelectItemsOfOrdersSql = "SELECT " + ItemColumns + " FROM {order_items} WHERE order_id IN @OrderIds ORDER BY order_id, line_no";
 
-    private readonly ShardKitDataSource _shards;
+    private readonly TwoDimensionOrderStore _orders;
+    private readonly AlternateKeyStore _keys;
     private readonly OrderIdGenerator _ids;
-    private readonly TimeProvider _time;
 
     /// <summary>Creates the store.</summary>
-    /// <param name="shards">The routed data source.</param>
+    /// <param name="orders">The two-dimension order store; it must have an <see cref="AlternateKeyStore"/> (trade numbers).</param>
     /// <param name="ids">The order ID generator of this instance (its worker ID is unique among live instances).</param>
-    /// <param name="timeProvider">The clock for <c>created_at</c>; the system clock when <see langword="null"/>.</param>
-    /// <exception cref="ArgumentException">The generator computes genes for a shard count the map does not have.</exception>
-    public OrderStore(ShardKitDataSource shards, OrderIdGenerator ids, TimeProvider? timeProvider = null)
+    /// <exception cref="ArgumentException">The generator computes genes for a shard count the map does not have, or the order store has no alternate-key store.</exception>
+    public OrderStore(TwoDimensionOrderStore orders, OrderIdGenerator ids)
     {
-        ArgumentNullException.ThrowIfNull(shards);
+        ArgumentNullException.ThrowIfNull(orders);
         ArgumentNullException.ThrowIfNull(ids);
-        var userShards = shards.Map.GetShardCount(ShardDimension.User);
-        var merchantShards = shards.Map.GetShardCount(ShardDimension.Merchant);
+        var map = orders.DataSource.Map;
+        var userShards = map.GetShardCount(ShardDimension.User);
+        var merchantShards = map.GetShardCount(ShardDimension.Merchant);
         if (ids.ShardCount != userShards || ids.ShardCount != merchantShards)
         {
             throw new ArgumentException(
@@ -56,20 +51,24 @@ public sealed class OrderStore
                 nameof(ids));
         }
 
-        _shards = shards;
+        _orders = orders;
+        _keys = orders.AlternateKeys ?? throw new ArgumentException("The order store has no AlternateKeyStore; register AddAlternateKeyStore.", nameof(orders));
         _ids = ids;
-        _time = timeProvider ?? TimeProvider.System;
     }
 
     /// <summary>Decodes a number as an order ID of this estate.</summary>
     /// <exception cref="ShardKitException"><see cref="ShardKitErrorCode.InvalidOrderId"/>: the number is not a ShardKit order ID; the message says why.</exception>
     public OrderId ParseOrderId(long value) => OrderId.Parse(value, _ids.ShardCount);
 
-    /// <summary>Creates an order and its items in one transaction on the user's shard.</summary>
+    /// <summary>
+    /// Creates an order and its items on the user's shard and its merchant copy; with a trade number, the number is
+    /// claimed first, so <see cref="FindByTradeNoAsync"/> finds the order as soon as it exists.
+    /// </summary>
     /// <param name="request">The order; see <see cref="CreateOrderRequest.Validate"/>.</param>
-    /// <param name="cancellationToken">Cancels the work; nothing is committed then.</param>
+    /// <param name="cancellationToken">Cancels the work.</param>
     /// <returns>The new order's ID.</returns>
     /// <exception cref="ArgumentException">The request is not valid.</exception>
+    /// <exception cref="ShardKitException"><see cref="ShardKitErrorCode.AlternateKeyTaken"/>: the trade number belongs to another order.</exception>
     public async Task<OrderId> CreateAsync(CreateOrderRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -79,61 +78,56 @@ public sealed class OrderStore
             throw new ArgumentException("The order is not valid: " + string.Join(" ", errors.Values.SelectMany(e => e)), nameof(request));
         }
 
-        var orderId = _ids.Next(request.UserId, request.MerchantId);
         var items = request.Items!
-            .Select((item, index) => new OrderItemRow
-            {
-                OrderId = orderId.Value,
-                LineNo = index + 1,
-                Sku = item.Sku!,
-                Quantity = item.Quantity,
-                UnitPrice = item.UnitPrice,
-            })
+            .Select((item, index) => new OrderLine { LineNo = index + 1, Sku = item.Sku!, Quantity = item.Quantity, UnitPrice = item.UnitPrice })
             .ToList();
-        var now = _time.GetUtcNow().UtcDateTime;
+        var order = new OrderRecord
+        {
+            Id = _ids.Next(request.UserId, request.MerchantId),
+            UserId = request.UserId,
+            MerchantId = request.MerchantId,
+            Status = StatusCreated,
+            TotalAmount = items.Sum(i => i.Quantity * i.UnitPrice),
+            Currency = request.Currency ?? CreateOrderRequest.DefaultCurrency,
+            Items = items,
+        };
 
-        await using var shard = await _shards.OpenUserShardAsync(request.UserId, ShardIntent.Write, cancellationToken);
-        await using var transaction = await shard.BeginTransactionAsync(cancellationToken);
-        await shard.Connection.ExecuteAsync(new CommandDefinition(
-            shard.Sql(InsertOrderSql),
-            new
-            {
-                OrderId = orderId.Value,
-                request.UserId,
-                request.MerchantId,
-                Status = StatusCreated,
-                TotalAmount = items.Sum(i => i.Quantity * i.UnitPrice),
-                Currency = request.Currency ?? CreateOrderRequest.DefaultCurrency,
-                CreatedAt = now,
-            },
-            transaction.DbTransaction,
-            cancellationToken: cancellationToken));
-        await shard.Connection.ExecuteAsync(new CommandDefinition(shard.Sql(InsertItemSql), items, transaction.DbTransaction, cancellationToken: cancellationToken));
-        await transaction.CommitAsync(cancellationToken);
-        return orderId;
+        var created = request.TradeNo is { } tradeNo
+            ? await _orders.CreateAsync(order, [new AlternateKey(TradeNoKind, tradeNo)], cancellationToken)
+            : await _orders.CreateAsync(order, cancellationToken);
+        return created.Id;
     }
 
-    /// <summary>
-    /// Reads an order and its items from the user shard named by the order ID's gene, on its primary: a client reads
-    /// the order it has just created (a replica may not have it yet; see docs/read-write-splitting.md for causal tokens).
-    /// </summary>
+    /// <summary>Reads an order and its items from the user shard named by the order ID's gene, on its primary (a client reads the order it has just created).</summary>
     /// <returns>The order, or <see langword="null"/> when there is none with that ID.</returns>
-    public async Task<Order?> GetAsync(OrderId orderId, CancellationToken cancellationToken = default)
+    public async Task<Order?> GetAsync(OrderId orderId, CancellationToken cancellationToken = default) =>
+        await _orders.GetAsync(orderId, cancellationToken) is { } order ? ToOrder(order) : null;
+
+    /// <summary>Finds the order created with an external trade number, through its alternate-key mapping.</summary>
+    /// <param name="tradeNo">The trade number.</param>
+    /// <param name="cancellationToken">Cancels the lookup.</param>
+    /// <returns>The lookup result: the order, or none, or a dangling mapping (its order is not there).</returns>
+    /// <exception cref="ArgumentException">The trade number cannot be an alternate key (see <see cref="AlternateKey"/>).</exception>
+    public async Task<TradeNoLookup> FindByTradeNoAsync(string tradeNo, CancellationToken cancellationToken = default)
     {
-        await using var shard = await _shards.OpenOrderShardAsync(orderId, ShardDimension.User, ReadPreference.Primary, cancellationToken: cancellationToken);
-        var order = await shard.Connection.QuerySingleOrDefaultAsync<OrderRow>(
-            new CommandDefinition(shard.Sql(SelectOrderSql), new { OrderId = orderId.Value }, cancellationToken: cancellationToken));
-        if (order is null)
+        var found = await _keys.LookupAsync(new AlternateKey(TradeNoKind, tradeNo), cancellationToken);
+        if (found is null)
         {
-            return null;
+            return new TradeNoLookup(null, null);
         }
 
-        var items = await shard.Connection.QueryAsync<OrderItemRow>(
-            new CommandDefinition(shard.Sql(SelectItemsSql), new { OrderId = orderId.Value }, cancellationToken: cancellationToken));
-        return ToOrder(order, items);
+        var orderId = found.Target.OrderId!.Value;
+        if (found.IsDangling)
+        {
+            return new TradeNoLookup(null, orderId.Value);
+        }
+
+        // The order can still disappear between the two reads; the caller sees that as a dangling mapping too.
+        var order = await GetAsync(orderId, cancellationToken);
+        return order is null ? new TradeNoLookup(null, orderId.Value) : new TradeNoLookup(order, null);
     }
 
-    /// <summary>Lists a user's orders, newest first, with their items, from the user's shard (on its primary, like <see cref="GetAsync"/>).</summary>
+    /// <summary>Lists a user's orders, newest first, with their items, from the user's shard (on its primary).</summary>
     /// <param name="userId">The user (positive).</param>
     /// <param name="limit">The most orders to return (positive).</param>
     /// <param name="cancellationToken">Cancels the query.</param>
@@ -141,7 +135,7 @@ public sealed class OrderStore
     public async Task<IReadOnlyList<Order>> ListByUserAsync(long userId, int limit, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
-        await using var shard = await _shards.OpenUserShardAsync(userId, ReadPreference.Primary, cancellationToken: cancellationToken);
+        await using var shard = await _orders.DataSource.OpenUserShardAsync(userId, ReadPreference.Primary, cancellationToken: cancellationToken);
         var orders = (await shard.Connection.QueryAsync<OrderRow>(
             new CommandDefinition(shard.Sql(SelectUserOrdersSql), new { UserId = userId, Limit = limit }, cancellationToken: cancellationToken))).AsList();
         if (orders.Count == 0)
@@ -152,16 +146,42 @@ public sealed class OrderStore
         var items = (await shard.Connection.QueryAsync<OrderItemRow>(
             new CommandDefinition(shard.Sql(SelectItemsOfOrdersSql), new { OrderIds = orders.Select(o => o.OrderId).ToList() }, cancellationToken: cancellationToken)))
             .ToLookup(i => i.OrderId);
-        return orders.Select(o => ToOrder(o, items[o.OrderId])).ToList();
+        return orders.Select(o => new Order(
+            o.OrderId,
+            o.UserId,
+            o.MerchantId,
+            o.Status,
+            o.Currency,
+            o.TotalAmount,
+            DateTime.SpecifyKind(o.CreatedAt, DateTimeKind.Utc),
+            items[o.OrderId].Select(i => new OrderItem(i.LineNo, i.Sku, i.Quantity, i.UnitPrice)).ToList())).ToList();
     }
 
-    private static Order ToOrder(OrderRow row, IEnumerable<OrderItemRow> items) => new(
-        row.OrderId,
-        row.UserId,
-        row.MerchantId,
-        row.Status,
-        row.Currency,
-        row.TotalAmount,
-        DateTime.SpecifyKind(row.CreatedAt, DateTimeKind.Utc),
-        items.Select(i => new OrderItem(i.LineNo, i.Sku, i.Quantity, i.UnitPrice)).ToList());
+    /// <summary>Lists one page of a merchant's orders, newest first, from the merchant copy.</summary>
+    /// <param name="merchantId">The merchant (positive).</param>
+    /// <param name="limit">Orders per page (positive, at most <see cref="TwoDimensionOrderStore.MaxPageSize"/>).</param>
+    /// <param name="after">The <see cref="MerchantOrdersPage.Next"/> of the previous page, or <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels the query.</param>
+    /// <exception cref="ArgumentException"><paramref name="after"/> is not a cursor this service wrote.</exception>
+    public async Task<MerchantOrdersPage> ListByMerchantAsync(long merchantId, int limit, string? after, CancellationToken cancellationToken = default)
+    {
+        MerchantOrderCursor? cursor = null;
+        if (after is not null && !MerchantCursor.TryParse(after, _ids.ShardCount, out cursor))
+        {
+            throw new ArgumentException($"'{after}' is not a page cursor of this service; pass the 'next' of the previous page.", nameof(after));
+        }
+
+        var page = await _orders.ListMerchantOrdersAsync(merchantId, limit, cursor, cancellationToken);
+        return new MerchantOrdersPage(page.Orders.Select(ToOrder).ToList(), page.Next is { } next ? MerchantCursor.Format(next) : null);
+    }
+
+    private static Order ToOrder(OrderRecord order) => new(
+        order.Id.Value,
+        order.UserId,
+        order.MerchantId,
+        order.Status,
+        order.Currency,
+        order.TotalAmount,
+        order.CreatedAt.UtcDateTime,
+        order.Items.Select(i => new OrderItem(i.LineNo, i.Sku, i.Quantity, i.UnitPrice)).ToList());
 }

@@ -5,7 +5,8 @@ namespace OrderService;
 
 /// <summary>
 /// Turns request errors the framework throws (unreadable JSON, a path or query value of the wrong type) into
-/// 400 ProblemDetails that say what was wrong, and an unreachable shard into 503. Anything else stays a 500.
+/// 400 ProblemDetails that say what was wrong, a trade number already used into 409, and an unreachable shard into 503.
+/// Anything else stays a 500.
 /// </summary>
 internal sealed class ProblemExceptionHandler(IProblemDetailsService problemDetails) : IExceptionHandler
 {
@@ -14,6 +15,7 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problemDeta
         var (status, title) = exception switch
         {
             BadHttpRequestException bad => (bad.StatusCode, "The request is not valid."),
+            ShardKitException { ErrorCode: ShardKitErrorCode.AlternateKeyTaken } => (StatusCodes.Status409Conflict, "The trade number belongs to another order."),
             ShardKitException { IsTransient: true } => (StatusCodes.Status503ServiceUnavailable, "The order's shard is unavailable; retry later."),
             _ => (0, null),
         };

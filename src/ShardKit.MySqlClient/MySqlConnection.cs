@@ -286,6 +286,7 @@ public sealed class MySqlConnection : DbConnection, ICloneable
 
             if (CurrentTransaction is { } transaction)
             {
+                session.MarkDirty();
                 if (_pool is null || !session.Settings.ConnectionReset)
                 {
                     await transaction.RollbackIfOpenAsync(io).ConfigureAwait(false);

@@ -34,6 +34,7 @@ public sealed partial class MigratingOrderStore : IAsyncDisposable
     private readonly OrderIdGenerator _ids;
     private readonly ILogger _logger;
     private readonly ShardCluster _controlCluster;
+    private readonly AlternateKeyStore _keys;
     private readonly ILegacyIdMap _legacyIds;
     private readonly CancellationTokenSource _stop = new();
     private readonly Authority[] _hints;
@@ -59,7 +60,8 @@ public sealed partial class MigratingOrderStore : IAsyncDisposable
         _ids = ids;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<MigratingOrderStore>();
         _controlCluster = ControlSchema.Cluster(dataSource.Map, _options.ControlCluster);
-        _legacyIds = new ControlLegacyIdMap(dataSource, _controlCluster);
+        _keys = new AlternateKeyStore(dataSource, options: null, loggerFactory);
+        _legacyIds = new AlternateKeyLegacyIdMap(_keys);
         _target = new TwoDimensionOrderStore(dataSource, new TwoDimensionOrderStoreOptions(), loggerFactory) { WriteFence = TargetFenceAsync };
         _hints = new Authority[dataSource.Map.GetShardCount(ShardDimension.User)];
         WriterId = _options.WriterId ?? $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}";
@@ -221,6 +223,7 @@ public sealed partial class MigratingOrderStore : IAsyncDisposable
         }
 
         _target.Dispose();
+        _keys.Dispose();
         _stop.Dispose();
     }
 

@@ -31,10 +31,18 @@ public sealed class SchemaApplier
     }
 
     /// <summary>
-    /// The built-in order schema: <c>CREATE DATABASE IF NOT EXISTS</c> for the shard's schema, then
-    /// <c>orders</c> and <c>order_items</c> (co-located with their order) with <c>CREATE TABLE IF NOT EXISTS</c>.
+    /// The built-in schema of a shard of <paramref name="dimension"/>: <c>CREATE DATABASE IF NOT EXISTS</c> for the
+    /// shard's schema, <c>orders</c> and <c>order_items</c> (co-located with their order); on user shards also
+    /// <c>shardkit_outbox</c>, <c>shardkit_tombstones</c>, <c>shardkit_key_mappings</c> and <c>shardkit_order_keys</c>;
+    /// on merchant shards the <c>deleted</c> flag of the merchant copy. Every statement is idempotent.
     /// </summary>
-    public static string BuiltInScript => OrderSchema.Script;
+    /// <param name="dimension">The dimension whose script to return.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="dimension"/> is not User or Merchant.</exception>
+    public static string GetBuiltInScript(ShardDimension dimension) => dimension switch
+    {
+        ShardDimension.User or ShardDimension.Merchant => OrderSchema.For(dimension),
+        _ => throw new ArgumentOutOfRangeException(nameof(dimension), dimension, "The dimension must be User or Merchant."),
+    };
 
     /// <summary>Applies the script to every shard of the selected dimensions, recording progress per cluster.</summary>
     /// <param name="options">The script, dimensions and parallelism; <see langword="null"/> for the built-in script on all 240 shards.</param>
@@ -55,14 +63,18 @@ public sealed class SchemaApplier
             throw new ArgumentException("Dimensions is empty; choose User, Merchant or both.", nameof(options));
         }
 
-        var script = options.Script ?? BuiltInScript;
-        var statements = SqlScript.Split(script);
-        if (statements.Count == 0)
+        // The built-in schema differs per dimension and is recorded under one checksum covering both.
+        var statements = new Dictionary<ShardDimension, List<string>>();
+        foreach (var dimension in options.Dimensions.Distinct())
         {
-            throw new ArgumentException("The schema script contains no SQL statement.", nameof(options));
+            statements[dimension] = SqlScript.Split(options.Script ?? GetBuiltInScript(dimension));
+            if (statements[dimension].Count == 0)
+            {
+                throw new ArgumentException("The schema script contains no SQL statement.", nameof(options));
+            }
         }
 
-        var checksum = SqlScript.Checksum(script);
+        var checksum = options.Script is null ? OrderSchema.Checksum : SqlScript.Checksum(options.Script);
         var map = _dataSource.Map;
         var routes = options.Dimensions.Distinct().SelectMany(map.GetRoutes).ToList();
         var clusters = await PrepareClustersAsync(routes.Select(r => r.Cluster).Distinct(), checksum, cancellationToken).ConfigureAwait(false);
@@ -73,7 +85,7 @@ public sealed class SchemaApplier
             new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism, CancellationToken = cancellationToken },
             async (route, ct) =>
             {
-                var result = await ApplyToShardAsync(route, statements, checksum, clusters[route.Cluster], ct).ConfigureAwait(false);
+                var result = await ApplyToShardAsync(route, statements[route.Dimension], checksum, clusters[route.Cluster], ct).ConfigureAwait(false);
                 results[route] = result;
                 progress?.Report(result);
             }).ConfigureAwait(false);

@@ -5,7 +5,7 @@ public sealed class SchemaApplyOptions
 {
     /// <summary>
     /// The DDL to run on every shard, statements separated by <c>;</c>, with the placeholders <c>{schema}</c>,
-    /// <c>{orders}</c> and <c>{order_items}</c>. <see langword="null"/> applies <see cref="SchemaApplier.BuiltInScript"/>.
+    /// <c>{orders}</c> and <c>{order_items}</c>. <see langword="null"/> applies the built-in schema of each shard's dimension (<see cref="SchemaApplier.GetBuiltInScript"/>).
     /// Scripts should be idempotent (<c>IF NOT EXISTS</c>): a crash between a shard's DDL and its log
     /// record makes a re-run apply that one shard again.
     /// </summary>

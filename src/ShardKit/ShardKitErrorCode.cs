@@ -29,4 +29,7 @@ public enum ShardKitErrorCode
 
     /// <summary>A schema operation failed on one or more shards.</summary>
     SchemaFailed,
+
+    /// <summary>An alternate key is already mapped to a different target; a key names one user or order only.</summary>
+    AlternateKeyTaken,
 }

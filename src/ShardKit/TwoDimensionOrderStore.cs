@@ -50,10 +50,16 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
     /// <param name="dataSource">The routed data source.</param>
     /// <param name="options">How the merchant copy is kept; defaults apply it right after each write.</param>
     /// <param name="loggerFactory">Logs apply failures (event IDs 5xxx); the default logs nothing.</param>
-    public TwoDimensionOrderStore(ShardKitDataSource dataSource, TwoDimensionOrderStoreOptions? options = null, ILoggerFactory? loggerFactory = null)
+    /// <param name="alternateKeys">
+    /// The alternate-key store orders are created with keys through
+    /// (<see cref="CreateAsync(OrderRecord, IReadOnlyCollection{AlternateKey}, CancellationToken)"/>) and whose keys a delete releases;
+    /// <see langword="null"/> when orders have no alternate keys.
+    /// </param>
+    public TwoDimensionOrderStore(ShardKitDataSource dataSource, TwoDimensionOrderStoreOptions? options = null, ILoggerFactory? loggerFactory = null, AlternateKeyStore? alternateKeys = null)
     {
         ArgumentNullException.ThrowIfNull(dataSource);
         DataSource = dataSource;
+        AlternateKeys = alternateKeys;
         _options = options ?? new TwoDimensionOrderStoreOptions();
         Logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<TwoDimensionOrderStore>();
         Applier = new MerchantApplier(dataSource);
@@ -76,32 +82,22 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
     internal Func<ShardConnection, System.Data.Common.DbTransaction, OrderId, CancellationToken, Task>? WriteFence { get; init; }
 
     /// <summary>
-    /// Creates the order tables on every shard if needed (<see cref="SchemaApplier.BuiltInScript"/>), then the outbox
-    /// and tombstone tables in every user shard and the tombstone flag of the merchant copies. Idempotent and
-    /// resumable like <see cref="SchemaApplier"/>.
+    /// Applies the built-in schema to every shard if needed (<see cref="SchemaApplier.GetBuiltInScript"/>: the order
+    /// tables, and on user shards the outbox, tombstone and alternate-key tables, on merchant shards the tombstone flag),
+    /// exactly as <c>shardkit schema apply</c> does. Idempotent and resumable like <see cref="SchemaApplier"/>.
     /// </summary>
     /// <param name="cancellationToken">Stops starting new shards.</param>
     /// <exception cref="ShardKitException"><see cref="ShardKitErrorCode.SchemaFailed"/>, naming the failed shards.</exception>
     public async Task EnsureSchemaAsync(CancellationToken cancellationToken = default)
     {
-        var applier = new SchemaApplier(DataSource);
-        SchemaApplyOptions[] steps =
-        [
-            new SchemaApplyOptions(),
-            new SchemaApplyOptions { Script = DimensionSchema.UserScript, Dimensions = [ShardDimension.User] },
-            new SchemaApplyOptions { Script = DimensionSchema.MerchantScript, Dimensions = [ShardDimension.Merchant] },
-        ];
-        foreach (var step in steps)
+        var result = await new SchemaApplier(DataSource).ApplyAsync(new SchemaApplyOptions(), progress: null, cancellationToken).ConfigureAwait(false);
+        if (!result.Succeeded)
         {
-            var result = await applier.ApplyAsync(step, progress: null, cancellationToken).ConfigureAwait(false);
-            if (!result.Succeeded)
-            {
-                var failed = result.Shards.Where(s => s.Status == SchemaShardStatus.Failed).ToList();
-                throw new ShardKitException(
-                    ShardKitErrorCode.SchemaFailed,
-                    $"The two-dimension schema could not be applied to {failed.Count} shard(s): " +
-                    string.Join("; ", failed.Take(5).Select(f => $"{f.Route.Name}: {f.Error}")));
-            }
+            var failed = result.Shards.Where(s => s.Status == SchemaShardStatus.Failed).ToList();
+            throw new ShardKitException(
+                ShardKitErrorCode.SchemaFailed,
+                $"The built-in schema could not be applied to {failed.Count} shard(s): " +
+                string.Join("; ", failed.Take(5).Select(f => $"{f.Route.Name}: {f.Error}")));
         }
     }
 
@@ -111,9 +107,14 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
     /// <returns>The order as stored.</returns>
     /// <exception cref="ArgumentException">The order is invalid (the message says what is wrong), or its ID was used by a deleted order.</exception>
     /// <exception cref="ShardKitException"><see cref="ShardKitErrorCode.ShardUnavailable"/>: the user shard cannot be reached; nothing was written.</exception>
-    public async Task<OrderRecord> CreateAsync(OrderRecord order, CancellationToken cancellationToken = default)
+    public Task<OrderRecord> CreateAsync(OrderRecord order, CancellationToken cancellationToken = default)
     {
         Validate(order);
+        return CreateCoreAsync(order, [], cancellationToken);
+    }
+
+    private async Task<OrderRecord> CreateCoreAsync(OrderRecord order, IReadOnlyList<AlternateKey> alternateKeys, CancellationToken cancellationToken)
+    {
         var now = OrderReader.Now(DataSource.TimeProvider);
         var shard = await DataSource.OpenOrderShardAsync(order.Id, ShardDimension.User, ShardIntent.Write, cancellationToken).ConfigureAwait(false);
         await using (shard.ConfigureAwait(false))
@@ -132,6 +133,7 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
 
                 await shard.Connection.ExecuteAsync(new CommandDefinition(shard.Sql(InsertOrder), Parameters(order, now.UtcDateTime), tx, cancellationToken: cancellationToken)).ConfigureAwait(false);
                 await OrderReader.InsertItemsAsync(shard, order.Id.Value, order.Items, tx, cancellationToken).ConfigureAwait(false);
+                await InsertOrderKeysAsync(shard, order.Id, alternateKeys, tx, cancellationToken).ConfigureAwait(false);
                 await AddOutboxEntryAsync(shard, order.Id, 1, "create", now, tx, cancellationToken).ConfigureAwait(false);
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             }
@@ -188,7 +190,8 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
 
     /// <summary>
     /// Deletes an order and its items from its user shard, leaving a tombstone (the next version) there and in the
-    /// merchant copy, so an older copy can never bring the order back.
+    /// merchant copy, so an older copy can never bring the order back. The alternate keys the order was created with
+    /// are released after the commit (best effort: a key left behind is dangling and the sweeper removes it).
     /// </summary>
     /// <param name="orderId">The order to delete.</param>
     /// <param name="cancellationToken">Cancels the write.</param>
@@ -200,6 +203,8 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
     public async Task<bool> DeleteAsync(OrderId orderId, CancellationToken cancellationToken = default)
     {
         var now = OrderReader.Now(DataSource.TimeProvider);
+        List<AlternateKey> keys;
+        AlternateKeyTarget target;
         var shard = await DataSource.OpenOrderShardAsync(orderId, ShardDimension.User, ShardIntent.Write, cancellationToken).ConfigureAwait(false);
         await using (shard.ConfigureAwait(false))
         {
@@ -217,6 +222,8 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
 
                 var current = rows[0];
                 var version = current.Version + 1;
+                keys = await TakeOrderKeysAsync(shard, orderId, tx, cancellationToken).ConfigureAwait(false);
+                target = new AlternateKeyTarget(current.UserId, orderId);
                 await shard.Connection.ExecuteAsync(new CommandDefinition(shard.Sql(DeleteItems), id, tx, cancellationToken: cancellationToken)).ConfigureAwait(false);
                 await shard.Connection.ExecuteAsync(new CommandDefinition(shard.Sql(DeleteOrder), id, tx, cancellationToken: cancellationToken)).ConfigureAwait(false);
                 await shard.Connection.ExecuteAsync(new CommandDefinition(
@@ -231,6 +238,7 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
             await ApplyAfterCommitAsync(shard, orderId, cancellationToken).ConfigureAwait(false);
         }
 
+        await ReleaseKeysAsync(keys, target, cancellationToken).ConfigureAwait(false);
         return true;
     }
 

@@ -13,7 +13,9 @@ public static class TwoDimensionOrderStoreServiceCollectionExtensions
     /// Registers a singleton <see cref="TwoDimensionOrderStore"/> and <see cref="DimensionVerifier"/> over the registered
     /// <see cref="ShardKitDataSource"/> (call <c>AddShardKit</c> too), and a singleton <see cref="OutboxRelay"/> run as a
     /// hosted service. <see cref="TwoDimensionOrderStoreOptions"/> and <see cref="OutboxRelayOptions"/> come from the options system,
-    /// so they can also be bound from configuration with <c>services.Configure&lt;T&gt;(section)</c>.
+    /// so they can also be bound from configuration with <c>services.Configure&lt;T&gt;(section)</c>. When an
+    /// <see cref="AlternateKeyStore"/> is registered too (<c>AddAlternateKeyStore</c>), the order store creates orders with
+    /// alternate keys through it.
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <param name="configureStore">Sets up <see cref="TwoDimensionOrderStoreOptions"/>.</param>
@@ -45,7 +47,8 @@ public static class TwoDimensionOrderStoreServiceCollectionExtensions
         services.TryAddSingleton(provider => new TwoDimensionOrderStore(
             provider.GetRequiredService<ShardKitDataSource>(),
             provider.GetRequiredService<IOptions<TwoDimensionOrderStoreOptions>>().Value,
-            provider.GetService<ILoggerFactory>()));
+            provider.GetService<ILoggerFactory>(),
+            provider.GetService<AlternateKeyStore>()));
         services.TryAddSingleton(provider => new DimensionVerifier(provider.GetRequiredService<ShardKitDataSource>(), provider.GetService<ILoggerFactory>()));
         services.TryAddSingleton(provider => new OutboxRelay(
             provider.GetRequiredService<TwoDimensionOrderStore>(),

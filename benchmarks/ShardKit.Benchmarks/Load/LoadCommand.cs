@@ -9,7 +9,9 @@ namespace ShardKit.Benchmarks.Load;
 /// <summary>
 /// The <c>load</c> verb: starts one MariaDB server, prepares sysbench's <c>sbtest1</c> table, and at each worker count
 /// runs pooled point selects through ShardKit.MySqlClient and <c>sysbench oltp_point_select</c> against that same server,
-/// one after the other, then prints throughput, the ratio to sysbench, latency percentiles and allocation per query.
+/// one after the other, for several rounds in a rotated order (so no client always runs first, on a cold JIT or a
+/// quieter machine), then prints each client's median round: throughput, the ratio to sysbench, latency percentiles
+/// and allocation per query.
 /// </summary>
 internal static class LoadCommand
 {
@@ -62,17 +64,29 @@ internal static class LoadCommand
             server.ConnectionString + string.Create(CultureInfo.InvariantCulture, $";Database={Database};SslMode=None;Maximum Pool Size={poolSize};Connection Reset=false"));
         var noResetDriver = new DriverLoad(noResetDataSource, TableSize);
 
+        var clients = new Func<int, Task<LoadResult>>[]
+        {
+            w => driver.RunAsync(w, duration, holdConnection: false, LoadClients.ShardKitPooled),
+            w => noResetDriver.RunAsync(w, duration, holdConnection: false, LoadClients.ShardKitPooledNoReset),
+            w => driver.RunAsync(w, duration, holdConnection: true, LoadClients.ShardKitHeld),
+            w => sysbench.RunAsync(w, duration, prepared: false, LoadClients.SysbenchText),
+            w => sysbench.RunAsync(w, duration, prepared: true, LoadClients.SysbenchPrepared),
+        };
         var results = new List<LoadResult>();
         foreach (var workers in options.Workers)
         {
-            await progress.WriteLineAsync($"{workers} worker(s), {options.Seconds} s per client...");
-            results.Add(await driver.RunAsync(workers, duration, holdConnection: false, LoadClients.ShardKitPooled));
-            results.Add(await noResetDriver.RunAsync(workers, duration, holdConnection: false, LoadClients.ShardKitPooledNoReset));
-            results.Add(await driver.RunAsync(workers, duration, holdConnection: true, LoadClients.ShardKitHeld));
-            results.Add(await sysbench.RunAsync(workers, duration, prepared: false, LoadClients.SysbenchText));
-            results.Add(await sysbench.RunAsync(workers, duration, prepared: true, LoadClients.SysbenchPrepared));
-        }
+            var rounds = new List<LoadResult>();
+            for (var round = 0; round < options.Rounds; round++)
+            {
+                await progress.WriteLineAsync($"{workers} worker(s), round {round + 1} of {options.Rounds}, {options.Seconds} s per client...");
+                for (var i = 0; i < clients.Length; i++)
+                {
+                    rounds.Add(await clients[(i + round) % clients.Length](workers));
+                }
+            }
 
+            results.AddRange(rounds.GroupBy(r => r.Client).Select(Median));
+        }
         var loadAfter = MachineInfo.LoadAverage();
         if (options.Json)
         {
@@ -86,6 +100,14 @@ internal static class LoadCommand
         return 0;
     }
 
+    /// <summary>The round with the median throughput (the lower middle one for an even count), carrying every round's figure.</summary>
+    private static LoadResult Median(IEnumerable<LoadResult> rounds)
+    {
+        var inOrder = rounds.ToList();
+        var sorted = inOrder.OrderBy(r => r.QueriesPerSecond).ToList();
+        return sorted[(sorted.Count - 1) / 2] with { RoundQueriesPerSecond = [.. inOrder.Select(r => r.QueriesPerSecond)] };
+    }
+
     private static double Ratio(IEnumerable<LoadResult> results, LoadResult result, string reference) =>
         result.QueriesPerSecond / results.Single(r => r.Workers == result.Workers && r.Client == reference).QueriesPerSecond;
 
@@ -94,16 +116,16 @@ internal static class LoadCommand
         var text = new StringBuilder();
         var c = CultureInfo.InvariantCulture;
         text.AppendLine(c, $"Machine: {machine.CpuModel}, {machine.LogicalCpus} logical CPUs, {machine.Memory}; {machine.Os}; {machine.Runtime}");
-        text.AppendLine(c, $"Server: MariaDB {serverVersion} (local, TLS off), sbtest1 with {TableSize:N0} rows; {options.Seconds} s per client and worker count");
+        text.AppendLine(c, $"Server: MariaDB {serverVersion} (local, TLS off), sbtest1 with {TableSize:N0} rows; {options.Seconds} s per client, {options.Rounds} round(s) per worker count in rotated order; each row is the client's median round");
         text.AppendLine(c, $"Load average (1/5/15 min): {loadBefore} before, {loadAfter} after");
         text.AppendLine();
-        text.AppendLine("| Workers | Client | Queries/s | vs sysbench text | vs sysbench prepared | p50 ms | p99 ms | Allocated B/query |");
-        text.AppendLine("|---:|---|---:|---:|---:|---:|---:|---:|");
+        text.AppendLine("| Workers | Client | Queries/s | vs sysbench text | vs sysbench prepared | p50 ms | p99 ms | Allocated B/query | Queries/s per round |");
+        text.AppendLine("|---:|---|---:|---:|---:|---:|---:|---:|---|");
         foreach (var r in results)
         {
             var allocated = r.AllocatedBytesPerQuery is { } bytes ? bytes.ToString("N0", c) : "";
             text.AppendLine(c,
-                $"| {r.Workers} | {r.Client} | {r.QueriesPerSecond:N0} | {Ratio(results, r, LoadClients.SysbenchText):0.00}× | {Ratio(results, r, LoadClients.SysbenchPrepared):0.00}× | {r.P50Milliseconds:0.000} | {r.P99Milliseconds:0.000} | {allocated} |");
+                $"| {r.Workers} | {r.Client} | {r.QueriesPerSecond:N0} | {Ratio(results, r, LoadClients.SysbenchText):0.00}× | {Ratio(results, r, LoadClients.SysbenchPrepared):0.00}× | {r.P50Milliseconds:0.000} | {r.P99Milliseconds:0.000} | {allocated} | {string.Join(", ", (r.RoundQueriesPerSecond ?? []).Select(q => q.ToString("N0", c)))} |");
         }
 
         var largest = options.Workers.Max();
@@ -127,6 +149,7 @@ internal static class LoadCommand
                 serverVersion,
                 tableSize = TableSize,
                 secondsPerRun = options.Seconds,
+                rounds = options.Rounds,
                 loadAverageBefore = loadBefore,
                 loadAverageAfter = loadAfter,
                 targetRatio = TargetRatio,
@@ -142,6 +165,7 @@ internal static class LoadCommand
                     p50Milliseconds = r.P50Milliseconds,
                     p99Milliseconds = r.P99Milliseconds,
                     allocatedBytesPerQuery = r.AllocatedBytesPerQuery,
+                    roundQueriesPerSecond = r.RoundQueriesPerSecond,
                 }),
             },
             s_json);

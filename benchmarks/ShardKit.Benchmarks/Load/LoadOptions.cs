@@ -2,14 +2,17 @@ using System.Globalization;
 
 namespace ShardKit.Benchmarks.Load;
 
-/// <summary>The <c>load</c> verb's arguments: <c>[--seconds S] [--workers 1,4,16] [--json]</c>.</summary>
+/// <summary>The <c>load</c> verb's arguments: <c>[--seconds S] [--workers 1,4,16] [--rounds R] [--json]</c>.</summary>
 internal sealed class LoadOptions
 {
-    public const string Usage = "usage: load [--seconds S (1-3600, default 10)] [--workers N,N,... (1-256 each, default 1,4,16)] [--json]";
+    public const string Usage = "usage: load [--seconds S (1-3600, default 10)] [--workers N,N,... (1-256 each, default 1,4,16)] [--rounds R (1-20, default 3)] [--json]";
 
     public int Seconds { get; private init; } = 10;
 
     public IReadOnlyList<int> Workers { get; private init; } = [1, 4, 16];
+
+    /// <summary>How many times every client runs at each worker count, in a rotated order each round.</summary>
+    public int Rounds { get; private init; } = 3;
 
     public bool Json { get; private init; }
 
@@ -19,6 +22,7 @@ internal sealed class LoadOptions
         var seconds = 10;
         IReadOnlyList<int> workers = [1, 4, 16];
         var json = false;
+        var rounds = 3;
         for (var i = 0; i < args.Count; i++)
         {
             switch (args[i])
@@ -35,6 +39,9 @@ internal sealed class LoadOptions
 
                     workers = [.. list.Select(w => ParseInt(w, "--workers", 1, 256)).Distinct()];
                     break;
+                case "--rounds":
+                    rounds = ParseInt(Value(args, ref i), "--rounds", 1, 20);
+                    break;
                 case "--json":
                     json = true;
                     break;
@@ -43,7 +50,7 @@ internal sealed class LoadOptions
             }
         }
 
-        return new LoadOptions { Seconds = seconds, Workers = workers, Json = json };
+        return new LoadOptions { Seconds = seconds, Workers = workers, Rounds = rounds, Json = json };
     }
 
     private static string Value(IReadOnlyList<string> args, ref int i)

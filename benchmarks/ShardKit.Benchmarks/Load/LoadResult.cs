@@ -8,6 +8,7 @@ namespace ShardKit.Benchmarks.Load;
 /// <param name="P50Milliseconds">Median latency of one point select.</param>
 /// <param name="P99Milliseconds">99th percentile latency of one point select.</param>
 /// <param name="AllocatedBytesPerQuery">Bytes allocated in the process per point select (ShardKit runs only).</param>
+/// <param name="RoundQueriesPerSecond">With several rounds: the throughput of every round, in run order; this record is the median round.</param>
 internal sealed record LoadResult(
     string Client,
     int Workers,
@@ -15,7 +16,8 @@ internal sealed record LoadResult(
     double Seconds,
     double P50Milliseconds,
     double P99Milliseconds,
-    double? AllocatedBytesPerQuery)
+    double? AllocatedBytesPerQuery,
+    IReadOnlyList<double>? RoundQueriesPerSecond = null)
 {
     public double QueriesPerSecond => Queries / Seconds;
 }

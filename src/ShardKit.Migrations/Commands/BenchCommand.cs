@@ -32,7 +32,7 @@ internal static class BenchCommand
         Cli.RequireRange(concurrency, 1, 1024);
         var readRatio = new Option<double>("--read-ratio")
         {
-            Description = "Share of reads, 0 to 1 (half get-by-ID, half list-by-user); the rest create orders.",
+            Description = "Share of reads, 0 to 1 (a third each get-by-ID, list-by-user and list-by-merchant); the rest create orders.",
             DefaultValueFactory = _ => 0.5,
         };
         RequireRatio(readRatio);
@@ -72,11 +72,13 @@ internal static class BenchCommand
         }
 
         await using var dataSource = new ShardKitDataSourceBuilder(options).Build();
+        using var keys = new AlternateKeyStore(dataSource);
+        using var orders = new TwoDimensionOrderStore(dataSource, alternateKeys: keys);
         OrderStore store;
         try
         {
             var shardCount = dataSource.Map.GetShardCount(ShardDimension.User);
-            store = new OrderStore(dataSource, new OrderIdGenerator(new OrderIdGeneratorOptions { WorkerId = workerId, ShardCount = shardCount }));
+            store = new OrderStore(orders, new OrderIdGenerator(new OrderIdGeneratorOptions { WorkerId = workerId, ShardCount = shardCount }));
         }
         catch (ArgumentException ex)
         {

@@ -18,8 +18,9 @@ namespace ShardKit.Migrations.Commands;
 /// <summary>
 /// <c>shardkit demo [--duration S] [--concurrency N] [--json]</c>: with no configuration, starts a local topology,
 /// applies the order schema, hosts the OrderService sample on a free loopback port, drives the order workload
-/// against it over HTTP, checks every user shard holds exactly the orders created there, prints the report and
-/// stops everything.
+/// against it over HTTP (creates, reads by ID, user lists and merchant lists), checks every user shard holds exactly
+/// the orders created there, measures the dimension lag left and compares the merchant copy with the user side, prints
+/// the report and stops everything.
 /// </summary>
 internal static class DemoCommand
 {
@@ -43,7 +44,7 @@ internal static class DemoCommand
         Cli.RequireRange(concurrency, 1, 256);
         var json = new Option<bool>("--json") { Description = "Print the report as one JSON object (and nothing else on standard output)." };
 
-        var command = new Command("demo", $"Start a local topology ({Clusters} clusters × primary + replica), apply the schema, host the OrderService sample and run an order workload against it over HTTP; prints throughput, latency percentiles and the spread over the user shards, then stops everything.")
+        var command = new Command("demo", $"Start a local topology ({Clusters} clusters × primary + replica), apply the schema, host the OrderService sample and run an order workload against it over HTTP (including merchant listings from the merchant copy); prints throughput, latency percentiles, the spread over the user shards, the dimension lag and a dimensions check, then stops everything.")
         {
             duration, concurrency, json,
         };
@@ -121,6 +122,7 @@ internal static class DemoCommand
                 _ => runner.RunAsync(cancellationToken));
 
             var mismatches = await VerifyAsync(shards, report.Distribution, cancellationToken);
+            report = report with { Dimensions = await CheckDimensionsAsync(app.Services, cancellationToken) };
             if (json)
             {
                 WorkloadReportWriter.WriteJson(parseResult.InvocationConfiguration.Output, report);
@@ -137,6 +139,13 @@ internal static class DemoCommand
             }
 
             console.MarkupLine(Invariant($"[green]Verified[/] on the servers: each user shard holds exactly the orders created on it."));
+            if (!report.Dimensions.Equal)
+            {
+                Cli.Error(parseResult, Invariant($"the merchant copy differs from the user side: {report.Dimensions.Differences} orders differ ({report.Dimensions.UserOrders} user-side orders, {report.Dimensions.MerchantOrders} in the merchant copy)."));
+                return TopologyCommand.ExitFailed;
+            }
+
+            console.MarkupLine("[green]Verified[/] both dimensions: the merchant copy equals the user side.");
             if (report.Errors > 0)
             {
                 Cli.Error(parseResult, Invariant($"{report.Errors} operations failed; the first: {report.ErrorSamples[0].Message}"));
@@ -181,6 +190,24 @@ internal static class DemoCommand
             context.Cancel = true;
             stop.Cancel();
         }
+    }
+
+    /// <summary>
+    /// Measures the lag the workload left (<see cref="TwoDimensionOrderStore.GetLagAsync"/>), lets the relay drain whatever
+    /// is pending, then compares both dimensions (<see cref="DimensionVerifier"/>, no repair).
+    /// </summary>
+    private static async Task<DimensionReport> CheckDimensionsAsync(IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var lag = await services.GetRequiredService<TwoDimensionOrderStore>().GetLagAsync(cancellationToken);
+        await services.GetRequiredService<OutboxRelay>().DrainAsync(cancellationToken);
+        var verified = await services.GetRequiredService<DimensionVerifier>().VerifyAsync(repair: false, progress: null, cancellationToken);
+        return new DimensionReport(
+            lag.Max.TotalMilliseconds,
+            lag.Pending,
+            verified.Shards.Count,
+            verified.Shards.Sum(s => s.UserCount),
+            verified.Shards.Sum(s => s.MerchantCount),
+            verified.Differences.Count + verified.Shards.Count(s => s.Error is not null));
     }
 
     /// <summary>Counts the rows on every user shard and compares them with what the workload created there.</summary>

@@ -83,7 +83,7 @@ public static class MigrateCommand
             try
             {
                 await using var dataSource = new ShardKitDataSourceBuilder(options).Build();
-                var migrator = new Migrator(dataSource, new MigratorOptions
+                using var migrator = new Migrator(dataSource, new MigratorOptions
                 {
                     ControlCluster = parseResult.GetValue(control),
                     RowsPerSecond = context.Get<int>("--rows-per-second"),

@@ -4,13 +4,13 @@ using System.Text.Json;
 
 namespace ShardKit.Migrations.Commands;
 
-/// <summary><c>shardkit verify dimensions --config F [--repair] [--json]</c>.</summary>
+/// <summary><c>shardkit verify dimensions|mappings --config F [--repair] [--json]</c>.</summary>
 public static class VerifyCommand
 {
     private const int MaxListed = 50;
     private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
-    /// <summary>Creates the <c>verify</c> command and its <c>dimensions</c> subcommand.</summary>
+    /// <summary>Creates the <c>verify</c> command and its <c>dimensions</c> and <c>mappings</c> subcommands.</summary>
     public static Command Create()
     {
         var config = TopologyCommand.CreateConfigOption();
@@ -25,7 +25,103 @@ public static class VerifyCommand
         dimensions.SetAction((parseResult, cancellationToken) => DimensionsAsync(
             parseResult, parseResult.GetRequiredValue(config), parseResult.GetValue(repair), parseResult.GetValue(json), cancellationToken));
 
-        return new Command("verify", "Check that copies of the data agree.") { dimensions };
+        var mappingsConfig = TopologyCommand.CreateConfigOption();
+        var mappingsRepair = new Option<bool>("--repair") { Description = "Remove dangling mappings and re-create the missing ones." };
+        var mappingsJson = new Option<bool>("--json") { Description = "Print JSON instead of text." };
+        var mappings = new Command(
+            "mappings",
+            "Check the alternate-key mappings: mappings whose order is gone (dangling) and keys orders were created with that have no mapping (missing) or another one (conflicting). Exit 0 when consistent, 1 when problems remain.")
+        {
+            mappingsConfig, mappingsRepair, mappingsJson,
+        };
+        mappings.SetAction((parseResult, cancellationToken) => MappingsAsync(
+            parseResult, parseResult.GetRequiredValue(mappingsConfig), parseResult.GetValue(mappingsRepair), parseResult.GetValue(mappingsJson), cancellationToken));
+
+        return new Command("verify", "Check that copies of the data agree.") { dimensions, mappings };
+    }
+
+    private static async Task<int> MappingsAsync(ParseResult parseResult, string configPath, bool repair, bool json, CancellationToken cancellationToken)
+    {
+        var output = parseResult.InvocationConfiguration.Output;
+        var error = parseResult.InvocationConfiguration.Error;
+        if (!TopologyCommand.TryLoadValid(configPath, error, out var options))
+        {
+            return TopologyCommand.ExitFailed;
+        }
+
+        try
+        {
+            await using var dataSource = new ShardKitDataSourceBuilder(options).Build();
+            using var store = new AlternateKeyStore(dataSource);
+            var result = await store.VerifyAsync(repair, cancellationToken);
+            if (json)
+            {
+                output.WriteLine(JsonSerializer.Serialize(
+                    new
+                    {
+                        consistent = result.Consistent,
+                        mappingsChecked = result.MappingsChecked,
+                        declaredKeysChecked = result.DeclaredKeysChecked,
+                        remaining = result.Remaining,
+                        repaired = result.Problems.Count(p => p.Repaired),
+                        problems = result.Problems.Select(p => new
+                        {
+                            kind = p.Key.Kind,
+                            value = p.Key.Value,
+                            problem = p.Kind.ToString(),
+                            mappedUserId = p.Mapped?.UserId,
+                            mappedOrderId = p.Mapped?.OrderId?.Value,
+                            declaredUserId = p.Declared?.UserId,
+                            declaredOrderId = p.Declared?.OrderId?.Value,
+                            repaired = p.Repaired,
+                        }),
+                        unavailableShards = result.UnavailableShards,
+                    },
+                    s_json));
+            }
+            else
+            {
+                WriteMappingsText(output, error, result, repair);
+            }
+
+            return result.Consistent ? TopologyCommand.ExitOk : TopologyCommand.ExitFailed;
+        }
+        catch (ShardKitException ex)
+        {
+            error.WriteLine("error: " + TopologyCommand.OneLine(ex));
+            return TopologyCommand.ExitFailed;
+        }
+    }
+
+    private static void WriteMappingsText(TextWriter output, TextWriter error, AlternateKeyVerifyResult result, bool repair)
+    {
+        output.WriteLine(string.Create(
+            CultureInfo.InvariantCulture,
+            $"{result.MappingsChecked} mapping(s) naming an order checked, {result.DeclaredKeysChecked} declared key(s) checked"));
+        foreach (var problem in result.Problems.Take(MaxListed))
+        {
+            var detail = problem.Kind switch
+            {
+                AlternateKeyProblemKind.Dangling => $"names {problem.Mapped}, which is gone",
+                AlternateKeyProblemKind.Missing => $"declared by {problem.Declared}, no mapping",
+                _ => $"declared by {problem.Declared}, mapped to {problem.Mapped}",
+            };
+            output.WriteLine($"  {problem.Key}: {problem.Kind}, {detail}{(problem.Repaired ? ", repaired" : "")}");
+        }
+
+        if (result.Problems.Count > MaxListed)
+        {
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  ... and {result.Problems.Count - MaxListed} more (--json lists all)"));
+        }
+
+        foreach (var failed in result.UnavailableShards)
+        {
+            error.WriteLine("failed: " + failed);
+        }
+
+        output.WriteLine(repair
+            ? FormattableString.Invariant($"{result.Problems.Count} problem(s), {result.Problems.Count(p => p.Repaired)} repaired, {result.Remaining} remaining")
+            : FormattableString.Invariant($"{result.Problems.Count} problem(s)"));
     }
 
     private static async Task<int> DimensionsAsync(ParseResult parseResult, string configPath, bool repair, bool json, CancellationToken cancellationToken)

@@ -12,7 +12,7 @@ namespace ShardKit.Migrations.Migration;
 /// is idempotent, so a run stopped anywhere (Ctrl+C, <c>kill -9</c>) and started again ends in the same state.
 /// See docs/migration.md.
 /// </summary>
-internal sealed partial class Migrator
+internal sealed partial class Migrator : IDisposable
 {
     private const string Control = ControlSchema.Name;
     private static readonly string[] s_legacyTables = ["orders", "order_items"];
@@ -21,6 +21,7 @@ internal sealed partial class Migrator
     private readonly MigratorOptions _options;
     private readonly ShardCluster _controlCluster;
     private readonly LegacySource _source;
+    private readonly AlternateKeyStore _keys;
     private readonly ILegacyIdMap _legacyIds;
     private readonly ChangeDrainer _drainer;
     private readonly MerchantApplier _merchant;
@@ -39,7 +40,8 @@ internal sealed partial class Migrator
 
         _controlCluster = ControlSchema.Cluster(dataSource.Map, options.ControlCluster);
         _source = new LegacySource(legacy.Database);
-        _legacyIds = new ControlLegacyIdMap(dataSource, _controlCluster);
+        _keys = new AlternateKeyStore(dataSource);
+        _legacyIds = new AlternateKeyLegacyIdMap(_keys);
         _drainer = new ChangeDrainer(dataSource, _source, _legacyIds);
         _merchant = new MerchantApplier(dataSource);
         var ids = new OrderIdGenerator(new OrderIdGeneratorOptions { WorkerId = options.WorkerId, ShardCount = dataSource.Map.GetShardCount(ShardDimension.User) });
@@ -53,6 +55,8 @@ internal sealed partial class Migrator
     internal ChangeDrainer Drainer => _drainer;
 
     public int Buckets => _dataSource.Map.GetShardCount(ShardDimension.User);
+
+    public void Dispose() => _keys.Dispose();
 
     /// <summary>Records the command being run, so <c>migrate resume</c> can run it again after a crash.</summary>
     public Task RecordCommandAsync(string? command, CancellationToken cancellationToken) =>

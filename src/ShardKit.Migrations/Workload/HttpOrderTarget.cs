@@ -44,6 +44,15 @@ internal sealed class HttpOrderTarget(HttpClient client, int shardCount) : IOrde
         return orders?.Count ?? 0;
     }
 
+    public async Task<int> ListByMerchantAsync(long merchantId, int limit, CancellationToken cancellationToken)
+    {
+        var path = string.Create(CultureInfo.InvariantCulture, $"/merchants/{merchantId}/orders?limit={limit}");
+        using var response = await client.GetAsync(path, cancellationToken);
+        await EnsureAsync(response, HttpStatusCode.OK, "GET " + path, cancellationToken);
+        var page = await response.Content.ReadFromJsonAsync<MerchantOrdersPage>(cancellationToken);
+        return page?.Orders.Count ?? 0;
+    }
+
     private static async Task EnsureAsync(HttpResponseMessage response, HttpStatusCode expected, string request, CancellationToken cancellationToken)
     {
         if (response.StatusCode == expected)

@@ -16,4 +16,7 @@ internal interface IOrderWorkloadTarget
 
     /// <summary>Lists a user's newest orders and returns how many came back.</summary>
     Task<int> ListByUserAsync(long userId, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Lists the first page of a merchant's newest orders and returns how many came back.</summary>
+    Task<int> ListByMerchantAsync(long merchantId, int limit, CancellationToken cancellationToken);
 }

@@ -14,4 +14,7 @@ internal sealed class StoreOrderTarget(OrderStore store, string description) : I
 
     public async Task<int> ListByUserAsync(long userId, int limit, CancellationToken cancellationToken) =>
         (await store.ListByUserAsync(userId, limit, cancellationToken)).Count;
+
+    public async Task<int> ListByMerchantAsync(long merchantId, int limit, CancellationToken cancellationToken) =>
+        (await store.ListByMerchantAsync(merchantId, limit, after: null, cancellationToken)).Orders.Count;
 }

@@ -11,4 +11,7 @@ internal enum WorkloadOperation
 
     /// <summary>List the newest orders of a user who ordered earlier in the run.</summary>
     List,
+
+    /// <summary>List the first page of the newest orders of a merchant ordered from earlier in the run, from the merchant copy.</summary>
+    MerchantList,
 }

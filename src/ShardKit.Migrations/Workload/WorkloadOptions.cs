@@ -10,7 +10,7 @@ internal sealed class WorkloadOptions
     public int Concurrency { get; init; } = 8;
 
     /// <summary>
-    /// The share of operations that read (0 to 1), split evenly between get-by-ID and list-by-user; the rest create orders.
+    /// The share of operations that read (0 to 1), split evenly between get-by-ID, list-by-user and list-by-merchant; the rest create orders.
     /// Until the first order exists every operation creates.
     /// </summary>
     public double ReadRatio { get; init; } = 0.5;

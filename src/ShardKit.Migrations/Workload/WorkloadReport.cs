@@ -1,6 +1,9 @@
 namespace ShardKit.Migrations.Workload;
 
-/// <summary>The result of a workload run: totals, each operation, the spread over shards, and what failed.</summary>
+/// <summary>
+/// The result of a workload run: totals, each operation, the spread over shards, what failed, and (from the demo) the
+/// state of the merchant copy at the end.
+/// </summary>
 internal sealed record WorkloadReport(
     string Target,
     double DurationSeconds,
@@ -11,4 +14,5 @@ internal sealed record WorkloadReport(
     double Throughput,
     IReadOnlyList<OperationReport> PerOperation,
     ShardDistribution Distribution,
-    IReadOnlyList<ErrorSample> ErrorSamples);
+    IReadOnlyList<ErrorSample> ErrorSamples,
+    DimensionReport? Dimensions = null);

@@ -14,7 +14,7 @@ internal static class WorkloadReportWriter
     public static void WriteText(IAnsiConsole console, WorkloadReport report)
     {
         console.MarkupLine($"[bold]Order workload[/] against {Markup.Escape(report.Target)}");
-        console.MarkupLine(Invariant($"  {report.DurationSeconds:0.0} s, concurrency {report.Concurrency}, {report.ReadRatio:0%} reads (half get by ID, half list by user)"));
+        console.MarkupLine(Invariant($"  {report.DurationSeconds:0.0} s, concurrency {report.Concurrency}, {report.ReadRatio:0%} reads (a third each: get by ID, list by user, list by merchant)"));
         var operations = new Table()
             .AddColumn("Operation")
             .AddColumn(new TableColumn("Ops").RightAligned())
@@ -68,6 +68,12 @@ internal static class WorkloadReportWriter
         }
 
         console.Write(clusters);
+        if (report.Dimensions is { } dimensions)
+        {
+            console.MarkupLine(Invariant($"[bold]Merchant copy[/]: dimension lag at the end {dimensions.LagMs:0.0} ms ({dimensions.Pending} outbox entries pending)"));
+            console.MarkupLine(Invariant($"  {dimensions.MerchantShards} merchant shards compared with the user side: {dimensions.UserOrders} orders on the user side, {dimensions.MerchantOrders} in the merchant copy, {dimensions.Differences} differences"));
+        }
+
         if (report.ErrorSamples.Count > 0)
         {
             console.MarkupLine("[red]Errors[/]:");

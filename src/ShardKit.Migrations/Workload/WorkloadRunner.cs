@@ -6,8 +6,8 @@ namespace ShardKit.Migrations.Workload;
 
 /// <summary>
 /// The order workload: <see cref="WorkloadOptions.Concurrency"/> loops that, until the duration is up, create
-/// orders for random users and merchants, read orders created earlier back by order ID, and list their users'
-/// orders. Measures every operation and counts the new orders per user shard.
+/// orders for random users and merchants, read orders created earlier back by order ID, list their users' orders
+/// and list their merchants' orders (from the merchant copy). Measures every operation and counts the new orders per user shard.
 /// </summary>
 internal sealed class WorkloadRunner
 {
@@ -63,11 +63,11 @@ internal sealed class WorkloadRunner
         var random = new Random(Random.Shared.Next());
         while (Stopwatch.GetTimestamp() < deadline && !cancellationToken.IsCancellationRequested)
         {
-            var operation = Choose(random, out var orderId, out var userId);
+            var operation = Choose(random, out var picked);
             var start = Stopwatch.GetTimestamp();
             try
             {
-                await ExecuteAsync(operation, random, orderId, userId, CancellationToken.None);
+                await ExecuteAsync(operation, random, picked, CancellationToken.None);
                 recorder.Record(operation, Stopwatch.GetTimestamp() - start);
             }
             catch (Exception ex)
@@ -81,27 +81,33 @@ internal sealed class WorkloadRunner
         }
     }
 
-    private WorkloadOperation Choose(Random random, out OrderId orderId, out long userId)
+    private WorkloadOperation Choose(Random random, out (OrderId OrderId, long UserId, long MerchantId) picked)
     {
-        if (random.NextDouble() >= _options.ReadRatio || !_recent.TryPick(random, out orderId, out userId))
+        if (random.NextDouble() >= _options.ReadRatio || !_recent.TryPick(random, out var orderId, out var userId, out var merchantId))
         {
-            orderId = default;
-            userId = 0;
+            picked = default;
             return WorkloadOperation.Create;
         }
 
-        return random.Next(2) == 0 ? WorkloadOperation.Get : WorkloadOperation.List;
+        picked = (orderId, userId, merchantId);
+        return random.Next(3) switch
+        {
+            0 => WorkloadOperation.Get,
+            1 => WorkloadOperation.List,
+            _ => WorkloadOperation.MerchantList,
+        };
     }
 
-    private async Task ExecuteAsync(WorkloadOperation operation, Random random, OrderId orderId, long userId, CancellationToken cancellationToken)
+    private async Task ExecuteAsync(WorkloadOperation operation, Random random, (OrderId OrderId, long UserId, long MerchantId) picked, CancellationToken cancellationToken)
     {
+        var (orderId, userId, merchantId) = picked;
         switch (operation)
         {
             case WorkloadOperation.Create:
                 var order = NewOrder(random);
                 var created = await _target.CreateAsync(order, cancellationToken);
                 Interlocked.Increment(ref _perShard[created.UserShard]);
-                _recent.Add(created, order.UserId);
+                _recent.Add(created, order.UserId, order.MerchantId);
                 break;
             case WorkloadOperation.Get:
                 if (!await _target.GetAsync(orderId, cancellationToken))
@@ -110,10 +116,18 @@ internal sealed class WorkloadRunner
                 }
 
                 break;
-            default:
+            case WorkloadOperation.List:
                 if (await _target.ListByUserAsync(userId, _options.ListLimit, cancellationToken) == 0)
                 {
                     throw new InvalidOperationException($"user {userId} ordered in this run but has no orders listed.");
+                }
+
+                break;
+            default:
+                // The merchant copy is applied right after each create, so it is there unless that apply failed.
+                if (await _target.ListByMerchantAsync(merchantId, _options.ListLimit, cancellationToken) == 0)
+                {
+                    throw new InvalidOperationException($"merchant {merchantId} was ordered from in this run but has no orders listed.");
                 }
 
                 break;
@@ -142,7 +156,7 @@ internal sealed class WorkloadRunner
             var ticks = recorders.SelectMany(r => r.Latencies(operation)).ToArray();
             Array.Sort(ticks);
             return new OperationReport(
-                operation.ToString().ToLowerInvariant(),
+                Name(operation),
                 ticks.Length,
                 recorders.Sum(r => r.Errors(operation)),
                 ticks.Length / seconds,
@@ -165,6 +179,13 @@ internal sealed class WorkloadRunner
             ShardDistribution.Create(_map, _perShard.ToArray()),
             _errors.ToList());
     }
+
+    /// <summary>The operation's name in reports: <c>create</c>, <c>get</c>, <c>list</c>, <c>merchant-list</c>.</summary>
+    internal static string Name(WorkloadOperation operation) => operation switch
+    {
+        WorkloadOperation.MerchantList => "merchant-list",
+        _ => operation.ToString().ToLowerInvariant(),
+    };
 
     /// <summary>Nearest-rank percentile of sorted Stopwatch ticks, in milliseconds; 0 when there are none.</summary>
     internal static double Percentile(long[] sortedTicks, double percentile)

@@ -8,7 +8,8 @@ namespace ShardKit.MySqlClient.Pooling;
 
 /// <summary>
 /// A bounded pool of sessions for one connection string. Renting waits up to the connection timeout for a free
-/// slot; returning resets the session (COM_RESET_CONNECTION) so no session state survives. Idle sessions that the
+/// slot; returning resets the session (COM_RESET_CONNECTION) when it may hold session state
+/// (<see cref="ServerSession.NeedsReset"/>), so no session state survives. Idle sessions that the
 /// server has closed are detected without a round trip and replaced; sessions past Connection Lifetime are closed;
 /// a timer prunes sessions idle for longer than Connection Idle Timeout, keeping Minimum Pool Size.
 /// </summary>
@@ -72,7 +73,7 @@ internal sealed class ConnectionPool : IDisposable
         }
     }
 
-    /// <summary>Resets and keeps the session, or closes it when it is broken, expired or from a cleared generation.</summary>
+    /// <summary>Resets (when it holds session state) and keeps the session, or closes it when it is broken, expired or from a cleared generation.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask ReturnAsync(ServerSession session, IOBehavior io)
     {
@@ -80,7 +81,7 @@ internal sealed class ConnectionPool : IDisposable
         {
             if (!_disposed && !session.IsBroken && session.PoolGeneration == Volatile.Read(ref _generation) && !IsExpired(session))
             {
-                if (Settings.ConnectionReset)
+                if (Settings.ConnectionReset && session.NeedsReset)
                 {
                     try
                     {

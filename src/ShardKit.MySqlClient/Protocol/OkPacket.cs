@@ -4,9 +4,11 @@ namespace ShardKit.MySqlClient.Protocol;
 
 /// <summary>
 /// The server's OK packet (header 0x00, or 0xFE when it ends a result set under CLIENT_DEPRECATE_EOF), including
-/// the session state changes that carry the last committed GTID.
+/// the session state changes that carry the last committed GTID. <see cref="StateChanged"/> is true when the server
+/// reported any other change of session state (variables, user variables, temporary tables, prepared statements,
+/// the default schema), which a pooled session must then reset before it is reused.
 /// </summary>
-internal readonly record struct OkPacket(ulong AffectedRows, ulong LastInsertId, ServerStatus Status, ushort Warnings, string? LastGtid, string? Schema)
+internal readonly record struct OkPacket(ulong AffectedRows, ulong LastInsertId, ServerStatus Status, ushort Warnings, string? LastGtid, string? Schema, bool StateChanged)
 {
     /// <summary>The name of MariaDB's session variable holding the GTID of the session's last commit.</summary>
     public const string LastGtidVariable = "last_gtid";
@@ -30,6 +32,7 @@ internal readonly record struct OkPacket(ulong AffectedRows, ulong LastInsertId,
         var warnings = reader.ReadUInt16();
         string? lastGtid = null;
         string? schema = null;
+        var stateChanged = false;
         if (sessionTrack && reader.Remaining > 0)
         {
             reader.ReadLengthEncodedBytes(); // human-readable info
@@ -45,7 +48,11 @@ internal readonly record struct OkPacket(ulong AffectedRows, ulong LastInsertId,
                         case TrackSystemVariables:
                             var name = entry.ReadLengthEncodedBytes();
                             var value = entry.ReadLengthEncodedBytes();
-                            if (name.SequenceEqual("last_gtid"u8) && value.Length > 0)
+                            if (!name.SequenceEqual("last_gtid"u8))
+                            {
+                                stateChanged = true;
+                            }
+                            else if (value.Length > 0)
                             {
                                 lastGtid = Encoding.ASCII.GetString(value);
                             }
@@ -53,6 +60,7 @@ internal readonly record struct OkPacket(ulong AffectedRows, ulong LastInsertId,
                             break;
                         case TrackSchema:
                             schema = entry.ReadLengthEncodedString();
+                            stateChanged = true;
                             break;
                         case TrackGtids:
                             entry.ReadByte(); // encoding specification, 0 = text
@@ -64,13 +72,15 @@ internal readonly record struct OkPacket(ulong AffectedRows, ulong LastInsertId,
 
                             break;
                         default:
+                            // SESSION_TRACK_STATE_CHANGE and the transaction trackers.
+                            stateChanged = true;
                             break;
                     }
                 }
             }
         }
 
-        return new OkPacket(affected, insertId, status, warnings, lastGtid, schema);
+        return new OkPacket(affected, insertId, status, warnings, lastGtid, schema, stateChanged);
     }
 
     /// <summary>Whether <paramref name="payload"/> is an OK/EOF packet ending a result set (as opposed to a row).</summary>

@@ -432,12 +432,16 @@ internal sealed partial class ServerSession
         _packets.SequenceId = 0;
         await _packets.WritePayloadAsync(builder, io, CancellationToken.None).ConfigureAwait(false);
         await ReadOkAsync(io, CancellationToken.None).ConfigureAwait(false);
+        _needsReset = false;
     }
 
-    /// <summary>The statement that turns on tracking of the last committed GTID, or null when the server cannot track it.</summary>
+    /// <summary>
+    /// The statement that turns on tracking of the last committed GTID and of any other change of session state
+    /// (which decides whether a returned session needs a reset), or null when the server cannot track them.
+    /// </summary>
     private string? SessionTrackingSql => !SessionTrack ? null
-        : IsMariaDb ? "SET session_track_system_variables='last_gtid'"
-        : "SET session_track_gtids=OWN_GTID";
+        : IsMariaDb ? "SET session_track_system_variables='last_gtid', session_track_state_change=ON"
+        : "SET session_track_gtids=OWN_GTID, session_track_state_change=ON";
 
     private static long Timestamp() => Stopwatch.GetTimestamp();
 }

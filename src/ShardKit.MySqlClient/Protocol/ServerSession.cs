@@ -21,6 +21,7 @@ internal sealed partial class ServerSession : IDisposable
     private CapabilityFlags _capabilities;
     private int _state;
     private int _pendingResetResponses;
+    private bool _needsReset;
 
     private ServerSession(ConnectionSettings settings, Socket socket)
     {
@@ -51,6 +52,40 @@ internal sealed partial class ServerSession : IDisposable
 
     /// <summary>The GTID of the session's last committed write, from session state tracking.</summary>
     public string? LastGtid { get; private set; }
+
+    /// <summary>
+    /// Whether the session may hold state that must not survive a return to the pool. Without session tracking
+    /// this is always true. With it, it becomes true when the server reports a change of session state, and when
+    /// a statement does what the server does not report (see <see cref="NoteStatement"/>), fails or is cancelled.
+    /// </summary>
+    public bool NeedsReset => _needsReset || !SessionTrack || (Status & ServerStatus.InTransaction) != 0
+        || !string.Equals(CurrentSchema, Settings.Database, StringComparison.Ordinal);
+
+    /// <summary>Marks the session as needing a reset before reuse.</summary>
+    public void MarkDirty() => _needsReset = true;
+
+    /// <summary>
+    /// Notes a statement about to be sent. The server's state tracking does not report named locks
+    /// (<c>GET_LOCK</c>), <c>LOCK TABLES</c>, <c>HANDLER</c> cursors, user variables assigned inside a
+    /// <c>SELECT</c>, or what a stored procedure does, so text that may do any of them marks the session for reset.
+    /// The check is deliberately broad: a false alarm costs one reset, a miss would leak state.
+    /// </summary>
+    public void NoteStatement(string sql)
+    {
+        if (!_needsReset && MayChangeUntrackedState(sql, Settings.AllowUserVariables))
+        {
+            _needsReset = true;
+        }
+    }
+
+    internal static bool MayChangeUntrackedState(string sql, bool allowUserVariables)
+    {
+        var text = sql.AsSpan();
+        return text.Contains("LOCK", StringComparison.OrdinalIgnoreCase)
+            || text.Contains("HANDLER", StringComparison.OrdinalIgnoreCase)
+            || text.Contains("CALL", StringComparison.OrdinalIgnoreCase)
+            || (allowUserVariables && text.Contains('@'));
+    }
 
     public string CurrentSchema { get; private set; }
 
@@ -218,6 +253,11 @@ internal sealed partial class ServerSession : IDisposable
     public void ApplyOk(in OkPacket ok)
     {
         Status = ok.Status;
+        if (ok.StateChanged)
+        {
+            _needsReset = true;
+        }
+
         if (ok.LastGtid is not null)
         {
             LastGtid = ok.LastGtid;
@@ -327,6 +367,7 @@ internal sealed partial class ServerSession : IDisposable
         }
 
         CurrentSchema = Settings.Database;
+        _needsReset = false;
     }
 
     /// <summary>Sends COM_QUIT and closes the socket; never throws.</summary>

@@ -52,6 +52,7 @@ internal static class CommandExecutor
                 builder.WriteUtf8(";\n");
             }
 
+            session.NoteStatement(statements[i].Sql);
             CommandTextBinder.Bind(builder, statements[i].Sql, statements[i].Parameters, session.NoBackslashEscapes, session.Settings.AllowUserVariables);
         }
 
@@ -83,6 +84,7 @@ internal static class CommandExecutor
         }
         catch (Exception ex)
         {
+            session.MarkDirty();
             var translated = session.TranslateCancellation(ex);
             await session.EndCancellableOperationAsync(io).ConfigureAwait(false);
             connection.ActiveReader = null;
@@ -95,6 +97,11 @@ internal static class CommandExecutor
         }
 
         await session.EndCancellableOperationAsync(io).ConfigureAwait(false);
+        if (session.WasCancelled)
+        {
+            session.MarkDirty();
+        }
+
         if (mode != Mode.Reader)
         {
             connection.ActiveReader = null;

@@ -83,7 +83,7 @@ internal sealed class ChangeDrainer
         }
 
         // Orders written during the migration link their legacy IDs here, so a legacy ID finds its order after cutover.
-        await _legacyIds.ClaimAsync(found.Where(f => f.LegacyId > 0).Select(f => (f.LegacyId, f.State.Order.Id)).ToList(), cancellationToken).ConfigureAwait(false);
+        await _legacyIds.ClaimAsync(found.Where(f => f.LegacyId > 0).Select(f => (f.LegacyId, f.State.Order.UserId, f.State.Order.Id)).ToList(), cancellationToken).ConfigureAwait(false);
         if (BeforeForwardApply is { } hook)
         {
             await hook(ids).ConfigureAwait(false);

@@ -7,7 +7,7 @@ namespace ShardKit.Migration;
 /// The control schema <c>shardkit_control</c> on the control cluster's primary: the one source of truth of a migration
 /// for the migrator and every application instance. <c>migration</c> holds the phase, the state version (raised at every
 /// state change) and the backfill checkpoint; <c>buckets</c> each bucket's state and epoch; <c>writers</c> each
-/// application instance's acknowledged state version and heartbeat; <c>legacy_order_ids</c> the legacy ID links.
+/// application instance's acknowledged state version and heartbeat.
 /// </summary>
 internal static class ControlSchema
 {
@@ -55,14 +55,6 @@ internal static class ControlSchema
             heartbeat_at  DATETIME(6)  NOT NULL,
             host          VARCHAR(255) NOT NULL,
             PRIMARY KEY (writer_id)
-        ) ENGINE = InnoDB
-        """,
-        $"""
-        CREATE TABLE IF NOT EXISTS `{Name}`.`legacy_order_ids` (
-            legacy_id BIGINT NOT NULL,
-            order_id  BIGINT NOT NULL,
-            PRIMARY KEY (legacy_id),
-            UNIQUE KEY ux_order (order_id)
         ) ENGINE = InnoDB
         """,
     ];

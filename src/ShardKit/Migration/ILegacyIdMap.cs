@@ -7,11 +7,8 @@ namespace ShardKit.Migration;
 /// </summary>
 internal interface ILegacyIdMap
 {
-    /// <summary>Creates the map's storage if needed (idempotent).</summary>
-    Task EnsureSchemaAsync(CancellationToken cancellationToken);
-
-    /// <summary>Claims <paramref name="candidates"/> (legacy ID → proposed order ID) and returns the order ID each legacy ID holds now.</summary>
-    Task<IReadOnlyDictionary<long, OrderId>> ClaimAsync(IReadOnlyList<(long LegacyId, OrderId Candidate)> candidates, CancellationToken cancellationToken);
+    /// <summary>Claims <paramref name="candidates"/> (legacy ID → the order's user and proposed order ID) and returns the order ID each legacy ID holds now.</summary>
+    Task<IReadOnlyDictionary<long, OrderId>> ClaimAsync(IReadOnlyList<(long LegacyId, long UserId, OrderId Candidate)> candidates, CancellationToken cancellationToken);
 
     /// <summary>The order ID of <paramref name="legacyId"/>, or <see langword="null"/> when it has none yet.</summary>
     Task<OrderId?> FindAsync(long legacyId, CancellationToken cancellationToken);

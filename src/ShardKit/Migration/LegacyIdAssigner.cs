@@ -27,7 +27,7 @@ internal sealed class LegacyIdAssigner
     /// <exception cref="InvalidOperationException">A row's recorded ID is not the one the map links to its legacy ID.</exception>
     public async Task<Dictionary<long, OrderId>> AssignAsync(DbConnection source, DbTransaction? transaction, IReadOnlyList<LegacyRowKey> rows, CancellationToken cancellationToken)
     {
-        var candidates = rows.Select(r => (r.LegacyId, r.OrderId is { } existing ? OrderId.FromValidatedValue(existing) : _ids.Next(r.UserId, r.MerchantId))).ToList();
+        var candidates = rows.Select(r => (r.LegacyId, r.UserId, r.OrderId is { } existing ? OrderId.FromValidatedValue(existing) : _ids.Next(r.UserId, r.MerchantId))).ToList();
         var claimed = await _legacyIds.ClaimAsync(candidates, cancellationToken).ConfigureAwait(false);
         var result = new Dictionary<long, OrderId>(rows.Count);
         var updates = new List<object>();

@@ -1,13 +1,19 @@
 namespace ShardKit.Schema;
 
-/// <summary>The built-in DDL of a logical shard: its schema and the co-located order tables.</summary>
+/// <summary>
+/// The built-in DDL of a logical shard, the one schema definition ShardKit applies (<c>shardkit schema apply</c>,
+/// <see cref="SchemaApplier"/>, <see cref="TwoDimensionOrderStore.EnsureSchemaAsync"/>). Every shard gets its schema
+/// and the co-located order tables; user shards also get the outbox, the tombstones of deleted orders, the
+/// alternate-key mappings hashed to them and the keys their orders were created with; merchant shards get the
+/// tombstone flag of the merchant copy. Idempotent: every statement is <c>IF NOT EXISTS</c>.
+/// </summary>
 internal static class OrderSchema
 {
     /// <summary>
-    /// Idempotent: every statement is <c>IF NOT EXISTS</c>. <c>order_items</c> lives in the same schema as
-    /// its order; <c>version</c> is there for later optimistic conflict checks, <c>ext</c> for extension fields.
+    /// Both dimensions. <c>order_items</c> lives in the same schema as its order; <c>version</c> orders the copies of
+    /// the two dimensions, <c>ext</c> holds extension fields.
     /// </summary>
-    public const string Script = """
+    public const string Common = """
         CREATE DATABASE IF NOT EXISTS {schema} CHARACTER SET utf8mb4;
 
         CREATE TABLE IF NOT EXISTS {orders} (
@@ -35,4 +41,66 @@ internal static class OrderSchema
             PRIMARY KEY (order_id, line_no)
         ) ENGINE = InnoDB;
         """;
+
+    /// <summary>
+    /// User shards only: the outbox and tombstones of the two-dimension writes, the alternate-key mappings (binary
+    /// collation: keys compare ordinally, as they are hashed) and the keys each order was created with.
+    /// </summary>
+    public const string UserTables = """
+        CREATE TABLE IF NOT EXISTS {schema}.`shardkit_outbox` (
+            id              BIGINT       NOT NULL AUTO_INCREMENT,
+            order_id        BIGINT       NOT NULL,
+            version         BIGINT       NOT NULL,
+            op              VARCHAR(8)   NOT NULL,
+            created_at      DATETIME(6)  NOT NULL,
+            next_attempt_at DATETIME(6)  NOT NULL,
+            attempts        INT          NOT NULL DEFAULT 0,
+            last_error      VARCHAR(512) NULL,
+            applied_at      DATETIME(6)  NULL,
+            PRIMARY KEY (id),
+            KEY ix_pending (applied_at, next_attempt_at),
+            KEY ix_order (order_id, version)
+        ) ENGINE = InnoDB;
+
+        CREATE TABLE IF NOT EXISTS {schema}.`shardkit_tombstones` (
+            order_id    BIGINT      NOT NULL,
+            user_id     BIGINT      NOT NULL,
+            merchant_id BIGINT      NOT NULL,
+            created_at  DATETIME(6) NOT NULL,
+            deleted_at  DATETIME(6) NOT NULL,
+            version     BIGINT      NOT NULL,
+            PRIMARY KEY (order_id)
+        ) ENGINE = InnoDB;
+
+        CREATE TABLE IF NOT EXISTS {schema}.`shardkit_key_mappings` (
+            kind       VARCHAR(32)  CHARACTER SET ascii COLLATE ascii_bin     NOT NULL,
+            key_value  VARCHAR(191) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+            user_id    BIGINT       NOT NULL,
+            order_id   BIGINT       NULL,
+            created_at DATETIME(6)  NOT NULL,
+            PRIMARY KEY (kind, key_value),
+            KEY ix_order (order_id)
+        ) ENGINE = InnoDB;
+
+        CREATE TABLE IF NOT EXISTS {schema}.`shardkit_order_keys` (
+            order_id  BIGINT       NOT NULL,
+            kind      VARCHAR(32)  CHARACTER SET ascii COLLATE ascii_bin     NOT NULL,
+            key_value VARCHAR(191) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+            PRIMARY KEY (order_id, kind, key_value)
+        ) ENGINE = InnoDB;
+        """;
+
+    /// <summary>Merchant shards only: a deleted order stays in the merchant copy as a tombstone row.</summary>
+    public const string MerchantTables = """
+        ALTER TABLE {orders} ADD COLUMN IF NOT EXISTS deleted TINYINT(1) NOT NULL DEFAULT 0;
+        """;
+
+    public const string UserScript = Common + "\n" + UserTables;
+
+    public const string MerchantScript = Common + "\n" + MerchantTables;
+
+    /// <summary>The checksum the built-in schema is recorded under in the schema log: both dimensions' scripts together.</summary>
+    public static string Checksum { get; } = SqlScript.Checksum(UserScript + "\n" + MerchantScript);
+
+    public static string For(ShardDimension dimension) => dimension == ShardDimension.User ? UserScript : MerchantScript;
 }

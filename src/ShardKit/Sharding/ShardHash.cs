@@ -12,6 +12,12 @@ internal static class ShardHash
     /// <summary>Added to a merchant ID before mixing: twice <see cref="UserSalt"/> (mod 2^64).</summary>
     public const ulong MerchantSalt = 0x3C6EF372FE94F82AUL;
 
+    private const ulong FnvOffsetBasis = 0xCBF29CE484222325UL;
+    private const ulong FnvPrime = 0x100000001B3UL;
+
+    /// <summary>Added to an alternate key's hash before mixing: three times <see cref="UserSalt"/> (mod 2^64).</summary>
+    public const ulong KeySalt = 0xDAA66D2C7DDF743FUL;
+
     /// <summary>
     /// The splitmix64 output finalizer (Steele, Lea and Flood, "Fast splittable pseudorandom number generators",
     /// OOPSLA 2014; constants from Vigna's variant): two xor-shift-multiply rounds and a final xor-shift.
@@ -32,4 +38,29 @@ internal static class ShardHash
     public static int Reduce(ulong hash, int count) => (int)Math.BigMul(hash, (ulong)count, out _);
 
     public static int Shard(long id, ulong salt, int count) => Reduce(Mix(unchecked((ulong)id + salt)), count);
+
+    /// <summary>
+    /// The shard of an alternate key: 64-bit FNV-1a over the UTF-8 bytes of <paramref name="kind"/>, a zero byte and
+    /// <paramref name="value"/>, plus <see cref="KeySalt"/>, mixed and reduced like a user ID.
+    /// </summary>
+    public static int KeyShard(string kind, string value, int count)
+    {
+        var hash = Fnv1a(FnvOffsetBasis, kind);
+        hash = unchecked(hash * FnvPrime); // the zero separator byte: hash ^ 0 == hash
+        hash = Fnv1a(hash, value);
+        return Reduce(Mix(unchecked(hash + KeySalt)), count);
+    }
+
+    private static ulong Fnv1a(ulong hash, string text)
+    {
+        var length = System.Text.Encoding.UTF8.GetMaxByteCount(text.Length);
+        Span<byte> buffer = length <= 1024 ? stackalloc byte[length] : new byte[length];
+        var written = System.Text.Encoding.UTF8.GetBytes(text, buffer);
+        foreach (var b in buffer[..written])
+        {
+            hash = unchecked((hash ^ b) * FnvPrime);
+        }
+
+        return hash;
+    }
 }

@@ -9,7 +9,7 @@ public sealed class LiveMigrationTests(ITestOutputHelper output)
     public async Task MovesTheMonolithToTheShardsUnderRandomWritersWithNothingLostDuplicatedOrResurrected()
     {
         await using var topology = await MigrationTopology.StartAsync(legacyOrders: 600);
-        var migrator = topology.NewMigrator();
+        using var migrator = topology.NewMigrator();
         await migrator.PlanAsync(CancellationToken.None);
 
         await using var store = topology.NewStore(workerId: 1);

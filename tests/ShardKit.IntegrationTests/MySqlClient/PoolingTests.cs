@@ -76,6 +76,94 @@ public sealed class PoolingTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task StateTheServerDoesNotReportIsGoneFromAReturnedConnectionToo()
+    {
+        var connectionString = await DriverDatabase.ConnectionStringAsync(fixture, "Maximum Pool Size=1;Allow User Variables=true;Application Name=reset-untracked");
+        await using (var setup = new MySqlConnection(connectionString))
+        {
+            await setup.OpenAsync();
+            await using var create = new MySqlCommand("CREATE TABLE IF NOT EXISTS pool_untracked (id INT PRIMARY KEY) ENGINE=InnoDB", setup);
+            await create.ExecuteNonQueryAsync();
+        }
+
+        int threadId;
+        await using (var connection = new MySqlConnection(connectionString))
+        {
+            await connection.OpenAsync();
+            threadId = connection.ServerThread;
+            foreach (var sql in new[] { "SELECT GET_LOCK('pool_untracked', 0)", "SELECT @assigned := 7", "LOCK TABLES pool_untracked WRITE" })
+            {
+                await using var dirty = new MySqlCommand(sql, connection);
+                await dirty.ExecuteScalarAsync();
+            }
+        }
+
+        // The named lock and the table lock are released as soon as the connection is returned.
+        await using (var other = new MySqlConnection(await DriverDatabase.ConnectionStringAsync(fixture, "Application Name=reset-untracked-other")))
+        {
+            await other.OpenAsync();
+            await using var check = new MySqlCommand("SET SESSION lock_wait_timeout = 5; INSERT INTO pool_untracked VALUES (1); DELETE FROM pool_untracked; SELECT IS_FREE_LOCK('pool_untracked')", other);
+            Assert.Equal(1L, Convert.ToInt64(await check.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        await using (var connection = new MySqlConnection(connectionString))
+        {
+            await connection.OpenAsync();
+            Assert.Equal(threadId, connection.ServerThread);
+            await using var check = new MySqlCommand("SELECT @assigned IS NULL", connection);
+            Assert.Equal(1L, Convert.ToInt64(await check.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture));
+        }
+    }
+
+    [Fact]
+    public async Task AConnectionThatOnlyReadAndWroteIsReturnedWithoutAReset()
+    {
+        // A reset re-enables GTID tracking with a SET, which the server counts in Com_set_option; a session that
+        // changed no state skips both. Other sessions' SETs (this check's own connection) add at most a few.
+        var connectionString = await DriverDatabase.ConnectionStringAsync(fixture, "Maximum Pool Size=1;Application Name=reset-skip");
+        await using var dataSource = new MySqlDataSourceBuilder(connectionString).Build();
+        await using (var setup = await dataSource.OpenConnectionAsync())
+        {
+            await using var create = new MySqlCommand("CREATE TABLE IF NOT EXISTS pool_skip (id INT PRIMARY KEY AUTO_INCREMENT, v INT) ENGINE=InnoDB", setup);
+            await create.ExecuteNonQueryAsync();
+        }
+
+        var before = long.Parse((await fixture.Server.QueryScalarAsync("SELECT VARIABLE_VALUE FROM information_schema.global_status WHERE VARIABLE_NAME = 'COM_SET_OPTION'"))!, System.Globalization.CultureInfo.InvariantCulture);
+        int threadId = 0;
+        string? lastGtid = null;
+        for (var i = 0; i < 50; i++)
+        {
+            await using var connection = await dataSource.OpenConnectionAsync();
+            Assert.True(threadId == 0 || threadId == connection.ServerThread, "the pool should keep reusing its one session");
+            threadId = connection.ServerThread;
+            await using var insert = new MySqlCommand("INSERT INTO pool_skip (v) VALUES (@v)", connection);
+            insert.Parameters.Add(new MySqlParameter("v", i));
+            await insert.ExecuteNonQueryAsync();
+            Assert.NotEqual(lastGtid, connection.LastCommittedGtid);
+            lastGtid = connection.LastCommittedGtid;
+            await using var select = new MySqlCommand("SELECT v FROM pool_skip WHERE v = @v", connection);
+            select.Parameters.Add(new MySqlParameter("v", i));
+            Assert.Equal(i, Convert.ToInt32(await select.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        var after = long.Parse((await fixture.Server.QueryScalarAsync("SELECT VARIABLE_VALUE FROM information_schema.global_status WHERE VARIABLE_NAME = 'COM_SET_OPTION'"))!, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(after - before, 0, 5);
+
+        // A session that did change state is still reset: the next user of the one session sees none of it.
+        await using (var connection = await dataSource.OpenConnectionAsync())
+        {
+            await using var set = new MySqlCommand("SET SESSION sql_mode = 'ANSI_QUOTES'", connection);
+            await set.ExecuteNonQueryAsync();
+        }
+
+        await using (var connection = await dataSource.OpenConnectionAsync())
+        {
+            await using var check = new MySqlCommand("SELECT @@session.sql_mode LIKE '%ANSI_QUOTES%'", connection);
+            Assert.Equal(0L, Convert.ToInt64(await check.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture));
+        }
+    }
+
+    [Fact]
     public async Task ADataSourceOwnsItsPoolAndReusesSessions()
     {
         var connectionString = await DriverDatabase.ConnectionStringAsync(fixture, "Maximum Pool Size=3");

@@ -103,6 +103,7 @@ public sealed class BenchCommandTests : IDisposable
         Assert.Equal(target.Orders.Count, create.Count);
         Assert.True(report.PerOperation.Single(o => o.Operation == "get").Count > 0);
         Assert.True(report.PerOperation.Single(o => o.Operation == "list").Count > 0);
+        Assert.True(report.PerOperation.Single(o => o.Operation == "merchant-list").Count > 0);
         Assert.Equal(0, report.Errors);
         var expected = new long[120];
         foreach (var id in target.Orders.Keys)
@@ -162,6 +163,8 @@ public sealed class BenchCommandTests : IDisposable
 
         public ConcurrentDictionary<OrderId, long> Orders { get; } = new();
 
+        public ConcurrentDictionary<OrderId, long> MerchantCopies { get; } = new();
+
         public bool LoseEveryOtherOrder { get; init; }
 
         public string Description => "in memory";
@@ -174,6 +177,7 @@ public sealed class BenchCommandTests : IDisposable
             if (!LoseEveryOtherOrder || Interlocked.Increment(ref _created) % 2 == 0)
             {
                 Orders[id] = order.UserId;
+                MerchantCopies[id] = order.MerchantId;
             }
 
             return id;
@@ -189,6 +193,12 @@ public sealed class BenchCommandTests : IDisposable
         {
             await Task.Yield();
             return Math.Min(limit, Orders.Values.Count(u => u == userId));
+        }
+
+        public async Task<int> ListByMerchantAsync(long merchantId, int limit, CancellationToken cancellationToken)
+        {
+            await Task.Yield();
+            return Math.Min(limit, MerchantCopies.Values.Count(m => m == merchantId));
         }
     }
 }

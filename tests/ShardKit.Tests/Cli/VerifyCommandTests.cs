@@ -33,4 +33,22 @@ public sealed class VerifyCommandTests
         Assert.NotEqual(0, exitCode);
         Assert.Contains("--config", error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task VerifyMappingsWithAMissingConfigFileFailsWithOneLineNamingIt()
+    {
+        var (exitCode, _, error) = await CliRunner.RunAsync(VerifyCommand.Create(), "mappings", "--config", "/nonexistent/topo.json", "--repair");
+
+        Assert.Equal(1, exitCode);
+        Assert.Equal("error: the config file '/nonexistent/topo.json' does not exist.", error.Trim());
+    }
+
+    [Fact]
+    public async Task VerifyMappingsRequiresConfig()
+    {
+        var (exitCode, _, error) = await CliRunner.RunAsync(VerifyCommand.Create(), "mappings", "--json");
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("--config", error, StringComparison.Ordinal);
+    }
 }

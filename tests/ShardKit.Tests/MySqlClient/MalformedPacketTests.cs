@@ -44,7 +44,38 @@ public sealed class MalformedPacketTests
         Assert.Equal(1UL, ok.AffectedRows);
         Assert.Equal(5UL, ok.LastInsertId);
         Assert.Equal("x", ok.LastGtid);
+        Assert.False(ok.StateChanged);
     }
+
+    [Fact]
+    public void AStateChangeEntryOrAnotherTrackedVariableMarksTheStateChangedButTheLastGtidAloneDoesNot()
+    {
+        // SESSION_TRACK_STATE_CHANGE (type 2) with the value "1", as MariaDB sends after SET @x = 1.
+        byte[] stateChange = [0x00, 0x00, 0x00, 0x02, 0x40, 0x00, 0x00, 0x00, 0x03, 0x02, 0x01, (byte)'1'];
+        Assert.True(OkPacket.Parse(stateChange, sessionTrack: true).StateChanged);
+
+        // A tracked system variable other than last_gtid (after a user widened session_track_system_variables).
+        byte[] sqlMode = [0x00, 0x00, 0x00, 0x02, 0x40, 0x00, 0x00, 0x00, 0x0D, 0x00, 0x0B, 0x08, (byte)'s', (byte)'q', (byte)'l', (byte)'_', (byte)'m', (byte)'o', (byte)'d', (byte)'e', 0x01, (byte)'x'];
+        Assert.True(OkPacket.Parse(sqlMode, sessionTrack: true).StateChanged);
+
+        // The default schema.
+        byte[] schema = [0x00, 0x00, 0x00, 0x02, 0x40, 0x00, 0x00, 0x00, 0x04, 0x01, 0x02, 0x01, (byte)'d'];
+        var parsed = OkPacket.Parse(schema, sessionTrack: true);
+        Assert.True(parsed.StateChanged);
+        Assert.Equal("d", parsed.Schema);
+    }
+
+    [Theory]
+    [InlineData("SELECT GET_LOCK('k', 0)", false, true)]
+    [InlineData("lock tables t write", false, true)]
+    [InlineData("HANDLER t OPEN", false, true)]
+    [InlineData("CALL refresh_totals()", false, true)]
+    [InlineData("SELECT @total := 1", true, true)]
+    [InlineData("SELECT c FROM sbtest1 WHERE id = @id", false, false)]
+    [InlineData("SELECT c FROM sbtest1 WHERE id = @id", true, true)]
+    [InlineData("INSERT INTO orders (id, status) VALUES (@id, @status)", false, false)]
+    public void StatementsWhoseEffectsTheServerDoesNotReportMarkTheSessionForReset(string sql, bool allowUserVariables, bool expected) =>
+        Assert.Equal(expected, ServerSession.MayChangeUntrackedState(sql, allowUserVariables));
 
     [Fact]
     public void ParsesMySqlGtidTrackingEntries()
