@@ -128,14 +128,14 @@ internal sealed partial class Migrator
         }
 
         await StepAsync("backfill.read").ConfigureAwait(false);
-        foreach (var group in states.GroupBy(s => s.Order.Id.UserShard))
+        await Parallel.ForEachAsync(states.GroupBy(s => s.Order.Id.UserShard), new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken }, async (group, ct) =>
         {
-            var shard = await _dataSource.OpenAsync(_dataSource.Map.GetRoute(ShardDimension.User, group.Key), ShardIntent.Write, cancellationToken).ConfigureAwait(false);
+            var shard = await _dataSource.OpenAsync(_dataSource.Map.GetRoute(ShardDimension.User, group.Key), ShardIntent.Write, ct).ConfigureAwait(false);
             await using (shard.ConfigureAwait(false))
             {
-                await TargetShard.ApplyAsync(shard, _merchant, group.ToList(), force: false, cancellationToken).ConfigureAwait(false);
+                await TargetShard.ApplyAsync(shard, _merchant, group.ToList(), force: false, ct).ConfigureAwait(false);
             }
-        }
+        }).ConfigureAwait(false);
 
         return (states.Count, last);
     }

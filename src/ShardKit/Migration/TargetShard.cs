@@ -126,10 +126,9 @@ internal static class TargetShard
             }
         }
 
-        foreach (var orderId in written)
-        {
-            await merchant.ApplyAsync(userShard, orderId, force, cancellationToken).ConfigureAwait(false);
-        }
+        // Each merchant copy re-reads the user side on a connection of its own, so they can run side by side.
+        await Parallel.ForEachAsync(written, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken }, async (orderId, ct) =>
+            await merchant.ApplyAsync(orderId, force, ct).ConfigureAwait(false)).ConfigureAwait(false);
 
         return written.Count;
     }
