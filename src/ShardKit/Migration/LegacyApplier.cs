@@ -82,21 +82,9 @@ internal sealed class LegacyApplier
         }
 
         var legacyId = row?.LegacyId ?? tombstone?.LegacyId ?? 0;
-        var values = new
-        {
-            OrderId = order.Id.Value,
-            LegacyId = legacyId,
-            order.UserId,
-            order.MerchantId,
-            order.Status,
-            order.TotalAmount,
-            order.Currency,
-            CreatedAt = order.CreatedAt.UtcDateTime,
-            UpdatedAt = order.UpdatedAt.UtcDateTime,
-            order.Ext,
-            order.Version,
-            Bucket = bucket,
-        };
+        var values = OrderReader.RowParameters(order);
+        values.Add("LegacyId", legacyId);
+        values.Add("Bucket", bucket);
         if (state.Deleted)
         {
             if (row is not null)

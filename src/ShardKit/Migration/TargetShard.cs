@@ -146,19 +146,7 @@ internal static class TargetShard
             return false;
         }
 
-        var values = new
-        {
-            OrderId = order.Id.Value,
-            order.UserId,
-            order.MerchantId,
-            order.Status,
-            order.TotalAmount,
-            order.Currency,
-            CreatedAt = order.CreatedAt.UtcDateTime,
-            UpdatedAt = order.UpdatedAt.UtcDateTime,
-            order.Version,
-            order.Ext,
-        };
+        var values = OrderReader.RowParameters(order);
         await connection.ExecuteAsync(new CommandDefinition(shard.Sql(DeleteItems), id, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
         if (state.Deleted)
         {

@@ -107,6 +107,27 @@ internal static class OrderReader
         return connection.ExecuteAsync(new CommandDefinition(sql.ToString(), parameters, transaction, cancellationToken: cancellationToken));
     }
 
+    /// <summary>
+    /// An order's stored columns as statement parameters: <c>@OrderId</c>, <c>@UserId</c>, <c>@MerchantId</c>, <c>@Status</c>,
+    /// <c>@TotalAmount</c>, <c>@Currency</c>, <c>@CreatedAt</c>, <c>@UpdatedAt</c>, <c>@Ext</c>, <c>@Version</c>, for the
+    /// statements that copy a whole row (the merchant copy, the migration's applies). Add further parameters to the result.
+    /// </summary>
+    public static DynamicParameters RowParameters(OrderRecord order)
+    {
+        var parameters = new DynamicParameters();
+        parameters.Add("OrderId", order.Id.Value);
+        parameters.Add("UserId", order.UserId);
+        parameters.Add("MerchantId", order.MerchantId);
+        parameters.Add("Status", order.Status);
+        parameters.Add("TotalAmount", order.TotalAmount);
+        parameters.Add("Currency", order.Currency);
+        parameters.Add("CreatedAt", order.CreatedAt.UtcDateTime);
+        parameters.Add("UpdatedAt", order.UpdatedAt.UtcDateTime);
+        parameters.Add("Ext", order.Ext);
+        parameters.Add("Version", order.Version);
+        return parameters;
+    }
+
     public static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
 
     /// <summary>The current time truncated to microseconds, as DATETIME(6) keeps it.</summary>
