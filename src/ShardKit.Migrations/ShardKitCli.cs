@@ -17,6 +17,7 @@ internal static class ShardKitCli
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(VerifyCommand.Create());
+        root.Subcommands.Add(MigrateCommand.Create());
         return root;
     }
 

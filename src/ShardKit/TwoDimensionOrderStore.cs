@@ -76,6 +76,12 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
     internal DimensionMetrics Metrics { get; }
 
     /// <summary>
+    /// Runs first inside every write transaction on the user shard, before anything is written: the online migration's
+    /// fence check and change log (<see cref="MigratingOrderStore"/>). It may throw to refuse the write; the transaction then rolls back.
+    /// </summary>
+    internal Func<ShardConnection, System.Data.Common.DbTransaction, OrderId, CancellationToken, Task>? WriteFence { get; init; }
+
+    /// <summary>
     /// Applies the built-in schema to every shard if needed (<see cref="SchemaApplier.GetBuiltInScript"/>: the order
     /// tables, and on user shards the outbox, tombstone and alternate-key tables, on merchant shards the tombstone flag),
     /// exactly as <c>shardkit schema apply</c> does. Idempotent and resumable like <see cref="SchemaApplier"/>.
@@ -117,6 +123,7 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
             await using (transaction.ConfigureAwait(false))
             {
                 var tx = transaction.DbTransaction;
+                await FenceAsync(shard, tx, order.Id, cancellationToken).ConfigureAwait(false);
                 var id = new { OrderId = order.Id.Value };
                 var tombstoned = await shard.Connection.ExecuteScalarAsync<long>(new CommandDefinition(shard.Sql(IsTombstoned), id, tx, cancellationToken: cancellationToken)).ConfigureAwait(false);
                 if (tombstoned > 0)
@@ -159,6 +166,7 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
             await using (transaction.ConfigureAwait(false))
             {
                 var tx = transaction.DbTransaction;
+                await FenceAsync(shard, tx, order.Id, cancellationToken).ConfigureAwait(false);
                 var changed = await shard.Connection.ExecuteAsync(new CommandDefinition(shard.Sql(UpdateOrder), Parameters(order, now.UtcDateTime), tx, cancellationToken: cancellationToken)).ConfigureAwait(false);
                 if (changed == 0)
                 {
@@ -204,6 +212,7 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
             await using (transaction.ConfigureAwait(false))
             {
                 var tx = transaction.DbTransaction;
+                await FenceAsync(shard, tx, orderId, cancellationToken).ConfigureAwait(false);
                 var id = new { OrderId = orderId.Value };
                 var rows = await OrderReader.QueryOrdersAsync(shard, shard.Sql(LockOrder), id, tx, cancellationToken).ConfigureAwait(false);
                 if (rows.Count == 0)
@@ -274,6 +283,9 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
             OutboxLog.MerchantApplyFailed(Logger, ex, orderId.Value);
         }
     }
+
+    private Task FenceAsync(ShardConnection shard, System.Data.Common.DbTransaction transaction, OrderId orderId, CancellationToken cancellationToken) =>
+        WriteFence is { } fence ? fence(shard, transaction, orderId, cancellationToken) : Task.CompletedTask;
 
     private static Task AddOutboxEntryAsync(ShardConnection shard, OrderId orderId, long version, string op, DateTimeOffset now, System.Data.Common.DbTransaction transaction, CancellationToken cancellationToken) =>
         shard.Connection.ExecuteAsync(new CommandDefinition(

@@ -14,8 +14,15 @@ internal static class CanonicalRow
         $"((o.order_id >> {OrderIdLayout.MerchantGeneShift}) & {OrderIdLayout.GeneMask})";
 
     /// <summary>The 64-bit row hash (BIGINT UNSIGNED) of the order aliased <c>o</c>.</summary>
-    public const string Hash = """
-        CAST(CONV(LEFT(MD5(CONCAT_WS('|', o.order_id, o.user_id, o.merchant_id, o.status, o.total_amount, o.currency,
+    public static readonly string Hash = HashOf("o.order_id");
+
+    /// <summary>
+    /// The row hash of the order aliased <c>o</c> whose ShardKit order ID is <paramref name="orderIdColumn"/>; its items are
+    /// the rows of <c>{order_items}</c> whose <c>order_id</c> equals <c>o.order_id</c>. The legacy source keeps its own key in
+    /// <c>order_id</c> and the ShardKit ID in another column, and hashes to the same value as the shard copy.
+    /// </summary>
+    public static string HashOf(string orderIdColumn) => $$"""
+        CAST(CONV(LEFT(MD5(CONCAT_WS('|', {{orderIdColumn}}, o.user_id, o.merchant_id, o.status, o.total_amount, o.currency,
             o.created_at, o.updated_at, o.version, IFNULL(o.ext, '~'),
             IFNULL((SELECT GROUP_CONCAT(CONCAT_WS(',', i.line_no, i.sku, i.quantity, i.unit_price) ORDER BY i.line_no SEPARATOR ';')
                     FROM {order_items} i WHERE i.order_id = o.order_id), ''))), 16), 16, 10) AS UNSIGNED)

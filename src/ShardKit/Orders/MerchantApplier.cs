@@ -158,20 +158,7 @@ internal sealed class MerchantApplier
             {
                 await connection.ExecuteAsync(new CommandDefinition(
                     merchantShard.Sql(force ? MerchantCopySql.ForcedUpsert : MerchantCopySql.GuardedUpsert),
-                    new
-                    {
-                        OrderId = order.Id.Value,
-                        order.UserId,
-                        order.MerchantId,
-                        order.Status,
-                        order.TotalAmount,
-                        order.Currency,
-                        CreatedAt = order.CreatedAt.UtcDateTime,
-                        UpdatedAt = order.UpdatedAt.UtcDateTime,
-                        order.Ext,
-                        Deleted = state.Deleted,
-                        order.Version,
-                    },
+                    WithDeleted(OrderReader.RowParameters(order), state.Deleted),
                     transaction,
                     cancellationToken: cancellationToken)).ConfigureAwait(false);
 
@@ -192,6 +179,12 @@ internal sealed class MerchantApplier
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             }
         }
+    }
+
+    private static DynamicParameters WithDeleted(DynamicParameters parameters, bool deleted)
+    {
+        parameters.Add("Deleted", deleted);
+        return parameters;
     }
 
     private async Task HideOrphanAsync(OrderId orderId, CancellationToken cancellationToken)

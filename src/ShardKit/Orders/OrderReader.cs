@@ -8,10 +8,14 @@ internal static class OrderReader
 {
     public const string Columns = "order_id, user_id, merchant_id, status, total_amount, currency, created_at, updated_at, version, ext";
 
-    public static async Task<List<OrderRecord>> QueryOrdersAsync(ShardConnection shard, string sql, object parameters, DbTransaction? transaction, CancellationToken cancellationToken)
+    public static Task<List<OrderRecord>> QueryOrdersAsync(ShardConnection shard, string sql, object parameters, DbTransaction? transaction, CancellationToken cancellationToken) =>
+        QueryOrdersAsync(shard.Connection, sql, parameters, transaction, cancellationToken);
+
+    /// <summary>Reads orders selected as <see cref="Columns"/> (in that order) from any connection.</summary>
+    public static async Task<List<OrderRecord>> QueryOrdersAsync(DbConnection connection, string sql, object parameters, DbTransaction? transaction, CancellationToken cancellationToken)
     {
         var orders = new List<OrderRecord>();
-        var reader = await shard.Connection.ExecuteReaderAsync(new CommandDefinition(sql, parameters, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        var reader = await connection.ExecuteReaderAsync(new CommandDefinition(sql, parameters, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
         await using (reader.ConfigureAwait(false))
         {
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -74,7 +78,11 @@ internal static class OrderReader
         order.WithStoredState(items, order.CreatedAt, order.UpdatedAt, order.Version);
 
     /// <summary>Inserts <paramref name="items"/> of one order in one statement.</summary>
-    public static Task InsertItemsAsync(ShardConnection shard, long orderId, IReadOnlyList<OrderLine> items, DbTransaction transaction, CancellationToken cancellationToken)
+    public static Task InsertItemsAsync(ShardConnection shard, long orderId, IReadOnlyList<OrderLine> items, DbTransaction transaction, CancellationToken cancellationToken) =>
+        InsertItemsAsync(shard.Connection, shard.Sql("{order_items}"), orderId, items, transaction, cancellationToken);
+
+    /// <summary>Inserts <paramref name="items"/> of one order into <paramref name="itemsTable"/> (a quoted table name) in one statement.</summary>
+    public static Task InsertItemsAsync(DbConnection connection, string itemsTable, long orderId, IReadOnlyList<OrderLine> items, DbTransaction transaction, CancellationToken cancellationToken)
     {
         if (items.Count == 0)
         {
@@ -83,7 +91,7 @@ internal static class OrderReader
 
         // The table name comes from the shard (cached); the row list varies with the item count, so it is not a template.
         var sql = new System.Text.StringBuilder("INSERT INTO ")
-            .Append(shard.Sql("{order_items}"))
+            .Append(itemsTable)
             .Append(" (order_id, line_no, sku, quantity, unit_price) VALUES ");
         var parameters = new DynamicParameters();
         parameters.Add("OrderId", orderId);
@@ -96,7 +104,28 @@ internal static class OrderReader
             parameters.Add("P" + i, items[i].UnitPrice);
         }
 
-        return shard.Connection.ExecuteAsync(new CommandDefinition(sql.ToString(), parameters, transaction, cancellationToken: cancellationToken));
+        return connection.ExecuteAsync(new CommandDefinition(sql.ToString(), parameters, transaction, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>
+    /// An order's stored columns as statement parameters: <c>@OrderId</c>, <c>@UserId</c>, <c>@MerchantId</c>, <c>@Status</c>,
+    /// <c>@TotalAmount</c>, <c>@Currency</c>, <c>@CreatedAt</c>, <c>@UpdatedAt</c>, <c>@Ext</c>, <c>@Version</c>, for the
+    /// statements that copy a whole row (the merchant copy, the migration's applies). Add further parameters to the result.
+    /// </summary>
+    public static DynamicParameters RowParameters(OrderRecord order)
+    {
+        var parameters = new DynamicParameters();
+        parameters.Add("OrderId", order.Id.Value);
+        parameters.Add("UserId", order.UserId);
+        parameters.Add("MerchantId", order.MerchantId);
+        parameters.Add("Status", order.Status);
+        parameters.Add("TotalAmount", order.TotalAmount);
+        parameters.Add("Currency", order.Currency);
+        parameters.Add("CreatedAt", order.CreatedAt.UtcDateTime);
+        parameters.Add("UpdatedAt", order.UpdatedAt.UtcDateTime);
+        parameters.Add("Ext", order.Ext);
+        parameters.Add("Version", order.Version);
+        return parameters;
     }
 
     public static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));

@@ -1,0 +1,142 @@
+using System.Data;
+using System.Diagnostics;
+using Dapper;
+using ShardKit.Migration;
+using ShardKit.Orders;
+
+namespace ShardKit.Migrations.Migration;
+
+/// <summary>BACKFILL and CATCHUP: the history in legacy-key chunks, then the logged changes.</summary>
+internal sealed partial class Migrator
+{
+    private const string ReadChunkColumns =
+        "order_id, user_id, merchant_id, status, total_amount, currency, created_at, updated_at, version, ext, shardkit_order_id";
+
+    /// <summary>
+    /// Copies every legacy order from the checkpoint on: each chunk is read under shared locks (and gets its ShardKit IDs
+    /// in the same source transaction), written into its user shards with the version guard (the copy loses to any newer
+    /// write already applied; a tombstone wins over an older copy), then the checkpoint moves past it. Then CATCHUP
+    /// applies the logged changes. Throttled on the source's running threads, the target replicas' lag and a row rate.
+    /// </summary>
+    public async Task BackfillAsync(IProgress<MigrationProgress>? progress, CancellationToken cancellationToken)
+    {
+        var status = await RequirePhaseAsync(cancellationToken, BucketState.Capture, BucketState.Backfill, BucketState.Catchup, BucketState.Verify, BucketState.Cutover).ConfigureAwait(false);
+        if (MigrationStates.Parse(status.Phase) == BucketState.Capture)
+        {
+            await SetBucketsAsync(BucketState.Capture, BucketState.Backfill, cancellationToken).ConfigureAwait(false);
+            await SetPhaseAsync(BucketState.Backfill, cancellationToken).ConfigureAwait(false);
+        }
+
+        var throttle = new BackfillThrottle(_dataSource, _options);
+        var cursor = status.BackfillCursor;
+        long total;
+        long until;
+        var source = await _dataSource.OpenLegacyAsync(cancellationToken).ConfigureAwait(false);
+        await using (source.ConfigureAwait(false))
+        {
+            // The history ends at the highest key that existed when the backfill first started: every order written after
+            // capture began is in the change table, so the copy need not chase new rows. Recorded once, so a resume keeps it.
+            var highest = await source.ExecuteScalarAsync<long>(new CommandDefinition(_source.Sql("SELECT IFNULL(MAX(order_id), 0) FROM {orders}"), cancellationToken: cancellationToken)).ConfigureAwait(false);
+            await ControlExecuteAsync($"UPDATE `{Control}`.`migration` SET backfill_until = IFNULL(backfill_until, @Highest) WHERE id = 1", new { Highest = highest }, cancellationToken).ConfigureAwait(false);
+            until = await ControlScalarAsync<long>($"SELECT backfill_until FROM `{Control}`.`migration` WHERE id = 1", cancellationToken).ConfigureAwait(false);
+            total = await source.ExecuteScalarAsync<long>(new CommandDefinition(_source.Sql("SELECT COUNT(*) FROM {orders} WHERE order_id > @Cursor AND order_id <= @Until"), new { Cursor = cursor, Until = until }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        }
+
+        var done = 0L;
+        var clock = Stopwatch.StartNew();
+        while (!status.BackfillDone)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            await throttle.WaitAsync(done, clock.Elapsed, cancellationToken).ConfigureAwait(false);
+            var (rows, last) = await CopyChunkAsync(cursor, until, cancellationToken).ConfigureAwait(false);
+            if (rows == 0)
+            {
+                break;
+            }
+
+            await StepAsync("backfill.copied").ConfigureAwait(false);
+            await ControlExecuteAsync(
+                $"UPDATE `{Control}`.`migration` SET backfill_cursor = @Cursor, backfill_rows = backfill_rows + @Rows, updated_at = UTC_TIMESTAMP(6) WHERE id = 1 AND backfill_cursor < @Cursor",
+                new { Cursor = last, Rows = rows },
+                cancellationToken).ConfigureAwait(false);
+            await StepAsync("backfill.checkpoint").ConfigureAwait(false);
+            cursor = last;
+            done += rows;
+            var rate = done / Math.Max(clock.Elapsed.TotalSeconds, 1e-3);
+            progress?.Report(new MigrationProgress("backfill", done, Math.Max(total, done), rate,
+                rate > 0 ? TimeSpan.FromSeconds(Math.Max(0, total - done) / rate) : null, throttle.LastLag, throttle.Throttled));
+        }
+
+        await ControlExecuteAsync($"UPDATE `{Control}`.`migration` SET backfill_done = 1, updated_at = UTC_TIMESTAMP(6) WHERE id = 1", null, cancellationToken).ConfigureAwait(false);
+        await CatchupAsync(progress, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>CATCHUP: applies every logged source change; buckets that finished the backfill are CATCHUP from then on.</summary>
+    public async Task<long> CatchupAsync(IProgress<MigrationProgress>? progress, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var drained = await _drainer.DrainForwardAsync(bucket: null, cancellationToken).ConfigureAwait(false);
+        await StepAsync("catchup.drained").ConfigureAwait(false);
+        var status = await StatusAsync(cancellationToken).ConfigureAwait(false);
+        if (status.BackfillDone && MigrationStates.Parse(status.Phase) == BucketState.Backfill)
+        {
+            await SetBucketsAsync(BucketState.Backfill, BucketState.Catchup, cancellationToken).ConfigureAwait(false);
+            await SetPhaseAsync(BucketState.Catchup, cancellationToken).ConfigureAwait(false);
+        }
+
+        progress?.Report(new MigrationProgress("catchup", drained, drained, drained / Math.Max(clock.Elapsed.TotalSeconds, 1e-3), TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero));
+        return drained;
+    }
+
+    private async Task<(int Rows, long Last)> CopyChunkAsync(long cursor, long until, CancellationToken cancellationToken)
+    {
+        var states = new List<UserSideState>();
+        long last;
+        var source = await _dataSource.OpenLegacyAsync(cancellationToken).ConfigureAwait(false);
+        await using (source.ConfigureAwait(false))
+        {
+            var transaction = await source.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
+            await using (transaction.ConfigureAwait(false))
+            {
+                var rows = (await source.QueryAsync<LegacyRow>(new CommandDefinition(
+                    _source.Sql($"SELECT {ReadChunkColumns} FROM {{orders}} WHERE order_id > @Cursor AND order_id <= @Until ORDER BY order_id LIMIT @Limit LOCK IN SHARE MODE"),
+                    new { Cursor = cursor, Until = until, Limit = _options.ChunkSize },
+                    transaction,
+                    cancellationToken: cancellationToken)).ConfigureAwait(false)).ToList();
+                if (rows.Count == 0)
+                {
+                    return (0, cursor);
+                }
+
+                var items = (await source.QueryAsync<(long OrderId, int LineNo, string Sku, int Quantity, decimal UnitPrice)>(new CommandDefinition(
+                    _source.Sql("SELECT order_id, line_no, sku, quantity, unit_price FROM {order_items} WHERE order_id IN @Ids ORDER BY order_id, line_no LOCK IN SHARE MODE"),
+                    new { Ids = rows.Select(r => r.order_id).ToArray() },
+                    transaction,
+                    cancellationToken: cancellationToken)).ConfigureAwait(false))
+                    .ToLookup(i => i.OrderId, i => new OrderLine { LineNo = i.LineNo, Sku = i.Sku, Quantity = i.Quantity, UnitPrice = i.UnitPrice });
+                var ids = await _assigner.AssignAsync(
+                    source, transaction, rows.Select(r => new LegacyRowKey(r.order_id, r.user_id, r.merchant_id, r.shardkit_order_id)).ToList(), cancellationToken).ConfigureAwait(false);
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+
+                foreach (var row in rows)
+                {
+                    states.Add(new UserSideState(row.ToOrder(ids[row.order_id], items[row.order_id].ToList()), Deleted: false));
+                }
+
+                last = rows[^1].order_id;
+            }
+        }
+
+        await StepAsync("backfill.read").ConfigureAwait(false);
+        await Parallel.ForEachAsync(states.GroupBy(s => s.Order.Id.UserShard), new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken }, async (group, ct) =>
+        {
+            var shard = await _dataSource.OpenAsync(_dataSource.Map.GetRoute(ShardDimension.User, group.Key), ShardIntent.Write, ct).ConfigureAwait(false);
+            await using (shard.ConfigureAwait(false))
+            {
+                await TargetShard.ApplyAsync(shard, _merchant, group.ToList(), force: false, ct).ConfigureAwait(false);
+            }
+        }).ConfigureAwait(false);
+
+        return (states.Count, last);
+    }
+}

@@ -1,0 +1,235 @@
+using System.Data;
+using System.Data.Common;
+using System.Diagnostics;
+using Dapper;
+using ShardKit.Migration;
+
+namespace ShardKit.Migrations.Migration;
+
+/// <summary>CUTOVER and rollback (a cutover in the other direction), the reverse flow, and COMPLETE.</summary>
+internal sealed partial class Migrator
+{
+    /// <summary>
+    /// Switches each bucket to the target, one at a time: drain its changes; take its source fence row exclusively (waiting
+    /// for in-flight writers and blocking new ones; if that takes longer than <paramref name="maxPause"/> the bucket stays in
+    /// CATCHUP); drain again; verify it (repairing from the source); set the source fence to the target with epoch + 1 and
+    /// commit (the source accepts no more writes); then open the target fence with the same epoch. Blocked writers wake,
+    /// find the source fence naming the target, and retry there.
+    /// </summary>
+    public async Task<IReadOnlyList<CutoverResult>> CutoverAsync(IReadOnlyList<int>? buckets, TimeSpan maxPause, CancellationToken cancellationToken)
+    {
+        var status = await RequirePhaseAsync(cancellationToken, BucketState.Catchup, BucketState.Verify, BucketState.Cutover, BucketState.Moved).ConfigureAwait(false);
+        var selected = buckets ?? status.Buckets.Where(b => MigrationStates.Parse(b.State) is BucketState.Catchup or BucketState.Verify or BucketState.Cutover).Select(b => b.Bucket).ToList();
+        var results = new List<CutoverResult>(selected.Count);
+        foreach (var bucket in selected)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var state = MigrationStates.Parse(status.Buckets[bucket].State);
+            if (state is BucketState.Moved)
+            {
+                results.Add(new CutoverResult(bucket, true, 0, status.Buckets[bucket].Epoch, 0, null));
+                continue;
+            }
+
+            if (state is not (BucketState.Catchup or BucketState.Verify or BucketState.Cutover))
+            {
+                throw new InvalidOperationException($"Bucket {bucket} is {status.Buckets[bucket].State}; a cutover needs the backfill done (CATCHUP or VERIFY).");
+            }
+
+            results.Add(await SwitchAsync(bucket, Authority.Source, maxPause, cancellationToken).ConfigureAwait(false));
+        }
+
+        var after = await StatusAsync(cancellationToken).ConfigureAwait(false);
+        var allMoved = after.Buckets.All(b => MigrationStates.Parse(b.State) == BucketState.Moved);
+        await SetPhaseAsync(allMoved ? BucketState.Moved : BucketState.Cutover, cancellationToken).ConfigureAwait(false);
+        return results;
+    }
+
+    /// <summary>Rollback: switches moved buckets back to the source the same way (drain the reverse changes under the target fence, verify, switch).</summary>
+    public async Task<IReadOnlyList<CutoverResult>> RollbackAsync(IReadOnlyList<int>? buckets, TimeSpan maxPause, CancellationToken cancellationToken)
+    {
+        var status = await RequirePhaseAsync(cancellationToken, BucketState.Cutover, BucketState.Moved).ConfigureAwait(false);
+        var selected = buckets ?? status.Buckets.Where(b => MigrationStates.Parse(b.State) is BucketState.Moved or BucketState.Reverse).Select(b => b.Bucket).ToList();
+        var results = new List<CutoverResult>(selected.Count);
+        foreach (var bucket in selected)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (MigrationStates.Parse(status.Buckets[bucket].State) is not (BucketState.Moved or BucketState.Reverse))
+            {
+                results.Add(new CutoverResult(bucket, false, 0, status.Buckets[bucket].Epoch, 0, $"bucket {bucket} is {status.Buckets[bucket].State}, not MOVED"));
+                continue;
+            }
+
+            results.Add(await SwitchAsync(bucket, Authority.Target, maxPause, cancellationToken).ConfigureAwait(false));
+        }
+
+        var after = await StatusAsync(cancellationToken).ConfigureAwait(false);
+        var anyMoved = after.Buckets.Any(b => MigrationStates.Parse(b.State) is BucketState.Moved or BucketState.Reverse);
+        await SetPhaseAsync(anyMoved ? BucketState.Cutover : BucketState.Verify, cancellationToken).ConfigureAwait(false);
+        return results;
+    }
+
+    /// <summary>REVERSE: applies the changes logged on the shards of every moved bucket to the source (once, or until cancelled with <paramref name="follow"/>).</summary>
+    public async Task<long> ReverseAsync(bool follow, CancellationToken cancellationToken)
+    {
+        long total = 0;
+        do
+        {
+            var status = await StatusAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var bucket in status.Buckets.Where(b => MigrationStates.Parse(b.State) is BucketState.Moved))
+            {
+                total += await _drainer.DrainReverseAsync(bucket.Bucket, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (follow)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
+            }
+        }
+        while (follow);
+        return total;
+    }
+
+    /// <summary>
+    /// COMPLETE (every bucket moved): records COMPLETE (applications then route everything to the shards), drops the fences and
+    /// change tables on the shards and the source, and archives the legacy tables as <c>orders_archived</c> and
+    /// <c>order_items_archived</c>. The legacy ID links stay in the control schema.
+    /// </summary>
+    public async Task CompleteAsync(CancellationToken cancellationToken)
+    {
+        var status = await RequirePhaseAsync(cancellationToken, BucketState.Moved, BucketState.Complete).ConfigureAwait(false);
+        if (status.Buckets.Any(b => MigrationStates.Parse(b.State) is not (BucketState.Moved or BucketState.Complete)))
+        {
+            throw new InvalidOperationException("Every bucket must be MOVED before the migration can complete.");
+        }
+
+        await ReverseAsync(follow: false, cancellationToken).ConfigureAwait(false);
+        await SetBucketsAsync(BucketState.Moved, BucketState.Complete, cancellationToken).ConfigureAwait(false);
+        await SetPhaseAsync(BucketState.Complete, cancellationToken).ConfigureAwait(false);
+        await StepAsync("complete.recorded").ConfigureAwait(false);
+        foreach (var route in _dataSource.Map.GetRoutes(ShardDimension.User))
+        {
+            var shard = await _dataSource.OpenAsync(route, ShardIntent.Write, cancellationToken).ConfigureAwait(false);
+            await using (shard.ConfigureAwait(false))
+            {
+                await shard.Connection.ExecuteAsync(new CommandDefinition(shard.Sql(TargetShard.DropMigrationTables), cancellationToken: cancellationToken)).ConfigureAwait(false);
+            }
+        }
+
+        var source = await _dataSource.OpenLegacyAsync(cancellationToken).ConfigureAwait(false);
+        await using (source.ConfigureAwait(false))
+        {
+            await source.ExecuteAsync(new CommandDefinition(
+                _source.Sql("DROP TABLE IF EXISTS {schema}.`shardkit_fence`, {schema}.`shardkit_changes`, {schema}.`shardkit_tombstones`"), cancellationToken: cancellationToken)).ConfigureAwait(false);
+            var live = await source.ExecuteScalarAsync<long>(new CommandDefinition(
+                "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = @Schema AND table_name = 'orders'", new { Schema = _source.Database }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            if (live > 0)
+            {
+                await source.ExecuteAsync(new CommandDefinition(
+                    _source.Sql("RENAME TABLE {orders} TO {schema}.`orders_archived`, {order_items} TO {schema}.`order_items_archived`"), cancellationToken: cancellationToken)).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task<CutoverResult> SwitchAsync(int bucket, Authority from, TimeSpan maxPause, CancellationToken cancellationToken)
+    {
+        var to = from == Authority.Source ? Authority.Target : Authority.Source;
+        var (sourceFence, targetFence) = await ReadFencesAsync(bucket, cancellationToken).ConfigureAwait(false);
+        var fromFence = from == Authority.Source ? sourceFence : targetFence;
+        var toFence = from == Authority.Source ? targetFence : sourceFence;
+        if (fromFence.Authority == to)
+        {
+            // Switched before (maybe by a run that died between the two fences): finish it, nothing to drain.
+            if (toFence.Authority != to || toFence.Epoch != fromFence.Epoch)
+            {
+                await SetFenceAsync(bucket, to, new FenceState(to, true, fromFence.Epoch), cancellationToken).ConfigureAwait(false);
+            }
+
+            await RecordSwitchAsync(bucket, to, fromFence.Epoch, pauseMs: null, error: null, cancellationToken).ConfigureAwait(false);
+            return new CutoverResult(bucket, true, 0, fromFence.Epoch, 0, null);
+        }
+
+        await ControlExecuteAsync(
+            $"UPDATE `{Control}`.`buckets` SET state = @State, updated_at = UTC_TIMESTAMP(6) WHERE bucket = @Bucket",
+            new { Bucket = bucket, State = MigrationStates.Name(from == Authority.Source ? BucketState.Cutover : BucketState.Reverse) },
+            cancellationToken).ConfigureAwait(false);
+        await DrainAsync(bucket, from, cancellationToken).ConfigureAwait(false);
+
+        var waitSeconds = Math.Max(1, (int)Math.Ceiling(maxPause.TotalSeconds));
+        await using var side = await FenceSide.OpenAsync(_dataSource, _source, bucket, from, cancellationToken).ConfigureAwait(false);
+        await side.Connection.ExecuteAsync(new CommandDefinition($"SET SESSION innodb_lock_wait_timeout = {waitSeconds}", cancellationToken: cancellationToken)).ConfigureAwait(false);
+        var pause = Stopwatch.StartNew();
+        var transaction = await side.Connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
+        await using (transaction.ConfigureAwait(false))
+        {
+            FenceState frozen;
+            try
+            {
+                frozen = await side.LockAsync(transaction, cancellationToken).ConfigureAwait(false);
+            }
+            catch (DbException ex) when (ex.IsTransient)
+            {
+                var error = $"the fence was not free within {waitSeconds} s (writers held it); the bucket stays on the {FenceState.NameOf(from)} side";
+                await RecordFallbackAsync(bucket, from, error, cancellationToken).ConfigureAwait(false);
+                return new CutoverResult(bucket, false, pause.Elapsed.TotalMilliseconds, fromFence.Epoch, 0, error);
+            }
+
+            await StepAsync("cutover.frozen").ConfigureAwait(false);
+            var drained = await DrainAsync(bucket, from, cancellationToken).ConfigureAwait(false);
+            var report = await VerifyBucketAsync(bucket, repair: from == Authority.Source, cancellationToken).ConfigureAwait(false);
+            if (!report.Equal)
+            {
+                await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
+                var error = $"bucket {bucket} differs after the drain ({report.Differences.Count} order(s)); it stays on the {FenceState.NameOf(from)} side";
+                await RecordFallbackAsync(bucket, from, error, cancellationToken).ConfigureAwait(false);
+                return new CutoverResult(bucket, false, pause.Elapsed.TotalMilliseconds, frozen.Epoch, drained, error);
+            }
+
+            var epoch = frozen.Epoch + 1;
+            await side.SetAsync(transaction, new FenceState(to, false, epoch), cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            await StepAsync("cutover.switched").ConfigureAwait(false);
+            await SetFenceAsync(bucket, to, new FenceState(to, true, epoch), cancellationToken).ConfigureAwait(false);
+            var pauseMs = pause.Elapsed.TotalMilliseconds;
+            await side.Connection.ExecuteAsync(new CommandDefinition("SET SESSION innodb_lock_wait_timeout = DEFAULT", cancellationToken: cancellationToken)).ConfigureAwait(false);
+            await RecordSwitchAsync(bucket, to, epoch, pauseMs, error: null, cancellationToken).ConfigureAwait(false);
+            await StepAsync("cutover.recorded").ConfigureAwait(false);
+            return new CutoverResult(bucket, true, pauseMs, epoch, drained, null);
+        }
+    }
+
+    private Task<long> DrainAsync(int bucket, Authority from, CancellationToken cancellationToken) =>
+        from == Authority.Source ? _drainer.DrainForwardAsync(bucket, cancellationToken) : _drainer.DrainReverseAsync(bucket, cancellationToken);
+
+    private async Task<(FenceState Source, FenceState Target)> ReadFencesAsync(int bucket, CancellationToken cancellationToken)
+    {
+        await using var source = await FenceSide.OpenAsync(_dataSource, _source, bucket, Authority.Source, cancellationToken).ConfigureAwait(false);
+        await using var target = await FenceSide.OpenAsync(_dataSource, _source, bucket, Authority.Target, cancellationToken).ConfigureAwait(false);
+        return (await source.ReadAsync(cancellationToken).ConfigureAwait(false), await target.ReadAsync(cancellationToken).ConfigureAwait(false));
+    }
+
+    private async Task SetFenceAsync(int bucket, Authority side, FenceState state, CancellationToken cancellationToken)
+    {
+        await using var fence = await FenceSide.OpenAsync(_dataSource, _source, bucket, side, cancellationToken).ConfigureAwait(false);
+        await fence.SetAsync(null, state, cancellationToken).ConfigureAwait(false);
+    }
+
+    private Task RecordSwitchAsync(int bucket, Authority to, int epoch, double? pauseMs, string? error, CancellationToken cancellationToken) =>
+        RecordBucketAsync(bucket, to == Authority.Target ? BucketState.Moved : BucketState.Verify, epoch, pauseMs, error, cancellationToken);
+
+    private Task RecordFallbackAsync(int bucket, Authority from, string error, CancellationToken cancellationToken) =>
+        RecordBucketAsync(bucket, from == Authority.Source ? BucketState.Catchup : BucketState.Moved, epoch: null, pauseMs: null, error, cancellationToken);
+
+    private async Task RecordBucketAsync(int bucket, BucketState state, int? epoch, double? pauseMs, string? error, CancellationToken cancellationToken)
+    {
+        await ControlExecuteAsync(
+            $"""
+            UPDATE `{Control}`.`buckets` SET state = @State, epoch = IFNULL(@Epoch, epoch), pause_ms = IFNULL(@PauseMs, pause_ms),
+                last_error = @Error, updated_at = UTC_TIMESTAMP(6)
+            WHERE bucket = @Bucket
+            """,
+            new { Bucket = bucket, State = MigrationStates.Name(state), Epoch = epoch, PauseMs = pauseMs, Error = error },
+            cancellationToken).ConfigureAwait(false);
+        await BumpVersionAsync(cancellationToken).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,297 @@
+using System.Data.Common;
+using System.Globalization;
+using Dapper;
+using ShardKit.Migration;
+using ShardKit.Orders;
+
+namespace ShardKit.Migrations.Migration;
+
+/// <summary>
+/// The engine behind <c>shardkit migrate</c>: moves the legacy monolith onto the user and merchant shards bucket by bucket
+/// (a bucket is one logical user shard). Every step records its progress in the control schema before it moves on and
+/// is idempotent, so a run stopped anywhere (Ctrl+C, <c>kill -9</c>) and started again ends in the same state.
+/// See docs/migration.md.
+/// </summary>
+internal sealed partial class Migrator : IDisposable
+{
+    private const string Control = ControlSchema.Name;
+    private static readonly string[] s_legacyTables = ["orders", "order_items"];
+
+    private readonly ShardKitDataSource _dataSource;
+    private readonly MigratorOptions _options;
+    private readonly ShardCluster _controlCluster;
+    private readonly LegacySource _source;
+    private readonly AlternateKeyStore _keys;
+    private readonly ILegacyIdMap _legacyIds;
+    private readonly ChangeDrainer _drainer;
+    private readonly MerchantApplier _merchant;
+    private readonly LegacyIdAssigner _assigner;
+
+    /// <exception cref="ArgumentException">The topology has no legacy database with a database name, or the control cluster is unknown.</exception>
+    public Migrator(ShardKitDataSource dataSource, MigratorOptions options)
+    {
+        _dataSource = dataSource;
+        _options = options;
+        var legacy = dataSource.Map.Legacy ?? throw new ArgumentException("No legacy database is configured: pass --source or set ShardKit:Legacy in the topology file.");
+        if (string.IsNullOrEmpty(legacy.Database))
+        {
+            throw new ArgumentException($"The legacy connection string ({legacy.Address}) must name the legacy database (Database=...).");
+        }
+
+        _controlCluster = ControlSchema.Cluster(dataSource.Map, options.ControlCluster);
+        _source = new LegacySource(legacy.Database);
+        _keys = new AlternateKeyStore(dataSource);
+        _legacyIds = new AlternateKeyLegacyIdMap(_keys);
+        _drainer = new ChangeDrainer(dataSource, _source, _legacyIds);
+        _merchant = new MerchantApplier(dataSource);
+        var ids = new OrderIdGenerator(new OrderIdGeneratorOptions { WorkerId = options.WorkerId, ShardCount = dataSource.Map.GetShardCount(ShardDimension.User) });
+        _assigner = new LegacyIdAssigner(dataSource.Map, _legacyIds, ids, _source);
+    }
+
+    /// <summary>Test hook: called at named steps (<c>backfill.read</c>, <c>cutover.frozen</c>, ...); a test throws there to simulate a crash.</summary>
+    public Func<string, Task>? Step { get; set; }
+
+    /// <summary>Test access to the change drains (interleaving hooks).</summary>
+    internal ChangeDrainer Drainer => _drainer;
+
+    public int Buckets => _dataSource.Map.GetShardCount(ShardDimension.User);
+
+    public void Dispose() => _keys.Dispose();
+
+    /// <summary>Records the command being run, so <c>migrate resume</c> can run it again after a crash.</summary>
+    public Task RecordCommandAsync(string? command, CancellationToken cancellationToken) =>
+        ControlExecuteAsync($"UPDATE `{Control}`.`migration` SET command = @Command, updated_at = UTC_TIMESTAMP(6) WHERE id = 1", new { Command = command }, cancellationToken);
+
+    /// <summary>
+    /// PLAN: checks the source, creates the control schema, the target schemas with their fences and change tables, and
+    /// the source's migration columns and tables; records every bucket as PLAN. Re-running it changes no state.
+    /// </summary>
+    public async Task<PlanReport> PlanAsync(CancellationToken cancellationToken)
+    {
+        var source = await _dataSource.OpenLegacyAsync(cancellationToken).ConfigureAwait(false);
+        await using (source.ConfigureAwait(false))
+        {
+            var tables = (await source.QueryAsync<string>(new CommandDefinition(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = @Schema AND table_name IN ('orders', 'order_items')",
+                new { Schema = _source.Database }, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            foreach (var table in s_legacyTables.Where(t => !tables.Contains(t)))
+            {
+                throw new ArgumentException($"The legacy database '{_source.Database}' has no table '{table}'; the migration reads orders and order_items from it.");
+            }
+
+            var control = await _dataSource.OpenClusterAsync(_controlCluster, cancellationToken).ConfigureAwait(false);
+            await using (control.ConfigureAwait(false))
+            {
+                await ControlSchema.EnsureAsync(control, cancellationToken).ConfigureAwait(false);
+            }
+
+            using (var store = new TwoDimensionOrderStore(_dataSource))
+            {
+                await store.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            var applied = await new SchemaApplier(_dataSource).ApplyAsync(
+                new SchemaApplyOptions { Script = TargetShard.Script, Dimensions = [ShardDimension.User] }, progress: null, cancellationToken).ConfigureAwait(false);
+            if (!applied.Succeeded)
+            {
+                throw new ShardKitException(ShardKitErrorCode.SchemaFailed, "The migration tables could not be created on " +
+                    string.Join("; ", applied.Shards.Where(s => s.Status == SchemaShardStatus.Failed).Take(5).Select(s => $"{s.Route.Name}: {s.Error}")));
+            }
+
+            await _source.PrepareAsync(source, Buckets, cancellationToken).ConfigureAwait(false);
+            var legacy = _dataSource.Map.Legacy!;
+            await ControlExecuteAsync(
+                $"""
+                INSERT IGNORE INTO `{Control}`.`migration` (id, phase, state_version, source, source_schema, buckets, created_at, updated_at)
+                VALUES (1, 'PLAN', 1, @Source, @Schema, @Buckets, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))
+                """,
+                new { Source = legacy.Address, Schema = _source.Database, Buckets },
+                cancellationToken).ConfigureAwait(false);
+            await ControlExecuteAsync(
+                $"INSERT IGNORE INTO `{Control}`.`buckets` (bucket, state, updated_at) VALUES (@Bucket, 'PLAN', UTC_TIMESTAMP(6))",
+                Enumerable.Range(0, Buckets).Select(b => new { Bucket = b }).ToList(),
+                cancellationToken).ConfigureAwait(false);
+
+            var perUser = await source.QueryAsync<(long UserId, long Orders)>(new CommandDefinition(
+                _source.Sql("SELECT user_id, COUNT(*) FROM {orders} GROUP BY user_id"), cancellationToken: cancellationToken)).ConfigureAwait(false);
+            var perBucket = new long[Buckets];
+            foreach (var (userId, orders) in perUser)
+            {
+                perBucket[_dataSource.Map.RouteUser(userId).Shard] += orders;
+            }
+
+            var items = await source.ExecuteScalarAsync<long>(new CommandDefinition(_source.Sql("SELECT COUNT(*) FROM {order_items}"), cancellationToken: cancellationToken)).ConfigureAwait(false);
+            var status = await StatusAsync(cancellationToken).ConfigureAwait(false);
+            return new PlanReport(
+                $"{legacy.Address}/{_source.Database}",
+                perBucket.Sum(),
+                items,
+                Buckets,
+                perBucket.Min(),
+                perBucket.Max(),
+                _dataSource.Map.Clusters.Select(c => c.Name).ToList(),
+                status.Phase);
+        }
+    }
+
+    /// <summary>
+    /// CAPTURE: turns change logging on in every source fence (from the next write transaction on, the database makes every
+    /// migration-aware writer log), records CAPTURE, and waits until every running application instance has acknowledged it.
+    /// </summary>
+    /// <returns>The writers that did not acknowledge in time (empty when all did).</returns>
+    public async Task<IReadOnlyList<WriterStatus>> StartAsync(CancellationToken cancellationToken)
+    {
+        var status = await RequirePhaseAsync(cancellationToken, BucketState.Plan, BucketState.Capture, BucketState.Backfill, BucketState.Catchup, BucketState.Verify, BucketState.Cutover, BucketState.Moved).ConfigureAwait(false);
+        var source = await _dataSource.OpenLegacyAsync(cancellationToken).ConfigureAwait(false);
+        await using (source.ConfigureAwait(false))
+        {
+            await source.ExecuteAsync(new CommandDefinition(
+                _source.Sql("UPDATE {schema}.`shardkit_fence` SET capture = 1 WHERE authority = 'source'"), cancellationToken: cancellationToken)).ConfigureAwait(false);
+        }
+
+        if (MigrationStates.Parse(status.Phase) == BucketState.Plan)
+        {
+            await SetBucketsAsync(BucketState.Plan, BucketState.Capture, cancellationToken).ConfigureAwait(false);
+            await SetPhaseAsync(BucketState.Capture, cancellationToken).ConfigureAwait(false);
+        }
+
+        return await WaitForAcknowledgementsAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Waits until every writer with a recent heartbeat has acknowledged the current state version.</summary>
+    public async Task<IReadOnlyList<WriterStatus>> WaitForAcknowledgementsAsync(CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + _options.AcknowledgeTimeout;
+        while (true)
+        {
+            var status = await StatusAsync(cancellationToken).ConfigureAwait(false);
+            var pending = status.Writers
+                .Where(w => w.SecondsSinceHeartbeat <= _options.WriterTimeout.TotalSeconds && w.StateVersion < status.StateVersion)
+                .ToList();
+            if (pending.Count == 0 || DateTime.UtcNow >= deadline)
+            {
+                return pending;
+            }
+
+            await Task.Delay(200, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The control state: phase, version, backfill checkpoint, every bucket (with its pending changes) and every writer.</summary>
+    /// <exception cref="InvalidOperationException">No migration is planned on this control cluster.</exception>
+    public async Task<MigrationStatus> StatusAsync(CancellationToken cancellationToken)
+    {
+        var control = await _dataSource.OpenClusterAsync(_controlCluster, cancellationToken).ConfigureAwait(false);
+        await using (control.ConfigureAwait(false))
+        {
+            (string Phase, long StateVersion, string Source, string Schema, long Cursor, long Rows, bool Done, string? Command)? migration;
+            try
+            {
+                migration = await control.QuerySingleOrDefaultAsync<(string, long, string, string, long, long, bool, string?)?>(new CommandDefinition(
+                    $"SELECT phase, state_version, source, source_schema, backfill_cursor, backfill_rows, backfill_done, command FROM `{Control}`.`migration` WHERE id = 1",
+                    cancellationToken: cancellationToken)).ConfigureAwait(false);
+            }
+            catch (DbException ex) when (ControlSchema.IsMissingTable(ex))
+            {
+                migration = null;
+            }
+
+            if (migration is not { } m)
+            {
+                throw new InvalidOperationException($"No migration is planned on cluster '{_controlCluster.Name}': run `shardkit migrate plan` first.");
+            }
+
+            var pending = await PendingChangesAsync(cancellationToken).ConfigureAwait(false);
+            var buckets = (await control.QueryAsync<(int Bucket, string State, int Epoch, long? SourceRows, long? TargetRows, DateTime? VerifiedAt, double? PauseMs, string? LastError)>(new CommandDefinition(
+                $"SELECT bucket, state, epoch, source_rows, target_rows, verified_at, pause_ms, last_error FROM `{Control}`.`buckets` ORDER BY bucket", cancellationToken: cancellationToken)).ConfigureAwait(false))
+                .Select(b => new BucketStatus(b.Bucket, b.State, b.Epoch, b.SourceRows, b.TargetRows, b.VerifiedAt, b.PauseMs, pending.GetValueOrDefault(b.Bucket), b.LastError))
+                .ToList();
+            var writers = (await control.QueryAsync<(string WriterId, long StateVersion, double Seconds, string Host)>(new CommandDefinition(
+                $"SELECT writer_id, state_version, TIMESTAMPDIFF(MICROSECOND, heartbeat_at, UTC_TIMESTAMP(6)) / 1e6, host FROM `{Control}`.`writers` ORDER BY writer_id",
+                cancellationToken: cancellationToken)).ConfigureAwait(false))
+                .Select(w => new WriterStatus(w.WriterId, w.StateVersion, w.Seconds, w.Host))
+                .ToList();
+            return new MigrationStatus(m.Phase, m.StateVersion, $"{m.Source}/{m.Schema}", m.Cursor, m.Rows, m.Done, m.Command, buckets, writers);
+        }
+    }
+
+    private async Task<Dictionary<int, long>> PendingChangesAsync(CancellationToken cancellationToken)
+    {
+        var pending = new Dictionary<int, long>();
+        try
+        {
+            var source = await _dataSource.OpenLegacyAsync(cancellationToken).ConfigureAwait(false);
+            await using (source.ConfigureAwait(false))
+            {
+                foreach (var (bucket, count) in await source.QueryAsync<(int, long)>(new CommandDefinition(_source.CountChanges, cancellationToken: cancellationToken)).ConfigureAwait(false))
+                {
+                    pending[bucket] = count;
+                }
+            }
+        }
+        catch (DbException ex) when (ControlSchema.IsMissingTable(ex))
+        {
+            // Complete: the change tables are gone.
+        }
+
+        return pending;
+    }
+
+    private async Task<MigrationStatus> RequirePhaseAsync(CancellationToken cancellationToken, params BucketState[] allowed)
+    {
+        var status = await StatusAsync(cancellationToken).ConfigureAwait(false);
+        var phase = MigrationStates.Parse(status.Phase);
+        if (!allowed.Contains(phase))
+        {
+            throw new InvalidOperationException($"The migration is in phase {status.Phase}; this step needs {string.Join(" or ", allowed.Select(MigrationStates.Name))}.");
+        }
+
+        return status;
+    }
+
+    private Task SetPhaseAsync(BucketState phase, CancellationToken cancellationToken) =>
+        ControlExecuteAsync(
+            $"UPDATE `{Control}`.`migration` SET phase = @Phase, state_version = state_version + 1, updated_at = UTC_TIMESTAMP(6) WHERE id = 1",
+            new { Phase = MigrationStates.Name(phase) },
+            cancellationToken);
+
+    private async Task SetBucketsAsync(BucketState from, BucketState to, CancellationToken cancellationToken)
+    {
+        await ControlExecuteAsync(
+            $"UPDATE `{Control}`.`buckets` SET state = @To, updated_at = UTC_TIMESTAMP(6) WHERE state = @From",
+            new { From = MigrationStates.Name(from), To = MigrationStates.Name(to) },
+            cancellationToken).ConfigureAwait(false);
+        await BumpVersionAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private Task BumpVersionAsync(CancellationToken cancellationToken) =>
+        ControlExecuteAsync($"UPDATE `{Control}`.`migration` SET state_version = state_version + 1, updated_at = UTC_TIMESTAMP(6) WHERE id = 1", null, cancellationToken);
+
+    private async Task<T> ControlScalarAsync<T>(string sql, CancellationToken cancellationToken)
+    {
+        var control = await _dataSource.OpenClusterAsync(_controlCluster, cancellationToken).ConfigureAwait(false);
+        await using (control.ConfigureAwait(false))
+        {
+            return (await control.ExecuteScalarAsync<T>(new CommandDefinition(sql, cancellationToken: cancellationToken)).ConfigureAwait(false))!;
+        }
+    }
+
+    private async Task ControlExecuteAsync(string sql, object? parameters, CancellationToken cancellationToken)
+    {
+        var control = await _dataSource.OpenClusterAsync(_controlCluster, cancellationToken).ConfigureAwait(false);
+        await using (control.ConfigureAwait(false))
+        {
+            await control.ExecuteAsync(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        }
+    }
+
+    private async Task StepAsync(string name)
+    {
+        if (Step is { } step)
+        {
+            await step(name).ConfigureAwait(false);
+        }
+    }
+
+    private static string Hex(ulong value) => value.ToString("x16", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,162 @@
+using System.Data;
+using Dapper;
+using ShardKit.Orders;
+
+namespace ShardKit.Migration;
+
+/// <summary>
+/// Applies the change tables. Forward: the keys logged on the legacy source are re-read there and applied to their user
+/// shards with the version guard. Reverse: the keys logged on a user shard while it was authoritative are re-read there
+/// and applied to the source. A change row is deleted only after its key was applied, so a drain stopped anywhere and
+/// run again applies the same current state again; rows that commit late with a lower sequence are still found.
+/// </summary>
+internal sealed class ChangeDrainer
+{
+    private const int BatchSize = 500;
+
+    private readonly ShardKitDataSource _dataSource;
+    private readonly LegacySource _source;
+    private readonly LegacyApplier _legacyApplier;
+    private readonly MerchantApplier _merchant;
+    private readonly ILegacyIdMap _legacyIds;
+
+    public ChangeDrainer(ShardKitDataSource dataSource, LegacySource source, ILegacyIdMap legacyIds)
+    {
+        _dataSource = dataSource;
+        _source = source;
+        _legacyIds = legacyIds;
+        _legacyApplier = new LegacyApplier(source);
+        _merchant = new MerchantApplier(dataSource);
+    }
+
+    /// <summary>Test hook: runs after a forward batch was read from the source and before it is applied.</summary>
+    internal Func<IReadOnlyList<OrderId>, Task>? BeforeForwardApply { get; set; }
+
+    /// <summary>
+    /// Applies the source changes (of one bucket, or of all) logged up to now: rows logged while the drain runs are left
+    /// for the next drain, so a drain ends even while writers keep writing (under a frozen fence nothing new is logged).
+    /// Buckets are applied in parallel. Returns the number of change rows consumed.
+    /// </summary>
+    public async Task<long> DrainForwardAsync(int? bucket, CancellationToken cancellationToken)
+    {
+        long consumed = 0;
+        long upTo;
+        var first = await _dataSource.OpenLegacyAsync(cancellationToken).ConfigureAwait(false);
+        await using (first.ConfigureAwait(false))
+        {
+            upTo = await first.ExecuteScalarAsync<long>(new CommandDefinition(_source.LastChange, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        }
+
+        while (true)
+        {
+            var source = await _dataSource.OpenLegacyAsync(cancellationToken).ConfigureAwait(false);
+            await using (source.ConfigureAwait(false))
+            {
+                var changes = (await source.QueryAsync<(long Seq, int Bucket, long OrderId)>(new CommandDefinition(
+                    bucket is null ? _source.ReadChanges : _source.ReadBucketChanges,
+                    new { Bucket = bucket ?? 0, UpTo = upTo, Limit = BatchSize },
+                    cancellationToken: cancellationToken)).ConfigureAwait(false)).ToList();
+                if (changes.Count == 0)
+                {
+                    return consumed;
+                }
+
+                await Parallel.ForEachAsync(changes.GroupBy(c => c.Bucket), new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken }, async (group, ct) =>
+                {
+                    await ApplyForwardAsync(group.Key, group.Select(c => OrderId.FromValidatedValue(c.OrderId)).Distinct().ToList(), ct).ConfigureAwait(false);
+                }).ConfigureAwait(false);
+
+                await source.ExecuteAsync(new CommandDefinition(
+                    _source.DeleteChanges, new { Seqs = changes.Select(c => c.Seq).ToArray() }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                consumed += changes.Count;
+            }
+        }
+    }
+
+    private async Task ApplyForwardAsync(int bucket, List<OrderId> ids, CancellationToken cancellationToken)
+    {
+        List<(UserSideState State, long LegacyId)> found;
+        var source = await _dataSource.OpenLegacyAsync(cancellationToken).ConfigureAwait(false);
+        await using (source.ConfigureAwait(false))
+        {
+            found = await ReadSourceStatesAsync(source, ids, cancellationToken).ConfigureAwait(false);
+        }
+
+        // Orders written during the migration link their legacy IDs here, so a legacy ID finds its order after cutover.
+        await _legacyIds.ClaimAsync(found.Where(f => f.LegacyId > 0).Select(f => (f.LegacyId, f.State.Order.UserId, f.State.Order.Id)).ToList(), cancellationToken).ConfigureAwait(false);
+        if (BeforeForwardApply is { } hook)
+        {
+            await hook(ids).ConfigureAwait(false);
+        }
+
+        var shard = await _dataSource.OpenAsync(_dataSource.Map.GetRoute(ShardDimension.User, bucket), ShardIntent.Write, cancellationToken).ConfigureAwait(false);
+        await using (shard.ConfigureAwait(false))
+        {
+            await TargetShard.ApplyAsync(shard, _merchant, found.Select(f => f.State).ToList(), force: false, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Applies every change logged on bucket <paramref name="bucket"/>'s user shard to the source; returns the change rows consumed.</summary>
+    public async Task<long> DrainReverseAsync(int bucket, CancellationToken cancellationToken)
+    {
+        long consumed = 0;
+        var shard = await _dataSource.OpenAsync(_dataSource.Map.GetRoute(ShardDimension.User, bucket), ShardIntent.Write, cancellationToken).ConfigureAwait(false);
+        await using (shard.ConfigureAwait(false))
+        {
+            var source = await _dataSource.OpenLegacyAsync(cancellationToken).ConfigureAwait(false);
+            await using (source.ConfigureAwait(false))
+            {
+                while (true)
+                {
+                    var changes = (await shard.Connection.QueryAsync<(long Seq, long OrderId)>(new CommandDefinition(
+                        shard.Sql(TargetShard.ReadChanges), new { Limit = BatchSize }, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToList();
+                    if (changes.Count == 0)
+                    {
+                        return consumed;
+                    }
+
+                    foreach (var orderId in changes.Select(c => OrderId.FromValidatedValue(c.OrderId)).Distinct())
+                    {
+                        UserSideState? state;
+                        var read = await shard.Connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
+                        await using (read.ConfigureAwait(false))
+                        {
+                            state = await MerchantApplier.ReadUserSideAsync(shard, read, orderId, locking: false, cancellationToken).ConfigureAwait(false);
+                            await read.CommitAsync(cancellationToken).ConfigureAwait(false);
+                        }
+
+                        if (state is not null)
+                        {
+                            await _legacyApplier.ApplyAsync(source, state, bucket, force: false, cancellationToken).ConfigureAwait(false);
+                        }
+                    }
+
+                    await shard.Connection.ExecuteAsync(new CommandDefinition(
+                        shard.Sql(TargetShard.DeleteChanges), new { Seqs = changes.Select(c => c.Seq).ToArray() }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                    consumed += changes.Count;
+                }
+            }
+        }
+    }
+
+    /// <summary>The current source state of each order (one snapshot), skipping orders the source has no trace of.</summary>
+    public async Task<List<(UserSideState State, long LegacyId)>> ReadSourceStatesAsync(System.Data.Common.DbConnection source, IReadOnlyList<OrderId> ids, CancellationToken cancellationToken)
+    {
+        var states = new List<(UserSideState, long)>(ids.Count);
+        var read = await source.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
+        await using (read.ConfigureAwait(false))
+        {
+            foreach (var id in ids)
+            {
+                if (await _source.ReadStateAsync(source, read, id, locking: false, cancellationToken).ConfigureAwait(false) is { } found)
+                {
+                    states.Add(found);
+                }
+            }
+
+            await read.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return states;
+    }
+}

@@ -1,0 +1,97 @@
+using System.Data.Common;
+using Dapper;
+
+namespace ShardKit.Migration;
+
+/// <summary>
+/// The control schema <c>shardkit_control</c> on the control cluster's primary: the one source of truth of a migration
+/// for the migrator and every application instance. <c>migration</c> holds the phase, the state version (raised at every
+/// state change) and the backfill checkpoint; <c>buckets</c> each bucket's state and epoch; <c>writers</c> each
+/// application instance's acknowledged state version and heartbeat.
+/// </summary>
+internal static class ControlSchema
+{
+    public const string Name = "shardkit_control";
+
+    public static readonly string[] Statements =
+    [
+        $"CREATE DATABASE IF NOT EXISTS `{Name}` CHARACTER SET utf8mb4",
+        $"""
+        CREATE TABLE IF NOT EXISTS `{Name}`.`migration` (
+            id              TINYINT      NOT NULL,
+            phase           VARCHAR(16)  NOT NULL,
+            state_version   BIGINT       NOT NULL,
+            source          VARCHAR(255) NOT NULL,
+            source_schema   VARCHAR(64)  NOT NULL,
+            buckets         INT          NOT NULL,
+            backfill_cursor BIGINT       NOT NULL DEFAULT 0,
+            backfill_until  BIGINT       NULL,
+            backfill_rows   BIGINT       NOT NULL DEFAULT 0,
+            backfill_done   TINYINT(1)   NOT NULL DEFAULT 0,
+            command         VARCHAR(512) NULL,
+            created_at      DATETIME(6)  NOT NULL,
+            updated_at      DATETIME(6)  NOT NULL,
+            PRIMARY KEY (id)
+        ) ENGINE = InnoDB
+        """,
+        $"""
+        CREATE TABLE IF NOT EXISTS `{Name}`.`buckets` (
+            bucket      SMALLINT     NOT NULL,
+            state       VARCHAR(16)  NOT NULL,
+            epoch       INT          NOT NULL DEFAULT 0,
+            source_rows BIGINT       NULL,
+            target_rows BIGINT       NULL,
+            verified_at DATETIME(6)  NULL,
+            pause_ms    DOUBLE       NULL,
+            last_error  VARCHAR(512) NULL,
+            updated_at  DATETIME(6)  NOT NULL,
+            PRIMARY KEY (bucket)
+        ) ENGINE = InnoDB
+        """,
+        $"""
+        CREATE TABLE IF NOT EXISTS `{Name}`.`writers` (
+            writer_id     VARCHAR(128) NOT NULL,
+            state_version BIGINT       NOT NULL,
+            heartbeat_at  DATETIME(6)  NOT NULL,
+            host          VARCHAR(255) NOT NULL,
+            PRIMARY KEY (writer_id)
+        ) ENGINE = InnoDB
+        """,
+    ];
+
+    public const string ReadMigration = $"SELECT phase, state_version FROM `{Name}`.`migration` WHERE id = 1";
+
+    public const string ReadBuckets = $"SELECT bucket, state, epoch FROM `{Name}`.`buckets` ORDER BY bucket";
+
+    public const string Acknowledge = $"""
+        INSERT INTO `{Name}`.`writers` (writer_id, state_version, heartbeat_at, host) VALUES (@WriterId, @StateVersion, UTC_TIMESTAMP(6), @Host)
+        ON DUPLICATE KEY UPDATE state_version = VALUES(state_version), heartbeat_at = VALUES(heartbeat_at), host = VALUES(host)
+        """;
+
+    public const string RemoveWriter = $"DELETE FROM `{Name}`.`writers` WHERE writer_id = @WriterId";
+
+    /// <summary>The cluster that holds the control schema: the one named, or the first.</summary>
+    /// <exception cref="ArgumentException">No cluster has that name.</exception>
+    public static ShardCluster Cluster(ShardMap map, string? name)
+    {
+        if (string.IsNullOrEmpty(name))
+        {
+            return map.Clusters[0];
+        }
+
+        return map.Clusters.FirstOrDefault(c => string.Equals(c.Name, name, StringComparison.Ordinal))
+            ?? throw new ArgumentException($"The control cluster '{name}' is not in the topology; it has {string.Join(", ", map.Clusters.Select(c => c.Name))}.", nameof(name));
+    }
+
+    public static async Task EnsureAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        foreach (var statement in Statements)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(statement, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Whether <paramref name="exception"/> says a table or schema does not exist (SQLSTATE 42S02 / 42000 unknown database).</summary>
+    public static bool IsMissingTable(DbException exception) =>
+        exception.SqlState is "42S02" || (exception.SqlState == "42000" && exception.Message.Contains("Unknown database", StringComparison.OrdinalIgnoreCase));
+}

@@ -1,0 +1,216 @@
+using System.Data;
+using System.Data.Common;
+using Dapper;
+using ShardKit.Orders;
+
+namespace ShardKit.Migration;
+
+/// <summary>
+/// The legacy database as the migration sees it: its <c>orders</c> (legacy auto-increment key <c>order_id</c>) and
+/// <c>order_items</c>, the columns the plan adds (<c>version</c>, <c>shardkit_order_id</c>, <c>shardkit_bucket</c>), and
+/// the migration's own tables next to them: the fence (one row per bucket), the change table and the tombstones.
+/// Every SQL text here names tables with the schema, like <see cref="ShardConnection.Sql"/> does on a shard.
+/// </summary>
+internal sealed class LegacySource
+{
+    /// <summary>The columns of an order as <see cref="OrderReader.Columns"/> reads them, with the ShardKit ID first.</summary>
+    public const string Columns = "shardkit_order_id, user_id, merchant_id, status, total_amount, currency, created_at, updated_at, version, ext";
+
+    private static readonly string[] s_prepare =
+    [
+        "ALTER TABLE {orders} ADD COLUMN IF NOT EXISTS version BIGINT NOT NULL DEFAULT 1",
+        "ALTER TABLE {orders} ADD COLUMN IF NOT EXISTS shardkit_order_id BIGINT NULL",
+        "ALTER TABLE {orders} ADD COLUMN IF NOT EXISTS shardkit_bucket SMALLINT NULL",
+        "CREATE UNIQUE INDEX IF NOT EXISTS ux_shardkit_order ON {orders} (shardkit_order_id)",
+        "CREATE INDEX IF NOT EXISTS ix_shardkit_bucket ON {orders} (shardkit_bucket, shardkit_order_id)",
+        """
+        CREATE TABLE IF NOT EXISTS {schema}.`shardkit_fence` (
+            bucket    SMALLINT   NOT NULL,
+            authority VARCHAR(8) NOT NULL,
+            capture   TINYINT(1) NOT NULL,
+            epoch     INT        NOT NULL,
+            PRIMARY KEY (bucket)
+        ) ENGINE = InnoDB
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS {schema}.`shardkit_changes` (
+            seq      BIGINT   NOT NULL AUTO_INCREMENT,
+            bucket   SMALLINT NOT NULL,
+            order_id BIGINT   NOT NULL,
+            PRIMARY KEY (seq),
+            KEY ix_bucket (bucket, seq)
+        ) ENGINE = InnoDB
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS {schema}.`shardkit_tombstones` (
+            order_id    BIGINT      NOT NULL,
+            legacy_id   BIGINT      NOT NULL,
+            user_id     BIGINT      NOT NULL,
+            merchant_id BIGINT      NOT NULL,
+            created_at  DATETIME(6) NOT NULL,
+            deleted_at  DATETIME(6) NOT NULL,
+            version     BIGINT      NOT NULL,
+            PRIMARY KEY (order_id)
+        ) ENGINE = InnoDB
+        """,
+    ];
+
+    private readonly string _orders;
+    private readonly string _items;
+    private readonly string _schema;
+
+    public LegacySource(string database)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(database);
+        Database = database;
+        _schema = "`" + database.Replace("`", "``", StringComparison.Ordinal) + "`";
+        _orders = _schema + ".`orders`";
+        _items = _schema + ".`order_items`";
+        FenceShared = Sql("SELECT authority, capture, epoch FROM {schema}.`shardkit_fence` WHERE bucket = @Bucket LOCK IN SHARE MODE");
+        FenceExclusive = Sql("SELECT authority, capture, epoch FROM {schema}.`shardkit_fence` WHERE bucket = @Bucket FOR UPDATE");
+        SetFence = Sql("UPDATE {schema}.`shardkit_fence` SET authority = @Authority, capture = @Capture, epoch = @Epoch WHERE bucket = @Bucket");
+        ReadFences = Sql("SELECT bucket, authority, capture, epoch FROM {schema}.`shardkit_fence` ORDER BY bucket");
+        LogChange = Sql("INSERT INTO {schema}.`shardkit_changes` (bucket, order_id) VALUES (@Bucket, @OrderId)");
+        ReadChanges = Sql("SELECT seq, bucket, order_id FROM {schema}.`shardkit_changes` WHERE seq <= @UpTo ORDER BY seq LIMIT @Limit");
+        ReadBucketChanges = Sql("SELECT seq, bucket, order_id FROM {schema}.`shardkit_changes` WHERE bucket = @Bucket AND seq <= @UpTo ORDER BY seq LIMIT @Limit");
+        LastChange = Sql("SELECT IFNULL(MAX(seq), 0) FROM {schema}.`shardkit_changes`");
+        DeleteChanges = Sql("DELETE FROM {schema}.`shardkit_changes` WHERE seq IN @Seqs");
+        CountChanges = Sql("SELECT bucket, COUNT(*) FROM {schema}.`shardkit_changes` GROUP BY bucket");
+        FindLegacy = Sql("SELECT order_id, version FROM {orders} WHERE shardkit_order_id = @OrderId");
+        ReadOrder = Sql("SELECT " + Columns + " FROM {orders} WHERE order_id = @LegacyId");
+        ReadItems = Sql("SELECT line_no, sku, quantity, unit_price FROM {order_items} WHERE order_id = @LegacyId ORDER BY line_no");
+        ReadTombstone = Sql("SELECT legacy_id, user_id, merchant_id, created_at, deleted_at, version FROM {schema}.`shardkit_tombstones` WHERE order_id = @OrderId");
+        Aggregate = Sql($"SELECT COUNT(*), IFNULL(BIT_XOR({CanonicalRow.HashOf("o.shardkit_order_id")}), 0) FROM {{orders}} o WHERE o.shardkit_bucket = @Bucket");
+        Rows = Sql($"SELECT o.shardkit_order_id, o.version, {CanonicalRow.HashOf("o.shardkit_order_id")} FROM {{orders}} o WHERE o.shardkit_bucket = @Bucket");
+    }
+
+    /// <summary>The legacy schema's name.</summary>
+    public string Database { get; }
+
+    /// <summary>The quoted items table, for <see cref="OrderReader.InsertItemsAsync(DbConnection, string, long, IReadOnlyList{OrderLine}, DbTransaction, CancellationToken)"/>.</summary>
+    public string ItemsTable => _items;
+
+    public string FenceShared { get; }
+
+    public string FenceExclusive { get; }
+
+    public string SetFence { get; }
+
+    public string ReadFences { get; }
+
+    public string LogChange { get; }
+
+    public string ReadChanges { get; }
+
+    public string ReadBucketChanges { get; }
+
+    /// <summary>The highest change sequence number so far (0 when the table is empty).</summary>
+    public string LastChange { get; }
+
+    public string DeleteChanges { get; }
+
+    public string CountChanges { get; }
+
+    public string FindLegacy { get; }
+
+    public string ReadOrder { get; }
+
+    public string ReadItems { get; }
+
+    public string ReadTombstone { get; }
+
+    /// <summary>Count and XOR of the canonical row hashes of one bucket (<c>@Bucket</c>).</summary>
+    public string Aggregate { get; }
+
+    /// <summary>ShardKit ID, version and canonical hash of every order of one bucket (<c>@Bucket</c>).</summary>
+    public string Rows { get; }
+
+    /// <summary>Expands <c>{orders}</c>, <c>{order_items}</c> and <c>{schema}</c> to the legacy schema's quoted names.</summary>
+    public string Sql(string template) => template
+        .Replace("{orders}", _orders, StringComparison.Ordinal)
+        .Replace("{order_items}", _items, StringComparison.Ordinal)
+        .Replace("{schema}", _schema, StringComparison.Ordinal);
+
+    /// <summary>Adds the migration's columns and tables to the legacy schema and one fence row per bucket (idempotent).</summary>
+    public async Task PrepareAsync(DbConnection connection, int buckets, CancellationToken cancellationToken)
+    {
+        foreach (var statement in s_prepare)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(Sql(statement), cancellationToken: cancellationToken)).ConfigureAwait(false);
+        }
+
+        await connection.ExecuteAsync(new CommandDefinition(
+            Sql("INSERT IGNORE INTO {schema}.`shardkit_fence` (bucket, authority, capture, epoch) VALUES (@Bucket, 'source', 0, 0)"),
+            Enumerable.Range(0, buckets).Select(b => new { Bucket = b }).ToList(),
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads a bucket's fence row under a shared (writers) or exclusive (cutover) lock; null when the fence table or row is missing.</summary>
+    public async Task<FenceState?> ReadFenceAsync(DbConnection connection, DbTransaction transaction, int bucket, bool exclusive, CancellationToken cancellationToken)
+    {
+        var row = await connection.QuerySingleOrDefaultAsync<(string Authority, bool Capture, int Epoch)?>(new CommandDefinition(
+            exclusive ? FenceExclusive : FenceShared, new { Bucket = bucket }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return row is { } r ? new FenceState(FenceState.Parse(r.Authority), r.Capture, r.Epoch) : null;
+    }
+
+    /// <summary>
+    /// The current state of an order on the source: the row with its items, or its tombstone (<see cref="UserSideState.Deleted"/>),
+    /// or null when the source has no trace of it. With <paramref name="locking"/> the rows are read under shared locks.
+    /// </summary>
+    public async Task<(UserSideState State, long LegacyId)?> ReadStateAsync(DbConnection connection, DbTransaction transaction, OrderId orderId, bool locking, CancellationToken cancellationToken)
+    {
+        var suffix = locking ? " LOCK IN SHARE MODE" : "";
+        var found = await connection.QuerySingleOrDefaultAsync<(long LegacyId, long Version)?>(new CommandDefinition(
+            FindLegacy + suffix, new { OrderId = orderId.Value }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        if (found is { } legacy)
+        {
+            var orders = await OrderReader.QueryOrdersAsync(connection, ReadOrder + suffix, new { legacy.LegacyId }, transaction, cancellationToken).ConfigureAwait(false);
+            if (orders.Count == 1)
+            {
+                var items = await ReadItemsAsync(connection, transaction, legacy.LegacyId, suffix, cancellationToken).ConfigureAwait(false);
+                return (new UserSideState(OrderReader.With(orders[0], items), Deleted: false), legacy.LegacyId);
+            }
+        }
+
+        var tombstone = await connection.QuerySingleOrDefaultAsync<(long LegacyId, long UserId, long MerchantId, DateTime CreatedAt, DateTime DeletedAt, long Version)?>(new CommandDefinition(
+            ReadTombstone + suffix, new { OrderId = orderId.Value }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        if (tombstone is not { } t)
+        {
+            return null;
+        }
+
+        var order = new OrderRecord
+        {
+            Id = orderId,
+            UserId = t.UserId,
+            MerchantId = t.MerchantId,
+            Status = "",
+            TotalAmount = 0m,
+            Currency = "",
+            CreatedAt = OrderReader.Utc(t.CreatedAt),
+            UpdatedAt = OrderReader.Utc(t.DeletedAt),
+            Version = t.Version,
+        };
+        return (new UserSideState(order, Deleted: true), t.LegacyId);
+    }
+
+    public async Task<List<OrderLine>> ReadItemsAsync(DbConnection connection, DbTransaction? transaction, long legacyId, string suffix, CancellationToken cancellationToken)
+    {
+        var items = new List<OrderLine>();
+        var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
+            ReadItems + suffix, new { LegacyId = legacyId }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                items.Add(new OrderLine { LineNo = reader.GetInt32(0), Sku = reader.GetString(1), Quantity = reader.GetInt32(2), UnitPrice = reader.GetDecimal(3) });
+            }
+        }
+
+        return items;
+    }
+
+    /// <summary>Begins a transaction on a legacy connection (REPEATABLE READ unless told otherwise).</summary>
+    public static ValueTask<DbTransaction> BeginAsync(DbConnection connection, CancellationToken cancellationToken, IsolationLevel isolationLevel = IsolationLevel.RepeatableRead) =>
+        connection.BeginTransactionAsync(isolationLevel, cancellationToken);
+}

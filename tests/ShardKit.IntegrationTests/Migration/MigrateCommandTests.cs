@@ -1,0 +1,57 @@
+using System.CommandLine;
+using System.Text.Json;
+using ShardKit.Migrations.Commands;
+
+namespace ShardKit.IntegrationTests.Migration;
+
+/// <summary><c>shardkit migrate</c> end to end: bad input, Ctrl+C pauses, <c>resume</c> continues, <c>--json</c> for scripts.</summary>
+public sealed class MigrateCommandTests
+{
+    [Fact]
+    public async Task MigrateCommandsRunThePhasesPauseOnCtrlCAndResume()
+    {
+        await using var topology = await MigrationTopology.StartAsync(legacyOrders: 100);
+        var config = new[] { "--config", topology.ConfigPath };
+
+        var (notPlanned, _, notPlannedError) = await RunAsync(["status", .. config]);
+        Assert.Equal(1, notPlanned);
+        Assert.Contains("No migration is planned", notPlannedError, StringComparison.Ordinal);
+
+        Assert.Equal(0, (await RunAsync(["plan", .. config, "--json"])).Exit);
+        Assert.Equal(0, (await RunAsync(["start", .. config])).Exit);
+        var (noBuckets, _, noBucketsError) = await RunAsync(["cutover", .. config]);
+        Assert.Equal(2, noBuckets);
+        Assert.Contains("--buckets LIST or --all", noBucketsError, StringComparison.Ordinal);
+        var (badBucket, _, badBucketError) = await RunAsync(["cutover", .. config, "--buckets", "1,99"]);
+        Assert.Equal(2, badBucket);
+        Assert.Contains("'99'", badBucketError, StringComparison.Ordinal);
+
+        // Ctrl+C during a slow backfill pauses it; status names the interrupted command; resume finishes it.
+        using (var ctrlC = new CancellationTokenSource(TimeSpan.FromMilliseconds(800)))
+        {
+            var (paused, _, pausedError) = await RunAsync(["backfill", .. config, "--rows-per-second", "40", "--chunk-size", "10"], ctrlC.Token);
+            Assert.Equal(MigrateCommand.ExitPaused, paused);
+            Assert.Contains("migrate resume", pausedError, StringComparison.Ordinal);
+        }
+
+        var interrupted = JsonDocument.Parse((await RunAsync(["status", .. config, "--json"])).Output).RootElement;
+        Assert.Contains("backfill", interrupted.GetProperty("interruptedCommand").GetString(), StringComparison.Ordinal);
+        Assert.Equal(0, (await RunAsync(["resume", .. config])).Exit);
+
+        var (cutover, cutoverOutput, _) = await RunAsync(["cutover", .. config, "--all", "--json"]);
+        Assert.Equal(0, cutover);
+        Assert.True(JsonDocument.Parse(cutoverOutput).RootElement.GetProperty("pauseP99Ms").GetDouble() < 1000);
+        var status = JsonDocument.Parse((await RunAsync(["status", .. config, "--json"])).Output).RootElement;
+        Assert.Equal("MOVED", status.GetProperty("phase").GetString());
+        Assert.Equal(JsonValueKind.Null, status.GetProperty("interruptedCommand").ValueKind);
+        Assert.Equal(0, (await RunAsync(["verify", .. config])).Exit);
+    }
+
+    private static async Task<(int Exit, string Output, string Error)> RunAsync(string[] args, CancellationToken cancellationToken = default)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var exit = await MigrateCommand.Create().Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, cancellationToken);
+        return (exit, output.ToString(), error.ToString());
+    }
+}

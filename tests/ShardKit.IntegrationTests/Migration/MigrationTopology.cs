@@ -1,0 +1,90 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Configuration;
+using ShardKit.Migrations.Migration;
+using ShardKit.Testing;
+
+namespace ShardKit.IntegrationTests.Migration;
+
+/// <summary>
+/// A topology of its own per migration test (a migration is one-way state): two clusters without replicas, 8 shards per
+/// dimension spread over both, and a legacy server seeded with order history.
+/// </summary>
+internal sealed class MigrationTopology : IAsyncDisposable
+{
+    public const int ShardCount = 8;
+    public const int Users = 60;
+    public const int Merchants = 25;
+
+    private MigrationTopology(MariaDbTopology topology, string configPath, ShardKitOptions options, ShardKitDataSource shards, int legacyOrders)
+    {
+        Topology = topology;
+        ConfigPath = configPath;
+        Options = options;
+        Shards = shards;
+        LegacyOrders = legacyOrders;
+    }
+
+    public MariaDbTopology Topology { get; }
+
+    public string ConfigPath { get; }
+
+    public ShardKitOptions Options { get; }
+
+    public ShardKitDataSource Shards { get; }
+
+    public int LegacyOrders { get; }
+
+    public MariaDbServer Legacy => Topology.Legacy!;
+
+    public static async Task<MigrationTopology> StartAsync(int legacyOrders, int replicas = 0)
+    {
+        var topology = await MariaDbTopology.StartAsync(new MariaDbTopologyOptions { Clusters = 2, Replicas = replicas, Legacy = true, Tls = false });
+        try
+        {
+            await topology.Legacy!.ExecuteAsync(LegacySeed.Script(legacyOrders, Users, Merchants, seed: 42));
+            var json = JsonNode.Parse(topology.ToConfigurationJson())!;
+            json["ShardKit"]![nameof(ShardKitOptions.Legacy)] = topology.Legacy.ConnectionString + ";Database=" + LegacySeed.Database;
+            json["ShardKit"]!["Dimensions"] = new JsonObject { ["User"] = Dimension(), ["Merchant"] = Dimension() };
+            var configPath = Path.Combine(topology.Directory, "migration-topology.json");
+            await File.WriteAllTextAsync(configPath, json.ToJsonString());
+            var options = new ShardKitOptions();
+            new ConfigurationBuilder().AddJsonFile(configPath).Build().GetSection("ShardKit").Bind(options);
+            return new MigrationTopology(topology, configPath, options, new ShardKitDataSourceBuilder(options).Build(), legacyOrders);
+        }
+        catch
+        {
+            await topology.DisposeAsync();
+            throw;
+        }
+    }
+
+    public Migrator NewMigrator(int chunkSize = 200) => new(Shards, new MigratorOptions { ChunkSize = chunkSize, AcknowledgeTimeout = TimeSpan.FromSeconds(10) });
+
+    public MigratingOrderStore NewStore(int workerId, TimeSpan? pollInterval = null) => new(
+        Shards,
+        new OrderIdGenerator(new OrderIdGeneratorOptions { WorkerId = workerId, ShardCount = ShardCount }),
+        new MigratingOrderStoreOptions { PollInterval = pollInterval ?? TimeSpan.FromMilliseconds(200), WriterId = $"test-writer-{workerId}" });
+
+    public OrderIdGenerator Ids(int workerId) => new(new OrderIdGeneratorOptions { WorkerId = workerId, ShardCount = ShardCount });
+
+    /// <summary>Reads an order straight from its user shard (no fence, no routing hint).</summary>
+    public async Task<OrderRecord?> ReadTargetAsync(OrderId id)
+    {
+        using var store = new TwoDimensionOrderStore(Shards);
+        return await store.GetAsync(id);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Shards.DisposeAsync();
+        await Topology.DisposeAsync();
+    }
+
+    private static JsonObject Dimension() => new()
+    {
+        ["ShardCount"] = ShardCount,
+        ["Placement"] = new JsonArray(
+            new JsonObject { [nameof(Shards)] = "0-3", ["Cluster"] = "c0" },
+            new JsonObject { [nameof(Shards)] = "4-7", ["Cluster"] = "c1" }),
+    };
+}
