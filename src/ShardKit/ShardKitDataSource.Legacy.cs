@@ -15,7 +15,7 @@ public sealed partial class ShardKitDataSource
         var legacy = Map.Legacy ?? throw new ShardKitException(
             ShardKitErrorCode.InvalidTopology,
             "No legacy database is configured (ShardKit:Legacy): the online migration needs its connection string.");
-        var pool = GetPool(legacy, "legacy");
+        var pool = GetEndpoint(legacy, "legacy", isReplica: false).Pool;
         try
         {
             return await pool.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
