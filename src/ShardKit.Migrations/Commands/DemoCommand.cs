@@ -42,11 +42,17 @@ internal static class DemoCommand
             DefaultValueFactory = _ => 8,
         };
         Cli.RequireRange(concurrency, 1, 256);
+        var legacyOrders = new Option<int>("--legacy-orders")
+        {
+            Description = "Orders of history in the legacy database that the live migration moves onto the shards (100 to 100000).",
+            DefaultValueFactory = _ => 2000,
+        };
+        Cli.RequireRange(legacyOrders, 100, 100_000);
         var json = new Option<bool>("--json") { Description = "Print the report as one JSON object (and nothing else on standard output)." };
 
-        var command = new Command("demo", $"Start a local topology ({Clusters} clusters × primary + replica), apply the schema, host the OrderService sample and run an order workload against it over HTTP (including merchant listings from the merchant copy); prints throughput, latency percentiles, the spread over the user shards, the dimension lag and a dimensions check, then stops everything.")
+        var command = new Command("demo", $"Start a local topology ({Clusters} clusters × primary + replica, and a legacy monolith), migrate the monolith's orders onto the shards live under application writes, then host the OrderService sample and run an order workload against it over HTTP (including merchant listings from the merchant copy); prints the migration report, throughput, latency percentiles, the spread over the user shards, the dimension lag and a dimensions check, then stops everything.")
         {
-            duration, concurrency, json,
+            duration, concurrency, legacyOrders, json,
         };
         command.SetAction((parseResult, cancellationToken) => RunAsync(
             parseResult,
@@ -56,12 +62,13 @@ internal static class DemoCommand
                 Concurrency = parseResult.GetValue(concurrency),
                 ReadRatio = ReadRatio,
             },
+            parseResult.GetValue(legacyOrders),
             parseResult.GetValue(json),
             cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(ParseResult parseResult, WorkloadOptions workload, bool json, CancellationToken invocationToken)
+    private static async Task<int> RunAsync(ParseResult parseResult, WorkloadOptions workload, int legacyOrders, bool json, CancellationToken invocationToken)
     {
         // Ctrl+C and SIGTERM stop the run, and the process waits until the service and every server are stopped.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(invocationToken);
@@ -80,14 +87,29 @@ internal static class DemoCommand
         {
             var clock = Stopwatch.StartNew();
             topology = await console.Status().StartAsync(
-                $"Starting a local topology: {Clusters} clusters × (primary + {Replicas} replica)...",
-                _ => MariaDbTopology.StartAsync(new MariaDbTopologyOptions { Clusters = Clusters, Replicas = Replicas }, cancellationToken));
-            console.MarkupLine(Invariant($"[green]Topology[/] ready in {clock.Elapsed.TotalSeconds:0.0} s ({Clusters} clusters of one primary and {Replicas} GTID replica):"));
+                $"Starting a local topology: {Clusters} clusters × (primary + {Replicas} replica) and a legacy monolith...",
+                _ => MariaDbTopology.StartAsync(new MariaDbTopologyOptions { Clusters = Clusters, Replicas = Replicas, Legacy = true }, cancellationToken));
+            console.MarkupLine(Invariant($"[green]Topology[/] ready in {clock.Elapsed.TotalSeconds:0.0} s ({Clusters} clusters of one primary and {Replicas} GTID replica, and the legacy monolith):"));
             foreach (var cluster in topology.Clusters)
             {
                 var replicas = string.Join(", ", cluster.Replicas.Select(r => "127.0.0.1:" + r.Port.ToString(CultureInfo.InvariantCulture)));
                 console.MarkupLine(Invariant($"  {cluster.Name}: primary 127.0.0.1:{cluster.Primary.Port}, replica {replicas}"));
             }
+
+            console.MarkupLine(Invariant($"  legacy: 127.0.0.1:{topology.Legacy!.Port}"));
+
+            // Part 1: the legacy monolith's history moves onto the shards while application writers keep writing.
+            console.MarkupLine(Invariant($"[bold]Live migration[/]: {legacyOrders} legacy orders onto 120 user + 120 merchant shards, bucket by bucket, under application writes"));
+            var progress = json ? TextWriter.Null : parseResult.InvocationConfiguration.Output;
+            var migration = await MigrationDemo.RunAsync(topology, new MigrationDemoOptions { LegacyOrders = legacyOrders }, progress, cancellationToken);
+            migration.Write(progress);
+            if (!migration.Succeeded)
+            {
+                Cli.Error(parseResult, "the live migration did not end equal on both sides (see the report above).");
+                return TopologyCommand.ExitFailed;
+            }
+
+            // Part 2: the service runs on the migrated shards.
 
             app = OrderServiceApp.Build(["--urls", "http://127.0.0.1:0"], builder =>
             {
@@ -115,14 +137,15 @@ internal static class DemoCommand
             var url = new Uri(app.Urls.First());
             console.MarkupLine($"[green]OrderService[/] sample listening on {url}");
 
+            var before = await CountPerShardAsync(shards, cancellationToken);
             using var http = new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromSeconds(10) };
             var runner = new WorkloadRunner(new HttpOrderTarget(http, shards.Map.GetShardCount(ShardDimension.User)), workload, shards.Map);
             var report = await console.Status().StartAsync(
                 Invariant($"Running the order workload for {workload.Duration.TotalSeconds} s at concurrency {workload.Concurrency}..."),
                 _ => runner.RunAsync(cancellationToken));
 
-            var mismatches = await VerifyAsync(shards, report.Distribution, cancellationToken);
-            report = report with { Dimensions = await CheckDimensionsAsync(app.Services, cancellationToken) };
+            var mismatches = await VerifyAsync(shards, before, report.Distribution, cancellationToken);
+            report = report with { Dimensions = await CheckDimensionsAsync(app.Services, cancellationToken), Migration = migration };
             if (json)
             {
                 WorkloadReportWriter.WriteJson(parseResult.InvocationConfiguration.Output, report);
@@ -138,7 +161,7 @@ internal static class DemoCommand
                 return TopologyCommand.ExitFailed;
             }
 
-            console.MarkupLine(Invariant($"[green]Verified[/] on the servers: each user shard holds exactly the orders created on it."));
+            console.MarkupLine(Invariant($"[green]Verified[/] on the servers: each user shard gained exactly the orders created on it."));
             if (!report.Dimensions.Equal)
             {
                 Cli.Error(parseResult, Invariant($"the merchant copy differs from the user side: {report.Dimensions.Differences} orders differ ({report.Dimensions.UserOrders} user-side orders, {report.Dimensions.MerchantOrders} in the merchant copy)."));
@@ -210,18 +233,30 @@ internal static class DemoCommand
             verified.Differences.Count + verified.Shards.Count(s => s.Error is not null));
     }
 
-    /// <summary>Counts the rows on every user shard and compares them with what the workload created there.</summary>
-    private static async Task<List<string>> VerifyAsync(ShardKitDataSource shards, ShardDistribution created, CancellationToken cancellationToken)
+    /// <summary>The orders on every user shard (index = logical shard).</summary>
+    private static async Task<long[]> CountPerShardAsync(ShardKitDataSource shards, CancellationToken cancellationToken)
     {
-        var mismatches = new List<string>();
+        var counts = new long[shards.Map.GetShardCount(ShardDimension.User)];
         foreach (var route in shards.Map.GetRoutes(ShardDimension.User))
         {
             await using var shard = await shards.OpenAsync(route, ReadPreference.Primary, cancellationToken: cancellationToken);
-            var stored = await shard.Connection.ExecuteScalarAsync<long>(
+            counts[route.Shard] = await shard.Connection.ExecuteScalarAsync<long>(
                 new CommandDefinition(shard.Sql("SELECT COUNT(*) FROM {orders}"), cancellationToken: cancellationToken));
-            if (stored != created.PerShard[route.Shard])
+        }
+
+        return counts;
+    }
+
+    /// <summary>Counts the rows on every user shard again and compares what each gained with what the workload created there.</summary>
+    private static async Task<List<string>> VerifyAsync(ShardKitDataSource shards, long[] before, ShardDistribution created, CancellationToken cancellationToken)
+    {
+        var after = await CountPerShardAsync(shards, cancellationToken);
+        var mismatches = new List<string>();
+        for (var shard = 0; shard < after.Length; shard++)
+        {
+            if (after[shard] - before[shard] != created.PerShard[shard])
             {
-                mismatches.Add(Invariant($"{route.Name} holds {stored}, created {created.PerShard[route.Shard]}"));
+                mismatches.Add(Invariant($"user shard {shard} gained {after[shard] - before[shard]}, created {created.PerShard[shard]}"));
             }
         }
 

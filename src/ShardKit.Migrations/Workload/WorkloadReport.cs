@@ -2,7 +2,7 @@ namespace ShardKit.Migrations.Workload;
 
 /// <summary>
 /// The result of a workload run: totals, each operation, the spread over shards, what failed, and (from the demo) the
-/// state of the merchant copy at the end.
+/// state of the merchant copy at the end and the live migration that ran before the workload.
 /// </summary>
 internal sealed record WorkloadReport(
     string Target,
@@ -15,4 +15,5 @@ internal sealed record WorkloadReport(
     IReadOnlyList<OperationReport> PerOperation,
     ShardDistribution Distribution,
     IReadOnlyList<ErrorSample> ErrorSamples,
-    DimensionReport? Dimensions = null);
+    DimensionReport? Dimensions = null,
+    Commands.MigrationDemoReport? Migration = null);
