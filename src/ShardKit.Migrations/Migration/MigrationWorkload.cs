@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using ShardKit.Migrations.Workload;
 
 namespace ShardKit.Migrations.Migration;
 
@@ -200,17 +201,6 @@ internal sealed class MigrationWorkload
     public static string Describe(OrderRecord order) =>
         FormattableString.Invariant($"v{order.Version} {order.UserId} {order.MerchantId} {order.Status} {order.TotalAmount:0.00} {order.Currency} {order.Ext ?? "null"} [{string.Join(", ", order.Items.Select(i => FormattableString.Invariant($"#{i.LineNo} {i.Sku} x{i.Quantity} @ {i.UnitPrice:0.00}")))}]");
 
-    /// <summary>A stopwatch-based p-quantile (0..1) of <paramref name="values"/>.</summary>
-    public static double Percentile(IReadOnlyList<double> values, double quantile)
-    {
-        if (values.Count == 0)
-        {
-            return 0;
-        }
-
-        var sorted = values.Order().ToArray();
-        return sorted[Math.Clamp((int)Math.Ceiling(quantile * sorted.Length) - 1, 0, sorted.Length - 1)];
-    }
-
-    internal static Stopwatch Clock() => Stopwatch.StartNew();
+    /// <summary>The nearest-rank <paramref name="quantile"/> (0..1) of <paramref name="values"/>, in any order; 0 when there are none.</summary>
+    public static double Percentile(IReadOnlyList<double> values, double quantile) => NearestRank.Of(values.Order().ToArray(), quantile);
 }

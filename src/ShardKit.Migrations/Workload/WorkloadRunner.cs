@@ -188,16 +188,7 @@ internal sealed class WorkloadRunner
     };
 
     /// <summary>Nearest-rank percentile of sorted Stopwatch ticks, in milliseconds; 0 when there are none.</summary>
-    internal static double Percentile(long[] sortedTicks, double percentile)
-    {
-        if (sortedTicks.Length == 0)
-        {
-            return 0;
-        }
-
-        var rank = (int)Math.Ceiling(percentile * sortedTicks.Length);
-        return Milliseconds(sortedTicks[Math.Clamp(rank - 1, 0, sortedTicks.Length - 1)]);
-    }
+    internal static double Percentile(long[] sortedTicks, double percentile) => Milliseconds(NearestRank.Of(sortedTicks, percentile));
 
     private static double Milliseconds(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
 }
