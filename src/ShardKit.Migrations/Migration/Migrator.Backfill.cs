@@ -1,4 +1,5 @@
 using System.Data;
+using System.Data.Common;
 using System.Diagnostics;
 using Dapper;
 using ShardKit.Migration;
@@ -17,6 +18,8 @@ internal sealed partial class Migrator
     /// commit): the longest a write to one of the chunk's legacy rows waited for the copy.
     /// </summary>
     public List<TimeSpan> ChunkLockTimes { get; } = [];
+
+    private const int ChunkReadAttempts = 5;
 
     /// <summary>
     /// Copies every legacy order from the checkpoint on: each chunk is read under shared locks (and gets its ShardKit IDs
@@ -104,6 +107,35 @@ internal sealed partial class Migrator
     /// </summary>
     private async Task<(int Rows, long Last)> CopyChunkAsync(long cursor, long until, CancellationToken cancellationToken)
     {
+        List<UserSideState> states;
+        long last;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                (states, last) = await ReadChunkAsync(cursor, until, cancellationToken).ConfigureAwait(false);
+                break;
+            }
+            catch (DbException ex) when (ex.IsTransient && attempt < ChunkReadAttempts)
+            {
+                // A deadlock with an application write on one of the chunk's rows rolled the read back: nothing was recorded.
+                await Task.Delay(20 * attempt, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        if (states.Count == 0)
+        {
+            return (0, cursor);
+        }
+
+        await StepAsync("backfill.read").ConfigureAwait(false);
+        await TargetShard.ApplyChunkAsync(_dataSource, states, cancellationToken).ConfigureAwait(false);
+        return (states.Count, last);
+    }
+
+    /// <summary>Steps 1 and 2 of a chunk: the claims and the locked read that records the IDs; the chunk's states and its last key.</summary>
+    private async Task<(List<UserSideState> States, long Last)> ReadChunkAsync(long cursor, long until, CancellationToken cancellationToken)
+    {
         var states = new List<UserSideState>();
         long last;
         var source = await _dataSource.OpenLegacyAsync(cancellationToken).ConfigureAwait(false);
@@ -127,7 +159,7 @@ internal sealed partial class Migrator
                     cancellationToken: cancellationToken)).ConfigureAwait(false)).ToList();
                 if (rows.Count == 0)
                 {
-                    return (0, cursor);
+                    return (states, cursor);
                 }
 
                 var items = (await source.QueryAsync<(long OrderId, int LineNo, string Sku, int Quantity, decimal UnitPrice)>(new CommandDefinition(
@@ -159,8 +191,6 @@ internal sealed partial class Migrator
             }
         }
 
-        await StepAsync("backfill.read").ConfigureAwait(false);
-        await TargetShard.ApplyChunkAsync(_dataSource, states, cancellationToken).ConfigureAwait(false);
-        return (states.Count, last);
+        return (states, last);
     }
 }

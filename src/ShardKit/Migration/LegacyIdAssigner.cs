@@ -73,25 +73,21 @@ internal sealed class LegacyIdAssigner
             return;
         }
 
-        // UPDATE ... SET id = CASE order_id WHEN k THEN v ... END WHERE order_id IN (...) AND shardkit_order_id IS NULL:
-        // a row another writer gave its ID in the meantime keeps it (it got it from the same claim).
-        var ids = new StringBuilder();
-        var buckets = new StringBuilder();
-        var keys = new StringBuilder();
+        // One UPDATE joined to the (legacy ID, order ID, bucket) rows, linear in the chunk; a row another writer gave its
+        // ID in the meantime keeps it (it got it from the same claim).
+        var values = new StringBuilder();
         var parameters = new DynamicParameters();
         for (var i = 0; i < missing.Count; i++)
         {
             var n = i.ToString(CultureInfo.InvariantCulture);
-            ids.Append(" WHEN @L").Append(n).Append(" THEN @O").Append(n);
-            buckets.Append(" WHEN @L").Append(n).Append(" THEN @B").Append(n);
-            keys.Append(i == 0 ? "@L" : ", @L").Append(n);
+            values.Append(i == 0 ? "SELECT @L0 AS legacy_id, @O0 AS order_id, @B0 AS bucket" : " UNION ALL SELECT @L" + n + ", @O" + n + ", @B" + n);
             parameters.Add("L" + n, missing[i].LegacyId);
             parameters.Add("O" + n, missing[i].OrderId.Value);
             parameters.Add("B" + n, missing[i].Bucket);
         }
 
         var sql = _source.Sql(
-            $"UPDATE {{orders}} SET shardkit_order_id = CASE order_id{ids} END, shardkit_bucket = CASE order_id{buckets} END WHERE order_id IN ({keys}) AND shardkit_order_id IS NULL");
+            $"UPDATE {{orders}} o JOIN ({values}) v ON o.order_id = v.legacy_id SET o.shardkit_order_id = v.order_id, o.shardkit_bucket = v.bucket WHERE o.shardkit_order_id IS NULL");
         await source.ExecuteAsync(new CommandDefinition(sql, parameters, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
     }
 }
