@@ -143,7 +143,19 @@ public sealed partial class MigratingOrderStore : IAsyncDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(legacyId);
         var orderId = await _legacyIds.FindAsync(legacyId, cancellationToken).ConfigureAwait(false);
-        if (orderId is null && !_complete)
+        if (orderId is { } mapped)
+        {
+            var order = await GetAsync(mapped, cancellationToken).ConfigureAwait(false);
+            if (order is not null || _complete)
+            {
+                return order;
+            }
+
+            // Mapped but not found: the backfill may have claimed the ID and not yet recorded it on the legacy row (or the
+            // order was deleted). Recording it now (the same claim, so the same ID) finds the order either way.
+        }
+
+        if (!_complete)
         {
             for (var attempt = 1; ; attempt++)
             {

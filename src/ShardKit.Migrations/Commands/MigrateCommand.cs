@@ -26,7 +26,7 @@ public static class MigrateCommand
         migrate.Subcommands.Add(Step("plan", "Check the source, create the control schema, the target schemas, fences and change tables; a dry-run report.", (m, c, ctx, ct) => PlanAsync(m, c, ctx, ct)));
         migrate.Subcommands.Add(Step("start", "Enter CAPTURE: writers log every change in their own transaction; waits for every running writer's acknowledgement.", StartAsync));
         var rate = new Option<int>("--rows-per-second") { Description = "Copy at most this many rows per second (0: no limit).", DefaultValueFactory = _ => 0 };
-        var chunk = new Option<int>("--chunk-size") { Description = "Legacy rows per chunk (10-10000).", DefaultValueFactory = _ => 500 };
+        var chunk = new Option<int>("--chunk-size") { Description = "Legacy rows per chunk (10-10000).", DefaultValueFactory = _ => 2000 };
         Cli.RequireRange(chunk, 10, 10_000);
         var threads = new Option<int>("--max-threads-running") { Description = "Pause while the source runs more threads than this.", DefaultValueFactory = _ => 32 };
         var lag = new Option<double>("--max-replica-lag") { Description = "Pause while a target replica lags more than this many seconds.", DefaultValueFactory = _ => 5 };
@@ -89,7 +89,7 @@ public static class MigrateCommand
                 {
                     ControlCluster = parseResult.GetValue(control),
                     RowsPerSecond = context.Get<int>("--rows-per-second"),
-                    ChunkSize = context.Has("--chunk-size") ? context.Get<int>("--chunk-size") : 500,
+                    ChunkSize = context.Has("--chunk-size") ? context.Get<int>("--chunk-size") : 2000,
                     MaxThreadsRunning = context.Has("--max-threads-running") ? context.Get<int>("--max-threads-running") : 32,
                     MaxReplicaLag = TimeSpan.FromSeconds(context.Has("--max-replica-lag") ? context.Get<double>("--max-replica-lag") : 5),
                     MaxApplicationLatency = context.Get<int>("--max-app-latency-ms") is > 0 and var appLatency ? TimeSpan.FromMilliseconds(appLatency) : null,

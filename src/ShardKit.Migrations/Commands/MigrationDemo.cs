@@ -29,7 +29,8 @@ internal static class MigrationDemo
         }
 
         await using var dataSource = new ShardKitDataSourceBuilder(Options(topology, options.ShardCount)).Build();
-        using var migrator = new Migrator(dataSource, new MigratorOptions());
+        var migratorOptions = new MigratorOptions();
+        using var migrator = new Migrator(dataSource, migratorOptions);
         log.WriteLine("migrate plan...");
         await migrator.PlanAsync(cancellationToken);
 
@@ -75,6 +76,7 @@ internal static class MigrationDemo
             var final = await migrator.VerifyAsync(repair: false, buckets: null, progress: null, cancellationToken);
             var dimensions = await new DimensionVerifier(dataSource).VerifyAsync(cancellationToken: cancellationToken);
             var pauses = cutover.Where(c => c.Switched).Select(c => c.PauseMs).ToList();
+            var locks = migrator.ChunkLockTimes.Select(t => t.TotalMilliseconds).ToList();
             return new MigrationDemoReport(
                 options.LegacyOrders,
                 options.ShardCount,
@@ -82,6 +84,9 @@ internal static class MigrationDemo
                 options.LegacyOrders / backfillSeconds,
                 dumpSeconds,
                 dumpSeconds is { } d ? options.LegacyOrders / d : null,
+                migratorOptions.ChunkSize,
+                locks.Count == 0 ? 0 : MigrationWorkload.Percentile(locks, 0.5),
+                locks.DefaultIfEmpty(0).Max(),
                 MigrationWorkload.Percentile(pauses, 0.5),
                 MigrationWorkload.Percentile(pauses, 0.99),
                 pauses.DefaultIfEmpty(0).Max(),

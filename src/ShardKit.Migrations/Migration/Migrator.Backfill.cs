@@ -1,4 +1,5 @@
 using System.Data;
+using System.Data.Common;
 using System.Diagnostics;
 using Dapper;
 using ShardKit.Migration;
@@ -11,6 +12,14 @@ internal sealed partial class Migrator
 {
     private const string ReadChunkColumns =
         "order_id, user_id, merchant_id, status, total_amount, currency, created_at, updated_at, version, ext, shardkit_order_id";
+
+    /// <summary>
+    /// How long each chunk of this migrator's backfills held its shared locks on the source (the locking read to the
+    /// commit): the longest a write to one of the chunk's legacy rows waited for the copy.
+    /// </summary>
+    public List<TimeSpan> ChunkLockTimes { get; } = [];
+
+    private const int ChunkReadAttempts = 5;
 
     /// <summary>
     /// Copies every legacy order from the checkpoint on: each chunk is read under shared locks (and gets its ShardKit IDs
@@ -88,24 +97,69 @@ internal sealed partial class Migrator
         return drained;
     }
 
+    /// <summary>
+    /// One chunk: (1) read the chunk's keys without locks and claim every legacy ID in the mapping layer (a row's
+    /// recorded ID is its candidate) (one batch claim, a round trip per mapping shard; the first claim of a legacy ID wins for good, so no
+    /// source lock is needed for it); (2) in one source transaction read the rows and items under shared locks and record
+    /// the claimed IDs in one <c>UPDATE</c> (rows the first read did not see are claimed there); (3) after the commit,
+    /// apply the chunk to both dimensions with the version guard, a few round trips per touched shard
+    /// (<see cref="TargetShard.ApplyChunkAsync"/>). The shared locks are held only for step 2.
+    /// </summary>
     private async Task<(int Rows, long Last)> CopyChunkAsync(long cursor, long until, CancellationToken cancellationToken)
+    {
+        List<UserSideState> states;
+        long last;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                (states, last) = await ReadChunkAsync(cursor, until, cancellationToken).ConfigureAwait(false);
+                break;
+            }
+            catch (DbException ex) when (ex.IsTransient && attempt < ChunkReadAttempts)
+            {
+                // A deadlock with an application write on one of the chunk's rows rolled the read back: nothing was recorded.
+                await Task.Delay(20 * attempt, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        if (states.Count == 0)
+        {
+            return (0, cursor);
+        }
+
+        await StepAsync("backfill.read").ConfigureAwait(false);
+        await TargetShard.ApplyChunkAsync(_dataSource, states, cancellationToken).ConfigureAwait(false);
+        return (states.Count, last);
+    }
+
+    /// <summary>Steps 1 and 2 of a chunk: the claims and the locked read that records the IDs; the chunk's states and its last key.</summary>
+    private async Task<(List<UserSideState> States, long Last)> ReadChunkAsync(long cursor, long until, CancellationToken cancellationToken)
     {
         var states = new List<UserSideState>();
         long last;
         var source = await _dataSource.OpenLegacyAsync(cancellationToken).ConfigureAwait(false);
         await using (source.ConfigureAwait(false))
         {
+            var chunk = new { Cursor = cursor, Until = until, Limit = _options.ChunkSize };
+            var keys = (await source.QueryAsync<(long LegacyId, long UserId, long MerchantId, long? OrderId)>(new CommandDefinition(
+                _source.Sql("SELECT order_id, user_id, merchant_id, shardkit_order_id FROM {orders} WHERE order_id > @Cursor AND order_id <= @Until ORDER BY order_id LIMIT @Limit"),
+                chunk,
+                cancellationToken: cancellationToken)).ConfigureAwait(false)).Select(k => new LegacyRowKey(k.LegacyId, k.UserId, k.MerchantId, k.OrderId)).ToList();
+            var claimed = await _assigner.ClaimAsync(keys, cancellationToken).ConfigureAwait(false);
+
             var transaction = await source.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
             await using (transaction.ConfigureAwait(false))
             {
+                var locked = Stopwatch.StartNew();
                 var rows = (await source.QueryAsync<LegacyRow>(new CommandDefinition(
                     _source.Sql($"SELECT {ReadChunkColumns} FROM {{orders}} WHERE order_id > @Cursor AND order_id <= @Until ORDER BY order_id LIMIT @Limit LOCK IN SHARE MODE"),
-                    new { Cursor = cursor, Until = until, Limit = _options.ChunkSize },
+                    chunk,
                     transaction,
                     cancellationToken: cancellationToken)).ConfigureAwait(false)).ToList();
                 if (rows.Count == 0)
                 {
-                    return (0, cursor);
+                    return (states, cursor);
                 }
 
                 var items = (await source.QueryAsync<(long OrderId, int LineNo, string Sku, int Quantity, decimal UnitPrice)>(new CommandDefinition(
@@ -114,9 +168,19 @@ internal sealed partial class Migrator
                     transaction,
                     cancellationToken: cancellationToken)).ConfigureAwait(false))
                     .ToLookup(i => i.OrderId, i => new OrderLine { LineNo = i.LineNo, Sku = i.Sku, Quantity = i.Quantity, UnitPrice = i.UnitPrice });
-                var ids = await _assigner.AssignAsync(
-                    source, transaction, rows.Select(r => new LegacyRowKey(r.order_id, r.user_id, r.merchant_id, r.shardkit_order_id)).ToList(), cancellationToken).ConfigureAwait(false);
+                var rowKeys = rows.Select(r => new LegacyRowKey(r.order_id, r.user_id, r.merchant_id, r.shardkit_order_id)).ToList();
+                var ids = new Dictionary<long, OrderId>(claimed);
+
+                // A row the first read did not see (committed in between) is claimed now, under the lock.
+                var unclaimed = rowKeys.Where(r => !ids.ContainsKey(r.LegacyId)).ToList();
+                foreach (var (legacyId, orderId) in await _assigner.ClaimAsync(unclaimed, cancellationToken).ConfigureAwait(false))
+                {
+                    ids[legacyId] = orderId;
+                }
+
+                await _assigner.RecordAsync(source, transaction, rowKeys, ids, cancellationToken).ConfigureAwait(false);
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                ChunkLockTimes.Add(locked.Elapsed);
 
                 foreach (var row in rows)
                 {
@@ -127,16 +191,6 @@ internal sealed partial class Migrator
             }
         }
 
-        await StepAsync("backfill.read").ConfigureAwait(false);
-        await Parallel.ForEachAsync(states.GroupBy(s => s.Order.Id.UserShard), new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken }, async (group, ct) =>
-        {
-            var shard = await _dataSource.OpenAsync(_dataSource.Map.GetRoute(ShardDimension.User, group.Key), ShardIntent.Write, ct).ConfigureAwait(false);
-            await using (shard.ConfigureAwait(false))
-            {
-                await TargetShard.ApplyAsync(shard, _merchant, group.ToList(), force: false, ct).ConfigureAwait(false);
-            }
-        }).ConfigureAwait(false);
-
-        return (states.Count, last);
+        return (states, last);
     }
 }

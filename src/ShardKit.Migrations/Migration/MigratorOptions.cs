@@ -10,7 +10,7 @@ internal sealed class MigratorOptions
     public int WorkerId { get; init; } = 255;
 
     /// <summary>Legacy rows per backfill chunk.</summary>
-    public int ChunkSize { get; init; } = 500;
+    public int ChunkSize { get; init; } = 2000;
 
     /// <summary>Pause the backfill while the source reports more running threads than this.</summary>
     public int MaxThreadsRunning { get; init; } = 32;

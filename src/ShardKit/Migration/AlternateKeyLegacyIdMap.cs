@@ -3,13 +3,12 @@ namespace ShardKit.Migration;
 /// <summary>
 /// The legacy ID links kept in the alternate-key mapping layer (<see cref="AlternateKeyStore"/>): key kind
 /// <c>legacy-order-id</c>, value the legacy ID, target the order's user and ShardKit order ID. Claims are
-/// <see cref="AlternateKeyStore.GetOrClaimAsync"/>: the first claim wins and later ones return it.
+/// claim-if-absent (<see cref="AlternateKeyStore.GetOrClaimAsync"/>, batched per mapping shard): the first claim wins and
+/// later ones return it.
 /// </summary>
 internal sealed class AlternateKeyLegacyIdMap : ILegacyIdMap
 {
     public const string Kind = "legacy-order-id";
-    private const int Parallelism = 8;
-
     private readonly AlternateKeyStore _keys;
 
     public AlternateKeyLegacyIdMap(AlternateKeyStore keys)
@@ -21,13 +20,22 @@ internal sealed class AlternateKeyLegacyIdMap : ILegacyIdMap
 
     public async Task<IReadOnlyDictionary<long, OrderId>> ClaimAsync(IReadOnlyList<(long LegacyId, long UserId, OrderId Candidate)> candidates, CancellationToken cancellationToken)
     {
-        var claimed = new System.Collections.Concurrent.ConcurrentDictionary<long, OrderId>();
-        await Parallel.ForEachAsync(candidates, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (candidate, ct) =>
+        if (candidates.Count == 0)
         {
-            var claim = await _keys.GetOrClaimAsync(Key(candidate.LegacyId), new AlternateKeyTarget(candidate.UserId, candidate.Candidate), ct).ConfigureAwait(false);
-            claimed[candidate.LegacyId] = claim.Mapping.Target.OrderId
-                ?? throw new InvalidOperationException($"The alternate key {Kind}:{candidate.LegacyId} names user {claim.Mapping.Target.UserId} but no order.");
-        }).ConfigureAwait(false);
+            return new Dictionary<long, OrderId>();
+        }
+
+        // One batch claim: a round trip per mapping shard, with GetOrClaim's semantics (an existing mapping wins).
+        var mappings = await _keys.GetOrClaimManyAsync(
+            candidates.Select(c => (Key(c.LegacyId), new AlternateKeyTarget(c.UserId, c.Candidate))).ToList(), cancellationToken).ConfigureAwait(false);
+        var claimed = new Dictionary<long, OrderId>(candidates.Count);
+        foreach (var candidate in candidates)
+        {
+            var target = mappings[Key(candidate.LegacyId)].Target;
+            claimed[candidate.LegacyId] = target.OrderId
+                ?? throw new InvalidOperationException($"The alternate key {Kind}:{candidate.LegacyId} names user {target.UserId} but no order.");
+        }
+
         return claimed;
     }
 

@@ -17,7 +17,6 @@ internal sealed class ChangeDrainer
     private readonly ShardKitDataSource _dataSource;
     private readonly LegacySource _source;
     private readonly LegacyApplier _legacyApplier;
-    private readonly MerchantApplier _merchant;
     private readonly ILegacyIdMap _legacyIds;
 
     public ChangeDrainer(ShardKitDataSource dataSource, LegacySource source, ILegacyIdMap legacyIds)
@@ -26,7 +25,6 @@ internal sealed class ChangeDrainer
         _source = source;
         _legacyIds = legacyIds;
         _legacyApplier = new LegacyApplier(source);
-        _merchant = new MerchantApplier(dataSource);
     }
 
     /// <summary>Test hook: runs after a forward batch was read from the source and before it is applied.</summary>
@@ -35,7 +33,7 @@ internal sealed class ChangeDrainer
     /// <summary>
     /// Applies the source changes (of one bucket, or of all) logged up to now: rows logged while the drain runs are left
     /// for the next drain, so a drain ends even while writers keep writing (under a frozen fence nothing new is logged).
-    /// Buckets are applied in parallel. Returns the number of change rows consumed.
+    /// Each batch of changes is applied as one chunk (shards side by side). Returns the number of change rows consumed.
     /// </summary>
     public async Task<long> DrainForwardAsync(int? bucket, CancellationToken cancellationToken)
     {
@@ -61,10 +59,7 @@ internal sealed class ChangeDrainer
                     return consumed;
                 }
 
-                await Parallel.ForEachAsync(changes.GroupBy(c => c.Bucket), new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken }, async (group, ct) =>
-                {
-                    await ApplyForwardAsync(group.Key, group.Select(c => OrderId.FromValidatedValue(c.OrderId)).Distinct().ToList(), ct).ConfigureAwait(false);
-                }).ConfigureAwait(false);
+                await ApplyForwardAsync(changes.Select(c => OrderId.FromValidatedValue(c.OrderId)).Distinct().ToList(), cancellationToken).ConfigureAwait(false);
 
                 await source.ExecuteAsync(new CommandDefinition(
                     _source.DeleteChanges, new { Seqs = changes.Select(c => c.Seq).ToArray() }, cancellationToken: cancellationToken)).ConfigureAwait(false);
@@ -73,7 +68,11 @@ internal sealed class ChangeDrainer
         }
     }
 
-    private async Task ApplyForwardAsync(int bucket, List<OrderId> ids, CancellationToken cancellationToken)
+    /// <summary>
+    /// Re-reads the orders' current source states in one snapshot (one round trip), links their legacy IDs (one batch
+    /// claim) and applies them to both dimensions with the version guard (<see cref="TargetShard.ApplyChunkAsync"/>).
+    /// </summary>
+    private async Task ApplyForwardAsync(List<OrderId> ids, CancellationToken cancellationToken)
     {
         List<(UserSideState State, long LegacyId)> found;
         var source = await _dataSource.OpenLegacyAsync(cancellationToken).ConfigureAwait(false);
@@ -89,11 +88,7 @@ internal sealed class ChangeDrainer
             await hook(ids).ConfigureAwait(false);
         }
 
-        var shard = await _dataSource.OpenAsync(_dataSource.Map.GetRoute(ShardDimension.User, bucket), ShardIntent.Write, cancellationToken).ConfigureAwait(false);
-        await using (shard.ConfigureAwait(false))
-        {
-            await TargetShard.ApplyAsync(shard, _merchant, found.Select(f => f.State).ToList(), force: false, cancellationToken).ConfigureAwait(false);
-        }
+        await TargetShard.ApplyChunkAsync(_dataSource, found.Select(f => f.State).ToList(), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Applies every change logged on bucket <paramref name="bucket"/>'s user shard to the source; returns the change rows consumed.</summary>
@@ -139,24 +134,15 @@ internal sealed class ChangeDrainer
         }
     }
 
-    /// <summary>The current source state of each order (one snapshot), skipping orders the source has no trace of.</summary>
+    /// <summary>The current source state of each order (one snapshot, one round trip), skipping orders the source has no trace of.</summary>
     public async Task<List<(UserSideState State, long LegacyId)>> ReadSourceStatesAsync(System.Data.Common.DbConnection source, IReadOnlyList<OrderId> ids, CancellationToken cancellationToken)
     {
-        var states = new List<(UserSideState, long)>(ids.Count);
         var read = await source.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
         await using (read.ConfigureAwait(false))
         {
-            foreach (var id in ids)
-            {
-                if (await _source.ReadStateAsync(source, read, id, locking: false, cancellationToken).ConfigureAwait(false) is { } found)
-                {
-                    states.Add(found);
-                }
-            }
-
+            var states = await _source.ReadStatesAsync(source, read, ids, cancellationToken).ConfigureAwait(false);
             await read.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return states;
         }
-
-        return states;
     }
 }

@@ -1,4 +1,6 @@
 using System.Data.Common;
+using System.Globalization;
+using System.Text;
 using Dapper;
 
 namespace ShardKit.Migration;
@@ -6,31 +8,52 @@ namespace ShardKit.Migration;
 /// <summary>
 /// Gives legacy orders their ShardKit order IDs (with the user's and the merchant's genes): claims each legacy ID in the
 /// <see cref="ILegacyIdMap"/> (claim-if-absent, so a retry gets the ID of the first claim) and records the ID and the
-/// bucket on the legacy row if it has none yet.
+/// bucket on the legacy row if it has none yet. A batch of rows costs one batch claim (a round trip per mapping shard)
+/// and one <c>UPDATE</c> on the source.
 /// </summary>
 internal sealed class LegacyIdAssigner
 {
     private readonly ShardMap _map;
     private readonly ILegacyIdMap _legacyIds;
     private readonly OrderIdGenerator _ids;
-    private readonly string _assign;
+    private readonly LegacySource _source;
 
     public LegacyIdAssigner(ShardMap map, ILegacyIdMap legacyIds, OrderIdGenerator ids, LegacySource source)
     {
         _map = map;
         _legacyIds = legacyIds;
         _ids = ids;
-        _assign = source.Sql("UPDATE {orders} SET shardkit_order_id = @OrderId, shardkit_bucket = @Bucket WHERE order_id = @LegacyId AND shardkit_order_id IS NULL");
+        _source = source;
     }
 
     /// <summary>Returns the ShardKit ID of every row (legacy ID → order ID), assigning one to each row that has none.</summary>
     /// <exception cref="InvalidOperationException">A row's recorded ID is not the one the map links to its legacy ID.</exception>
     public async Task<Dictionary<long, OrderId>> AssignAsync(DbConnection source, DbTransaction? transaction, IReadOnlyList<LegacyRowKey> rows, CancellationToken cancellationToken)
     {
+        var claimed = await ClaimAsync(rows, cancellationToken).ConfigureAwait(false);
+        await RecordAsync(source, transaction, rows, claimed, cancellationToken).ConfigureAwait(false);
+        return claimed;
+    }
+
+    /// <summary>
+    /// Claims the legacy ID of every row in the map (a row's recorded ID is its candidate, otherwise a new ID) and returns
+    /// the ID each legacy ID holds now. Needs no lock on the source: the first claim of a legacy ID wins for good.
+    /// </summary>
+    public async Task<Dictionary<long, OrderId>> ClaimAsync(IReadOnlyList<LegacyRowKey> rows, CancellationToken cancellationToken)
+    {
         var candidates = rows.Select(r => (r.LegacyId, r.UserId, r.OrderId is { } existing ? OrderId.FromValidatedValue(existing) : _ids.Next(r.UserId, r.MerchantId))).ToList();
         var claimed = await _legacyIds.ClaimAsync(candidates, cancellationToken).ConfigureAwait(false);
-        var result = new Dictionary<long, OrderId>(rows.Count);
-        var updates = new List<object>();
+        return rows.ToDictionary(r => r.LegacyId, r => claimed[r.LegacyId]);
+    }
+
+    /// <summary>
+    /// Records the claimed IDs (<paramref name="claimed"/> holds every row's legacy ID) on the rows that have none yet, in
+    /// one <c>UPDATE</c>; a row that has one must carry the claimed ID.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A row's recorded ID is not the one the map links to its legacy ID.</exception>
+    public async Task RecordAsync(DbConnection source, DbTransaction? transaction, IReadOnlyList<LegacyRowKey> rows, IReadOnlyDictionary<long, OrderId> claimed, CancellationToken cancellationToken)
+    {
+        var missing = new List<(long LegacyId, OrderId OrderId, int Bucket)>();
         foreach (var row in rows)
         {
             var orderId = claimed[row.LegacyId];
@@ -41,17 +64,30 @@ internal sealed class LegacyIdAssigner
 
             if (row.OrderId is null)
             {
-                updates.Add(new { OrderId = orderId.Value, Bucket = _map.RouteUser(row.UserId).Shard, row.LegacyId });
+                missing.Add((row.LegacyId, orderId, _map.RouteUser(row.UserId).Shard));
             }
-
-            result[row.LegacyId] = orderId;
         }
 
-        if (updates.Count > 0)
+        if (missing.Count == 0)
         {
-            await source.ExecuteAsync(new CommandDefinition(_assign, updates, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            return;
         }
 
-        return result;
+        // One UPDATE joined to the (legacy ID, order ID, bucket) rows, linear in the chunk; a row another writer gave its
+        // ID in the meantime keeps it (it got it from the same claim).
+        var values = new StringBuilder();
+        var parameters = new DynamicParameters();
+        for (var i = 0; i < missing.Count; i++)
+        {
+            var n = i.ToString(CultureInfo.InvariantCulture);
+            values.Append(i == 0 ? "SELECT @L0 AS legacy_id, @O0 AS order_id, @B0 AS bucket" : " UNION ALL SELECT @L" + n + ", @O" + n + ", @B" + n);
+            parameters.Add("L" + n, missing[i].LegacyId);
+            parameters.Add("O" + n, missing[i].OrderId.Value);
+            parameters.Add("B" + n, missing[i].Bucket);
+        }
+
+        var sql = _source.Sql(
+            $"UPDATE {{orders}} o JOIN ({values}) v ON o.order_id = v.legacy_id SET o.shardkit_order_id = v.order_id, o.shardkit_bucket = v.bucket WHERE o.shardkit_order_id IS NULL");
+        await source.ExecuteAsync(new CommandDefinition(sql, parameters, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
     }
 }

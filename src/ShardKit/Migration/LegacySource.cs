@@ -81,6 +81,13 @@ internal sealed class LegacySource
         ReadItems = Sql("SELECT line_no, sku, quantity, unit_price FROM {order_items} WHERE order_id = @LegacyId ORDER BY line_no");
         ReadTombstone = Sql("SELECT legacy_id, user_id, merchant_id, created_at, deleted_at, version FROM {schema}.`shardkit_tombstones` WHERE order_id = @OrderId");
         Aggregate = Sql($"SELECT COUNT(*), IFNULL(BIT_XOR({CanonicalRow.HashOf("o.shardkit_order_id")}), 0) FROM {{orders}} o WHERE o.shardkit_bucket = @Bucket");
+        ReadStates = Sql("""
+            SELECT order_id, shardkit_order_id, user_id, merchant_id, status, total_amount, currency, created_at, updated_at, version, ext
+            FROM {orders} WHERE shardkit_order_id IN @Ids;
+            SELECT i.order_id, i.line_no, i.sku, i.quantity, i.unit_price FROM {order_items} i
+            JOIN {orders} o ON o.order_id = i.order_id WHERE o.shardkit_order_id IN @Ids ORDER BY i.order_id, i.line_no;
+            SELECT order_id, legacy_id, user_id, merchant_id, created_at, deleted_at, version FROM {schema}.`shardkit_tombstones` WHERE order_id IN @Ids
+            """);
         Rows = Sql($"SELECT o.shardkit_order_id, o.version, {CanonicalRow.HashOf("o.shardkit_order_id")} FROM {{orders}} o WHERE o.shardkit_bucket = @Bucket");
     }
 
@@ -118,6 +125,9 @@ internal sealed class LegacySource
     public string ReadItems { get; }
 
     public string ReadTombstone { get; }
+
+    /// <summary>Rows, items (joined by the legacy key) and tombstones of many orders (<c>@Ids</c>), three result sets.</summary>
+    public string ReadStates { get; }
 
     /// <summary>Count and XOR of the canonical row hashes of one bucket (<c>@Bucket</c>).</summary>
     public string Aggregate { get; }
@@ -192,6 +202,89 @@ internal sealed class LegacySource
             Version = t.Version,
         };
         return (new UserSideState(order, Deleted: true), t.LegacyId);
+    }
+
+    /// <summary>
+    /// The current state of many orders in one round trip (one snapshot of <paramref name="transaction"/>): their rows with
+    /// items, or their tombstones; orders the source has no trace of are left out. Without locks (the drains' read).
+    /// </summary>
+    public async Task<List<(UserSideState State, long LegacyId)>> ReadStatesAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<OrderId> orderIds, CancellationToken cancellationToken)
+    {
+        var states = new List<(UserSideState, long)>(orderIds.Count);
+        if (orderIds.Count == 0)
+        {
+            return states;
+        }
+
+        var rows = new List<(OrderRecord Order, long LegacyId)>();
+        var items = new Dictionary<long, List<OrderLine>>();
+        var live = new HashSet<long>();
+        var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
+            ReadStates, new { Ids = orderIds.Select(o => o.Value).ToArray() }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var order = new OrderRecord
+                {
+                    Id = OrderId.FromValidatedValue(reader.GetInt64(1)),
+                    UserId = reader.GetInt64(2),
+                    MerchantId = reader.GetInt64(3),
+                    Status = reader.GetString(4),
+                    TotalAmount = reader.GetDecimal(5),
+                    Currency = reader.GetString(6),
+                    CreatedAt = OrderReader.Utc(reader.GetDateTime(7)),
+                    UpdatedAt = OrderReader.Utc(reader.GetDateTime(8)),
+                    Version = reader.GetInt64(9),
+                    Ext = reader.IsDBNull(10) ? null : reader.GetString(10),
+                };
+                rows.Add((order, reader.GetInt64(0)));
+                live.Add(order.Id.Value);
+            }
+
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var legacyId = reader.GetInt64(0);
+                if (!items.TryGetValue(legacyId, out var list))
+                {
+                    items[legacyId] = list = [];
+                }
+
+                list.Add(new OrderLine { LineNo = reader.GetInt32(1), Sku = reader.GetString(2), Quantity = reader.GetInt32(3), UnitPrice = reader.GetDecimal(4) });
+            }
+
+            foreach (var (order, legacyId) in rows)
+            {
+                states.Add((new UserSideState(OrderReader.With(order, items.TryGetValue(legacyId, out var list) ? list : []), Deleted: false), legacyId));
+            }
+
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var orderId = reader.GetInt64(0);
+                if (live.Contains(orderId))
+                {
+                    continue;
+                }
+
+                var order = new OrderRecord
+                {
+                    Id = OrderId.FromValidatedValue(orderId),
+                    UserId = reader.GetInt64(2),
+                    MerchantId = reader.GetInt64(3),
+                    Status = "",
+                    TotalAmount = 0m,
+                    Currency = "",
+                    CreatedAt = OrderReader.Utc(reader.GetDateTime(4)),
+                    UpdatedAt = OrderReader.Utc(reader.GetDateTime(5)),
+                    Version = reader.GetInt64(6),
+                };
+                states.Add((new UserSideState(order, Deleted: true), reader.GetInt64(1)));
+            }
+        }
+
+        return states;
     }
 
     public async Task<List<OrderLine>> ReadItemsAsync(DbConnection connection, DbTransaction? transaction, long legacyId, string suffix, CancellationToken cancellationToken)

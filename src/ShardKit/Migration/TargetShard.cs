@@ -10,7 +10,7 @@ namespace ShardKit.Migration;
 /// change table (the keys written while the target is authoritative, for the reverse flow). Applies a source state with
 /// the version guard ("the copy loses" to anything as new or newer), then the merchant copy through <see cref="MerchantApplier"/>.
 /// </summary>
-internal static class TargetShard
+internal static partial class TargetShard
 {
     /// <summary>Applied to every user shard by the plan, after the two-dimension schema.</summary>
     public const string Script = """
@@ -43,30 +43,8 @@ internal static class TargetShard
     public static readonly string Aggregate = $"SELECT COUNT(*), IFNULL(BIT_XOR({CanonicalRow.Hash}), 0) FROM {{orders}} o";
     public static readonly string Rows = $"SELECT o.order_id, o.version, {CanonicalRow.Hash} FROM {{orders}} o";
 
-    private const string LockOrder = "SELECT version FROM {orders} WHERE order_id = @OrderId FOR UPDATE";
-    private const string LockTombstone = "SELECT version FROM {schema}.`shardkit_tombstones` WHERE order_id = @OrderId FOR UPDATE";
     private const string DeleteItems = "DELETE FROM {order_items} WHERE order_id = @OrderId";
     private const string DeleteOrder = "DELETE FROM {orders} WHERE order_id = @OrderId";
-    private const string DeleteTombstone = "DELETE FROM {schema}.`shardkit_tombstones` WHERE order_id = @OrderId";
-
-    private const string UpsertOrder = """
-        INSERT INTO {orders} (order_id, user_id, merchant_id, status, total_amount, currency, created_at, updated_at, version, ext)
-        VALUES (@OrderId, @UserId, @MerchantId, @Status, @TotalAmount, @Currency, @CreatedAt, @UpdatedAt, @Version, @Ext)
-        ON DUPLICATE KEY UPDATE user_id = VALUES(user_id), merchant_id = VALUES(merchant_id), status = VALUES(status),
-            total_amount = VALUES(total_amount), currency = VALUES(currency), created_at = VALUES(created_at),
-            updated_at = VALUES(updated_at), ext = VALUES(ext), version = VALUES(version)
-        """;
-
-    private const string UpsertTombstone = """
-        INSERT INTO {schema}.`shardkit_tombstones` (order_id, user_id, merchant_id, created_at, deleted_at, version)
-        VALUES (@OrderId, @UserId, @MerchantId, @CreatedAt, @UpdatedAt, @Version)
-        ON DUPLICATE KEY UPDATE deleted_at = VALUES(deleted_at), version = VALUES(version)
-        """;
-
-    private const string InsertOutbox = """
-        INSERT INTO {schema}.`shardkit_outbox` (order_id, version, op, created_at, next_attempt_at)
-        VALUES (@OrderId, @Version, 'copy', UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))
-        """;
 
     private const int Attempts = 5;
 
@@ -88,80 +66,19 @@ internal static class TargetShard
     /// <summary>
     /// Writes <paramref name="states"/> (all of this shard) into the user shard, each only where the shard holds neither the
     /// order nor its tombstone at the same or a newer version (unless <paramref name="force"/>), with an outbox entry in the
-    /// same transaction; then applies the merchant copy of each order that was written. Returns how many were written.
+    /// same transaction; then applies the merchant copy of each order that was written, one by one through
+    /// <paramref name="merchant"/> (which re-reads the user side; with <paramref name="force"/> under shared locks, as a
+    /// repair needs). Returns how many were written. The backfill and the drains use <see cref="ApplyChunkAsync"/>.
     /// </summary>
     public static async Task<int> ApplyAsync(ShardConnection userShard, MerchantApplier merchant, IReadOnlyList<UserSideState> states, bool force, CancellationToken cancellationToken)
     {
-        if (states.Count == 0)
-        {
-            return 0;
-        }
-
-        List<OrderId> written = [];
-        for (var attempt = 1; ; attempt++)
-        {
-            written.Clear();
-            try
-            {
-                var transaction = await userShard.Connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
-                await using (transaction.ConfigureAwait(false))
-                {
-                    foreach (var state in states)
-                    {
-                        if (await ApplyOneAsync(userShard, transaction, state, force, cancellationToken).ConfigureAwait(false))
-                        {
-                            written.Add(state.Order.Id);
-                        }
-                    }
-
-                    await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-                }
-
-                break;
-            }
-            catch (DbException ex) when (ex.IsTransient && attempt < Attempts)
-            {
-                // A deadlock with another applier of a neighbouring order (gap locks): the whole batch runs again.
-                await Task.Delay(10 * attempt, cancellationToken).ConfigureAwait(false);
-            }
-        }
+        var written = await WriteUserSideAsync(userShard, states, force, cancellationToken).ConfigureAwait(false);
 
         // Each merchant copy re-reads the user side on a connection of its own, so they can run side by side.
-        await Parallel.ForEachAsync(written, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken }, async (orderId, ct) =>
-            await merchant.ApplyAsync(orderId, force, ct).ConfigureAwait(false)).ConfigureAwait(false);
+        await Parallel.ForEachAsync(written, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken }, async (state, ct) =>
+            await merchant.ApplyAsync(state.Order.Id, force, ct).ConfigureAwait(false)).ConfigureAwait(false);
 
         return written.Count;
-    }
-
-    private static async Task<bool> ApplyOneAsync(ShardConnection shard, DbTransaction transaction, UserSideState state, bool force, CancellationToken cancellationToken)
-    {
-        var order = state.Order;
-        var id = new { OrderId = order.Id.Value };
-        var connection = shard.Connection;
-        var row = await connection.QuerySingleOrDefaultAsync<long?>(new CommandDefinition(shard.Sql(LockOrder), id, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        var tombstone = await connection.QuerySingleOrDefaultAsync<long?>(new CommandDefinition(shard.Sql(LockTombstone), id, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        var current = Math.Max(row ?? 0, tombstone ?? 0);
-        if (!force && current >= order.Version)
-        {
-            return false;
-        }
-
-        var values = OrderReader.RowParameters(order);
-        await connection.ExecuteAsync(new CommandDefinition(shard.Sql(DeleteItems), id, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        if (state.Deleted)
-        {
-            await connection.ExecuteAsync(new CommandDefinition(shard.Sql(DeleteOrder), id, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-            await connection.ExecuteAsync(new CommandDefinition(shard.Sql(UpsertTombstone), values, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        }
-        else
-        {
-            await connection.ExecuteAsync(new CommandDefinition(shard.Sql(DeleteTombstone), id, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-            await connection.ExecuteAsync(new CommandDefinition(shard.Sql(UpsertOrder), values, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-            await OrderReader.InsertItemsAsync(shard, order.Id.Value, order.Items, transaction, cancellationToken).ConfigureAwait(false);
-        }
-
-        await connection.ExecuteAsync(new CommandDefinition(shard.Sql(InsertOutbox), new { OrderId = order.Id.Value, order.Version }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        return true;
     }
 
     /// <summary>Removes an order that has no trace on the source from the user shard (repair of an extra row); the merchant copy is hidden after.</summary>

@@ -1,0 +1,188 @@
+using Dapper;
+using ShardKit.IntegrationTests.Orders;
+using ShardKit.Migration;
+using ShardKit.Orders;
+
+namespace ShardKit.IntegrationTests.Migration;
+
+/// <summary>The backfill's batched apply (<see cref="TargetShard.ApplyChunkAsync"/>): one chunk, every row ends right.</summary>
+[Collection("Topology")]
+public sealed class BatchApplyTests(TopologyFixture fixture) : IAsyncLifetime
+{
+    // Users and merchants of this class: 95_000_000+ (other classes use other ranges).
+    private const long UserBase = 95_000_000;
+    private const long MerchantBase = 96_000_000;
+    private ShardKitDataSource _shards = null!;
+    private TwoDimensionOrderStore _store = null!;
+
+    public async Task InitializeAsync()
+    {
+        _shards = new ShardKitDataSourceBuilder(fixture.ConfigurationFor().GetSection("ShardKit")).Build();
+        _store = new TwoDimensionOrderStore(_shards);
+        await SharedSchema.EnsureAsync(_store);
+    }
+
+    public async Task DisposeAsync()
+    {
+        _store.Dispose();
+        await _shards.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task AChunkWritesEachRowOnlyWhereItIsNewerThanTheTargetRowAndTombstone()
+    {
+        var factory = new OrderFactory(workerId: 91);
+        var run = Random.Shared.Next(1000) * 20;
+        long User(int i) => UserBase + run + i;
+        long Merchant(int i) => MerchantBase + run + i;
+
+        // Absent on the target (two of one user, so one shard's statements carry several rows).
+        var absent1 = factory.New(User(1), Merchant(1), items: 2);
+        var absent2 = factory.New(User(1), Merchant(2), items: 3);
+
+        // Older on the target (v2): the copy (v3) wins, items and all.
+        var older = await _store.UpdateAsync(OrderFactory.Changed(await _store.CreateAsync(factory.New(User(2), Merchant(3))), "target-v2", items: 1));
+
+        // The same version on the target (v2): the copy loses even though its content differs.
+        var same = await _store.UpdateAsync(OrderFactory.Changed(await _store.CreateAsync(factory.New(User(3), Merchant(4))), "target-v2", items: 2));
+
+        // Newer on the target (v3): the copy (v2) loses.
+        var newer = await _store.CreateAsync(factory.New(User(4), Merchant(5)));
+        newer = await _store.UpdateAsync(OrderFactory.Changed(newer, "target-v2", items: 1));
+        newer = await _store.UpdateAsync(OrderFactory.Changed(newer!, "target-v3", items: 3));
+
+        // Deleted on the target: a copy at the tombstone's version, and one older, stay deleted.
+        var deleted1 = await _store.CreateAsync(factory.New(User(5), Merchant(6)));
+        Assert.True(await _store.DeleteAsync(deleted1.Id));
+        var deleted2 = await _store.CreateAsync(factory.New(User(5), Merchant(7)));
+        Assert.True(await _store.DeleteAsync(deleted2.Id));
+        var tombstone1 = await TombstoneVersionAsync(deleted1.Id);
+        var tombstone2 = await TombstoneVersionAsync(deleted2.Id);
+
+        // A newer delete: the row goes, a tombstone stays, the merchant copy is marked deleted.
+        var toDelete = await _store.CreateAsync(factory.New(User(6), Merchant(8), items: 2));
+
+        // The merchant copy is ahead of the user side (v10): the user side takes v2, the merchant copy keeps v10 and its items.
+        var merchantAhead = await _store.CreateAsync(factory.New(User(7), Merchant(9), items: 1));
+        await ExecuteOnAsync(merchantAhead.Id, ShardDimension.Merchant, "UPDATE {orders} SET version = 10, status = 'merchant-v10' WHERE order_id = @OrderId");
+
+        UserSideState[] chunk =
+        [
+            Live(absent1, 1, "copy-absent-1"),
+            Live(absent2, 1, "copy-absent-2"),
+            Live(older!, 3, "copy-v3"),
+            Live(same!, 2, "copy-same"),
+            Live(newer!, 2, "copy-old"),
+            Live(deleted1, tombstone1, "copy-at-tombstone"),
+            Live(deleted2, tombstone2 - 1, "copy-before-delete"),
+            new UserSideState(toDelete.WithStoredState([], toDelete.CreatedAt, toDelete.UpdatedAt.AddSeconds(1), 2), Deleted: true),
+            Live(merchantAhead, 2, "copy-v2"),
+        ];
+        var pendingBefore = await PendingOutboxAsync(chunk);
+
+        var written = await TargetShard.ApplyChunkAsync(_shards, chunk, CancellationToken.None);
+
+        Assert.Equal(5, written);
+        foreach (var winner in new[] { chunk[0], chunk[1], chunk[2] })
+        {
+            Assert.Equal(OrderFactory.Describe(winner.Order), OrderFactory.Describe(await _store.GetAsync(winner.Order.Id)));
+            Assert.Equal(OrderFactory.Describe(winner.Order), OrderFactory.Describe(await _store.GetMerchantCopyAsync(winner.Order.Id)));
+        }
+
+        foreach (var (loser, target) in new[] { (chunk[3], same!), (chunk[4], newer!) })
+        {
+            Assert.Equal(OrderFactory.Describe(target), OrderFactory.Describe(await _store.GetAsync(loser.Order.Id)));
+            Assert.Equal(OrderFactory.Describe(target), OrderFactory.Describe(await _store.GetMerchantCopyAsync(loser.Order.Id)));
+        }
+
+        foreach (var (gone, version) in new[] { (deleted1.Id, tombstone1), (deleted2.Id, tombstone2), (toDelete.Id, 2L) })
+        {
+            Assert.Null(await _store.GetAsync(gone));
+            Assert.Null(await _store.GetMerchantCopyAsync(gone));
+            Assert.Equal(version, await TombstoneVersionAsync(gone));
+            Assert.Equal((version, true), await MerchantVersionAsync(gone));
+        }
+
+        Assert.Equal(OrderFactory.Describe(chunk[8].Order), OrderFactory.Describe(await _store.GetAsync(merchantAhead.Id)));
+        Assert.Equal((10L, false), await MerchantVersionAsync(merchantAhead.Id));
+        var merchantCopy = (await _store.GetMerchantCopyAsync(merchantAhead.Id))!;
+        Assert.Equal("merchant-v10", merchantCopy.Status);
+        Assert.Equal(merchantAhead.Items.Select(i => i.Sku), merchantCopy.Items.Select(i => i.Sku));
+
+        // The rows that lost wrote no outbox entry; the winners' entries are all applied.
+        Assert.Equal(pendingBefore, await PendingOutboxAsync(chunk));
+        Assert.Equal(0, pendingBefore.Values.Sum());
+        Assert.Equal(1, await OutboxEntriesAsync(absent1.Id));
+        Assert.Equal(2, await OutboxEntriesAsync(same!.Id));
+    }
+
+    [Fact]
+    public async Task ApplyingTheSameChunkTwiceWritesNothingTheSecondTime()
+    {
+        var factory = new OrderFactory(workerId: 92);
+        var run = Random.Shared.Next(1000) * 20;
+        UserSideState[] chunk = Enumerable.Range(0, 12)
+            .Select(i => Live(factory.New(UserBase + 500_000 + run + (i % 4), MerchantBase + 500_000 + run + i, items: 1 + (i % 3)), 1, "copy-" + i))
+            .ToArray();
+
+        Assert.Equal(12, await TargetShard.ApplyChunkAsync(_shards, chunk, CancellationToken.None));
+        Assert.Equal(0, await TargetShard.ApplyChunkAsync(_shards, chunk, CancellationToken.None));
+
+        foreach (var state in chunk)
+        {
+            Assert.Equal(OrderFactory.Describe(state.Order), OrderFactory.Describe(await _store.GetAsync(state.Order.Id)));
+            Assert.Equal(OrderFactory.Describe(state.Order), OrderFactory.Describe(await _store.GetMerchantCopyAsync(state.Order.Id)));
+            Assert.Equal(1, await OutboxEntriesAsync(state.Order.Id));
+        }
+    }
+
+    /// <summary>A live source state of <paramref name="order"/> at <paramref name="version"/> whose content differs from every target state.</summary>
+    private static UserSideState Live(OrderRecord order, long version, string status)
+    {
+        var changed = OrderFactory.Changed(order, status, items: 2 + (int)(version % 2));
+        var stamp = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero).AddMinutes(version);
+        return new UserSideState(changed.WithStoredState(changed.Items.ToArray(), order.CreatedAt == default ? stamp : order.CreatedAt, stamp, version), Deleted: false);
+    }
+
+    private async Task<long> TombstoneVersionAsync(OrderId id)
+    {
+        var shard = await _shards.OpenOrderShardAsync(id, ShardDimension.User, ShardIntent.Write);
+        await using var _ = shard;
+        return await shard.Connection.ExecuteScalarAsync<long>(shard.Sql("SELECT IFNULL(MAX(version), 0) FROM {schema}.`shardkit_tombstones` WHERE order_id = @OrderId"), new { OrderId = id.Value });
+    }
+
+    private async Task<(long Version, bool Deleted)> MerchantVersionAsync(OrderId id)
+    {
+        var shard = await _shards.OpenOrderShardAsync(id, ShardDimension.Merchant, ShardIntent.Write);
+        await using var _ = shard;
+        return await shard.Connection.QuerySingleAsync<(long, bool)>(shard.Sql("SELECT version, deleted FROM {orders} WHERE order_id = @OrderId"), new { OrderId = id.Value });
+    }
+
+    private async Task ExecuteOnAsync(OrderId id, ShardDimension dimension, string sql)
+    {
+        var shard = await _shards.OpenOrderShardAsync(id, dimension, ShardIntent.Write);
+        await using var _ = shard;
+        await shard.Connection.ExecuteAsync(shard.Sql(sql), new { OrderId = id.Value });
+    }
+
+    private async Task<int> OutboxEntriesAsync(OrderId id)
+    {
+        var shard = await _shards.OpenOrderShardAsync(id, ShardDimension.User, ShardIntent.Write);
+        await using var _ = shard;
+        return await shard.Connection.ExecuteScalarAsync<int>(shard.Sql("SELECT COUNT(*) FROM {schema}.`shardkit_outbox` WHERE order_id = @OrderId"), new { OrderId = id.Value });
+    }
+
+    private async Task<Dictionary<long, int>> PendingOutboxAsync(IEnumerable<UserSideState> states)
+    {
+        var pending = new Dictionary<long, int>();
+        foreach (var state in states)
+        {
+            var shard = await _shards.OpenOrderShardAsync(state.Order.Id, ShardDimension.User, ShardIntent.Write);
+            await using var _ = shard;
+            pending[state.Order.Id.Value] = await shard.Connection.ExecuteScalarAsync<int>(
+                shard.Sql("SELECT COUNT(*) FROM {schema}.`shardkit_outbox` WHERE order_id = @OrderId AND applied_at IS NULL"), new { OrderId = state.Order.Id.Value });
+        }
+
+        return pending;
+    }
+}
