@@ -57,24 +57,33 @@ internal static partial class TargetShard
         var map = dataSource.Map;
         var options = new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken };
         var written = new ConcurrentQueue<UserSideState>();
+        var current = new ConcurrentQueue<UserSideState>();
         await Parallel.ForEachAsync(states.GroupBy(s => map.RouteOrder(s.Order.Id, ShardDimension.User)), options, async (group, ct) =>
         {
             var shard = await dataSource.OpenAsync(group.Key, ShardIntent.Write, ct).ConfigureAwait(false);
             await using (shard.ConfigureAwait(false))
             {
-                foreach (var state in await WriteUserSideAsync(shard, group.ToList(), force: false, ct).ConfigureAwait(false))
+                var alreadyCurrent = new List<UserSideState>();
+                foreach (var state in await WriteUserSideAsync(shard, group.ToList(), force: false, ct, alreadyCurrent).ConfigureAwait(false))
                 {
                     written.Enqueue(state);
                 }
+
+                alreadyCurrent.ForEach(current.Enqueue);
             }
         }).ConfigureAwait(false);
 
-        await Parallel.ForEachAsync(written.GroupBy(s => map.RouteOrder(s.Order.Id, ShardDimension.Merchant)), options, async (group, ct) =>
+        // The merchant copies of the states written now, and of those the user side already holds exactly whose merchant copy
+        // is missing or older: a run that died after committing the user side and before the merchant copies left them so.
+        var due = written.Select(s => (State: s, Written: true)).Concat(current.Select(s => (State: s, Written: false)));
+        await Parallel.ForEachAsync(due.GroupBy(d => map.RouteOrder(d.State.Order.Id, ShardDimension.Merchant)), options, async (group, ct) =>
         {
             var shard = await dataSource.OpenAsync(group.Key, ShardIntent.Write, ct).ConfigureAwait(false);
             await using (shard.ConfigureAwait(false))
             {
-                foreach (var slice in group.OrderBy(s => s.Order.Id.Value).Chunk(SliceRows))
+                var copies = group.Where(d => d.Written).Select(d => d.State).ToList();
+                copies.AddRange(await BehindOnMerchantSideAsync(shard, group.Where(d => !d.Written).Select(d => d.State).ToList(), ct).ConfigureAwait(false));
+                foreach (var slice in copies.OrderBy(s => s.Order.Id.Value).Chunk(SliceRows))
                 {
                     await WriteMerchantCopiesAsync(shard, slice, ct).ConfigureAwait(false);
                 }
@@ -97,13 +106,30 @@ internal static partial class TargetShard
         return written.Count;
     }
 
+    /// <summary>The states whose merchant copy on <paramref name="shard"/> is missing or older than the state (one read per slice).</summary>
+    private static async Task<List<UserSideState>> BehindOnMerchantSideAsync(ShardConnection shard, List<UserSideState> states, CancellationToken cancellationToken)
+    {
+        var behind = new List<UserSideState>();
+        foreach (var slice in states.Chunk(SliceRows))
+        {
+            var versions = (await shard.Connection.QueryAsync<(long OrderId, long Version)>(new CommandDefinition(
+                shard.Sql("SELECT order_id, version FROM {orders} WHERE order_id IN @Ids"), new { Ids = slice.Select(s => s.Order.Id.Value).ToArray() }, cancellationToken: cancellationToken)).ConfigureAwait(false))
+                .ToDictionary(v => v.OrderId, v => v.Version);
+            behind.AddRange(slice.Where(s => !versions.TryGetValue(s.Order.Id.Value, out var version) || version < s.Version));
+        }
+
+        return behind;
+    }
+
     /// <summary>
     /// Writes <paramref name="states"/> (all of this user shard, each order once) where the shard holds neither the order
     /// nor its tombstone at the same or a newer version (unless <paramref name="force"/>): per slice one REPEATABLE READ
     /// transaction that locks the rows and tombstones (<c>FOR UPDATE</c>, in key order), decides, and writes the winners
-    /// with their items, tombstones and outbox entries in one multi-statement round trip. Returns the states written.
+    /// with their items, tombstones and outbox entries in one multi-statement round trip. Returns the states written; adds
+    /// to <paramref name="alreadyCurrent"/> (when given) the states not written because the shard holds exactly them (the same
+    /// version, live or deleted alike).
     /// </summary>
-    public static async Task<List<UserSideState>> WriteUserSideAsync(ShardConnection userShard, IReadOnlyList<UserSideState> states, bool force, CancellationToken cancellationToken)
+    public static async Task<List<UserSideState>> WriteUserSideAsync(ShardConnection userShard, IReadOnlyList<UserSideState> states, bool force, CancellationToken cancellationToken, List<UserSideState>? alreadyCurrent = null)
     {
         var written = new List<UserSideState>();
         foreach (var slice in Newest(states).OrderBy(s => s.Order.Id.Value).Chunk(SliceRows))
@@ -112,7 +138,7 @@ internal static partial class TargetShard
             {
                 try
                 {
-                    written.AddRange(await WriteUserSliceAsync(userShard, slice, force, cancellationToken).ConfigureAwait(false));
+                    written.AddRange(await WriteUserSliceAsync(userShard, slice, force, alreadyCurrent, cancellationToken).ConfigureAwait(false));
                     break;
                 }
                 catch (DbException ex) when (ex.IsTransient && attempt < Attempts)
@@ -126,13 +152,14 @@ internal static partial class TargetShard
         return written;
     }
 
-    private static async Task<List<UserSideState>> WriteUserSliceAsync(ShardConnection shard, UserSideState[] states, bool force, CancellationToken cancellationToken)
+    private static async Task<List<UserSideState>> WriteUserSliceAsync(ShardConnection shard, UserSideState[] states, bool force, List<UserSideState>? alreadyCurrent, CancellationToken cancellationToken)
     {
         var connection = shard.Connection;
         var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
         await using (transaction.ConfigureAwait(false))
         {
             var current = new Dictionary<long, long>(states.Length);
+            var tombstoned = new HashSet<long>();
             var locks = await connection.QueryMultipleAsync(new CommandDefinition(
                 shard.Sql(LockOrders + ";\n" + LockTombstones), new { Ids = states.Select(s => s.Order.Id.Value).ToArray() }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
             await using (locks.ConfigureAwait(false))
@@ -141,7 +168,14 @@ internal static partial class TargetShard
                 {
                     foreach (var (orderId, version) in await locks.ReadAsync<(long, long)>().ConfigureAwait(false))
                     {
-                        current[orderId] = Math.Max(current.GetValueOrDefault(orderId), version);
+                        if (version >= current.GetValueOrDefault(orderId))
+                        {
+                            current[orderId] = version;
+                            if (set == 1)
+                            {
+                                tombstoned.Add(orderId);
+                            }
+                        }
                     }
                 }
             }
@@ -155,6 +189,8 @@ internal static partial class TargetShard
             }
 
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            alreadyCurrent?.AddRange(states.Where(s => !force
+                && current.TryGetValue(s.Order.Id.Value, out var version) && version == s.Version && s.Deleted == tombstoned.Contains(s.Order.Id.Value)));
             return winners;
         }
     }

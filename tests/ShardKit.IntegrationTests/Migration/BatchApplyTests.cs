@@ -136,6 +136,48 @@ public sealed class BatchApplyTests(TopologyFixture fixture) : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task ApplyingAChunkAgainGivesTheMerchantCopyToOrdersWhoseUserSideWasWrittenByARunThatDied()
+    {
+        var factory = new OrderFactory(workerId: 93);
+        var run = Random.Shared.Next(1000) * 20;
+        var live = Live(factory.New(UserBase + 700_000 + run, MerchantBase + 700_000 + run, items: 2), 1, "copy-live");
+        var gone = factory.New(UserBase + 700_000 + run + 1, MerchantBase + 700_000 + run + 1);
+        var deleted = new UserSideState(gone.WithStoredState([], gone.CreatedAt, gone.UpdatedAt, 3), Deleted: true);
+        UserSideState[] chunk = [live, deleted];
+        Assert.Equal(2, await TargetShard.ApplyChunkAsync(_shards, chunk, CancellationToken.None));
+
+        // As if the run had died after committing the user side and before the merchant copies.
+        foreach (var state in chunk)
+        {
+            await ExecuteOnAsync(state.Order.Id, ShardDimension.Merchant, "DELETE FROM {order_items} WHERE order_id = @OrderId");
+            await ExecuteOnAsync(state.Order.Id, ShardDimension.Merchant, "DELETE FROM {orders} WHERE order_id = @OrderId");
+        }
+
+        Assert.Equal(0, await TargetShard.ApplyChunkAsync(_shards, chunk, CancellationToken.None));
+
+        Assert.Equal(OrderFactory.Describe(live.Order), OrderFactory.Describe(await _store.GetMerchantCopyAsync(live.Order.Id)));
+        Assert.Equal((3L, true), await MerchantVersionAsync(gone.Id));
+        Assert.Null(await _store.GetMerchantCopyAsync(gone.Id));
+    }
+
+    [Fact]
+    public async Task ALiveCopyAtATombstonesVersionDoesNotBringBackTheMerchantCopy()
+    {
+        var factory = new OrderFactory(workerId: 94);
+        var run = Random.Shared.Next(1000) * 20;
+        var order = await _store.CreateAsync(factory.New(UserBase + 800_000 + run, MerchantBase + 800_000 + run));
+        Assert.True(await _store.DeleteAsync(order.Id));
+        var tombstone = await TombstoneVersionAsync(order.Id);
+        await ExecuteOnAsync(order.Id, ShardDimension.Merchant, "DELETE FROM {order_items} WHERE order_id = @OrderId");
+        await ExecuteOnAsync(order.Id, ShardDimension.Merchant, "DELETE FROM {orders} WHERE order_id = @OrderId");
+
+        Assert.Equal(0, await TargetShard.ApplyChunkAsync(_shards, [Live(order, tombstone, "copy-at-tombstone")], CancellationToken.None));
+
+        Assert.Null(await _store.GetAsync(order.Id));
+        Assert.Null(await _store.GetMerchantCopyAsync(order.Id));
+    }
+
     /// <summary>A live source state of <paramref name="order"/> at <paramref name="version"/> whose content differs from every target state.</summary>
     private static UserSideState Live(OrderRecord order, long version, string status)
     {
