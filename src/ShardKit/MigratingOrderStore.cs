@@ -24,6 +24,10 @@ namespace ShardKit;
 /// new side: at most one side accepts a bucket's writes, whatever an instance believes.
 /// </para>
 /// <para>While capturing, each write also logs its key to the side's change table in the same transaction.</para>
+/// <para>
+/// Each acknowledgement also reports the 99th percentile of this instance's operation latency since the previous one, so
+/// that the migrator's backfill can hold back while the application slows down (<c>--max-app-latency-ms</c>).
+/// </para>
 /// </remarks>
 public sealed partial class MigratingOrderStore : IAsyncDisposable
 {
@@ -38,6 +42,7 @@ public sealed partial class MigratingOrderStore : IAsyncDisposable
     private readonly ILegacyIdMap _legacyIds;
     private readonly CancellationTokenSource _stop = new();
     private readonly Authority[] _hints;
+    private readonly LatencyWindow _latency = new();
     private readonly Task _poller;
     private LegacySource? _source;
     private LegacyIdAssigner? _assigner;
@@ -194,7 +199,7 @@ public sealed partial class MigratingOrderStore : IAsyncDisposable
             }
 
             await connection.ExecuteAsync(new CommandDefinition(
-                ControlSchema.Acknowledge, new { WriterId, m.StateVersion, Host = Environment.MachineName }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                ControlSchema.Acknowledge, new { WriterId, m.StateVersion, Host = Environment.MachineName, LatencyP99 = _latency.TakeP99() }, cancellationToken: cancellationToken)).ConfigureAwait(false);
             Interlocked.Exchange(ref _stateVersion, m.StateVersion);
         }
     }
@@ -272,7 +277,9 @@ public sealed partial class MigratingOrderStore : IAsyncDisposable
         {
             try
             {
-                return await operation(side).ConfigureAwait(false);
+                var result = await operation(side).ConfigureAwait(false);
+                _latency.Record(started);
+                return result;
             }
             catch (DbException ex) when (IsLockConflict(ex) && ++conflicts < LockConflictAttempts)
             {

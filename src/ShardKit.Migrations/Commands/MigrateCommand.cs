@@ -30,7 +30,9 @@ public static class MigrateCommand
         Cli.RequireRange(chunk, 10, 10_000);
         var threads = new Option<int>("--max-threads-running") { Description = "Pause while the source runs more threads than this.", DefaultValueFactory = _ => 32 };
         var lag = new Option<double>("--max-replica-lag") { Description = "Pause while a target replica lags more than this many seconds.", DefaultValueFactory = _ => 5 };
-        migrate.Subcommands.Add(Step("backfill", "Copy all history in key chunks (throttled, checkpointed), then apply the logged changes (CATCHUP).", BackfillAsync, rate, chunk, threads, lag));
+        var appLatency = new Option<int>("--max-app-latency-ms") { Description = "Pause while a running application instance reports a 99th-percentile latency above this many milliseconds (0-60000; 0: not checked).", DefaultValueFactory = _ => 0 };
+        Cli.RequireRange(appLatency, 0, 60_000);
+        migrate.Subcommands.Add(Step("backfill", "Copy all history in key chunks (throttled, checkpointed), then apply the logged changes (CATCHUP).", BackfillAsync, rate, chunk, threads, lag, appLatency));
         var repair = new Option<bool>("--repair") { Description = "Rewrite every differing order from the source." };
         var buckets = new Option<string?>("--buckets") { Description = "Buckets to work on: a list like 0,5,10-19 (default: all that are ready)." };
         migrate.Subcommands.Add(Step("verify", "Compare every bucket on both sides (count and checksum, then rows); with --repair fix the target from the source.", VerifyAsync, repair, buckets));
@@ -90,6 +92,7 @@ public static class MigrateCommand
                     ChunkSize = context.Has("--chunk-size") ? context.Get<int>("--chunk-size") : 500,
                     MaxThreadsRunning = context.Has("--max-threads-running") ? context.Get<int>("--max-threads-running") : 32,
                     MaxReplicaLag = TimeSpan.FromSeconds(context.Has("--max-replica-lag") ? context.Get<double>("--max-replica-lag") : 5),
+                    MaxApplicationLatency = context.Get<int>("--max-app-latency-ms") is > 0 and var appLatency ? TimeSpan.FromMilliseconds(appLatency) : null,
                 });
                 var recorded = name is not ("plan" or "status" or "resume");
                 if (recorded)
@@ -306,7 +309,7 @@ public static class MigrateCommand
         console.Write(table);
         foreach (var w in status.Writers)
         {
-            context.Output.WriteLine(FormattableString.Invariant($"writer {w.WriterId} on {w.Host}: state version {w.StateVersion}, seen {w.SecondsSinceHeartbeat:0.0} s ago"));
+            context.Output.WriteLine(FormattableString.Invariant($"writer {w.WriterId} on {w.Host}: state version {w.StateVersion}, seen {w.SecondsSinceHeartbeat:0.0} s ago, p99 {(w.LatencyP99Milliseconds is { } p99 ? p99.ToString("0.0", CultureInfo.InvariantCulture) + " ms" : "-")}"));
         }
 
         return TopologyCommand.ExitOk;

@@ -2,13 +2,15 @@ using System.Data.Common;
 using System.Diagnostics;
 using System.Globalization;
 using Dapper;
+using ShardKit.Migration;
 
 namespace ShardKit.Migrations.Migration;
 
 /// <summary>
 /// Holds the backfill back while the source is busy (<c>Threads_running</c> above the limit), while a target replica lags
-/// more than allowed, or while the copy runs ahead of its row rate. The load is checked at most once a second; an
-/// unreachable replica does not stop the copy (it is not serving reads).
+/// more than allowed, while a running application instance reports a 99th-percentile latency above the limit, or while the
+/// copy runs ahead of its row rate. The load is checked at most once a second; an unreachable replica does not stop the
+/// copy (it is not serving reads).
 /// </summary>
 internal sealed class BackfillThrottle
 {
@@ -27,6 +29,9 @@ internal sealed class BackfillThrottle
 
     /// <summary>The largest replica lag seen at the last check.</summary>
     public TimeSpan LastLag { get; private set; }
+
+    /// <summary>The highest application 99th-percentile latency reported at the last check; null when not checked or none reported.</summary>
+    public TimeSpan? LastApplicationLatency { get; private set; }
 
     /// <summary>The time spent waiting so far.</summary>
     public TimeSpan Throttled { get; private set; }
@@ -53,7 +58,8 @@ internal sealed class BackfillThrottle
             _lastCheck = Stopwatch.GetTimestamp();
             var threads = await ThreadsRunningAsync(cancellationToken).ConfigureAwait(false);
             LastLag = await MaxReplicaLagAsync(cancellationToken).ConfigureAwait(false);
-            if (threads <= _options.MaxThreadsRunning && LastLag <= _options.MaxReplicaLag)
+            LastApplicationLatency = _options.MaxApplicationLatency is null ? null : await ApplicationLatencyAsync(cancellationToken).ConfigureAwait(false);
+            if (threads <= _options.MaxThreadsRunning && LastLag <= _options.MaxReplicaLag && !(LastApplicationLatency > _options.MaxApplicationLatency))
             {
                 return;
             }
@@ -71,6 +77,17 @@ internal sealed class BackfillThrottle
             var row = await source.QuerySingleAsync<(string Name, string Value)>(new CommandDefinition(
                 "SHOW GLOBAL STATUS LIKE 'Threads_running'", cancellationToken: cancellationToken)).ConfigureAwait(false);
             return long.Parse(row.Value, CultureInfo.InvariantCulture);
+        }
+    }
+
+    private async Task<TimeSpan?> ApplicationLatencyAsync(CancellationToken cancellationToken)
+    {
+        var control = await _dataSource.OpenClusterAsync(ControlSchema.Cluster(_dataSource.Map, _options.ControlCluster), cancellationToken).ConfigureAwait(false);
+        await using (control.ConfigureAwait(false))
+        {
+            var milliseconds = await control.ExecuteScalarAsync<double?>(new CommandDefinition(
+                ControlSchema.ReadApplicationLatency, new { Seconds = _options.WriterTimeout.TotalSeconds }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            return milliseconds is { } ms ? TimeSpan.FromMilliseconds(ms) : null;
         }
     }
 

@@ -206,10 +206,10 @@ internal sealed partial class Migrator : IDisposable
                 $"SELECT bucket, state, epoch, source_rows, target_rows, verified_at, pause_ms, last_error FROM `{Control}`.`buckets` ORDER BY bucket", cancellationToken: cancellationToken)).ConfigureAwait(false))
                 .Select(b => new BucketStatus(b.Bucket, b.State, b.Epoch, b.SourceRows, b.TargetRows, b.VerifiedAt, b.PauseMs, pending.GetValueOrDefault(b.Bucket), b.LastError))
                 .ToList();
-            var writers = (await control.QueryAsync<(string WriterId, long StateVersion, double Seconds, string Host)>(new CommandDefinition(
-                $"SELECT writer_id, state_version, TIMESTAMPDIFF(MICROSECOND, heartbeat_at, UTC_TIMESTAMP(6)) / 1e6, host FROM `{Control}`.`writers` ORDER BY writer_id",
+            var writers = (await control.QueryAsync<(string WriterId, long StateVersion, double Seconds, string Host, double? LatencyP99)>(new CommandDefinition(
+                $"SELECT writer_id, state_version, TIMESTAMPDIFF(MICROSECOND, heartbeat_at, UTC_TIMESTAMP(6)) / 1e6, host, latency_p99_ms FROM `{Control}`.`writers` ORDER BY writer_id",
                 cancellationToken: cancellationToken)).ConfigureAwait(false))
-                .Select(w => new WriterStatus(w.WriterId, w.StateVersion, w.Seconds, w.Host))
+                .Select(w => new WriterStatus(w.WriterId, w.StateVersion, w.Seconds, w.Host, w.LatencyP99))
                 .ToList();
             return new MigrationStatus(m.Phase, m.StateVersion, $"{m.Source}/{m.Schema}", m.Cursor, m.Rows, m.Done, m.Command, buckets, writers);
         }

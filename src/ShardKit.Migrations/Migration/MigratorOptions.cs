@@ -18,6 +18,12 @@ internal sealed class MigratorOptions
     /// <summary>Pause the backfill while a target replica lags more than this.</summary>
     public TimeSpan MaxReplicaLag { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Pause the backfill while a running application instance reports a 99th-percentile operation latency above this
+    /// (<see cref="MigratingOrderStore"/> reports it at every control poll); null: not checked.
+    /// </summary>
+    public TimeSpan? MaxApplicationLatency { get; init; }
+
     /// <summary>Copy at most this many rows per second (0: no limit).</summary>
     public int RowsPerSecond { get; init; }
 

@@ -7,7 +7,7 @@ namespace ShardKit.Migration;
 /// The control schema <c>shardkit_control</c> on the control cluster's primary: the one source of truth of a migration
 /// for the migrator and every application instance. <c>migration</c> holds the phase, the state version (raised at every
 /// state change) and the backfill checkpoint; <c>buckets</c> each bucket's state and epoch; <c>writers</c> each
-/// application instance's acknowledged state version and heartbeat.
+/// application instance's acknowledged state version, heartbeat and the 99th percentile of its operations' latency since its last poll.
 /// </summary>
 internal static class ControlSchema
 {
@@ -54,6 +54,7 @@ internal static class ControlSchema
             state_version BIGINT       NOT NULL,
             heartbeat_at  DATETIME(6)  NOT NULL,
             host          VARCHAR(255) NOT NULL,
+            latency_p99_ms DOUBLE      NULL,
             PRIMARY KEY (writer_id)
         ) ENGINE = InnoDB
         """,
@@ -64,9 +65,12 @@ internal static class ControlSchema
     public const string ReadBuckets = $"SELECT bucket, state, epoch FROM `{Name}`.`buckets` ORDER BY bucket";
 
     public const string Acknowledge = $"""
-        INSERT INTO `{Name}`.`writers` (writer_id, state_version, heartbeat_at, host) VALUES (@WriterId, @StateVersion, UTC_TIMESTAMP(6), @Host)
-        ON DUPLICATE KEY UPDATE state_version = VALUES(state_version), heartbeat_at = VALUES(heartbeat_at), host = VALUES(host)
+        INSERT INTO `{Name}`.`writers` (writer_id, state_version, heartbeat_at, host, latency_p99_ms) VALUES (@WriterId, @StateVersion, UTC_TIMESTAMP(6), @Host, @LatencyP99)
+        ON DUPLICATE KEY UPDATE state_version = VALUES(state_version), heartbeat_at = VALUES(heartbeat_at), host = VALUES(host), latency_p99_ms = VALUES(latency_p99_ms)
         """;
+
+    /// <summary>The highest 99th-percentile operation latency (ms) reported by a writer whose heartbeat is recent; null when none reported one.</summary>
+    public const string ReadApplicationLatency = $"SELECT MAX(latency_p99_ms) FROM `{Name}`.`writers` WHERE heartbeat_at >= UTC_TIMESTAMP(6) - INTERVAL @Seconds SECOND";
 
     public const string RemoveWriter = $"DELETE FROM `{Name}`.`writers` WHERE writer_id = @WriterId";
 
