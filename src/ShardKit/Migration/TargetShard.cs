@@ -88,7 +88,8 @@ internal static class TargetShard
     /// <summary>
     /// Writes <paramref name="states"/> (all of this shard) into the user shard, each only where the shard holds neither the
     /// order nor its tombstone at the same or a newer version (unless <paramref name="force"/>), with an outbox entry in the
-    /// same transaction; then applies the merchant copy of each order that was written. Returns how many were written.
+    /// same transaction; then applies the merchant copy of every order of the batch (each version-guarded: a no-op where the
+    /// merchant shard is already current). Returns how many were written to the user shard.
     /// </summary>
     public static async Task<int> ApplyAsync(ShardConnection userShard, MerchantApplier merchant, IReadOnlyList<UserSideState> states, bool force, CancellationToken cancellationToken)
     {
@@ -126,8 +127,10 @@ internal static class TargetShard
             }
         }
 
-        // Each merchant copy re-reads the user side on a connection of its own, so they can run side by side.
-        await Parallel.ForEachAsync(written, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken }, async (orderId, ct) =>
+        // Each merchant copy re-reads the user side on a connection of its own, so they can run side by side. Every order of
+        // the batch gets it, not only those written now: a run that died after committing the user side and before the merchant
+        // copy (its merchant shard down, a kill -9) leaves user rows that the guard skips when the batch is applied again.
+        await Parallel.ForEachAsync(states.Select(s => s.Order.Id).Distinct(), new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken }, async (orderId, ct) =>
             await merchant.ApplyAsync(orderId, force, ct).ConfigureAwait(false)).ConfigureAwait(false);
 
         return written.Count;

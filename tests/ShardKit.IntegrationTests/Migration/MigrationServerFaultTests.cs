@@ -97,14 +97,14 @@ public sealed class MigrationServerFaultTests(ITestOutputHelper output)
         run.Write($"application lookup of legacy order {onC1[0]} while {victim.Name} is down: {failed.ErrorCode} after {clock.ElapsedMilliseconds} ms: {failed.Message}");
         Assert.True(clock.Elapsed < s_failFast, $"the lookup took {clock.Elapsed.TotalSeconds:0.0} s to fail\n{run.Log}");
         Assert.True(failed.IsTransient, $"{failed.ErrorCode} is not transient");
-        Assert.Contains("'c1'", failed.Message, StringComparison.Ordinal);
+        Assert.True(failed.Message.Contains("'c1'", StringComparison.Ordinal), $"the application's error does not name cluster c1: {failed.Message}");
 
         // The migrator stops with an error that names the cluster (exit 1), and records the interrupted backfill.
         var exit = await backfill.WaitForExitAsync(MigrationFaultRun.CommandTimeout);
         run.Write($"`{backfill.CommandLine}` exited {exit} {down.ElapsedMilliseconds} ms after the kill: {MigrationFaultRun.OneLine(backfill.Error)}");
         Assert.True(exit == 1, $"the backfill exited {exit} with c1 down: {backfill.Error} {backfill.Output}\n{run.Log}");
         Assert.True(down.Elapsed < TimeSpan.FromSeconds(30), $"the backfill took {down.Elapsed.TotalSeconds:0} s to give up\n{run.Log}");
-        Assert.Contains("'c1'", backfill.Error, StringComparison.Ordinal);
+        Assert.True(backfill.Error.Contains("'c1'", StringComparison.Ordinal), $"the backfill's error does not name cluster c1: {backfill.Error}\n{run.Log}");
         Assert.Contains("backfill", (await run.ProgressAsync()).Command, StringComparison.Ordinal);
 
         // Restarted on the same port and data directory: the application's lookups work again, and resume finishes the backfill.
