@@ -8,7 +8,7 @@ namespace ShardKit.IntegrationTests.Migration;
 
 /// <summary>
 /// The part of a migration's end state that does not depend on timing: the phase, the interrupted command, whether the
-/// backfill reached its end, and per bucket its state, epoch and last error, both fences and the changes still logged on
+/// backfill is done, and per bucket its state, epoch and last error, both fences and the changes still logged on
 /// each side. Two runs of the same migration (one interrupted, one not) must end with equal snapshots.
 /// </summary>
 internal static class ControlSnapshot
@@ -17,9 +17,8 @@ internal static class ControlSnapshot
     {
         using var migrator = topology.NewMigrator();
         var status = await migrator.StatusAsync(CancellationToken.None);
-        var until = await topology.Topology.Clusters[0].Primary.QueryScalarAsync($"SELECT backfill_until FROM `{ControlSchema.Name}`.`migration` WHERE id = 1");
         var text = new StringBuilder();
-        text.AppendLine(CultureInfo.InvariantCulture, $"phase {status.Phase}, interrupted command {status.InterruptedCommand ?? "none"}, backfill {(status.BackfillDone ? "done" : "not done")}, cursor {(status.BackfillCursor.ToString(CultureInfo.InvariantCulture) == until ? "at" : "not at")} its end");
+        text.AppendLine(CultureInfo.InvariantCulture, $"phase {status.Phase}, interrupted command {status.InterruptedCommand ?? "none"}, backfill {(status.BackfillDone ? "done" : "not done")}");
         var source = new LegacySource(LegacySeed.Database);
         foreach (var bucket in status.Buckets)
         {

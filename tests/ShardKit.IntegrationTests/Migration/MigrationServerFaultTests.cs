@@ -10,9 +10,10 @@ namespace ShardKit.IntegrationTests.Migration;
 /// with SIGKILL during the backfill and the cutover, and a target primary killed with SIGKILL during the backfill and
 /// restarted on the same port and data directory.
 /// </summary>
+[Collection("MigrationFaults")]
 public sealed class MigrationServerFaultTests(ITestOutputHelper output)
 {
-    private const int LegacyOrders = 300;
+    private const int LegacyOrders = 200;
     private static readonly TimeSpan s_failFast = TimeSpan.FromSeconds(5);
 
     [Fact]
@@ -21,7 +22,7 @@ public sealed class MigrationServerFaultTests(ITestOutputHelper output)
         await using var run = await MigrationFaultRun.StartAsync("replica kills", LegacyOrders, replicas: 2, output);
         var clusters = run.Topology.Topology.Clusters;
         await WaitForReplicasAsync(run.Topology.Topology);
-        run.StartTraffic(writers: 3);
+        run.StartTraffic(writers: 2);
         run.StartReplicaReads();
         await Task.Delay(200);
         Assert.Equal(0, (await run.RunCliAsync("start")).Exit);
@@ -76,7 +77,7 @@ public sealed class MigrationServerFaultTests(ITestOutputHelper output)
     {
         await using var run = await MigrationFaultRun.StartAsync("target primary restart", LegacyOrders, replicas: 0, output);
         var victim = run.Topology.Topology.Clusters[1].Primary;   // c1: shards 4-7 of both dimensions; the control schema is on c0
-        run.StartTraffic(writers: 3);
+        run.StartTraffic(writers: 2);
         await Task.Delay(200);
         Assert.Equal(0, (await run.RunCliAsync("start")).Exit);
 
