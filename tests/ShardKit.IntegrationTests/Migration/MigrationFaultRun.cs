@@ -89,11 +89,14 @@ internal sealed class MigrationFaultRun : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts <paramref name="writers"/> application writers (create, update, delete, read, legacy lookups) and the version monitor.</summary>
-    public void StartTraffic(int writers)
+    /// <summary>
+    /// Starts <paramref name="writers"/> application writers (create, update, delete, read, lookups of legacy IDs 1 to
+    /// <paramref name="legacyIds"/>, default all) and the version monitor.
+    /// </summary>
+    public void StartTraffic(int writers, int? legacyIds = null)
     {
         _store = Topology.NewStore(workerId: 11);
-        Workload = new MigrationWorkload(_store, Topology.Ids(12), MigrationTopology.Users, MigrationTopology.Merchants, Topology.LegacyOrders);
+        Workload = new MigrationWorkload(_store, Topology.Ids(12), MigrationTopology.Users, MigrationTopology.Merchants, legacyIds ?? Topology.LegacyOrders);
         _traffic = Workload.RunAsync(writers, TimeSpan.FromMilliseconds(10), _stop.Token);
         _watch = Monitor.RunAsync(TimeSpan.FromMilliseconds(150), _stop.Token);
     }
