@@ -142,12 +142,6 @@ internal sealed class CliProcess : IAsyncDisposable
         return true;
     }
 
-    /// <summary>Stops the process with SIGSTOP: it holds its connections (and any open transaction) but does nothing, like a migrator stalled on a frozen VM.</summary>
-    public void Pause() => Signal("STOP");
-
-    /// <summary>Lets a paused process run again (SIGCONT).</summary>
-    public void Continue() => Signal("CONT");
-
     public async ValueTask DisposeAsync()
     {
         try
@@ -163,13 +157,6 @@ internal sealed class CliProcess : IAsyncDisposable
         }
 
         _process.Dispose();
-    }
-
-    private void Signal(string signal)
-    {
-        using var kill = Process.Start(new ProcessStartInfo("kill", ["-" + signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false })!;
-        kill.WaitForExit();
-        Assert.True(kill.ExitCode == 0, $"kill -{signal} {_process.Id} failed");
     }
 
     private void Append(StringBuilder text, TaskCompletionSource closed, string? line)

@@ -1,5 +1,4 @@
 using System.Globalization;
-using ShardKit.Migrations.Migration;
 using Xunit.Abstractions;
 
 namespace ShardKit.IntegrationTests.Migration;
@@ -34,103 +33,6 @@ public sealed class MigratorProcessKillTests(ITestOutputHelper output)
             Assert.True(kills > 0, $"seed {seed}: no command was killed\n{run.Log}");
             Assert.True(snapshot == reference, $"seed {seed}: the end state differs from the uninterrupted run's.\nuninterrupted:\n{reference}\nseed {seed}:\n{snapshot}\n--- log\n{run.Log}");
         }
-    }
-
-    [Fact]
-    public async Task AStalledMigratorThatWakesAfterItsResumeFinishedCannotWriteOlderRows()
-    {
-        // The background writers keep to legacy IDs 1-60; the orders the stalled migrator holds are beyond them.
-        await using var run = await MigrationFaultRun.StartAsync("stalled migrator", LegacyOrders, replicas: 0, output);
-        run.StartTraffic(writers: 2, legacyIds: 60);
-        await Task.Delay(200);
-        await StepAsync(run, ["start"], []);
-
-        // SIGSTOP the backfill in the middle of its work, outside any transaction (a stalled open transaction would hold
-        // its row locks until the server's wait_timeout: nothing else could change those rows).
-        var stalled = run.StartCli("backfill", "--chunk-size", ChunkSize);
-        var cursor = await StallAsync(run, stalled, afterKey: LegacyOrders / 2);
-
-        // While it sleeps, the application changes every order of the chunks it may hold (and deletes one), and a new
-        // migrator finishes the backfill and the catchup: the new states are on the shards.
-        await using var app = run.Topology.NewStore(workerId: 23);
-        var expected = run.Workload!.Expected;
-        var changed = new List<OrderId>();
-        for (var legacyId = cursor + 1; legacyId <= cursor + (2 * int.Parse(ChunkSize, CultureInfo.InvariantCulture)); legacyId++)
-        {
-            if (await app.FindByLegacyIdAsync(legacyId) is not { } order)
-            {
-                continue;
-            }
-
-            if (changed.Count == 0)
-            {
-                Assert.True(await app.DeleteAsync(order.Id));
-                expected[order.Id] = null;
-            }
-            else
-            {
-                expected[order.Id] = await app.UpdateAsync(MigrationWorkload.Changed(order, 2));
-            }
-
-            changed.Add(order.Id);
-        }
-
-        run.Write($"the application changed {changed.Count} orders after legacy key {cursor} (deleted {changed[0]}) while the migrator was stalled");
-        Assert.Equal(0, (await run.RunCliAsync("resume")).Exit);
-
-        // The stalled migrator wakes and carries on with what it had read before: the copy must lose to every newer state.
-        stalled.Continue();
-        var exit = await stalled.WaitForExitAsync(MigrationFaultRun.CommandTimeout);
-        run.Write($"the stalled `{stalled.CommandLine}` woke and exited {exit}: {MigrationFaultRun.LastLines(stalled.Error)}");
-        Assert.True(exit == 0, $"the stalled migrator exited {exit}: {stalled.Error}\n{run.Log}");
-        await run.Monitor.SampleAsync();
-        foreach (var id in changed)
-        {
-            var onShards = await run.Topology.ReadTargetAsync(id);
-            var want = expected[id];
-            Assert.True(
-                want is null ? onShards is null : onShards is not null && MigrationWorkload.Describe(onShards) == MigrationWorkload.Describe(want),
-                $"order {id} after the stalled migrator woke: expected {(want is null ? "deleted" : MigrationWorkload.Describe(want))}, found {(onShards is null ? "none" : MigrationWorkload.Describe(onShards))}\n{run.Log}");
-        }
-
-        Assert.Equal(0, (await run.RunCliAsync("cutover", "--all", "--max-pause-ms", "2000")).Exit);
-        await Task.Delay(300);
-        await run.AssertEndStateAsync();
-    }
-
-    /// <summary>
-    /// Once the backfill passed <paramref name="afterKey"/>, SIGSTOPs it at a moment when no server has a transaction open
-    /// for more than a second (the stalled process holds no locks); returns the checkpoint it had reached.
-    /// </summary>
-    private static async Task<long> StallAsync(MigrationFaultRun run, CliProcess cli, int afterKey)
-    {
-        await WaitForAsync(run, cli, new KillPoint($"once the backfill passed key {afterKey}", p => Has(p, "backfill") && p.Cursor >= afterKey, 0));
-        var servers = run.Topology.Topology.Clusters.Select(c => c.Primary).Append(run.Topology.Legacy).ToList();
-        var random = new Random(afterKey);
-        for (var attempt = 1; attempt <= 30; attempt++)
-        {
-            Assert.False(cli.HasExited, $"the backfill finished before it could be stalled\n{run.Log}");
-            cli.Pause();
-            await Task.Delay(1200);
-            var open = 0;
-            foreach (var server in servers)
-            {
-                open += int.Parse(await server.QueryScalarAsync("SELECT COUNT(*) FROM information_schema.innodb_trx WHERE trx_started <= NOW() - INTERVAL 1 SECOND") ?? "0", CultureInfo.InvariantCulture);
-            }
-
-            var progress = await run.ProgressAsync();
-            if (open == 0)
-            {
-                run.Write($"SIGSTOP `{cli.CommandLine}` at {progress} (attempt {attempt})");
-                return progress.Cursor;
-            }
-
-            cli.Continue();
-            await Task.Delay(random.Next(5, 40));
-        }
-
-        Assert.Fail($"the backfill could not be stalled outside a transaction in 30 attempts\n{run.Log}");
-        return 0;
     }
 
     /// <summary>The seeds to run: SHARDKIT_KILL_SEEDS (comma-separated) for a longer soak, two fixed ones by default.</summary>
