@@ -25,9 +25,6 @@ internal sealed class CliProcess : IAsyncDisposable
     /// <summary>The arguments the process was started with (for logs).</summary>
     public string CommandLine { get; }
 
-    /// <summary>Whether the process was killed by <see cref="KillAsync"/> before it exited by itself.</summary>
-    public bool Killed { get; private set; }
-
     public bool HasExited => _process.HasExited;
 
     public string Output
@@ -94,14 +91,6 @@ internal sealed class CliProcess : IAsyncDisposable
         return cli;
     }
 
-    /// <summary>Runs the CLI to its end and returns its exit code; fails the test if it runs longer than <paramref name="timeout"/>.</summary>
-    public static async Task<(int Exit, string Output, string Error)> RunAsync(TimeSpan timeout, params string[] args)
-    {
-        await using var cli = Start(args);
-        var exit = await cli.WaitForExitAsync(timeout);
-        return (exit, cli.Output, cli.Error);
-    }
-
     /// <summary>Waits for the process to exit (and its output to be read); kills it and throws when it takes longer than <paramref name="timeout"/>.</summary>
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
@@ -138,7 +127,6 @@ internal sealed class CliProcess : IAsyncDisposable
         }
 
         await _process.WaitForExitAsync();
-        Killed = true;
         return true;
     }
 
