@@ -27,6 +27,7 @@ public sealed class MigratorProcessKillTests(ITestOutputHelper output)
 
         foreach (var seed in Seeds())
         {
+            output.WriteLine($"--- seed {seed} starts (rerun it alone with SHARDKIT_KILL_SEEDS={seed})");
             await using var run = await MigrationFaultRun.StartAsync($"seed {seed}", LegacyOrders, replicas: 0, output);
             var kills = await MigrateAsync(run, new Random(seed));
             var snapshot = await run.AssertEndStateAsync();
