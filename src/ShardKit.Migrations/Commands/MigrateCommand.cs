@@ -82,9 +82,9 @@ public static class MigrateCommand
             }
 
             var context = new StepContext(parseResult, name, parseResult.GetValue(json), extra);
+            await using var dataSource = new ShardKitDataSourceBuilder(options).Build();
             try
             {
-                await using var dataSource = new ShardKitDataSourceBuilder(options).Build();
                 using var migrator = new Migrator(dataSource, new MigratorOptions
                 {
                     ControlCluster = parseResult.GetValue(control),
@@ -115,7 +115,9 @@ public static class MigrateCommand
             }
             catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or ShardKitException or System.Data.Common.DbException)
             {
-                Cli.Error(parseResult, TopologyCommand.OneLine(ex));
+                // A connection lost mid-statement does not say which server it was: name what cannot be reached now.
+                var diagnosis = ServerReachability.IsConnectionFailure(ex) ? " " + await ServerReachability.DescribeAsync(dataSource, CancellationToken.None) : "";
+                Cli.Error(parseResult, TopologyCommand.OneLine(ex) + diagnosis);
                 return ex is ArgumentException ? TopologyCommand.ExitUsage : TopologyCommand.ExitFailed;
             }
         });

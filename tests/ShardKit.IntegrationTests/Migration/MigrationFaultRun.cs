@@ -1,0 +1,273 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Dapper;
+using ShardKit.Migration;
+using ShardKit.Migrations.Migration;
+using Xunit.Abstractions;
+
+namespace ShardKit.IntegrationTests.Migration;
+
+/// <summary>
+/// One migration driven through the real <c>shardkit</c> CLI (child processes) while application writers run in this
+/// process through <see cref="MigratingOrderStore"/> and a <see cref="VersionMonitor"/> watches the shards. Keeps a
+/// timestamped log of what was done to the migration (kills, restarts), which every failure message carries.
+/// </summary>
+internal sealed class MigrationFaultRun : IAsyncDisposable
+{
+    public static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(90);
+
+    private readonly ITestOutputHelper _output;
+    private readonly StringBuilder _log = new();
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<CliProcess> _processes = [];
+    private MigratingOrderStore? _store;
+    private Task _traffic = Task.CompletedTask;
+    private Task _watch = Task.CompletedTask;
+    private Task _replicaReads = Task.CompletedTask;
+    private long _replicaReadCount;
+
+    private MigrationFaultRun(MigrationTopology topology, string name, ITestOutputHelper output)
+    {
+        Topology = topology;
+        Name = name;
+        _output = output;
+        Monitor = new VersionMonitor(topology.Shards);
+    }
+
+    public MigrationTopology Topology { get; }
+
+    /// <summary>What this run is (e.g. <c>seed 3</c>), at the head of every failure message.</summary>
+    public string Name { get; }
+
+    public MigrationWorkload? Workload { get; private set; }
+
+    public VersionMonitor Monitor { get; }
+
+    /// <summary>Reads through the replicas that failed (with their errors).</summary>
+    public ConcurrentQueue<string> ReplicaReadFailures { get; } = new();
+
+    public long ReplicaReads => Interlocked.Read(ref _replicaReadCount);
+
+    public string Log
+    {
+        get
+        {
+            lock (_log)
+            {
+                return _log.ToString();
+            }
+        }
+    }
+
+    /// <summary>A topology with a seeded legacy history, planned through the CLI (the writers need the fences the plan creates).</summary>
+    public static async Task<MigrationFaultRun> StartAsync(string name, int legacyOrders, int replicas, ITestOutputHelper output)
+    {
+        var topology = await MigrationTopology.StartAsync(legacyOrders, replicas);
+        var run = new MigrationFaultRun(topology, name, output);
+        try
+        {
+            // Set-up, not under test: the plan runs in this process.
+            using var planner = topology.NewMigrator();
+            await planner.PlanAsync(CancellationToken.None);
+            return run;
+        }
+        catch
+        {
+            await run.DisposeAsync();
+            throw;
+        }
+    }
+
+    public void Write(string line)
+    {
+        lock (_log)
+        {
+            _log.AppendLine(CultureInfo.InvariantCulture, $"{_clock.Elapsed.TotalSeconds,7:0.000}s {line}");
+        }
+    }
+
+    /// <summary>
+    /// Starts <paramref name="writers"/> application writers (create, update, delete, read, lookups of legacy IDs 1 to
+    /// <paramref name="legacyIds"/>, default all) and the version monitor.
+    /// </summary>
+    public void StartTraffic(int writers, int? legacyIds = null)
+    {
+        _store = Topology.NewStore(workerId: 11);
+        Workload = new MigrationWorkload(_store, Topology.Ids(12), MigrationTopology.Users, MigrationTopology.Merchants, legacyIds ?? Topology.LegacyOrders);
+        _traffic = Workload.RunAsync(writers, TimeSpan.FromMilliseconds(10), _stop.Token);
+        _watch = Monitor.RunAsync(TimeSpan.FromMilliseconds(150), _stop.Token);
+    }
+
+    /// <summary>Reads every user shard through its replicas (<see cref="ReadPreference.PreferReplica"/>) until the traffic stops, counting failures.</summary>
+    public void StartReplicaReads()
+    {
+        var shards = Topology.Shards;
+        _replicaReads = Task.Run(async () =>
+        {
+            for (var i = 0; !_stop.IsCancellationRequested; i++)
+            {
+                var route = shards.Map.GetRoute(ShardDimension.User, i % MigrationTopology.ShardCount);
+                try
+                {
+                    await shards.ReadAsync(route, (shard, ct) => shard.Connection.ExecuteScalarAsync<long>(new CommandDefinition(shard.Sql("SELECT COUNT(*) FROM {orders}"), cancellationToken: ct)));
+                    Interlocked.Increment(ref _replicaReadCount);
+                }
+                catch (Exception ex) when (ex is ShardKitException or System.Data.Common.DbException)
+                {
+                    ReplicaReadFailures.Enqueue($"{route.Name}: {ex.Message}");
+                }
+
+                await Task.Delay(5);
+            }
+        });
+    }
+
+    public async Task StopTrafficAsync()
+    {
+        await _stop.CancelAsync();
+        await Task.WhenAll(_traffic, _watch, _replicaReads);
+        await Monitor.SampleAsync();
+        Write($"traffic stopped: {Workload?.Operations} operations, {Workload?.Errors} errors, {ReplicaReads} replica reads ({ReplicaReadFailures.Count} failed), {Monitor.Samples} version samples");
+    }
+
+    /// <summary>Starts <c>shardkit migrate &lt;args&gt; --config ...</c>; the run kills it when disposed.</summary>
+    public CliProcess StartCli(params string[] args)
+    {
+        var cli = CliProcess.Start(["migrate", .. args, "--config", Topology.ConfigPath]);
+        lock (_processes)
+        {
+            _processes.Add(cli);
+        }
+
+        return cli;
+    }
+
+    public async Task<(int Exit, string Output, string Error)> RunCliAsync(params string[] args)
+    {
+        var cli = StartCli(args);
+        var exit = await cli.WaitForExitAsync(CommandTimeout);
+        Write($"`migrate {string.Join(' ', args)}` exited {exit}{(exit == 0 ? "" : ": " + LastLines(cli.Error + cli.Output))}");
+        return (exit, cli.Output, cli.Error);
+    }
+
+    /// <summary>The migrator's progress as the control schema shows it now.</summary>
+    public async Task<ControlProgress> ProgressAsync()
+    {
+        var control = await Topology.Shards.OpenClusterAsync(Topology.Shards.Map.Clusters[0], CancellationToken.None);
+        await using (control)
+        {
+            var row = await control.QuerySingleAsync<(string? Command, long Cursor, long Moved, string? Switching)>(
+                $"""
+                SELECT m.command, m.backfill_cursor,
+                    (SELECT COUNT(*) FROM `{ControlSchema.Name}`.`buckets` WHERE state = 'MOVED'),
+                    (SELECT GROUP_CONCAT(bucket) FROM `{ControlSchema.Name}`.`buckets` WHERE state = 'CUTOVER')
+                FROM `{ControlSchema.Name}`.`migration` m WHERE m.id = 1
+                """);
+            return new ControlProgress(row.Command, row.Cursor, (int)row.Moved, row.Switching);
+        }
+    }
+
+    /// <summary>
+    /// Stops the traffic and checks the end state: the migration is on the shards; every order the writers were told about
+    /// is there as they were told (0 lost, 0 resurrected, 0 different); no target version went backwards; the migrator's
+    /// verify finds every bucket equal with as many rows on each side; every legacy row has one ShardKit ID of its own (0 duplicated);
+    /// the merchant dimension equals the user dimension. Returns the control snapshot for comparison with other runs.
+    /// </summary>
+    public async Task<string> AssertEndStateAsync(bool applicationErrorsExpected = false)
+    {
+        await StopTrafficAsync();
+        var workload = Workload!;
+        var problems = new List<string>();
+        if (!applicationErrorsExpected && workload.Errors != 0)
+        {
+            problems.Add($"{workload.Errors} error(s) reached the application: {string.Join(" | ", workload.ErrorSamples.Take(5))}");
+        }
+
+        if (workload.Operations < 100)
+        {
+            problems.Add($"only {workload.Operations} application operations ran");
+        }
+
+        if (workload.StaleReads != 0)
+        {
+            problems.Add($"{workload.StaleReads} read(s) returned an older version than the writer had been told");
+        }
+
+        problems.AddRange(await workload.CheckAsync(Topology.ReadTargetAsync));
+        problems.AddRange(Monitor.Backwards.Select(b => "version went backwards: " + b));
+
+        IReadOnlyList<BucketVerifyReport> verified;
+        using (var verifier = Topology.NewMigrator())
+        {
+            verified = await verifier.VerifyAsync(repair: false, buckets: null, progress: null, CancellationToken.None);
+        }
+
+        if (verified.Count != MigrationTopology.ShardCount)
+        {
+            problems.Add($"verify reported {verified.Count} buckets");
+        }
+
+        problems.AddRange(verified.Where(b => !b.Equal).Select(b => $"bucket {b.Bucket} differs: source {b.SourceCount} rows {b.SourceChecksum}, target {b.TargetCount} rows {b.TargetChecksum}"));
+        var sourceRows = verified.Sum(b => b.SourceCount);
+        var targetRows = verified.Sum(b => b.TargetCount);
+        if (sourceRows != targetRows || sourceRows < Topology.LegacyOrders / 2)
+        {
+            problems.Add($"{sourceRows} orders on the source, {targetRows} on the shards");
+        }
+
+        var ids = await Topology.Legacy.QueryScalarAsync($"SELECT CONCAT(COUNT(*), ' ', COUNT(DISTINCT shardkit_order_id), ' ', SUM(shardkit_order_id IS NULL)) FROM `{LegacySeed.Database}`.`orders`");
+        var parts = ids!.Split(' ');
+        if (parts[0] != parts[1] || parts[2] != "0" || parts[0] != sourceRows.ToString(CultureInfo.InvariantCulture))
+        {
+            problems.Add($"legacy orders, distinct ShardKit IDs, rows without one: {ids} (expected {sourceRows} {sourceRows} 0)");
+        }
+
+        var dimensions = await new DimensionVerifier(Topology.Shards).VerifyAsync();
+        if (!dimensions.Equal || dimensions.Shards.Sum(s => s.MerchantCount) != targetRows)
+        {
+            problems.Add($"merchant dimension: {dimensions.Remaining} difference(s), {dimensions.Shards.Sum(s => s.MerchantCount)} merchant rows for {targetRows} user rows; {string.Join("; ", dimensions.Shards.Where(s => s.Error is not null).Select(s => s.Error))}");
+        }
+
+        var snapshot = await ControlSnapshot.ReadAsync(Topology);
+        Write($"end state: {workload.Operations} operations, {workload.Expected.Count} orders written, {sourceRows} orders per side; {problems.Count} problem(s)");
+        _output.WriteLine($"--- {Name}\n{Log}");
+        Assert.True(problems.Count == 0, $"{Name}: {problems.Count} problem(s):\n{string.Join("\n", problems.Take(20))}\n--- log\n{Log}");
+        return snapshot;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_stop.IsCancellationRequested)
+        {
+            await _stop.CancelAsync();
+            await Task.WhenAll(_traffic, _watch, _replicaReads).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        List<CliProcess> processes;
+        lock (_processes)
+        {
+            processes = [.. _processes];
+        }
+
+        foreach (var process in processes)
+        {
+            await process.DisposeAsync();
+        }
+
+        if (_store is not null)
+        {
+            await _store.DisposeAsync();
+        }
+
+        await Topology.DisposeAsync();
+        _stop.Dispose();
+    }
+
+    /// <summary>The last two lines of a command's output, on one line (a verify table is long).</summary>
+    public static string LastLines(string text) => OneLine(string.Join(" ", text.Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(2)));
+
+    public static string OneLine(string text) => string.Join(" ", text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Trim();
+}
