@@ -127,6 +127,6 @@ public sealed class MySqlBatch : DbBatch
             statements[i] = new Statement(command.CommandText, command.Parameters, command);
         }
 
-        return CommandExecutor.ExecuteAsync(Connection, Transaction, statements, Timeout, behavior, mode, io, cancellationToken);
+        return CommandExecutor.ExecuteAsync(Connection, Transaction, default, statements, Timeout, behavior, mode, io, cancellationToken);
     }
 }

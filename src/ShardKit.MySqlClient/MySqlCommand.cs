@@ -19,7 +19,6 @@ public sealed class MySqlCommand : DbCommand
     private MySqlConnection? _connection;
     private int? _commandTimeout;
     private CommandType _commandType = CommandType.Text;
-    private readonly Statement[] _statement = new Statement[1];
 
     /// <summary>Creates a command with no text.</summary>
     public MySqlCommand()
@@ -202,10 +201,7 @@ public sealed class MySqlCommand : DbCommand
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<(MySqlDataReader Reader, object? Scalar)> ExecuteAsync(CommandBehavior behavior, CommandExecutor.Mode mode, IOBehavior io, CancellationToken cancellationToken)
     {
-        // One array per command, refilled per execution: a reader of an earlier execution only reads its (always
-        // null) BatchCommand, so the refill cannot change what that reader sees.
-        _statement[0] = new Statement(CommandText, Parameters, null);
-        var result = await CommandExecutor.ExecuteAsync(_connection, Transaction, _statement, CommandTimeout, behavior, mode, io, cancellationToken).ConfigureAwait(false);
+        var result = await CommandExecutor.ExecuteAsync(_connection, Transaction, new Statement(CommandText, Parameters, null), null, CommandTimeout, behavior, mode, io, cancellationToken).ConfigureAwait(false);
         result.Reader.Command = this;
         if (mode != CommandExecutor.Mode.Reader)
         {

@@ -15,6 +15,7 @@ namespace ShardKit.MySqlClient.Pooling;
 /// </summary>
 internal sealed class ConnectionPool : IDisposable
 {
+    private static readonly TimeSpan s_trustReturnedFor = TimeSpan.FromSeconds(1);
     private readonly SemaphoreSlim _slots;
 
     // Idle sessions, most recently returned on top, in an array under a lock: a return allocates nothing (a
@@ -156,7 +157,10 @@ internal sealed class ConnectionPool : IDisposable
             }
         }
 
-        return session.LooksAlive();
+        // The liveness check costs a system call. A session back for less than a second is handed out without it:
+        // one that the server closed in that second fails its first command with ConnectionLost (as one closed
+        // while in use does), and any session idle for longer is checked.
+        return session.LooksAlive(pollSocket: Stopwatch.GetElapsedTime(session.ReturnedTimestamp) >= s_trustReturnedFor);
     }
 
     private bool IsExpired(ServerSession session) =>

@@ -144,11 +144,17 @@ internal sealed partial class ServerSession : IDisposable
     /// Cheap liveness check with no round trip: an idle connection's socket becomes readable only when the server
     /// closed it (or sent something unsolicited, which also makes it unusable).
     /// </summary>
-    public bool LooksAlive()
+    /// <param name="pollSocket">False to skip the socket check (a system call) and look only at what is known already.</param>
+    public bool LooksAlive(bool pollSocket = true)
     {
         if (IsBroken || _packets.HasBufferedData)
         {
             return false;
+        }
+
+        if (!pollSocket)
+        {
+            return true;
         }
 
         try
