@@ -52,6 +52,9 @@ public sealed partial class MySqlDataReader : DbDataReader
 
     internal MySqlCommand? Command { get; set; }
 
+    /// <summary>The first column of the first row, for ExecuteScalar.</summary>
+    internal object? Scalar { get; set; }
+
     internal long LastInsertId { get; private set; }
 
     /// <inheritdoc />

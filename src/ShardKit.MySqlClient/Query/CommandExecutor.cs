@@ -16,12 +16,13 @@ internal static class CommandExecutor
 
     /// <summary>
     /// Runs a command's statement (<paramref name="batch"/> null) or a batch's statements; for <see cref="Mode.Reader"/>
-    /// returns the open reader, otherwise the drained reader (and the scalar value). A single command passes its
-    /// statement by value, so executing it allocates no array.
+    /// returns the open reader, otherwise the drained reader (with the scalar value in <see cref="MySqlDataReader.Scalar"/>).
+    /// A single command passes its statement by value, so executing it allocates no array.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public static async ValueTask<(MySqlDataReader Reader, object? Scalar)> ExecuteAsync(
+    public static async ValueTask<MySqlDataReader> ExecuteAsync(
         MySqlConnection? connection,
+        MySqlCommand? command,
         MySqlTransaction? transaction,
         Statement single,
         Statement[]? batch,
@@ -63,9 +64,8 @@ internal static class CommandExecutor
             CommandTextBinder.Bind(builder, statement.Sql, statement.Parameters, session.NoBackslashEscapes, session.Settings.AllowUserVariables);
         }
 
-        var reader = new MySqlDataReader(connection, session, batch, behavior, commandTimeout);
+        var reader = new MySqlDataReader(connection, session, batch, behavior, commandTimeout) { Command = command };
         connection.ActiveReader = reader;
-        object? scalar = null;
         session.BeginCancellableOperation(commandTimeout, cancellationToken);
         try
         {
@@ -81,7 +81,7 @@ internal static class CommandExecutor
             var hasResultSet = await reader.ReadFirstResultAsync(io).ConfigureAwait(false);
             if (mode == Mode.Scalar && hasResultSet && await reader.ReadRowAsync(io).ConfigureAwait(false) && reader.FieldCount > 0)
             {
-                scalar = reader.GetValue(0);
+                reader.Scalar = reader.GetValue(0);
             }
 
             if (mode != Mode.Reader)
@@ -134,6 +134,11 @@ internal static class CommandExecutor
             throw cancellation;
         }
 
-        return (reader, scalar);
+        if (mode != Mode.Reader && command is not null)
+        {
+            command.SetLastInsertedId(reader.LastInsertId);
+        }
+
+        return reader;
     }
 }
