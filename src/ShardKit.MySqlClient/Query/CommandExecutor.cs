@@ -64,9 +64,11 @@ internal static class CommandExecutor
             CommandTextBinder.Bind(builder, statement.Sql, statement.Parameters, session.NoBackslashEscapes, session.Settings.AllowUserVariables);
         }
 
+        // Armed before the reader becomes the connection's active one: a token cancelled already throws here and
+        // must not leave the connection looking busy.
+        session.BeginCancellableOperation(commandTimeout, cancellationToken);
         var reader = new MySqlDataReader(connection, session, batch, behavior, commandTimeout) { Command = command };
         connection.ActiveReader = reader;
-        session.BeginCancellableOperation(commandTimeout, cancellationToken);
         try
         {
             try

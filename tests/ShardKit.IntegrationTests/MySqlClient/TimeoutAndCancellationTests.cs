@@ -82,6 +82,18 @@ public sealed class TimeoutAndCancellationTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task ATokenCancelledBeforeExecutionThrowsAndLeavesTheConnectionUsable()
+    {
+        await using var connection = new MySqlConnection(await DriverDatabase.ConnectionStringAsync(fixture));
+        await connection.OpenAsync();
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+        await using var command = new MySqlCommand("SELECT 1", connection);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => command.ExecuteReaderAsync(cancelled.Token));
+        await AssertUsableAsync(connection);
+    }
+
+    [Fact]
     public async Task ASynchronousCommandTimesOutTheSameWay()
     {
         var connectionString = await DriverDatabase.ConnectionStringAsync(fixture);
