@@ -144,17 +144,11 @@ internal sealed partial class ServerSession : IDisposable
     /// Cheap liveness check with no round trip: an idle connection's socket becomes readable only when the server
     /// closed it (or sent something unsolicited, which also makes it unusable).
     /// </summary>
-    /// <param name="pollSocket">False to skip the socket check (a system call) and look only at what is known already.</param>
-    public bool LooksAlive(bool pollSocket = true)
+    public bool LooksAlive()
     {
         if (IsBroken || _packets.HasBufferedData)
         {
             return false;
-        }
-
-        if (!pollSocket)
-        {
-            return true;
         }
 
         try
