@@ -65,11 +65,11 @@ public sealed class MySqlBatch : DbBatch
     }
 
     /// <inheritdoc />
-    public override int ExecuteNonQuery() => ExecuteAsync(CommandBehavior.Default, CommandExecutor.Mode.NonQuery, IOBehavior.Synchronous, CancellationToken.None).GetCompletedResult().Reader.RecordsAffected;
+    public override int ExecuteNonQuery() => ExecuteAsync(CommandBehavior.Default, CommandExecutor.Mode.NonQuery, IOBehavior.Synchronous, CancellationToken.None).GetCompletedResult().RecordsAffected;
 
     /// <inheritdoc />
     public override async Task<int> ExecuteNonQueryAsync(CancellationToken cancellationToken = default) =>
-        (await ExecuteAsync(CommandBehavior.Default, CommandExecutor.Mode.NonQuery, IOBehavior.Asynchronous, cancellationToken).ConfigureAwait(false)).Reader.RecordsAffected;
+        (await ExecuteAsync(CommandBehavior.Default, CommandExecutor.Mode.NonQuery, IOBehavior.Asynchronous, cancellationToken).ConfigureAwait(false)).RecordsAffected;
 
     /// <inheritdoc />
     public override object? ExecuteScalar() => ExecuteAsync(CommandBehavior.Default, CommandExecutor.Mode.Scalar, IOBehavior.Synchronous, CancellationToken.None).GetCompletedResult().Scalar;
@@ -80,18 +80,18 @@ public sealed class MySqlBatch : DbBatch
 
     /// <summary>Executes the batch and returns a reader over its result sets.</summary>
     public new MySqlDataReader ExecuteReader(CommandBehavior behavior = CommandBehavior.Default) =>
-        ExecuteAsync(behavior, CommandExecutor.Mode.Reader, IOBehavior.Synchronous, CancellationToken.None).GetCompletedResult().Reader;
+        ExecuteAsync(behavior, CommandExecutor.Mode.Reader, IOBehavior.Synchronous, CancellationToken.None).GetCompletedResult();
 
     /// <summary>Executes the batch and returns a reader over its result sets.</summary>
     public new async Task<MySqlDataReader> ExecuteReaderAsync(CancellationToken cancellationToken = default) =>
-        (await ExecuteAsync(CommandBehavior.Default, CommandExecutor.Mode.Reader, IOBehavior.Asynchronous, cancellationToken).ConfigureAwait(false)).Reader;
+        (await ExecuteAsync(CommandBehavior.Default, CommandExecutor.Mode.Reader, IOBehavior.Asynchronous, cancellationToken).ConfigureAwait(false));
 
     /// <inheritdoc />
     protected override DbDataReader ExecuteDbDataReader(CommandBehavior behavior) => ExecuteReader(behavior);
 
     /// <inheritdoc />
     protected override async Task<DbDataReader> ExecuteDbDataReaderAsync(CommandBehavior behavior, CancellationToken cancellationToken) =>
-        (await ExecuteAsync(behavior, CommandExecutor.Mode.Reader, IOBehavior.Asynchronous, cancellationToken).ConfigureAwait(false)).Reader;
+        (await ExecuteAsync(behavior, CommandExecutor.Mode.Reader, IOBehavior.Asynchronous, cancellationToken).ConfigureAwait(false));
 
     /// <inheritdoc />
     public override void Prepare()
@@ -112,7 +112,7 @@ public sealed class MySqlBatch : DbBatch
     /// <inheritdoc />
     protected override DbBatchCommand CreateDbBatchCommand() => new MySqlBatchCommand();
 
-    private ValueTask<(MySqlDataReader Reader, object? Scalar)> ExecuteAsync(CommandBehavior behavior, CommandExecutor.Mode mode, IOBehavior io, CancellationToken cancellationToken)
+    private ValueTask<MySqlDataReader> ExecuteAsync(CommandBehavior behavior, CommandExecutor.Mode mode, IOBehavior io, CancellationToken cancellationToken)
     {
         if (BatchCommands.Count == 0)
         {
@@ -127,6 +127,6 @@ public sealed class MySqlBatch : DbBatch
             statements[i] = new Statement(command.CommandText, command.Parameters, command);
         }
 
-        return CommandExecutor.ExecuteAsync(Connection, Transaction, statements, Timeout, behavior, mode, io, cancellationToken);
+        return CommandExecutor.ExecuteAsync(Connection, null, Transaction, default, statements, Timeout, behavior, mode, io, cancellationToken);
     }
 }

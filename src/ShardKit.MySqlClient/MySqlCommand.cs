@@ -180,36 +180,23 @@ public sealed class MySqlCommand : DbCommand
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     internal async ValueTask<int> ExecuteNonQueryAsync(IOBehavior io, CancellationToken cancellationToken)
     {
-        var (reader, _) = await ExecuteAsync(CommandBehavior.Default, CommandExecutor.Mode.NonQuery, io, cancellationToken).ConfigureAwait(false);
+        var reader = await ExecuteAsync(CommandBehavior.Default, CommandExecutor.Mode.NonQuery, io, cancellationToken).ConfigureAwait(false);
         return reader.RecordsAffected;
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<object?> ExecuteScalarAsync(IOBehavior io, CancellationToken cancellationToken)
     {
-        var (_, scalar) = await ExecuteAsync(CommandBehavior.Default, CommandExecutor.Mode.Scalar, io, cancellationToken).ConfigureAwait(false);
-        return scalar;
+        var reader = await ExecuteAsync(CommandBehavior.Default, CommandExecutor.Mode.Scalar, io, cancellationToken).ConfigureAwait(false);
+        return reader.Scalar;
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<MySqlDataReader> ExecuteReaderAsync(CommandBehavior behavior, IOBehavior io, CancellationToken cancellationToken)
-    {
-        var (reader, _) = await ExecuteAsync(behavior, CommandExecutor.Mode.Reader, io, cancellationToken).ConfigureAwait(false);
-        return reader;
-    }
+    private ValueTask<MySqlDataReader> ExecuteReaderAsync(CommandBehavior behavior, IOBehavior io, CancellationToken cancellationToken) =>
+        ExecuteAsync(behavior, CommandExecutor.Mode.Reader, io, cancellationToken);
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<(MySqlDataReader Reader, object? Scalar)> ExecuteAsync(CommandBehavior behavior, CommandExecutor.Mode mode, IOBehavior io, CancellationToken cancellationToken)
-    {
-        var result = await CommandExecutor.ExecuteAsync(_connection, Transaction, [new Statement(CommandText, Parameters, null)], CommandTimeout, behavior, mode, io, cancellationToken).ConfigureAwait(false);
-        result.Reader.Command = this;
-        if (mode != CommandExecutor.Mode.Reader)
-        {
-            LastInsertedId = result.Reader.LastInsertId;
-        }
-
-        return result;
-    }
+    // No state machine of its own: the executor sets the reader's command and, for non-queries, LastInsertedId.
+    private ValueTask<MySqlDataReader> ExecuteAsync(CommandBehavior behavior, CommandExecutor.Mode mode, IOBehavior io, CancellationToken cancellationToken) =>
+        CommandExecutor.ExecuteAsync(_connection, this, Transaction, new Statement(CommandText, Parameters, null), null, CommandTimeout, behavior, mode, io, cancellationToken);
 
     internal void SetLastInsertedId(long value) => LastInsertedId = value;
 

@@ -13,6 +13,10 @@ namespace ShardKit.MySqlClient;
 /// </summary>
 public sealed class MySqlConnection : DbConnection, ICloneable
 {
+    // StateChangeEventArgs is immutable: one instance per transition instead of two allocations per open and close.
+    private static readonly StateChangeEventArgs s_closedToOpen = new(ConnectionState.Closed, ConnectionState.Open);
+    private static readonly StateChangeEventArgs s_openToClosed = new(ConnectionState.Open, ConnectionState.Closed);
+
     private readonly MySqlDataSource? _dataSource;
     private string _connectionString;
     private ConnectionSettings? _settings;
@@ -258,7 +262,7 @@ public sealed class MySqlConnection : DbConnection, ICloneable
             throw;
         }
 
-        OnStateChange(new StateChangeEventArgs(ConnectionState.Closed, ConnectionState.Open));
+        OnStateChange(s_closedToOpen);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
@@ -312,7 +316,7 @@ public sealed class MySqlConnection : DbConnection, ICloneable
             }
 
             _pool = null;
-            OnStateChange(new StateChangeEventArgs(ConnectionState.Open, ConnectionState.Closed));
+            OnStateChange(s_openToClosed);
         }
     }
 

@@ -27,7 +27,7 @@ public sealed partial class MySqlDataReader : DbDataReader
 
     private readonly MySqlConnection _connection;
     private readonly ServerSession _session;
-    private readonly Statement[] _statements;
+    private readonly Statement[]? _batch;
     private readonly CommandBehavior _behavior;
     private readonly int _commandTimeout;
     private ReaderState _state = ReaderState.Finished;
@@ -41,16 +41,19 @@ public sealed partial class MySqlDataReader : DbDataReader
     private int _statementIndex;
     private int _recordsAffected = -1;
 
-    internal MySqlDataReader(MySqlConnection connection, ServerSession session, Statement[] statements, CommandBehavior behavior, int commandTimeout)
+    internal MySqlDataReader(MySqlConnection connection, ServerSession session, Statement[]? batch, CommandBehavior behavior, int commandTimeout)
     {
         _connection = connection;
         _session = session;
-        _statements = statements;
+        _batch = batch;
         _behavior = behavior;
         _commandTimeout = commandTimeout;
     }
 
     internal MySqlCommand? Command { get; set; }
+
+    /// <summary>The first column of the first row, for ExecuteScalar.</summary>
+    internal object? Scalar { get; set; }
 
     internal long LastInsertId { get; private set; }
 
@@ -439,7 +442,7 @@ public sealed partial class MySqlDataReader : DbDataReader
         var affected = (int)Math.Min(ok.AffectedRows, int.MaxValue);
         _recordsAffected = _recordsAffected < 0 ? affected : _recordsAffected + affected;
         LastInsertId = (long)ok.LastInsertId;
-        if (_statementIndex < _statements.Length && _statements[_statementIndex].BatchCommand is { } batchCommand)
+        if (_batch is not null && _statementIndex < _batch.Length && _batch[_statementIndex].BatchCommand is { } batchCommand)
         {
             batchCommand.RecordsAffectedValue = affected;
         }

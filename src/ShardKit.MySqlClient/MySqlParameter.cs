@@ -11,6 +11,7 @@ namespace ShardKit.MySqlClient;
 public sealed class MySqlParameter : DbParameter
 {
     private string _parameterName = "";
+    private int _prefixLength;
     private DbType? _dbType;
     private ParameterDirection _direction = ParameterDirection.Input;
 
@@ -54,7 +55,7 @@ public sealed class MySqlParameter : DbParameter
         set
         {
             _parameterName = value ?? "";
-            NormalizedName = Normalize(_parameterName);
+            _prefixLength = HasPrefix(_parameterName) ? 1 : 0;
         }
     }
 
@@ -74,12 +75,14 @@ public sealed class MySqlParameter : DbParameter
     /// <inheritdoc />
     public override void ResetDbType() => _dbType = null;
 
-    internal string NormalizedName { get; private set; } = "";
+    /// <summary>The name without its <c>@</c> or <c>?</c> prefix (a view of <see cref="ParameterName"/>: no substring per parameter).</summary>
+    internal ReadOnlySpan<char> NormalizedName => _parameterName.AsSpan(_prefixLength);
 
     internal DbType? ExplicitDbType => _dbType;
 
-    internal static string Normalize(string name) =>
-        name.Length > 0 && (name[0] == '@' || name[0] == '?') ? name[1..] : name;
+    internal static ReadOnlySpan<char> Normalize(string name) => HasPrefix(name) ? name.AsSpan(1) : name;
+
+    private static bool HasPrefix(string name) => name.Length > 0 && (name[0] == '@' || name[0] == '?');
 
     private static DbType InferDbType(object? value) => value switch
     {

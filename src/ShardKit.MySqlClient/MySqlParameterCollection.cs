@@ -177,7 +177,7 @@ public sealed class MySqlParameterCollection : DbParameterCollection, IReadOnlyL
         _parameters.Add(parameter);
         if (_byName is not null && parameter.NormalizedName.Length > 0)
         {
-            _byName[parameter.NormalizedName] = _parameters.Count - 1;
+            _byName[parameter.NormalizedName.ToString()] = _parameters.Count - 1;
         }
     }
 
@@ -201,7 +201,7 @@ public sealed class MySqlParameterCollection : DbParameterCollection, IReadOnlyL
         {
             if (_parameters[i].NormalizedName.Length > 0)
             {
-                byName.TryAdd(_parameters[i].NormalizedName, i);
+                byName.TryAdd(_parameters[i].NormalizedName.ToString(), i);
             }
         }
 

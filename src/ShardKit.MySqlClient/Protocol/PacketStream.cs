@@ -24,15 +24,29 @@ internal sealed class PacketStream : IDisposable
     private int _end;
     private byte[]? _large;
     private readonly byte[] _header = new byte[4];
+    private Stream _stream;
+    private bool _flushNeeded;
     private bool _disposed;
 
     public PacketStream(Stream stream)
     {
-        Stream = stream;
+        _stream = stream;
+        _flushNeeded = stream is not NetworkStream;
         _buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
     }
 
-    public Stream Stream { get; set; }
+    public Stream Stream
+    {
+        get => _stream;
+        set
+        {
+            _stream = value;
+            _flushNeeded = value is not NetworkStream;
+        }
+    }
+
+    /// <summary>Whether a read failed, leaving the stream at an unknown position in the protocol.</summary>
+    public bool IsFaulted { get; private set; }
 
     /// <summary>The sequence id the next packet read or written must carry.</summary>
     public byte SequenceId { get; set; }
@@ -76,8 +90,71 @@ internal sealed class PacketStream : IDisposable
         return ReadPayloadSlowAsync(io, cancellationToken);
     }
 
+    /// <summary>
+    /// Waits for the rest of a payload that is not buffered yet. A packet that fits in the buffer (nearly every
+    /// response) is read here with the stream read inline, so a query's wait for its answer costs one pooled state
+    /// machine; larger and split payloads go on to <see cref="ReadLargePayloadAsync"/>. Any failure marks the stream
+    /// <see cref="IsFaulted"/>: the protocol position is then unknown.
+    /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<ReadOnlyMemory<byte>> ReadPayloadSlowAsync(IOBehavior io, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (true)
+            {
+                var available = _end - _start;
+                var needed = 4;
+                if (available >= 4)
+                {
+                    var length = _buffer[_start] | (_buffer[_start + 1] << 8) | (_buffer[_start + 2] << 16);
+                    if (length >= MaxPacketPayload || 4 + length > _buffer.Length)
+                    {
+                        return await ReadLargePayloadAsync(io, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    if (available >= 4 + length)
+                    {
+                        CheckSequence(_buffer[_start + 3]);
+                        var payload = new ReadOnlyMemory<byte>(_buffer, _start + 4, length);
+                        _start += 4 + length;
+                        return payload;
+                    }
+
+                    needed = 4 + length;
+                }
+
+                MakeRoom(needed);
+                int read;
+                try
+                {
+                    read = io == IOBehavior.Asynchronous
+                        ? await Stream.ReadAsync(_buffer.AsMemory(_end), cancellationToken).ConfigureAwait(false)
+                        : Stream.Read(_buffer.AsSpan(_end));
+                }
+                catch (Exception ex) when (IsConnectionFailure(ex))
+                {
+                    throw ConnectionLost("while reading from the server", ex);
+                }
+
+                if (read == 0)
+                {
+                    throw ConnectionLost(_end == _start ? "the server closed the connection" : "the server closed the connection in the middle of a packet", null);
+                }
+
+                _end += read;
+            }
+        }
+        catch
+        {
+            IsFaulted = true;
+            throw;
+        }
+    }
+
+    /// <summary>Reads a payload that does not fit in the buffer or is split over several packets.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<ReadOnlyMemory<byte>> ReadLargePayloadAsync(IOBehavior io, CancellationToken cancellationToken)
     {
         byte[]? joined = null;
         var joinedLength = 0;
@@ -181,11 +258,48 @@ internal sealed class PacketStream : IDisposable
         }
 
         var frame = builder.FrameWithHeaderSpace;
-        frame.Span[0] = (byte)length;
-        frame.Span[1] = (byte)(length >> 8);
-        frame.Span[2] = (byte)(length >> 16);
-        frame.Span[3] = SequenceId++;
-        return WriteAndFlushAsync(frame, io, cancellationToken);
+        var header = frame.Span;
+        header[0] = (byte)length;
+        header[1] = (byte)(length >> 8);
+        header[2] = (byte)(length >> 16);
+        header[3] = SequenceId++;
+        if (io == IOBehavior.Synchronous || _flushNeeded)
+        {
+            return WriteAndFlushAsync(frame, io, cancellationToken);
+        }
+
+        // A socket stream needs no flush, and a send to a socket with room in its buffer completes at once:
+        // then the command goes out with no state machine at all.
+        ValueTask write;
+        try
+        {
+            write = Stream.WriteAsync(frame, cancellationToken);
+        }
+        catch (Exception ex) when (IsConnectionFailure(ex))
+        {
+            throw ConnectionLost("while sending to the server", ex);
+        }
+
+        if (write.IsCompletedSuccessfully)
+        {
+            write.GetAwaiter().GetResult();
+            return default;
+        }
+
+        return AwaitWriteAsync(write);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private static async ValueTask AwaitWriteAsync(ValueTask write)
+    {
+        try
+        {
+            await write.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsConnectionFailure(ex))
+        {
+            throw ConnectionLost("while sending to the server", ex);
+        }
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
@@ -244,18 +358,7 @@ internal sealed class PacketStream : IDisposable
             return;
         }
 
-        if (_buffer.Length - _start < count)
-        {
-            Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
-            _end -= _start;
-            _start = 0;
-        }
-        else if (_start == _end)
-        {
-            _start = 0;
-            _end = 0;
-        }
-
+        MakeRoom(count);
         while (_end - _start < count)
         {
             var read = await ReadStreamAsync(_buffer.AsMemory(_end), io, cancellationToken).ConfigureAwait(false);
@@ -300,6 +403,22 @@ internal sealed class PacketStream : IDisposable
         catch (Exception ex) when (IsConnectionFailure(ex))
         {
             throw ConnectionLost("while reading from the server", ex);
+        }
+    }
+
+    /// <summary>Makes room after the buffered bytes for at least <paramref name="count"/> bytes from the unread start.</summary>
+    private void MakeRoom(int count)
+    {
+        if (_start == _end)
+        {
+            _start = 0;
+            _end = 0;
+        }
+        else if (_buffer.Length - _start < count)
+        {
+            Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
+            _end -= _start;
+            _start = 0;
         }
     }
 

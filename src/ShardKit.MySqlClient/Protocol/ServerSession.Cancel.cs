@@ -15,7 +15,10 @@ internal sealed partial class ServerSession
     private const int ReasonCancelled = 2;
 
     private readonly SemaphoreSlim _cancelGate = new(1, 1);
+    private readonly Lock _timerLock = new();
     private Timer? _timer;
+    private long _timerDue = long.MaxValue;
+    private int _cancelsInFlight;
     private int _operationId;
     private int _activeOperationId;
     private int _cancelReason;
@@ -35,14 +38,31 @@ internal sealed partial class ServerSession
             id = ++_operationId;
         }
 
-        Volatile.Write(ref _activeOperationId, id);
         _timeoutSeconds = timeoutSeconds;
         _token = cancellationToken;
-        if (timeoutSeconds > 0)
+
+        // The deadline is written before the operation id, so a timer callback that sees this operation also sees its
+        // deadline (never the previous operation's, which may have passed).
+        var deadline = timeoutSeconds > 0 ? Environment.TickCount64 + (timeoutSeconds * 1000L) : long.MaxValue;
+        Volatile.Write(ref _timeoutDeadline, deadline);
+
+        // A full fence between publishing the operation and reading _timerDue (OnTimer does the reverse).
+        Interlocked.Exchange(ref _activeOperationId, id);
+
+        // The timer stays armed across operations: it is rescheduled only when it would fire too late for this
+        // deadline (it is not armed, or armed for a later time). When it fires early, OnTimer re-arms it for the
+        // deadline of the operation then running, so back-to-back commands do not reschedule it every time.
+        if (deadline < Volatile.Read(ref _timerDue))
         {
-            Volatile.Write(ref _timeoutDeadline, Environment.TickCount64 + (timeoutSeconds * 1000L));
-            _timer ??= new Timer(static s => ((ServerSession)s!).OnTimer(), this, Timeout.Infinite, Timeout.Infinite);
-            _timer.Change(timeoutSeconds * 1000L, Timeout.Infinite);
+            lock (_timerLock)
+            {
+                if (deadline < _timerDue)
+                {
+                    _timer ??= new Timer(static s => ((ServerSession)s!).OnTimer(), this, Timeout.Infinite, Timeout.Infinite);
+                    Volatile.Write(ref _timerDue, deadline);
+                    _timer.Change(timeoutSeconds * 1000L, Timeout.Infinite);
+                }
+            }
         }
 
         if (cancellationToken.CanBeCanceled)
@@ -61,18 +81,28 @@ internal sealed partial class ServerSession
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask EndCancellableOperationAsync(IOBehavior io)
     {
-        Volatile.Write(ref _activeOperationId, 0);
-        _timer?.Change(Timeout.Infinite, Timeout.Infinite);
-        if (io == IOBehavior.Asynchronous)
+        // Interlocked (a full fence) before reading _cancelsInFlight: a Cancel that has not yet checked the active
+        // operation will see it ended, and one that already has is counted in _cancelsInFlight.
+        Interlocked.Exchange(ref _activeOperationId, 0);
+        if (_token.CanBeCanceled)
         {
-            await _registration.DisposeAsync().ConfigureAwait(false);
-        }
-        else
-        {
-            _registration.Dispose();
+            if (io == IOBehavior.Asynchronous)
+            {
+                await _registration.DisposeAsync().ConfigureAwait(false);
+            }
+            else
+            {
+                _registration.Dispose();
+            }
+
+            _registration = default;
         }
 
-        _registration = default;
+        if (Volatile.Read(ref _cancelsInFlight) == 0)
+        {
+            return;
+        }
+
         if (io == IOBehavior.Asynchronous)
         {
             await _cancelGate.WaitAsync().ConfigureAwait(false);
@@ -115,11 +145,37 @@ internal sealed partial class ServerSession
 
     private void OnTimer()
     {
-        // A callback that was already queued when its operation ended must not cancel the next operation.
-        if (Environment.TickCount64 >= Volatile.Read(ref _timeoutDeadline))
+        int operation;
+        lock (_timerLock)
         {
-            Cancel(ReasonTimeout, Volatile.Read(ref _activeOperationId));
+            // Disarmed from here on; a full fence before reading the operation (BeginCancellableOperation does the reverse).
+            Interlocked.Exchange(ref _timerDue, long.MaxValue);
+            operation = Volatile.Read(ref _activeOperationId);
+            var deadline = Volatile.Read(ref _timeoutDeadline);
+            if (operation == 0 || deadline == long.MaxValue)
+            {
+                return;
+            }
+
+            var remaining = deadline - Environment.TickCount64;
+            if (remaining > 0)
+            {
+                // Armed for an earlier operation: sleep until the deadline of the one running now.
+                Volatile.Write(ref _timerDue, deadline);
+                try
+                {
+                    _timer?.Change(remaining, Timeout.Infinite);
+                }
+                catch (ObjectDisposedException)
+                {
+                }
+
+                return;
+            }
         }
+
+        // Cancel checks that the operation is still the active one, so an operation that has just ended is left alone.
+        Cancel(ReasonTimeout, operation);
     }
 
     private void Cancel(int reason, int operationId)
@@ -129,6 +185,7 @@ internal sealed partial class ServerSession
             return;
         }
 
+        Interlocked.Increment(ref _cancelsInFlight);
         _cancelGate.Wait();
         try
         {
@@ -146,6 +203,7 @@ internal sealed partial class ServerSession
         finally
         {
             _cancelGate.Release();
+            Interlocked.Decrement(ref _cancelsInFlight);
         }
     }
 

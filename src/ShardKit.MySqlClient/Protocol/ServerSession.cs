@@ -22,6 +22,7 @@ internal sealed partial class ServerSession : IDisposable
     private int _state;
     private int _pendingResetResponses;
     private bool _needsReset;
+    private string? _lastCleanStatement;
 
     private ServerSession(ConnectionSettings settings, Socket socket)
     {
@@ -72,9 +73,21 @@ internal sealed partial class ServerSession : IDisposable
     /// </summary>
     public void NoteStatement(string sql)
     {
-        if (!_needsReset && MayChangeUntrackedState(sql, Settings.AllowUserVariables))
+        if (_needsReset)
         {
-            _needsReset = true;
+            return;
+        }
+
+        // Commands usually run the same text instance again and again: its answer is remembered by reference.
+        if (!ReferenceEquals(sql, _lastCleanStatement))
+        {
+            if (MayChangeUntrackedState(sql, Settings.AllowUserVariables))
+            {
+                _needsReset = true;
+                return;
+            }
+
+            _lastCleanStatement = sql;
         }
     }
 
@@ -97,7 +110,7 @@ internal sealed partial class ServerSession : IDisposable
     /// <summary>The pool generation this session was created in (sessions from a cleared generation are discarded).</summary>
     public int PoolGeneration { get; set; }
 
-    public bool IsBroken => Volatile.Read(ref _state) == StateBroken;
+    public bool IsBroken => Volatile.Read(ref _state) == StateBroken || _packets.IsFaulted;
 
     public PacketStream Packets => _packets;
 
@@ -164,29 +177,15 @@ internal sealed partial class ServerSession : IDisposable
         }
     }
 
-    /// <summary>Reads the next payload of the current response; any framing or connection failure breaks the session.</summary>
+    /// <summary>
+    /// Reads the next payload of the current response; any framing or connection failure breaks the session (a failure
+    /// while waiting for the network faults the packet stream, which <see cref="IsBroken"/> reports).
+    /// </summary>
     public ValueTask<ReadOnlyMemory<byte>> ReceiveAsync(IOBehavior io, CancellationToken cancellationToken)
     {
-        ValueTask<ReadOnlyMemory<byte>> task;
         try
         {
-            task = _packets.ReadPayloadAsync(io, cancellationToken);
-        }
-        catch
-        {
-            MarkBroken();
-            throw;
-        }
-
-        return task.IsCompletedSuccessfully ? task : AwaitReceiveAsync(task);
-    }
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<ReadOnlyMemory<byte>> AwaitReceiveAsync(ValueTask<ReadOnlyMemory<byte>> task)
-    {
-        try
-        {
-            return await task.ConfigureAwait(false);
+            return _packets.ReadPayloadAsync(io, cancellationToken);
         }
         catch
         {

@@ -14,12 +14,18 @@ internal static class CommandExecutor
         Scalar,
     }
 
-    /// <summary>Runs the statements; for <see cref="Mode.Reader"/> returns the open reader, otherwise the drained reader (and the scalar value).</summary>
+    /// <summary>
+    /// Runs a command's statement (<paramref name="batch"/> null) or a batch's statements; for <see cref="Mode.Reader"/>
+    /// returns the open reader, otherwise the drained reader (with the scalar value in <see cref="MySqlDataReader.Scalar"/>).
+    /// A single command passes its statement by value, so executing it allocates no array.
+    /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public static async ValueTask<(MySqlDataReader Reader, object? Scalar)> ExecuteAsync(
+    public static async ValueTask<MySqlDataReader> ExecuteAsync(
         MySqlConnection? connection,
+        MySqlCommand? command,
         MySqlTransaction? transaction,
-        Statement[] statements,
+        Statement single,
+        Statement[]? batch,
         int commandTimeout,
         CommandBehavior behavior,
         Mode mode,
@@ -40,11 +46,13 @@ internal static class CommandExecutor
         var builder = session.CommandBuilder;
         builder.Clear();
         builder.WriteByte(ServerSession.CommandQuery);
-        for (var i = 0; i < statements.Length; i++)
+        var count = batch?.Length ?? 1;
+        for (var i = 0; i < count; i++)
         {
-            if (string.IsNullOrWhiteSpace(statements[i].Sql))
+            var statement = batch is null ? single : batch[i];
+            if (string.IsNullOrWhiteSpace(statement.Sql))
             {
-                throw new InvalidOperationException(statements.Length == 1 ? "CommandText must be set before the command is executed." : $"Batch command {i} has no CommandText.");
+                throw new InvalidOperationException(batch is null ? "CommandText must be set before the command is executed." : $"Batch command {i} has no CommandText.");
             }
 
             if (i > 0)
@@ -52,14 +60,15 @@ internal static class CommandExecutor
                 builder.WriteUtf8(";\n");
             }
 
-            session.NoteStatement(statements[i].Sql);
-            CommandTextBinder.Bind(builder, statements[i].Sql, statements[i].Parameters, session.NoBackslashEscapes, session.Settings.AllowUserVariables);
+            session.NoteStatement(statement.Sql);
+            CommandTextBinder.Bind(builder, statement.Sql, statement.Parameters, session.NoBackslashEscapes, session.Settings.AllowUserVariables);
         }
 
-        var reader = new MySqlDataReader(connection, session, statements, behavior, commandTimeout);
-        connection.ActiveReader = reader;
-        object? scalar = null;
+        // Armed before the reader becomes the connection's active one: a token cancelled already throws here and
+        // must not leave the connection looking busy.
         session.BeginCancellableOperation(commandTimeout, cancellationToken);
+        var reader = new MySqlDataReader(connection, session, batch, behavior, commandTimeout) { Command = command };
+        connection.ActiveReader = reader;
         try
         {
             try
@@ -74,7 +83,7 @@ internal static class CommandExecutor
             var hasResultSet = await reader.ReadFirstResultAsync(io).ConfigureAwait(false);
             if (mode == Mode.Scalar && hasResultSet && await reader.ReadRowAsync(io).ConfigureAwait(false) && reader.FieldCount > 0)
             {
-                scalar = reader.GetValue(0);
+                reader.Scalar = reader.GetValue(0);
             }
 
             if (mode != Mode.Reader)
@@ -127,6 +136,11 @@ internal static class CommandExecutor
             throw cancellation;
         }
 
-        return (reader, scalar);
+        if (mode != Mode.Reader && command is not null)
+        {
+            command.SetLastInsertedId(reader.LastInsertId);
+        }
+
+        return reader;
     }
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using ShardKit.MySqlClient.Protocol;
 using ShardKit.MySqlClient.Types;
 
@@ -11,6 +12,9 @@ namespace ShardKit.MySqlClient.Query;
 /// </summary>
 internal static class CommandTextBinder
 {
+    /// <summary>The characters the tokenizer acts on; the text between them is skipped with a vectorized search.</summary>
+    private static readonly SearchValues<char> s_specialCharacters = SearchValues.Create("'\"`#-/@?");
+
     public static void Bind(PayloadBuilder builder, string sql, MySqlParameterCollection? parameters, bool noBackslashEscapes, bool allowUserVariables)
     {
         if (parameters is null || parameters.Count == 0)
@@ -121,8 +125,12 @@ internal static class CommandTextBinder
                 }
 
                 default:
-                    i++;
+                {
+                    // Jump to the next character that can start a literal, comment or placeholder.
+                    var next = sql.AsSpan(i + 1).IndexOfAny(s_specialCharacters);
+                    i = next < 0 ? sql.Length : i + 1 + next;
                     continue;
+                }
             }
         }
 

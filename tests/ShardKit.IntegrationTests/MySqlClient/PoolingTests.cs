@@ -184,6 +184,30 @@ public sealed class PoolingTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task AnIdleSessionTheServerClosedIsReplacedWhenRented()
+    {
+        var connectionString = await DriverDatabase.ConnectionStringAsync(fixture, "Maximum Pool Size=1;Application Name=killed-idle");
+        int threadId;
+        await using (var connection = new MySqlConnection(connectionString))
+        {
+            await connection.OpenAsync();
+            threadId = connection.ServerThread;
+        }
+
+        await fixture.Server.ExecuteAsync($"KILL CONNECTION {threadId}");
+
+        // A moment for the server's close to reach the client socket.
+        await Task.Delay(200);
+        await using (var connection = new MySqlConnection(connectionString))
+        {
+            await connection.OpenAsync();
+            Assert.NotEqual(threadId, connection.ServerThread);
+            await using var command = new MySqlCommand("SELECT 11", connection);
+            Assert.Equal(11, Convert.ToInt32(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture));
+        }
+    }
+
+    [Fact]
     public async Task ASessionPastConnectionLifetimeIsReplaced()
     {
         var connectionString = await DriverDatabase.ConnectionStringAsync(fixture, "Maximum Pool Size=1;Connection Lifetime=1;Application Name=lifetime");

@@ -45,6 +45,63 @@ public sealed class ResultsAndBatchTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task TheSameQueryAfterItsTableChangesShapeReportsTheNewColumns()
+    {
+        // The session reuses parsed column definitions while their bytes are unchanged; a change of type, name or
+        // column count must show up on the very next run of the same text on the same session.
+        await using var connection = await OpenAsync();
+        await using (var setup = new MySqlCommand("DROP TABLE IF EXISTS shape; CREATE TABLE shape (id INT PRIMARY KEY, v INT NOT NULL); INSERT INTO shape VALUES (1, 42)", connection))
+        {
+            await setup.ExecuteNonQueryAsync();
+        }
+
+        const string Sql = "SELECT * FROM shape";
+        async Task<(string[] Names, Type[] Types, object[] Values)> ReadAsync()
+        {
+            await using var command = new MySqlCommand(Sql, connection);
+            await using var reader = await command.ExecuteReaderAsync();
+            Assert.True(await reader.ReadAsync());
+            var names = Enumerable.Range(0, reader.FieldCount).Select(reader.GetName).ToArray();
+            var types = Enumerable.Range(0, reader.FieldCount).Select(reader.GetFieldType).ToArray();
+            var values = new object[reader.FieldCount];
+            reader.GetValues(values);
+            return (names, types, values);
+        }
+
+        async Task AlterAsync(string sql)
+        {
+            await using var alter = new MySqlCommand(sql, connection);
+            await alter.ExecuteNonQueryAsync();
+        }
+
+        var first = await ReadAsync();
+        Assert.Equal(["id", "v"], first.Names);
+        Assert.Equal(typeof(int), first.Types[1]);
+        Assert.Equal(42, first.Values[1]);
+        Assert.Equal(first.Names, (await ReadAsync()).Names);
+
+        await AlterAsync("ALTER TABLE shape MODIFY v VARCHAR(20) NOT NULL");
+        var retyped = await ReadAsync();
+        Assert.Equal(typeof(string), retyped.Types[1]);
+        Assert.Equal("42", retyped.Values[1]);
+
+        await AlterAsync("ALTER TABLE shape CHANGE v renamed VARCHAR(20) NOT NULL");
+        var renamed = await ReadAsync();
+        Assert.Equal(["id", "renamed"], renamed.Names);
+
+        await AlterAsync("ALTER TABLE shape ADD COLUMN extra BIGINT UNSIGNED NOT NULL DEFAULT 18446744073709551615");
+        var widened = await ReadAsync();
+        Assert.Equal(["id", "renamed", "extra"], widened.Names);
+        Assert.Equal(typeof(ulong), widened.Types[2]);
+        Assert.Equal(ulong.MaxValue, widened.Values[2]);
+
+        await AlterAsync("ALTER TABLE shape DROP COLUMN renamed");
+        var narrowed = await ReadAsync();
+        Assert.Equal(["id", "extra"], narrowed.Names);
+        Assert.Equal(ulong.MaxValue, narrowed.Values[1]);
+    }
+
+    [Fact]
     public async Task ClosingAReaderEarlyDrainsTheRestAndFreesTheConnection()
     {
         await using var connection = await OpenAsync();

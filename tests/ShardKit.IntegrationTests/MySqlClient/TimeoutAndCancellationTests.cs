@@ -39,6 +39,61 @@ public sealed class TimeoutAndCancellationTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task AShortTimeoutAfterCommandsWithALongerOneStillFiresOnTime()
+    {
+        await using var connection = new MySqlConnection(await DriverDatabase.ConnectionStringAsync(fixture));
+        await connection.OpenAsync();
+
+        // Quick commands with a 60 s timeout leave the session's timer armed for a minute from now.
+        for (var i = 0; i < 3; i++)
+        {
+            await using var quick = new MySqlCommand("SELECT 1", connection) { CommandTimeout = 60 };
+            await quick.ExecuteScalarAsync();
+        }
+
+        await using var command = new MySqlCommand("SELECT SLEEP(30)", connection) { CommandTimeout = 1 };
+        var stopwatch = Stopwatch.StartNew();
+        var ex = await Assert.ThrowsAsync<MySqlException>(() => command.ExecuteScalarAsync());
+        Assert.Equal(MySqlErrorCode.CommandTimeout, ex.ErrorCode);
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(10), $"took {stopwatch.Elapsed}");
+        await AssertUsableAsync(connection);
+    }
+
+    [Fact]
+    public async Task ATimerArmedByAnEarlierShortTimeoutDoesNotKillALaterLongerCommand()
+    {
+        await using var connection = new MySqlConnection(await DriverDatabase.ConnectionStringAsync(fixture));
+        await connection.OpenAsync();
+
+        // Arms the session's timer for 1 s from now; the command itself ends at once.
+        await using (var quick = new MySqlCommand("SELECT 1", connection) { CommandTimeout = 1 })
+        {
+            await quick.ExecuteScalarAsync();
+        }
+
+        // Still running when that timer fires, but within its own 10 s.
+        await using var command = new MySqlCommand("SELECT SLEEP(2)", connection) { CommandTimeout = 10 };
+        Assert.Equal(0L, Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture));
+
+        // And the timer, re-armed for that command's deadline, still times out a later command.
+        await using var slow = new MySqlCommand("SELECT SLEEP(30)", connection) { CommandTimeout = 1 };
+        var ex = await Assert.ThrowsAsync<MySqlException>(() => slow.ExecuteScalarAsync());
+        Assert.Equal(MySqlErrorCode.CommandTimeout, ex.ErrorCode);
+    }
+
+    [Fact]
+    public async Task ATokenCancelledBeforeExecutionThrowsAndLeavesTheConnectionUsable()
+    {
+        await using var connection = new MySqlConnection(await DriverDatabase.ConnectionStringAsync(fixture));
+        await connection.OpenAsync();
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+        await using var command = new MySqlCommand("SELECT 1", connection);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => command.ExecuteReaderAsync(cancelled.Token));
+        await AssertUsableAsync(connection);
+    }
+
+    [Fact]
     public async Task ASynchronousCommandTimesOutTheSameWay()
     {
         var connectionString = await DriverDatabase.ConnectionStringAsync(fixture);

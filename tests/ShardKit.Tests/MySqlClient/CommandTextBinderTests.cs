@@ -41,6 +41,20 @@ public sealed class CommandTextBinderTests
     public void LeavesPlaceholdersInsideLiteralsIdentifiersAndCommentsAlone(string sql) =>
         Assert.Equal(sql, Bind(sql, parameters: [("id", 1)]));
 
+    [Theory]
+    [InlineData("SELECT 10-@a, 12/@b, -@a, @a-@b", "SELECT 10-3, 12/4, -3, 3-4")]
+    [InlineData("SELECT @a -@b -- @a\n, /@b /* @a */ ?b", "SELECT 3 -4 -- @a\n, /4 /* @a */ 4")]
+    public void AMinusOrSlashThatStartsNoCommentLeavesTheNextPlaceholderBound(string sql, string expected) =>
+        Assert.Equal(expected, Bind(sql, parameters: [("a", 3), ("b", 4)]));
+
+    [Fact]
+    public void PlaceholdersAfterLongPlainTextAreAllBound()
+    {
+        var filler = new string('x', 300);
+        var sql = $"SELECT '{filler}@a', {filler} + @a + {filler}, {filler}?b, `{filler}?b`";
+        Assert.Equal($"SELECT '{filler}@a', {filler} + 1 + {filler}, {filler}2, `{filler}?b`", Bind(sql, parameters: [("a", 1), ("b", 2)]));
+    }
+
     [Fact]
     public void ABackslashEscapedQuoteDoesNotEndTheLiteral() =>
         Assert.Equal(@"SELECT 'a\' @id', 1", Bind(@"SELECT 'a\' @id', @id", parameters: [("id", 1)]));
