@@ -47,7 +47,7 @@ internal sealed partial class ShardMover
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     await ThrottleAsync(copiedThisRun, clock.Elapsed, cancellationToken).ConfigureAwait(false);
-                    var copied = await CopyChunkAsync(context, table, cursors, target, cancellationToken).ConfigureAwait(false);
+                    var copied = await RetryTransientAsync(() => CopyChunkAsync(context, table, cursors, target, cancellationToken), cancellationToken).ConfigureAwait(false);
                     rowsCopied += copied;
                     copiedThisRun += copied;
                     await UpdateRowAsync(context, "cursors = @Cursors, rows_copied = @Rows", new { Cursors = cursors.ToJson(), Rows = rowsCopied }, cancellationToken).ConfigureAwait(false);
@@ -124,46 +124,13 @@ internal sealed partial class ShardMover
                 while (true)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    var transaction = await source.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
-                    await using (transaction.ConfigureAwait(false))
+                    var count = await RetryTransientAsync(() => DrainBatchAsync(source, target, tables, changes, until, frozen, cancellationToken), cancellationToken).ConfigureAwait(false);
+                    if (count == 0)
                     {
-                        var batch = (await source.QueryAsync<(long Seq, string Table, string Key)>(new CommandDefinition(
-                            $"SELECT seq, table_name, pk FROM {changes} WHERE seq <= @Until ORDER BY seq LIMIT {_options.ChunkSize.ToString(CultureInfo.InvariantCulture)}",
-                            new { Until = until }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToList();
-                        if (batch.Count == 0)
-                        {
-                            break;
-                        }
-
-                        var targetTransaction = await target.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-                        await using (targetTransaction.ConfigureAwait(false))
-                        {
-                            foreach (var group in batch.GroupBy(c => c.Table, StringComparer.Ordinal))
-                            {
-                                if (!tables.TryGetValue(group.Key, out var table))
-                                {
-                                    continue;
-                                }
-
-                                var keys = group.Select(c => c.Key).Distinct(StringComparer.Ordinal).Select(ParseKey).ToList();
-                                var rows = await ReadRowsAsync(source, table.RowsByKeySql(keys.Count, locking: !frozen), KeyParameters(keys), transaction, cancellationToken).ConfigureAwait(false);
-                                await target.ExecuteAsync(new CommandDefinition(table.DeleteByKeySql(keys.Count), KeyParameters(keys), targetTransaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-                                if (rows.Count > 0)
-                                {
-                                    await ReplaceAsync(target, table, rows, targetTransaction, cancellationToken).ConfigureAwait(false);
-                                }
-                            }
-
-                            await targetTransaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-                        }
-
-                        await StepAsync("drain.applied").ConfigureAwait(false);
-                        await source.ExecuteAsync(new CommandDefinition(
-                            $"DELETE FROM {changes} WHERE seq IN ({string.Join(", ", batch.Select(c => c.Seq.ToString(CultureInfo.InvariantCulture)))})",
-                            transaction: transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-                        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-                        applied += batch.Count;
+                        break;
                     }
+
+                    applied += count;
                 }
             }
             finally
@@ -178,6 +145,67 @@ internal sealed partial class ShardMover
         }
 
         return applied;
+    }
+
+    /// <summary>
+    /// One drain batch; 0 when nothing is left up to <paramref name="until"/>. Each table's keys are applied in a source transaction of
+    /// their own, so the drain never holds locks in two tables at once (a writer that locks an order, then its items, cannot deadlock with it).
+    /// </summary>
+    private async Task<int> DrainBatchAsync(DbConnection source, DbConnection target, Dictionary<string, MoveTable> tables, string changes, long until, bool frozen, CancellationToken cancellationToken)
+    {
+        var batch = (await source.QueryAsync<(long Seq, string Table, string Key)>(new CommandDefinition(
+            $"SELECT seq, table_name, pk FROM {changes} WHERE seq <= @Until ORDER BY seq LIMIT {_options.DrainBatch.ToString(CultureInfo.InvariantCulture)}",
+            new { Until = until }, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToList();
+        foreach (var group in batch.GroupBy(c => c.Table, StringComparer.Ordinal))
+        {
+            var transaction = await source.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
+            await using (transaction.ConfigureAwait(false))
+            {
+                if (tables.TryGetValue(group.Key, out var table))
+                {
+                    var keys = group.Select(c => c.Key).Distinct(StringComparer.Ordinal).Select(ParseKey).ToList();
+                    var rows = await ReadRowsAsync(source, table.RowsByKeySql(keys.Count, locking: !frozen), KeyParameters(keys), transaction, cancellationToken).ConfigureAwait(false);
+                    var targetTransaction = await target.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                    await using (targetTransaction.ConfigureAwait(false))
+                    {
+                        await target.ExecuteAsync(new CommandDefinition(table.DeleteByKeySql(keys.Count), KeyParameters(keys), targetTransaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                        if (rows.Count > 0)
+                        {
+                            await ReplaceAsync(target, table, rows, targetTransaction, cancellationToken).ConfigureAwait(false);
+                        }
+
+                        await targetTransaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                }
+
+                await StepAsync("drain.applied").ConfigureAwait(false);
+                await source.ExecuteAsync(new CommandDefinition(
+                    $"DELETE FROM {changes} WHERE seq IN ({string.Join(", ", group.Select(c => c.Seq.ToString(CultureInfo.InvariantCulture)))})",
+                    transaction: transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return batch.Count;
+    }
+
+    /// <summary>
+    /// Runs a copy chunk or drain batch again when the server gave up on it (deadlock with a writer, lock wait timeout): everything
+    /// it did was rolled back, or was an idempotent apply already committed.
+    /// </summary>
+    private static async Task<T> RetryTransientAsync<T>(Func<Task<T>> work, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await work().ConfigureAwait(false);
+            }
+            catch (DbException ex) when (ex.IsTransient && attempt < 20)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(20 * attempt), cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
 
     private async Task ThrottleAsync(long rowsDone, TimeSpan elapsed, CancellationToken cancellationToken)

@@ -34,8 +34,7 @@ internal sealed partial class ShardMover
         MoveCutoverResult? result = null;
         for (var attempt = 0; attempt < Math.Max(1, _options.CutoverAttempts); attempt++)
         {
-            var drained = await DrainAsync(context, context.From, context.To, frozen: false, cancellationToken).ConfigureAwait(false);
-            progress?.Report(new MoveProgress("drain", "", drained, drained, 0, null));
+            await CatchUpAsync(context, context.From, context.To, progress, cancellationToken).ConfigureAwait(false);
             result = await SwitchAsync(context, reverse: false, cancellationToken).ConfigureAwait(false);
             if (result.Switched)
             {
@@ -46,6 +45,22 @@ internal sealed partial class ShardMover
         }
 
         return result!;
+    }
+
+    /// <summary>Drains until a pass finds less than one batch, so the drain under the frozen fence is short.</summary>
+    private async Task CatchUpAsync(MoveContext context, ShardCluster from, ShardCluster to, IProgress<MoveProgress>? progress, CancellationToken cancellationToken)
+    {
+        long total = 0;
+        for (var pass = 0; pass < 50; pass++)
+        {
+            var drained = await DrainAsync(context, from, to, frozen: false, cancellationToken).ConfigureAwait(false);
+            total += drained;
+            progress?.Report(new MoveProgress("drain", "", total, total, 0, null));
+            if (drained < _options.DrainBatch)
+            {
+                return;
+            }
+        }
     }
 
     /// <summary>
@@ -92,7 +107,7 @@ internal sealed partial class ShardMover
         MoveCutoverResult result = null!;
         for (var attempt = 0; attempt < Math.Max(1, _options.CutoverAttempts); attempt++)
         {
-            await DrainAsync(context, context.To, context.From, frozen: false, cancellationToken).ConfigureAwait(false);
+            await CatchUpAsync(context, context.To, context.From, progress: null, cancellationToken).ConfigureAwait(false);
             result = await SwitchAsync(context, reverse: true, cancellationToken).ConfigureAwait(false);
             if (result.Switched)
             {
@@ -253,6 +268,14 @@ internal sealed partial class ShardMover
                 {
                     await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
                     var error = $"shard {context.Name} differs after the drain ({string.Join("; ", differs)}); it stays on '{from.Name}'";
+                    await FallBackAsync(context, reverse, error, cancellationToken).ConfigureAwait(false);
+                    return new MoveCutoverResult(context.Name, false, pause.Elapsed.TotalMilliseconds, frozen.Epoch, drained, error);
+                }
+
+                if (pause.Elapsed > _options.MaxPause)
+                {
+                    await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
+                    var error = string.Create(CultureInfo.InvariantCulture, $"the drain and comparison under the fence took {pause.Elapsed.TotalMilliseconds:0} ms, more than the {_options.MaxPause.TotalMilliseconds:0} ms allowed; shard {context.Name} stays on '{from.Name}' and the cutover is tried again");
                     await FallBackAsync(context, reverse, error, cancellationToken).ConfigureAwait(false);
                     return new MoveCutoverResult(context.Name, false, pause.Elapsed.TotalMilliseconds, frozen.Epoch, drained, error);
                 }

@@ -6,8 +6,11 @@ internal sealed class ShardMoverOptions
     /// <summary>The cluster holding <c>shardkit_control</c>; the first when null.</summary>
     public string? ControlCluster { get; init; }
 
-    /// <summary>Rows per copy chunk (and change keys per drain batch).</summary>
+    /// <summary>Rows per copy chunk.</summary>
     public int ChunkSize { get; init; } = 500;
+
+    /// <summary>Captured changes per drain batch.</summary>
+    public int DrainBatch { get; init; } = 1000;
 
     /// <summary>Copy at most this many rows per second (0: no limit).</summary>
     public int RowsPerSecond { get; init; }
