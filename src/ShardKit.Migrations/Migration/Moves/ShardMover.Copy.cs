@@ -178,12 +178,15 @@ internal sealed partial class ShardMover
                     }
                 }
 
-                await StepAsync("drain.applied").ConfigureAwait(false);
-                await source.ExecuteAsync(new CommandDefinition(
-                    $"DELETE FROM {changes} WHERE seq IN ({string.Join(", ", group.Select(c => c.Seq.ToString(CultureInfo.InvariantCulture)))})",
-                    transaction: transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             }
+
+            // Only after the source commit: the delete may wait on a writer's uncommitted change row, and must then hold no row
+            // lock that writer waits for. A crash before it applies the keys again, which is idempotent.
+            await StepAsync("drain.applied").ConfigureAwait(false);
+            await source.ExecuteAsync(new CommandDefinition(
+                $"DELETE FROM {changes} WHERE seq IN ({string.Join(", ", group.Select(c => c.Seq.ToString(CultureInfo.InvariantCulture)))})",
+                cancellationToken: cancellationToken)).ConfigureAwait(false);
         }
 
         return batch.Count;
