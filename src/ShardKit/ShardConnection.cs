@@ -51,7 +51,8 @@ public sealed class ShardConnection : IAsyncDisposable
     public ShardEndpoint Endpoint { get; }
 
     /// <summary>Whether the connection is open on one of the cluster's replicas (and so may read slightly stale data).</summary>
-    public bool IsReplica => !ReferenceEquals(Endpoint, _slot.Cluster.Primary);
+    public bool IsReplica =>
+        !ReferenceEquals(Endpoint, _slot.Cluster.Primary) && !string.Equals(Endpoint.ConnectionString, _slot.Cluster.Primary.ConnectionString, StringComparison.Ordinal);
 
     /// <summary>
     /// A token for the last write this connection committed on the primary, to pass to a later read so that

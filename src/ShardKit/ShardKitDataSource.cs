@@ -57,11 +57,13 @@ public sealed partial class ShardKitDataSource : IAsyncDisposable, IDisposable
         }
 
         var map = ShardMap.Create(initial);
+        _options = initial;
         _state = CreateState(map, initial);
         LogMapLoaded(map);
         _prober = new HeartbeatProber(this);
         _prober.Start(initial.ReplicaHealth.HeartbeatInterval);
         _changeSubscription = monitor?.OnChange(OnOptionsChanged);
+        StartPlacementPolling();
     }
 
     /// <summary>The map new operations are routed with: the newest valid one.</summary>
@@ -336,21 +338,29 @@ public sealed partial class ShardKitDataSource : IAsyncDisposable, IDisposable
         // The registered validator has already accepted these options (an invalid reload never reaches
         // this point: the validator logs it and the monitor keeps it from us), but the data source can
         // also be fed by a monitor without it, so compile defensively.
-        var map = Topology.TopologyCompiler.Compile(options, out var errors);
-        if (map is null)
+        ShardMap? map;
+        lock (_stateLock)
         {
-            Log.MapRejected(Logger, options.MapVersion, string.Join("; ", errors));
-            return;
+            // Moved shards stay where the placement overrides put them (shardkit move-shard); the file decides everything else.
+            map = Topology.TopologyCompiler.Compile(options, _overrides, out var errors);
+            if (map is null)
+            {
+                Log.MapRejected(Logger, options.MapVersion, string.Join("; ", errors));
+                return;
+            }
+
+            try
+            {
+                _state = CreateState(map, options);
+                _options = options;
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
         }
 
-        try
-        {
-            _state = CreateState(map, options);
-        }
-        catch (ObjectDisposedException)
-        {
-            return;
-        }
+        StartPlacementPolling();
 
         _prober.Start(_state.Health.HeartbeatInterval);
 
@@ -374,6 +384,7 @@ public sealed partial class ShardKitDataSource : IAsyncDisposable, IDisposable
             }
 
             _disposed = true;
+            StopPlacementPolling();
             _prober.Dispose();
             _changeSubscription?.Dispose();
             _ownedMonitor?.Dispose();

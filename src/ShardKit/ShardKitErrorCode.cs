@@ -32,4 +32,10 @@ public enum ShardKitErrorCode
 
     /// <summary>An alternate key is already mapped to a different target; a key names one user or order only.</summary>
     AlternateKeyTaken,
+
+    /// <summary>
+    /// The logical shard was moved to another cluster (<c>shardkit move-shard</c>): the database refused the write with the
+    /// shard's fence. Transient: the placement is refreshed and the write succeeds again on the shard's new cluster.
+    /// </summary>
+    ShardMoved,
 }

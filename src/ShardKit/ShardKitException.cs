@@ -32,7 +32,7 @@ public sealed class ShardKitException : Exception
     public ShardKitErrorCode ErrorCode { get; }
 
     /// <summary>Whether retrying the same operation later may succeed.</summary>
-    public bool IsTransient => ErrorCode is ShardKitErrorCode.ShardUnavailable or ShardKitErrorCode.Overloaded;
+    public bool IsTransient => ErrorCode is ShardKitErrorCode.ShardUnavailable or ShardKitErrorCode.Overloaded or ShardKitErrorCode.ShardMoved;
 
     /// <summary>The logical shard the failure concerns, when there is one (for example <c>user:17</c>).</summary>
     public string? Shard { get; init; }

@@ -113,7 +113,10 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
         return CreateCoreAsync(order, [], cancellationToken);
     }
 
-    private async Task<OrderRecord> CreateCoreAsync(OrderRecord order, IReadOnlyList<AlternateKey> alternateKeys, CancellationToken cancellationToken)
+    private Task<OrderRecord> CreateCoreAsync(OrderRecord order, IReadOnlyList<AlternateKey> alternateKeys, CancellationToken cancellationToken) =>
+        DataSource.RetryOnMovedAsync(ct => CreateOnceAsync(order, alternateKeys, ct), retryable: true, cancellationToken);
+
+    private async Task<OrderRecord> CreateOnceAsync(OrderRecord order, IReadOnlyList<AlternateKey> alternateKeys, CancellationToken cancellationToken)
     {
         var now = OrderReader.Now(DataSource.TimeProvider);
         var shard = await DataSource.OpenOrderShardAsync(order.Id, ShardDimension.User, ShardIntent.Write, cancellationToken).ConfigureAwait(false);
@@ -154,9 +157,14 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
     /// <returns>The order as stored, or <see langword="null"/> when it does not exist (or was deleted).</returns>
     /// <exception cref="ArgumentException">The order is invalid; the message says what is wrong.</exception>
     /// <exception cref="ShardKitException"><see cref="ShardKitErrorCode.ShardUnavailable"/>: the user shard cannot be reached; nothing was written.</exception>
-    public async Task<OrderRecord?> UpdateAsync(OrderRecord order, CancellationToken cancellationToken = default)
+    public Task<OrderRecord?> UpdateAsync(OrderRecord order, CancellationToken cancellationToken = default)
     {
         Validate(order);
+        return DataSource.RetryOnMovedAsync(ct => UpdateOnceAsync(order, ct), retryable: true, cancellationToken);
+    }
+
+    private async Task<OrderRecord?> UpdateOnceAsync(OrderRecord order, CancellationToken cancellationToken)
+    {
         var now = OrderReader.Now(DataSource.TimeProvider);
         OrderRecord stored;
         var shard = await DataSource.OpenOrderShardAsync(order.Id, ShardDimension.User, ShardIntent.Write, cancellationToken).ConfigureAwait(false);
@@ -200,7 +208,10 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
     /// <see cref="ShardKitErrorCode.InvalidOrderId"/>: the ID names a shard the map does not have;
     /// <see cref="ShardKitErrorCode.ShardUnavailable"/>: the user shard cannot be reached; nothing was written.
     /// </exception>
-    public async Task<bool> DeleteAsync(OrderId orderId, CancellationToken cancellationToken = default)
+    public Task<bool> DeleteAsync(OrderId orderId, CancellationToken cancellationToken = default) =>
+        DataSource.RetryOnMovedAsync(ct => DeleteOnceAsync(orderId, ct), retryable: true, cancellationToken);
+
+    private async Task<bool> DeleteOnceAsync(OrderId orderId, CancellationToken cancellationToken)
     {
         var now = OrderReader.Now(DataSource.TimeProvider);
         List<AlternateKey> keys;

@@ -36,6 +36,14 @@ internal static partial class Log
         Message = "Circuit breaker of {Endpoint} (cluster {Cluster}) closed: a trial open succeeded")]
     public static partial void BreakerClosed(ILogger logger, string endpoint, string cluster);
 
+    [LoggerMessage(EventId = 1008, EventName = "PlacementChanged", Level = LogLevel.Information,
+        Message = "ShardKit placement overrides changed ({Count} moved shard(s)): {Overrides}")]
+    public static partial void PlacementChanged(ILogger logger, int count, string overrides);
+
+    [LoggerMessage(EventId = 1009, EventName = "PlacementPollFailed", Level = LogLevel.Warning,
+        Message = "Reading the ShardKit placement overrides failed; the map in use stays in use")]
+    public static partial void PlacementPollFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(EventId = 2001, EventName = "SchemaShardApplied", Level = LogLevel.Information,
         Message = "Schema script {Checksum} applied to {Shard} on {Endpoint} in {ElapsedMilliseconds} ms")]
     public static partial void SchemaShardApplied(ILogger logger, string checksum, string shard, string endpoint, long elapsedMilliseconds);

@@ -60,6 +60,48 @@ internal static class ControlSchema
         """,
     ];
 
+    /// <summary>
+    /// The shard-move tables (<c>shardkit move-shard</c>): <c>shard_moves</c>, one row per logical shard that is or was moved (its
+    /// state, clusters, epoch, copy cursors, figures, the interrupted command); <c>placements</c>, the placement overrides every
+    /// application instance with <see cref="ShardMovesOptions"/> routes by.
+    /// </summary>
+    public static readonly string[] MoveStatements =
+    [
+        $"CREATE DATABASE IF NOT EXISTS `{Name}` CHARACTER SET utf8mb4",
+        $"""
+        CREATE TABLE IF NOT EXISTS `{Name}`.`shard_moves` (
+            dimension    VARCHAR(8)    NOT NULL,
+            shard        INT           NOT NULL,
+            from_cluster VARCHAR(64)   NOT NULL,
+            to_cluster   VARCHAR(64)   NOT NULL,
+            state        VARCHAR(16)   NOT NULL,
+            epoch        INT           NOT NULL DEFAULT 0,
+            cursors      TEXT          NULL,
+            copy_done    TINYINT(1)    NOT NULL DEFAULT 0,
+            rows_copied  BIGINT        NOT NULL DEFAULT 0,
+            changes      BIGINT        NOT NULL DEFAULT 0,
+            pause_ms     DOUBLE        NULL,
+            last_error   VARCHAR(1024) NULL,
+            command      VARCHAR(512)  NULL,
+            started_at   DATETIME(6)   NOT NULL,
+            updated_at   DATETIME(6)   NOT NULL,
+            PRIMARY KEY (dimension, shard)
+        ) ENGINE = InnoDB
+        """,
+        $"""
+        CREATE TABLE IF NOT EXISTS `{Name}`.`placements` (
+            dimension  VARCHAR(8)  NOT NULL,
+            shard      INT         NOT NULL,
+            cluster    VARCHAR(64) NOT NULL,
+            epoch      INT         NOT NULL,
+            updated_at DATETIME(6) NOT NULL,
+            PRIMARY KEY (dimension, shard)
+        ) ENGINE = InnoDB
+        """,
+    ];
+
+    public const string ReadPlacements = $"SELECT dimension, shard, cluster, epoch FROM `{Name}`.`placements` ORDER BY dimension, shard";
+
     public const string ReadMigration = $"SELECT phase, state_version FROM `{Name}`.`migration` WHERE id = 1";
 
     public const string ReadBuckets = $"SELECT bucket, state, epoch FROM `{Name}`.`buckets` ORDER BY bucket";
@@ -87,9 +129,11 @@ internal static class ControlSchema
             ?? throw new ArgumentException($"The control cluster '{name}' is not in the topology; it has {string.Join(", ", map.Clusters.Select(c => c.Name))}.", nameof(name));
     }
 
-    public static async Task EnsureAsync(DbConnection connection, CancellationToken cancellationToken)
+    public static Task EnsureAsync(DbConnection connection, CancellationToken cancellationToken) => EnsureAsync(connection, Statements, cancellationToken);
+
+    public static async Task EnsureAsync(DbConnection connection, string[] statements, CancellationToken cancellationToken)
     {
-        foreach (var statement in Statements)
+        foreach (var statement in statements)
         {
             await connection.ExecuteAsync(new CommandDefinition(statement, cancellationToken: cancellationToken)).ConfigureAwait(false);
         }

@@ -13,7 +13,14 @@ internal static class TopologyCompiler
     public const string DefaultMerchantSchemaFormat = "sk_merchant_{0:000}";
     private const int MaxIdentifierLength = 64;
 
-    public static ShardMap? Compile(ShardKitOptions options, out IReadOnlyList<string> errors)
+    public static ShardMap? Compile(ShardKitOptions options, out IReadOnlyList<string> errors) => Compile(options, overrides: null, out errors);
+
+    /// <summary>
+    /// Compiles <paramref name="options"/> with <paramref name="overrides"/> (moved shards) placed on their cluster instead of the
+    /// one the options name. An override that names a shard or cluster the options do not have is ignored: the options decide
+    /// what exists.
+    /// </summary>
+    public static ShardMap? Compile(ShardKitOptions options, IReadOnlyList<PlacementOverride>? overrides, out IReadOnlyList<string> errors)
     {
         var list = new List<string>();
         if (options.MapVersion < 1)
@@ -28,6 +35,7 @@ internal static class TopologyCompiler
 
         Resilience.ResilienceOptionsValidation.Validate(options, list);
         var clusters = CompileClusters(options, list, out var legacy);
+        ValidateShardMoves(options.ShardMoves, clusters, list);
         var dimensions = options.Dimensions ?? new ShardDimensionsOptions();
         var user = CompileDimension(ShardDimension.User, dimensions.User ?? new ShardDimensionOptions(), clusters, list);
         var merchant = CompileDimension(ShardDimension.Merchant, dimensions.Merchant ?? new ShardDimensionOptions(), clusters, list);
@@ -42,7 +50,41 @@ internal static class TopologyCompiler
             return null;
         }
 
+        foreach (var moved in overrides ?? [])
+        {
+            var plan = moved.Dimension == ShardDimension.User ? user : merchant;
+            var cluster = clusters.FindIndex(c => string.Equals(c.Name, moved.Cluster, StringComparison.OrdinalIgnoreCase));
+            if (cluster >= 0 && (uint)moved.Shard < (uint)plan.ClusterIndexes.Length)
+            {
+                plan.ClusterIndexes[moved.Shard] = cluster;
+            }
+        }
+
         return new ShardMap(options.MapVersion, clusters, legacy, user, merchant);
+    }
+
+    private static void ValidateShardMoves(ShardMovesOptions? moves, List<ShardCluster> clusters, List<string> errors)
+    {
+        if (moves is null)
+        {
+            return;
+        }
+
+        if (moves.PollInterval < TimeSpan.FromMilliseconds(50))
+        {
+            errors.Add(string.Create(CultureInfo.InvariantCulture, $"ShardMoves:PollInterval is {moves.PollInterval}; it must be at least 00:00:00.050"));
+        }
+
+        if (moves.RetryWait < TimeSpan.Zero)
+        {
+            errors.Add(string.Create(CultureInfo.InvariantCulture, $"ShardMoves:RetryWait is {moves.RetryWait}; it must not be negative"));
+        }
+
+        if (!string.IsNullOrEmpty(moves.ControlCluster) && clusters.Count > 0
+            && !clusters.Exists(c => string.Equals(c.Name, moves.ControlCluster, StringComparison.OrdinalIgnoreCase)))
+        {
+            errors.Add($"ShardMoves:ControlCluster refers to unknown cluster '{moves.ControlCluster}'");
+        }
     }
 
     private static List<ShardCluster> CompileClusters(ShardKitOptions options, List<string> errors, out ShardEndpoint? legacy)

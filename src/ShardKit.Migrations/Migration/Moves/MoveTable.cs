@@ -1,0 +1,113 @@
+using System.Globalization;
+using System.Text;
+
+namespace ShardKit.Migrations.Migration.Moves;
+
+/// <summary>
+/// One base table of a shard schema being moved: its columns (generated columns left out: the server computes them) and primary
+/// key, from information_schema, with the SQL the copy, the drain and the checksum use. Every table of the schema moves, the
+/// application's own tables too, so nothing here knows the order tables.
+/// </summary>
+internal sealed class MoveTable
+{
+    public MoveTable(string schema, string name, IReadOnlyList<string> columns, IReadOnlyList<string> key)
+    {
+        Schema = schema;
+        Name = name;
+        Columns = columns;
+        Key = key;
+        Qualified = $"{Quote(schema)}.{Quote(name)}";
+        ColumnList = string.Join(", ", columns.Select(Quote));
+        KeyOrder = string.Join(", ", key.Select(Quote));
+    }
+
+    public string Schema { get; }
+
+    public string Name { get; }
+
+    public IReadOnlyList<string> Columns { get; }
+
+    public IReadOnlyList<string> Key { get; }
+
+    /// <summary><c>`schema`.`table`</c>.</summary>
+    public string Qualified { get; }
+
+    public string ColumnList { get; }
+
+    public string KeyOrder { get; }
+
+    /// <summary>The positions of the key columns in <see cref="Columns"/>.</summary>
+    public int[] KeyOrdinals => Key.Select(k => Columns.ToList().FindIndex(c => string.Equals(c, k, StringComparison.OrdinalIgnoreCase))).ToArray();
+
+    /// <summary><c>JSON_ARRAY(NEW.a, NEW.b)</c>: the key as the change log records it.</summary>
+    public string KeyJson(string row) => "JSON_ARRAY(" + string.Join(", ", Key.Select(k => $"{row}.{Quote(k)}")) + ")";
+
+    /// <summary>The next chunk after the cursor (<c>@c0</c>, <c>@c1</c>, ...; none for the first chunk), in key order, under shared locks.</summary>
+    public string ChunkSql(bool first, int limit) =>
+        $"SELECT {ColumnList} FROM {Qualified}{(first ? "" : " WHERE " + AfterCursor())} ORDER BY {KeyOrder} LIMIT {limit.ToString(CultureInfo.InvariantCulture)} LOCK IN SHARE MODE";
+
+    /// <summary>The rows with the given keys (<c>@k{row}_{col}</c>), under shared locks or not.</summary>
+    public string RowsByKeySql(int keys, bool locking) =>
+        $"SELECT {ColumnList} FROM {Qualified} WHERE {KeyMatch(keys)}{(locking ? " LOCK IN SHARE MODE" : "")}";
+
+    public string DeleteByKeySql(int keys) => $"DELETE FROM {Qualified} WHERE {KeyMatch(keys)}";
+
+    /// <summary><c>REPLACE INTO</c> the table with <paramref name="rows"/> rows of parameters <c>@v{row}_{col}</c>.</summary>
+    public string ReplaceSql(int rows)
+    {
+        var sql = new StringBuilder($"REPLACE INTO {Qualified} ({ColumnList}) VALUES ");
+        for (var r = 0; r < rows; r++)
+        {
+            sql.Append(r == 0 ? "(" : ", (");
+            for (var c = 0; c < Columns.Count; c++)
+            {
+                sql.Append(c == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"@v{r}_{c}");
+            }
+
+            sql.Append(')');
+        }
+
+        return sql.ToString();
+    }
+
+    /// <summary>Count and an order-independent checksum (XOR of a 64-bit MD5 prefix of every row's quoted values).</summary>
+    public string ChecksumSql() =>
+        $"SELECT COUNT(*), CAST(IFNULL(BIT_XOR(CAST(CONV(LEFT(MD5(CONCAT_WS('|', {string.Join(", ", Columns.Select(c => $"QUOTE({Quote(c)})"))})), 16), 16, 10) AS UNSIGNED)), 0) AS CHAR) FROM {Qualified}";
+
+    public static string Quote(string identifier) => "`" + identifier.Replace("`", "``", StringComparison.Ordinal) + "`";
+
+    private string KeyMatch(int keys)
+    {
+        var sql = new StringBuilder();
+        for (var r = 0; r < keys; r++)
+        {
+            sql.Append(r == 0 ? "(" : " OR (");
+            for (var k = 0; k < Key.Count; k++)
+            {
+                sql.Append(k == 0 ? "" : " AND ").Append(CultureInfo.InvariantCulture, $"{Quote(Key[k])} = @k{r}_{k}");
+            }
+
+            sql.Append(')');
+        }
+
+        return sql.ToString();
+    }
+
+    private string AfterCursor()
+    {
+        // (a > @c0) OR (a = @c0 AND b > @c1) OR ...
+        var sql = new StringBuilder();
+        for (var i = 0; i < Key.Count; i++)
+        {
+            sql.Append(i == 0 ? "(" : " OR (");
+            for (var j = 0; j < i; j++)
+            {
+                sql.Append(CultureInfo.InvariantCulture, $"{Quote(Key[j])} = @c{j} AND ");
+            }
+
+            sql.Append(CultureInfo.InvariantCulture, $"{Quote(Key[i])} > @c{i})");
+        }
+
+        return sql.ToString();
+    }
+}

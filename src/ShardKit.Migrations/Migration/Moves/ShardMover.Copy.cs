@@ -1,0 +1,322 @@
+using System.Data;
+using System.Data.Common;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Dapper;
+
+namespace ShardKit.Migrations.Migration.Moves;
+
+/// <summary>COPY: every table in key chunks under shared source locks; drains: captured keys re-read from the serving side and applied.</summary>
+internal sealed partial class ShardMover
+{
+    /// <summary>
+    /// Copies every table from its checkpoint: read a chunk <c>LOCK IN SHARE MODE</c> in a source transaction, <c>REPLACE</c> it on
+    /// the target and commit there, move the checkpoint, then commit the source (a write to a copied row waits for that commit and
+    /// is captured, so it reaches the target by the drain). A chunk copied twice after a crash is the same <c>REPLACE</c> again.
+    /// </summary>
+    private async Task CopyAsync(MoveContext context, IProgress<MoveProgress>? progress, CancellationToken cancellationToken)
+    {
+        var row = await RequireRowAsync(context, cancellationToken).ConfigureAwait(false);
+        if (row.CopyDone)
+        {
+            return;
+        }
+
+        var cursors = Cursors.Parse(row.Cursors);
+        var rowsCopied = row.RowsCopied;
+        List<MoveTable> tables;
+        long total;
+        var source = await _dataSource.OpenClusterAsync(context.From, cancellationToken).ConfigureAwait(false);
+        await using (source.ConfigureAwait(false))
+        {
+            tables = await LoadTablesAsync(source, context.Schema, cancellationToken).ConfigureAwait(false);
+            total = await source.ExecuteScalarAsync<long>(new CommandDefinition(
+                "SELECT IFNULL(SUM(table_rows), 0) FROM information_schema.tables WHERE table_schema = @Schema AND table_name NOT LIKE 'shardkit\\_move\\_%'",
+                new { Schema = context.Schema }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        }
+
+        var clock = Stopwatch.StartNew();
+        long copiedThisRun = 0;
+        var target = await OpenApplyAsync(context.To, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            foreach (var table in tables.Where(t => !cursors.Done.Contains(t.Name)))
+            {
+                while (true)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    await ThrottleAsync(copiedThisRun, clock.Elapsed, cancellationToken).ConfigureAwait(false);
+                    var copied = await RetryTransientAsync(() => CopyChunkAsync(context, table, cursors, target, cancellationToken), cancellationToken).ConfigureAwait(false);
+                    rowsCopied += copied;
+                    copiedThisRun += copied;
+                    await UpdateRowAsync(context, "cursors = @Cursors, rows_copied = @Rows", new { Cursors = cursors.ToJson(), Rows = rowsCopied }, cancellationToken).ConfigureAwait(false);
+                    progress?.Report(new MoveProgress("copy", table.Name, rowsCopied, Math.Max(total, rowsCopied), copiedThisRun / Math.Max(0.001, clock.Elapsed.TotalSeconds), Eta(total - rowsCopied, copiedThisRun, clock.Elapsed)));
+                    await StepAsync("copy.chunk").ConfigureAwait(false);
+                    if (cursors.Done.Contains(table.Name))
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+        finally
+        {
+            await CloseApplyAsync(target).ConfigureAwait(false);
+        }
+
+        await UpdateRowAsync(context, "copy_done = 1", null, cancellationToken).ConfigureAwait(false);
+        await StepAsync("copy.done").ConfigureAwait(false);
+    }
+
+    private async Task<int> CopyChunkAsync(MoveContext context, MoveTable table, Cursors cursors, DbConnection target, CancellationToken cancellationToken)
+    {
+        var source = await _dataSource.OpenClusterAsync(context.From, cancellationToken).ConfigureAwait(false);
+        await using (source.ConfigureAwait(false))
+        {
+            var transaction = await source.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
+            await using (transaction.ConfigureAwait(false))
+            {
+                var after = cursors.Keys.GetValueOrDefault(table.Name);
+                var parameters = new DynamicParameters();
+                for (var i = 0; after is not null && i < after.Length; i++)
+                {
+                    parameters.Add("c" + i.ToString(CultureInfo.InvariantCulture), after[i]);
+                }
+
+                var rows = await ReadRowsAsync(source, table.ChunkSql(after is null, _options.ChunkSize), parameters, transaction, cancellationToken).ConfigureAwait(false);
+                if (rows.Count > 0)
+                {
+                    await ReplaceAsync(target, table, rows, transaction: null, cancellationToken).ConfigureAwait(false);
+                    var last = rows[^1];
+                    cursors.Keys[table.Name] = table.KeyOrdinals.Select(o => KeyText(last[o])).ToArray();
+                }
+
+                if (rows.Count < _options.ChunkSize)
+                {
+                    cursors.Done.Add(table.Name);
+                }
+
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                return rows.Count;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Applies the keys captured on <paramref name="from"/>'s side to <paramref name="to"/>'s: for each batch, re-read the rows there
+    /// (under shared locks, or plainly when <paramref name="frozen"/>: the fence then holds every writer), delete the keys on the
+    /// other side and <c>REPLACE</c> the rows found, commit that, then delete the batch's change rows and commit. Reads only up to the
+    /// highest sequence number present at the start, so it ends while writers keep writing.
+    /// </summary>
+    private async Task<long> DrainAsync(MoveContext context, ShardCluster from, ShardCluster to, bool frozen, CancellationToken cancellationToken)
+    {
+        long applied = 0;
+        var changes = $"{MoveTable.Quote(context.Schema)}.`{MoveFence.ChangeTable}`";
+        var source = await _dataSource.OpenClusterAsync(from, cancellationToken).ConfigureAwait(false);
+        await using (source.ConfigureAwait(false))
+        {
+            var tables = (await LoadTablesAsync(source, context.Schema, cancellationToken).ConfigureAwait(false)).ToDictionary(t => t.Name, StringComparer.Ordinal);
+            var until = await source.ExecuteScalarAsync<long>(new CommandDefinition($"SELECT IFNULL(MAX(seq), 0) FROM {changes}", cancellationToken: cancellationToken)).ConfigureAwait(false);
+            var target = await OpenApplyAsync(to, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                while (true)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var count = await RetryTransientAsync(() => DrainBatchAsync(source, target, tables, changes, until, frozen, cancellationToken), cancellationToken).ConfigureAwait(false);
+                    if (count == 0)
+                    {
+                        break;
+                    }
+
+                    applied += count;
+                }
+            }
+            finally
+            {
+                await CloseApplyAsync(target).ConfigureAwait(false);
+            }
+        }
+
+        if (applied > 0)
+        {
+            await UpdateRowAsync(context, "changes = changes + @Applied", new { Applied = applied }, cancellationToken).ConfigureAwait(false);
+        }
+
+        return applied;
+    }
+
+    /// <summary>
+    /// One drain batch; 0 when nothing is left up to <paramref name="until"/>. Each table's keys are applied in a source transaction of
+    /// their own, so the drain never holds locks in two tables at once (a writer that locks an order, then its items, cannot deadlock with it).
+    /// </summary>
+    private async Task<int> DrainBatchAsync(DbConnection source, DbConnection target, Dictionary<string, MoveTable> tables, string changes, long until, bool frozen, CancellationToken cancellationToken)
+    {
+        var batch = (await source.QueryAsync<(long Seq, string Table, string Key)>(new CommandDefinition(
+            $"SELECT seq, table_name, pk FROM {changes} WHERE seq <= @Until ORDER BY seq LIMIT {_options.DrainBatch.ToString(CultureInfo.InvariantCulture)}",
+            new { Until = until }, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToList();
+        foreach (var group in batch.GroupBy(c => c.Table, StringComparer.Ordinal))
+        {
+            var transaction = await source.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
+            await using (transaction.ConfigureAwait(false))
+            {
+                if (tables.TryGetValue(group.Key, out var table))
+                {
+                    var keys = group.Select(c => c.Key).Distinct(StringComparer.Ordinal).Select(ParseKey).ToList();
+                    var rows = await ReadRowsAsync(source, table.RowsByKeySql(keys.Count, locking: !frozen), KeyParameters(keys), transaction, cancellationToken).ConfigureAwait(false);
+                    var targetTransaction = await target.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                    await using (targetTransaction.ConfigureAwait(false))
+                    {
+                        await target.ExecuteAsync(new CommandDefinition(table.DeleteByKeySql(keys.Count), KeyParameters(keys), targetTransaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                        if (rows.Count > 0)
+                        {
+                            await ReplaceAsync(target, table, rows, targetTransaction, cancellationToken).ConfigureAwait(false);
+                        }
+
+                        await targetTransaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                }
+
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            // Only after the source commit: the delete may wait on a writer's uncommitted change row, and must then hold no row
+            // lock that writer waits for. A crash before it applies the keys again, which is idempotent.
+            await StepAsync("drain.applied").ConfigureAwait(false);
+            await source.ExecuteAsync(new CommandDefinition(
+                $"DELETE FROM {changes} WHERE seq IN ({string.Join(", ", group.Select(c => c.Seq.ToString(CultureInfo.InvariantCulture)))})",
+                cancellationToken: cancellationToken)).ConfigureAwait(false);
+        }
+
+        return batch.Count;
+    }
+
+    /// <summary>
+    /// Runs a copy chunk or drain batch again when the server gave up on it (deadlock with a writer, lock wait timeout): everything
+    /// it did was rolled back, or was an idempotent apply already committed.
+    /// </summary>
+    private static async Task<T> RetryTransientAsync<T>(Func<Task<T>> work, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await work().ConfigureAwait(false);
+            }
+            catch (DbException ex) when (ex.IsTransient && attempt < 20)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(20 * attempt), cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task ThrottleAsync(long rowsDone, TimeSpan elapsed, CancellationToken cancellationToken)
+    {
+        if (_options.RowsPerSecond <= 0)
+        {
+            return;
+        }
+
+        var due = TimeSpan.FromSeconds((double)rowsDone / _options.RowsPerSecond) - elapsed;
+        if (due > TimeSpan.Zero)
+        {
+            await Task.Delay(due, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static TimeSpan? Eta(long left, long done, TimeSpan elapsed) =>
+        done <= 0 || left <= 0 ? null : TimeSpan.FromSeconds(left * elapsed.TotalSeconds / done);
+
+    private static async Task<List<object?[]>> ReadRowsAsync(DbConnection connection, string sql, DynamicParameters parameters, DbTransaction? transaction, CancellationToken cancellationToken)
+    {
+        var rows = new List<object?[]>();
+        var reader = await connection.ExecuteReaderAsync(new CommandDefinition(sql, parameters, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var values = new object?[reader.FieldCount];
+                for (var i = 0; i < values.Length; i++)
+                {
+                    values[i] = await reader.IsDBNullAsync(i, cancellationToken).ConfigureAwait(false) ? null : reader.GetValue(i);
+                }
+
+                rows.Add(values);
+            }
+        }
+
+        return rows;
+    }
+
+    private static async Task ReplaceAsync(DbConnection target, MoveTable table, List<object?[]> rows, DbTransaction? transaction, CancellationToken cancellationToken)
+    {
+        // Batches of at most 20 000 parameters.
+        var perBatch = Math.Max(1, 20_000 / Math.Max(1, table.Columns.Count));
+        for (var start = 0; start < rows.Count; start += perBatch)
+        {
+            var batch = rows.Skip(start).Take(perBatch).ToList();
+            var parameters = new DynamicParameters();
+            for (var r = 0; r < batch.Count; r++)
+            {
+                for (var c = 0; c < table.Columns.Count; c++)
+                {
+                    parameters.Add(string.Create(CultureInfo.InvariantCulture, $"v{r}_{c}"), batch[r][c]);
+                }
+            }
+
+            await target.ExecuteAsync(new CommandDefinition(table.ReplaceSql(batch.Count), parameters, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        }
+    }
+
+    private static DynamicParameters KeyParameters(List<object?[]> keys)
+    {
+        var parameters = new DynamicParameters();
+        for (var r = 0; r < keys.Count; r++)
+        {
+            for (var k = 0; k < keys[r].Length; k++)
+            {
+                parameters.Add(string.Create(CultureInfo.InvariantCulture, $"k{r}_{k}"), keys[r][k]);
+            }
+        }
+
+        return parameters;
+    }
+
+    /// <summary>A key as the triggers log it (<c>JSON_ARRAY(...)</c>) back into values.</summary>
+    private static object?[] ParseKey(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.EnumerateArray().Select(e => e.ValueKind switch
+        {
+            JsonValueKind.Number when e.TryGetInt64(out var l) => (object?)l,
+            JsonValueKind.Number => e.GetDecimal(),
+            JsonValueKind.String => e.GetString(),
+            JsonValueKind.Null => null,
+            JsonValueKind.True => 1L,
+            JsonValueKind.False => 0L,
+            _ => e.GetRawText(),
+        }).ToArray();
+    }
+
+    private static string? KeyText(object? value) => value switch
+    {
+        null => null,
+        DateTime d => d.ToString("yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture),
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString(),
+    };
+
+    /// <summary>The copy checkpoint: the last key copied per table and the tables done, as JSON in <c>shard_moves.cursors</c>.</summary>
+    private sealed class Cursors
+    {
+        public Dictionary<string, string?[]> Keys { get; init; } = new(StringComparer.Ordinal);
+
+        public HashSet<string> Done { get; init; } = new(StringComparer.Ordinal);
+
+        public static Cursors Parse(string? json) =>
+            string.IsNullOrEmpty(json) ? new Cursors() : JsonSerializer.Deserialize<Cursors>(json) ?? new Cursors();
+
+        public string ToJson() => JsonSerializer.Serialize(this);
+    }
+}

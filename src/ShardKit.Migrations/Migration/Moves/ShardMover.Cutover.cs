@@ -1,0 +1,410 @@
+using System.Data;
+using System.Data.Common;
+using System.Diagnostics;
+using System.Globalization;
+using Dapper;
+
+namespace ShardKit.Migrations.Migration.Moves;
+
+/// <summary>The whole move, CUTOVER, rollback (a cutover the other way), COMPLETE and resume.</summary>
+internal sealed partial class ShardMover
+{
+    /// <summary>
+    /// Moves <paramref name="shardText"/> to <paramref name="toName"/>: start (or pick up the same move), copy, drain, then cut over,
+    /// draining again and retrying while the fence is not free within the pause budget (up to <see cref="ShardMoverOptions.CutoverAttempts"/>).
+    /// </summary>
+    public async Task<MoveCutoverResult> MoveAsync(string shardText, string toName, string? command, IProgress<MoveProgress>? progress, CancellationToken cancellationToken)
+    {
+        await EnsureControlAsync(cancellationToken).ConfigureAwait(false);
+        var (dimension, shard) = ParseShard(shardText);
+        var existing = await ReadRowAsync(dimension, shard, cancellationToken).ConfigureAwait(false);
+        if (existing is not null && ParseState(existing.State) == ShardMoveState.Moved && string.Equals(existing.To, toName, StringComparison.OrdinalIgnoreCase))
+        {
+            return new MoveCutoverResult(FormatShard(existing), true, 0, existing.Epoch, 0, null);
+        }
+
+        await StartAsync(shardText, toName, command, cancellationToken).ConfigureAwait(false);
+        var context = Context((await ReadRowAsync(dimension, shard, cancellationToken).ConfigureAwait(false))!);
+        return await ContinueMoveAsync(context, progress, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<MoveCutoverResult> ContinueMoveAsync(MoveContext context, IProgress<MoveProgress>? progress, CancellationToken cancellationToken)
+    {
+        await CopyAsync(context, progress, cancellationToken).ConfigureAwait(false);
+        MoveCutoverResult? result = null;
+        for (var attempt = 0; attempt < Math.Max(1, _options.CutoverAttempts); attempt++)
+        {
+            await CatchUpAsync(context, context.From, context.To, progress, cancellationToken).ConfigureAwait(false);
+            result = await SwitchAsync(context, reverse: false, cancellationToken).ConfigureAwait(false);
+            if (result.Switched)
+            {
+                break;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken).ConfigureAwait(false);
+        }
+
+        return result!;
+    }
+
+    /// <summary>Drains until a pass finds less than one batch, so the drain under the frozen fence is short.</summary>
+    private async Task CatchUpAsync(MoveContext context, ShardCluster from, ShardCluster to, IProgress<MoveProgress>? progress, CancellationToken cancellationToken)
+    {
+        long total = 0;
+        for (var pass = 0; pass < 50; pass++)
+        {
+            var drained = await DrainAsync(context, from, to, frozen: false, cancellationToken).ConfigureAwait(false);
+            total += drained;
+            progress?.Report(new MoveProgress("drain", "", total, total, 0, null));
+            if (drained < _options.DrainBatch)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Rolls a move back. MOVED: a cutover the other way (freeze the new side's fence, drain what was written there since the
+    /// cutover back to the old side, compare, switch; epoch + 1), ending REVERSED. Not switched yet (PLAN, COPY, CUTOVER before the
+    /// switch): the old cluster still serves the shard, so the move is only marked REVERSED. Either way, <c>complete</c> cleans up.
+    /// </summary>
+    public async Task<MoveCutoverResult> RollbackAsync(string shardText, string? command, CancellationToken cancellationToken)
+    {
+        await EnsureControlAsync(cancellationToken).ConfigureAwait(false);
+        var (dimension, shard) = ParseShard(shardText);
+        var row = await ReadRowAsync(dimension, shard, cancellationToken).ConfigureAwait(false);
+        var name = ShardKit.Routing.ShardSlot.FormatName(dimension, shard);
+        if (row is null || ParseState(row.State) is ShardMoveState.Complete)
+        {
+            throw new InvalidOperationException($"Shard {name} has no move to roll back.");
+        }
+
+        var context = Context(row);
+        if (command is not null)
+        {
+            await RecordCommandAsync(name, command, cancellationToken).ConfigureAwait(false);
+        }
+
+        var state = ParseState(row.State);
+        if (state == ShardMoveState.Reversed)
+        {
+            return new MoveCutoverResult(name, true, 0, row.Epoch, 0, null);
+        }
+
+        if (state is ShardMoveState.Plan or ShardMoveState.Copy or ShardMoveState.Cutover)
+        {
+            var source = await ReadFenceAsync(context.From, context.Schema, cancellationToken).ConfigureAwait(false);
+            if (source is null || source.Value.State == MoveFence.Open)
+            {
+                await SetStateAsync(context, ShardMoveState.Reversed, null, cancellationToken).ConfigureAwait(false);
+                return new MoveCutoverResult(name, true, 0, row.Epoch, 0, null);
+            }
+
+            // Switched by a run that died before recording it: finish that switch, then switch back.
+            await SwitchAsync(context, reverse: false, cancellationToken).ConfigureAwait(false);
+        }
+
+        MoveCutoverResult result = null!;
+        for (var attempt = 0; attempt < Math.Max(1, _options.CutoverAttempts); attempt++)
+        {
+            await CatchUpAsync(context, context.To, context.From, progress: null, cancellationToken).ConfigureAwait(false);
+            result = await SwitchAsync(context, reverse: true, cancellationToken).ConfigureAwait(false);
+            if (result.Switched)
+            {
+                break;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken).ConfigureAwait(false);
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// COMPLETE. After a move (MOVED): drops the triggers, fence and change tables on the new cluster, then on the old cluster drops
+    /// the triggers and the move's tables and archives the old schema's tables by renaming them into <c>{schema}_moved_e{epoch}</c>
+    /// (the emptied schema is dropped). After a rollback (REVERSED): drops the triggers and the move's tables on the old cluster and
+    /// drops the copy on the new one. The placement override stays (it agrees with the file once the DBA updates it).
+    /// </summary>
+    public async Task<string> CompleteAsync(string shardText, string? command, CancellationToken cancellationToken)
+    {
+        await EnsureControlAsync(cancellationToken).ConfigureAwait(false);
+        var (dimension, shard) = ParseShard(shardText);
+        var row = await ReadRowAsync(dimension, shard, cancellationToken).ConfigureAwait(false);
+        var name = ShardKit.Routing.ShardSlot.FormatName(dimension, shard);
+        var state = row is null ? (ShardMoveState?)null : ParseState(row.State);
+        if (state == ShardMoveState.Complete)
+        {
+            return $"shard {name}: already complete";
+        }
+
+        if (state is not (ShardMoveState.Moved or ShardMoveState.Reversed))
+        {
+            throw new InvalidOperationException(row is null
+                ? $"Shard {name} has no move to complete."
+                : $"Shard {name} is {row.State}; complete needs MOVED (cutover done) or REVERSED (rolled back).");
+        }
+
+        var context = Context(row!);
+        if (command is not null)
+        {
+            await RecordCommandAsync(name, command, cancellationToken).ConfigureAwait(false);
+        }
+
+        string outcome;
+        if (state == ShardMoveState.Moved)
+        {
+            await CleanUpAsync(context.To, context.Schema, cancellationToken).ConfigureAwait(false);
+            await StepAsync("complete.target").ConfigureAwait(false);
+            var archive = ArchiveName(context.Schema, row!.Epoch);
+            await CleanUpAsync(context.From, context.Schema, cancellationToken).ConfigureAwait(false);
+            await ArchiveAsync(context.From, context.Schema, archive, cancellationToken).ConfigureAwait(false);
+            outcome = $"shard {name}: served by '{context.To.Name}'; the old tables on '{context.From.Name}' are archived in schema {archive}";
+        }
+        else
+        {
+            await CleanUpAsync(context.From, context.Schema, cancellationToken).ConfigureAwait(false);
+            var target = await _dataSource.OpenClusterAsync(context.To, cancellationToken).ConfigureAwait(false);
+            await using (target.ConfigureAwait(false))
+            {
+                await target.ExecuteAsync(new CommandDefinition($"DROP DATABASE IF EXISTS {MoveTable.Quote(context.Schema)}", cancellationToken: cancellationToken)).ConfigureAwait(false);
+            }
+
+            outcome = $"shard {name}: stays on '{context.From.Name}'; the copy on '{context.To.Name}' is dropped";
+        }
+
+        await UpdateRowAsync(context, "state = 'COMPLETE', command = NULL, last_error = NULL", null, cancellationToken).ConfigureAwait(false);
+        return outcome;
+    }
+
+    /// <summary>
+    /// Finishes every interrupted move command (or only <paramref name="shardText"/>'s): the recorded command if there is one (a
+    /// rollback or complete), otherwise by state (PLAN, COPY, CUTOVER: the move; REVERSE: the rollback).
+    /// </summary>
+    public async Task<IReadOnlyList<string>> ResumeAsync(string? shardText, IProgress<MoveProgress>? progress, CancellationToken cancellationToken)
+    {
+        await EnsureControlAsync(cancellationToken).ConfigureAwait(false);
+        var rows = await ReadRowsAsync(shardText is null ? null : ParseShard(shardText), cancellationToken).ConfigureAwait(false);
+        var done = new List<string>();
+        foreach (var row in rows)
+        {
+            var name = FormatShard(row);
+            var state = ParseState(row.State);
+            var recorded = row.Command is null ? null : System.Text.Json.JsonSerializer.Deserialize<string[]>(row.Command)?.FirstOrDefault();
+            if (recorded == "complete" && state is ShardMoveState.Moved or ShardMoveState.Reversed)
+            {
+                done.Add(await CompleteAsync(name, command: null, cancellationToken).ConfigureAwait(false));
+            }
+            else if (recorded == "rollback" || state == ShardMoveState.Reverse)
+            {
+                var result = await RollbackAsync(name, command: null, cancellationToken).ConfigureAwait(false);
+                done.Add(result.Switched ? $"shard {name}: rolled back to '{row.From}'" : $"shard {name}: rollback not switched: {result.Error}");
+            }
+            else if (state is ShardMoveState.Plan or ShardMoveState.Copy or ShardMoveState.Cutover)
+            {
+                var result = await MoveAsync(name, row.To, command: null, progress, cancellationToken).ConfigureAwait(false);
+                done.Add(result.Switched ? $"shard {name}: moved to '{row.To}' (epoch {result.Epoch})" : $"shard {name}: not switched: {result.Error}");
+            }
+            else
+            {
+                continue;
+            }
+
+            await RecordCommandAsync(name, null, cancellationToken).ConfigureAwait(false);
+        }
+
+        return done;
+    }
+
+    /// <summary>
+    /// Switches the shard from the side that serves it to the other (forward: old → new cluster; <paramref name="reverse"/>: back).
+    /// Lock the serving fence <c>FOR UPDATE</c> (waits for writers that passed it, holds new ones; not free within the pause budget:
+    /// fall back, not switched); drain the rest with plain reads (nothing can commit there now); compare every table's count and
+    /// checksum on both sides (differs: fall back); mark the serving fence MOVED naming the other cluster with epoch + 1 and commit
+    /// (from here the old side refuses every write, held writers included); open the other fence; set the placement override.
+    /// A run that dies after the commit is finished by the next one, which finds the serving fence MOVED.
+    /// </summary>
+    private async Task<MoveCutoverResult> SwitchAsync(MoveContext context, bool reverse, CancellationToken cancellationToken)
+    {
+        var from = reverse ? context.To : context.From;
+        var to = reverse ? context.From : context.To;
+        var row = await RequireRowAsync(context, cancellationToken).ConfigureAwait(false);
+        var fromFence = await ReadFenceAsync(from, context.Schema, cancellationToken).ConfigureAwait(false)
+            ?? throw new InvalidOperationException($"Shard {context.Name} has no fence on '{from.Name}': run the move's start again (`move-shard resume`).");
+        if (fromFence.State == MoveFence.Moved && string.Equals(fromFence.Cluster, to.Name, StringComparison.OrdinalIgnoreCase))
+        {
+            await FinishSwitchAsync(context, to, fromFence.Epoch, reverse, pauseMs: null, cancellationToken).ConfigureAwait(false);
+            return new MoveCutoverResult(context.Name, true, 0, fromFence.Epoch, 0, null);
+        }
+
+        await SetStateAsync(context, reverse ? ShardMoveState.Reverse : ShardMoveState.Cutover, row.LastError, cancellationToken).ConfigureAwait(false);
+        var waitSeconds = Math.Max(1, (int)Math.Ceiling(_options.MaxPause.TotalSeconds));
+        var fence = await _dataSource.OpenClusterAsync(from, cancellationToken).ConfigureAwait(false);
+        await using (fence.ConfigureAwait(false))
+        {
+            await fence.ExecuteAsync(new CommandDefinition(
+                string.Create(CultureInfo.InvariantCulture, $"SET SESSION innodb_lock_wait_timeout = {waitSeconds}"), cancellationToken: cancellationToken)).ConfigureAwait(false);
+            var pause = Stopwatch.StartNew();
+            var transaction = await fence.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
+            await using (transaction.ConfigureAwait(false))
+            {
+                (string State, string Cluster, int Epoch) frozen;
+                try
+                {
+                    frozen = await fence.QuerySingleAsync<(string, string, int)>(new CommandDefinition(
+                        MoveFence.ReadFence(context.Schema, exclusive: true), transaction: transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                }
+                catch (DbException ex) when (ex.IsTransient)
+                {
+                    var error = $"the fence was not free within {waitSeconds} s (writers held it); shard {context.Name} stays on '{from.Name}'";
+                    await FallBackAsync(context, reverse, error, cancellationToken).ConfigureAwait(false);
+                    return new MoveCutoverResult(context.Name, false, pause.Elapsed.TotalMilliseconds, fromFence.Epoch, 0, error);
+                }
+
+                await StepAsync(reverse ? "rollback.frozen" : "cutover.frozen").ConfigureAwait(false);
+                var drained = await DrainAsync(context, from, to, frozen: true, cancellationToken).ConfigureAwait(false);
+                var differs = await CompareAsync(context, from, to, cancellationToken).ConfigureAwait(false);
+                if (differs.Count > 0)
+                {
+                    await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
+                    var error = $"shard {context.Name} differs after the drain ({string.Join("; ", differs)}); it stays on '{from.Name}'";
+                    await FallBackAsync(context, reverse, error, cancellationToken).ConfigureAwait(false);
+                    return new MoveCutoverResult(context.Name, false, pause.Elapsed.TotalMilliseconds, frozen.Epoch, drained, error);
+                }
+
+                if (pause.Elapsed > _options.MaxPause)
+                {
+                    await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
+                    var error = string.Create(CultureInfo.InvariantCulture, $"the drain and comparison under the fence took {pause.Elapsed.TotalMilliseconds:0} ms, more than the {_options.MaxPause.TotalMilliseconds:0} ms allowed; shard {context.Name} stays on '{from.Name}' and the cutover is tried again");
+                    await FallBackAsync(context, reverse, error, cancellationToken).ConfigureAwait(false);
+                    return new MoveCutoverResult(context.Name, false, pause.Elapsed.TotalMilliseconds, frozen.Epoch, drained, error);
+                }
+
+                var epoch = frozen.Epoch + 1;
+                await fence.ExecuteAsync(new CommandDefinition(
+                    MoveFence.SetFence(context.Schema), new { State = MoveFence.Moved, Cluster = to.Name, Epoch = epoch }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                await StepAsync(reverse ? "rollback.switched" : "cutover.switched").ConfigureAwait(false);
+                await FinishSwitchAsync(context, to, epoch, reverse, pause, cancellationToken).ConfigureAwait(false);
+                await fence.ExecuteAsync(new CommandDefinition("SET SESSION innodb_lock_wait_timeout = DEFAULT", cancellationToken: cancellationToken)).ConfigureAwait(false);
+                return new MoveCutoverResult(context.Name, true, (await RequireRowAsync(context, cancellationToken).ConfigureAwait(false)).PauseMs ?? 0, epoch, drained, null);
+            }
+        }
+    }
+
+    /// <summary>Opens the fence on <paramref name="to"/>, points the placement override there, records MOVED or REVERSED.</summary>
+    private async Task FinishSwitchAsync(MoveContext context, ShardCluster to, int epoch, bool reverse, Stopwatch? pauseMs, CancellationToken cancellationToken)
+    {
+        var target = await _dataSource.OpenClusterAsync(to, cancellationToken).ConfigureAwait(false);
+        await using (target.ConfigureAwait(false))
+        {
+            await target.ExecuteAsync(new CommandDefinition(
+                MoveFence.SetFence(context.Schema), new { State = MoveFence.Open, Cluster = to.Name, Epoch = epoch }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        }
+
+        await StepAsync(reverse ? "rollback.opened" : "cutover.opened").ConfigureAwait(false);
+        await ControlExecuteAsync(
+            $"""
+            INSERT INTO `{Control}`.`placements` (dimension, shard, cluster, epoch, updated_at) VALUES (@Dimension, @Shard, @Cluster, @Epoch, UTC_TIMESTAMP(6))
+            ON DUPLICATE KEY UPDATE cluster = VALUES(cluster), epoch = VALUES(epoch), updated_at = VALUES(updated_at)
+            """,
+            new { Dimension = DimensionName(context.Dimension), context.Shard, Cluster = to.Name, Epoch = epoch },
+            cancellationToken).ConfigureAwait(false);
+        var pause = pauseMs?.Elapsed.TotalMilliseconds;
+        await UpdateRowAsync(
+            context,
+            "state = @State, epoch = @Epoch, pause_ms = IFNULL(@PauseMs, pause_ms), last_error = NULL",
+            new { State = StateName(reverse ? ShardMoveState.Reversed : ShardMoveState.Moved), Epoch = epoch, PauseMs = pause },
+            cancellationToken).ConfigureAwait(false);
+        await StepAsync(reverse ? "rollback.recorded" : "cutover.recorded").ConfigureAwait(false);
+    }
+
+    private Task FallBackAsync(MoveContext context, bool reverse, string error, CancellationToken cancellationToken) =>
+        SetStateAsync(context, reverse ? ShardMoveState.Moved : ShardMoveState.Copy, error, cancellationToken);
+
+    /// <summary>Every table's count and checksum on both sides, read plainly (the fence holds the writers); the tables that differ.</summary>
+    private async Task<List<string>> CompareAsync(MoveContext context, ShardCluster from, ShardCluster to, CancellationToken cancellationToken)
+    {
+        var differs = new List<string>();
+        var source = await _dataSource.OpenClusterAsync(from, cancellationToken).ConfigureAwait(false);
+        await using (source.ConfigureAwait(false))
+        {
+            var target = await _dataSource.OpenClusterAsync(to, cancellationToken).ConfigureAwait(false);
+            await using (target.ConfigureAwait(false))
+            {
+                foreach (var table in await LoadTablesAsync(source, context.Schema, cancellationToken).ConfigureAwait(false))
+                {
+                    var a = await source.QuerySingleAsync<(long Count, string Checksum)>(new CommandDefinition(table.ChecksumSql(), cancellationToken: cancellationToken)).ConfigureAwait(false);
+                    var b = await target.QuerySingleAsync<(long Count, string Checksum)>(new CommandDefinition(table.ChecksumSql(), cancellationToken: cancellationToken)).ConfigureAwait(false);
+                    if (a != b)
+                    {
+                        differs.Add(string.Create(CultureInfo.InvariantCulture, $"{table.Name}: {a.Count} rows/{a.Checksum} on '{from.Name}', {b.Count} rows/{b.Checksum} on '{to.Name}'"));
+                    }
+                }
+            }
+        }
+
+        return differs;
+    }
+
+    private async Task<(string State, string Cluster, int Epoch)?> ReadFenceAsync(ShardCluster cluster, string schema, CancellationToken cancellationToken)
+    {
+        var connection = await _dataSource.OpenClusterAsync(cluster, cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            try
+            {
+                return await connection.QuerySingleOrDefaultAsync<(string, string, int)?>(new CommandDefinition(
+                    MoveFence.ReadFence(schema, exclusive: false), cancellationToken: cancellationToken)).ConfigureAwait(false);
+            }
+            catch (DbException ex) when (ShardKit.Migration.ControlSchema.IsMissingTable(ex))
+            {
+                return null;
+            }
+        }
+    }
+
+    /// <summary>Drops the move's triggers and tables in <paramref name="schema"/> on <paramref name="cluster"/>.</summary>
+    private async Task CleanUpAsync(ShardCluster cluster, string schema, CancellationToken cancellationToken)
+    {
+        var connection = await _dataSource.OpenClusterAsync(cluster, cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var triggers = await connection.QueryAsync<string>(new CommandDefinition(MoveFence.ListTriggers, new { Schema = schema }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            await ExecuteAllAsync(connection, MoveFence.DropTriggers(schema, triggers), cancellationToken).ConfigureAwait(false);
+            await connection.ExecuteAsync(new CommandDefinition(
+                $"DROP TABLE IF EXISTS {MoveTable.Quote(schema)}.`{MoveFence.FenceTable}`, {MoveTable.Quote(schema)}.`{MoveFence.ChangeTable}`", cancellationToken: cancellationToken)).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Renames every table of <paramref name="schema"/> into <paramref name="archive"/> in one statement, then drops the empty schema.</summary>
+    private async Task ArchiveAsync(ShardCluster cluster, string schema, string archive, CancellationToken cancellationToken)
+    {
+        var connection = await _dataSource.OpenClusterAsync(cluster, cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var tables = (await connection.QueryAsync<string>(new CommandDefinition(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = @Schema AND table_type = 'BASE TABLE'", new { Schema = schema }, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToList();
+            if (tables.Count > 0)
+            {
+                await connection.ExecuteAsync(new CommandDefinition($"CREATE DATABASE IF NOT EXISTS {MoveTable.Quote(archive)}", cancellationToken: cancellationToken)).ConfigureAwait(false);
+                await connection.ExecuteAsync(new CommandDefinition(
+                    "RENAME TABLE " + string.Join(", ", tables.Select(t => $"{MoveTable.Quote(schema)}.{MoveTable.Quote(t)} TO {MoveTable.Quote(archive)}.{MoveTable.Quote(t)}")),
+                    cancellationToken: cancellationToken)).ConfigureAwait(false);
+            }
+
+            var left = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+                "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = @Schema", new { Schema = schema }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            if (left == 0)
+            {
+                await connection.ExecuteAsync(new CommandDefinition($"DROP DATABASE IF EXISTS {MoveTable.Quote(schema)}", cancellationToken: cancellationToken)).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static string ArchiveName(string schema, int epoch)
+    {
+        var suffix = string.Create(CultureInfo.InvariantCulture, $"_moved_e{epoch}");
+        return (schema.Length + suffix.Length > 64 ? schema[..(64 - suffix.Length)] : schema) + suffix;
+    }
+}

@@ -1,0 +1,175 @@
+using System.Data.Common;
+using Dapper;
+
+namespace ShardKit.Migrations.Migration.Moves;
+
+/// <summary>PLAN: the move recorded, the fences, change tables and triggers installed on both sides, the target schema created.</summary>
+internal sealed partial class ShardMover
+{
+    /// <summary>
+    /// Records the move of <paramref name="shardText"/> to <paramref name="toName"/> (or picks up the same move already recorded)
+    /// and installs fences, change capture and the target schema. Idempotent.
+    /// </summary>
+    /// <exception cref="ArgumentException">Unknown shard or cluster; the shard is already on that cluster.</exception>
+    /// <exception cref="InvalidOperationException">Another move of the shard is under way or not completed.</exception>
+    public async Task<ShardMoveStatus> StartAsync(string shardText, string toName, string? command, CancellationToken cancellationToken)
+    {
+        var (dimension, shard) = ParseShard(shardText);
+        var to = FindCluster(toName);
+        var name = ShardKit.Routing.ShardSlot.FormatName(dimension, shard);
+        var row = await ReadRowAsync(dimension, shard, cancellationToken).ConfigureAwait(false);
+        if (row is not null && ParseState(row.State) != ShardMoveState.Complete)
+        {
+            var state = ParseState(row.State);
+            if (state is ShardMoveState.Plan or ShardMoveState.Copy or ShardMoveState.Cutover && string.Equals(row.To, to.Name, StringComparison.OrdinalIgnoreCase))
+            {
+                // The same move, interrupted: carry on.
+                return await SetUpAsync(Context(row), command, cancellationToken).ConfigureAwait(false);
+            }
+
+            throw new InvalidOperationException(state is ShardMoveState.Moved or ShardMoveState.Reversed
+                ? $"Shard {name} has a move that is {row.State} ({row.From} → {row.To}); run `shardkit move-shard complete --shard {name}` before moving it again."
+                : $"Shard {name} is already being moved ({row.State}, {row.From} → {row.To}); run `shardkit move-shard resume` or `rollback --shard {name}` first.");
+        }
+
+        var (from, epoch) = await CurrentPlacementAsync(dimension, shard, cancellationToken).ConfigureAwait(false);
+        if (ReferenceEquals(from, to))
+        {
+            throw new ArgumentException($"Shard {name} is already on cluster '{to.Name}'; name another cluster with --to.");
+        }
+
+        var schema = _dataSource.Map.GetRoute(dimension, shard).Schema;
+        await CheckTargetFreeAsync(to, schema, name, cancellationToken).ConfigureAwait(false);
+        await ControlExecuteAsync(
+            $"""
+            REPLACE INTO `{Control}`.`shard_moves` (dimension, shard, from_cluster, to_cluster, state, epoch, command, started_at, updated_at)
+            VALUES (@Dimension, @Shard, @From, @To, 'PLAN', @Epoch, @Command, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))
+            """,
+            new { Dimension = DimensionName(dimension), Shard = shard, From = from.Name, To = to.Name, Epoch = epoch, Command = command },
+            cancellationToken).ConfigureAwait(false);
+        var created = await ReadRowAsync(dimension, shard, cancellationToken).ConfigureAwait(false);
+        return await SetUpAsync(Context(created!), command: null, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<ShardMoveStatus> SetUpAsync(MoveContext context, string? command, CancellationToken cancellationToken)
+    {
+        if (command is not null)
+        {
+            await RecordCommandAsync(context.Name, command, cancellationToken).ConfigureAwait(false);
+        }
+
+        var row = await RequireRowAsync(context, cancellationToken).ConfigureAwait(false);
+        if (ParseState(row.State) == ShardMoveState.Plan)
+        {
+            var tables = await InstallSourceAsync(context, row.Epoch, cancellationToken).ConfigureAwait(false);
+            await StepAsync("start.source").ConfigureAwait(false);
+            await InstallTargetAsync(context, tables, row.Epoch, cancellationToken).ConfigureAwait(false);
+            await StepAsync("start.target").ConfigureAwait(false);
+            await SetStateAsync(context, ShardMoveState.Copy, null, cancellationToken).ConfigureAwait(false);
+        }
+
+        return (await StatusAsync(context.Name, cancellationToken).ConfigureAwait(false))[0];
+    }
+
+    /// <summary>A fresh move must not overwrite a schema of the same name on the target cluster.</summary>
+    private async Task CheckTargetFreeAsync(ShardCluster to, string schema, string name, CancellationToken cancellationToken)
+    {
+        var connection = await _dataSource.OpenClusterAsync(to, cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var tables = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+                "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = @Schema", new { Schema = schema }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            if (tables > 0)
+            {
+                throw new InvalidOperationException(
+                    $"Cluster '{to.Name}' already has schema '{schema}' with {tables} table(s); shard {name} cannot be moved onto it. Drop or rename that schema first.");
+            }
+        }
+    }
+
+    private async Task<List<MoveTable>> InstallSourceAsync(MoveContext context, int epoch, CancellationToken cancellationToken)
+    {
+        var source = await _dataSource.OpenClusterAsync(context.From, cancellationToken).ConfigureAwait(false);
+        await using (source.ConfigureAwait(false))
+        {
+            var tables = await LoadTablesAsync(source, context.Schema, cancellationToken).ConfigureAwait(false);
+            if (tables.Count == 0)
+            {
+                throw new InvalidOperationException($"Schema '{context.Schema}' on cluster '{context.From.Name}' has no tables: shard {context.Name} has nothing to move there.");
+            }
+
+            await ExecuteAllAsync(source, MoveFence.CreateTables(context.Schema, MoveFence.Open, context.From.Name, epoch), cancellationToken).ConfigureAwait(false);
+            await ExecuteAllAsync(source, tables.SelectMany(t => MoveFence.CreateTriggers(t, context.Name)), cancellationToken).ConfigureAwait(false);
+            return tables;
+        }
+    }
+
+    private async Task InstallTargetAsync(MoveContext context, List<MoveTable> tables, int epoch, CancellationToken cancellationToken)
+    {
+        var ddl = new List<string>();
+        var source = await _dataSource.OpenClusterAsync(context.From, cancellationToken).ConfigureAwait(false);
+        await using (source.ConfigureAwait(false))
+        {
+            foreach (var table in tables)
+            {
+                var row = await source.QuerySingleAsync<(string Table, string Create)>(new CommandDefinition(
+                    $"SHOW CREATE TABLE {table.Qualified}", cancellationToken: cancellationToken)).ConfigureAwait(false);
+                ddl.Add(row.Create.Replace("CREATE TABLE ", "CREATE TABLE IF NOT EXISTS ", StringComparison.Ordinal));
+            }
+        }
+
+        var target = await OpenApplyAsync(context.To, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // The fence first, closed and naming the source: nobody but the mover writes here before the cutover.
+            await ExecuteAllAsync(target, MoveFence.CreateTables(context.Schema, MoveFence.Closed, context.From.Name, epoch), cancellationToken).ConfigureAwait(false);
+            await target.ExecuteAsync(new CommandDefinition($"USE {MoveTable.Quote(context.Schema)}", cancellationToken: cancellationToken)).ConfigureAwait(false);
+            await ExecuteAllAsync(target, ddl, cancellationToken).ConfigureAwait(false);
+            await ExecuteAllAsync(target, tables.SelectMany(t => MoveFence.CreateTriggers(t, context.Name)), cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await CloseApplyAsync(target).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The schema's base tables (the move's own left out) with their columns and primary keys.</summary>
+    /// <exception cref="InvalidOperationException">A table has no primary key (the copy and the capture need one).</exception>
+    private static async Task<List<MoveTable>> LoadTablesAsync(DbConnection connection, string schema, CancellationToken cancellationToken)
+    {
+        var columns = (await connection.QueryAsync<(string Table, string Column, string Key, string Extra)>(new CommandDefinition(
+            """
+            SELECT c.table_name, c.column_name, c.column_key, c.extra
+            FROM information_schema.columns c JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
+            WHERE c.table_schema = @Schema AND t.table_type = 'BASE TABLE'
+            ORDER BY c.table_name, c.ordinal_position
+            """,
+            new { Schema = schema }, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToList();
+        var keys = (await connection.QueryAsync<(string Table, string Column)>(new CommandDefinition(
+            """
+            SELECT table_name, column_name FROM information_schema.key_column_usage
+            WHERE table_schema = @Schema AND constraint_name = 'PRIMARY' ORDER BY table_name, ordinal_position
+            """,
+            new { Schema = schema }, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToList();
+        var tables = new List<MoveTable>();
+        foreach (var group in columns.GroupBy(c => c.Table, StringComparer.Ordinal))
+        {
+            if (group.Key.StartsWith(MoveFence.TablePrefix, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var key = keys.Where(k => k.Table == group.Key).Select(k => k.Column).ToList();
+            if (key.Count == 0)
+            {
+                throw new InvalidOperationException($"Table {schema}.{group.Key} has no primary key; a shard move copies and captures rows by primary key. Add one first.");
+            }
+
+            var stored = group.Where(c => !c.Extra.Contains("GENERATED", StringComparison.OrdinalIgnoreCase)
+                && !c.Extra.Contains("VIRTUAL", StringComparison.OrdinalIgnoreCase) && !c.Extra.Contains("PERSISTENT", StringComparison.OrdinalIgnoreCase)).Select(c => c.Column).ToList();
+            tables.Add(new MoveTable(schema, group.Key, stored, key));
+        }
+
+        return tables;
+    }
+}

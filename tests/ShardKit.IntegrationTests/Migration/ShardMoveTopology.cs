@@ -1,0 +1,148 @@
+using System.Text.Json.Nodes;
+using Dapper;
+using Microsoft.Extensions.Configuration;
+using ShardKit.Migrations.Migration.Moves;
+using ShardKit.Testing;
+
+namespace ShardKit.IntegrationTests.Migration;
+
+/// <summary>
+/// A topology of its own per shard-move test: 2 (or more) clusters without replicas, 4 shards per dimension placed on the first
+/// two (0-1 on c0, 2-3 on c1), the two-dimension schema, and an application table <c>notes</c> in every user shard that only raw
+/// SQL writes. <see cref="Mover"/> is the mover's data source, <see cref="App"/> an application's that follows moves, <see cref="Stale"/>
+/// one that never learns of them.
+/// </summary>
+internal sealed class ShardMoveTopology : IAsyncDisposable
+{
+    public const int ShardCount = 4;
+
+    private ShardMoveTopology(MariaDbTopology topology, string configPath, ShardKitOptions options, ShardKitDataSource mover, ShardKitDataSource app, ShardKitDataSource stale)
+    {
+        Topology = topology;
+        ConfigPath = configPath;
+        Options = options;
+        Mover = mover;
+        App = app;
+        Stale = stale;
+    }
+
+    public MariaDbTopology Topology { get; }
+
+    public string ConfigPath { get; }
+
+    public ShardKitOptions Options { get; }
+
+    public ShardKitDataSource Mover { get; }
+
+    public ShardKitDataSource App { get; }
+
+    public ShardKitDataSource Stale { get; }
+
+    public static async Task<ShardMoveTopology> StartAsync(int clusters = 2)
+    {
+        var topology = await MariaDbTopology.StartAsync(new MariaDbTopologyOptions { Clusters = clusters, Replicas = 0, Tls = false });
+        try
+        {
+            // Creating triggers with the binary log on needs SUPER or this (docs/migration.md, the migrator's account).
+            foreach (var cluster in topology.Clusters)
+            {
+                await cluster.Primary.ExecuteAsync("SET GLOBAL log_bin_trust_function_creators = 1");
+            }
+
+            var json = JsonNode.Parse(topology.ToConfigurationJson())!;
+            json["ShardKit"]!["Dimensions"] = new JsonObject { ["User"] = Dimension(), ["Merchant"] = Dimension() };
+            var configPath = Path.Combine(topology.Directory, "move-topology.json");
+            await File.WriteAllTextAsync(configPath, json.ToJsonString());
+            var options = Load(configPath);
+            var mover = new ShardKitDataSourceBuilder(options).Build();
+            using (var store = new TwoDimensionOrderStore(mover))
+            {
+                await store.EnsureSchemaAsync();
+            }
+
+            foreach (var route in mover.Map.GetRoutes(ShardDimension.User))
+            {
+                var shard = await mover.OpenAsync(route, ShardIntent.Write);
+                await using (shard)
+                {
+                    await shard.Connection.ExecuteAsync(shard.Sql(
+                        "CREATE TABLE IF NOT EXISTS {schema}.`notes` (note_id BIGINT NOT NULL, user_id BIGINT NOT NULL, body VARCHAR(200) NULL, version INT NOT NULL, PRIMARY KEY (note_id))"));
+                }
+            }
+
+            var appOptions = Load(configPath);
+            appOptions.ShardMoves = new ShardMovesOptions { PollInterval = TimeSpan.FromMilliseconds(100), RetryWait = TimeSpan.FromSeconds(10) };
+            return new ShardMoveTopology(topology, configPath, options, mover, new ShardKitDataSourceBuilder(appOptions).Build(), new ShardKitDataSourceBuilder(Load(configPath)).Build());
+        }
+        catch
+        {
+            await topology.DisposeAsync();
+            throw;
+        }
+    }
+
+    public ShardMover NewMover(int chunkSize = 50) => new(Mover, new ShardMoverOptions { ChunkSize = chunkSize, MaxPause = TimeSpan.FromSeconds(1) });
+
+    /// <summary>User IDs whose orders live in user shard <paramref name="shard"/>.</summary>
+    public static List<long> UsersOf(int shard, int count) =>
+        Enumerable.Range(1, 10_000).Select(i => (long)i).Where(u => ShardFunctions.UserShard(u, ShardCount) == shard).Take(count).ToList();
+
+    public OrderIdGenerator Ids(int workerId) => new(new OrderIdGeneratorOptions { WorkerId = workerId, ShardCount = ShardCount });
+
+    /// <summary>Opens <paramref name="cluster"/>'s primary straight (no routing, no fence bypass).</summary>
+    public Task<System.Data.Common.DbConnection> OpenClusterAsync(string cluster) =>
+        Mover.OpenClusterAsync(Mover.Map.Clusters.Single(c => c.Name == cluster), CancellationToken.None).AsTask();
+
+    /// <summary>Every row of every table of <paramref name="schema"/> on <paramref name="cluster"/> (the move's own tables left out), as text, per table.</summary>
+    public async Task<Dictionary<string, List<string>>> SnapshotAsync(string cluster, string schema)
+    {
+        var connection = await OpenClusterAsync(cluster);
+        await using (connection)
+        {
+            var tables = (await connection.QueryAsync<string>(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = @Schema AND table_type = 'BASE TABLE' AND table_name NOT LIKE 'shardkit\\_move\\_%' ORDER BY table_name",
+                new { Schema = schema })).ToList();
+            var snapshot = new Dictionary<string, List<string>>();
+            foreach (var table in tables)
+            {
+                var rows = new List<string>();
+                var reader = await connection.ExecuteReaderAsync($"SELECT * FROM `{schema}`.`{table}`");
+                await using (reader)
+                {
+                    while (await reader.ReadAsync())
+                    {
+                        rows.Add(string.Join("|", Enumerable.Range(0, reader.FieldCount).Select(i => reader.IsDBNull(i) ? "NULL" : Convert.ToString(reader.GetValue(i), System.Globalization.CultureInfo.InvariantCulture))));
+                    }
+                }
+
+                rows.Sort(StringComparer.Ordinal);
+                snapshot[table] = rows;
+            }
+
+            return snapshot;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await App.DisposeAsync();
+        await Stale.DisposeAsync();
+        await Mover.DisposeAsync();
+        await Topology.DisposeAsync();
+    }
+
+    private static ShardKitOptions Load(string path)
+    {
+        var options = new ShardKitOptions();
+        new ConfigurationBuilder().AddJsonFile(path).Build().GetSection("ShardKit").Bind(options);
+        return options;
+    }
+
+    private static JsonObject Dimension() => new()
+    {
+        ["ShardCount"] = ShardCount,
+        ["Placement"] = new JsonArray(
+            new JsonObject { ["Shards"] = "0-1", ["Cluster"] = "c0" },
+            new JsonObject { ["Shards"] = "2-3", ["Cluster"] = "c1" }),
+    };
+}
