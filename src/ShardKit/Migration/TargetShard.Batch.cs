@@ -64,7 +64,7 @@ internal static partial class TargetShard
             await using (shard.ConfigureAwait(false))
             {
                 var alreadyCurrent = new List<UserSideState>();
-                foreach (var state in await WriteUserSideAsync(shard, group.ToList(), force: false, ct, alreadyCurrent).ConfigureAwait(false))
+                foreach (var state in await WriteUserSideAsync(shard, group.ToList(), force: false, alreadyCurrent, ct).ConfigureAwait(false))
                 {
                     written.Enqueue(state);
                 }
@@ -129,7 +129,7 @@ internal static partial class TargetShard
     /// to <paramref name="alreadyCurrent"/> (when given) the states not written because the shard holds exactly them (the same
     /// version, live or deleted alike).
     /// </summary>
-    public static async Task<List<UserSideState>> WriteUserSideAsync(ShardConnection userShard, IReadOnlyList<UserSideState> states, bool force, CancellationToken cancellationToken, List<UserSideState>? alreadyCurrent = null)
+    public static async Task<List<UserSideState>> WriteUserSideAsync(ShardConnection userShard, IReadOnlyList<UserSideState> states, bool force, List<UserSideState>? alreadyCurrent, CancellationToken cancellationToken)
     {
         var written = new List<UserSideState>();
         foreach (var slice in Newest(states).OrderBy(s => s.Order.Id.Value).Chunk(SliceRows))

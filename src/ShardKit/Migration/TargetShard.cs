@@ -72,7 +72,7 @@ internal static partial class TargetShard
     /// </summary>
     public static async Task<int> ApplyAsync(ShardConnection userShard, MerchantApplier merchant, IReadOnlyList<UserSideState> states, bool force, CancellationToken cancellationToken)
     {
-        var written = await WriteUserSideAsync(userShard, states, force, cancellationToken).ConfigureAwait(false);
+        var written = await WriteUserSideAsync(userShard, states, force, alreadyCurrent: null, cancellationToken).ConfigureAwait(false);
 
         // Each merchant copy re-reads the user side on a connection of its own, so they can run side by side.
         await Parallel.ForEachAsync(written, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken }, async (state, ct) =>
