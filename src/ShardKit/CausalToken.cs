@@ -4,8 +4,9 @@ namespace ShardKit;
 
 /// <summary>
 /// Marks a write on a cluster so that a later read can be served by a replica only once that replica has
-/// applied it ("read your own writes"). Get one from <see cref="ShardConnection.CausalToken"/> or
-/// <see cref="ShardTransaction.CausalToken"/>; pass it to a read with <see cref="ReadPreference.PreferReplica"/>.
+/// applied it ("read your own writes"). Get one from <see cref="ShardConnection.GetCausalTokenAsync"/> after the write
+/// (or let a <see cref="ShardKitDataSource.ReadYourWrites"/> scope collect them); pass it to a read with
+/// <see cref="ReadPreference.PreferReplica"/>.
 /// It travels between service instances as text: <see cref="ToString"/> and <see cref="Parse"/>.
 /// </summary>
 public sealed class CausalToken : IEquatable<CausalToken>

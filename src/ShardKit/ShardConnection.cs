@@ -21,7 +21,6 @@ public sealed class ShardConnection : IAsyncDisposable
     private readonly ConnectionLease? _lease;
     private ShardTransaction? _transaction;
     private bool _disposed;
-    private CausalToken? _causalToken;
 
     internal ShardConnection(
         ShardKitDataSource owner, ShardSlot slot, ShardEndpoint endpoint, DbConnection connection, ShardIntent intent, ShardTransaction? enlistedIn, ConnectionLease? lease = null)
@@ -55,12 +54,26 @@ public sealed class ShardConnection : IAsyncDisposable
         !ReferenceEquals(Endpoint, _slot.Cluster.Primary) && !string.Equals(Endpoint.ConnectionString, _slot.Cluster.Primary.ConnectionString, StringComparison.Ordinal);
 
     /// <summary>
-    /// A token for the last write this connection committed on the primary, to pass to a later read so that
-    /// it sees that write; null before any commit, on replicas, and with providers that do not report the
-    /// committed GTID (only ShardKit.MySqlClient does, on MariaDB). Read from the commit's reply: no round trip.
-    /// Captured when the connection is disposed, so it can still be read afterwards.
+    /// A token for the last write this connection committed on the primary, to pass to a later read so that it sees that
+    /// write (<see cref="ShardKitDataSource.OpenUserShardAsync(long, ReadPreference, CausalToken?, CancellationToken)"/> and
+    /// the other routed reads). Costs one round trip on the same session (MariaDB's <c>@@last_gtid</c>, MySQL's
+    /// <c>@@GLOBAL.gtid_executed</c>), so ask for it only when a read will need it; inside a
+    /// <see cref="ShardKitDataSource.ReadYourWrites"/> scope ShardKit asks for it itself when a write connection is disposed.
+    /// Null on replicas and before this session has committed a write.
     /// </summary>
-    public CausalToken? CausalToken => _disposed ? _causalToken : CaptureCausalToken();
+    /// <param name="cancellationToken">Cancels the round trip.</param>
+    public async ValueTask<CausalToken?> GetCausalTokenAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (IsReplica)
+        {
+            return null;
+        }
+
+        return await GtidDialect.ReadLastCommittedGtidAsync(Connection, cancellationToken).ConfigureAwait(false) is { } gtid
+            ? new CausalToken(_slot.Cluster.Name, gtid)
+            : null;
+    }
 
     /// <summary>
     /// The open ShardKit transaction this connection takes part in, if any: one begun on it, or the one
@@ -153,13 +166,20 @@ public sealed class ShardConnection : IAsyncDisposable
             return;
         }
 
-        _causalToken = CaptureCausalToken();
-        _disposed = true;
-        if (_enlistedIn is null)
+        if (_enlistedIn is null && Intent == ShardIntent.Write && _owner.WantsCausalTokens && Connection.State == ConnectionState.Open)
         {
-            _owner.RecordWrite(_causalToken);
+            // Inside a ReadYourWrites scope: the scope asked for the token of every write.
+            try
+            {
+                _owner.RecordWrite(await GetCausalTokenAsync(CancellationToken.None).ConfigureAwait(false));
+            }
+            catch (DbException)
+            {
+                // The session is broken; the write's outcome is the caller's to learn from its own statement.
+            }
         }
 
+        _disposed = true;
         try
         {
             if (_transaction is not null)
@@ -180,9 +200,6 @@ public sealed class ShardConnection : IAsyncDisposable
             }
         }
     }
-
-    private CausalToken? CaptureCausalToken() =>
-        !IsReplica && GtidDialect.LastCommittedGtid(Connection) is { } gtid ? new CausalToken(_slot.Cluster.Name, gtid) : null;
 
     /// <summary>Returns <see cref="Route"/> as text (no password).</summary>
     public override string ToString() => Route.ToString();

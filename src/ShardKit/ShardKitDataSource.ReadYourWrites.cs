@@ -25,6 +25,9 @@ public sealed partial class ShardKitDataSource
         return scope;
     }
 
+    /// <summary>Whether a scope open on the current flow wants the tokens of its writes (each costs a round trip).</summary>
+    internal bool WantsCausalTokens => CurrentScope() is not null;
+
     /// <summary>Hands a committed write's token to the scope open on the current flow, if any.</summary>
     internal void RecordWrite(CausalToken? token)
     {

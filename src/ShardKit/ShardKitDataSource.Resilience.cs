@@ -89,11 +89,14 @@ public sealed partial class ShardKitDataSource
                 ? string.Create(CultureInfo.InvariantCulture, $"no connection within the connect timeout of {guard.ConnectTimeout.TotalMilliseconds:0} ms")
                 : ex.Message;
             var role = endpoint.IsReplica ? "replica" : "primary";
+            var denied = ShardKitErrors.IsAccessDenied(ex);
             throw OpenFailed(
                 slot,
                 endpoint,
-                ShardKitErrorCode.ShardUnavailable,
-                $"Could not open a connection to shard {slot.Name} on cluster '{endpoint.Cluster}' ({role} {endpoint.Endpoint.Address}): {reason}",
+                denied ? ShardKitErrorCode.AccessDenied : ShardKitErrorCode.ShardUnavailable,
+                denied
+                    ? $"The {role} {endpoint.Endpoint.Address} of cluster '{endpoint.Cluster}' (shard {slot.Name}) refused the configured user name or password: {reason} Fix the credentials in the topology; retrying will not help."
+                    : $"Could not open a connection to shard {slot.Name} on cluster '{endpoint.Cluster}' ({role} {endpoint.Endpoint.Address}): {reason}",
                 ex,
                 activity);
         }

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using ShardKit.Connections;
 using ShardKit.Diagnostics;
 using ShardKit.Replication;
 using ShardKit.Resilience;
@@ -287,7 +288,7 @@ public sealed partial class ShardKitDataSource : IAsyncDisposable, IDisposable
 
     private DbDataSource CreatePool(EndpointState state)
     {
-        var pool = _createPool(_applyDriverDefaults ? DriverDefaults.Apply(state.Endpoint.ConnectionString, _state?.Resilience) : state.Endpoint.ConnectionString);
+        var pool = _createPool(_applyDriverDefaults ? EndpointDataSourceFactory.ApplyDefaults(state.Endpoint.ConnectionString, _state?.Resilience, _state?.Connections) : state.Endpoint.ConnectionString);
         Log.PoolCreated(Logger, state.Endpoint.Address, state.Cluster);
         return pool;
     }

@@ -3,20 +3,20 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using ShardKit.MySqlClient;
+using MySqlConnector;
+using ShardKit.Connections;
 using ShardKit.Topology;
 
 namespace ShardKit;
 
 /// <summary>
-/// Builds a <see cref="ShardKitDataSource"/> from a topology, choosing the ADO.NET provider that opens
-/// the physical connections (one <see cref="DbDataSource"/> pool per endpoint). The default provider is
-/// <see cref="MySqlClient.MySqlClientFactory"/>; any other is one line away.
+/// Builds a <see cref="ShardKitDataSource"/> from a topology. Every physical endpoint gets one MySqlConnector pool
+/// (<see cref="MySqlDataSource"/>); <see cref="ConfigureDataSource"/> reaches each pool's builder.
 /// </summary>
 /// <example>
 /// <code>
 /// await using var shards = new ShardKitDataSourceBuilder(configuration.GetSection("ShardKit"))
-///     .UseProvider(MySqlConnectorFactory.Instance)
+///     .UseLoggerFactory(loggerFactory)
 ///     .Build();
 /// </code>
 /// </example>
@@ -25,6 +25,7 @@ public sealed class ShardKitDataSourceBuilder
     private readonly ShardKitOptions? _options;
     private readonly IConfiguration? _configuration;
     private readonly IOptionsMonitor<ShardKitOptions>? _monitor;
+    private Action<MySqlDataSourceBuilder>? _configure;
     private Func<string, DbDataSource>? _createDataSource;
     private ILoggerFactory _loggerFactory = NullLoggerFactory.Instance;
     private TimeProvider _timeProvider = TimeProvider.System;
@@ -55,21 +56,28 @@ public sealed class ShardKitDataSourceBuilder
     }
 
     /// <summary>
-    /// Uses <paramref name="factory"/> to create the pool of each endpoint
-    /// (<see cref="DbProviderFactory.CreateDataSource(string)"/>), for example <c>MySqlConnectorFactory.Instance</c>.
-    /// The default is <see cref="MySqlClientFactory.Instance"/> (ShardKit.MySqlClient).
+    /// Calls <paramref name="configure"/> on the <see cref="MySqlDataSourceBuilder"/> of every endpoint's pool after ShardKit
+    /// has set it up (timeouts, pool sizes and TLS from the options; a session guard), for example to pass MySqlConnector a
+    /// logger factory or a client certificate callback.
     /// </summary>
-    /// <param name="factory">The ADO.NET provider factory.</param>
-    public ShardKitDataSourceBuilder UseProvider(DbProviderFactory factory)
+    /// <param name="configure">Called once per physical endpoint.</param>
+    public ShardKitDataSourceBuilder ConfigureDataSource(Action<MySqlDataSourceBuilder> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        _configure = configure;
+        return this;
+    }
+
+    /// <summary>Opens the endpoints with another ADO.NET provider (unit tests' in-memory fakes).</summary>
+    internal ShardKitDataSourceBuilder UseProvider(DbProviderFactory factory)
     {
         ArgumentNullException.ThrowIfNull(factory);
         _createDataSource = factory.CreateDataSource;
         return this;
     }
 
-    /// <summary>Uses <paramref name="createDataSource"/> to create the pool of each endpoint from its connection string.</summary>
-    /// <param name="createDataSource">Called once per physical endpoint with its full connection string.</param>
-    public ShardKitDataSourceBuilder UseDataSourceFactory(Func<string, DbDataSource> createDataSource)
+    /// <summary>Creates each endpoint's pool with <paramref name="createDataSource"/> from its connection string as configured (no ShardKit defaults).</summary>
+    internal ShardKitDataSourceBuilder UseDataSourceFactory(Func<string, DbDataSource> createDataSource)
     {
         ArgumentNullException.ThrowIfNull(createDataSource);
         _createDataSource = createDataSource;
@@ -98,8 +106,8 @@ public sealed class ShardKitDataSourceBuilder
     /// <exception cref="ShardKitException"><see cref="ShardKitErrorCode.InvalidTopology"/>, naming every bad entry.</exception>
     public ShardKitDataSource Build()
     {
-        var createDataSource = _createDataSource ?? MySqlClientFactory.Instance.CreateDataSource;
         var applyDriverDefaults = _createDataSource is null;
+        var createDataSource = _createDataSource ?? new EndpointDataSourceFactory(_configure).Create;
 
         if (_configuration is null)
         {

@@ -38,4 +38,10 @@ public enum ShardKitErrorCode
     /// shard's fence. Transient: the placement is refreshed and the write succeeds again on the shard's new cluster.
     /// </summary>
     ShardMoved,
+
+    /// <summary>
+    /// The server refused the account's credentials (a wrong user name or password, or no access to the schema). Permanent:
+    /// retrying will not help until the configuration is fixed. The message never contains the password.
+    /// </summary>
+    AccessDenied,
 }

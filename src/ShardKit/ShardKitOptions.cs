@@ -33,6 +33,9 @@ public sealed class ShardKitOptions
     /// <summary>Timeouts, circuit breaker and concurrency limit of every physical endpoint.</summary>
     public EndpointResilienceOptions Resilience { get; set; } = new();
 
+    /// <summary>Pool sizes and TLS given to every endpoint's MySqlConnector pool.</summary>
+    public ShardConnectionOptions Connections { get; set; } = new();
+
     /// <summary>
     /// Follow shard moves (<c>shardkit move-shard</c>): when set, the data source polls the placement overrides in the control
     /// schema and routes moved shards to their new cluster. Null (the default): the placement of this section only.

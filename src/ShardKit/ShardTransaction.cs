@@ -31,13 +31,6 @@ public sealed class ShardTransaction : IAsyncDisposable
     /// <summary>The underlying ADO.NET transaction; pass it to every command (Dapper's <c>transaction:</c> argument).</summary>
     public DbTransaction DbTransaction => _transaction ?? throw new InvalidOperationException("The transaction has not begun.");
 
-    /// <summary>
-    /// After <see cref="CommitAsync"/>: a token for this transaction's writes, to pass to a later read so that it
-    /// sees them. Null before the commit, and with providers that do not report the committed GTID (only
-    /// ShardKit.MySqlClient does, on MariaDB). Read from the commit's reply: no round trip.
-    /// </summary>
-    public CausalToken? CausalToken { get; private set; }
-
     /// <summary>Whether this is a read-only transaction (see <see cref="ShardConnection.BeginReadOnlyTransactionAsync"/>).</summary>
     public bool IsReadOnly { get; }
 
@@ -51,7 +44,10 @@ public sealed class ShardTransaction : IAsyncDisposable
     /// <summary>Whether the transaction still binds its async flow (begun or beginning, not yet finished).</summary>
     internal bool IsActive => !_completed;
 
-    /// <summary>Commits the transaction.</summary>
+    /// <summary>
+    /// Commits the transaction. For a token of its writes, call <see cref="ShardConnection.GetCausalTokenAsync"/> on the
+    /// connection afterwards (inside a <see cref="ShardKitDataSource.ReadYourWrites"/> scope ShardKit does so itself).
+    /// </summary>
     /// <param name="cancellationToken">Cancels the commit.</param>
     public async Task CommitAsync(CancellationToken cancellationToken = default)
     {
@@ -59,8 +55,13 @@ public sealed class ShardTransaction : IAsyncDisposable
         try
         {
             await DbTransaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            CausalToken = !IsReadOnly && GtidDialect.LastCommittedGtid(Connection) is { } gtid ? new CausalToken(Slot.Cluster.Name, gtid) : null;
-            _owner.RecordWrite(CausalToken);
+            if (!IsReadOnly && _owner.WantsCausalTokens)
+            {
+                // Inside a ReadYourWrites scope: the scope asked for the token of every write.
+                _owner.RecordWrite(await GtidDialect.ReadLastCommittedGtidAsync(Connection, cancellationToken).ConfigureAwait(false) is { } gtid
+                    ? new CausalToken(Slot.Cluster.Name, gtid)
+                    : null);
+            }
         }
         finally
         {

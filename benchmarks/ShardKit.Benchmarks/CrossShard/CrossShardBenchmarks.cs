@@ -2,7 +2,7 @@ using System.Globalization;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using Dapper;
-using ShardKit.MySqlClient;
+using MySqlConnector;
 using ShardKit.Schema;
 using ShardKit.Testing;
 

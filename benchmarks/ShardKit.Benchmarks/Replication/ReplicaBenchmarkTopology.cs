@@ -1,5 +1,5 @@
 using Dapper;
-using ShardKit.MySqlClient;
+using MySqlConnector;
 using ShardKit.Testing;
 
 namespace ShardKit.Benchmarks.Replication;
@@ -79,8 +79,7 @@ internal sealed class ReplicaBenchmarkTopology
                 write.Sql("INSERT INTO {orders} (order_id, user_id, merchant_id, status, total_amount, currency, created_at, updated_at) VALUES (@Id, @UserId, 1, 'created', 1.00, 'EUR', NOW(6), NOW(6))"),
                 new { Id = orders[i].Value, UserId = userId });
             directSql[i] = write.Sql(PointRead);
-            await write.DisposeAsync();
-            token = write.CausalToken ?? token;
+            token = await write.GetCausalTokenAsync() ?? token;
         }
 
         foreach (var replica in cluster.Replicas)

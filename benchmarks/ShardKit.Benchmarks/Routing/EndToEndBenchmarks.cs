@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using Dapper;
-using ShardKit.MySqlClient;
+using MySqlConnector;
 using ShardKit.Testing;
 
 namespace ShardKit.Benchmarks.Routing;

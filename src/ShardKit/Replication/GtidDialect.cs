@@ -1,16 +1,17 @@
 using System.Buffers;
 using System.Data.Common;
 using System.Globalization;
-using ShardKit.MySqlClient;
+using MySqlConnector;
 
 namespace ShardKit.Replication;
 
 /// <summary>
 /// Everything that depends on the server's GTID flavour: what a GTID looks like, where a write's GTID is read from, and
 /// how a replica is asked to wait for one. MariaDB GTIDs are <c>domain-server-sequence</c> lists (<c>0-1-42,1-2-7</c>),
-/// reported through the <c>last_gtid</c> session variable tracker and waited for with <c>MASTER_GTID_WAIT</c>; MySQL GTIDs
+/// read after a commit from the session's <c>@@last_gtid</c> and waited for with <c>MASTER_GTID_WAIT</c>; MySQL GTIDs
 /// are sets of <c>uuid:interval[:interval...]</c> (<c>3e11fa47-71ca-11e1-9e33-c80aa9429562:23</c>, optionally with tags),
-/// reported by <c>session_track_gtids=OWN_GTID</c> and waited for with <c>WAIT_FOR_EXECUTED_GTID_SET</c>. The two formats
+/// read from <c>@@GLOBAL.gtid_executed</c> (every transaction the server has committed: a superset of the session's own,
+/// so waiting for it is still correct) and waited for with <c>WAIT_FOR_EXECUTED_GTID_SET</c>. The two formats
 /// cannot be confused, so a token's GTID names its flavour; the replica's flavour comes from the server version of the
 /// handshake, and a token of the other flavour is never sent to it.
 /// </summary>
@@ -56,11 +57,23 @@ internal static class GtidDialect
     }
 
     /// <summary>
-    /// The GTID of the last transaction <paramref name="connection"/> committed, as reported by the server on the
-    /// commit's reply (no round trip). Null for providers that do not report it, and before any commit.
+    /// The GTID of the last transaction <paramref name="connection"/> committed, read from the server on the same session
+    /// (one round trip): MariaDB's <c>@@last_gtid</c>, or MySQL's <c>@@GLOBAL.gtid_executed</c>. Null when the server
+    /// reports none (no write committed on this session yet, or binary logging off).
     /// </summary>
-    public static string? LastCommittedGtid(DbConnection connection) =>
-        connection is MySqlConnection { LastCommittedGtid: { } gtid } && IsWellFormed(gtid) ? gtid : null;
+    public static async ValueTask<string?> ReadLastCommittedGtidAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        var command = connection.CreateCommand();
+        await using (command.ConfigureAwait(false))
+        {
+            command.CommandText = ServerFlavor(connection.ServerVersion) == GtidFlavor.MySql ? "SELECT @@GLOBAL.gtid_executed" : "SELECT @@last_gtid";
+            var value = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
+
+            // MySQL prints a long set over several lines.
+            value = value?.Replace("\n", "", StringComparison.Ordinal);
+            return value is { Length: > 0 } && IsWellFormed(value) ? value : null;
+        }
+    }
 
     /// <summary>
     /// A statement that waits up to <paramref name="wait"/> for a replica to apply <paramref name="gtid"/> and returns 0

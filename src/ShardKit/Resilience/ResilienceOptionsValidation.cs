@@ -43,6 +43,25 @@ internal static class ResilienceOptionsValidation
             }
         }
 
+        if (options.Connections is null)
+        {
+            errors.Add("Connections is null; remove it to use the defaults");
+        }
+        else
+        {
+            CheckRange(errors, "Connections:MinimumPoolSize", options.Connections.MinimumPoolSize, 0, 1000);
+            CheckRange(errors, "Connections:MaximumPoolSize", options.Connections.MaximumPoolSize, 1, 10_000);
+            if (options.Connections.MinimumPoolSize > options.Connections.MaximumPoolSize)
+            {
+                errors.Add(Format($"Connections:MinimumPoolSize is {options.Connections.MinimumPoolSize}; it must not exceed Connections:MaximumPoolSize ({options.Connections.MaximumPoolSize})"));
+            }
+
+            if (options.Connections.SslCa is { } ca && !File.Exists(ca))
+            {
+                errors.Add($"Connections:SslCa names '{ca}', which is not a readable file");
+            }
+        }
+
         var resilience = options.Resilience;
         if (resilience is null)
         {

@@ -20,6 +20,7 @@ internal sealed class RoutingState
         CausalReadWait = options.CausalReadWait;
         Health = options.ReplicaHealth ?? new ReplicaHealthOptions();
         Resilience = options.Resilience ?? new EndpointResilienceOptions();
+        Connections = options.Connections ?? new ShardConnectionOptions();
         DefaultMaxLagMilliseconds = Health.MaxLag is { } maxLag ? (long)maxLag.TotalMilliseconds : -1;
     }
 
@@ -43,6 +44,9 @@ internal sealed class RoutingState
     public ReplicaHealthOptions Health { get; }
 
     public EndpointResilienceOptions Resilience { get; }
+
+    /// <summary>Pool sizes and TLS of every endpoint.</summary>
+    public ShardConnectionOptions Connections { get; }
 
     /// <summary>The configured maximum lag in milliseconds, or -1 for none.</summary>
     public long DefaultMaxLagMilliseconds { get; }

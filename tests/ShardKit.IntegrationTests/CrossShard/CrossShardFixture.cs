@@ -1,5 +1,5 @@
 using Dapper;
-using ShardKit.MySqlClient;
+using MySqlConnector;
 using ShardKit.Schema;
 using ShardKit.Testing;
 

@@ -1,4 +1,4 @@
-using ShardKit.MySqlClient;
+using MySqlConnector;
 
 namespace ShardKit.IntegrationTests.Ids;
 

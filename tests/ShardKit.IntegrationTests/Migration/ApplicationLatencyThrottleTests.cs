@@ -59,13 +59,13 @@ public sealed class ApplicationLatencyThrottleTests
 
     private static async Task<double?> ReportedLatencyAsync(MigrationTopology topology, string writerId)
     {
-        await using var control = new ShardKit.MySqlClient.MySqlConnection(topology.Topology.Clusters[0].Primary.ConnectionString);
+        await using var control = new MySqlConnector.MySqlConnection(topology.Topology.Clusters[0].Primary.ConnectionString);
         return await control.QuerySingleAsync<double?>($"SELECT latency_p99_ms FROM `{ControlSchema.Name}`.`writers` WHERE writer_id = @WriterId", new { WriterId = writerId });
     }
 
     private static async Task ExecuteOnControlAsync(MigrationTopology topology, string sql, object? parameters = null)
     {
-        await using var control = new ShardKit.MySqlClient.MySqlConnection(topology.Topology.Clusters[0].Primary.ConnectionString);
+        await using var control = new MySqlConnector.MySqlConnection(topology.Topology.Clusters[0].Primary.ConnectionString);
         await control.ExecuteAsync(sql, parameters);
     }
 }

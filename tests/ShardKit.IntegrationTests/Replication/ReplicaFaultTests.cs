@@ -84,8 +84,7 @@ public sealed class ReplicaFaultTests(FaultTopologyFixture fixture, ITestOutputH
                     await using (var write = await shards.OpenUserShardAsync(userId, ShardIntent.Write))
                     {
                         await InsertOrderAsync(write, orderId, userId);
-                        await write.DisposeAsync();
-                        token = write.CausalToken ?? throw new InvalidOperationException("The write handed back no causal token.");
+                        token = await write.GetCausalTokenAsync() ?? throw new InvalidOperationException("The write handed back no causal token.");
                     }
 
                     await using var read = await shards.OpenUserShardAsync(userId, ReadPreference.PreferReplica, CausalToken.Parse(token.ToString()));

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Dapper;
 using Microsoft.Extensions.Configuration;
-using ShardKit.MySqlClient;
+using MySqlConnector;
 using ShardKit.Testing;
 
 namespace ShardKit.IntegrationTests.Routing;
@@ -122,14 +122,14 @@ public sealed class RoutedAccessTests(TopologyFixture fixture) : IAsyncLifetime
     {
         var cluster = fixture.Topology.Clusters[0];
         var wrong = $"Server=127.0.0.1;Port={cluster.Primary.Port};User ID={fixture.Topology.User};Password=not-the-password";
-        await using var shards = new ShardKitDataSourceBuilder(fixture.ConfigurationFor(("ShardKit:Clusters:0:Primary", wrong)).GetSection("ShardKit"))
-            .UseProvider(MySqlClientFactory.Instance)
-            .Build();
+        await using var shards = new ShardKitDataSourceBuilder(fixture.ConfigurationFor(("ShardKit:Clusters:0:Primary", wrong)).GetSection("ShardKit")).Build();
 
         var ex = await Assert.ThrowsAsync<ShardKitException>(async () => await shards.OpenAsync(shards.Map.GetRoute(ShardDimension.User, 0), ShardIntent.Write));
 
-        Assert.Equal(ShardKitErrorCode.ShardUnavailable, ex.ErrorCode);
+        Assert.Equal(ShardKitErrorCode.AccessDenied, ex.ErrorCode);
+        Assert.False(ex.IsTransient);
         Assert.Contains("user:0", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("password", ex.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("not-the-password", ex.Message, StringComparison.Ordinal);
     }
 

@@ -1,4 +1,4 @@
-using ShardKit.MySqlClient;
+using MySqlConnector;
 
 namespace ShardKit.IntegrationTests.Routing;
 
@@ -7,7 +7,7 @@ namespace ShardKit.IntegrationTests.Routing;
 public sealed class SchemaApplyTests(TopologyFixture fixture)
 {
     private ShardKitDataSource Build() =>
-        new ShardKitDataSourceBuilder(fixture.ConfigurationFor().GetSection("ShardKit")).UseProvider(MySqlClientFactory.Instance).Build();
+        new ShardKitDataSourceBuilder(fixture.ConfigurationFor().GetSection("ShardKit")).Build();
 
     [Fact]
     public async Task TheBuiltInSchemaReachesAll240ShardsAndARerunChangesNothing()

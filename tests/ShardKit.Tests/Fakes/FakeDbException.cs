@@ -2,4 +2,7 @@ using System.Data.Common;
 
 namespace ShardKit.Tests.Fakes;
 
-public sealed class FakeDbException(string message) : DbException(message);
+public sealed class FakeDbException(string message, string? sqlState = null) : DbException(message)
+{
+    public override string? SqlState { get; } = sqlState;
+}

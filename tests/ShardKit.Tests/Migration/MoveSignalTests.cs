@@ -1,3 +1,4 @@
+using ShardKit.Tests.Fakes;
 using ShardKit.Migration;
 using ShardKit.Topology;
 
@@ -8,8 +9,8 @@ public sealed class MoveSignalTests
     [Fact]
     public void ReadsTheShardAndClusterFromTheFenceSignal()
     {
-        var error = new ShardKit.MySqlClient.MySqlException(
-            ShardKit.MySqlClient.MySqlErrorCode.None, "45000", "shardkit-moved user:17 c2: shard user:17 is served by cluster c2; refresh the placement and retry");
+        var error = new FakeDbException(
+            "shardkit-moved user:17 c2: shard user:17 is served by cluster c2; refresh the placement and retry", "45000");
 
         var signal = MoveSignal.Find(new InvalidOperationException("outer", error));
 
@@ -19,8 +20,8 @@ public sealed class MoveSignalTests
     [Fact]
     public void OtherErrorsAreNotAMove()
     {
-        Assert.Null(MoveSignal.Find(new ShardKit.MySqlClient.MySqlException(ShardKit.MySqlClient.MySqlErrorCode.None, "45000", "some other signal")));
-        Assert.Null(MoveSignal.Find(new ShardKit.MySqlClient.MySqlException(ShardKit.MySqlClient.MySqlErrorCode.None, "HY000", "shardkit-moved user:17 c2: x")));
+        Assert.Null(MoveSignal.Find(new FakeDbException("some other signal", "45000")));
+        Assert.Null(MoveSignal.Find(new FakeDbException("shardkit-moved user:17 c2: x", "HY000")));
     }
 
     [Fact]

@@ -9,7 +9,7 @@ namespace ShardKit.Tests.PublicApi;
 /// </summary>
 public sealed class PublicApiTests
 {
-    public static TheoryData<string> Packages => new() { "ShardKit", "ShardKit.MySqlClient", "ShardKit.Testing" };
+    public static TheoryData<string> Packages => new() { "ShardKit", "ShardKit.Testing" };
 
     [Theory]
     [MemberData(nameof(Packages))]

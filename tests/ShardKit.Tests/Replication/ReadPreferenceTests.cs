@@ -233,18 +233,46 @@ public sealed class ReadPreferenceTests
     }
 
     [Fact]
-    public async Task ConnectionsOfTheFakeProviderCarryNoCausalToken()
+    public async Task AWriteAsksTheServerForItsGtidOnlyWhenATokenIsWanted()
     {
+        _provider.Server.Scalar = (_, sql) => sql == "SELECT @@last_gtid" ? "0-1-42" : null;
         await using var shards = Build();
-        var write = await shards.OpenUserShardAsync(5, ShardIntent.Write);
-        await using (var transaction = await write.BeginTransactionAsync())
+
+        await using (var write = await shards.OpenUserShardAsync(5, ShardIntent.Write))
         {
+            await using var transaction = await write.BeginTransactionAsync();
             await transaction.CommitAsync();
-            Assert.Null(transaction.CausalToken);
         }
 
-        await write.DisposeAsync();
+        Assert.DoesNotContain(_provider.Server.Executed, e => e.Sql.Contains("gtid", StringComparison.OrdinalIgnoreCase));
 
-        Assert.Null(write.CausalToken);
+        await using (var write = await shards.OpenUserShardAsync(5, ShardIntent.Write))
+        {
+            Assert.Equal(CausalToken.Parse("0-1-42@c0"), await write.GetCausalTokenAsync());
+        }
+
+        Assert.Single(_provider.Server.Executed, e => e.Sql == "SELECT @@last_gtid");
+
+        using (var scope = shards.ReadYourWrites())
+        {
+            await using (await shards.OpenUserShardAsync(5, ShardIntent.Write))
+            {
+            }
+
+            Assert.Equal("0-1-42", scope.GetToken("c0")?.Gtid);
+        }
+
+        Assert.Equal(2, _provider.Server.Executed.Count(e => e.Sql == "SELECT @@last_gtid"));
+    }
+
+    [Fact]
+    public async Task AReplicaConnectionHasNoCausalToken()
+    {
+        _provider.Server.Scalar = (_, sql) => sql == "SELECT @@last_gtid" ? "0-1-42" : null;
+        await using var shards = Build();
+        await using var read = await shards.OpenUserShardAsync(5, ReadPreference.ReplicaOnly);
+
+        Assert.True(read.IsReplica);
+        Assert.Null(await read.GetCausalTokenAsync());
     }
 }

@@ -140,16 +140,26 @@ public sealed class EndpointResilienceTests
     }
 
     [Fact]
-    public void TheBuiltInProviderGetsShortTimeoutsUnlessTheConnectionStringSetsItsOwn()
+    public void EndpointPoolsGetShortTimeoutsPoolSizesAndTlsUnlessTheConnectionStringSetsItsOwn()
     {
-        var options = new EndpointResilienceOptions();
+        var resilience = new EndpointResilienceOptions();
+        var connections = new ShardConnectionOptions { MaximumPoolSize = 50, SslMode = MySqlConnector.MySqlSslMode.VerifyCA, SslCa = "/etc/ca.pem" };
 
-        Assert.Equal(
-            "Server=h;Password=x;Connection Timeout=2;Default Command Timeout=5",
-            ShardKit.Resilience.DriverDefaults.Apply("Server=h;Password=x;", options));
-        Assert.Equal(
-            "Server=h;Connect Timeout=9;Default Command Timeout=5",
-            ShardKit.Resilience.DriverDefaults.Apply("Server=h;Connect Timeout=9", options));
+        var defaults = new MySqlConnector.MySqlConnectionStringBuilder(
+            ShardKit.Connections.EndpointDataSourceFactory.ApplyDefaults("Server=h;Password=x;", resilience, connections));
+        Assert.Equal(2u, defaults.ConnectionTimeout);
+        Assert.Equal(5u, defaults.DefaultCommandTimeout);
+        Assert.Equal(50u, defaults.MaximumPoolSize);
+        Assert.Equal(MySqlConnector.MySqlSslMode.VerifyCA, defaults.SslMode);
+        Assert.Equal("/etc/ca.pem", defaults.SslCa);
+        Assert.Equal("x", defaults.Password);
+
+        var own = new MySqlConnector.MySqlConnectionStringBuilder(
+            ShardKit.Connections.EndpointDataSourceFactory.ApplyDefaults("Server=h;Connect Timeout=9;Max Pool Size=7;SslMode=None", resilience, connections));
+        Assert.Equal(9u, own.ConnectionTimeout);
+        Assert.Equal(5u, own.DefaultCommandTimeout);
+        Assert.Equal(7u, own.MaximumPoolSize);
+        Assert.Equal(MySqlConnector.MySqlSslMode.None, own.SslMode);
     }
 
     private ShardKitDataSource Build(Action<EndpointResilienceOptions> configure)

@@ -1,0 +1,65 @@
+using MySqlConnector;
+
+namespace ShardKit.Connections;
+
+/// <summary>
+/// Creates the MySqlConnector pool (<see cref="MySqlDataSource"/>) of one physical endpoint: ShardKit's short timeouts,
+/// pool sizes and TLS from <see cref="ShardKitOptions"/> wherever the endpoint's connection string does not state its own
+/// (<c>Connection Timeout</c> from <see cref="EndpointResilienceOptions.ConnectTimeout"/>, <c>Default Command Timeout</c>
+/// from <see cref="EndpointResilienceOptions.CommandTimeout"/>; MySqlConnector's own defaults are 15 s and 30 s), the
+/// session guard that pins the escaping mode (<see cref="SessionModeGuard"/>), then the application's own
+/// <see cref="ShardKitDataSourceBuilder.ConfigureDataSource"/> callback.
+/// </summary>
+internal sealed class EndpointDataSourceFactory(Action<MySqlDataSourceBuilder>? configure)
+{
+    /// <summary>The pool of one endpoint, from its connection string with ShardKit's defaults applied (<see cref="ApplyDefaults"/>).</summary>
+    public MySqlDataSource Create(string connectionString)
+    {
+        var builder = new MySqlDataSourceBuilder(connectionString);
+        builder.UseConnectionOpenedCallback(new SessionModeGuard().OnOpenedAsync);
+        configure?.Invoke(builder);
+        return builder.Build();
+    }
+
+    /// <summary>The endpoint's connection string with ShardKit's settings added where it states none of its own.</summary>
+    public static string ApplyDefaults(string connectionString, EndpointResilienceOptions? resilience, ShardConnectionOptions? connections)
+    {
+        resilience ??= new EndpointResilienceOptions();
+        connections ??= new ShardConnectionOptions();
+        var given = new MySqlConnectionStringBuilder(connectionString);
+        var result = new MySqlConnectionStringBuilder(connectionString);
+        if (!given.ContainsKey("Connection Timeout"))
+        {
+            result.ConnectionTimeout = Seconds(resilience.ConnectTimeout);
+        }
+
+        if (!given.ContainsKey("Default Command Timeout"))
+        {
+            result.DefaultCommandTimeout = Seconds(resilience.CommandTimeout);
+        }
+
+        if (!given.ContainsKey("Minimum Pool Size"))
+        {
+            result.MinimumPoolSize = (uint)connections.MinimumPoolSize;
+        }
+
+        if (!given.ContainsKey("Maximum Pool Size"))
+        {
+            result.MaximumPoolSize = (uint)connections.MaximumPoolSize;
+        }
+
+        if (!given.ContainsKey("SslMode") && connections.SslMode is { } sslMode)
+        {
+            result.SslMode = sslMode;
+        }
+
+        if (!given.ContainsKey("SslCa") && connections.SslCa is { } ca)
+        {
+            result.SslCa = ca;
+        }
+
+        return result.ConnectionString;
+    }
+
+    private static uint Seconds(TimeSpan value) => (uint)Math.Max(1, (int)Math.Ceiling(value.TotalSeconds));
+}
