@@ -4,7 +4,8 @@ namespace OrderService;
 
 /// <summary>
 /// Builds the order service: ShardKit from configuration, the two-dimension order store with its outbox relay and the
-/// alternate-key store with its sweeper (hosted services), the HTTP endpoints.
+/// alternate-key store with its sweeper (hosted services), the HTTP endpoints, <c>/health</c> (every cluster's primary
+/// and replicas) and OpenTelemetry traces and metrics (see <see cref="OrderServiceTelemetry"/>).
 /// </summary>
 public static class OrderServiceApp
 {
@@ -26,6 +27,8 @@ public static class OrderServiceApp
         configure?.Invoke(builder);
 
         builder.Services.AddShardKit(builder.Configuration.GetSection(ShardKitOptions.SectionName));
+        builder.Services.AddHealthChecks().AddShardKitHealthChecks();
+        builder.AddOrderServiceTelemetry();
         builder.Services.AddTwoDimensionOrderStore();
         builder.Services.AddAlternateKeyStore();
         builder.Services.AddSingleton<OrderStore>();
@@ -41,6 +44,7 @@ public static class OrderServiceApp
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapOrderEndpoints();
+        app.MapHealthChecks("/health");
         return app;
     }
 }

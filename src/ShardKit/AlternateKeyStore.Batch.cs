@@ -83,7 +83,7 @@ public sealed partial class AlternateKeyStore
                     rows = (await shard.Connection.QueryAsync<(string, string, long, long?, DateTime)>(new CommandDefinition(
                         sql, parameters, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToList();
                 }
-                catch (DbException ex) when (ex.IsTransient && attempt < BatchAttempts)
+                catch (DbException ex) when (ShardKitErrors.IsTransient(ex) && attempt < BatchAttempts)
                 {
                     // A deadlock or lock wait with another claimer rolled this statement back: claim the same keys again.
                     await Task.Delay(5 * attempt, cancellationToken).ConfigureAwait(false);

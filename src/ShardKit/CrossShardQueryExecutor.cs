@@ -175,7 +175,7 @@ public sealed class CrossShardQueryExecutor
     {
         OperationCanceledException => !callerToken.IsCancellationRequested,
         ShardKitException { ErrorCode: ShardKitErrorCode.ShardUnavailable } => true,
-        DbException db => db.IsTransient || db.SqlState is null || db.SqlState.StartsWith("08", StringComparison.Ordinal),
+        DbException db => ShardKitErrors.IsTransient(db) || db.SqlState is null || db.SqlState.StartsWith("08", StringComparison.Ordinal),
         _ => false,
     };
 

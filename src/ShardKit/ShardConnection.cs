@@ -1,5 +1,6 @@
 using System.Data;
 using System.Data.Common;
+using System.Diagnostics;
 using ShardKit.Replication;
 using ShardKit.Resilience;
 using ShardKit.Routing;
@@ -199,6 +200,18 @@ public sealed class ShardConnection : IAsyncDisposable
                 _owner.OnConnectionClosed(this, lease, failed: false);
             }
         }
+    }
+
+    /// <summary>Makes this connection's span the current activity (when it has one) and returns the one it replaced.</summary>
+    internal Activity? EnterSpan()
+    {
+        var outer = Activity.Current;
+        if (_lease?.Activity is { } span)
+        {
+            Activity.Current = span;
+        }
+
+        return outer;
     }
 
     /// <summary>Returns <see cref="Route"/> as text (no password).</summary>

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Diagnostics;
 using Polly;
 using Polly.Retry;
 
@@ -32,7 +33,16 @@ public sealed partial class ShardKitDataSource
                 var shard = await s.Owner.OpenAsync(s.Route, s.Options, ct).ConfigureAwait(false);
                 await using (shard.ConfigureAwait(false))
                 {
-                    return await s.Read(shard, ct).ConfigureAwait(false);
+                    // The driver's command spans nest under this connection's span.
+                    var outer = shard.EnterSpan();
+                    try
+                    {
+                        return await s.Read(shard, ct).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        Activity.Current = outer;
+                    }
                 }
             },
             state,
@@ -65,7 +75,7 @@ public sealed partial class ShardKitDataSource
     private static bool IsRetriable(Exception? exception) => exception switch
     {
         ShardKitException ex => ex.ErrorCode == ShardKitErrorCode.ShardUnavailable,
-        DbException ex => ex.IsTransient,
+        DbException ex => ShardKitErrors.IsTransient(ex),
         _ => false,
     };
 }

@@ -20,6 +20,7 @@ public static class ShardKitErrors
         {
             ShardKitException shardKit => shardKit.IsTransient,
             MySqlException mySql => IsTransient(mySql),
+            System.Data.Common.DbException db => db.IsTransient,
             TimeoutException => true,
             _ => false,
         };

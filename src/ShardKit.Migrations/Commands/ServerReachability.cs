@@ -11,7 +11,7 @@ internal static class ServerReachability
 {
     /// <summary>Whether <paramref name="exception"/> is a connection failure worth a reachability check.</summary>
     public static bool IsConnectionFailure(Exception exception) =>
-        exception is ShardKitException { IsTransient: true } or DbException { IsTransient: true };
+        exception is ShardKitException or DbException && ShardKitErrors.IsTransient(exception);
 
     /// <summary>Opens a connection to the legacy database and to every cluster's primary, side by side; one sentence on which failed.</summary>
     public static async Task<string> DescribeAsync(ShardKitDataSource dataSource, CancellationToken cancellationToken)

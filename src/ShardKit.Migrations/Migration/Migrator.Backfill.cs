@@ -116,7 +116,7 @@ internal sealed partial class Migrator
                 (states, last) = await ReadChunkAsync(cursor, until, cancellationToken).ConfigureAwait(false);
                 break;
             }
-            catch (DbException ex) when (ex.IsTransient && attempt < ChunkReadAttempts)
+            catch (DbException ex) when (ShardKitErrors.IsTransient(ex) && attempt < ChunkReadAttempts)
             {
                 // A deadlock with an application write on one of the chunk's rows rolled the read back: nothing was recorded.
                 await Task.Delay(20 * attempt, cancellationToken).ConfigureAwait(false);

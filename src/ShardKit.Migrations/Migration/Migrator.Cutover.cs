@@ -167,7 +167,7 @@ internal sealed partial class Migrator
             {
                 frozen = await side.LockAsync(transaction, cancellationToken).ConfigureAwait(false);
             }
-            catch (DbException ex) when (ex.IsTransient)
+            catch (DbException ex) when (ShardKitErrors.IsTransient(ex))
             {
                 var error = $"the fence was not free within {waitSeconds} s (writers held it); the bucket stays on the {FenceState.NameOf(from)} side";
                 await RecordFallbackAsync(bucket, from, error, cancellationToken).ConfigureAwait(false);

@@ -38,6 +38,19 @@ internal sealed class EndpointDataSourceFactory(Action<MySqlDataSourceBuilder>? 
             result.DefaultCommandTimeout = Seconds(resilience.CommandTimeout);
         }
 
+        if (!given.ContainsKey("Allow User Variables"))
+        {
+            // ShardKit's own statements (fences, shard moves) set session variables.
+            result.AllowUserVariables = true;
+        }
+
+        if (!given.ContainsKey("Ignore Command Transaction"))
+        {
+            // A routed connection hands out its open transaction (ShardConnection.Transaction); a command that omits it
+            // still runs in it, as the server sees it, instead of being refused by the driver.
+            result.IgnoreCommandTransaction = true;
+        }
+
         if (!given.ContainsKey("Minimum Pool Size"))
         {
             result.MinimumPoolSize = (uint)connections.MinimumPoolSize;

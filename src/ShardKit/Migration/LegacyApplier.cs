@@ -62,7 +62,7 @@ internal sealed class LegacyApplier
                     return applied;
                 }
             }
-            catch (DbException ex) when (ex.IsTransient && attempt < Attempts)
+            catch (DbException ex) when (ShardKitErrors.IsTransient(ex) && attempt < Attempts)
             {
                 await Task.Delay(10 * attempt, cancellationToken).ConfigureAwait(false);
             }

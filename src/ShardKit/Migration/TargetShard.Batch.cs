@@ -141,7 +141,7 @@ internal static partial class TargetShard
                     written.AddRange(await WriteUserSliceAsync(userShard, slice, force, alreadyCurrent, cancellationToken).ConfigureAwait(false));
                     break;
                 }
-                catch (DbException ex) when (ex.IsTransient && attempt < Attempts)
+                catch (DbException ex) when (ShardKitErrors.IsTransient(ex) && attempt < Attempts)
                 {
                     // A deadlock with another applier of a neighbouring order (gap locks): the whole slice runs again.
                     await Task.Delay(10 * attempt, cancellationToken).ConfigureAwait(false);
@@ -245,7 +245,7 @@ internal static partial class TargetShard
                 await WriteMerchantSliceAsync(shard, states, cancellationToken).ConfigureAwait(false);
                 return;
             }
-            catch (DbException ex) when (ex.IsTransient && attempt < Attempts)
+            catch (DbException ex) when (ShardKitErrors.IsTransient(ex) && attempt < Attempts)
             {
                 await Task.Delay(10 * attempt, cancellationToken).ConfigureAwait(false);
             }

@@ -48,7 +48,7 @@ internal sealed class MerchantApplier
             {
                 return await ApplyOnceAsync(userShard, orderId, force, cancellationToken).ConfigureAwait(false);
             }
-            catch (DbException ex) when (ex.IsTransient && attempt < TransientRetries)
+            catch (DbException ex) when (ShardKitErrors.IsTransient(ex) && attempt < TransientRetries)
             {
                 // Deadlock or lock wait timeout between concurrent appliers of the same order: safe to run again.
             }

@@ -130,7 +130,10 @@ public sealed class TimeoutAndCancellationTests(ServerFixture fixture)
         var running = command.ExecuteScalarAsync();
         await Task.Delay(500);
         command.Cancel();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => running.WaitAsync(TimeSpan.FromSeconds(20)));
+
+        // MySqlConnector kills the query (KILL QUERY) and reports the interruption.
+        var ex = await Assert.ThrowsAsync<MySqlException>(() => running.WaitAsync(TimeSpan.FromSeconds(20)));
+        Assert.Equal(MySqlErrorCode.QueryInterrupted, ex.ErrorCode);
         await AssertUsableAsync(connection);
     }
 

@@ -35,9 +35,25 @@ public sealed class ShardMoveCommandTests
         Assert.Equal((1, "complete --shard user:0"), Code(await RunAsync([.. config, "--shard", "user:0", "--to", "c3"]), "complete --shard user:0"));
 
         // Ctrl+C during a throttled copy pauses; status names the interrupted command; resume finishes the move.
-        using (var ctrlC = new CancellationTokenSource(TimeSpan.FromMilliseconds(1500)))
+        // Ctrl+C comes once the copy has begun (not after a fixed time, which a loaded machine may spend setting up).
+        using (var ctrlC = new CancellationTokenSource())
         {
-            var (paused, _, pausedError) = await RunAsync([.. config, "--shard", "user:2", "--to", "c3", "--rows-per-second", "20", "--chunk-size", "10"], ctrlC.Token);
+            var move = RunAsync([.. config, "--shard", "user:2", "--to", "c3", "--rows-per-second", "20", "--chunk-size", "10"], ctrlC.Token);
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            while (!move.IsCompleted && waited.Elapsed < TimeSpan.FromSeconds(60))
+            {
+                var moveStatus = (await RunAsync(["status", .. config, "--shard", "user:2", "--json"])).Output;
+                if (moveStatus.TrimStart().StartsWith('[') && JsonDocument.Parse(moveStatus).RootElement is { } states
+                    && states.GetArrayLength() > 0 && states[0].GetProperty("state").GetString() == "COPY")
+                {
+                    break;
+                }
+
+                await Task.Delay(50);
+            }
+
+            await ctrlC.CancelAsync();
+            var (paused, _, pausedError) = await move;
             Assert.Equal(MigrateCommand.ExitPaused, paused);
             Assert.Contains("move-shard resume", pausedError, StringComparison.Ordinal);
         }

@@ -16,7 +16,7 @@ public sealed class RoutedAccessTests(TopologyFixture fixture) : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        // No provider chosen: the default, ShardKit.MySqlClient.
+        // MySqlConnector, one pool per endpoint.
         _shards = new ShardKitDataSourceBuilder(fixture.ConfigurationFor().GetSection("ShardKit")).Build();
         var result = await new SchemaApplier(_shards).ApplyAsync(new SchemaApplyOptions { Parallelism = 8 });
         Assert.True(result.Succeeded, string.Join("; ", result.Shards.Where(s => s.Error is not null)));

@@ -27,10 +27,11 @@ public sealed class OrderServiceHost : IAsyncDisposable
 
     public int WorkerId { get; }
 
-    public static async Task<OrderServiceHost> StartAsync(TopologyFixture fixture)
+    public static async Task<OrderServiceHost> StartAsync(TopologyFixture fixture, params (string Key, string? Value)[] overrides)
     {
         var workerId = Interlocked.Increment(ref s_nextWorkerId);
-        var configuration = fixture.ConfigurationFor(("ShardKit:OrderIds:WorkerId", workerId.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        var configuration = fixture.ConfigurationFor(
+            [("ShardKit:OrderIds:WorkerId", workerId.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("Telemetry:Exporter", "none"), .. overrides]);
         var app = OrderServiceApp.Build(["--urls", "http://127.0.0.1:0"], builder =>
         {
             builder.Configuration.AddConfiguration(configuration);

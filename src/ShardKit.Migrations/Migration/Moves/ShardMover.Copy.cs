@@ -204,7 +204,7 @@ internal sealed partial class ShardMover
             {
                 return await work().ConfigureAwait(false);
             }
-            catch (DbException ex) when (ex.IsTransient && attempt < 20)
+            catch (DbException ex) when (ShardKitErrors.IsTransient(ex) && attempt < 20)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(20 * attempt), cancellationToken).ConfigureAwait(false);
             }

@@ -254,7 +254,7 @@ internal sealed partial class ShardMover
                     frozen = await fence.QuerySingleAsync<(string, string, int)>(new CommandDefinition(
                         MoveFence.ReadFence(context.Schema, exclusive: true), transaction: transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
                 }
-                catch (DbException ex) when (ex.IsTransient)
+                catch (DbException ex) when (ShardKitErrors.IsTransient(ex))
                 {
                     var error = $"the fence was not free within {waitSeconds} s (writers held it); shard {context.Name} stays on '{from.Name}'";
                     await FallBackAsync(context, reverse, error, cancellationToken).ConfigureAwait(false);

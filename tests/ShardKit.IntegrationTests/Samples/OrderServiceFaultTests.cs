@@ -1,0 +1,76 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using OrderService;
+
+namespace ShardKit.IntegrationTests.Samples;
+
+/// <summary>The sample's health endpoint, and what a client sees when a shard's primary freezes.</summary>
+[Collection("Topology")]
+public sealed class OrderServiceFaultTests(TopologyFixture fixture)
+{
+    [Fact]
+    public async Task HealthReportsEveryClusterHealthy()
+    {
+        await using var host = await OrderServiceHost.StartAsync(fixture);
+
+        using var response = await host.Client.GetAsync("/health");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("Healthy", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task AFrozenPrimaryAnswers503WithRetryAfterWithinTheTimeoutsInsteadOf500()
+    {
+        await using var host = await OrderServiceHost.StartAsync(fixture, ("ShardKit:Resilience:CommandTimeout", "00:00:01"));
+        var userId = 700_000_000 + Random.Shared.Next(1_000_000);
+        using var created = await host.Client.PostAsJsonAsync("/orders", new CreateOrderRequest(userId, 11, [new("SKU-F", 1, 2m)]));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var orderId = (await created.Content.ReadFromJsonAsync<CreateOrderResponse>())!.OrderId;
+
+        var cluster = host.Shards.Map.RouteUser(userId).Cluster.Name;
+        var primary = fixture.Topology.Clusters.Single(c => c.Name == cluster).Primary;
+        var pid = primary.ProcessId ?? throw new InvalidOperationException($"{primary.Name} is not running");
+        Signal("STOP", pid);
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            using var response = await host.Client.GetAsync($"/orders/{orderId}");
+
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            Assert.Equal(TimeSpan.FromSeconds(5), response.Headers.RetryAfter?.Delta);
+            Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(6));
+            Assert.DoesNotContain(fixture.Topology.Password, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Signal("CONT", pid);
+        }
+
+        // Once the primary runs again, so does the service.
+        var deadline = Stopwatch.StartNew();
+        HttpStatusCode status;
+        do
+        {
+            using var again = await host.Client.GetAsync($"/orders/{orderId}");
+            status = again.StatusCode;
+        }
+        while (status != HttpStatusCode.OK && deadline.Elapsed < TimeSpan.FromSeconds(30) && await Delay());
+
+        Assert.Equal(HttpStatusCode.OK, status);
+    }
+
+    private static async Task<bool> Delay()
+    {
+        await Task.Delay(200);
+        return true;
+    }
+
+    private static void Signal(string signal, int pid)
+    {
+        using var kill = Process.Start("kill", ["-" + signal, pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+        Assert.Equal(0, kill.ExitCode);
+    }
+}
