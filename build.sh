@@ -2,7 +2,7 @@
 # ShardKit's two set-up commands on a fresh Debian machine:
 #   ./build.sh demo   start a local sharded topology and run the order demo against it
 #   ./build.sh test   run every test (unit and integration against real MariaDB)
-# Both install what is missing (MariaDB server and client, sysbench) first.
+# Both install what is missing (MariaDB server and client) first.
 set -euo pipefail
 cd "$(dirname "$0")"
 
