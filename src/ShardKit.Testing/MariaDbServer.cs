@@ -55,9 +55,14 @@ public sealed partial class MariaDbServer
     /// <summary>The application account's password.</summary>
     public string Password => _topology.Password;
 
-    /// <summary>A connection string for the application account, in MySqlConnector's keywords.</summary>
-    public string ConnectionString =>
-        string.Create(CultureInfo.InvariantCulture, $"Server={Host};Port={Port};User ID={User};Password={Password}");
+    /// <summary>
+    /// A connection string for the application account, in MySqlConnector's keywords. With TLS on (the default) it requires
+    /// TLS and verifies the server's certificate against the topology's generated CA (<c>SslMode=VerifyCA;SslCa=...</c>), as a
+    /// production connection string should; otherwise it says <c>SslMode=None</c>.
+    /// </summary>
+    public string ConnectionString => _topology.CaCertificatePath is { } ca
+        ? string.Create(CultureInfo.InvariantCulture, $"Server={Host};Port={Port};User ID={User};Password={Password};SslMode=VerifyCA;SslCa={ca}")
+        : string.Create(CultureInfo.InvariantCulture, $"Server={Host};Port={Port};User ID={User};Password={Password};SslMode=None");
 
     /// <summary>The server's data directory (removed when the topology is disposed).</summary>
     public string DataDirectory { get; }

@@ -32,7 +32,7 @@ public sealed class TlsTests(ServerFixture fixture)
     [Fact]
     public async Task VerifyCaRejectsACertificateThatDoesNotChainToATrustedCa()
     {
-        await using var connection = new MySqlConnection(await DriverDatabase.ConnectionStringAsync(fixture, "Pooling=false;SslMode=VerifyCA"));
+        await using var connection = new MySqlConnection(await DriverDatabase.ConnectionStringAsync(fixture, "Pooling=false;SslMode=VerifyCA;SslCa="));
         var ex = await Assert.ThrowsAsync<MySqlException>(() => connection.OpenAsync());
         Assert.Equal(MySqlErrorCode.UnableToConnectToHost, ex.ErrorCode);
         Assert.Contains("SSL", ex.Message, StringComparison.Ordinal);

@@ -40,6 +40,20 @@ public sealed class DevUpCommandTests
                 .Select(cs => int.Parse(cs.Split(';').Single(p => p.StartsWith("Port=", StringComparison.Ordinal))[5..]))
                 .ToList();
             Assert.Equal(4, ports.Distinct().Count());
+
+            // TLS by default: the written connection strings verify the servers against the CA dev up generated.
+            var primary = new MySqlConnector.MySqlConnectionStringBuilder(clusters[0].GetProperty("Primary").GetString()!);
+            Assert.Equal(MySqlConnector.MySqlSslMode.VerifyCA, primary.SslMode);
+            Assert.True(File.Exists(primary.SslCa), $"the CA file '{primary.SslCa}' does not exist");
+            await using (var connection = new MySqlConnector.MySqlConnection(primary.ConnectionString))
+            {
+                await connection.OpenAsync();
+                await using var cipher = new MySqlConnector.MySqlCommand("SHOW SESSION STATUS LIKE 'Ssl_cipher'", connection);
+                await using var reader = await cipher.ExecuteReaderAsync();
+                Assert.True(await reader.ReadAsync());
+                Assert.NotEqual("", reader.GetString(1));
+            }
+
             var serverPids = ServerPidsListeningOn(ports);
             Assert.Equal(4, serverPids.Count);
 
