@@ -26,7 +26,13 @@ public static class OrderEndpoints
         return endpoints;
     }
 
-    private static async Task<IResult> CreateAsync(CreateOrderRequest request, OrderStore store, CancellationToken cancellationToken)
+    /// <summary>
+    /// The response header that carries the causal token of a write (<c>POST /orders</c>) and the request header a client
+    /// sends it back in (<c>GET /orders/{orderId}</c>), so that a replica serves the read only once it has the write.
+    /// </summary>
+    public const string CausalTokenHeader = "ShardKit-Causal-Token";
+
+    private static async Task<IResult> CreateAsync(CreateOrderRequest request, OrderStore store, HttpResponse response, CancellationToken cancellationToken)
     {
         var errors = request.Validate();
         if (errors.Count > 0)
@@ -34,12 +40,30 @@ public static class OrderEndpoints
             return Results.ValidationProblem(errors, title: "The order is not valid.");
         }
 
-        var orderId = await store.CreateAsync(request, cancellationToken);
-        return Results.Created($"/orders/{orderId}", new CreateOrderResponse(orderId.Value));
+        var created = await store.CreateAsync(request, cancellationToken);
+        if (created.CausalToken is { } token)
+        {
+            response.Headers[CausalTokenHeader] = token.ToString();
+        }
+
+        return Results.Created($"/orders/{created.Id}", new CreateOrderResponse(created.Id.Value));
     }
 
-    private static async Task<IResult> GetAsync(long orderId, OrderStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> GetAsync(long orderId, OrderStore store, HttpRequest request, CancellationToken cancellationToken)
     {
+        CausalToken? token = null;
+        if (request.Headers[CausalTokenHeader] is { Count: > 0 } header)
+        {
+            try
+            {
+                token = CausalToken.Parse(header.ToString());
+            }
+            catch (FormatException ex)
+            {
+                return Results.ValidationProblem(new Dictionary<string, string[]> { [CausalTokenHeader] = [ex.Message] }, title: "The request is not valid.");
+            }
+        }
+
         OrderId id;
         try
         {
@@ -50,7 +74,7 @@ public static class OrderEndpoints
             return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Not a ShardKit order ID.", detail: ex.Message);
         }
 
-        return await store.GetAsync(id, cancellationToken) is { } order
+        return await store.GetAsync(id, token, cancellationToken) is { } order
             ? Results.Ok(order)
             : Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Order not found.", detail: $"There is no order {orderId}.");
     }

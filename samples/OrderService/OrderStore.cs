@@ -66,10 +66,10 @@ public sealed class OrderStore
     /// </summary>
     /// <param name="request">The order; see <see cref="CreateOrderRequest.Validate"/>.</param>
     /// <param name="cancellationToken">Cancels the work.</param>
-    /// <returns>The new order's ID.</returns>
+    /// <returns>The new order as stored, with the causal token of its write (<see cref="OrderRecord.CausalToken"/>).</returns>
     /// <exception cref="ArgumentException">The request is not valid.</exception>
     /// <exception cref="ShardKitException"><see cref="ShardKitErrorCode.AlternateKeyTaken"/>: the trade number belongs to another order.</exception>
-    public async Task<OrderId> CreateAsync(CreateOrderRequest request, CancellationToken cancellationToken = default)
+    public async Task<OrderRecord> CreateAsync(CreateOrderRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         var errors = request.Validate();
@@ -95,13 +95,17 @@ public sealed class OrderStore
         var created = request.TradeNo is { } tradeNo
             ? await _orders.CreateAsync(order, [new AlternateKey(TradeNoKind, tradeNo)], cancellationToken)
             : await _orders.CreateAsync(order, cancellationToken);
-        return created.Id;
+        return created;
     }
 
-    /// <summary>Reads an order and its items from the user shard named by the order ID's gene, on its primary (a client reads the order it has just created).</summary>
+    /// <summary>
+    /// Reads an order and its items from the user shard named by the order ID's gene, on a replica when one is fresh enough:
+    /// with the causal token of the client's own write, only one that has applied it (else the primary), so a client always
+    /// reads the order it has just created; without one, a replica within the configured lag limit.
+    /// </summary>
     /// <returns>The order, or <see langword="null"/> when there is none with that ID.</returns>
-    public async Task<Order?> GetAsync(OrderId orderId, CancellationToken cancellationToken = default) =>
-        await _orders.GetAsync(orderId, cancellationToken) is { } order ? ToOrder(order) : null;
+    public async Task<Order?> GetAsync(OrderId orderId, CausalToken? causalToken, CancellationToken cancellationToken = default) =>
+        await _orders.GetAsync(orderId, new ReadOptions { CausalToken = causalToken }, cancellationToken) is { } order ? ToOrder(order) : null;
 
     /// <summary>Finds the order created with an external trade number, through its alternate-key mapping.</summary>
     /// <param name="tradeNo">The trade number.</param>
@@ -122,9 +126,10 @@ public sealed class OrderStore
             return new TradeNoLookup(null, orderId.Value);
         }
 
-        // The order can still disappear between the two reads; the caller sees that as a dangling mapping too.
-        var order = await GetAsync(orderId, cancellationToken);
-        return order is null ? new TradeNoLookup(null, orderId.Value) : new TradeNoLookup(order, null);
+        // The order can still disappear between the two reads; the caller sees that as a dangling mapping too. The read
+        // goes to the primary, as the dangling check did, so a lagging replica never makes the mapping look dangling.
+        var order = await _orders.GetAsync(orderId, cancellationToken);
+        return order is null ? new TradeNoLookup(null, orderId.Value) : new TradeNoLookup(ToOrder(order), null);
     }
 
     /// <summary>Lists a user's orders, newest first, with their items, from the user's shard (on its primary).</summary>

@@ -1,6 +1,6 @@
 namespace ShardKit;
 
-/// <summary>The outcome of <see cref="AlternateKeyStore.LookupAsync"/> for a key that is mapped.</summary>
+/// <summary>The outcome of <see cref="AlternateKeyStore.LookupAsync(AlternateKey, CancellationToken)"/> for a key that is mapped.</summary>
 /// <param name="Mapping">The stored mapping.</param>
 /// <param name="IsDangling">
 /// <see langword="true"/> when the mapping names an order that is not in its user shard: the order was deleted, its

@@ -142,7 +142,27 @@ public sealed partial class AlternateKeyStore : IDisposable
     /// <returns>The mapping and whether it is dangling, or <see langword="null"/> when the key is not mapped.</returns>
     /// <exception cref="ArgumentException"><paramref name="key"/> is <c>default</c>.</exception>
     /// <exception cref="ShardKitException"><see cref="ShardKitErrorCode.ShardUnavailable"/>: the key's shard or the order's shard cannot be reached.</exception>
-    public async Task<AlternateKeyLookup?> LookupAsync(AlternateKey key, CancellationToken cancellationToken = default)
+    public Task<AlternateKeyLookup?> LookupAsync(AlternateKey key, CancellationToken cancellationToken = default) =>
+        LookupCoreAsync(key, read: null, cancellationToken);
+
+    /// <summary>
+    /// Finds what <paramref name="key"/> names, reading a mapping that is not cached where <paramref name="read"/> allows (a
+    /// replica within its lag limit; with a causal token of the key's claim, one that has applied it). Whether the named
+    /// order still exists is always checked on its user shard's primary, so a lagging replica never makes a mapping look dangling.
+    /// </summary>
+    /// <param name="key">The key.</param>
+    /// <param name="read">Which servers may serve the mapping read.</param>
+    /// <param name="cancellationToken">Cancels the lookup.</param>
+    /// <returns>The mapping and whether it is dangling, or <see langword="null"/> when the key is not mapped (or, without a token, not on the serving replica yet).</returns>
+    /// <exception cref="ArgumentException"><paramref name="key"/> is <c>default</c>.</exception>
+    /// <exception cref="ShardKitException"><see cref="ShardKitErrorCode.ShardUnavailable"/>: the key's shard or the order's shard cannot be reached.</exception>
+    public Task<AlternateKeyLookup?> LookupAsync(AlternateKey key, ReadOptions read, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        return LookupCoreAsync(key, read, cancellationToken);
+    }
+
+    private async Task<AlternateKeyLookup?> LookupCoreAsync(AlternateKey key, ReadOptions? read, CancellationToken cancellationToken)
     {
         var route = GetRoute(key);
         var fromCache = _cache.TryGet(key, out var mapping);
@@ -153,7 +173,9 @@ public sealed partial class AlternateKeyStore : IDisposable
         else
         {
             Metrics.Miss();
-            var shard = await DataSource.OpenAsync(route, ReadPreference.Primary, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var shard = read is null
+                ? await DataSource.OpenAsync(route, ReadPreference.Primary, cancellationToken: cancellationToken).ConfigureAwait(false)
+                : await DataSource.OpenAsync(route, read, cancellationToken).ConfigureAwait(false);
             await using (shard.ConfigureAwait(false))
             {
                 mapping = await ReadAsync(shard, key, cancellationToken).ConfigureAwait(false);
@@ -267,8 +289,11 @@ public sealed partial class AlternateKeyStore : IDisposable
     internal ShardKitException Taken(AlternateKey key, AlternateKeyTarget existing, AlternateKeyTarget requested) =>
         new(
             ShardKitErrorCode.AlternateKeyTaken,
-            $"The alternate key {key.Kind} '{key.Value}' is already mapped to {existing}; it cannot also name {requested}. A key names one target: release it first to move it.")
+            $"The alternate key {key.Kind} '{key.Value}' is already taken by another target. A key names one target: release it first to move it.")
         {
             Shard = GetRoute(key).Name,
+            AlternateKey = key,
+            ExistingTarget = existing,
+            RequestedTarget = requested,
         };
 }

@@ -45,8 +45,15 @@ public sealed class OrderRecord
     public long Version { get; init; }
 
     /// <summary>This order's fields with other items and stored state (timestamps and version).</summary>
-    internal OrderRecord WithStoredState(IReadOnlyList<OrderLine> items, DateTimeOffset createdAt, DateTimeOffset updatedAt, long version) => new()
+    /// <summary>
+    /// On a record a store write returned: the token of that write, to pass to a later read (<see cref="ReadOptions.CausalToken"/>)
+    /// so that a replica serves it only once it has the write. Null on records that were read.
+    /// </summary>
+    public CausalToken? CausalToken { get; init; }
+
+    internal OrderRecord WithStoredState(IReadOnlyList<OrderLine> items, DateTimeOffset createdAt, DateTimeOffset updatedAt, long version, CausalToken? causalToken = null) => new()
     {
+        CausalToken = causalToken,
         Id = Id,
         UserId = UserId,
         MerchantId = MerchantId,

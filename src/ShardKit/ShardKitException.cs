@@ -36,4 +36,16 @@ public sealed class ShardKitException : Exception
 
     /// <summary>The logical shard the failure concerns, when there is one (for example <c>user:17</c>).</summary>
     public string? Shard { get; init; }
+
+    /// <summary>With <see cref="ShardKitErrorCode.AlternateKeyTaken"/>: the key that is taken.</summary>
+    public AlternateKey? AlternateKey { get; init; }
+
+    /// <summary>
+    /// With <see cref="ShardKitErrorCode.AlternateKeyTaken"/>: the target the key already names — another user's order, for
+    /// the service's logs only. The message never names it, so that a caller cannot probe keys to learn others' orders.
+    /// </summary>
+    public AlternateKeyTarget? ExistingTarget { get; init; }
+
+    /// <summary>With <see cref="ShardKitErrorCode.AlternateKeyTaken"/>: the target this call asked the key to name.</summary>
+    public AlternateKeyTarget? RequestedTarget { get; init; }
 }

@@ -119,6 +119,7 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
     private async Task<OrderRecord> CreateOnceAsync(OrderRecord order, IReadOnlyList<AlternateKey> alternateKeys, CancellationToken cancellationToken)
     {
         var now = OrderReader.Now(DataSource.TimeProvider);
+        CausalToken? token;
         var shard = await DataSource.OpenOrderShardAsync(order.Id, ShardDimension.User, ShardIntent.Write, cancellationToken).ConfigureAwait(false);
         await using (shard.ConfigureAwait(false))
         {
@@ -141,10 +142,11 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             }
 
+            token = await shard.GetCausalTokenAsync(cancellationToken).ConfigureAwait(false);
             await ApplyAfterCommitAsync(shard, order.Id, cancellationToken).ConfigureAwait(false);
         }
 
-        return Stored(order, order.Items, now, now, 1);
+        return Stored(order, order.Items, now, now, 1, token);
     }
 
     /// <summary>
@@ -187,7 +189,7 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
                 await OrderReader.InsertItemsAsync(shard, order.Id.Value, order.Items, tx, cancellationToken).ConfigureAwait(false);
                 await AddOutboxEntryAsync(shard, order.Id, current.Version, "update", now, tx, cancellationToken).ConfigureAwait(false);
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-                stored = Stored(order, order.Items, current.CreatedAt, now, current.Version);
+                stored = Stored(order, order.Items, current.CreatedAt, now, current.Version, await shard.GetCausalTokenAsync(cancellationToken).ConfigureAwait(false));
             }
 
             await ApplyAfterCommitAsync(shard, order.Id, cancellationToken).ConfigureAwait(false);
@@ -253,19 +255,36 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
         return true;
     }
 
-    /// <summary>Reads an order with its items from its user shard (the authoritative copy).</summary>
+    /// <summary>Reads an order with its items from its user shard (the authoritative copy), on the shard's primary.</summary>
     /// <param name="orderId">The order.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The order, or <see langword="null"/> when it does not exist.</returns>
     public Task<OrderRecord?> GetAsync(OrderId orderId, CancellationToken cancellationToken = default) =>
-        ReadOneAsync(orderId, ShardDimension.User, cancellationToken);
+        ReadOneAsync(orderId, ShardDimension.User, read: null, cancellationToken);
+
+    /// <summary>
+    /// Reads an order with its items from its user shard where <paramref name="read"/> allows: a replica within its lag
+    /// limit, and with a causal token (<see cref="OrderRecord.CausalToken"/> of the write, or a
+    /// <see cref="ShardKitDataSource.ReadYourWrites"/> scope) only one that has applied that write.
+    /// </summary>
+    /// <param name="orderId">The order.</param>
+    /// <param name="read">Which servers may serve the read, the causal token and the lag limit.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The order, or <see langword="null"/> when it does not exist (or, without a token, is not on the serving replica yet).</returns>
+    public Task<OrderRecord?> GetAsync(OrderId orderId, ReadOptions read, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        return ReadOneAsync(orderId, ShardDimension.User, read, cancellationToken);
+    }
 
     /// <summary>Releases the store's metric instruments.</summary>
     public void Dispose() => Metrics.Dispose();
 
-    private async Task<OrderRecord?> ReadOneAsync(OrderId orderId, ShardDimension dimension, CancellationToken cancellationToken)
+    private async Task<OrderRecord?> ReadOneAsync(OrderId orderId, ShardDimension dimension, ReadOptions? read, CancellationToken cancellationToken)
     {
-        var shard = await DataSource.OpenOrderShardAsync(orderId, dimension, ReadPreference.Primary, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var shard = read is null
+            ? await DataSource.OpenOrderShardAsync(orderId, dimension, ReadPreference.Primary, cancellationToken: cancellationToken).ConfigureAwait(false)
+            : await DataSource.OpenAsync(DataSource.Map.RouteOrder(orderId, dimension), read, cancellationToken).ConfigureAwait(false);
         await using (shard.ConfigureAwait(false))
         {
             var sql = dimension == ShardDimension.User
@@ -314,8 +333,8 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
         Now = now,
     };
 
-    private static OrderRecord Stored(OrderRecord order, IReadOnlyList<OrderLine> items, DateTimeOffset createdAt, DateTimeOffset updatedAt, long version) =>
-        order.WithStoredState(items.ToArray(), createdAt, updatedAt, version);
+    private static OrderRecord Stored(OrderRecord order, IReadOnlyList<OrderLine> items, DateTimeOffset createdAt, DateTimeOffset updatedAt, long version, CausalToken? causalToken) =>
+        order.WithStoredState(items.ToArray(), createdAt, updatedAt, version, causalToken);
 
     private void Validate(OrderRecord order)
     {

@@ -10,19 +10,26 @@ internal sealed class HttpOrderTarget(HttpClient client, int shardCount) : IOrde
 {
     public string Description => $"OrderService sample over HTTP at {client.BaseAddress}";
 
-    public async Task<OrderId> CreateAsync(CreateOrderRequest order, CancellationToken cancellationToken)
+    public async Task<(OrderId Id, CausalToken? Token)> CreateAsync(CreateOrderRequest order, CancellationToken cancellationToken)
     {
         using var response = await client.PostAsJsonAsync("/orders", order, cancellationToken);
         await EnsureAsync(response, HttpStatusCode.Created, "POST /orders", cancellationToken);
         var created = await response.Content.ReadFromJsonAsync<CreateOrderResponse>(cancellationToken)
             ?? throw new InvalidOperationException("POST /orders answered 201 without a body.");
-        return OrderId.Parse(created.OrderId, shardCount);
+        var token = response.Headers.TryGetValues(OrderEndpoints.CausalTokenHeader, out var values) ? CausalToken.Parse(values.First()) : null;
+        return (OrderId.Parse(created.OrderId, shardCount), token);
     }
 
-    public async Task<bool> GetAsync(OrderId orderId, CancellationToken cancellationToken)
+    public async Task<bool> GetAsync(OrderId orderId, CausalToken? token, CancellationToken cancellationToken)
     {
         var path = string.Create(CultureInfo.InvariantCulture, $"/orders/{orderId.Value}");
-        using var response = await client.GetAsync(path, cancellationToken);
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        if (token is not null)
+        {
+            request.Headers.Add(OrderEndpoints.CausalTokenHeader, token.ToString());
+        }
+
+        using var response = await client.SendAsync(request, cancellationToken);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
             return false;

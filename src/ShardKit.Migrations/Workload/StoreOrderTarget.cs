@@ -7,10 +7,14 @@ internal sealed class StoreOrderTarget(OrderStore store, string description) : I
 {
     public string Description => description;
 
-    public Task<OrderId> CreateAsync(CreateOrderRequest order, CancellationToken cancellationToken) => store.CreateAsync(order, cancellationToken);
+    public async Task<(OrderId Id, CausalToken? Token)> CreateAsync(CreateOrderRequest order, CancellationToken cancellationToken)
+    {
+        var created = await store.CreateAsync(order, cancellationToken);
+        return (created.Id, created.CausalToken);
+    }
 
-    public async Task<bool> GetAsync(OrderId orderId, CancellationToken cancellationToken) =>
-        await store.GetAsync(orderId, cancellationToken) is not null;
+    public async Task<bool> GetAsync(OrderId orderId, CausalToken? token, CancellationToken cancellationToken) =>
+        await store.GetAsync(orderId, token, cancellationToken) is not null;
 
     public async Task<int> ListByUserAsync(long userId, int limit, CancellationToken cancellationToken) =>
         (await store.ListByUserAsync(userId, limit, cancellationToken)).Count;

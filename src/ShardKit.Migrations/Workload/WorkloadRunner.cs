@@ -81,15 +81,15 @@ internal sealed class WorkloadRunner
         }
     }
 
-    private WorkloadOperation Choose(Random random, out (OrderId OrderId, long UserId, long MerchantId) picked)
+    private WorkloadOperation Choose(Random random, out (OrderId OrderId, CausalToken? Token, long UserId, long MerchantId) picked)
     {
-        if (random.NextDouble() >= _options.ReadRatio || !_recent.TryPick(random, out var orderId, out var userId, out var merchantId))
+        if (random.NextDouble() >= _options.ReadRatio || !_recent.TryPick(random, out var orderId, out var token, out var userId, out var merchantId))
         {
             picked = default;
             return WorkloadOperation.Create;
         }
 
-        picked = (orderId, userId, merchantId);
+        picked = (orderId, token, userId, merchantId);
         return random.Next(3) switch
         {
             0 => WorkloadOperation.Get,
@@ -98,19 +98,19 @@ internal sealed class WorkloadRunner
         };
     }
 
-    private async Task ExecuteAsync(WorkloadOperation operation, Random random, (OrderId OrderId, long UserId, long MerchantId) picked, CancellationToken cancellationToken)
+    private async Task ExecuteAsync(WorkloadOperation operation, Random random, (OrderId OrderId, CausalToken? Token, long UserId, long MerchantId) picked, CancellationToken cancellationToken)
     {
-        var (orderId, userId, merchantId) = picked;
+        var (orderId, token, userId, merchantId) = picked;
         switch (operation)
         {
             case WorkloadOperation.Create:
                 var order = NewOrder(random);
                 var created = await _target.CreateAsync(order, cancellationToken);
-                Interlocked.Increment(ref _perShard[created.UserShard]);
-                _recent.Add(created, order.UserId, order.MerchantId);
+                Interlocked.Increment(ref _perShard[created.Id.UserShard]);
+                _recent.Add(created.Id, created.Token, order.UserId, order.MerchantId);
                 break;
             case WorkloadOperation.Get:
-                if (!await _target.GetAsync(orderId, cancellationToken))
+                if (!await _target.GetAsync(orderId, token, cancellationToken))
                 {
                     throw new InvalidOperationException($"order {orderId} was created in this run but is not found.");
                 }

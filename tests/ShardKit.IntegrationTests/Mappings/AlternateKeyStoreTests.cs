@@ -55,7 +55,8 @@ public sealed class AlternateKeyStoreTests(TopologyFixture fixture) : IAsyncLife
             Assert.Equal(ShardKitErrorCode.AlternateKeyTaken, l.Error!.ErrorCode);
             Assert.False(l.Error.IsTransient);
             Assert.Contains($"trade-no '{key.Value}'", l.Error.Message, StringComparison.Ordinal);
-            Assert.Contains(winner.Target.ToString(), l.Error.Message, StringComparison.Ordinal);
+            Assert.Equal(winner.Target, l.Error.ExistingTarget);
+            Assert.DoesNotContain(winner.Target.ToString(), l.Error.Message, StringComparison.Ordinal);
         });
         using var fresh = new AlternateKeyStore(_shards);
         Assert.Equal(winner.Target, (await fresh.LookupAsync(key))!.Target);
@@ -135,6 +136,13 @@ public sealed class AlternateKeyStoreTests(TopologyFixture fixture) : IAsyncLife
         var error = await Assert.ThrowsAsync<ShardKitException>(() => _orders.CreateAsync(order, [free, taken]));
 
         Assert.Equal(ShardKitErrorCode.AlternateKeyTaken, error.ErrorCode);
+
+        // The message says the key is taken, never by whom: the winner's IDs stay in properties for the service's logs.
+        Assert.Contains($"'{taken.Value}'", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain((UserBase + 600).ToString(System.Globalization.CultureInfo.InvariantCulture), error.Message, StringComparison.Ordinal);
+        Assert.Equal(new AlternateKeyTarget(UserBase + 600), error.ExistingTarget);
+        Assert.Equal(taken, error.AlternateKey);
+        Assert.Equal(UserBase + 601, error.RequestedTarget?.UserId);
         Assert.Null(await _orders.GetAsync(order.Id));
         Assert.Null(await _keys.LookupAsync(free));
         Assert.Equal(new AlternateKeyTarget(UserBase + 600), (await _keys.LookupAsync(taken))!.Target);

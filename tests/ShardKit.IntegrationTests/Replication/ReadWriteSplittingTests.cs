@@ -234,6 +234,52 @@ public sealed class ReadWriteSplittingTests(ReplicaTopologyFixture fixture) : IC
         await fixture.Replica.WaitForReplicationAsync(TimeSpan.FromSeconds(60));
     }
 
+    [Fact]
+    public async Task StoreReadsWithTheWritesTokenAreNeverStaleAndGoBackToTheReplicaOnceItHasTheWrite()
+    {
+        using var orders = new TwoDimensionOrderStore(fixture.Shards, new TwoDimensionOrderStoreOptions { ApplyMerchantCopyImmediately = false });
+        await FaultTopologyFixture.WaitUntilAllReplicasServeAsync(fixture.Shards, TimeSpan.FromSeconds(30));
+        var created = new List<OrderRecord>();
+        await fixture.Replica.PauseReplicationAsync();
+        try
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                var userId = NextUser();
+                var order = await orders.CreateAsync(new OrderRecord
+                {
+                    Id = _ids.Next(userId, 3), UserId = userId, MerchantId = 3, Status = "created", TotalAmount = 1m, Currency = "EUR",
+                    Items = [new OrderLine { LineNo = 1, Sku = "S", Quantity = 1, UnitPrice = 1m }],
+                });
+                Assert.NotNull(order.CausalToken);
+                created.Add(order);
+
+                // With the write's token (as text, as it travels between services) the read is never stale.
+                var read = await orders.GetAsync(order.Id, new ReadOptions { CausalToken = CausalToken.Parse(order.CausalToken.ToString()) });
+                Assert.NotNull(read);
+                Assert.Equal(order.Version, read.Version);
+            }
+
+            // The replica really is behind: without the token the order is not there.
+            await using var replica = await fixture.Shards.OpenOrderShardAsync(created[^1].Id, ShardDimension.User, ReadPreference.ReplicaOnly);
+            Assert.Equal(0, await CountAsync(replica, created[^1].Id));
+        }
+        finally
+        {
+            await fixture.Replica.ResumeReplicationAsync();
+        }
+
+        // Once the replica has applied the writes, token reads are served by it.
+        await fixture.Replica.WaitForReplicationAsync(TimeSpan.FromSeconds(60));
+        var token = created[^1].CausalToken!;
+        await using (var shard = await fixture.Shards.OpenOrderShardAsync(created[^1].Id, ShardDimension.User, ReadPreference.PreferReplica, token))
+        {
+            Assert.True(shard.IsReplica);
+        }
+
+        Assert.Equal(created[^1].Id, (await orders.GetAsync(created[^1].Id, new ReadOptions { CausalToken = token }))?.Id);
+    }
+
     private static async Task<CausalToken> WriteAsync(ShardKitDataSource shards, OrderId orderId, long userId, bool inTransaction)
     {
         await using var shard = await shards.OpenUserShardAsync(userId, ShardIntent.Write);

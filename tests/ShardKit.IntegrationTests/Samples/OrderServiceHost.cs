@@ -18,7 +18,7 @@ public sealed class OrderServiceHost : IAsyncDisposable
         _app = app;
         WorkerId = workerId;
         Shards = app.Services.GetRequiredService<ShardKitDataSource>();
-        Client = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+        Client = new HttpClient(new CausalTokenHandler { InnerHandler = new HttpClientHandler() }) { BaseAddress = new Uri(app.Urls.First()) };
     }
 
     public HttpClient Client { get; }
@@ -56,5 +56,30 @@ public sealed class OrderServiceHost : IAsyncDisposable
         Client.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
+    }
+
+    /// <summary>
+    /// A client session that reads its own writes: it keeps the causal token of its last write (the
+    /// <see cref="OrderEndpoints.CausalTokenHeader"/> response header) and sends it with every later request.
+    /// </summary>
+    private sealed class CausalTokenHandler : DelegatingHandler
+    {
+        private string? _token;
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (Volatile.Read(ref _token) is { } token && !request.Headers.Contains(OrderEndpoints.CausalTokenHeader))
+            {
+                request.Headers.Add(OrderEndpoints.CausalTokenHeader, token);
+            }
+
+            var response = await base.SendAsync(request, cancellationToken);
+            if (response.Headers.TryGetValues(OrderEndpoints.CausalTokenHeader, out var values))
+            {
+                Volatile.Write(ref _token, values.First());
+            }
+
+            return response;
+        }
     }
 }

@@ -257,6 +257,10 @@ public sealed class OrderServiceTests(TopologyFixture fixture) : IAsyncLifetime
         Assert.Equal(userId, found.UserId);
         var problem = await ProblemAsync(again, HttpStatusCode.Conflict);
         Assert.Contains(tradeNo, problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+
+        // The 409 never says whose order holds the number.
+        Assert.DoesNotContain(created.ToString(System.Globalization.CultureInfo.InvariantCulture), problem.GetRawText(), StringComparison.Ordinal);
+        Assert.DoesNotContain(userId.ToString(System.Globalization.CultureInfo.InvariantCulture), problem.GetRawText(), StringComparison.Ordinal);
         Assert.Single((await Host.Client.GetFromJsonAsync<List<Order>>($"/users/{userId}/orders"))!);
     }
 

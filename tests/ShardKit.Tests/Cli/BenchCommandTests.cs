@@ -160,6 +160,7 @@ public sealed class BenchCommandTests : IDisposable
     {
         private readonly OrderIdGenerator _ids = new(new OrderIdGeneratorOptions { WorkerId = 9 });
         private int _created;
+        private long _sequence;
 
         public ConcurrentDictionary<OrderId, long> Orders { get; } = new();
 
@@ -169,23 +170,30 @@ public sealed class BenchCommandTests : IDisposable
 
         public string Description => "in memory";
 
-        public async Task<OrderId> CreateAsync(CreateOrderRequest order, CancellationToken cancellationToken)
+        public ConcurrentDictionary<OrderId, CausalToken> Tokens { get; } = new();
+
+        public async Task<(OrderId Id, CausalToken? Token)> CreateAsync(CreateOrderRequest order, CancellationToken cancellationToken)
         {
             await Task.Yield();
             Assert.Empty(order.Validate());
             var id = _ids.Next(order.UserId, order.MerchantId);
+            var token = new CausalToken("c0", $"0-1-{Interlocked.Increment(ref _sequence)}");
+            Tokens[id] = token;
             if (!LoseEveryOtherOrder || Interlocked.Increment(ref _created) % 2 == 0)
             {
                 Orders[id] = order.UserId;
                 MerchantCopies[id] = order.MerchantId;
             }
 
-            return id;
+            return (id, token);
         }
 
-        public async Task<bool> GetAsync(OrderId orderId, CancellationToken cancellationToken)
+        public async Task<bool> GetAsync(OrderId orderId, CausalToken? token, CancellationToken cancellationToken)
         {
             await Task.Yield();
+
+            // A client reads its own write with the token the write handed back.
+            Assert.Equal(Tokens[orderId], token);
             return Orders.ContainsKey(orderId);
         }
 
