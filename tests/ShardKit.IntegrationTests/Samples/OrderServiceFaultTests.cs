@@ -21,6 +21,41 @@ public sealed class OrderServiceFaultTests(TopologyFixture fixture)
     }
 
     [Fact]
+    public async Task AClientReadsItsOwnWriteWithTheTokenWhileTheReplicaLagsAndAMalformedTokenIsRejected()
+    {
+        await using var host = await OrderServiceHost.StartAsync(fixture);
+        var userId = 710_000_000 + Random.Shared.Next(1_000_000);
+        var cluster = host.Shards.Map.RouteUser(userId).Cluster.Name;
+        var replica = fixture.Topology.Clusters.Single(c => c.Name == cluster).Replicas[0];
+        await replica.PauseReplicationAsync();
+        try
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                using var created = await host.Client.PostAsJsonAsync("/orders", new CreateOrderRequest(userId, 21, [new("SKU-T", 1, 2m)]));
+                Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+                var token = CausalToken.Parse(Assert.Single(created.Headers.GetValues(OrderEndpoints.CausalTokenHeader)));
+                Assert.Equal(cluster, token.Cluster);
+                var orderId = (await created.Content.ReadFromJsonAsync<CreateOrderResponse>())!.OrderId;
+
+                // The host's client sends the token back: the read is never stale, however far the replica is behind.
+                using var read = await host.Client.GetAsync($"/orders/{orderId}");
+                Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+            }
+        }
+        finally
+        {
+            await replica.ResumeReplicationAsync();
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/orders/1");
+        request.Headers.Add(OrderEndpoints.CausalTokenHeader, "not-a-token");
+        using var malformed = await host.Client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
+        Assert.Contains(OrderEndpoints.CausalTokenHeader, await malformed.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AFrozenPrimaryAnswers503WithRetryAfterWithinTheTimeoutsInsteadOf500()
     {
         await using var host = await OrderServiceHost.StartAsync(fixture, ("ShardKit:Resilience:CommandTimeout", "00:00:01"));
