@@ -6,7 +6,7 @@ namespace OrderService;
 /// <summary>
 /// Turns request errors the framework throws (unreadable JSON, a path or query value of the wrong type) into
 /// 400 ProblemDetails that say what was wrong, a trade number already used into 409, and a transient failure (a shard
-/// that cannot be reached, a timed-out command, a lost connection: <see cref="ShardKitErrors.IsTransient"/>) into 503 with
+/// that cannot be reached, a timed-out command, a lost connection: <see cref="ShardKitErrors.IsTransient(Exception)"/>) into 503 with
 /// <c>Retry-After</c>.
 /// Anything else stays a 500.
 /// </summary>

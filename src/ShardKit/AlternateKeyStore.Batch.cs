@@ -1,4 +1,3 @@
-using System.Data.Common;
 using System.Globalization;
 using System.Text;
 using Dapper;
@@ -73,22 +72,17 @@ public sealed partial class AlternateKeyStore
         var shard = await DataSource.OpenAsync(GetRoute(pending[0].Key), ShardIntent.Write, cancellationToken).ConfigureAwait(false);
         await using (shard.ConfigureAwait(false))
         {
-            for (var attempt = 1; pending.Count > 0; attempt++)
+            while (pending.Count > 0)
             {
                 var now = OrderReader.Now(DataSource.TimeProvider);
                 var (sql, parameters) = ClaimManySql(shard, pending, now);
-                List<(string Kind, string Value, long UserId, long? OrderId, DateTime CreatedAt)> rows;
-                try
-                {
-                    rows = (await shard.Connection.QueryAsync<(string, string, long, long?, DateTime)>(new CommandDefinition(
-                        sql, parameters, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToList();
-                }
-                catch (DbException ex) when (ShardKitErrors.IsTransient(ex) && attempt < BatchAttempts)
-                {
-                    // A deadlock or lock wait with another claimer rolled this statement back: claim the same keys again.
-                    await Task.Delay(5 * attempt, cancellationToken).ConfigureAwait(false);
-                    continue;
-                }
+
+                // A deadlock or lock wait with another claimer rolls the statement back: the retry claims the same keys again.
+                var rows = await _claimRetry.ExecuteAsync(
+                    static async (s, ct) => (await s.Shard.Connection.QueryAsync<(string Kind, string Value, long UserId, long? OrderId, DateTime CreatedAt)>(
+                        new CommandDefinition(s.Sql, s.Parameters, cancellationToken: ct)).ConfigureAwait(false)).ToList(),
+                    (Shard: shard, Sql: sql, Parameters: parameters),
+                    cancellationToken).ConfigureAwait(false);
 
                 var stored = new Dictionary<AlternateKey, AlternateKeyMapping>(rows.Count);
                 foreach (var row in rows)

@@ -25,6 +25,7 @@ namespace ShardKit;
 public sealed partial class AlternateKeyStore : IDisposable
 {
     private readonly MappingCache _cache;
+    private readonly Polly.ResiliencePipeline _claimRetry;
 
     /// <summary>Creates a store that reaches the mapping shards through <paramref name="dataSource"/>.</summary>
     /// <param name="dataSource">The routed data source.</param>
@@ -40,6 +41,7 @@ public sealed partial class AlternateKeyStore : IDisposable
         Logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<AlternateKeyStore>();
         _cache = new MappingCache(Options.CacheCapacity, Options.CacheDuration, dataSource.TimeProvider);
         Metrics = new MappingMetrics(_cache);
+        _claimRetry = Resilience.TransientRetry.Create(BatchAttempts, TimeSpan.FromMilliseconds(5), dataSource.TimeProvider);
     }
 
     /// <summary>The data source the store routes through.</summary>

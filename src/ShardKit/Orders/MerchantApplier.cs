@@ -1,6 +1,8 @@
 using System.Data;
 using System.Data.Common;
 using Dapper;
+using Polly;
+using ShardKit.Resilience;
 
 namespace ShardKit.Orders;
 
@@ -16,13 +18,15 @@ internal sealed class MerchantApplier
     private const string ReadTombstone = "SELECT order_id, user_id, merchant_id, created_at, deleted_at, version FROM {schema}.`shardkit_tombstones` WHERE order_id = @OrderId";
     private const string ReadItems = "SELECT order_id, line_no, sku, quantity, unit_price FROM {order_items} WHERE order_id = @OrderId ORDER BY line_no";
     private const string MarkApplied = "UPDATE {schema}.`shardkit_outbox` SET applied_at = @Now WHERE order_id = @OrderId AND version <= @Version AND applied_at IS NULL";
-    private const int TransientRetries = 3;
-
     private readonly ShardKitDataSource _dataSource;
+
+    // Deadlocks or lock wait timeouts between concurrent appliers of the same order: safe to run again.
+    private readonly ResiliencePipeline _retry;
 
     public MerchantApplier(ShardKitDataSource dataSource)
     {
         _dataSource = dataSource;
+        _retry = TransientRetry.Create(attempts: 3, TimeSpan.FromMilliseconds(5), dataSource.TimeProvider);
     }
 
     /// <summary>Test hook: runs after the merchant write and before the outbox is marked (a crash there must be harmless).</summary>
@@ -40,20 +44,11 @@ internal sealed class MerchantApplier
     }
 
     /// <summary>As <see cref="ApplyAsync(OrderId, bool, CancellationToken)"/>, on an open connection to the order's user shard.</summary>
-    public async Task<long?> ApplyAsync(ShardConnection userShard, OrderId orderId, bool force, CancellationToken cancellationToken)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await ApplyOnceAsync(userShard, orderId, force, cancellationToken).ConfigureAwait(false);
-            }
-            catch (DbException ex) when (ShardKitErrors.IsTransient(ex) && attempt < TransientRetries)
-            {
-                // Deadlock or lock wait timeout between concurrent appliers of the same order: safe to run again.
-            }
-        }
-    }
+    public async Task<long?> ApplyAsync(ShardConnection userShard, OrderId orderId, bool force, CancellationToken cancellationToken) =>
+        await _retry.ExecuteAsync(
+            static (s, ct) => new ValueTask<long?>(s.Self.ApplyOnceAsync(s.Shard, s.OrderId, s.Force, ct)),
+            (Self: this, Shard: userShard, OrderId: orderId, Force: force),
+            cancellationToken).ConfigureAwait(false);
 
     private async Task<long?> ApplyOnceAsync(ShardConnection userShard, OrderId orderId, bool force, CancellationToken cancellationToken)
     {
