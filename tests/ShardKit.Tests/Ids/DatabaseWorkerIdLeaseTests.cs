@@ -5,7 +5,7 @@ public sealed class DatabaseWorkerIdLeaseTests
     private static readonly DateTimeOffset s_start = new(2026, 11, 21, 12, 0, 0, TimeSpan.Zero);
     private static readonly DatabaseWorkerIdLeaseOptions s_options = new() { LeaseDuration = TimeSpan.FromSeconds(30), ReuseDelay = TimeSpan.FromSeconds(10), OwnerName = "orders-7" };
 
-    private readonly FakeTimeProvider _clock = new(s_start);
+    private readonly SteppingClock _clock = new(s_start);
     private readonly InMemoryWorkerLeaseStore _store;
 
     public DatabaseWorkerIdLeaseTests()

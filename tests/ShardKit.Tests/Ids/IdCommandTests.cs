@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Microsoft.Extensions.Time.Testing;
 using ShardKit.Ids;
 using ShardKit.Migrations.Commands;
 

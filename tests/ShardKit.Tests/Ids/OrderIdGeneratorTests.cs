@@ -9,7 +9,7 @@ public sealed class OrderIdGeneratorTests
     [Fact]
     public void IssuesIdsThatCarryTheShardGenesWorkerAndTime()
     {
-        var clock = new FakeTimeProvider(s_start.AddMilliseconds(123));
+        var clock = new SteppingClock(s_start.AddMilliseconds(123));
         var generator = new OrderIdGenerator(new OrderIdGeneratorOptions { WorkerId = 42 }, clock);
 
         var id = generator.Next(userId: 1001, merchantId: 77);
@@ -25,7 +25,7 @@ public sealed class OrderIdGeneratorTests
     [Fact]
     public void ComputesGenesForTheConfiguredShardCount()
     {
-        var clock = new FakeTimeProvider(s_start);
+        var clock = new SteppingClock(s_start);
         var generator = new OrderIdGenerator(new OrderIdGeneratorOptions { WorkerId = 1, ShardCount = 16 }, clock);
 
         var id = generator.Next(123456789, 987654321);
@@ -38,7 +38,7 @@ public sealed class OrderIdGeneratorTests
     [Fact]
     public void IssuesEightSequenceNumbersPerTickForOnePairThenWaitsForTheNextTick()
     {
-        var clock = new FakeTimeProvider(s_start);
+        var clock = new SteppingClock(s_start);
         var generator = new OrderIdGenerator(new OrderIdGeneratorOptions { WorkerId = 3 }, clock);
 
         var firstTick = Enumerable.Range(0, 8).Select(_ => generator.Next(5, 6)).ToList();
@@ -58,7 +58,7 @@ public sealed class OrderIdGeneratorTests
     [Fact]
     public void GivesEveryGenePairItsOwnSequence()
     {
-        var clock = new FakeTimeProvider(s_start);
+        var clock = new SteppingClock(s_start);
         var generator = new OrderIdGenerator(new OrderIdGeneratorOptions { WorkerId = 3 }, clock);
         var (user, merchant) = (1L, 1L);
         var otherUser = Enumerable.Range(2, 1000).Select(i => (long)i).First(u => ShardFunctions.UserShard(u, 120) != ShardFunctions.UserShard(user, 120));
@@ -98,7 +98,7 @@ public sealed class OrderIdGeneratorTests
     // tick used up waits, as in Next(): it is issued when the clock reaches the next tick, before that tick's arrivals.
     private static (int Waited, List<long> Issued) Simulate(int count, TimeSpan step, int seed)
     {
-        var clock = new FakeTimeProvider(s_start);
+        var clock = new SteppingClock(s_start);
         var generator = new OrderIdGenerator(new OrderIdGeneratorOptions { WorkerId = 1 }, clock);
         var random = new Random(seed);
         var issued = new List<long>(count);
@@ -172,7 +172,7 @@ public sealed class OrderIdGeneratorTests
     [Fact]
     public void KeepsIssuingFromTheLastTickWhenTheClockGoesBackwards()
     {
-        var clock = new FakeTimeProvider(s_start);
+        var clock = new SteppingClock(s_start);
         var generator = new OrderIdGenerator(new OrderIdGeneratorOptions { WorkerId = 9 }, clock);
         var before = generator.Next(5, 6);
 
@@ -188,7 +188,7 @@ public sealed class OrderIdGeneratorTests
     [Fact]
     public void WaitsForTheClockToCatchUpWhenTheRegressionIsWithinTheBound()
     {
-        var clock = new FakeTimeProvider(s_start);
+        var clock = new SteppingClock(s_start);
         var generator = new OrderIdGenerator(new OrderIdGeneratorOptions { WorkerId = 9, MaxClockRegression = TimeSpan.FromSeconds(1) }, clock);
         var issued = Enumerable.Range(0, 8).Select(_ => generator.Next(5, 6).Value).ToList();
 
@@ -204,7 +204,7 @@ public sealed class OrderIdGeneratorTests
     [Fact]
     public void FailsWithTheSizeOfTheRegressionWhenTheClockGoesBackTooFar()
     {
-        var clock = new FakeTimeProvider(s_start);
+        var clock = new SteppingClock(s_start);
         var generator = new OrderIdGenerator(new OrderIdGeneratorOptions { WorkerId = 9, MaxClockRegression = TimeSpan.FromSeconds(1) }, clock);
         for (var i = 0; i < 8; i++)
         {
@@ -223,7 +223,7 @@ public sealed class OrderIdGeneratorTests
     [Fact]
     public void IssuesForOtherPairsAtTheRegressedTimeWithoutDuplicates()
     {
-        var clock = new FakeTimeProvider(s_start);
+        var clock = new SteppingClock(s_start);
         var generator = new OrderIdGenerator(new OrderIdGeneratorOptions { WorkerId = 9, MaxClockRegression = TimeSpan.Zero }, clock);
         var seen = new HashSet<long>();
         for (var i = 0; i < 8; i++)
@@ -251,7 +251,7 @@ public sealed class OrderIdGeneratorTests
     [Fact]
     public void RefusesToIssueWhenTheClockIsBeforeTheIdRange()
     {
-        var clock = new FakeTimeProvider(new DateTimeOffset(2024, 12, 31, 0, 0, 0, TimeSpan.Zero));
+        var clock = new SteppingClock(new DateTimeOffset(2024, 12, 31, 0, 0, 0, TimeSpan.Zero));
         var generator = new OrderIdGenerator(new OrderIdGeneratorOptions { WorkerId = 0 }, clock);
 
         var error = Assert.Throws<ShardKitException>(() => generator.Next(1, 1));
@@ -262,7 +262,7 @@ public sealed class OrderIdGeneratorTests
     [Fact]
     public void RejectsNonPositiveUserAndMerchantIds()
     {
-        var generator = new OrderIdGenerator(new OrderIdGeneratorOptions { WorkerId = 0 }, new FakeTimeProvider(s_start));
+        var generator = new OrderIdGenerator(new OrderIdGeneratorOptions { WorkerId = 0 }, new SteppingClock(s_start));
 
         Assert.Equal("userId", Assert.Throws<ArgumentOutOfRangeException>(() => generator.Next(0, 1)).ParamName);
         Assert.Equal("merchantId", Assert.Throws<ArgumentOutOfRangeException>(() => generator.Next(1, -1)).ParamName);
@@ -298,7 +298,7 @@ public sealed class OrderIdGeneratorTests
     public void UsesTheLeasedWorkerIdAndStopsWhenTheLeaseIsNoLongerHeld()
     {
         var lease = new TestLease(77);
-        var generator = new OrderIdGenerator(lease, timeProvider: new FakeTimeProvider(s_start));
+        var generator = new OrderIdGenerator(lease, timeProvider: new SteppingClock(s_start));
 
         Assert.Equal(77, generator.WorkerId);
         Assert.Equal(77, generator.Next(1, 2).WorkerId);

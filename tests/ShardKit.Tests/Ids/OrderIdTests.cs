@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.Extensions.Time.Testing;
 using ShardKit.Ids;
 
 namespace ShardKit.Tests.Ids;

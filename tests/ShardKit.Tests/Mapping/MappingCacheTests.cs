@@ -1,5 +1,5 @@
+using Microsoft.Extensions.Time.Testing;
 using ShardKit.Mapping;
-using ShardKit.Tests.Ids;
 
 namespace ShardKit.Tests.Mapping;
 

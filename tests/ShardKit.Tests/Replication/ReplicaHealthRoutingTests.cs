@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Time.Testing;
 using ShardKit.Replication;
 using ShardKit.Tests.Fakes;
-using ShardKit.Tests.Ids;
 
 namespace ShardKit.Tests.Replication;
 

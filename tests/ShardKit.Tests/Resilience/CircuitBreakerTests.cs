@@ -1,5 +1,5 @@
+using Microsoft.Extensions.Time.Testing;
 using ShardKit.Resilience;
-using ShardKit.Tests.Ids;
 
 namespace ShardKit.Tests.Resilience;
 

@@ -1,5 +1,5 @@
+using Microsoft.Extensions.Time.Testing;
 using ShardKit.Tests.Fakes;
-using ShardKit.Tests.Ids;
 
 namespace ShardKit.Tests.Resilience;
 

@@ -1,18 +1,19 @@
 namespace ShardKit.Tests.Ids;
 
 /// <summary>
-/// A manually driven clock. <see cref="Advance"/> moves both the wall clock and the monotonic timestamp forward
+/// A manually driven clock for what <c>FakeTimeProvider</c> cannot do: wall-clock steps backwards (the ID generator's
+/// clock-regression tests) and a count of armed timers. <see cref="Advance"/> moves both the wall clock and the monotonic timestamp forward
 /// and fires due timers; <see cref="SetUtcNow"/> moves only the wall clock (to simulate clock steps, including
 /// backwards). With <see cref="AutoAdvance"/> set, every wall-clock read moves time forward by that amount.
 /// </summary>
-internal sealed class FakeTimeProvider : TimeProvider
+internal sealed class SteppingClock : TimeProvider
 {
     private readonly Lock _lock = new();
     private readonly List<FakeTimer> _timers = [];
     private DateTimeOffset _utcNow;
     private long _elapsedTicks;
 
-    public FakeTimeProvider(DateTimeOffset start)
+    public SteppingClock(DateTimeOffset start)
     {
         _utcNow = start;
     }
@@ -116,7 +117,7 @@ internal sealed class FakeTimeProvider : TimeProvider
         return timer;
     }
 
-    private sealed class FakeTimer(FakeTimeProvider owner, TimerCallback callback, object? state) : ITimer
+    private sealed class FakeTimer(SteppingClock owner, TimerCallback callback, object? state) : ITimer
     {
         public long? DueAt { get; set; }
 
