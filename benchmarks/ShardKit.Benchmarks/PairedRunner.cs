@@ -10,7 +10,8 @@ namespace ShardKit.Benchmarks;
 /// whose name contains the filter, each <c>[Params]</c> value and each category, it runs the class's own global setup,
 /// then alternates blocks of the baseline method and of each other method (AB, BA, AB, ...), so that both see the same
 /// load, and reports the median of the per-pair time ratios (method / baseline) with its 95 % confidence interval (order
-/// statistics) and the interquartile range of the pairs. It adds no
+/// statistics) and the interquartile range of the pairs; <c>--baseline Method</c> compares against another method of
+/// the category instead. It adds no
 /// measurement of its own: the methods, setups and baselines are the suites'. Mean times per operation are printed for
 /// orientation only; allocations come from BenchmarkDotNet's <c>MemoryDiagnoser</c>.
 /// </summary>
@@ -21,6 +22,7 @@ internal static class PairedRunner
         var filter = Option(args, "--filter") ?? "";
         var pairs = int.Parse(Option(args, "--pairs") ?? "200", CultureInfo.InvariantCulture);
         var blockMilliseconds = double.Parse(Option(args, "--block-ms") ?? "20", CultureInfo.InvariantCulture);
+        var baselineName = Option(args, "--baseline");
         var types = typeof(PairedRunner).Assembly.GetTypes()
             .Where(t => t.IsPublic && t.GetMethods().Any(m => m.GetCustomAttribute<BenchmarkAttribute>() is not null))
             .Where(t => t.Name.Contains(filter.Trim('*'), StringComparison.OrdinalIgnoreCase))
@@ -38,14 +40,15 @@ internal static class PairedRunner
         {
             foreach (var parameters in ParameterSets(type))
             {
-                await RunClassAsync(type, parameters, pairs, blockMilliseconds);
+                await RunClassAsync(type, parameters, pairs, blockMilliseconds, baselineName);
             }
         }
 
         return 0;
     }
 
-    private static async Task RunClassAsync(Type type, IReadOnlyList<(PropertyInfo Property, object? Value)> parameters, int pairs, double blockMilliseconds)
+    private static async Task RunClassAsync(
+        Type type, IReadOnlyList<(PropertyInfo Property, object? Value)> parameters, int pairs, double blockMilliseconds, string? baselineName)
     {
         var instance = Activator.CreateInstance(type)!;
         foreach (var (property, value) in parameters)
@@ -63,8 +66,9 @@ internal static class PairedRunner
                 .GroupBy(b => b.Method.GetCustomAttribute<BenchmarkCategoryAttribute>()?.Categories.FirstOrDefault() ?? "");
             foreach (var group in benchmarks)
             {
-                var baseline = group.Single(b => b.Attribute!.Baseline);
-                foreach (var other in group.Where(b => !b.Attribute!.Baseline))
+                // --baseline names another method to compare against, in the categories that have it.
+                var baseline = group.SingleOrDefault(b => b.Method.Name == baselineName) is { Method: not null } chosen ? chosen : group.Single(b => b.Attribute!.Baseline);
+                foreach (var other in group.Where(b => b.Method != baseline.Method))
                 {
                     var result = await CompareAsync(instance, baseline.Method, other.Method, pairs, blockMilliseconds);
                     var perOpBaseline = result.BaselineMicroseconds / baseline.Attribute!.OperationsPerInvoke;

@@ -17,7 +17,8 @@ namespace ShardKit.Benchmarks.Replication;
 /// code (ShardKit does not do it): <c>COMMIT; SELECT @@last_gtid</c> as one command while MySqlConnector's transaction is
 /// open (the pool sets <c>IgnoreCommandTransaction=true</c>, so the driver lets it run), which leaves the driver believing
 /// the transaction open, so disposing it sends a <c>ROLLBACK</c>; the same batch on a transaction begun with a text
-/// <c>START TRANSACTION</c> (no <c>MySqlTransaction</c> at all: what batching saves at best); and, for autocommit, the
+/// <c>START TRANSACTION</c> (no <c>MySqlTransaction</c> at all: what batching saves at best), with that text transaction
+/// committed by a plain <c>COMMIT</c> as its reference; and, for autocommit, the
 /// INSERT and the GTID read as one command (what an API that takes the caller's statement could do).
 /// <see cref="RoundTripProbe"/> prints, in the setup, the statements each row costs the server.
 /// </para>
@@ -90,6 +91,7 @@ public class CausalTokenWriteBenchmarks
             (nameof(TransactionCommitWithToken), () => TransactionCommitWithToken()),
             (nameof(TransactionInReadYourWritesScope), TransactionInReadYourWritesScope),
             (nameof(TransactionCommitBatchedOnDriverTransaction), () => TransactionCommitBatchedOnDriverTransaction()),
+            (nameof(TransactionCommitOnTextTransaction), TransactionCommitOnTextTransaction),
             (nameof(TransactionCommitBatchedOnTextTransaction), () => TransactionCommitBatchedOnTextTransaction()),
         ]);
 
@@ -178,8 +180,23 @@ public class CausalTokenWriteBenchmarks
     }
 
     /// <summary>
+    /// Experiment, the reference of the next row: the same transaction begun and committed with text statements
+    /// (<c>START TRANSACTION</c>, <c>COMMIT</c>), no <c>MySqlTransaction</c> and no token.
+    /// </summary>
+    [BenchmarkCategory(Transaction), Benchmark]
+    public async Task TransactionCommitOnTextTransaction()
+    {
+        var (orderId, userId, merchantId) = NextOrder();
+        await using var shard = await _shards.OpenOrderShardAsync(orderId, ShardDimension.User, ShardIntent.Write);
+        await shard.Connection.ExecuteAsync("START TRANSACTION");
+        await InsertOrderAndItemsAsync(shard, orderId, userId, merchantId);
+        await shard.Connection.ExecuteAsync("COMMIT");
+    }
+
+    /// <summary>
     /// Experiment: the floor of batching: a transaction begun and committed with text statements (<c>START TRANSACTION</c>,
-    /// then <c>COMMIT; SELECT @@last_gtid</c>), no <c>MySqlTransaction</c>, so nothing is sent when it ends.
+    /// then <c>COMMIT; SELECT @@last_gtid</c>), no <c>MySqlTransaction</c>, so nothing is sent when it ends. Compare it
+    /// with <see cref="TransactionCommitOnTextTransaction"/> for what the batched token costs.
     /// </summary>
     [BenchmarkCategory(Transaction), Benchmark]
     public async Task<CausalToken> TransactionCommitBatchedOnTextTransaction()
