@@ -11,9 +11,10 @@ namespace ShardKit.Benchmarks;
 /// then alternates blocks of the baseline method and of each other method (AB, BA, AB, ...), so that both see the same
 /// load, and reports the median of the per-pair time ratios (method / baseline) with its 95 % confidence interval (order
 /// statistics) and the interquartile range of the pairs; <c>--baseline Method</c> compares against another method of
-/// the category instead. It adds no
-/// measurement of its own: the methods, setups and baselines are the suites'. Mean times per operation are printed for
-/// orientation only; allocations come from BenchmarkDotNet's <c>MemoryDiagnoser</c>.
+/// the category instead. It adds no measurement of its own: the methods, setups and baselines are the suites'. Mean times
+/// per operation are printed for orientation; bytes per operation are the median over the blocks of the process's
+/// allocations (<see cref="GC.GetTotalAllocatedBytes(bool)"/>, every thread, as BenchmarkDotNet's in-process
+/// <c>MemoryDiagnoser</c> counts them) divided by the block's operations.
 /// </summary>
 internal static class PairedRunner
 {
@@ -34,8 +35,8 @@ internal static class PairedRunner
             return 1;
         }
 
-        Console.WriteLine($"| Class | Params | Category | Method | Baseline | Baseline per op | Method per op | Median ratio | 95 % CI of the median | IQR of pairs | Pairs |");
-        Console.WriteLine("|---|---|---|---|---|--:|--:|--:|--:|--:|--:|");
+        Console.WriteLine($"| Class | Params | Category | Method | Baseline | Baseline per op | Method per op | Median ratio | 95 % CI of the median | IQR of pairs | Pairs | Baseline B/op | Method B/op |");
+        Console.WriteLine("|---|---|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|");
         foreach (var type in types)
         {
             foreach (var parameters in ParameterSets(type))
@@ -75,7 +76,7 @@ internal static class PairedRunner
                     var perOpOther = result.OtherMicroseconds / other.Attribute!.OperationsPerInvoke;
                     Console.WriteLine(string.Create(
                         CultureInfo.InvariantCulture,
-                        $"| {type.Name} | {label} | {group.Key} | {other.Method.Name} | {baseline.Method.Name} | {perOpBaseline:0.0} us | {perOpOther:0.0} us | {result.Median:0.000} | {result.Low:0.000}–{result.High:0.000} | {result.Q1:0.000}–{result.Q3:0.000} | {pairs} |"));
+                        $"| {type.Name} | {label} | {group.Key} | {other.Method.Name} | {baseline.Method.Name} | {perOpBaseline:0.0} us | {perOpOther:0.0} us | {result.Median:0.000} | {result.Low:0.000}–{result.High:0.000} | {result.Q1:0.000}–{result.Q3:0.000} | {pairs} | {result.BaselineBytes / baseline.Attribute.OperationsPerInvoke:0} | {result.OtherBytes / other.Attribute.OperationsPerInvoke:0} |"));
                 }
             }
         }
@@ -85,7 +86,7 @@ internal static class PairedRunner
         }
     }
 
-    private static async Task<(double Median, double Low, double High, double Q1, double Q3, double BaselineMicroseconds, double OtherMicroseconds)> CompareAsync(
+    private static async Task<(double Median, double Low, double High, double Q1, double Q3, double BaselineMicroseconds, double OtherMicroseconds, double BaselineBytes, double OtherBytes)> CompareAsync(
         object instance, MethodInfo baseline, MethodInfo other, int pairs, double blockMilliseconds)
     {
         // Calls per block: enough for about blockMilliseconds of the baseline, measured after a warm-up of both.
@@ -105,10 +106,12 @@ internal static class PairedRunner
 
         var calls = Math.Max(1, (int)(probeCalls / 2.0));
         var ratios = new double[pairs];
+        var baselineBytes = new double[pairs];
+        var otherBytes = new double[pairs];
         double baselineTicks = 0, otherTicks = 0;
         for (var p = 0; p < pairs; p++)
         {
-            double a, b;
+            (double Ticks, double Bytes) a, b;
             if (p % 2 == 0)
             {
                 a = await BlockAsync(instance, baseline, calls);
@@ -120,29 +123,37 @@ internal static class PairedRunner
                 a = await BlockAsync(instance, baseline, calls);
             }
 
-            ratios[p] = b / a;
-            baselineTicks += a;
-            otherTicks += b;
+            baselineBytes[p] = a.Bytes / calls;
+            otherBytes[p] = b.Bytes / calls;
+
+            ratios[p] = b.Ticks / a.Ticks;
+            baselineTicks += a.Ticks;
+            otherTicks += b.Ticks;
         }
 
         Array.Sort(ratios);
+        Array.Sort(baselineBytes);
+        Array.Sort(otherBytes);
         var perCall = 1_000_000.0 / Stopwatch.Frequency / ((double)pairs * calls);
         // The median's 95 % confidence interval from order statistics: ranks n/2 -/+ 1.96 sqrt(n)/2.
         var half = 1.96 * Math.Sqrt(pairs) / 2;
         var low = ratios[Math.Clamp((int)Math.Floor((pairs / 2.0) - half), 0, pairs - 1)];
         var high = ratios[Math.Clamp((int)Math.Ceiling((pairs / 2.0) + half), 0, pairs - 1)];
-        return (Quantile(ratios, 0.5), low, high, Quantile(ratios, 0.25), Quantile(ratios, 0.75), baselineTicks * perCall, otherTicks * perCall);
+        return (Quantile(ratios, 0.5), low, high, Quantile(ratios, 0.25), Quantile(ratios, 0.75), baselineTicks * perCall, otherTicks * perCall,
+            Quantile(baselineBytes, 0.5), Quantile(otherBytes, 0.5));
     }
 
-    private static async Task<double> BlockAsync(object instance, MethodInfo method, int calls)
+    private static async Task<(double Ticks, double Bytes)> BlockAsync(object instance, MethodInfo method, int calls)
     {
+        var bytes = GC.GetTotalAllocatedBytes(precise: true);
         var start = Stopwatch.GetTimestamp();
         for (var i = 0; i < calls; i++)
         {
             await CallAsync(instance, method);
         }
 
-        return Stopwatch.GetTimestamp() - start;
+        var ticks = Stopwatch.GetTimestamp() - start;
+        return (ticks, GC.GetTotalAllocatedBytes(precise: true) - bytes);
     }
 
     private static Task CallAsync(object instance, MethodInfo method) => method.Invoke(instance, null) switch
