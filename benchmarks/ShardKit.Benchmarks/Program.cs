@@ -1,5 +1,12 @@
 using BenchmarkDotNet.Running;
+using ShardKit.Benchmarks;
 
-// Everything goes to BenchmarkDotNet (e.g. `--filter *EndToEnd*`, `--job short`).
+// `paired ...` alternates each class's baseline and methods in short blocks (a shared machine's check); everything
+// else goes to BenchmarkDotNet (e.g. `--filter *EndToEnd*`, `--job short`).
+if (args is ["paired", ..])
+{
+    return await PairedRunner.RunAsync(args[1..]);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;

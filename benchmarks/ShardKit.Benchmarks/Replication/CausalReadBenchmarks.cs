@@ -15,11 +15,14 @@ public class CausalReadBenchmarks
     private ShardKitDataSource _shards = null!;
     private int _next;
 
+    // Synchronous setup: BenchmarkDotNet's in-process toolchain does not await async ones.
     [GlobalSetup]
     public void Setup()
     {
         _topology = ReplicaBenchmarkTopology.Shared;
         _shards = _topology.ByReplicaCount[2];
+        EnsureReplicaServesAsync(token: null).GetAwaiter().GetResult();
+        EnsureReplicaServesAsync(_topology.Token).GetAwaiter().GetResult();
     }
 
     [Benchmark(Baseline = true)]
@@ -27,6 +30,17 @@ public class CausalReadBenchmarks
 
     [Benchmark]
     public Task<long> CausalReplicaRead() => ReadAsync(_topology.Token);
+
+    /// <summary>Both rows must measure a replica read: a token the replicas had not applied would send the read to the primary.</summary>
+    private async Task EnsureReplicaServesAsync(CausalToken? token)
+    {
+        var orderId = _topology.Orders[0];
+        await using var shard = await _shards.OpenOrderShardAsync(orderId, ShardDimension.User, ReadPreference.PreferReplica, token);
+        if (!shard.IsReplica)
+        {
+            throw new InvalidOperationException($"A read with token '{token}' was served by {shard.Endpoint.Address}, not a replica.");
+        }
+    }
 
     private async Task<long> ReadAsync(CausalToken? token)
     {

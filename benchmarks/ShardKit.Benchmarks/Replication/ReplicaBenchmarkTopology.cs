@@ -1,5 +1,6 @@
 using Dapper;
 using MySqlConnector;
+using ShardKit.Connections;
 using ShardKit.Testing;
 
 namespace ShardKit.Benchmarks.Replication;
@@ -33,7 +34,7 @@ internal sealed class ReplicaBenchmarkTopology
     /// <summary>Data sources over the same servers with 0, 1 and 2 replicas listed.</summary>
     public ShardKitDataSource[] ByReplicaCount { get; }
 
-    /// <summary>A pool on the primary, for the direct baseline.</summary>
+    /// <summary>A pool on the primary with ShardKit's pool settings (<see cref="EndpointDataSourceFactory"/>), for the direct baseline.</summary>
     public MySqlDataSource PrimaryPool { get; }
 
     public OrderId[] Orders { get; }
@@ -93,7 +94,9 @@ internal sealed class ReplicaBenchmarkTopology
             await dataSource.ProbeReplicasAsync();
         }
 
-        var primaryPool = new MySqlDataSource(cluster.Primary.ConnectionString + ";SslMode=None");
+        // The baseline's pool has ShardKit's settings (timeouts, pool sizes, session guard), like the routed reads' pools.
+        var primaryPool = new EndpointDataSourceFactory(null).Create(
+            EndpointDataSourceFactory.ApplyDefaults(cluster.Primary.ConnectionString + ";SslMode=None", null, null));
         return new ReplicaBenchmarkTopology(topology, byReplicaCount, primaryPool, orders, directSql, token ?? throw new InvalidOperationException("No causal token."));
     }
 }

@@ -8,8 +8,8 @@ namespace ShardKit.Benchmarks.Routing;
 /// <summary>
 /// A point read of an order by order ID routed through <see cref="ShardKitDataSource"/>
 /// (<c>OpenOrderShardAsync</c> + <c>shard.Sql("... {orders} ...")</c> + Dapper) against the same read done directly with
-/// Dapper on the same driver, the same pool (the one ShardKit created for the endpoint) and the same server, with the
-/// shard's table name already known (baseline). Each invocation runs <see cref="OperationsPerInvoke"/> reads spread over
+/// Dapper on the same driver, the same pool (the <see cref="MySqlDataSource"/> ShardKit created for the endpoint with its
+/// default settings) and the same server, with the shard's table name already known (baseline). Each invocation runs <see cref="OperationsPerInvoke"/> reads spread over
 /// <see cref="Concurrency"/> concurrent tasks, so Mean is the time per read at that concurrency (1 / throughput).
 /// Target: routed throughput at least 0.95 times direct, at 1 and at 16 concurrent tasks.
 /// </summary>
@@ -43,12 +43,12 @@ public class EndToEndBenchmarks
         _topology = await MariaDbTopology.StartAsync(new MariaDbTopologyOptions { Clusters = 1, Replicas = 0, Tls = false });
         var options = new ShardKitOptions();
         options.Clusters.Add(new ShardClusterOptions { Name = "c0", Primary = _topology.Clusters[0].Primary.ConnectionString + ";SslMode=None" });
-        MySqlDataSource? created = null;
-        _shards = new ShardKitDataSourceBuilder(options)
-            .UseDataSourceFactory(connectionString => created = new MySqlDataSource(connectionString))
-            .Build();
-        _pool = created ?? throw new InvalidOperationException("ShardKit did not create a pool for the endpoint.");
+        // ShardKit's own pool for the endpoint, as an application gets it (EndpointDataSourceFactory: its timeouts, pool
+        // sizes, session guard, user variables and ignored command transactions); the direct baseline uses that pool.
+        _shards = new ShardKitDataSourceBuilder(options).Build();
         await new SchemaApplier(_shards).ApplyAsync(new SchemaApplyOptions());
+        _pool = _shards.CurrentEndpoints().Single().CreatedPool as MySqlDataSource
+            ?? throw new InvalidOperationException("ShardKit did not create a MySqlDataSource for the endpoint.");
 
         // Orders of random users and merchants: reads spread over the user shards like real traffic.
         var generator = new OrderIdGenerator(new OrderIdGeneratorOptions { WorkerId = 1 });
