@@ -167,9 +167,11 @@ public sealed class ShardConnection : IAsyncDisposable
             return;
         }
 
-        if (_enlistedIn is null && Intent == ShardIntent.Write && _owner.WantsCausalTokens && Connection.State == ConnectionState.Open)
+        if (_enlistedIn is null && Intent == ShardIntent.Write && _owner.WantsCausalTokens && Connection.State == ConnectionState.Open
+            && _transaction is not { TokenRecorded: true })
         {
-            // Inside a ReadYourWrites scope: the scope asked for the token of every write.
+            // Inside a ReadYourWrites scope: the scope asked for the token of every write (a commit of this connection's
+            // transaction has handed its own already; a later autocommit write on it asks with GetCausalTokenAsync).
             try
             {
                 _owner.RecordWrite(await GetCausalTokenAsync(CancellationToken.None).ConfigureAwait(false));

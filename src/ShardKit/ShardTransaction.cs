@@ -41,6 +41,9 @@ public sealed class ShardTransaction : IAsyncDisposable
 
     internal DbConnection Connection { get; }
 
+    /// <summary>Whether the commit handed its token to a ReadYourWrites scope (so the connection need not ask again).</summary>
+    internal bool TokenRecorded { get; private set; }
+
     /// <summary>Whether the transaction still binds its async flow (begun or beginning, not yet finished).</summary>
     internal bool IsActive => !_completed;
 
@@ -61,6 +64,7 @@ public sealed class ShardTransaction : IAsyncDisposable
                 _owner.RecordWrite(await GtidDialect.ReadLastCommittedGtidAsync(Connection, cancellationToken).ConfigureAwait(false) is { } gtid
                     ? new CausalToken(Slot.Cluster.Name, gtid)
                     : null);
+                TokenRecorded = true;
             }
         }
         finally

@@ -263,6 +263,20 @@ public sealed class ReadPreferenceTests
         }
 
         Assert.Equal(2, _provider.Server.Executed.Count(e => e.Sql == "SELECT @@last_gtid"));
+
+        // A transaction's commit in a scope asks once; disposing its connection does not ask again.
+        using (var scope = shards.ReadYourWrites())
+        {
+            await using (var write = await shards.OpenUserShardAsync(5, ShardIntent.Write))
+            {
+                await using var transaction = await write.BeginTransactionAsync();
+                await transaction.CommitAsync();
+            }
+
+            Assert.Equal("0-1-42", scope.GetToken("c0")?.Gtid);
+        }
+
+        Assert.Equal(3, _provider.Server.Executed.Count(e => e.Sql == "SELECT @@last_gtid"));
     }
 
     [Fact]
