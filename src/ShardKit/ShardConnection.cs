@@ -109,7 +109,7 @@ public sealed class ShardConnection : IAsyncDisposable
         BeginTransactionAsync(IsolationLevel.Unspecified, cancellationToken);
 
     /// <summary>Begins a transaction bound to this shard with an isolation level; see <see cref="BeginTransactionAsync(CancellationToken)"/>.</summary>
-    /// <param name="isolationLevel">The isolation level, or <see cref="IsolationLevel.Unspecified"/> for the server's default.</param>
+    /// <param name="isolationLevel">The isolation level, or <see cref="IsolationLevel.Unspecified"/> for REPEATABLE READ (InnoDB's default; MySqlConnector sets it explicitly).</param>
     /// <param name="cancellationToken">Cancels beginning the transaction.</param>
     /// <exception cref="ShardKitException"><see cref="ShardKitErrorCode.CrossShardTransaction"/> when a transaction is open on another shard.</exception>
     /// <exception cref="InvalidOperationException">A transaction is already open on this shard.</exception>
@@ -131,7 +131,7 @@ public sealed class ShardConnection : IAsyncDisposable
     /// <see cref="ReadPreference.PreferReplica"/> or <see cref="ReadPreference.ReplicaOnly"/>). The server refuses writes in it,
     /// and while it is open, routing a write into the shard on the same async flow throws <see cref="InvalidOperationException"/>.
     /// </summary>
-    /// <param name="isolationLevel">The isolation level, or <see cref="IsolationLevel.Unspecified"/> for the server's default.</param>
+    /// <param name="isolationLevel">The isolation level, or <see cref="IsolationLevel.Unspecified"/> for REPEATABLE READ (InnoDB's default; MySqlConnector sets it explicitly).</param>
     /// <param name="cancellationToken">Cancels beginning the transaction.</param>
     /// <exception cref="ShardKitException"><see cref="ShardKitErrorCode.CrossShardTransaction"/> when a transaction is open on another shard.</exception>
     /// <exception cref="InvalidOperationException">A transaction is already open on this shard.</exception>
