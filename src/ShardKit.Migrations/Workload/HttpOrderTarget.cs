@@ -1,20 +1,19 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
-using OrderService;
 
 namespace ShardKit.Migrations.Workload;
 
-/// <summary>Drives the OrderService sample over HTTP, as its clients would.</summary>
+/// <summary>Drives the OrderService sample over HTTP, as its clients would (its JSON contract, not its types: the tool does not load the sample).</summary>
 internal sealed class HttpOrderTarget(HttpClient client, int shardCount) : IOrderWorkloadTarget
 {
     public string Description => $"OrderService sample over HTTP at {client.BaseAddress}";
 
-    public async Task<OrderId> CreateAsync(CreateOrderRequest order, CancellationToken cancellationToken)
+    public async Task<OrderId> CreateAsync(WorkloadOrder order, CancellationToken cancellationToken)
     {
         using var response = await client.PostAsJsonAsync("/orders", order, cancellationToken);
         await EnsureAsync(response, HttpStatusCode.Created, "POST /orders", cancellationToken);
-        var created = await response.Content.ReadFromJsonAsync<CreateOrderResponse>(cancellationToken)
+        var created = await response.Content.ReadFromJsonAsync<CreatedBody>(cancellationToken)
             ?? throw new InvalidOperationException("POST /orders answered 201 without a body.");
         return OrderId.Parse(created.OrderId, shardCount);
     }
@@ -29,7 +28,7 @@ internal sealed class HttpOrderTarget(HttpClient client, int shardCount) : IOrde
         }
 
         await EnsureAsync(response, HttpStatusCode.OK, "GET " + path, cancellationToken);
-        var order = await response.Content.ReadFromJsonAsync<Order>(cancellationToken);
+        var order = await response.Content.ReadFromJsonAsync<OrderBody>(cancellationToken);
         return order?.OrderId == orderId.Value
             ? true
             : throw new InvalidOperationException($"GET {path} answered with another order ({order?.OrderId}).");
@@ -40,7 +39,7 @@ internal sealed class HttpOrderTarget(HttpClient client, int shardCount) : IOrde
         var path = string.Create(CultureInfo.InvariantCulture, $"/users/{userId}/orders?limit={limit}");
         using var response = await client.GetAsync(path, cancellationToken);
         await EnsureAsync(response, HttpStatusCode.OK, "GET " + path, cancellationToken);
-        var orders = await response.Content.ReadFromJsonAsync<List<Order>>(cancellationToken);
+        var orders = await response.Content.ReadFromJsonAsync<List<OrderBody>>(cancellationToken);
         return orders?.Count ?? 0;
     }
 
@@ -49,7 +48,7 @@ internal sealed class HttpOrderTarget(HttpClient client, int shardCount) : IOrde
         var path = string.Create(CultureInfo.InvariantCulture, $"/merchants/{merchantId}/orders?limit={limit}");
         using var response = await client.GetAsync(path, cancellationToken);
         await EnsureAsync(response, HttpStatusCode.OK, "GET " + path, cancellationToken);
-        var page = await response.Content.ReadFromJsonAsync<MerchantOrdersPage>(cancellationToken);
+        var page = await response.Content.ReadFromJsonAsync<PageBody>(cancellationToken);
         return page?.Orders.Count ?? 0;
     }
 
@@ -68,4 +67,13 @@ internal sealed class HttpOrderTarget(HttpClient client, int shardCount) : IOrde
 
         throw new HttpRequestException($"{request} answered {(int)response.StatusCode} {response.ReasonPhrase}: {body}", null, response.StatusCode);
     }
+
+    /// <summary>The body of <c>201 Created</c>: <c>{"orderId": ...}</c>.</summary>
+    private sealed record CreatedBody(long OrderId);
+
+    /// <summary>An order as the sample returns it (only its ID is checked).</summary>
+    private sealed record OrderBody(long OrderId);
+
+    /// <summary>A page of a merchant's orders: <c>{"orders": [...], "next": ...}</c>.</summary>
+    private sealed record PageBody(IReadOnlyList<OrderBody> Orders);
 }

@@ -1,15 +1,13 @@
-using OrderService;
-
 namespace ShardKit.Migrations.Workload;
 
-/// <summary>What the order workload drives: the OrderService sample over HTTP, or its order store directly.</summary>
+/// <summary>What the order workload drives: the OrderService sample over HTTP, or ShardKit's order store directly.</summary>
 internal interface IOrderWorkloadTarget
 {
     /// <summary>A one-line description for the report, e.g. the service URL.</summary>
     string Description { get; }
 
     /// <summary>Creates an order and returns its ID.</summary>
-    Task<OrderId> CreateAsync(CreateOrderRequest order, CancellationToken cancellationToken);
+    Task<OrderId> CreateAsync(WorkloadOrder order, CancellationToken cancellationToken);
 
     /// <summary>Reads an order by ID; <see langword="false"/> when it does not exist.</summary>
     Task<bool> GetAsync(OrderId orderId, CancellationToken cancellationToken);
