@@ -386,7 +386,7 @@ public static class MigrateCommand
         args.AddRange(JsonSerializer.Deserialize<string[]>(recorded) ?? []);
         args.AddRange(context.Connection());
         context.Error.WriteLine($"resuming `migrate {string.Join(' ', args.Skip(1).Where(a => !context.Connection().Contains(a)))}`");
-        return await ShardKitCli.CreateRootCommand().Parse(args.ToArray()).InvokeAsync(context.ParseResult.InvocationConfiguration, cancellationToken);
+        return await ShardKitCli.InvokeAsync(ShardKitCli.CreateRootCommand(), args, context.ParseResult.InvocationConfiguration, cancellationToken);
     }
 
     private static string Describe(MigrationProgress p) => FormattableString.Invariant(
