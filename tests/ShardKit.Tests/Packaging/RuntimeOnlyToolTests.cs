@@ -23,7 +23,8 @@ public sealed class RuntimeOnlyToolTests(PackedPackages packages) : IDisposable
         var install = PackedPackages.Run(
             PackedPackages.Dotnet, _directory,
             ["tool", "install", "--tool-path", tools, "--add-source", packages.Directory, "--version", version, "ShardKit.Migrations"],
-            environment: null, s_timeout);
+            new Dictionary<string, string> { ["NUGET_PACKAGES"] = Path.Combine(_directory, "nuget") },   // never a cached package of the same version
+            s_timeout);
         Assert.True(install.ExitCode == 0, install.Output);
         var shardkit = Path.Combine(tools, OperatingSystem.IsWindows() ? "shardkit.exe" : "shardkit");
         var environment = new Dictionary<string, string> { ["DOTNET_ROOT"] = root, ["DOTNET_ROLL_FORWARD"] = "Major" };
