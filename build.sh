@@ -37,8 +37,10 @@ run_tests() {
 
 run_demo() {
   ensure_mariadb
+  # The demo starts the OrderService sample (ASP.NET Core) as its own process; the tool itself needs only the .NET runtime.
+  dotnet build samples/OrderService -c Release -nologo -v quiet
   dotnet build src/ShardKit.Migrations -c Release -nologo -v quiet
-  dotnet run --project src/ShardKit.Migrations -c Release --no-build -- demo "$@"
+  dotnet run --project src/ShardKit.Migrations -c Release --no-build -- demo --service samples/OrderService/bin/Release/net10.0/OrderService.dll "$@"
 }
 
 case "${1:-}" in

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ShardKit;
+using ShardKit.DependencyInjection;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -28,7 +29,8 @@ public static class AlternateKeyStoreServiceCollectionExtensions
             return services;
         }
 
-        var options = services.AddOptions<AlternateKeyStoreOptions>();
+        var options = services.AddOptions<AlternateKeyStoreOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AlternateKeyStoreOptions>>(new ComponentOptionsValidator<AlternateKeyStoreOptions>(o => o.Validate())));
         if (configure is not null)
         {
             options.Configure(configure);

@@ -24,4 +24,34 @@ public sealed class CrossShardOptions
     /// then only work with the executor that issued them).
     /// </summary>
     public byte[]? TokenSigningKey { get; set; }
+
+    /// <summary>Checks every value; the executor does at construction and <c>AddCrossShardQueries</c> at start-up.</summary>
+    /// <exception cref="ArgumentException">A value is out of range; the message names it.</exception>
+    internal void Validate()
+    {
+        if (MaxConcurrentQueriesPerCluster < 1)
+        {
+            throw new ArgumentException($"MaxConcurrentQueriesPerCluster must be at least 1 (was {MaxConcurrentQueriesPerCluster}).", "options");
+        }
+
+        if (DefaultTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"DefaultTimeout must be more than zero (was {DefaultTimeout}).", "options");
+        }
+
+        if (MaxPageSize < 1)
+        {
+            throw new ArgumentException($"MaxPageSize must be at least 1 (was {MaxPageSize}).", "options");
+        }
+
+        if (MaxOffset < 0)
+        {
+            throw new ArgumentException($"MaxOffset must not be negative (was {MaxOffset}).", "options");
+        }
+
+        if (TokenSigningKey is { Length: < 32 } key)
+        {
+            throw new ArgumentException($"TokenSigningKey must be at least 32 bytes (was {key.Length}).", "options");
+        }
+    }
 }

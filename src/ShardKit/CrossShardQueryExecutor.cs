@@ -31,31 +31,7 @@ public sealed class CrossShardQueryExecutor
         ArgumentNullException.ThrowIfNull(shards);
         _shards = shards;
         _options = options ?? new CrossShardOptions();
-        if (_options.MaxConcurrentQueriesPerCluster < 1)
-        {
-            throw new ArgumentException($"MaxConcurrentQueriesPerCluster must be at least 1 (was {_options.MaxConcurrentQueriesPerCluster}).", nameof(options));
-        }
-
-        if (_options.DefaultTimeout <= TimeSpan.Zero)
-        {
-            throw new ArgumentException($"DefaultTimeout must be more than zero (was {_options.DefaultTimeout}).", nameof(options));
-        }
-
-        if (_options.MaxPageSize < 1)
-        {
-            throw new ArgumentException($"MaxPageSize must be at least 1 (was {_options.MaxPageSize}).", nameof(options));
-        }
-
-        if (_options.MaxOffset < 0)
-        {
-            throw new ArgumentException($"MaxOffset must not be negative (was {_options.MaxOffset}).", nameof(options));
-        }
-
-        if (_options.TokenSigningKey is { Length: < 32 } key)
-        {
-            throw new ArgumentException($"TokenSigningKey must be at least 32 bytes (was {key.Length}).", nameof(options));
-        }
-
+        _options.Validate();
         _signingKey = _options.TokenSigningKey?.ToArray() ?? RandomNumberGenerator.GetBytes(32);
     }
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using ShardKit;
+using ShardKit.DependencyInjection;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -23,7 +24,8 @@ public static class CrossShardServiceCollectionExtensions
             return services;
         }
 
-        var options = services.AddOptions<CrossShardOptions>();
+        var options = services.AddOptions<CrossShardOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CrossShardOptions>>(new ComponentOptionsValidator<CrossShardOptions>(o => o.Validate())));
         if (configure is not null)
         {
             options.Configure(configure);

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ShardKit;
+using ShardKit.DependencyInjection;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -19,7 +20,8 @@ public static class MigratingOrderStoreServiceCollectionExtensions
     public static IServiceCollection AddMigratingOrderStore(this IServiceCollection services, Action<MigratingOrderStoreOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
-        var options = services.AddOptions<MigratingOrderStoreOptions>();
+        var options = services.AddOptions<MigratingOrderStoreOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MigratingOrderStoreOptions>>(new ComponentOptionsValidator<MigratingOrderStoreOptions>(o => o.Validate())));
         if (configure is not null)
         {
             options.Configure(configure);

@@ -113,6 +113,11 @@ public sealed partial class ShardKitDataSource
             Log.BreakerClosed(Logger, endpoint.Endpoint.Address, endpoint.Cluster);
         }
 
+        if (activity is { IsAllDataRequested: true } && IsMariaDb(connection))
+        {
+            activity.SetTag(TelemetryTags.DbSystemName, TelemetryTags.MariaDb);
+        }
+
         endpoint.AddOutstanding();
         return new ShardConnection(this, slot, endpoint.Endpoint, connection, intent, enlistedIn: null, new ConnectionLease(endpoint, guard.Gate, started, activity));
     }
@@ -176,7 +181,10 @@ public sealed partial class ShardKitDataSource
         var activity = source.StartActivity(ShardKitActivity.ConnectionSpan, ActivityKind.Client);
         if (activity is { IsAllDataRequested: true })
         {
-            activity.SetTag(TelemetryTags.DbSystem, "mysql");
+            activity.SetTag(TelemetryTags.DbSystemName, TelemetryTags.MySql);
+            activity.SetTag(TelemetryTags.ServerAddress, endpoint.Endpoint.Host);
+            activity.SetTag(TelemetryTags.ServerPort, endpoint.Endpoint.Port);
+            activity.SetTag(TelemetryTags.DbNamespace, slot.Schema);
             activity.SetTag(TelemetryTags.Dimension, ShardSlot.DimensionName(slot.Dimension));
             activity.SetTag(TelemetryTags.Shard, slot.Name);
             activity.SetTag(TelemetryTags.Cluster, endpoint.Cluster);
@@ -185,6 +193,19 @@ public sealed partial class ShardKitDataSource
         }
 
         return activity;
+    }
+
+    /// <summary>Whether the server says it is MariaDB (its version string, e.g. <c>10.11.6-MariaDB</c>); MySQL otherwise.</summary>
+    private static bool IsMariaDb(DbConnection connection)
+    {
+        try
+        {
+            return connection.ServerVersion.Contains("MariaDB", StringComparison.OrdinalIgnoreCase);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or NotSupportedException or NotImplementedException)
+        {
+            return false;
+        }
     }
 
     private ShardKitException OpenFailed(ShardSlot slot, EndpointState endpoint, ShardKitErrorCode code, string message, Exception? inner, Activity? activity = null)

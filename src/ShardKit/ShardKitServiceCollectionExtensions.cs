@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using ShardKit;
+using ShardKit.DependencyInjection;
 using ShardKit.Topology;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -37,7 +38,7 @@ public static class ShardKitServiceCollectionExtensions
         }
 
         services.AddOptions<ShardKitOptions>().Bind(configuration).ValidateOnStart();
-        services.AddOptions<OrderIdGeneratorOptions>().Bind(configuration.GetSection(OrderIdsSectionName));
+        services.AddOptions<OrderIdGeneratorOptions>().Bind(configuration.GetSection(OrderIdsSectionName)).ValidateOnStart();
         return AddCore(services, configureDataSource);
     }
 
@@ -65,6 +66,7 @@ public static class ShardKitServiceCollectionExtensions
         }
 
         services.AddOptions<ShardKitOptions>().Configure(configureOptions).ValidateOnStart();
+        services.AddOptions<OrderIdGeneratorOptions>().ValidateOnStart();
         return AddCore(services, configureDataSource);
     }
 
@@ -76,6 +78,7 @@ public static class ShardKitServiceCollectionExtensions
     private static IServiceCollection AddCore(IServiceCollection services, Action<ShardKitDataSourceBuilder>? configureDataSource)
     {
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ShardKitOptions>, ShardKitOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OrderIdGeneratorOptions>, OrderIdGeneratorOptionsValidator>());
         services.TryAddSingleton(provider =>
         {
             var builder = new ShardKitDataSourceBuilder(provider.GetRequiredService<IOptionsMonitor<ShardKitOptions>>())

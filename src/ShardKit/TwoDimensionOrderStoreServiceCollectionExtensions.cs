@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ShardKit;
+using ShardKit.DependencyInjection;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -38,7 +39,8 @@ public static class TwoDimensionOrderStoreServiceCollectionExtensions
             store.Configure(configureStore);
         }
 
-        var relay = services.AddOptions<OutboxRelayOptions>();
+        var relay = services.AddOptions<OutboxRelayOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OutboxRelayOptions>>(new ComponentOptionsValidator<OutboxRelayOptions>(o => o.Validate())));
         if (configureRelay is not null)
         {
             relay.Configure(configureRelay);

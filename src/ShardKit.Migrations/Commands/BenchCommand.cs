@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using OrderService;
 using ShardKit.Migrations.Workload;
 using Spectre.Console;
 
@@ -48,7 +47,7 @@ internal static class BenchCommand
         {
             config, duration, concurrency, readRatio, workerId, json,
         };
-        command.SetAction((parseResult, cancellationToken) => RunAsync(
+        Cli.SetAction(command, (parseResult, cancellationToken) => RunAsync(
             parseResult,
             parseResult.GetRequiredValue(config),
             new WorkloadOptions
@@ -65,28 +64,13 @@ internal static class BenchCommand
 
     private static async Task<int> RunAsync(ParseResult parseResult, string configPath, WorkloadOptions workload, int workerId, bool json, CancellationToken cancellationToken)
     {
-        var error = parseResult.InvocationConfiguration.Error;
-        if (!TopologyCommand.TryLoadValid(configPath, error, out var options))
-        {
-            return TopologyCommand.ExitFailed;
-        }
-
+        var options = TopologyCommand.LoadValid(configPath);
         await using var dataSource = new ShardKitDataSourceBuilder(options).Build();
         using var keys = new AlternateKeyStore(dataSource);
         using var orders = new TwoDimensionOrderStore(dataSource, alternateKeys: keys);
-        OrderStore store;
-        try
-        {
-            var shardCount = dataSource.Map.GetShardCount(ShardDimension.User);
-            store = new OrderStore(orders, new OrderIdGenerator(new OrderIdGeneratorOptions { WorkerId = workerId, ShardCount = shardCount }));
-        }
-        catch (ArgumentException ex)
-        {
-            Cli.Error(parseResult, ex.Message);
-            return TopologyCommand.ExitFailed;
-        }
-
-        var target = new StoreOrderTarget(store, $"{configPath} through ShardKitDataSource ({dataSource.Map})");
+        var shardCount = dataSource.Map.GetShardCount(ShardDimension.User);
+        var ids = new OrderIdGenerator(new OrderIdGeneratorOptions { WorkerId = workerId, ShardCount = shardCount });
+        var target = new StoreOrderTarget(orders, ids, $"{configPath} through ShardKitDataSource ({dataSource.Map})");
         var runner = new WorkloadRunner(target, workload, dataSource.Map);
         WorkloadReport report;
         try
@@ -103,10 +87,9 @@ internal static class BenchCommand
                     _ => runner.RunAsync(cancellationToken));
             }
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            Cli.Error(parseResult, "interrupted; no report.");
-            return 130;
+            throw new CliException(ExitCodes.Interrupted, "interrupted; no report.");
         }
 
         if (json)
@@ -121,10 +104,10 @@ internal static class BenchCommand
         if (report.Errors > 0)
         {
             Cli.Error(parseResult, string.Create(CultureInfo.InvariantCulture, $"{report.Errors} of {report.Operations + report.Errors} operations failed; the first: {report.ErrorSamples[0].Message}"));
-            return TopologyCommand.ExitFailed;
+            return ExitCodes.Failed;
         }
 
-        return TopologyCommand.ExitOk;
+        return ExitCodes.Ok;
     }
 
     /// <summary>Makes a ratio option a usage error outside 0..1 (a value that is not a number is reported by the parser).</summary>

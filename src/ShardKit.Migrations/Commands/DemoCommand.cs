@@ -2,13 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
-using System.Text;
 using Dapper;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-using OrderService;
 using ShardKit.Migrations.Workload;
 using ShardKit.Testing;
 using Spectre.Console;
@@ -17,7 +11,8 @@ namespace ShardKit.Migrations.Commands;
 
 /// <summary>
 /// <c>shardkit demo [--duration S] [--concurrency N] [--json]</c>: with no configuration, starts a local topology,
-/// applies the order schema, hosts the OrderService sample on a free loopback port, drives the order workload
+/// applies the order schema, starts the OrderService sample (a separate <c>dotnet OrderService.dll</c> process: the tool
+/// itself never loads ASP.NET Core) on a free loopback port, drives the order workload
 /// against it over HTTP (creates, reads by ID, user lists and merchant lists), checks every user shard holds exactly
 /// the orders created there, measures the dimension lag left and compares the merchant copy with the user side, prints
 /// the report and stops everything.
@@ -27,6 +22,7 @@ internal static class DemoCommand
     private const int Clusters = 2;
     private const int Replicas = 1;
     private const double ReadRatio = 0.5;
+    private const int ServiceWorkerId = 1;
 
     public static Command Create()
     {
@@ -49,13 +45,18 @@ internal static class DemoCommand
         };
         Cli.RequireRange(legacyOrders, 100, 100_000);
         var json = new Option<bool>("--json") { Description = "Print the report as one JSON object (and nothing else on standard output)." };
+        var service = new Option<FileInfo?>("--service")
+        {
+            Description = "The built OrderService sample (OrderService.dll; it needs the ASP.NET Core runtime). Default: the build under samples/OrderService/bin of the repository around the current directory (`./build.sh demo` builds it).",
+        };
 
         var command = new Command("demo", $"Start a local topology ({Clusters} clusters × primary + replica, and a legacy monolith), migrate the monolith's orders onto the shards live under application writes, then host the OrderService sample and run an order workload against it over HTTP (including merchant listings from the merchant copy); prints the migration report, throughput, latency percentiles, the spread over the user shards, the dimension lag and a dimensions check, then stops everything.")
         {
-            duration, concurrency, legacyOrders, json,
+            duration, concurrency, legacyOrders, json, service,
         };
-        command.SetAction((parseResult, cancellationToken) => RunAsync(
+        Cli.SetAction(command, (parseResult, cancellationToken) => RunAsync(
             parseResult,
+            OrderServiceProcess.Find(parseResult.GetValue(service)),
             new WorkloadOptions
             {
                 Duration = TimeSpan.FromSeconds(parseResult.GetValue(duration)),
@@ -68,7 +69,7 @@ internal static class DemoCommand
         return command;
     }
 
-    private static async Task<int> RunAsync(ParseResult parseResult, WorkloadOptions workload, int legacyOrders, bool json, CancellationToken invocationToken)
+    private static async Task<int> RunAsync(ParseResult parseResult, string serviceAssembly, WorkloadOptions workload, int legacyOrders, bool json, CancellationToken invocationToken)
     {
         // Ctrl+C and SIGTERM stop the run, and the process waits until the service and every server are stopped.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(invocationToken);
@@ -81,8 +82,8 @@ internal static class DemoCommand
             ? AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(TextWriter.Null) })
             : Cli.Console(parseResult);
         MariaDbTopology? topology = null;
-        WebApplication? app = null;
-        var appStarted = false;
+        ShardKitDataSource? shards = null;
+        OrderServiceProcess? app = null;
         try
         {
             var clock = Stopwatch.StartNew();
@@ -106,18 +107,13 @@ internal static class DemoCommand
             if (!migration.Succeeded)
             {
                 Cli.Error(parseResult, "the live migration did not end equal on both sides (see the report above).");
-                return TopologyCommand.ExitFailed;
+                return ExitCodes.Failed;
             }
 
-            // Part 2: the service runs on the migrated shards.
-
-            app = OrderServiceApp.Build(["--urls", "http://127.0.0.1:0"], builder =>
-            {
-                builder.Configuration.AddJsonStream(new MemoryStream(Encoding.UTF8.GetBytes(topology.ToConfigurationJson())));
-                builder.Configuration.AddInMemoryCollection([new KeyValuePair<string, string?>("ShardKit:OrderIds:WorkerId", "1")]);
-                builder.Logging.ClearProviders();
-            });
-            var shards = app.Services.GetRequiredService<ShardKitDataSource>();
+            // Part 2: the service runs on the migrated shards, in its own process, on the topology file (it holds passwords: 0600).
+            var configPath = Path.Combine(topology.Directory, "demo-topology.json");
+            await SecretFile.WriteAllTextAsync(configPath, topology.ToConfigurationJson() + "\n", cancellationToken);
+            shards = new ShardKitDataSourceBuilder(TopologyCommand.LoadValid(configPath)).Build();
 
             clock.Restart();
             var schema = await console.Status().StartAsync(
@@ -127,15 +123,16 @@ internal static class DemoCommand
             {
                 var failure = schema.Shards.First(s => s.Status == SchemaShardStatus.Failed);
                 Cli.Error(parseResult, $"the schema could not be applied to {schema.Failed} shards; {failure.Route.Name}: {failure.Error}");
-                return TopologyCommand.ExitFailed;
+                return ExitCodes.Failed;
             }
 
             console.MarkupLine(Invariant($"[green]Schema[/] applied to {schema.Shards.Count} shards ({shards.Map.GetShardCount(ShardDimension.User)} user + {shards.Map.GetShardCount(ShardDimension.Merchant)} merchant) in {clock.Elapsed.TotalSeconds:0.0} s"));
 
-            await app.StartAsync(cancellationToken);
-            appStarted = true;
-            var url = new Uri(app.Urls.First());
-            console.MarkupLine($"[green]OrderService[/] sample listening on {url}");
+            app = await console.Status().StartAsync(
+                "Starting the OrderService sample...",
+                _ => OrderServiceProcess.StartAsync(serviceAssembly, configPath, ServiceWorkerId, cancellationToken));
+            var url = app.Url;
+            console.MarkupLine($"[green]OrderService[/] sample listening on {url} ([grey]{Markup.Escape(serviceAssembly)}[/])");
 
             var before = await CountPerShardAsync(shards, cancellationToken);
             using var http = new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromSeconds(10) };
@@ -145,7 +142,7 @@ internal static class DemoCommand
                 _ => runner.RunAsync(cancellationToken));
 
             var mismatches = await VerifyAsync(shards, before, report.Distribution, cancellationToken);
-            report = report with { Dimensions = await CheckDimensionsAsync(app.Services, cancellationToken), Migration = migration };
+            report = report with { Dimensions = await CheckDimensionsAsync(shards, app, cancellationToken), Migration = migration };
             if (json)
             {
                 WorkloadReportWriter.WriteJson(parseResult.InvocationConfiguration.Output, report);
@@ -158,46 +155,39 @@ internal static class DemoCommand
             if (mismatches.Count > 0)
             {
                 Cli.Error(parseResult, "the shards do not hold the orders the workload created: " + string.Join("; ", mismatches));
-                return TopologyCommand.ExitFailed;
+                return ExitCodes.Failed;
             }
 
             console.MarkupLine(Invariant($"[green]Verified[/] on the servers: each user shard gained exactly the orders created on it."));
             if (!report.Dimensions.Equal)
             {
                 Cli.Error(parseResult, Invariant($"the merchant copy differs from the user side: {report.Dimensions.Differences} orders differ ({report.Dimensions.UserOrders} user-side orders, {report.Dimensions.MerchantOrders} in the merchant copy)."));
-                return TopologyCommand.ExitFailed;
+                return ExitCodes.Failed;
             }
 
             console.MarkupLine("[green]Verified[/] both dimensions: the merchant copy equals the user side.");
             if (report.Errors > 0)
             {
                 Cli.Error(parseResult, Invariant($"{report.Errors} operations failed; the first: {report.ErrorSamples[0].Message}"));
-                return TopologyCommand.ExitFailed;
+                return ExitCodes.Failed;
             }
 
-            return TopologyCommand.ExitOk;
+            return ExitCodes.Ok;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            Cli.Error(parseResult, "interrupted; stopping the service and the servers.");
-            return 130;
-        }
-        catch (MariaDbTopologyException ex)
-        {
-            Cli.Error(parseResult, TopologyCommand.OneLine(ex));
-            return TopologyCommand.ExitFailed;
+            throw new CliException(ExitCodes.Interrupted, "interrupted; the service and the servers are stopped.");
         }
         finally
         {
             if (app is not null)
             {
-                if (appStarted)
-                {
-                    using var stopTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                    await app.StopAsync(stopTimeout.Token);
-                }
-
                 await app.DisposeAsync();
+            }
+
+            if (shards is not null)
+            {
+                await shards.DisposeAsync();
             }
 
             if (topology is not null)
@@ -216,14 +206,17 @@ internal static class DemoCommand
     }
 
     /// <summary>
-    /// Measures the lag the workload left (<see cref="TwoDimensionOrderStore.GetLagAsync"/>), lets the relay drain whatever
-    /// is pending, then compares both dimensions (<see cref="DimensionVerifier"/>, no repair).
+    /// Measures the lag the workload left (<see cref="TwoDimensionOrderStore.GetLagAsync"/>), stops the service, lets a
+    /// relay drain whatever is pending, then compares both dimensions (<see cref="DimensionVerifier"/>, no repair).
     /// </summary>
-    private static async Task<DimensionReport> CheckDimensionsAsync(IServiceProvider services, CancellationToken cancellationToken)
+    private static async Task<DimensionReport> CheckDimensionsAsync(ShardKitDataSource shards, OrderServiceProcess service, CancellationToken cancellationToken)
     {
-        var lag = await services.GetRequiredService<TwoDimensionOrderStore>().GetLagAsync(cancellationToken);
-        await services.GetRequiredService<OutboxRelay>().DrainAsync(cancellationToken);
-        var verified = await services.GetRequiredService<DimensionVerifier>().VerifyAsync(repair: false, progress: null, cancellationToken);
+        using var keys = new AlternateKeyStore(shards);
+        using var orders = new TwoDimensionOrderStore(shards, alternateKeys: keys);
+        var lag = await orders.GetLagAsync(cancellationToken);
+        await service.DisposeAsync();
+        await new OutboxRelay(orders).DrainAsync(cancellationToken);
+        var verified = await new DimensionVerifier(shards).VerifyAsync(repair: false, progress: null, cancellationToken);
         return new DimensionReport(
             lag.Max.TotalMilliseconds,
             lag.Pending,

@@ -30,26 +30,28 @@ internal static class DevCommand
         };
         Cli.RequireRange(replicas, 0, MariaDbTopologyOptions.MaxReplicas);
         var legacy = new Option<bool>("--legacy") { Description = "Also start a standalone legacy server (the pre-sharding monolith)." };
-        var writeConfig = new Option<FileInfo?>("--write-config") { Description = "Write the topology as ShardKit JSON configuration to this file." };
+        var writeConfig = new Option<FileInfo?>("--write-config") { Description = "Write the topology as ShardKit JSON configuration to this file (mode 0600: it holds the password)." };
 
         var up = new Command("up", "Start a local topology in the foreground; Ctrl+C or SIGTERM stops it and removes its data.")
         {
             clusters, replicas, legacy, writeConfig,
         };
-        up.SetAction(async (parseResult, cancellationToken) =>
+        Cli.SetAction(up, async (parseResult, cancellationToken) =>
         {
+            // Checked before any server starts: a path that cannot be written fails now, not after the servers are up.
+            var configFile = parseResult.GetValue(writeConfig) is { } file ? SecretFile.CheckWritable(file.ToString(), "--write-config") : null;
             var options = new MariaDbTopologyOptions
             {
                 Clusters = parseResult.GetValue(clusters),
                 Replicas = parseResult.GetValue(replicas),
                 Legacy = parseResult.GetValue(legacy),
             };
-            return await RunUpAsync(parseResult, options, parseResult.GetValue(writeConfig), cancellationToken);
+            return await RunUpAsync(parseResult, options, configFile, cancellationToken);
         });
         return up;
     }
 
-    private static async Task<int> RunUpAsync(ParseResult parseResult, MariaDbTopologyOptions options, FileInfo? configFile, CancellationToken cancellationToken)
+    private static async Task<int> RunUpAsync(ParseResult parseResult, MariaDbTopologyOptions options, string? configFile, CancellationToken cancellationToken)
     {
         var console = Cli.Console(parseResult);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -71,14 +73,9 @@ internal static class DevCommand
             topology = await console.Status().StartAsync("Starting MariaDB servers...", _ => MariaDbTopology.StartAsync(options, stop.Token));
             console.MarkupLine($"[green]Topology ready[/] in {started.Elapsed.TotalSeconds:0.0} s ([grey]{Markup.Escape(topology.Directory)}[/])");
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
-            return 130;
-        }
-        catch (MariaDbTopologyException exception)
-        {
-            Cli.Error(parseResult, exception.Message);
-            return 1;
+            throw new CliException(ExitCodes.Interrupted, "interrupted while the servers were starting; nothing left running.");
         }
 
         await using (topology)
@@ -101,8 +98,8 @@ internal static class DevCommand
             console.MarkupLine($"User [bold]{Markup.Escape(topology.User)}[/] on every server (password in the configuration file; TLS CA: {Markup.Escape(topology.CaCertificatePath ?? "none")}).");
             if (configFile is not null)
             {
-                await topology.WriteConfigurationAsync(configFile.FullName, CancellationToken.None);
-                console.MarkupLine($"Configuration written to [bold]{Markup.Escape(configFile.FullName)}[/].");
+                await SecretFile.WriteAllTextAsync(configFile, topology.ToConfigurationJson() + "\n", CancellationToken.None);
+                console.MarkupLine($"Configuration written to [bold]{Markup.Escape(configFile)}[/] (mode 0600).");
             }
 
             console.MarkupLine("Press [bold]Ctrl+C[/] to stop every server and remove its data.");
@@ -118,6 +115,6 @@ internal static class DevCommand
         }
 
         console.MarkupLine("[green]Stopped[/]; nothing left running.");
-        return 0;
+        return ExitCodes.Ok;
     }
 }

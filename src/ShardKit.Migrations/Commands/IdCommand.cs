@@ -7,9 +7,6 @@ namespace ShardKit.Migrations.Commands;
 /// <summary><c>shardkit id decode N [--json] [--shard-count C]</c>: shows what a ShardKit order ID carries.</summary>
 internal static class IdCommand
 {
-    /// <summary>Exit code for a number that is not a ShardKit order ID (or another bad input).</summary>
-    public const int InvalidInputExitCode = 2;
-
     private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
     /// <summary>Creates the <c>id</c> command with its <c>decode</c> subcommand.</summary>
@@ -27,7 +24,7 @@ internal static class IdCommand
         decode.Arguments.Add(orderId);
         decode.Options.Add(json);
         decode.Options.Add(shardCount);
-        decode.SetAction(parseResult => Decode(
+        Cli.SetAction(decode, parseResult => Decode(
             parseResult.GetRequiredValue(orderId),
             parseResult.GetValue(shardCount),
             parseResult.GetValue(json),
@@ -45,14 +42,12 @@ internal static class IdCommand
     {
         if (shardCount is < 1 or > ShardFunctions.MaxShardCount)
         {
-            error.WriteLine($"--shard-count must be between 1 and {ShardFunctions.MaxShardCount}; got {shardCount}.");
-            return InvalidInputExitCode;
+            return CliErrors.Write(output, error, json, ExitCodes.Usage, $"--shard-count must be between 1 and {ShardFunctions.MaxShardCount}; got {shardCount}.", []);
         }
 
         if (!long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
         {
-            error.WriteLine($"'{text}' is not a ShardKit order ID: it is not a decimal number that fits in 64 bits.");
-            return InvalidInputExitCode;
+            return CliErrors.Write(output, error, json, ExitCodes.Usage, $"'{text}' is not a ShardKit order ID: it is not a decimal number that fits in 64 bits.", []);
         }
 
         OrderId id;
@@ -62,8 +57,7 @@ internal static class IdCommand
         }
         catch (ShardKitException exception) when (exception.ErrorCode == ShardKitErrorCode.InvalidOrderId)
         {
-            error.WriteLine(exception.Message);
-            return InvalidInputExitCode;
+            return CliErrors.Write(output, error, json, ExitCodes.Usage, exception.Message, []);
         }
 
         var time = id.Timestamp.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
@@ -83,7 +77,7 @@ internal static class IdCommand
             output.WriteLine($"merchant shard  {id.MerchantShard}");
         }
 
-        return 0;
+        return ExitCodes.Ok;
     }
 
     private sealed record Decoded(long OrderId, string Timestamp, int WorkerId, int Sequence, int UserShard, int MerchantShard);

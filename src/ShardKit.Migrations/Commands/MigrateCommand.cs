@@ -15,7 +15,10 @@ namespace ShardKit.Migrations.Commands;
 public static class MigrateCommand
 {
     /// <summary>Exit code after Ctrl+C: the work stopped at a safe point; <c>migrate resume</c> continues it.</summary>
-    internal const int ExitPaused = 130;
+    internal const int ExitPaused = ExitCodes.Interrupted;
+
+    /// <summary>The environment variable the legacy database's password may come from (instead of the command line).</summary>
+    internal const string SourcePasswordVariable = "SHARDKIT_SOURCE_PASSWORD";
 
     private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
@@ -26,10 +29,13 @@ public static class MigrateCommand
         migrate.Subcommands.Add(Step("plan", "Check the source, create the control schema, the target schemas, fences and change tables; a dry-run report.", (m, c, ctx, ct) => PlanAsync(m, c, ctx, ct)));
         migrate.Subcommands.Add(Step("start", "Enter CAPTURE: writers log every change in their own transaction; waits for every running writer's acknowledgement.", StartAsync));
         var rate = new Option<int>("--rows-per-second") { Description = "Copy at most this many rows per second (0: no limit).", DefaultValueFactory = _ => 0 };
+        Cli.RequireNonNegative(rate);
         var chunk = new Option<int>("--chunk-size") { Description = "Legacy rows per chunk (10-10000).", DefaultValueFactory = _ => 2000 };
         Cli.RequireRange(chunk, 10, 10_000);
-        var threads = new Option<int>("--max-threads-running") { Description = "Pause while the source runs more threads than this.", DefaultValueFactory = _ => 32 };
-        var lag = new Option<double>("--max-replica-lag") { Description = "Pause while a target replica lags more than this many seconds.", DefaultValueFactory = _ => 5 };
+        var threads = new Option<int>("--max-threads-running") { Description = "Pause while the source runs more threads than this (1-100000).", DefaultValueFactory = _ => 32 };
+        Cli.RequireRange(threads, 1, 100_000);
+        var lag = new Option<double>("--max-replica-lag") { Description = "Pause while a target replica lags more than this many seconds (0-86400).", DefaultValueFactory = _ => 5 };
+        Cli.RequireNonNegative(lag, 86_400d);
         var appLatency = new Option<int>("--max-app-latency-ms") { Description = "Pause while a running application instance reports a 99th-percentile latency above this many milliseconds (0-60000; 0: not checked).", DefaultValueFactory = _ => 0 };
         Cli.RequireRange(appLatency, 0, 60_000);
         migrate.Subcommands.Add(Step("backfill", "Copy all history in key chunks (throttled, checkpointed), then apply the logged changes (CATCHUP).", BackfillAsync, rate, chunk, threads, lag, appLatency));
@@ -54,30 +60,32 @@ public static class MigrateCommand
     private static Command Step(string name, string description, StepBody body, params Option[] extra)
     {
         var config = TopologyCommand.CreateConfigOption();
-        var source = new Option<string?>("--source") { Description = "The legacy database's connection string (with Database=...); default: ShardKit:Legacy of the topology file." };
+        var source = new Option<string?>("--source")
+        {
+            Description = $"The legacy database's connection string (with Database=...); default: ShardKit:Legacy of the topology file. Leave its password out (it would show in ps and shell history): give it with --source-password-file or {SourcePasswordVariable}.",
+        };
+        var sourcePasswordFile = new Option<FileInfo?>("--source-password-file")
+        {
+            Description = $"A file whose first line is the legacy database's password; it replaces {SourcePasswordVariable} and any password in --source or the topology file.",
+        };
         var control = new Option<string?>("--control-cluster") { Description = "The cluster holding the control schema (default: the first)." };
         var json = new Option<bool>("--json") { Description = "Print JSON instead of text." };
-        var command = new Command(name, description) { config, source, control, json };
+        var command = new Command(name, description) { config, source, sourcePasswordFile, control, json };
         foreach (var option in extra)
         {
             command.Options.Add(option);
         }
 
-        command.SetAction(async (parseResult, cancellationToken) =>
+        Cli.SetAction(command, async (parseResult, cancellationToken) =>
         {
-            var error = parseResult.InvocationConfiguration.Error;
-            if (!TopologyCommand.TryLoadValid(parseResult.GetRequiredValue(config), error, out var options))
+            var options = TopologyCommand.LoadValid(parseResult.GetRequiredValue(config));
+            if (LegacyConnectionString(parseResult.GetValue(source) ?? options.Legacy, parseResult.GetValue(sourcePasswordFile)) is { } legacy
+                && legacy != options.Legacy)
             {
-                return TopologyCommand.ExitFailed;
-            }
-
-            if (parseResult.GetValue(source) is { } sourceText)
-            {
-                options.Legacy = sourceText;
+                options.Legacy = legacy;
                 if (ShardMap.Validate(options) is { Count: > 0 } errors)
                 {
-                    Cli.Error(parseResult, "--source is not a valid connection string: " + string.Join("; ", errors));
-                    return TopologyCommand.ExitUsage;
+                    throw CliException.Usage("--source is not a valid connection string: " + string.Join("; ", errors), errors);
                 }
             }
 
@@ -101,7 +109,7 @@ public static class MigrateCommand
                 }
 
                 var exit = await body(migrator, Cli.Console(parseResult), context, cancellationToken);
-                if (recorded && exit == TopologyCommand.ExitOk)
+                if (recorded && exit == ExitCodes.Ok)
                 {
                     await migrator.RecordCommandAsync(null, CancellationToken.None);
                 }
@@ -110,18 +118,67 @@ public static class MigrateCommand
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                error.WriteLine($"paused: `{name}` stopped at a safe point; run `shardkit migrate resume` to continue.");
-                return ExitPaused;
+                throw new CliException(ExitCodes.Interrupted, $"paused: `{name}` stopped at a safe point; run `shardkit migrate resume` to continue.");
             }
-            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or ShardKitException or System.Data.Common.DbException)
+            catch (Exception ex) when (CliErrors.AuthenticationFailure(ex) is null && CliErrors.IsUnreachable(ex))
             {
                 // A connection lost mid-statement does not say which server it was: name what cannot be reached now.
-                var diagnosis = ServerReachability.IsConnectionFailure(ex) ? " " + await ServerReachability.DescribeAsync(dataSource, CancellationToken.None) : "";
-                Cli.Error(parseResult, TopologyCommand.OneLine(ex) + diagnosis);
-                return ex is ArgumentException ? TopologyCommand.ExitUsage : TopologyCommand.ExitFailed;
+                var diagnosis = await ServerReachability.DescribeAsync(dataSource, CancellationToken.None);
+                throw new CliException(ExitCodes.Unreachable, CliErrors.OneLine(ex) + " " + diagnosis);
             }
         });
         return command;
+    }
+
+    /// <summary>
+    /// The legacy database's connection string with its password from <paramref name="passwordFile"/> or
+    /// <see cref="SourcePasswordVariable"/> when either is given (the file wins); <paramref name="connectionString"/> as it is otherwise.
+    /// </summary>
+    /// <exception cref="CliException">A usage error: the file cannot be read, or a password is given but no legacy database.</exception>
+    internal static string? LegacyConnectionString(string? connectionString, FileInfo? passwordFile)
+    {
+        string? password = null;
+        if (passwordFile is not null)
+        {
+            try
+            {
+                using var reader = new StreamReader(passwordFile.FullName);
+                password = reader.ReadLine() ?? "";
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw CliException.Usage($"--source-password-file: cannot read '{passwordFile}': {ex.Message}");
+            }
+        }
+        else if (Environment.GetEnvironmentVariable(SourcePasswordVariable) is { Length: > 0 } fromEnvironment)
+        {
+            password = fromEnvironment;
+        }
+
+        if (password is null)
+        {
+            return connectionString;
+        }
+
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            throw CliException.Usage($"a legacy database password was given (--source-password-file or {SourcePasswordVariable}) but no legacy database: give --source or ShardKit:Legacy in the topology file.");
+        }
+
+        var builder = new System.Data.Common.DbConnectionStringBuilder();
+        try
+        {
+            builder.ConnectionString = connectionString;
+        }
+        catch (ArgumentException)
+        {
+            throw CliException.Usage("--source is not a valid connection string (a key=value; list).");
+        }
+
+        builder.Remove("pwd");
+        builder.Remove("password");
+        builder["Password"] = password;
+        return builder.ConnectionString;
     }
 
     private static async Task<int> PlanAsync(Migrator migrator, IAnsiConsole console, StepContext context, CancellationToken cancellationToken)
@@ -130,13 +187,13 @@ public static class MigrateCommand
         if (context.Json)
         {
             context.Output.WriteLine(JsonSerializer.Serialize(report, s_json));
-            return TopologyCommand.ExitOk;
+            return ExitCodes.Ok;
         }
 
         context.Output.WriteLine(FormattableString.Invariant(
             $"source {report.Source}: {report.SourceOrders} orders, {report.SourceItems} items → {report.Buckets} buckets ({report.MinBucketOrders}-{report.MaxBucketOrders} orders each) on clusters {string.Join(", ", report.TargetClusters)}"));
         context.Output.WriteLine($"phase {report.Phase}: control schema, target fences and change tables, source columns and fences are in place. Next: deploy writers with MigratingOrderStore, then `shardkit migrate start`.");
-        return TopologyCommand.ExitOk;
+        return ExitCodes.Ok;
     }
 
     private static async Task<int> StartAsync(Migrator migrator, IAnsiConsole console, StepContext context, CancellationToken cancellationToken)
@@ -156,7 +213,7 @@ public static class MigrateCommand
             }
         }
 
-        return pending.Count == 0 ? TopologyCommand.ExitOk : TopologyCommand.ExitFailed;
+        return pending.Count == 0 ? ExitCodes.Ok : ExitCodes.Failed;
     }
 
     private static async Task<int> BackfillAsync(Migrator migrator, IAnsiConsole console, StepContext context, CancellationToken cancellationToken)
@@ -193,7 +250,7 @@ public static class MigrateCommand
             context.Output.WriteLine(FormattableString.Invariant($"phase {status.Phase}: {status.BackfillRows} rows copied; {status.Buckets.Sum(b => b.PendingChanges)} change(s) pending"));
         }
 
-        return TopologyCommand.ExitOk;
+        return ExitCodes.Ok;
     }
 
     private static async Task<int> VerifyAsync(Migrator migrator, IAnsiConsole console, StepContext context, CancellationToken cancellationToken)
@@ -221,7 +278,7 @@ public static class MigrateCommand
             context.Output.WriteLine(FormattableString.Invariant($"{reports.Count(r => r.Equal)} of {reports.Count} bucket(s) equal"));
         }
 
-        return reports.All(r => r.Equal) ? TopologyCommand.ExitOk : TopologyCommand.ExitFailed;
+        return reports.All(r => r.Equal) ? ExitCodes.Ok : ExitCodes.Failed;
     }
 
     private static Task<int> CutoverAsync(Migrator migrator, IAnsiConsole console, StepContext context, CancellationToken cancellationToken) =>
@@ -235,8 +292,7 @@ public static class MigrateCommand
         var selected = context.Buckets(migrator.Buckets);
         if (selected is null && !context.Get<bool>("--all"))
         {
-            Cli.Error(context.ParseResult, "name the buckets: --buckets LIST or --all.");
-            return TopologyCommand.ExitUsage;
+            throw CliException.Usage("name the buckets: --buckets LIST or --all.");
         }
 
         var maxPause = TimeSpan.FromMilliseconds(context.Get<int>("--max-pause-ms"));
@@ -266,21 +322,21 @@ public static class MigrateCommand
                 $"{results.Count(r => r.Switched)} of {results.Count} switched; pause p50 {MigrationWorkload.Percentile(pauses, 0.5):0.0} ms, p99 {MigrationWorkload.Percentile(pauses, 0.99):0.0} ms"));
         }
 
-        return results.All(r => r.Switched) ? TopologyCommand.ExitOk : TopologyCommand.ExitFailed;
+        return results.All(r => r.Switched) ? ExitCodes.Ok : ExitCodes.Failed;
     }
 
     private static async Task<int> ReverseAsync(Migrator migrator, IAnsiConsole console, StepContext context, CancellationToken cancellationToken)
     {
         var applied = await migrator.ReverseAsync(context.Get<bool>("--follow"), cancellationToken);
         context.Output.WriteLine(context.Json ? JsonSerializer.Serialize(new { applied }, s_json) : FormattableString.Invariant($"{applied} change(s) applied to the source"));
-        return TopologyCommand.ExitOk;
+        return ExitCodes.Ok;
     }
 
     private static async Task<int> CompleteAsync(Migrator migrator, IAnsiConsole console, StepContext context, CancellationToken cancellationToken)
     {
         await migrator.CompleteAsync(cancellationToken);
         context.Output.WriteLine(context.Json ? JsonSerializer.Serialize(new { phase = "COMPLETE" }, s_json) : "phase COMPLETE: fences and change tables dropped, legacy tables archived as orders_archived and order_items_archived.");
-        return TopologyCommand.ExitOk;
+        return ExitCodes.Ok;
     }
 
     private static async Task<int> StatusAsync(Migrator migrator, IAnsiConsole console, StepContext context, CancellationToken cancellationToken)
@@ -289,7 +345,7 @@ public static class MigrateCommand
         if (context.Json)
         {
             context.Output.WriteLine(JsonSerializer.Serialize(status, s_json));
-            return TopologyCommand.ExitOk;
+            return ExitCodes.Ok;
         }
 
         context.Output.WriteLine(FormattableString.Invariant(
@@ -314,7 +370,7 @@ public static class MigrateCommand
             context.Output.WriteLine(FormattableString.Invariant($"writer {w.WriterId} on {w.Host}: state version {w.StateVersion}, seen {w.SecondsSinceHeartbeat:0.0} s ago, p99 {(w.LatencyP99Milliseconds is { } p99 ? p99.ToString("0.0", CultureInfo.InvariantCulture) + " ms" : "-")}"));
         }
 
-        return TopologyCommand.ExitOk;
+        return ExitCodes.Ok;
     }
 
     private static async Task<int> ResumeAsync(Migrator migrator, IAnsiConsole console, StepContext context, CancellationToken cancellationToken)
@@ -323,14 +379,14 @@ public static class MigrateCommand
         if (status.InterruptedCommand is not { } recorded)
         {
             context.Output.WriteLine($"nothing to resume: phase {status.Phase}, no command was interrupted.");
-            return TopologyCommand.ExitOk;
+            return ExitCodes.Ok;
         }
 
         var args = new List<string> { "migrate" };
         args.AddRange(JsonSerializer.Deserialize<string[]>(recorded) ?? []);
         args.AddRange(context.Connection());
         context.Error.WriteLine($"resuming `migrate {string.Join(' ', args.Skip(1).Where(a => !context.Connection().Contains(a)))}`");
-        return await ShardKitCli.CreateRootCommand().Parse(args.ToArray()).InvokeAsync(context.ParseResult.InvocationConfiguration, cancellationToken);
+        return await ShardKitCli.InvokeAsync(ShardKitCli.CreateRootCommand(), args, context.ParseResult.InvocationConfiguration, cancellationToken);
     }
 
     private static string Describe(MigrationProgress p) => FormattableString.Invariant(

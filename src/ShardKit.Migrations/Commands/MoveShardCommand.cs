@@ -30,6 +30,7 @@ public static class MoveShardCommand
         var chunk = new Option<int>("--chunk-size") { Description = "Rows per copy chunk (10-10000).", DefaultValueFactory = _ => 500 };
         Cli.RequireRange(chunk, 10, 10_000);
         var rate = new Option<int>("--rows-per-second") { Description = "Copy at most this many rows per second (0: no limit).", DefaultValueFactory = _ => 0 };
+        Cli.RequireNonNegative(rate);
         var move = Define(
             new Command("move-shard", "Move a logical shard to another cluster online: fence and capture by triggers, chunked copy, verified cutover (epoch + 1)."),
             MoveAsync,
@@ -37,7 +38,7 @@ public static class MoveShardCommand
 
         move.Subcommands.Add(Define(new Command("status", "Show every shard move (or one with --shard): state, clusters, rows copied, changes pending, pause."), StatusAsync, Copy(shard)));
         move.Subcommands.Add(Define(new Command("rollback", "Move the shard back to the cluster it came from (a cutover the other way); nothing written after the cutover is lost."), RollbackAsync, Copy(shard), Copy(maxPause)));
-        var writeConfig = new Option<string?>("--write-config") { Description = "Also write the topology file with the placement as it is now (moved shards on their new cluster, MapVersion + 1) to this path." };
+        var writeConfig = new Option<string?>("--write-config") { Description = "Also write the topology file with the placement as it is now (moved shards on their new cluster, MapVersion + 1) to this path (mode 0600: it holds passwords)." };
         move.Subcommands.Add(Define(new Command("complete", "Finish a move or a rollback: drop triggers, fences and change tables; archive the old schema (after a move) or drop the copy (after a rollback)."), CompleteAsync, Copy(shard), writeConfig));
         move.Subcommands.Add(Define(new Command("resume", "Finish the moves, rollbacks and completes that were interrupted (Ctrl+C or a crash)."), ResumeAsync, Copy(shard), Copy(maxPause), Copy(chunk), Copy(rate)));
         var clusters = new Option<string?>("--clusters") { Description = "The clusters to spread the shards over, in order (for example c0,c1,c2,c3)." };
@@ -77,18 +78,19 @@ public static class MoveShardCommand
             command.Options.Add(option);
         }
 
-        command.SetAction(async (parseResult, cancellationToken) =>
+        Cli.SetAction(command, async (parseResult, cancellationToken) =>
         {
             var invocation = new Invocation(parseResult, parseResult.GetValue(json), extra);
-            if (!TopologyCommand.TryLoadValid(parseResult.GetRequiredValue(config), invocation.Error, out var options))
+            invocation.Options = TopologyCommand.LoadValid(parseResult.GetRequiredValue(config));
+            if (invocation.Get<string?>("--write-config", null) is { } path)
             {
-                return TopologyCommand.ExitFailed;
+                // Checked before the shard is touched: a path that cannot be written fails now, not after the work.
+                SecretFile.CheckWritable(path, "--write-config");
             }
 
-            invocation.Options = options;
             try
             {
-                await using var dataSource = new ShardKitDataSourceBuilder(options).Build();
+                await using var dataSource = new ShardKitDataSourceBuilder(invocation.Options).Build();
                 var mover = new ShardMover(dataSource, new ShardMoverOptions
                 {
                     ControlCluster = parseResult.GetValue(control),
@@ -100,13 +102,7 @@ public static class MoveShardCommand
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                invocation.Error.WriteLine("paused: stopped at a safe point; run `shardkit move-shard resume` to continue.");
-                return MigrateCommand.ExitPaused;
-            }
-            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or ShardKitException or System.Data.Common.DbException)
-            {
-                Cli.Error(parseResult, TopologyCommand.OneLine(ex));
-                return ex is ArgumentException ? TopologyCommand.ExitUsage : TopologyCommand.ExitFailed;
+                throw new CliException(ExitCodes.Interrupted, "paused: stopped at a safe point; run `shardkit move-shard resume` to continue.");
             }
         });
         return command;
@@ -165,7 +161,7 @@ public static class MoveShardCommand
                 : $"topology with the current placement written to {written}");
         }
 
-        return TopologyCommand.ExitOk;
+        return ExitCodes.Ok;
     }
 
     private static async Task<int> StatusAsync(ShardMover mover, ShardKitDataSource dataSource, Invocation invocation, CancellationToken cancellationToken)
@@ -174,13 +170,13 @@ public static class MoveShardCommand
         if (invocation.Json)
         {
             invocation.Output.WriteLine(JsonSerializer.Serialize(moves, s_json));
-            return TopologyCommand.ExitOk;
+            return ExitCodes.Ok;
         }
 
         if (moves.Count == 0)
         {
             invocation.Output.WriteLine("no shard moves recorded.");
-            return TopologyCommand.ExitOk;
+            return ExitCodes.Ok;
         }
 
         var table = new Table().AddColumns("shard", "from", "to", "state", "epoch", "rows copied", "changes applied", "pending", "pause ms", "error");
@@ -197,7 +193,7 @@ public static class MoveShardCommand
             invocation.Output.WriteLine($"interrupted on {m.Shard}: {m.InterruptedCommand}; run `shardkit move-shard resume`");
         }
 
-        return TopologyCommand.ExitOk;
+        return ExitCodes.Ok;
     }
 
     private static async Task<int> ResumeAsync(ShardMover mover, ShardKitDataSource dataSource, Invocation invocation, CancellationToken cancellationToken)
@@ -212,7 +208,7 @@ public static class MoveShardCommand
             invocation.Output.WriteLine(done.Count == 0 ? "nothing to resume: no move was interrupted." : string.Join(Environment.NewLine, done));
         }
 
-        return done.Any(d => d.Contains("not switched", StringComparison.Ordinal)) ? TopologyCommand.ExitFailed : TopologyCommand.ExitOk;
+        return done.Any(d => d.Contains("not switched", StringComparison.Ordinal)) ? ExitCodes.Failed : ExitCodes.Ok;
     }
 
     private static async Task<int> PlanAsync(ShardMover mover, ShardKitDataSource dataSource, Invocation invocation, CancellationToken cancellationToken)
@@ -251,7 +247,7 @@ public static class MoveShardCommand
                 invocation.Output.WriteLine(FormattableString.Invariant($"{moves.Count} move(s) spread the shards evenly over {string.Join(", ", clusters)}; run with --execute to move them one at a time."));
             }
 
-            return TopologyCommand.ExitOk;
+            return ExitCodes.Ok;
         }
 
         var results = new List<MoveCutoverResult>();
@@ -310,7 +306,7 @@ public static class MoveShardCommand
             }
         }
 
-        return results.All(r => r.Switched) ? TopologyCommand.ExitOk : TopologyCommand.ExitFailed;
+        return results.All(r => r.Switched) ? ExitCodes.Ok : ExitCodes.Failed;
     }
 
     private static async Task<T> WithProgressAsync<T>(Invocation invocation, Func<IProgress<MoveProgress>?, Task<T>> work)
@@ -375,7 +371,7 @@ public static class MoveShardCommand
         }
 
         section["MapVersion"] = invocation.Options.MapVersion + 1;
-        await File.WriteAllTextAsync(path, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n", cancellationToken);
+        await SecretFile.WriteAllTextAsync(path, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n", cancellationToken);
         return path;
     }
 

@@ -21,10 +21,9 @@ public static class RouteCommand
             config, userId, merchantId, orderId, json,
         };
 
-        command.SetAction(parseResult =>
+        Cli.SetAction(command, parseResult =>
         {
             var output = parseResult.InvocationConfiguration.Output;
-            var error = parseResult.InvocationConfiguration.Error;
             var keys = new[] { userId, merchantId, orderId }
                 .Where(option => parseResult.GetResult(option) is not null)
                 .Select(option => (option.Name, Value: parseResult.GetValue(option)))
@@ -32,45 +31,20 @@ public static class RouteCommand
 
             if (keys.Count != 1)
             {
-                error.WriteLine(keys.Count == 0
-                    ? "error: give a shard key: --user-id, --merchant-id or --order-id."
-                    : $"error: give exactly one shard key, not {string.Join(" and ", keys.Select(k => k.Name))}.");
-                return TopologyCommand.ExitUsage;
+                throw CliException.Usage(keys.Count == 0
+                    ? "give a shard key: --user-id, --merchant-id or --order-id."
+                    : $"give exactly one shard key, not {string.Join(" and ", keys.Select(k => k.Name))}.");
             }
 
             var (name, value) = keys[0];
             if (value <= 0)
             {
-                error.WriteLine($"error: {name} must be a positive number, not {value}.");
-                return TopologyCommand.ExitUsage;
+                throw CliException.Usage($"{name} must be a positive number, not {value}.");
             }
 
-            if (!TopologyCommand.TryLoad(parseResult.GetRequiredValue(config), error, out var options))
-            {
-                return TopologyCommand.ExitFailed;
-            }
-
-            ShardMap map;
-            try
-            {
-                map = ShardMap.Create(options);
-            }
-            catch (ShardKitException ex)
-            {
-                error.WriteLine("error: " + ex.Message);
-                return TopologyCommand.ExitFailed;
-            }
-
-            List<ShardRoute> routes;
-            try
-            {
-                routes = Route(map, name, value);
-            }
-            catch (ShardKitException ex) when (ex.ErrorCode == ShardKitErrorCode.InvalidOrderId)
-            {
-                error.WriteLine("error: " + ex.Message);
-                return TopologyCommand.ExitUsage;
-            }
+            var options = TopologyCommand.LoadValid(parseResult.GetRequiredValue(config));
+            var map = ShardMap.Create(options);
+            var routes = Route(map, name, value);
 
             if (parseResult.GetValue(json))
             {
@@ -100,7 +74,7 @@ public static class RouteCommand
                 }
             }
 
-            return TopologyCommand.ExitOk;
+            return ExitCodes.Ok;
         });
 
         return command;

@@ -25,20 +25,13 @@ public static class SchemaCommand
             Description = "How many shards to work on at once (1-64).",
             DefaultValueFactory = _ => 4,
         };
-        parallel.Validators.Add(result =>
-        {
-            var value = result.GetValueOrDefault<int>();
-            if (value is < 1 or > 64)
-            {
-                result.AddError($"--parallel must be from 1 to 64, not {value}.");
-            }
-        });
+        Cli.RequireRange(parallel, 1, 64);
 
         var apply = new Command("apply", "Apply the order schema (or a DDL file) to every shard, resumably: shards already done are skipped.")
         {
             config, sql, dimension, parallel,
         };
-        apply.SetAction((parseResult, cancellationToken) => ApplyAsync(
+        Cli.SetAction(apply, (parseResult, cancellationToken) => ApplyAsync(
             parseResult,
             parseResult.GetRequiredValue(config),
             parseResult.GetValue(sql),
@@ -53,18 +46,13 @@ public static class SchemaCommand
     {
         var output = parseResult.InvocationConfiguration.Output;
         var error = parseResult.InvocationConfiguration.Error;
-        if (!TopologyCommand.TryLoadValid(configPath, error, out var options))
-        {
-            return TopologyCommand.ExitFailed;
-        }
-
+        var options = TopologyCommand.LoadValid(configPath);
         string? script = null;
         if (sqlFile is not null)
         {
             if (!sqlFile.Exists)
             {
-                error.WriteLine($"error: the SQL file '{sqlFile.FullName}' does not exist.");
-                return TopologyCommand.ExitFailed;
+                throw CliException.Usage($"the SQL file '{sqlFile.FullName}' does not exist.");
             }
 
             script = await File.ReadAllTextAsync(sqlFile.FullName, cancellationToken);
@@ -82,9 +70,8 @@ public static class SchemaCommand
             },
         };
 
-        try
+        await using (var dataSource = new ShardKitDataSourceBuilder(options).Build())
         {
-            await using var dataSource = new ShardKitDataSourceBuilder(options).Build();
             var total = applyOptions.Dimensions.Sum(d => dataSource.Map.GetShardCount(d));
             var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output) });
             SchemaApplyResult? result = null;
@@ -104,22 +91,7 @@ public static class SchemaCommand
                 error.WriteLine($"failed: {failure.Route.Name} on {failure.Route.Cluster.Name} ({failure.Route.Endpoint.Address}): {failure.Error}");
             }
 
-            return result.Succeeded ? TopologyCommand.ExitOk : TopologyCommand.ExitFailed;
-        }
-        catch (ShardKitException ex)
-        {
-            error.WriteLine("error: " + TopologyCommand.OneLine(ex));
-            return TopologyCommand.ExitFailed;
-        }
-        catch (ArgumentException ex)
-        {
-            error.WriteLine("error: " + ex.Message);
-            return TopologyCommand.ExitUsage;
-        }
-        catch (InvalidOperationException ex)
-        {
-            error.WriteLine("error: " + ex.Message);
-            return TopologyCommand.ExitFailed;
+            return result.Succeeded ? ExitCodes.Ok : ExitCodes.Failed;
         }
     }
 

@@ -86,6 +86,11 @@ internal sealed class StepContext
             args.AddRange(["--source", source]);
         }
 
+        if (ParseResult.GetValue<FileInfo?>("--source-password-file") is { } passwordFile)
+        {
+            args.AddRange(["--source-password-file", passwordFile.FullName]);
+        }
+
         if (ParseResult.GetValue<string?>("--control-cluster") is { } control)
         {
             args.AddRange(["--control-cluster", control]);

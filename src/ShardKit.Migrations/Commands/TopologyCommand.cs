@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text;
 using Microsoft.Extensions.Configuration;
 
 namespace ShardKit.Migrations.Commands;
@@ -8,15 +7,6 @@ namespace ShardKit.Migrations.Commands;
 /// <summary><c>shardkit topology validate --config F</c>, and the topology-file loading the other commands share.</summary>
 public static class TopologyCommand
 {
-    /// <summary>Exit code of a command that did what it was asked.</summary>
-    internal const int ExitOk = 0;
-
-    /// <summary>Exit code when the work failed: invalid topology, unreadable file, failed shards.</summary>
-    internal const int ExitFailed = 1;
-
-    /// <summary>Exit code when the arguments are wrong (missing or conflicting keys, non-positive IDs).</summary>
-    internal const int ExitUsage = 2;
-
     /// <summary>Creates the <c>topology</c> command and its <c>validate</c> subcommand.</summary>
     public static Command Create()
     {
@@ -25,15 +15,11 @@ public static class TopologyCommand
         {
             config,
         };
-        validate.SetAction(parseResult =>
+        Cli.SetAction(validate, parseResult =>
         {
             var output = parseResult.InvocationConfiguration.Output;
             var error = parseResult.InvocationConfiguration.Error;
-            if (!TryLoad(parseResult.GetRequiredValue(config), error, out var options))
-            {
-                return ExitFailed;
-            }
-
+            var options = Load(parseResult.GetRequiredValue(config));
             var errors = ShardMap.Validate(options);
             if (errors.Count > 0)
             {
@@ -43,11 +29,11 @@ public static class TopologyCommand
                     error.WriteLine("  - " + message);
                 }
 
-                return ExitFailed;
+                return ExitCodes.Failed;
             }
 
             WriteSummary(output, ShardMap.Create(options));
-            return ExitOk;
+            return ExitCodes.Ok;
         });
 
         return new Command("topology", "Inspect and check shard topologies.") { validate };
@@ -60,33 +46,29 @@ public static class TopologyCommand
         Required = true,
     };
 
-    /// <summary>Reads the <c>ShardKit</c> section of a JSON file; on failure writes one line to <paramref name="error"/>.</summary>
-    /// <summary>Loads a topology file and checks the map; on failure prints one line and returns false.</summary>
-    internal static bool TryLoadValid(string path, TextWriter error, out ShardKitOptions options)
+    /// <summary>Loads a topology file and checks the map.</summary>
+    /// <exception cref="CliException">A usage error: the file is missing, unreadable or has no ShardKit section, or the map is invalid (every error listed).</exception>
+    internal static ShardKitOptions LoadValid(string path)
     {
-        if (!TryLoad(path, error, out options))
-        {
-            return false;
-        }
-
+        var options = Load(path);
         var errors = ShardMap.Validate(options);
         if (errors.Count > 0)
         {
-            error.WriteLine("error: the topology is invalid: " + string.Join("; ", errors));
-            return false;
+            throw CliException.Usage("the topology is invalid: " + string.Join("; ", errors), errors);
         }
 
-        return true;
+        return options;
     }
 
-    internal static bool TryLoad(string path, TextWriter error, out ShardKitOptions options)
+    /// <summary>Reads the <c>ShardKit</c> section of a JSON file (the map is not checked).</summary>
+    /// <exception cref="CliException">A usage error: the file is missing, unreadable or has no ShardKit section.</exception>
+    internal static ShardKitOptions Load(string path)
     {
-        options = new ShardKitOptions();
+        var options = new ShardKitOptions();
         var fullPath = Path.GetFullPath(path);
         if (!File.Exists(fullPath))
         {
-            error.WriteLine($"error: the config file '{path}' does not exist.");
-            return false;
+            throw CliException.Usage($"the config file '{path}' does not exist.");
         }
 
         try
@@ -95,31 +77,20 @@ public static class TopologyCommand
                 .GetSection(ShardKitOptions.SectionName);
             if (!section.Exists())
             {
-                error.WriteLine($"error: the config file '{path}' has no \"{ShardKitOptions.SectionName}\" section.");
-                return false;
+                throw CliException.Usage($"the config file '{path}' has no \"{ShardKitOptions.SectionName}\" section.");
             }
 
             section.Bind(options);
-            return true;
+            return options;
         }
-        catch (Exception ex) when (ex is InvalidDataException or FormatException or InvalidOperationException or IOException)
+        catch (Exception ex) when (ex is InvalidDataException or FormatException or InvalidOperationException or IOException or UnauthorizedAccessException)
         {
-            error.WriteLine($"error: the config file '{path}' cannot be read: {OneLine(ex)}");
-            return false;
+            throw CliException.Usage($"the config file '{path}' cannot be read: {OneLine(ex)}");
         }
     }
 
     /// <summary>The message of <paramref name="exception"/> and its inner exceptions on one line.</summary>
-    internal static string OneLine(Exception exception)
-    {
-        var text = new StringBuilder(exception.Message);
-        for (var inner = exception.InnerException; inner is not null; inner = inner.InnerException)
-        {
-            text.Append(' ').Append(inner.Message);
-        }
-
-        return text.Replace('\r', ' ').Replace('\n', ' ').ToString();
-    }
+    internal static string OneLine(Exception exception) => CliErrors.OneLine(exception);
 
     private static void WriteSummary(TextWriter output, ShardMap map)
     {

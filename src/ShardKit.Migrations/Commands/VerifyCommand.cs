@@ -22,7 +22,7 @@ public static class VerifyCommand
         {
             config, repair, json,
         };
-        dimensions.SetAction((parseResult, cancellationToken) => DimensionsAsync(
+        Cli.SetAction(dimensions, (parseResult, cancellationToken) => DimensionsAsync(
             parseResult, parseResult.GetRequiredValue(config), parseResult.GetValue(repair), parseResult.GetValue(json), cancellationToken));
 
         var mappingsConfig = TopologyCommand.CreateConfigOption();
@@ -34,7 +34,7 @@ public static class VerifyCommand
         {
             mappingsConfig, mappingsRepair, mappingsJson,
         };
-        mappings.SetAction((parseResult, cancellationToken) => MappingsAsync(
+        Cli.SetAction(mappings, (parseResult, cancellationToken) => MappingsAsync(
             parseResult, parseResult.GetRequiredValue(mappingsConfig), parseResult.GetValue(mappingsRepair), parseResult.GetValue(mappingsJson), cancellationToken));
 
         return new Command("verify", "Check that copies of the data agree.") { dimensions, mappings };
@@ -44,14 +44,9 @@ public static class VerifyCommand
     {
         var output = parseResult.InvocationConfiguration.Output;
         var error = parseResult.InvocationConfiguration.Error;
-        if (!TopologyCommand.TryLoadValid(configPath, error, out var options))
+        var options = TopologyCommand.LoadValid(configPath);
+        await using (var dataSource = new ShardKitDataSourceBuilder(options).Build())
         {
-            return TopologyCommand.ExitFailed;
-        }
-
-        try
-        {
-            await using var dataSource = new ShardKitDataSourceBuilder(options).Build();
             using var store = new AlternateKeyStore(dataSource);
             var result = await store.VerifyAsync(repair, cancellationToken);
             if (json)
@@ -84,12 +79,7 @@ public static class VerifyCommand
                 WriteMappingsText(output, error, result, repair);
             }
 
-            return result.Consistent ? TopologyCommand.ExitOk : TopologyCommand.ExitFailed;
-        }
-        catch (ShardKitException ex)
-        {
-            error.WriteLine("error: " + TopologyCommand.OneLine(ex));
-            return TopologyCommand.ExitFailed;
+            return result.Consistent ? ExitCodes.Ok : ExitCodes.Failed;
         }
     }
 
@@ -128,14 +118,9 @@ public static class VerifyCommand
     {
         var output = parseResult.InvocationConfiguration.Output;
         var error = parseResult.InvocationConfiguration.Error;
-        if (!TopologyCommand.TryLoadValid(configPath, error, out var options))
+        var options = TopologyCommand.LoadValid(configPath);
+        await using (var dataSource = new ShardKitDataSourceBuilder(options).Build())
         {
-            return TopologyCommand.ExitFailed;
-        }
-
-        try
-        {
-            await using var dataSource = new ShardKitDataSourceBuilder(options).Build();
             var result = await new DimensionVerifier(dataSource).VerifyAsync(repair, progress: null, cancellationToken);
             if (json)
             {
@@ -172,12 +157,7 @@ public static class VerifyCommand
                 WriteText(output, error, result, repair);
             }
 
-            return result.Equal ? TopologyCommand.ExitOk : TopologyCommand.ExitFailed;
-        }
-        catch (ShardKitException ex)
-        {
-            error.WriteLine("error: " + TopologyCommand.OneLine(ex));
-            return TopologyCommand.ExitFailed;
+            return result.Equal ? ExitCodes.Ok : ExitCodes.Failed;
         }
     }
 

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using OrderService;
 
 namespace ShardKit.Migrations.Workload;
 
@@ -134,18 +133,18 @@ internal sealed class WorkloadRunner
         }
     }
 
-    private CreateOrderRequest NewOrder(Random random)
+    private WorkloadOrder NewOrder(Random random)
     {
-        var items = new OrderItemRequest[random.Next(1, 4)];
+        var items = new WorkloadOrderLine[random.Next(1, 4)];
         for (var i = 0; i < items.Length; i++)
         {
-            items[i] = new OrderItemRequest(
+            items[i] = new WorkloadOrderLine(
                 string.Create(CultureInfo.InvariantCulture, $"SKU-{random.Next(1, 5000):D5}"),
                 random.Next(1, 6),
                 random.Next(100, 10_000) / 100m);
         }
 
-        return new CreateOrderRequest(random.NextInt64(1, _options.Users + 1), random.NextInt64(1, _options.Merchants + 1), items);
+        return new WorkloadOrder(random.NextInt64(1, _options.Users + 1), random.NextInt64(1, _options.Merchants + 1), items);
     }
 
     private WorkloadReport CreateReport(WorkerRecorder[] recorders, TimeSpan elapsed)

@@ -13,7 +13,7 @@ namespace ShardKit.Diagnostics;
 /// </summary>
 internal sealed class RoutingMetrics : IDisposable
 {
-    private readonly Meter _meter = new(ShardKitActivity.SourceName);
+    private readonly Meter _meter = new(ShardKitTelemetry.MeterName, ShardKitTelemetry.Version);
     private readonly Histogram<double> _duration;
     private readonly Counter<long> _errors;
     private readonly Counter<long> _ejections;

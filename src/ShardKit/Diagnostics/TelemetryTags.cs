@@ -10,7 +10,12 @@ internal static class TelemetryTags
     public const string Role = "shardkit.role";
     public const string ErrorType = "error.type";
     public const string Reason = "shardkit.reason";
-    public const string DbSystem = "db.system";
+    public const string DbSystemName = "db.system.name";
+    public const string DbNamespace = "db.namespace";
+    public const string ServerAddress = "server.address";
+    public const string ServerPort = "server.port";
+    public const string MySql = "mysql";
+    public const string MariaDb = "mariadb";
     public const string Primary = "primary";
     public const string Replica = "replica";
 }

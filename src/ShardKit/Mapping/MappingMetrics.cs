@@ -10,7 +10,7 @@ namespace ShardKit.Mapping;
 /// </summary>
 internal sealed class MappingMetrics : IDisposable
 {
-    private readonly Meter _meter = new("ShardKit");
+    private readonly Meter _meter = new(ShardKitTelemetry.MeterName, ShardKitTelemetry.Version);
     private readonly Counter<long> _hits;
     private readonly Counter<long> _misses;
     private readonly Counter<long> _dangling;

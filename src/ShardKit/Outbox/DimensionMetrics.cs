@@ -11,10 +11,9 @@ namespace ShardKit.Outbox;
 /// </summary>
 internal sealed class DimensionMetrics : IDisposable
 {
-    public const string MeterName = "ShardKit";
     public const string ShardTag = "shardkit.shard";
 
-    private readonly Meter _meter = new(MeterName);
+    private readonly Meter _meter = new(ShardKitTelemetry.MeterName, ShardKitTelemetry.Version);
     private readonly ConcurrentDictionary<string, (double LagSeconds, long Pending)> _shards = new(StringComparer.Ordinal);
 
     public DimensionMetrics()

@@ -100,10 +100,10 @@ public sealed class MigrationServerFaultTests(ITestOutputHelper output)
         Assert.True(failed.IsTransient, $"{failed.ErrorCode} is not transient");
         Assert.True(failed.Message.Contains("'c1'", StringComparison.Ordinal), $"the application's error does not name cluster c1: {failed.Message}");
 
-        // The migrator stops with an error that names the cluster (exit 1), and records the interrupted backfill.
+        // The migrator stops with an error that names the cluster (exit 3: a server could not be reached), and records the interrupted backfill.
         var exit = await backfill.WaitForExitAsync(MigrationFaultRun.CommandTimeout);
         run.Write($"`{backfill.CommandLine}` exited {exit} {down.ElapsedMilliseconds} ms after the kill: {MigrationFaultRun.OneLine(backfill.Error)}");
-        Assert.True(exit == 1, $"the backfill exited {exit} with c1 down: {backfill.Error} {backfill.Output}\n{run.Log}");
+        Assert.True(exit == 3, $"the backfill exited {exit} with c1 down: {backfill.Error} {backfill.Output}\n{run.Log}");
         Assert.True(down.Elapsed < TimeSpan.FromSeconds(30), $"the backfill took {down.Elapsed.TotalSeconds:0} s to give up\n{run.Log}");
         Assert.True(backfill.Error.Contains("'c1'", StringComparison.Ordinal), $"the backfill's error does not name cluster c1: {backfill.Error}\n{run.Log}");
         Assert.Contains("backfill", (await run.ProgressAsync()).Command, StringComparison.Ordinal);

@@ -36,6 +36,11 @@ public sealed class DevUpCommandTests
             using var json = JsonDocument.Parse(await File.ReadAllTextAsync(config));
             var clusters = json.RootElement.GetProperty("ShardKit").GetProperty("Clusters").EnumerateArray().ToList();
             Assert.Equal(2, clusters.Count);
+            if (!OperatingSystem.IsWindows())
+            {
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(config));   // it holds the password
+            }
+
             var ports = clusters.SelectMany(c => c.GetProperty("Replicas").EnumerateArray().Select(r => r.GetString()!).Prepend(c.GetProperty("Primary").GetString()!))
                 .Select(cs => int.Parse(cs.Split(';').Single(p => p.StartsWith("Port=", StringComparison.Ordinal))[5..]))
                 .ToList();

@@ -21,12 +21,12 @@ public sealed class CliRunner : IDisposable
         return path;
     }
 
-    /// <summary>Runs one command on its own.</summary>
+    /// <summary>Runs one command on its own, behind the tool's one error handler (parser errors are usage errors).</summary>
     public static async Task<(int ExitCode, string Output, string Error)> RunAsync(Command command, params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        var exitCode = await command.Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
+        var exitCode = await ShardKitCli.InvokeAsync(command, args, new InvocationConfiguration { Output = output, Error = error }, CancellationToken.None);
         return (exitCode, output.ToString(), error.ToString());
     }
 

@@ -97,7 +97,7 @@ public sealed class RouteCommandTests : IDisposable
     {
         var (exitCode, _, error) = await CliRunner.RunAsync(RouteCommand.Create(), "--config", "/nonexistent/topo.json", "--user-id", "1");
 
-        Assert.Equal(1, exitCode);
+        Assert.Equal(2, exitCode);
         Assert.Equal("error: the config file '/nonexistent/topo.json' does not exist.", error.Trim());
     }
 
@@ -108,7 +108,7 @@ public sealed class RouteCommandTests : IDisposable
 
         var (exitCode, _, error) = await CliRunner.RunAsync(RouteCommand.Create(), "--config", config, "--user-id", "1");
 
-        Assert.Equal(1, exitCode);
+        Assert.Equal(2, exitCode);
         Assert.StartsWith($"error: the config file '{config}' cannot be read:", error, StringComparison.Ordinal);
         Assert.Single(error.Trim().Split('\n'));
     }
@@ -120,7 +120,7 @@ public sealed class RouteCommandTests : IDisposable
 
         var (exitCode, _, error) = await CliRunner.RunAsync(RouteCommand.Create(), "--config", config, "--user-id", "1");
 
-        Assert.Equal(1, exitCode);
+        Assert.Equal(2, exitCode);
         Assert.Contains("cluster name 'c0' is used by more than one cluster", error, StringComparison.Ordinal);
         Assert.DoesNotContain("S3cret", error, StringComparison.Ordinal);
     }

@@ -13,7 +13,7 @@ public sealed class SchemaCommandTests : IDisposable
     {
         var (exitCode, _, error) = await CliRunner.RunAsync(SchemaCommand.Create(), "apply", "--config", "/nonexistent/topo.json");
 
-        Assert.Equal(1, exitCode);
+        Assert.Equal(2, exitCode);
         Assert.Equal("error: the config file '/nonexistent/topo.json' does not exist.", error.Trim());
     }
 
@@ -24,7 +24,7 @@ public sealed class SchemaCommandTests : IDisposable
 
         var (exitCode, _, error) = await CliRunner.RunAsync(SchemaCommand.Create(), "apply", "--config", config, "--sql", "/nonexistent/alter.sql");
 
-        Assert.Equal(1, exitCode);
+        Assert.Equal(2, exitCode);
         Assert.Equal("error: the SQL file '/nonexistent/alter.sql' does not exist.", error.Trim());
     }
 
@@ -35,7 +35,7 @@ public sealed class SchemaCommandTests : IDisposable
 
         var (exitCode, _, error) = await CliRunner.RunAsync(SchemaCommand.Create(), "apply", "--config", config);
 
-        Assert.Equal(1, exitCode);
+        Assert.Equal(2, exitCode);
         Assert.Contains("cluster name 'c0' is used by more than one cluster", error, StringComparison.Ordinal);
         Assert.DoesNotContain("S3cret", error, StringComparison.Ordinal);
     }

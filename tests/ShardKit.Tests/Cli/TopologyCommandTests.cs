@@ -65,7 +65,7 @@ public sealed class TopologyCommandTests : IDisposable
 
         var (exitCode, _, error) = await CliRunner.RunAsync(TopologyCommand.Create(), "validate", "--config", config);
 
-        Assert.Equal(1, exitCode);
+        Assert.Equal(2, exitCode);
         Assert.Equal($"error: the config file '{config}' has no \"ShardKit\" section.", error.Trim());
     }
 
@@ -76,7 +76,7 @@ public sealed class TopologyCommandTests : IDisposable
 
         var (exitCode, _, error) = await CliRunner.RunAsync(TopologyCommand.Create(), "validate", "--config", config);
 
-        Assert.Equal(1, exitCode);
+        Assert.Equal(2, exitCode);
         Assert.StartsWith("error: the config file", error, StringComparison.Ordinal);
         Assert.Single(error.Trim().Split('\n'));
     }

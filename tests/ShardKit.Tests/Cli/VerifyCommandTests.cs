@@ -9,7 +9,7 @@ public sealed class VerifyCommandTests
     {
         var (exitCode, _, error) = await CliRunner.RunAsync(VerifyCommand.Create(), "dimensions", "--config", "/nonexistent/topo.json");
 
-        Assert.Equal(1, exitCode);
+        Assert.Equal(2, exitCode);
         Assert.Equal("error: the config file '/nonexistent/topo.json' does not exist.", error.Trim());
     }
 
@@ -21,7 +21,7 @@ public sealed class VerifyCommandTests
 
         var (exitCode, _, error) = await CliRunner.RunAsync(VerifyCommand.Create(), "dimensions", "--config", path);
 
-        Assert.Equal(1, exitCode);
+        Assert.Equal(2, exitCode);
         Assert.Contains("Clusters is empty", error, StringComparison.Ordinal);
     }
 
@@ -39,16 +39,17 @@ public sealed class VerifyCommandTests
     {
         var (exitCode, _, error) = await CliRunner.RunAsync(VerifyCommand.Create(), "mappings", "--config", "/nonexistent/topo.json", "--repair");
 
-        Assert.Equal(1, exitCode);
+        Assert.Equal(2, exitCode);
         Assert.Equal("error: the config file '/nonexistent/topo.json' does not exist.", error.Trim());
     }
 
     [Fact]
     public async Task VerifyMappingsRequiresConfig()
     {
-        var (exitCode, _, error) = await CliRunner.RunAsync(VerifyCommand.Create(), "mappings", "--json");
+        var (exitCode, output, _) = await CliRunner.RunAsync(VerifyCommand.Create(), "mappings", "--json");
 
+        // With --json the error is a JSON object on standard output.
         Assert.NotEqual(0, exitCode);
-        Assert.Contains("--config", error, StringComparison.Ordinal);
+        Assert.Contains("--config", output, StringComparison.Ordinal);
     }
 }

@@ -95,6 +95,13 @@ public sealed class TelemetryTests
         Assert.Equal(shards.Map.RouteUser(user).Name, read.GetTagItem("shardkit.shard"));
         Assert.Equal("127.0.0.1:3393", read.GetTagItem("shardkit.endpoint"));
         Assert.Equal("replica", read.GetTagItem("shardkit.role"));
+        Assert.Equal("mysql", read.GetTagItem("db.system.name"));
+        Assert.Equal("127.0.0.1", read.GetTagItem("server.address"));
+        Assert.Equal(3393, read.GetTagItem("server.port"));
+        Assert.Equal(shards.Map.RouteUser(user).Schema, read.GetTagItem("db.namespace"));
+        Assert.Null(read.GetTagItem("db.system"));
+        Assert.Equal(ShardKitTelemetry.ActivitySourceName, read.Source.Name);
+        Assert.Equal(ShardKitTelemetry.Version, read.Source.Version);
         var failed = Assert.Single(ours, a => a.Status == ActivityStatusCode.Error);
         Assert.Equal("ShardUnavailable", failed.GetTagItem("error.type"));
         Assert.Contains("127.0.0.1:3392", failed.StatusDescription, StringComparison.Ordinal);

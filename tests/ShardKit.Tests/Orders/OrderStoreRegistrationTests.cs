@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using ShardKit.Tests.Fakes;
 
 namespace ShardKit.Tests.Orders;
@@ -30,7 +31,8 @@ public sealed class OrderStoreRegistrationTests
         services.AddTwoDimensionOrderStore(configureRelay: relay => relay.Parallelism = 0);
         using var provider = services.BuildServiceProvider();
 
-        var error = Assert.Throws<ArgumentException>(() => provider.GetRequiredService<OutboxRelay>());
-        Assert.Contains("Parallelism is 0", error.Message, StringComparison.Ordinal);
+        // The options system runs the relay's own checks (and ValidateOnStart fails a host's start with them).
+        var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<OutboxRelay>());
+        Assert.Contains("OutboxRelayOptions: Parallelism is 0", error.Message, StringComparison.Ordinal);
     }
 }

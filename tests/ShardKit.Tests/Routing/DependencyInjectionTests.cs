@@ -62,6 +62,95 @@ public sealed class DependencyInjectionTests
         Assert.DoesNotContain(TestTopologies.Password, ex.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("300", "ShardKit:OrderIds:WorkerId must be between 0 and 255 (unique among live instances); got 300.")]
+    [InlineData("-1", "ShardKit:OrderIds:WorkerId must be between 0 and 255 (unique among live instances); got -1.")]
+    [InlineData("seven", "ShardKit:OrderIds:WorkerId")]
+    public async Task HostStartFailsOnABadWorkerIdWithAMessageNamingTheEntry(string workerId, string message)
+    {
+        using var host = HostWith(new Dictionary<string, string?> { ["ShardKit:OrderIds:WorkerId"] = workerId }, _ => { });
+
+        var ex = await Assert.ThrowsAnyAsync<Exception>(() => host.StartAsync());
+
+        Assert.True(ex is OptionsValidationException or InvalidOperationException, ex.GetType().Name);
+        Assert.Contains(message, ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(TestTopologies.Password, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task HostStartFailsOnABadOrderIdShardCountOrClockAllowance()
+    {
+        using var host = HostWith(
+            new Dictionary<string, string?> { ["ShardKit:OrderIds:WorkerId"] = "1", ["ShardKit:OrderIds:ShardCount"] = "0", ["ShardKit:OrderIds:MaxClockRegression"] = "00:05:00" },
+            _ => { });
+
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains("ShardKit:OrderIds:ShardCount must be between 1 and 128; got 0.", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("ShardKit:OrderIds:MaxClockRegression", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AGoodWorkerIdStartsAndAMissingOneIsLeftToTheFirstOrder()
+    {
+        using (var good = HostWith(new Dictionary<string, string?> { ["ShardKit:OrderIds:WorkerId"] = "255" }, _ => { }))
+        {
+            await good.StartAsync();
+            Assert.Equal(255, good.Services.GetRequiredService<OrderIdGenerator>().WorkerId);
+            await good.StopAsync();
+        }
+
+        using var missing = HostWith([], _ => { });
+        await missing.StartAsync();
+        Assert.Throws<ArgumentException>(() => missing.Services.GetRequiredService<OrderIdGenerator>());
+        await missing.StopAsync();
+    }
+
+    [Theory]
+    [InlineData("relay", "OutboxRelayOptions: BatchSize is 0; it must be from 1 to 10000.")]
+    [InlineData("keys", "AlternateKeyStoreOptions: CacheCapacity is -1; it must be from 0 to 10000000.")]
+    [InlineData("cross-shard", "CrossShardOptions: MaxPageSize must be at least 1 (was 0).")]
+    [InlineData("migrating", "MigratingOrderStoreOptions.PollInterval must be more than zero")]
+    public async Task HostStartFailsOnABadComponentOptionWithAMessageNamingIt(string component, string message)
+    {
+        using var host = HostWith([], services =>
+        {
+            switch (component)
+            {
+                case "relay":
+                    services.AddTwoDimensionOrderStore(configureRelay: o => o.BatchSize = 0);
+                    break;
+                case "keys":
+                    services.AddAlternateKeyStore(o => o.CacheCapacity = -1, runSweeper: false);
+                    break;
+                case "cross-shard":
+                    services.AddCrossShardQueries(o => o.MaxPageSize = 0);
+                    break;
+                default:
+                    services.AddMigratingOrderStore(o => o.PollInterval = TimeSpan.Zero);
+                    break;
+            }
+        });
+
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains(message, ex.Message, StringComparison.Ordinal);
+    }
+
+    private IHost HostWith(Dictionary<string, string?> settings, Action<IServiceCollection> configure)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ShardKit:Clusters:0:Name"] = "c0",
+            ["ShardKit:Clusters:0:Primary"] = TestTopologies.Endpoint(3310),
+        });
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Services.AddShardKit(builder.Configuration.GetSection("ShardKit"), b => b.UseProvider(_provider));
+        configure(builder.Services);
+        return builder.Build();
+    }
+
     [Fact]
     public async Task ReloadsThroughTheOptionsMonitorAndLogsARejectedMap()
     {
