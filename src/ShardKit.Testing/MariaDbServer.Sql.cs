@@ -59,9 +59,10 @@ public sealed partial class MariaDbServer
         var result = await QueryScalarAsync(Gtid.WaitForPositionQuery(position, timeout), cancellationToken).ConfigureAwait(false);
         if (result != "0")
         {
-            var status = await ExecuteAsync("SHOW SLAVE STATUS\\G", cancellationToken).ConfigureAwait(false);
+            // With column names: ExecuteAsync's --skip-column-names would leave only the bare values of the \\G output.
+            var (_, status, _) = await RunClientAsync("SHOW SLAVE STATUS\\G", columnNames: true, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
             var state = string.Join("; ", status.Split('\n').Select(l => l.Trim())
-                .Where(l => l.StartsWith("Slave_IO_Running", StringComparison.Ordinal) || l.StartsWith("Slave_SQL_Running:", StringComparison.Ordinal) || l.StartsWith("Last_", StringComparison.Ordinal) && !l.EndsWith(':')));
+                .Where(l => l.StartsWith("Slave_IO_Running", StringComparison.Ordinal) || l.StartsWith("Slave_SQL_Running:", StringComparison.Ordinal) || l.StartsWith("Gtid_IO_Pos", StringComparison.Ordinal) || l.StartsWith("Last_", StringComparison.Ordinal) && !l.EndsWith(':')));
             throw new TimeoutException($"{Name} did not reach {Source.Name}'s GTID position {position} within {timeout.TotalSeconds:0.#} s ({state}).");
         }
     }
@@ -74,9 +75,12 @@ public sealed partial class MariaDbServer
     }
 
     internal Task<(int ExitCode, string Output, string Error)> RunClientAsync(string sql, TimeSpan timeout, CancellationToken cancellationToken) =>
+        RunClientAsync(sql, columnNames: false, timeout, cancellationToken);
+
+    private Task<(int ExitCode, string Output, string Error)> RunClientAsync(string sql, bool columnNames, TimeSpan timeout, CancellationToken cancellationToken) =>
         ProcessRunner.RunAsync(
             ServerBinaries.Find().Client,
-            ["--no-defaults", $"--socket={SocketPath}", "--user=root", "--batch", "--skip-column-names", "--raw"],
+            ["--no-defaults", $"--socket={SocketPath}", "--user=root", "--batch", columnNames ? "--column-names" : "--skip-column-names", "--raw"],
             sql,
             timeout,
             cancellationToken);
