@@ -72,6 +72,27 @@ public sealed partial class MariaDbServer
         await ExecuteAsync(
             Gtid.StartReplicationSql(Source!.Host, Source.Port, replicationUser, replicationPassword),
             cancellationToken).ConfigureAwait(false);
+        _replicationConfigured = true;
+    }
+
+    /// <summary>
+    /// Starts the replication threads of a replica that was restarted (with <c>--skip-slave-start</c>). A SIGKILL
+    /// between a replicated DDL statement reaching the replica's binlog and its GTID reaching
+    /// <c>mysql.gtid_slave_pos</c> (MariaDB records it in a separate transaction after DDL) leaves the slave position
+    /// one event group behind what was applied; resuming from there re-applies the DDL, which gtid_strict_mode
+    /// refuses (error 1950: out-of-order GTID) and the SQL thread stops for good. So the position is first moved up to
+    /// the replicated GTIDs the replica's own binlog proves it applied.
+    /// </summary>
+    private async Task StartReplicationAfterRestartAsync(CancellationToken cancellationToken)
+    {
+        var positions = (await ExecuteAsync(Gtid.SlaveAndBinlogPositionQuery, cancellationToken).ConfigureAwait(false)).Split('\n', 2)[0].Split('\t');
+        var recovered = Gtid.RecoveredSlavePosition(positions[0], positions.Length > 1 ? positions[1] : "", ServerId);
+        if (recovered is not null)
+        {
+            await ExecuteAsync(Gtid.SetSlavePositionSql(recovered), cancellationToken).ConfigureAwait(false);
+        }
+
+        await ExecuteAsync(Gtid.StartSql, cancellationToken).ConfigureAwait(false);
     }
 
     internal Task<(int ExitCode, string Output, string Error)> RunClientAsync(string sql, TimeSpan timeout, CancellationToken cancellationToken) =>
