@@ -59,9 +59,10 @@ public sealed partial class MariaDbServer
         var result = await QueryScalarAsync(Gtid.WaitForPositionQuery(position, timeout), cancellationToken).ConfigureAwait(false);
         if (result != "0")
         {
-            var status = await ExecuteAsync("SHOW SLAVE STATUS\\G", cancellationToken).ConfigureAwait(false);
+            // With column names: ExecuteAsync's --skip-column-names would leave only the bare values of the \\G output.
+            var (_, status, _) = await RunClientAsync("SHOW SLAVE STATUS\\G", columnNames: true, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
             var state = string.Join("; ", status.Split('\n').Select(l => l.Trim())
-                .Where(l => l.StartsWith("Slave_IO_Running", StringComparison.Ordinal) || l.StartsWith("Slave_SQL_Running:", StringComparison.Ordinal) || l.StartsWith("Last_", StringComparison.Ordinal) && !l.EndsWith(':')));
+                .Where(l => l.StartsWith("Slave_IO_Running", StringComparison.Ordinal) || l.StartsWith("Slave_SQL_Running:", StringComparison.Ordinal) || l.StartsWith("Gtid_IO_Pos", StringComparison.Ordinal) || l.StartsWith("Last_", StringComparison.Ordinal) && !l.EndsWith(':')));
             throw new TimeoutException($"{Name} did not reach {Source.Name}'s GTID position {position} within {timeout.TotalSeconds:0.#} s ({state}).");
         }
     }
@@ -71,12 +72,36 @@ public sealed partial class MariaDbServer
         await ExecuteAsync(
             Gtid.StartReplicationSql(Source!.Host, Source.Port, replicationUser, replicationPassword),
             cancellationToken).ConfigureAwait(false);
+        _replicationConfigured = true;
+    }
+
+    /// <summary>
+    /// Starts the replication threads of a replica that was restarted (with <c>--skip-slave-start</c>). A SIGKILL
+    /// between a replicated DDL statement reaching the replica's binlog and its GTID reaching
+    /// <c>mysql.gtid_slave_pos</c> (MariaDB records it in a separate transaction after DDL) leaves the slave position
+    /// one event group behind what was applied; resuming from there re-applies the DDL, which gtid_strict_mode
+    /// refuses (error 1950: out-of-order GTID) and the SQL thread stops for good. So the position is first moved up to
+    /// the replicated GTIDs the replica's own binlog proves it applied.
+    /// </summary>
+    private async Task StartReplicationAfterRestartAsync(CancellationToken cancellationToken)
+    {
+        var positions = (await ExecuteAsync(Gtid.SlaveAndBinlogPositionQuery, cancellationToken).ConfigureAwait(false)).Split('\n', 2)[0].Split('\t');
+        var recovered = Gtid.RecoveredSlavePosition(positions[0], positions.Length > 1 ? positions[1] : "", ServerId);
+        if (recovered is not null)
+        {
+            await ExecuteAsync(Gtid.SetSlavePositionSql(recovered), cancellationToken).ConfigureAwait(false);
+        }
+
+        await ExecuteAsync(Gtid.StartSql, cancellationToken).ConfigureAwait(false);
     }
 
     internal Task<(int ExitCode, string Output, string Error)> RunClientAsync(string sql, TimeSpan timeout, CancellationToken cancellationToken) =>
+        RunClientAsync(sql, columnNames: false, timeout, cancellationToken);
+
+    private Task<(int ExitCode, string Output, string Error)> RunClientAsync(string sql, bool columnNames, TimeSpan timeout, CancellationToken cancellationToken) =>
         ProcessRunner.RunAsync(
             ServerBinaries.Find().Client,
-            ["--no-defaults", $"--socket={SocketPath}", "--user=root", "--batch", "--skip-column-names", "--raw"],
+            ["--no-defaults", $"--socket={SocketPath}", "--user=root", "--batch", columnNames ? "--column-names" : "--skip-column-names", "--raw"],
             sql,
             timeout,
             cancellationToken);

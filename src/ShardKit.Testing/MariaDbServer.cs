@@ -14,6 +14,7 @@ public sealed partial class MariaDbServer
     private readonly MariaDbTopology _topology;
     private readonly SemaphoreSlim _lifecycle = new(1, 1);
     private Process? _process;
+    private bool _replicationConfigured;
 
     internal MariaDbServer(MariaDbTopology topology, string name, MariaDbRole role, int serverId, int gtidDomainId, MariaDbServer? source)
     {
@@ -85,7 +86,10 @@ public sealed partial class MariaDbServer
     /// <inheritdoc />
     public override string ToString() => $"{Name} (127.0.0.1:{Port})";
 
-    /// <summary>Starts the server again after <see cref="StopAsync"/> or <see cref="KillAsync"/>, on the same port and data.</summary>
+    /// <summary>
+    /// Starts the server again after <see cref="StopAsync"/> or <see cref="KillAsync"/>, on the same port and data.
+    /// A replica then resumes replication from the last event group it applied before it went down.
+    /// </summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         await _lifecycle.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -97,6 +101,10 @@ public sealed partial class MariaDbServer
             }
 
             await LaunchAsync(allowNewPort: false, cancellationToken).ConfigureAwait(false);
+            if (_replicationConfigured)
+            {
+                await StartReplicationAfterRestartAsync(cancellationToken).ConfigureAwait(false);
+            }
         }
         finally
         {
@@ -287,6 +295,9 @@ public sealed partial class MariaDbServer
         {
             arguments.Add("--read-only=ON");
             arguments.Add($"--relay-log={Name}-relay");
+            // Replication threads are started by the harness, never by the server itself: after a SIGKILL the slave
+            // position may have to be repaired before the SQL thread runs (see StartReplicationAfterRestartAsync).
+            arguments.Add("--skip-slave-start");
         }
 
         if (_topology.Certificates is { } tls)

@@ -16,7 +16,11 @@ internal static class StaleTopologies
     {
         using var self = Process.GetCurrentProcess();
         var owner = string.Create(CultureInfo.InvariantCulture, $"{self.Id} {ProcessStartTicks(self.Id)}");
-        File.WriteAllText(Path.Combine(topologyDirectory, OwnerFileName), owner);
+        // Written aside and renamed into place: a concurrent CleanStale that read the owner file while WriteAllText had
+        // truncated it but not yet written it took the live topology for stale and deleted it.
+        var written = Path.Combine(topologyDirectory, OwnerFileName + ".new");
+        File.WriteAllText(written, owner);
+        File.Move(written, Path.Combine(topologyDirectory, OwnerFileName), overwrite: true);
         return owner;
     }
 
@@ -30,14 +34,23 @@ internal static class StaleTopologies
         var cleaned = 0;
         foreach (var directory in Directory.EnumerateDirectories(baseDirectory))
         {
-            if (IsOwnerAlive(directory))
+            try
             {
-                continue;
-            }
+                if (IsOwnerAlive(directory))
+                {
+                    continue;
+                }
 
-            foreach (var pidFile in Directory.EnumerateFiles(directory, ServerPidFileName, SearchOption.AllDirectories))
+                foreach (var pidFile in Directory.EnumerateFiles(directory, ServerPidFileName, SearchOption.AllDirectories))
+                {
+                    KillServer(pidFile);
+                }
+            }
+            catch (IOException ex) when (ex is DirectoryNotFoundException or FileNotFoundException)
             {
-                KillServer(pidFile);
+                // Being deleted right now by its owner (a topology disposed concurrently, in this process or another):
+                // its owner file may already be gone, so it looked stale, but there is nothing left to clean.
+                continue;
             }
 
             TryDelete(directory);

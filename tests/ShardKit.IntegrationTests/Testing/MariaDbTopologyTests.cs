@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using ShardKit.Testing;
 
@@ -54,6 +55,33 @@ public sealed class MariaDbTopologyTests
 
         await replica.WaitForReplicationAsync(s_catchUp);
         Assert.Equal("4", await replica.QueryScalarAsync("SELECT COUNT(*) FROM t.r"));
+    }
+
+    [Fact]
+    public async Task ReplicaKilledBetweenApplyingDdlAndRecordingItsGtidResumesAfterRestart()
+    {
+        await using var topology = await MariaDbTopology.StartAsync(new MariaDbTopologyOptions { Clusters = 1, Replicas = 1 });
+        var primary = topology.Clusters[0].Primary;
+        var replica = topology.Clusters[0].Replicas[0];
+        await primary.ExecuteAsync("CREATE DATABASE t; CREATE TABLE t.r (id INT PRIMARY KEY);");
+        await replica.WaitForReplicationAsync(s_catchUp);
+
+        // The state a SIGKILL leaves when it lands after the replica ran and binlogged CREATE TABLE but before MariaDB
+        // recorded its GTID in mysql.gtid_slave_pos (a separate transaction for DDL): the slave position one behind.
+        var created = await primary.GetGtidPositionAsync();
+        var parts = created.Split('-');
+        var beforeCreate = $"{parts[0]}-{parts[1]}-{long.Parse(parts[2], CultureInfo.InvariantCulture) - 1}";
+        await replica.ExecuteAsync($"STOP SLAVE; SET GLOBAL gtid_slave_pos = '{beforeCreate}';");
+        Assert.Equal(created, await replica.QueryScalarAsync("SELECT @@GLOBAL.gtid_binlog_pos"));
+        await replica.KillAsync();
+
+        await primary.ExecuteAsync("INSERT INTO t.r VALUES (1), (2), (3);");
+        await replica.StartAsync();
+        await primary.ExecuteAsync("INSERT INTO t.r VALUES (4);");
+
+        await replica.WaitForReplicationAsync(s_catchUp);
+        Assert.Equal("4", await replica.QueryScalarAsync("SELECT COUNT(*) FROM t.r"));
+        Assert.Equal(await primary.GetGtidPositionAsync(), await replica.QueryScalarAsync("SELECT @@GLOBAL.gtid_binlog_pos"));
     }
 
     [Fact]
