@@ -126,9 +126,31 @@ public sealed class MariaDbTopology : IAsyncDisposable
         return Encoding.UTF8.GetString(stream.ToArray());
     }
 
-    /// <summary>Writes <see cref="ToConfigurationJson"/> to a file.</summary>
-    public Task WriteConfigurationAsync(string path, CancellationToken cancellationToken = default) =>
-        File.WriteAllTextAsync(path, ToConfigurationJson() + "\n", cancellationToken);
+    /// <summary>Writes <see cref="ToConfigurationJson"/> to a file readable by its owner only (mode 0600: it holds a password).</summary>
+    public async Task WriteConfigurationAsync(string path, CancellationToken cancellationToken = default)
+    {
+        // The file holds the application account's password: readable by its owner only (0600), from its creation on.
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        var stream = new FileStream(path, options);
+        await using (stream.ConfigureAwait(false))
+        {
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(stream.SafeFileHandle, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+
+            var writer = new StreamWriter(stream);
+            await using (writer.ConfigureAwait(false))
+            {
+                await writer.WriteAsync((ToConfigurationJson() + "\n").AsMemory(), cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
 
     /// <summary>Stops every server of the topology and removes its data directory.</summary>
     public async ValueTask DisposeAsync()
