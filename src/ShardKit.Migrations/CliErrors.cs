@@ -87,9 +87,9 @@ internal static partial class CliErrors
         for (var e = exception; e is not null; e = e.InnerException)
         {
             if (e is ShardKitException { ErrorCode: ShardKitErrorCode.ShardUnavailable or ShardKitErrorCode.Overloaded }
-                or DbException { IsTransient: true }
                 or SocketException
-                or TimeoutException)
+                or TimeoutException
+                || (e is DbException && ShardKitErrors.IsTransient(e)))
             {
                 return true;
             }

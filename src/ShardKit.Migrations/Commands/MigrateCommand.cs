@@ -120,10 +120,16 @@ public static class MigrateCommand
             {
                 throw new CliException(ExitCodes.Interrupted, $"paused: `{name}` stopped at a safe point; run `shardkit migrate resume` to continue.");
             }
-            catch (Exception ex) when (CliErrors.AuthenticationFailure(ex) is null && CliErrors.IsUnreachable(ex))
+            catch (Exception ex) when (CliErrors.AuthenticationFailure(ex) is null && (CliErrors.IsUnreachable(ex) || ex is InvalidOperationException))
             {
-                // A connection lost mid-statement does not say which server it was: name what cannot be reached now.
-                var diagnosis = await ServerReachability.DescribeAsync(dataSource, CancellationToken.None);
+                // A connection lost mid-statement does not say which server it was (and a later use of that connection only
+                // says it is not open): name what cannot be reached now.
+                var (diagnosis, anyDown) = await ServerReachability.DescribeAsync(dataSource, CancellationToken.None);
+                if (!CliErrors.IsUnreachable(ex) && !anyDown)
+                {
+                    throw;
+                }
+
                 throw new CliException(ExitCodes.Unreachable, CliErrors.OneLine(ex) + " " + diagnosis);
             }
         });

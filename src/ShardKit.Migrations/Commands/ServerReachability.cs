@@ -9,12 +9,9 @@ namespace ShardKit.Migrations.Commands;
 /// </summary>
 internal static class ServerReachability
 {
-    /// <summary>Whether <paramref name="exception"/> is a connection failure worth a reachability check.</summary>
-    public static bool IsConnectionFailure(Exception exception) =>
-        exception is ShardKitException or DbException && ShardKitErrors.IsTransient(exception);
-
     /// <summary>Opens a connection to the legacy database and to every cluster's primary, side by side; one sentence on which failed.</summary>
-    public static async Task<string> DescribeAsync(ShardKitDataSource dataSource, CancellationToken cancellationToken)
+    /// <returns>The sentence, and whether some server cannot be reached.</returns>
+    public static async Task<(string Sentence, bool AnyDown)> DescribeAsync(ShardKitDataSource dataSource, CancellationToken cancellationToken)
     {
         var checks = dataSource.Map.Clusters
             .Select(cluster => CheckAsync($"cluster '{cluster.Name}' (primary {cluster.Primary.Address})", () => dataSource.OpenClusterAsync(cluster, cancellationToken)))
@@ -26,8 +23,8 @@ internal static class ServerReachability
 
         var down = (await Task.WhenAll(checks)).OfType<string>().ToList();
         return down.Count == 0
-            ? "Every server answers now; `shardkit migrate resume` continues."
-            : $"Cannot be reached now: {string.Join(", ", down)}; `shardkit migrate resume` continues once it is back.";
+            ? ("Every server answers now; `shardkit migrate resume` continues.", false)
+            : ($"Cannot be reached now: {string.Join(", ", down)}; `shardkit migrate resume` continues once it is back.", true);
     }
 
     private static async Task<string?> CheckAsync(string what, Func<ValueTask<DbConnection>> open)

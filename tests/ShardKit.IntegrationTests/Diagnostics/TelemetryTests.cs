@@ -20,8 +20,9 @@ public sealed class TelemetryTests(TopologyFixture fixture)
     {
         var spans = new List<Activity>();
         var metrics = new List<Metric>();
-        using var tracing = Sdk.CreateTracerProviderBuilder().AddSource("ShardKit", "MySqlConnector").AddInMemoryExporter(spans).Build();
-        using var meters = Sdk.CreateMeterProviderBuilder().AddMeter("ShardKit", "MySqlConnector").AddInMemoryExporter(metrics).Build();
+        // The providers listen process-wide (tests of other collections run meanwhile): they are disposed before the lists are read.
+        var tracing = Sdk.CreateTracerProviderBuilder().AddSource("ShardKit", "MySqlConnector").AddInMemoryExporter(spans).Build();
+        var meters = Sdk.CreateMeterProviderBuilder().AddMeter("ShardKit", "MySqlConnector").AddInMemoryExporter(metrics).Build();
         var logs = new ListLoggerProvider();
         string readShard;
         using var loggerFactory = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(logs));
@@ -54,9 +55,12 @@ public sealed class TelemetryTests(TopologyFixture fixture)
 
         tracing.ForceFlush();
         meters.ForceFlush();
+        tracing.Dispose();
+        meters.Dispose();
+        var captured = spans.ToArray();
 
-        var command = Assert.Single(spans, s => s.Source.Name == "MySqlConnector" && s.TagObjects.Any(t => $"{t.Value}".Contains("41 + 1", StringComparison.Ordinal)));
-        var parent = Assert.Single(spans, s => s.SpanId == command.ParentSpanId);
+        var command = Assert.Single(captured, s => s.Source.Name == "MySqlConnector" && s.TagObjects.Any(t => $"{t.Value}".Contains("41 + 1", StringComparison.Ordinal)));
+        var parent = Assert.Single(captured, s => s.SpanId == command.ParentSpanId);
         Assert.Equal("ShardKit", parent.Source.Name);
         Assert.Equal("shardkit.connection", parent.OperationName);
         Assert.Equal(readShard, $"{parent.GetTagItem("shardkit.shard")}");
@@ -65,7 +69,7 @@ public sealed class TelemetryTests(TopologyFixture fixture)
 
         foreach (var secret in new[] { fixture.Topology.Password, wrongPassword })
         {
-            foreach (var span in spans)
+            foreach (var span in captured)
             {
                 Assert.DoesNotContain(span.TagObjects, t => $"{t.Key}={t.Value}".Contains(secret, StringComparison.Ordinal));
                 Assert.DoesNotContain(span.Events, e => e.Tags.Any(t => $"{t.Value}".Contains(secret, StringComparison.Ordinal)));
