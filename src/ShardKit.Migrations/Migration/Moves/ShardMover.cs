@@ -230,13 +230,21 @@ internal sealed partial class ShardMover
 
     private static string? Truncate(string? text) => text is { Length: > 1000 } ? text[..1000] : text;
 
+    /// <summary>
+    /// Runs the move's DDL (fence tables, triggers, target tables) one statement at a time. DDL waits for the table's
+    /// metadata lock behind the writers' open transactions, which a loaded server can stretch past the application's short
+    /// command timeout, so these statements get <see cref="DdlTimeoutSeconds"/>; cancelling still stops them at once.
+    /// </summary>
     private static async Task ExecuteAllAsync(DbConnection connection, IEnumerable<string> statements, CancellationToken cancellationToken, DbTransaction? transaction = null)
     {
         foreach (var statement in statements)
         {
-            await connection.ExecuteAsync(new CommandDefinition(statement, transaction: transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            await connection.ExecuteAsync(new CommandDefinition(statement, transaction: transaction, commandTimeout: DdlTimeoutSeconds, cancellationToken: cancellationToken)).ConfigureAwait(false);
         }
     }
+
+    /// <summary>How long one statement of the move's DDL may wait and run.</summary>
+    private const int DdlTimeoutSeconds = 60;
 
     /// <summary>Opens a connection on <paramref name="cluster"/>'s primary whose writes the triggers neither fence nor log.</summary>
     private async Task<DbConnection> OpenApplyAsync(ShardCluster cluster, CancellationToken cancellationToken)
