@@ -204,8 +204,8 @@ public sealed class ShardConnection : IAsyncDisposable
         }
     }
 
-    /// <summary>Makes this connection's span the current activity (when it has one) and returns the one it replaced.</summary>
-    internal Activity? EnterSpan()
+    /// <summary>Runs <paramref name="body"/> on this connection with its span as the current activity, so the driver's command spans nest under it.</summary>
+    internal async Task<T> RunInSpanAsync<T>(Func<ShardConnection, CancellationToken, Task<T>> body, CancellationToken cancellationToken)
     {
         var outer = Activity.Current;
         if (_lease?.Activity is { } span)
@@ -213,7 +213,14 @@ public sealed class ShardConnection : IAsyncDisposable
             Activity.Current = span;
         }
 
-        return outer;
+        try
+        {
+            return await body(this, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Activity.Current = outer;
+        }
     }
 
     /// <summary>Returns <see cref="Route"/> as text (no password).</summary>

@@ -45,16 +45,7 @@ public sealed partial class ShardKitDataSource
                 var shard = await OpenAsync(route(Map), ShardIntent.Write, ct).ConfigureAwait(false);
                 await using (shard.ConfigureAwait(false))
                 {
-                    // The driver's command spans nest under this connection's span.
-                    var outer = shard.EnterSpan();
-                    try
-                    {
-                        return await write(shard, ct).ConfigureAwait(false);
-                    }
-                    finally
-                    {
-                        Activity.Current = outer;
-                    }
+                    return await shard.RunInSpanAsync(write, ct).ConfigureAwait(false);
                 }
             },
             retryable,

@@ -1,5 +1,4 @@
 using System.Data.Common;
-using System.Diagnostics;
 using Polly;
 using Polly.Retry;
 
@@ -33,16 +32,7 @@ public sealed partial class ShardKitDataSource
                 var shard = await s.Owner.OpenAsync(s.Route, s.Options, ct).ConfigureAwait(false);
                 await using (shard.ConfigureAwait(false))
                 {
-                    // The driver's command spans nest under this connection's span.
-                    var outer = shard.EnterSpan();
-                    try
-                    {
-                        return await s.Read(shard, ct).ConfigureAwait(false);
-                    }
-                    finally
-                    {
-                        Activity.Current = outer;
-                    }
+                    return await shard.RunInSpanAsync(s.Read, ct).ConfigureAwait(false);
                 }
             },
             state,

@@ -113,7 +113,7 @@ public sealed partial class ShardKitDataSource
             Log.BreakerClosed(Logger, endpoint.Endpoint.Address, endpoint.Cluster);
         }
 
-        if (activity is { IsAllDataRequested: true } && IsMariaDb(connection))
+        if (activity is { IsAllDataRequested: true } && connection.ServerVersion.Contains("MariaDB", StringComparison.OrdinalIgnoreCase))
         {
             activity.SetTag(TelemetryTags.DbSystemName, TelemetryTags.MariaDb);
         }
@@ -193,19 +193,6 @@ public sealed partial class ShardKitDataSource
         }
 
         return activity;
-    }
-
-    /// <summary>Whether the server says it is MariaDB (its version string, e.g. <c>10.11.6-MariaDB</c>); MySQL otherwise.</summary>
-    private static bool IsMariaDb(DbConnection connection)
-    {
-        try
-        {
-            return connection.ServerVersion.Contains("MariaDB", StringComparison.OrdinalIgnoreCase);
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or NotSupportedException or NotImplementedException)
-        {
-            return false;
-        }
     }
 
     private ShardKitException OpenFailed(ShardSlot slot, EndpointState endpoint, ShardKitErrorCode code, string message, Exception? inner, Activity? activity = null)

@@ -19,7 +19,7 @@ public static class ShardKitErrors
         return exception switch
         {
             ShardKitException shardKit => shardKit.IsTransient,
-            MySqlException mySql => IsTransient(mySql),
+            MySqlException mySql => IsTransientDriverError(mySql),
             System.Data.Common.DbException db => db.IsTransient,
             TimeoutException => true,
             _ => false,
@@ -31,7 +31,7 @@ public static class ShardKitErrors
     public static bool IsAccessDenied(Exception exception) =>
         Find(exception) is { ErrorCode: MySqlErrorCode.AccessDenied or MySqlErrorCode.DatabaseAccessDenied };
 
-    internal static bool IsTransient(MySqlException exception) =>
+    private static bool IsTransientDriverError(MySqlException exception) =>
         exception.IsTransient
         || exception.ErrorCode is MySqlErrorCode.CommandTimeoutExpired
             or MySqlErrorCode.ServerShutdown

@@ -26,47 +26,46 @@ internal sealed class EndpointDataSourceFactory(Action<MySqlDataSourceBuilder>? 
     {
         resilience ??= new EndpointResilienceOptions();
         connections ??= new ShardConnectionOptions();
-        var given = new MySqlConnectionStringBuilder(connectionString);
         var result = new MySqlConnectionStringBuilder(connectionString);
-        if (!given.ContainsKey("Connection Timeout"))
+        if (!result.ContainsKey("Connection Timeout"))
         {
             result.ConnectionTimeout = Seconds(resilience.ConnectTimeout);
         }
 
-        if (!given.ContainsKey("Default Command Timeout"))
+        if (!result.ContainsKey("Default Command Timeout"))
         {
             result.DefaultCommandTimeout = Seconds(resilience.CommandTimeout);
         }
 
-        if (!given.ContainsKey("Allow User Variables"))
+        if (!result.ContainsKey("Allow User Variables"))
         {
             // ShardKit's own statements (fences, shard moves) set session variables.
             result.AllowUserVariables = true;
         }
 
-        if (!given.ContainsKey("Ignore Command Transaction"))
+        if (!result.ContainsKey("Ignore Command Transaction"))
         {
             // A routed connection hands out its open transaction (ShardConnection.Transaction); a command that omits it
             // still runs in it, as the server sees it, instead of being refused by the driver.
             result.IgnoreCommandTransaction = true;
         }
 
-        if (!given.ContainsKey("Minimum Pool Size"))
+        if (!result.ContainsKey("Minimum Pool Size"))
         {
             result.MinimumPoolSize = (uint)connections.MinimumPoolSize;
         }
 
-        if (!given.ContainsKey("Maximum Pool Size"))
+        if (!result.ContainsKey("Maximum Pool Size"))
         {
             result.MaximumPoolSize = (uint)connections.MaximumPoolSize;
         }
 
-        if (!given.ContainsKey("SslMode") && connections.SslMode is { } sslMode)
+        if (!result.ContainsKey("SslMode") && connections.SslMode is { } sslMode)
         {
             result.SslMode = sslMode;
         }
 
-        if (!given.ContainsKey("SslCa") && connections.SslCa is { } ca)
+        if (!result.ContainsKey("SslCa") && connections.SslCa is { } ca)
         {
             result.SslCa = ca;
         }
