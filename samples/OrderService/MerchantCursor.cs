@@ -1,5 +1,7 @@
 using System.Globalization;
 using ShardKit;
+using ShardKit.Ids;
+using ShardKit.Orders;
 
 namespace OrderService;
 

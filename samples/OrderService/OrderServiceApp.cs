@@ -1,4 +1,5 @@
 using ShardKit;
+using ShardKit.Ids;
 
 namespace OrderService;
 

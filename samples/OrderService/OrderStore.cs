@@ -1,6 +1,11 @@
 using Dapper;
 using OrderService.Storage;
 using ShardKit;
+using ShardKit.AlternateKeys;
+using ShardKit.Ids;
+using ShardKit.Orders;
+using ShardKit.Replication;
+using ShardKit.Routing;
 
 namespace OrderService;
 

@@ -1,4 +1,3 @@
-using ShardKit.Replication;
 
 namespace ShardKit;
 

@@ -2,9 +2,6 @@ using System.Data.Common;
 using System.Diagnostics;
 using System.Globalization;
 using Dapper;
-using ShardKit.Diagnostics;
-using ShardKit.Migration;
-using ShardKit.Topology;
 
 namespace ShardKit;
 

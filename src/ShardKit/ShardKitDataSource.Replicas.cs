@@ -1,7 +1,5 @@
 using System.Data.Common;
 using System.Globalization;
-using ShardKit.Replication;
-using ShardKit.Routing;
 
 namespace ShardKit;
 

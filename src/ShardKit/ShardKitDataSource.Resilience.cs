@@ -1,9 +1,6 @@
 using System.Data.Common;
 using System.Diagnostics;
 using System.Globalization;
-using ShardKit.Diagnostics;
-using ShardKit.Resilience;
-using ShardKit.Routing;
 
 namespace ShardKit;
 

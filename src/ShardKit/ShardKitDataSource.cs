@@ -1,11 +1,6 @@
 using System.Data.Common;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using ShardKit.Connections;
-using ShardKit.Diagnostics;
-using ShardKit.Replication;
-using ShardKit.Resilience;
-using ShardKit.Routing;
 
 namespace ShardKit;
 

@@ -4,8 +4,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
-using ShardKit.Connections;
-using ShardKit.Topology;
 
 namespace ShardKit;
 

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
-using Spectre.Console;
 using ShardKit.Testing;
+using Spectre.Console;
 
 namespace ShardKit.Migrations.Commands;
 

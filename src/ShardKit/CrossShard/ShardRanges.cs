@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using ShardKit.Routing;
 
 namespace ShardKit.CrossShard;
 

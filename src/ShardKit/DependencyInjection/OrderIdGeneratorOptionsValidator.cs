@@ -1,7 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using ShardKit.Ids;
 
 namespace ShardKit.DependencyInjection;
 

@@ -2,9 +2,8 @@ using System.Data.Common;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using ShardKit.Ids;
 
-namespace ShardKit;
+namespace ShardKit.Ids;
 
 /// <summary>
 /// A worker ID leased from the table <c>shardkit_worker_leases</c> of a MySQL or MariaDB database that all

@@ -1,4 +1,4 @@
-namespace ShardKit;
+namespace ShardKit.Ids;
 
 /// <summary>Settings of a <see cref="DatabaseWorkerIdLease"/>.</summary>
 public sealed class DatabaseWorkerIdLeaseOptions

@@ -1,7 +1,6 @@
 using System.Data;
 using System.Data.Common;
 using Dapper;
-using ShardKit.Orders;
 
 namespace ShardKit.Migration;
 

@@ -1,5 +1,4 @@
 using System.Data.Common;
-using ShardKit.Routing;
 
 namespace ShardKit.Migration;
 

@@ -4,7 +4,6 @@ using System.Data.Common;
 using System.Globalization;
 using System.Text;
 using Dapper;
-using ShardKit.Orders;
 
 namespace ShardKit.Migration;
 

@@ -2,7 +2,6 @@ using System.Data;
 using System.Data.Common;
 using Dapper;
 using Polly;
-using ShardKit.Resilience;
 
 namespace ShardKit.Orders;
 

@@ -1,4 +1,3 @@
-using ShardKit.Resilience;
 
 namespace ShardKit.Replication;
 

@@ -1,5 +1,4 @@
 using System.Data.Common;
-using ShardKit.Replication;
 
 namespace ShardKit.Resilience;
 

@@ -1,6 +1,4 @@
 using Polly;
-using ShardKit.Replication;
-using ShardKit.Resilience;
 
 namespace ShardKit.Routing;
 

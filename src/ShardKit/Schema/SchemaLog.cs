@@ -1,6 +1,5 @@
 using System.Data.Common;
 using System.Globalization;
-using ShardKit.Routing;
 
 namespace ShardKit.Schema;
 

@@ -1,5 +1,4 @@
 using System.Globalization;
-using ShardKit.Routing;
 
 namespace ShardKit.Topology;
 

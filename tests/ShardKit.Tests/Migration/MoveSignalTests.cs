@@ -1,5 +1,5 @@
-using ShardKit.Tests.Fakes;
 using ShardKit.Migration;
+using ShardKit.Tests.Fakes;
 using ShardKit.Topology;
 
 namespace ShardKit.Tests.Migration;

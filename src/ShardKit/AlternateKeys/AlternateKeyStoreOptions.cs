@@ -1,0 +1,54 @@
+namespace ShardKit.AlternateKeys;
+
+/// <summary>How <see cref="AlternateKeyStore"/> caches mappings and sweeps dangling ones.</summary>
+public sealed class AlternateKeyStoreOptions
+{
+    /// <summary>The most mappings kept in the in-process cache (least recently used go first), 0 to 10,000,000. Default 10,000; 0 turns the cache off.</summary>
+    public int CacheCapacity { get; set; } = 10_000;
+
+    /// <summary>
+    /// How long a cached mapping is trusted before it is read again; bounds how long a release made by another process
+    /// stays unseen here. Default 5 minutes; more than zero.
+    /// </summary>
+    public TimeSpan CacheDuration { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// How old a mapping must be before a missing order makes it removable: an order create writes its keys first, so a
+    /// younger mapping may belong to a create still in flight. Default 5 minutes; not negative.
+    /// </summary>
+    public TimeSpan DanglingGracePeriod { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>The pause between two passes of <see cref="AlternateKeySweeper"/>. Default 10 minutes; at least 1 millisecond.</summary>
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How many mappings a sweep or a verification reads from one shard at a time, 1 to 10,000. Default 500.</summary>
+    public int BatchSize { get; set; } = 500;
+
+    internal void Validate()
+    {
+        if (CacheCapacity is < 0 or > 10_000_000)
+        {
+            throw new ArgumentException($"CacheCapacity is {CacheCapacity}; it must be from 0 to 10000000.", "options");
+        }
+
+        if (CacheDuration <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"CacheDuration is {CacheDuration}; it must be more than zero.", "options");
+        }
+
+        if (DanglingGracePeriod < TimeSpan.Zero)
+        {
+            throw new ArgumentException($"DanglingGracePeriod is {DanglingGracePeriod}; it must not be negative.", "options");
+        }
+
+        if (SweepInterval < TimeSpan.FromMilliseconds(1))
+        {
+            throw new ArgumentException($"SweepInterval is {SweepInterval}; it must be at least 1 ms.", "options");
+        }
+
+        if (BatchSize is < 1 or > 10_000)
+        {
+            throw new ArgumentException($"BatchSize is {BatchSize}; it must be from 1 to 10000.", "options");
+        }
+    }
+}

@@ -1,0 +1,18 @@
+namespace ShardKit.CrossShard;
+
+/// <summary>One ORDER BY term of a <see cref="CrossShardQuery"/>: a column of the <c>orders</c> table and a direction.</summary>
+/// <param name="Column">
+/// The column, e.g. <c>created_at</c>. Any column but <c>ext</c>. Strings (<c>status</c>, <c>currency</c>) sort by their
+/// UTF-8 bytes (binary, case-sensitive), not by the column's collation, so every shard orders them the same way.
+/// </param>
+/// <param name="Descending">Whether the column sorts from high to low.</param>
+public sealed record CrossShardSort(string Column, bool Descending = false)
+{
+    /// <summary>An ascending sort on <paramref name="column"/>.</summary>
+    /// <param name="column">The column.</param>
+    public static CrossShardSort Ascending(string column) => new(column);
+
+    /// <summary>A descending sort on <paramref name="column"/>.</summary>
+    /// <param name="column">The column.</param>
+    public static CrossShardSort DescendingBy(string column) => new(column, Descending: true);
+}

@@ -1,0 +1,186 @@
+using System.Data.Common;
+using Dapper;
+
+namespace ShardKit.Migration;
+
+/// <summary>Writes and reads on the legacy database, each in one transaction that holds its bucket's fence row shared.</summary>
+public sealed partial class MigratingOrderStore
+{
+    private LegacySource Source => _source ??= new LegacySource(
+        DataSource.Map.Legacy?.Database ?? throw new ShardKitException(
+            ShardKitErrorCode.InvalidTopology,
+            "The legacy connection string (ShardKit:Legacy) must name the legacy database (Database=...)."));
+
+    private LegacyIdAssigner Assigner => _assigner ??= new LegacyIdAssigner(DataSource.Map, _legacyIds, _ids, Source);
+
+    private async Task<OrderRecord> CreateOnSourceAsync(OrderRecord order, CancellationToken cancellationToken)
+    {
+        var now = OrderReader.Now(DataSource.TimeProvider);
+        var bucket = order.Id.UserShard;
+        await InSourceTransactionAsync(bucket, async (connection, transaction, fence) =>
+        {
+            var tombstoned = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+                Source.Sql("SELECT COUNT(*) FROM {schema}.`shardkit_tombstones` WHERE order_id = @OrderId"), new { OrderId = order.Id.Value }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            if (tombstoned > 0)
+            {
+                throw new ArgumentException($"Order ID {order.Id} belonged to an order that was deleted; order IDs are not reused.", nameof(order));
+            }
+
+            await connection.ExecuteAsync(new CommandDefinition(
+                Source.Sql("""
+                    INSERT INTO {orders} (user_id, merchant_id, status, total_amount, currency, created_at, updated_at, version, ext, shardkit_order_id, shardkit_bucket)
+                    VALUES (@UserId, @MerchantId, @Status, @TotalAmount, @Currency, @Now, @Now, 1, @Ext, @OrderId, @Bucket)
+                    """),
+                new { order.UserId, order.MerchantId, order.Status, order.TotalAmount, order.Currency, Now = now.UtcDateTime, order.Ext, OrderId = order.Id.Value, Bucket = bucket },
+                transaction,
+                cancellationToken: cancellationToken)).ConfigureAwait(false);
+            var legacyId = await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT LAST_INSERT_ID()", transaction: transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            await OrderReader.InsertItemsAsync(connection, Source.ItemsTable, legacyId, order.Items, transaction, cancellationToken).ConfigureAwait(false);
+            await LogSourceChangeAsync(connection, transaction, fence, bucket, order.Id, cancellationToken).ConfigureAwait(false);
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
+        return order.WithStoredState(order.Items.ToArray(), now, now, 1);
+    }
+
+    private async Task<OrderRecord?> UpdateOnSourceAsync(OrderRecord order, CancellationToken cancellationToken)
+    {
+        var now = OrderReader.Now(DataSource.TimeProvider);
+        var bucket = order.Id.UserShard;
+        return await InSourceTransactionAsync(bucket, async (connection, transaction, fence) =>
+        {
+            var changed = await connection.ExecuteAsync(new CommandDefinition(
+                Source.Sql("""
+                    UPDATE {orders} SET status = @Status, total_amount = @TotalAmount, currency = @Currency, ext = @Ext, updated_at = @Now, version = version + 1
+                    WHERE shardkit_order_id = @OrderId AND user_id = @UserId AND merchant_id = @MerchantId
+                    """),
+                new { order.Status, order.TotalAmount, order.Currency, order.Ext, Now = now.UtcDateTime, OrderId = order.Id.Value, order.UserId, order.MerchantId },
+                transaction,
+                cancellationToken: cancellationToken)).ConfigureAwait(false);
+            if (changed == 0)
+            {
+                return null;
+            }
+
+            var current = await connection.QuerySingleAsync<(long LegacyId, long Version, DateTime CreatedAt)>(new CommandDefinition(
+                Source.Sql("SELECT order_id, version, created_at FROM {orders} WHERE shardkit_order_id = @OrderId"), new { OrderId = order.Id.Value }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            await connection.ExecuteAsync(new CommandDefinition(
+                Source.Sql("DELETE FROM {order_items} WHERE order_id = @LegacyId"), new { current.LegacyId }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            await OrderReader.InsertItemsAsync(connection, Source.ItemsTable, current.LegacyId, order.Items, transaction, cancellationToken).ConfigureAwait(false);
+            await LogSourceChangeAsync(connection, transaction, fence, bucket, order.Id, cancellationToken).ConfigureAwait(false);
+            return order.WithStoredState(order.Items.ToArray(), OrderReader.Utc(current.CreatedAt), now, current.Version);
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<bool> DeleteOnSourceAsync(OrderId orderId, CancellationToken cancellationToken)
+    {
+        var now = OrderReader.Now(DataSource.TimeProvider);
+        var bucket = orderId.UserShard;
+        return await InSourceTransactionAsync(bucket, async (connection, transaction, fence) =>
+        {
+            var row = await connection.QuerySingleOrDefaultAsync<(long LegacyId, long UserId, long MerchantId, DateTime CreatedAt, long Version)?>(new CommandDefinition(
+                Source.Sql("SELECT order_id, user_id, merchant_id, created_at, version FROM {orders} WHERE shardkit_order_id = @OrderId FOR UPDATE"),
+                new { OrderId = orderId.Value },
+                transaction,
+                cancellationToken: cancellationToken)).ConfigureAwait(false);
+            if (row is not { } current)
+            {
+                return false;
+            }
+
+            await connection.ExecuteAsync(new CommandDefinition(Source.Sql("DELETE FROM {order_items} WHERE order_id = @LegacyId"), new { current.LegacyId }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            await connection.ExecuteAsync(new CommandDefinition(Source.Sql("DELETE FROM {orders} WHERE order_id = @LegacyId"), new { current.LegacyId }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            await connection.ExecuteAsync(new CommandDefinition(
+                Source.Sql("""
+                    INSERT INTO {schema}.`shardkit_tombstones` (order_id, legacy_id, user_id, merchant_id, created_at, deleted_at, version)
+                    VALUES (@OrderId, @LegacyId, @UserId, @MerchantId, @CreatedAt, @Now, @Version)
+                    """),
+                new { OrderId = orderId.Value, current.LegacyId, current.UserId, current.MerchantId, current.CreatedAt, Now = now.UtcDateTime, Version = current.Version + 1 },
+                transaction,
+                cancellationToken: cancellationToken)).ConfigureAwait(false);
+            await LogSourceChangeAsync(connection, transaction, fence, bucket, orderId, cancellationToken).ConfigureAwait(false);
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    private Task<OrderRecord?> GetOnSourceAsync(OrderId orderId, CancellationToken cancellationToken) =>
+        InSourceTransactionAsync(orderId.UserShard, async (connection, transaction, _) =>
+        {
+            var found = await Source.ReadStateAsync(connection, transaction, orderId, locking: false, cancellationToken).ConfigureAwait(false);
+            return found is { State.Deleted: false } live ? live.State.Order : null;
+        }, cancellationToken);
+
+    /// <summary>Gives a legacy order its ShardKit ID if the backfill has not yet (the same claim the backfill makes).</summary>
+    private async Task<OrderId?> AssignLegacyIdAsync(long legacyId, CancellationToken cancellationToken)
+    {
+        var connection = await DataSource.OpenLegacyAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var row = await connection.QuerySingleOrDefaultAsync<(long UserId, long MerchantId, long? OrderId)?>(new CommandDefinition(
+                Source.Sql("SELECT user_id, merchant_id, shardkit_order_id FROM {orders} WHERE order_id = @LegacyId"), new { LegacyId = legacyId }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            if (row is not { } r)
+            {
+                return null;
+            }
+
+            var assigned = await Assigner.AssignAsync(connection, null, [new LegacyRowKey(legacyId, r.UserId, r.MerchantId, r.OrderId)], cancellationToken).ConfigureAwait(false);
+            return assigned[legacyId];
+        }
+    }
+
+    private async Task LogSourceChangeAsync(DbConnection connection, DbTransaction transaction, FenceState fence, int bucket, OrderId orderId, CancellationToken cancellationToken)
+    {
+        if (fence.Capture)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(Source.LogChange, new { Bucket = bucket, OrderId = orderId.Value }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/> in one legacy transaction after taking the bucket's fence row shared; commits unless the
+    /// body returns null for a reference result (nothing changed) — it then rolls back. Throws <see cref="FenceRedirectException"/>
+    /// when the fence names the target.
+    /// </summary>
+    private async Task<T> InSourceTransactionAsync<T>(int bucket, Func<DbConnection, DbTransaction, FenceState, Task<T>> body, CancellationToken cancellationToken)
+    {
+        var connection = await DataSource.OpenLegacyAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using (transaction.ConfigureAwait(false))
+            {
+                FenceState? fence;
+                try
+                {
+                    fence = await Source.ReadFenceAsync(connection, transaction, bucket, exclusive: false, cancellationToken).ConfigureAwait(false);
+                }
+                catch (DbException ex) when (ControlSchema.IsMissingTable(ex))
+                {
+                    // The migration is complete (the fences are gone) or was never planned.
+                    if (_complete)
+                    {
+                        throw new FenceRedirectException(bucket, Authority.Target);
+                    }
+
+                    throw new ShardKitException(
+                        ShardKitErrorCode.InvalidTopology,
+                        $"The legacy database '{Source.Database}' is not prepared for the migration (no fence table): run `shardkit migrate plan` first.",
+                        ex);
+                }
+
+                if (fence is not { } f)
+                {
+                    throw new ShardKitException(ShardKitErrorCode.InvalidTopology, $"The legacy database has no fence row for bucket {bucket}: run `shardkit migrate plan` with this topology.");
+                }
+
+                if (f.Authority != Authority.Source)
+                {
+                    throw new FenceRedirectException(bucket, Authority.Target);
+                }
+
+                var result = await body(connection, transaction, f).ConfigureAwait(false);
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                return result;
+            }
+        }
+    }
+}

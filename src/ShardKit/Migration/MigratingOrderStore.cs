@@ -1,0 +1,368 @@
+using System.Data.Common;
+using System.Diagnostics;
+using Dapper;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace ShardKit.Migration;
+
+/// <summary>
+/// The order store of an application that runs while its orders move online from the legacy database
+/// (<see cref="ShardKitOptions.Legacy"/>) to the shards (<c>shardkit migrate</c>, see docs/migration.md). Every write and
+/// read goes to the side that is authoritative for its bucket (the user's logical user shard): the legacy database, or
+/// the shards through <see cref="TwoDimensionOrderStore"/>.
+/// </summary>
+/// <remarks>
+/// <para>
+/// The control schema tells which side a bucket is on; the store reads it every <see cref="MigratingOrderStoreOptions.PollInterval"/>
+/// and acknowledges the state version it has seen. That is only a routing hint: every write transaction takes a shared
+/// lock on its bucket's fence row on the side it writes (the same server, the same transaction) and checks that this side
+/// is authoritative; if not, the transaction rolls back and the write is retried on the other side. A cutover holds the
+/// fence exclusively while it switches a bucket, so writes of that bucket wait for it (under a second) and then go to the
+/// new side: at most one side accepts a bucket's writes, whatever an instance believes.
+/// </para>
+/// <para>While capturing, each write also logs its key to the side's change table in the same transaction.</para>
+/// <para>
+/// Each acknowledgement also reports the 99th percentile of this instance's operation latency since the previous one, so
+/// that the migrator's backfill can hold back while the application slows down (<c>--max-app-latency-ms</c>).
+/// </para>
+/// </remarks>
+public sealed partial class MigratingOrderStore : IAsyncDisposable
+{
+    private const int LockConflictAttempts = 5;
+
+    private readonly MigratingOrderStoreOptions _options;
+    private readonly TwoDimensionOrderStore _target;
+    private readonly OrderIdGenerator _ids;
+    private readonly ILogger _logger;
+    private readonly ShardCluster _controlCluster;
+    private readonly AlternateKeyStore _keys;
+    private readonly ILegacyIdMap _legacyIds;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Authority[] _hints;
+    private readonly LatencyWindow _latency = new();
+    private readonly Task _poller;
+    private LegacySource? _source;
+    private LegacyIdAssigner? _assigner;
+    private long _stateVersion = -1;
+    private volatile bool _complete;
+
+    /// <summary>Creates the store and starts following the control state.</summary>
+    /// <param name="dataSource">The routed data source; its topology must name the legacy database (<see cref="ShardKitOptions.Legacy"/> with a database).</param>
+    /// <param name="ids">Issues the ShardKit IDs of new orders and of legacy orders looked up before the backfill reached them.</param>
+    /// <param name="options">The control cluster, writer name and timings; defaults when null.</param>
+    /// <param name="loggerFactory">Logs control-state polls that fail; the default logs nothing.</param>
+    /// <exception cref="ArgumentException">An option is out of range, or the control cluster is not in the topology.</exception>
+    public MigratingOrderStore(ShardKitDataSource dataSource, OrderIdGenerator ids, MigratingOrderStoreOptions? options = null, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        ArgumentNullException.ThrowIfNull(ids);
+        _options = options ?? new MigratingOrderStoreOptions();
+        _options.Validate();
+        DataSource = dataSource;
+        _ids = ids;
+        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<MigratingOrderStore>();
+        _controlCluster = ControlSchema.Cluster(dataSource.Map, _options.ControlCluster);
+        _keys = new AlternateKeyStore(dataSource, options: null, loggerFactory);
+        _legacyIds = new AlternateKeyLegacyIdMap(_keys);
+        _target = new TwoDimensionOrderStore(dataSource, new TwoDimensionOrderStoreOptions(), loggerFactory) { WriteFence = TargetFenceAsync };
+        _hints = new Authority[dataSource.Map.GetShardCount(ShardDimension.User)];
+        WriterId = _options.WriterId ?? $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}";
+        _poller = Task.Run(PollAsync);
+    }
+
+    /// <summary>The data source the store routes through.</summary>
+    public ShardKitDataSource DataSource { get; }
+
+    /// <summary>This instance's name in the control schema's writers table.</summary>
+    public string WriterId { get; }
+
+    /// <summary>The control state version this instance last read and acknowledged; -1 before the first read or when no migration is planned.</summary>
+    public long StateVersion => Interlocked.Read(ref _stateVersion);
+
+    /// <summary>Creates an order (version 1) on the side that is authoritative for its user's bucket.</summary>
+    /// <param name="order">The order, with an ID from <see cref="OrderIdGenerator"/>.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>The order as stored.</returns>
+    /// <exception cref="ArgumentException">The order is invalid, or its ID was used by a deleted order.</exception>
+    /// <exception cref="ShardKitException"><see cref="ShardKitErrorCode.ShardUnavailable"/>: a side cannot be reached, or the bucket stayed in a switch longer than <see cref="MigratingOrderStoreOptions.MaxRedirectWait"/>.</exception>
+    public Task<OrderRecord> CreateAsync(OrderRecord order, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(order);
+        OrderValidation.Validate(order, DataSource.Map);
+        return RouteAsync(order.Id, side => side == Authority.Source
+            ? CreateOnSourceAsync(order, cancellationToken)
+            : _target.CreateAsync(order, cancellationToken), cancellationToken);
+    }
+
+    /// <summary>Replaces an order's status, amount, currency, extension fields and items and raises its version by one.</summary>
+    /// <param name="order">The new content; its ID, user and merchant name the order.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>The order as stored, or <see langword="null"/> when it does not exist.</returns>
+    /// <exception cref="ArgumentException">The order is invalid.</exception>
+    /// <exception cref="ShardKitException"><see cref="ShardKitErrorCode.ShardUnavailable"/>: as for <see cref="CreateAsync"/>.</exception>
+    public Task<OrderRecord?> UpdateAsync(OrderRecord order, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(order);
+        OrderValidation.Validate(order, DataSource.Map);
+        return RouteAsync(order.Id, side => side == Authority.Source
+            ? UpdateOnSourceAsync(order, cancellationToken)
+            : _target.UpdateAsync(order, cancellationToken), cancellationToken);
+    }
+
+    /// <summary>Deletes an order, leaving a tombstone so that no copy brings it back.</summary>
+    /// <param name="orderId">The order.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns><see langword="true"/> if the order existed and was deleted.</returns>
+    /// <exception cref="ShardKitException"><see cref="ShardKitErrorCode.ShardUnavailable"/>: as for <see cref="CreateAsync"/>.</exception>
+    public Task<bool> DeleteAsync(OrderId orderId, CancellationToken cancellationToken = default) =>
+        RouteAsync(orderId, side => side == Authority.Source
+            ? DeleteOnSourceAsync(orderId, cancellationToken)
+            : _target.DeleteAsync(orderId, cancellationToken), cancellationToken);
+
+    /// <summary>Reads an order with its items from the side that is authoritative for its bucket.</summary>
+    /// <param name="orderId">The order.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The order, or <see langword="null"/> when it does not exist.</returns>
+    public Task<OrderRecord?> GetAsync(OrderId orderId, CancellationToken cancellationToken = default) =>
+        RouteAsync(orderId, side => side == Authority.Source
+            ? GetOnSourceAsync(orderId, cancellationToken)
+            : GetOnTargetAsync(orderId, cancellationToken), cancellationToken);
+
+    /// <summary>
+    /// Reads an order by its legacy (pre-migration, auto-increment) ID, before or after its bucket's cutover. A legacy order
+    /// that the backfill has not reached yet gets its ShardKit ID now (the same one the backfill will find).
+    /// </summary>
+    /// <param name="legacyId">The legacy order ID (positive).</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The order, or <see langword="null"/> when no order has that legacy ID (or it was deleted).</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="legacyId"/> is not positive.</exception>
+    public async Task<OrderRecord?> FindByLegacyIdAsync(long legacyId, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(legacyId);
+        var orderId = await _legacyIds.FindAsync(legacyId, cancellationToken).ConfigureAwait(false);
+        if (orderId is { } mapped)
+        {
+            var order = await GetAsync(mapped, cancellationToken).ConfigureAwait(false);
+            if (order is not null || _complete)
+            {
+                return order;
+            }
+
+            // Mapped but not found: the backfill may have claimed the ID and not yet recorded it on the legacy row (or the
+            // order was deleted). Recording it now (the same claim, so the same ID) finds the order either way.
+        }
+
+        if (!_complete)
+        {
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    orderId = await AssignLegacyIdAsync(legacyId, cancellationToken).ConfigureAwait(false);
+                    break;
+                }
+                catch (DbException ex) when (IsLockConflict(ex) && attempt < LockConflictAttempts)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(5 * attempt), cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+
+        return orderId is { } id ? await GetAsync(id, cancellationToken).ConfigureAwait(false) : null;
+    }
+
+    /// <summary>Reads the control state now, updates the routing and acknowledges the state version (the poller does this every interval).</summary>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <exception cref="ShardKitException"><see cref="ShardKitErrorCode.ShardUnavailable"/>: the control cluster cannot be reached.</exception>
+    public async Task RefreshAsync(CancellationToken cancellationToken = default)
+    {
+        var connection = await DataSource.OpenClusterAsync(_controlCluster, cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            (string Phase, long StateVersion)? migration;
+            try
+            {
+                migration = await connection.QuerySingleOrDefaultAsync<(string, long)?>(new CommandDefinition(ControlSchema.ReadMigration, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            }
+            catch (DbException ex) when (ControlSchema.IsMissingTable(ex))
+            {
+                migration = null;
+            }
+
+            if (migration is not { } m)
+            {
+                return;
+            }
+
+            if (m.StateVersion != StateVersion)
+            {
+                var buckets = await connection.QueryAsync<(int Bucket, string State, int Epoch)>(new CommandDefinition(ControlSchema.ReadBuckets, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                foreach (var bucket in buckets.Where(b => b.Bucket < _hints.Length))
+                {
+                    _hints[bucket.Bucket] = MigrationStates.Parse(bucket.State) is BucketState.Moved or BucketState.Reverse or BucketState.Complete
+                        ? Authority.Target
+                        : Authority.Source;
+                }
+
+                _complete = MigrationStates.Parse(m.Phase) == BucketState.Complete;
+            }
+
+            await connection.ExecuteAsync(new CommandDefinition(
+                ControlSchema.Acknowledge, new { WriterId, m.StateVersion, Host = Environment.MachineName, LatencyP99 = _latency.TakeP99() }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            Interlocked.Exchange(ref _stateVersion, m.StateVersion);
+        }
+    }
+
+    /// <summary>Stops following the control state and removes this instance from the writers table (best effort).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_stop.IsCancellationRequested)
+        {
+            return;
+        }
+
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _poller.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        try
+        {
+            var connection = await DataSource.OpenClusterAsync(_controlCluster, CancellationToken.None).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
+            {
+                await connection.ExecuteAsync(ControlSchema.RemoveWriter, new { WriterId }).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is DbException or ShardKitException)
+        {
+            // The row ages out: the migrator only waits for writers with a recent heartbeat.
+        }
+
+        _target.Dispose();
+        _keys.Dispose();
+        _stop.Dispose();
+    }
+
+    private async Task PollAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            try
+            {
+                await RefreshAsync(_stop.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is DbException or ShardKitException)
+            {
+                MigrationLog.ControlPollFailed(_logger, ex);
+            }
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+            {
+                return;
+            }
+
+            try
+            {
+                await Task.Delay(_options.PollInterval, DataSource.TimeProvider, _stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Runs <paramref name="operation"/> on the side the hint names; a fence that names the other side re-routes it.</summary>
+    private async Task<T> RouteAsync<T>(OrderId orderId, Func<Authority, Task<T>> operation, CancellationToken cancellationToken)
+    {
+        var bucket = orderId.UserShard;
+        if ((uint)bucket >= (uint)_hints.Length)
+        {
+            throw new ShardKitException(ShardKitErrorCode.InvalidOrderId, $"Order ID {orderId} names user shard {bucket}, which the map does not have.");
+        }
+
+        var side = _complete ? Authority.Target : _hints[bucket];
+        var started = Stopwatch.GetTimestamp();
+        var redirects = 0;
+        var conflicts = 0;
+        while (true)
+        {
+            try
+            {
+                var result = await operation(side).ConfigureAwait(false);
+                _latency.Record(started);
+                return result;
+            }
+            catch (DbException ex) when (IsLockConflict(ex) && ++conflicts < LockConflictAttempts)
+            {
+                // A deadlock (or lock wait timeout) with the migrator's copy or another writer: the whole transaction was rolled back, so running it again is safe.
+                await Task.Delay(TimeSpan.FromMilliseconds(5 * conflicts), cancellationToken).ConfigureAwait(false);
+            }
+            catch (FenceRedirectException ex)
+            {
+                _hints[bucket] = ex.Authority;
+                side = ex.Authority;
+                redirects++;
+                if (Stopwatch.GetElapsedTime(started) > _options.MaxRedirectWait)
+                {
+                    throw new ShardKitException(
+                        ShardKitErrorCode.ShardUnavailable,
+                        $"Bucket {bucket} (user:{bucket}) has been switching between the legacy database and the shards for more than {_options.MaxRedirectWait.TotalSeconds:0.#} s; retry later.",
+                        ex)
+                    {
+                        Shard = "user:" + bucket.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    };
+                }
+
+                // The first redirect follows a switch that has completed; more mean the switch is still in progress.
+                if (redirects > 1)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(100, 5 << Math.Min(redirects, 5))), cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+    }
+
+    private static bool IsLockConflict(DbException exception) =>
+        exception.SqlState == "40001" || exception.Message.Contains("Lock wait timeout", StringComparison.OrdinalIgnoreCase);
+
+    private async Task TargetFenceAsync(ShardConnection shard, DbTransaction transaction, OrderId orderId, CancellationToken cancellationToken)
+    {
+        var fence = await TargetShard.ReadFenceAsync(shard, transaction, exclusive: false, cancellationToken).ConfigureAwait(false);
+        if (fence is null)
+        {
+            return;
+        }
+
+        if (fence.Value.Authority != Authority.Target)
+        {
+            throw new FenceRedirectException(orderId.UserShard, Authority.Source);
+        }
+
+        if (fence.Value.Capture)
+        {
+            await shard.Connection.ExecuteAsync(new CommandDefinition(
+                shard.Sql(TargetShard.LogChange), new { OrderId = orderId.Value }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<OrderRecord?> GetOnTargetAsync(OrderId orderId, CancellationToken cancellationToken)
+    {
+        var shard = await DataSource.OpenOrderShardAsync(orderId, ShardDimension.User, ShardIntent.Write, cancellationToken).ConfigureAwait(false);
+        await using (shard.ConfigureAwait(false))
+        {
+            var transaction = await shard.Connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using (transaction.ConfigureAwait(false))
+            {
+                var fence = await TargetShard.ReadFenceAsync(shard, transaction, exclusive: false, cancellationToken).ConfigureAwait(false);
+                if (fence is { Authority: Authority.Source })
+                {
+                    throw new FenceRedirectException(orderId.UserShard, Authority.Source);
+                }
+
+                var rows = await OrderReader.QueryOrdersAsync(shard, shard.Sql("SELECT " + OrderReader.Columns + " FROM {orders} WHERE order_id = @OrderId"), new { OrderId = orderId.Value }, transaction, cancellationToken).ConfigureAwait(false);
+                rows = await OrderReader.WithItemsAsync(shard, rows, transaction, cancellationToken).ConfigureAwait(false);
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                return rows.Count == 0 ? null : rows[0];
+            }
+        }
+    }
+}

@@ -1,4 +1,0 @@
-namespace ShardKit.Outbox;
-
-/// <summary>One outbox row not yet applied.</summary>
-internal sealed record PendingEntry(long Id, long OrderId, long Version, int Attempts);

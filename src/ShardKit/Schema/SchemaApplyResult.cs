@@ -1,0 +1,32 @@
+namespace ShardKit.Schema;
+
+/// <summary>The outcome of <see cref="SchemaApplier.ApplyAsync"/> over all the selected shards.</summary>
+public sealed class SchemaApplyResult
+{
+    internal SchemaApplyResult(string checksum, IReadOnlyList<SchemaShardResult> shards)
+    {
+        Checksum = checksum;
+        Shards = shards;
+        Applied = shards.Count(s => s.Status == SchemaShardStatus.Applied);
+        Skipped = shards.Count(s => s.Status == SchemaShardStatus.Skipped);
+        Failed = shards.Count(s => s.Status == SchemaShardStatus.Failed);
+    }
+
+    /// <summary>The SHA-256 (hex) of the script, the key under which shards are recorded as done.</summary>
+    public string Checksum { get; }
+
+    /// <summary>One result per selected shard, user shards first, each dimension in shard order.</summary>
+    public IReadOnlyList<SchemaShardResult> Shards { get; }
+
+    /// <summary>The number of shards the script ran on.</summary>
+    public int Applied { get; }
+
+    /// <summary>The number of shards skipped because the script was already applied to them.</summary>
+    public int Skipped { get; }
+
+    /// <summary>The number of shards that failed.</summary>
+    public int Failed { get; }
+
+    /// <summary>Whether no shard failed.</summary>
+    public bool Succeeded => Failed == 0;
+}
