@@ -6,6 +6,9 @@ namespace ShardKit.Replication;
 /// </summary>
 public sealed class ReadOptions
 {
+    private static readonly ReadOptions s_primary = new() { Preference = ReadPreference.Primary };
+    private static readonly ReadOptions s_replicaOnly = new() { Preference = ReadPreference.ReplicaOnly };
+
     /// <summary>A replica read (<see cref="ReadPreference.PreferReplica"/>) with the configured maximum lag.</summary>
     public static ReadOptions Default { get; } = new();
 
@@ -30,4 +33,18 @@ public sealed class ReadOptions
     /// shed (<see cref="ShardKitErrorCode.Overloaded"/>) before essential calls are.
     /// </summary>
     public bool NonEssential { get; init; }
+
+    /// <summary>
+    /// The options of a read with <paramref name="preference"/>, no causal token (a <see cref="ShardKitDataSource.ReadYourWrites"/>
+    /// scope's still applies), the configured maximum lag, essential; so <c>OpenUserShardAsync(userId, ReadPreference.Primary)</c> reads.
+    /// The common ones are shared instances (no allocation).
+    /// </summary>
+    /// <param name="preference">Which servers may serve the read.</param>
+    public static implicit operator ReadOptions(ReadPreference preference) => preference switch
+    {
+        ReadPreference.PreferReplica => Default,
+        ReadPreference.Primary => s_primary,
+        ReadPreference.ReplicaOnly => s_replicaOnly,
+        _ => new ReadOptions { Preference = preference },
+    };
 }
