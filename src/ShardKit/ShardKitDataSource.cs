@@ -394,6 +394,9 @@ public sealed class ShardKitDataSource : IAsyncDisposable, IDisposable
     internal Task<T> RetryOnMovedAsync<T>(Func<CancellationToken, Task<T>> body, bool retryable, CancellationToken cancellationToken) =>
         _moves.RunAsync(body, retryable, cancellationToken);
 
+    /// <summary>Every endpoint of the current map, primaries first, then each cluster's replicas.</summary>
+    internal IEnumerable<EndpointState> CurrentEndpoints() => _topology.State.Endpoints();
+
     /// <summary>Re-reads the placement overrides now and swaps in a new map when they changed; returns whether it did.</summary>
     internal Task<bool> RefreshPlacementAsync(CancellationToken cancellationToken) => _topology.RefreshPlacementAsync(cancellationToken);
 
