@@ -60,7 +60,7 @@ public sealed partial class MigratingOrderStore : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(dataSource);
         ArgumentNullException.ThrowIfNull(ids);
         _options = options ?? new MigratingOrderStoreOptions();
-        _options.Validate();
+        OptionsValidator<MigratingOrderStoreOptions>.ThrowIfInvalid(_options, "options");
         DataSource = dataSource;
         _lockConflictRetry = TransientRetry.Create(LockConflictAttempts, TimeSpan.FromMilliseconds(5), dataSource.TimeProvider, IsLockConflict);
         _ids = ids;
