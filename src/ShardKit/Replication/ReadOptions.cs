@@ -35,9 +35,10 @@ public sealed class ReadOptions
     public bool NonEssential { get; init; }
 
     /// <summary>
-    /// The options of a read with <paramref name="preference"/>, no causal token (a <see cref="ShardKitDataSource.ReadYourWrites"/>
-    /// scope's still applies), the configured maximum lag, essential; so <c>OpenUserShardAsync(userId, ReadPreference.Primary)</c> reads.
-    /// The common ones are shared instances (no allocation).
+    /// The options of an essential read with <paramref name="preference"/>, the configured maximum lag and no causal token of
+    /// its own (an open <see cref="ShardKitDataSource.ReadYourWrites"/> scope's token still applies), so that a preference can
+    /// be passed where options are taken: <c>OpenUserShardAsync(userId, ReadPreference.Primary)</c>. The defined preferences
+    /// convert to shared instances (no allocation).
     /// </summary>
     /// <param name="preference">Which servers may serve the read.</param>
     public static implicit operator ReadOptions(ReadPreference preference) => preference switch
