@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -9,12 +10,16 @@ namespace ShardKit.Tables;
 /// <see cref="ShardTablesOptions.CheckAtStartup"/>) do not match the shards, with every problem in the message. The
 /// built-in schema is not checked here: ShardKit creates it itself (<c>shardkit schema apply</c>, <c>EnsureSchemaAsync</c>).
 /// </summary>
-internal sealed class TableModelStartupCheck(ShardKitDataSource dataSource, ILoggerFactory? loggerFactory = null) : IHostedService
+/// <remarks>
+/// The data source is resolved when the host starts, not when the service is created: the host validates the options
+/// (<c>ValidateOnStart</c>) in between, so a bad map fails with its own message first.
+/// </remarks>
+internal sealed class TableModelStartupCheck(IServiceProvider services) : IHostedService
 {
-    private readonly ILogger _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<TableModelChecker>();
-
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        var dataSource = services.GetRequiredService<ShardKitDataSource>();
+        var logger = (services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance).CreateLogger<TableModelChecker>();
         var model = dataSource.Map.Tables;
         if (!model.IsDeclared || !model.CheckAtStartup)
         {
@@ -25,11 +30,11 @@ internal sealed class TableModelStartupCheck(ShardKitDataSource dataSource, ILog
         if (!result.IsValid)
         {
             var problems = string.Join("; ", result.Problems.Select(p => p.Message));
-            TableLog.TablesRejected(_logger, result.Problems.Count, problems);
+            TableLog.TablesRejected(logger, result.Problems.Count, problems);
             throw new ShardKitException(ShardKitErrorCode.InvalidTables, $"The declared tables do not match the shards ({result.Problems.Count} problem(s)): {problems}");
         }
 
-        TableLog.TablesChecked(_logger, model.Tables.Count, result.ShardsChecked);
+        TableLog.TablesChecked(logger, model.Tables.Count, result.ShardsChecked);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
