@@ -57,6 +57,7 @@ internal sealed class AggregateAccumulator
         _ => op switch
         {
             PartialOp.AddCount => (long)(state ?? 0L) + (long)(part ?? 0L),
+            PartialOp.AddSum when state is double sum => sum + (double)part!,
             PartialOp.AddSum => (decimal)state! + (decimal)part!,
             PartialOp.Min => KeyComparer.CompareValues(part, state) < 0 ? part : state,
             _ => KeyComparer.CompareValues(part, state) > 0 ? part : state,
@@ -71,14 +72,21 @@ internal sealed class AggregateAccumulator
         {
             if (_functions[i] == CrossShardAggregateFunction.Avg)
             {
-                var sum = (decimal?)state[column];
                 var count = (long)state[column + 1]!;
-                values[i] = sum is null || count == 0 ? null : sum.Value / count;
+                values[i] = state[column] switch
+                {
+                    _ when count == 0 => null,
+                    double sum => sum / count,
+                    decimal sum => sum / count,
+                    _ => null,
+                };
                 column += 2;
             }
             else
             {
-                values[i] = state[column++];
+                // MIN and MAX of a string column were compared as its bytes; they are returned as text.
+                values[i] = state[column] is byte[] bytes ? Encoding.UTF8.GetString(bytes) : state[column];
+                column++;
             }
         }
 

@@ -12,10 +12,11 @@ internal sealed class AggregatePlan
 {
     private const string GroupAlias = "sk_group";
 
-    private AggregatePlan(CrossShardAggregateQuery query, ColumnKind[] groupKinds, string selectList, PartialOp[] ops, ColumnKind[] partialKinds, byte[] shapeHash)
+    private AggregatePlan(CrossShardAggregateQuery query, QueryTable table, ColumnKind[] groupKinds, string selectList, PartialOp[] ops, ColumnKind[] partialKinds, byte[] shapeHash)
     {
         ShapeHash = shapeHash;
         Query = query;
+        Table = table;
         GroupKinds = groupKinds;
         SelectList = selectList;
         Ops = ops;
@@ -24,6 +25,9 @@ internal sealed class AggregatePlan
     }
 
     public CrossShardAggregateQuery Query { get; }
+
+    /// <summary>The table read, with its columns' kinds.</summary>
+    public QueryTable Table { get; }
 
     public ColumnKind[] GroupKinds { get; }
 
@@ -41,9 +45,10 @@ internal sealed class AggregatePlan
     private string SelectList { get; }
 
     /// <exception cref="ArgumentException">Anything in the query that is not allowed, named.</exception>
-    public static AggregatePlan Create(CrossShardAggregateQuery query)
+    public static AggregatePlan Create(CrossShardAggregateQuery query, QueryTable table)
     {
         ArgumentNullException.ThrowIfNull(query);
+        ArgumentNullException.ThrowIfNull(table);
         QueryChecks.Common(query.Dimension, query.Filter, query.Timeout, query.PartialResults, nameof(query));
         if (query.Aggregates is null || query.Aggregates.Count == 0)
         {
@@ -55,20 +60,20 @@ internal sealed class AggregatePlan
         var groupBy = query.GroupBy ?? [];
         for (var i = 0; i < groupBy.Count; i++)
         {
-            var column = groupBy[i];
-            var kind = OrderColumns.KindOf(column, nameof(query), "group column");
-            if (kind == ColumnKind.Json)
+            var (column, kind, _) = table.Column(groupBy[i], nameof(query), "group column");
+            if (!ColumnKinds.IsOrdered(kind))
             {
-                throw new ArgumentException($"Cannot group by '{column}': a JSON column cannot be a group key. Group by any other column.", nameof(query));
+                throw new ArgumentException(
+                    $"Cannot group by '{column}': {ColumnKinds.Describe(kind)} cannot be a group key. Group by a number, date, time or string column.", nameof(query));
             }
 
-            if (groupBy.Take(i).Contains(column))
+            if (groupBy.Take(i).Contains(column, StringComparer.OrdinalIgnoreCase))
             {
                 throw new ArgumentException($"Group column '{column}' is listed twice in GroupBy.", nameof(query));
             }
 
             groupKinds.Add(kind);
-            select.Append(OrderColumns.KeyExpression(column, kind)).Append(" AS ").Append(GroupAlias).Append(i.ToString(CultureInfo.InvariantCulture)).Append(", ");
+            select.Append(ColumnKinds.KeyExpression(column, kind)).Append(" AS ").Append(GroupAlias).Append(i.ToString(CultureInfo.InvariantCulture)).Append(", ");
         }
 
         var ops = new List<PartialOp>();
@@ -78,12 +83,8 @@ internal sealed class AggregatePlan
             ArgumentNullException.ThrowIfNull(aggregate, nameof(query));
             if (aggregate.Function == CrossShardAggregateFunction.Count)
             {
-                if (aggregate.Column is not null)
-                {
-                    OrderColumns.KindOf(aggregate.Column, nameof(query), "aggregate column");
-                }
-
-                select.Append(aggregate.Column is null ? "COUNT(*), " : $"COUNT(`{aggregate.Column}`), ");
+                var counted = aggregate.Column is null ? null : table.Column(aggregate.Column, nameof(query), "aggregate column").Name;
+                select.Append(counted is null ? "COUNT(*), " : $"COUNT(`{counted}`), ");
                 ops.Add(PartialOp.AddCount);
                 kinds.Add(ColumnKind.Int64);
                 continue;
@@ -94,38 +95,40 @@ internal sealed class AggregatePlan
                 throw new ArgumentException($"{aggregate.Function} needs a column; only COUNT may be COUNT(*).", nameof(query));
             }
 
-            var kind = OrderColumns.KindOf(aggregate.Column, nameof(query), "aggregate column");
-            var numeric = kind is ColumnKind.Int64 or ColumnKind.Decimal;
+            var (name, kind, _) = table.Column(aggregate.Column, nameof(query), "aggregate column");
+            var sumKind = kind == ColumnKind.Double ? ColumnKind.Double : ColumnKind.Decimal;
             switch (aggregate.Function)
             {
-                case CrossShardAggregateFunction.Sum or CrossShardAggregateFunction.Avg when !numeric:
+                case CrossShardAggregateFunction.Sum or CrossShardAggregateFunction.Avg when !ColumnKinds.IsNumeric(kind):
                     throw new ArgumentException(
                         $"{aggregate.Function.ToString().ToUpperInvariant()}({aggregate.Column}) is not allowed: SUM and AVG apply to numeric columns " +
-                        "(order_id, user_id, merchant_id, total_amount, version).",
+                        $"({string.Join(", ", table.Columns.Where(c => ColumnKinds.IsNumeric(ColumnKinds.Of(c))).Select(c => c.Name))}).",
                         nameof(query));
-                case CrossShardAggregateFunction.Min or CrossShardAggregateFunction.Max when !(numeric || kind == ColumnKind.DateTime):
+                case CrossShardAggregateFunction.Min or CrossShardAggregateFunction.Max when !ColumnKinds.IsOrdered(kind):
                     throw new ArgumentException(
-                        $"{aggregate.Function.ToString().ToUpperInvariant()}({aggregate.Column}) is not allowed: MIN and MAX apply to numeric and date columns.",
+                        $"{aggregate.Function.ToString().ToUpperInvariant()}({aggregate.Column}) is not allowed: MIN and MAX apply to number, date, time and string columns, " +
+                        $"and {name} is {ColumnKinds.Describe(kind)}.",
                         nameof(query));
                 case CrossShardAggregateFunction.Sum:
-                    select.Append($"SUM(`{aggregate.Column}`), ");
+                    select.Append($"SUM(`{name}`), ");
                     ops.Add(PartialOp.AddSum);
-                    kinds.Add(ColumnKind.Decimal);
+                    kinds.Add(sumKind);
                     break;
                 case CrossShardAggregateFunction.Avg:
-                    select.Append($"SUM(`{aggregate.Column}`), COUNT(`{aggregate.Column}`), ");
+                    select.Append($"SUM(`{name}`), COUNT(`{name}`), ");
                     ops.Add(PartialOp.AddSum);
-                    kinds.Add(ColumnKind.Decimal);
+                    kinds.Add(sumKind);
                     ops.Add(PartialOp.AddCount);
                     kinds.Add(ColumnKind.Int64);
                     break;
                 case CrossShardAggregateFunction.Min:
-                    select.Append($"MIN(`{aggregate.Column}`), ");
+                    // Strings by their bytes, as they sort, so each shard's minimum and the merge agree.
+                    select.Append("MIN(").Append(ColumnKinds.KeyExpression(name, kind)).Append("), ");
                     ops.Add(PartialOp.Min);
                     kinds.Add(kind);
                     break;
                 case CrossShardAggregateFunction.Max:
-                    select.Append($"MAX(`{aggregate.Column}`), ");
+                    select.Append("MAX(").Append(ColumnKinds.KeyExpression(name, kind)).Append("), ");
                     ops.Add(PartialOp.Max);
                     kinds.Add(kind);
                     break;
@@ -137,10 +140,11 @@ internal sealed class AggregatePlan
         select.Length -= 2;
         var shape = new StringBuilder("aggregate\u001f")
             .Append(query.Dimension).Append('\u001f')
+            .Append(table.Name).Append('\u001f')
             .Append(query.Shards is null ? "*" : string.Join(",", query.Shards.Order())).Append('\u001f')
             .Append(query.Filter).Append('\u001f')
             .Append(select);
-        return new AggregatePlan(query, [.. groupKinds], select.ToString(), [.. ops], [.. kinds], ContinuationToken.HashShape(shape.ToString()));
+        return new AggregatePlan(query, table, [.. groupKinds], select.ToString(), [.. ops], [.. kinds], ContinuationToken.HashShape(shape.ToString()));
     }
 
     /// <summary>The one statement a cluster runs: each of its shards' groups, combined with UNION ALL.</summary>
@@ -165,7 +169,7 @@ internal sealed class AggregatePlan
                 sql.Append("\nUNION ALL\n");
             }
 
-            sql.Append("SELECT ").Append(SelectList).Append(" FROM ").Append(slot.OrdersTable).Append(tail);
+            sql.Append("SELECT ").Append(SelectList).Append(" FROM ").Append(Table.In(slot)).Append(tail);
         }
 
         return sql.ToString();

@@ -8,7 +8,7 @@ namespace ShardKit.CrossShard;
 /// The opaque continuation token of keyset pagination: the sort key of a page's last row (order ID included) and a hash
 /// of the query's shape, followed by an HMAC-SHA256 tag over both, as base64url.
 /// Layout: version (1 byte), shape hash (16), key count (1), per key a null flag (1) and the value
-/// (Int64 and DateTime ticks 8 bytes, Decimal 16, String a 2-byte length and its UTF-8 bytes), then the tag (16).
+/// (Int64, Double bits, DateTime and TimeSpan ticks 8 bytes, Decimal 16, String a 2-byte length and its UTF-8 bytes), then the tag (16).
 /// </summary>
 internal static class ContinuationToken
 {
@@ -43,6 +43,14 @@ internal static class ContinuationToken
                     break;
                 case ColumnKind.DateTime:
                     BinaryPrimitives.WriteInt64LittleEndian(scratch, ((DateTime)key[i]!).Ticks);
+                    buffer.AddRange(scratch[..8]);
+                    break;
+                case ColumnKind.Time:
+                    BinaryPrimitives.WriteInt64LittleEndian(scratch, ((TimeSpan)key[i]!).Ticks);
+                    buffer.AddRange(scratch[..8]);
+                    break;
+                case ColumnKind.Double:
+                    BinaryPrimitives.WriteDoubleLittleEndian(scratch, (double)key[i]!);
                     buffer.AddRange(scratch[..8]);
                     break;
                 case ColumnKind.Decimal:
@@ -123,6 +131,14 @@ internal static class ContinuationToken
                         break;
                     case ColumnKind.DateTime:
                         key[i] = new DateTime(BinaryPrimitives.ReadInt64LittleEndian(payload.Slice(position, 8)));
+                        position += 8;
+                        break;
+                    case ColumnKind.Time:
+                        key[i] = new TimeSpan(BinaryPrimitives.ReadInt64LittleEndian(payload.Slice(position, 8)));
+                        position += 8;
+                        break;
+                    case ColumnKind.Double:
+                        key[i] = BinaryPrimitives.ReadDoubleLittleEndian(payload.Slice(position, 8));
                         position += 8;
                         break;
                     case ColumnKind.Decimal:

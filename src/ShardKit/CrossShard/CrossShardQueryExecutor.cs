@@ -7,7 +7,7 @@ using Dapper;
 namespace ShardKit.CrossShard;
 
 /// <summary>
-/// Runs queries over the <c>orders</c> tables of many shards: pages in a total order with keyset pagination
+/// Runs queries over one declared table (the root table by default) of many shards: pages in a total order with keyset pagination
 /// (<see cref="QueryPageAsync{T}"/>) and merged aggregates (<see cref="AggregateAsync"/>).
 /// Each cluster gets one statement per call (its shards combined with <c>UNION ALL</c>), so one round trip per physical
 /// server, at most <see cref="CrossShardOptions.MaxConcurrentQueriesPerCluster"/> at once per cluster; the clusters' sorted
@@ -20,6 +20,7 @@ public sealed class CrossShardQueryExecutor
     private readonly byte[] _signingKey;
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _limiters = new(StringComparer.Ordinal);
     private readonly StatementCache _statements = new();
+    private readonly QueryTableCache _tables;
 
     /// <summary>Creates an executor over <paramref name="shards"/>.</summary>
     /// <param name="shards">The data source whose map and pools the queries use.</param>
@@ -32,6 +33,7 @@ public sealed class CrossShardQueryExecutor
         _options = options ?? new CrossShardOptions();
         OptionsValidator<CrossShardOptions>.ThrowIfInvalid(_options, "options");
         _signingKey = _options.TokenSigningKey?.ToArray() ?? RandomNumberGenerator.GetBytes(32);
+        _tables = new QueryTableCache(shards);
     }
 
     /// <summary>
@@ -54,7 +56,14 @@ public sealed class CrossShardQueryExecutor
     /// </exception>
     public async Task<CrossShardPage<T>> QueryPageAsync<T>(CrossShardQuery query, string? continuationToken = null, CancellationToken cancellationToken = default)
     {
-        var plan = RowQueryPlan.Create(query, _options);
+        ArgumentNullException.ThrowIfNull(query);
+        QueryChecks.Dimension(query.Dimension, nameof(query));
+        var map = _shards.Map;
+        var parts = Resolve(map, query.Dimension, query.Shards);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(query.Timeout is { } t && t > TimeSpan.Zero ? t : _options.DefaultTimeout);
+        var table = await TableAsync(map, query.Dimension, query.Table, parts, query.ReadPreference, Named(query), timeout.Token, cancellationToken).ConfigureAwait(false);
+        var plan = RowQueryPlan.Create(query, _options, table);
         if (continuationToken is not null && query.Offset > 0)
         {
             throw new ArgumentException(
@@ -65,12 +74,8 @@ public sealed class CrossShardQueryExecutor
         var after = continuationToken is null
             ? null
             : ContinuationToken.Decode(continuationToken, plan.ShapeHash, plan.KeyKinds, _signingKey, nameof(continuationToken));
-        var map = _shards.Map;
-        var parts = Resolve(map, query.Dimension, query.Shards);
         var shape = string.Concat("rows:", Convert.ToHexString(plan.ShapeHash), ":", plan.Limit.ToString(CultureInfo.InvariantCulture), after is null ? ":first:" : ":seek:");
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(query.Timeout ?? _options.DefaultTimeout);
         var failures = new ConcurrentQueue<ClusterFailure>();
         var answers = await Task.WhenAll(parts.Select(part => ReadClusterAsync(
             part,
@@ -105,12 +110,15 @@ public sealed class CrossShardQueryExecutor
     /// </exception>
     public async Task<CrossShardAggregateResult> AggregateAsync(CrossShardAggregateQuery query, CancellationToken cancellationToken = default)
     {
-        var plan = AggregatePlan.Create(query);
+        ArgumentNullException.ThrowIfNull(query);
+        QueryChecks.Dimension(query.Dimension, nameof(query));
         var map = _shards.Map;
         var parts = Resolve(map, query.Dimension, query.Shards);
-        var shape = string.Concat("aggregate:", Convert.ToHexString(plan.ShapeHash), ":");
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(query.Timeout ?? _options.DefaultTimeout);
+        timeout.CancelAfter(query.Timeout is { } t && t > TimeSpan.Zero ? t : _options.DefaultTimeout);
+        var table = await TableAsync(map, query.Dimension, query.Table, parts, query.ReadPreference, Named(query), timeout.Token, cancellationToken).ConfigureAwait(false);
+        var plan = AggregatePlan.Create(query, table);
+        var shape = string.Concat("aggregate:", Convert.ToHexString(plan.ShapeHash), ":");
         var failures = new ConcurrentQueue<ClusterFailure>();
         var partials = await Task.WhenAll(parts.Select(part => ReadClusterAsync(
             part,
@@ -139,6 +147,43 @@ public sealed class CrossShardQueryExecutor
         }
 
         return new CrossShardAggregateResult(accumulator.Results(), missing);
+    }
+
+    /// <summary>
+    /// The columns of <paramref name="table"/> (null: the root table) on <paramref name="dimension"/>'s shards as cross-shard
+    /// queries see them, read from the first cluster that answers (or known, for the built-in <c>orders</c>).
+    /// </summary>
+    internal async Task<QueryTable> DescribeAsync(ShardDimension dimension, string? table, TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        QueryChecks.Dimension(dimension, nameof(dimension));
+        var map = _shards.Map;
+        var parts = Resolve(map, dimension, null);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        cts.CancelAfter(timeout ?? _options.DefaultTimeout);
+        return await TableAsync(map, dimension, table, parts, ReadPreference.PreferReplica, [], cts.Token, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Every column a row query names (read again from the server when a cached shape lacks one).</summary>
+    private static IEnumerable<string?> Named(CrossShardQuery query) =>
+        (query.Columns ?? []).Concat((query.OrderBy ?? []).Select(s => s?.Column));
+
+    private static IEnumerable<string?> Named(CrossShardAggregateQuery query) =>
+        (query.GroupBy ?? []).Concat((query.Aggregates ?? []).Select(a => a?.Column).Where(c => c is not null));
+
+    private async Task<QueryTable> TableAsync(
+        ShardMap map, ShardDimension dimension, string? name, ClusterPart[] parts, ReadPreference preference, IEnumerable<string?> named,
+        CancellationToken timeoutToken, CancellationToken callerToken)
+    {
+        QueryChecks.Dimension(dimension, "query");
+        var declared = QueryTableCache.Declared(map, dimension, name, "query");
+        var table = await _tables.GetAsync(map, dimension, declared, parts, preference, refresh: false, timeoutToken, callerToken).ConfigureAwait(false);
+        if (table.FromServer && named.Any(c => c is not null && !table.Has(c)))
+        {
+            // A column added since the shape was read: read it again once before calling the column unknown.
+            table = await _tables.GetAsync(map, dimension, declared, parts, preference, refresh: true, timeoutToken, callerToken).ConfigureAwait(false);
+        }
+
+        return table;
     }
 
     /// <summary>

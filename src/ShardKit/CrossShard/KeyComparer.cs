@@ -1,7 +1,8 @@
 namespace ShardKit.CrossShard;
 
 /// <summary>
-/// Compares sort keys (arrays of <see cref="long"/>, <see cref="decimal"/>, <see cref="DateTime"/> or UTF-8
+/// Compares sort keys (arrays of <see cref="long"/>, <see cref="decimal"/>, <see cref="double"/>, <see cref="DateTime"/>,
+/// <see cref="TimeSpan"/> or UTF-8
 /// <see cref="byte"/> arrays, nulls first as MariaDB sorts them ascending) position by position, each in its direction.
 /// Agrees with how the server orders the same key expressions, so merged server streams stay in order.
 /// </summary>
@@ -38,7 +39,9 @@ internal sealed class KeyComparer : IComparer<object?[]>
         (_, null) => 1,
         (long l, long r) => l.CompareTo(r),
         (decimal l, decimal r) => l.CompareTo(r),
+        (double l, double r) => l.CompareTo(r),
         (DateTime l, DateTime r) => l.Ticks.CompareTo(r.Ticks),
+        (TimeSpan l, TimeSpan r) => l.CompareTo(r),
         (byte[] l, byte[] r) => l.AsSpan().SequenceCompareTo(r),
         _ => throw new InvalidOperationException($"Cannot compare key values of types {a.GetType().Name} and {b.GetType().Name}."),
     };

@@ -6,10 +6,7 @@ internal static class QueryChecks
     /// <exception cref="ArgumentException">The dimension, filter, timeout or policy is not allowed.</exception>
     public static void Common(ShardDimension dimension, string? filter, TimeSpan? timeout, PartialResultPolicy policy, string paramName)
     {
-        if (dimension is not (ShardDimension.User or ShardDimension.Merchant))
-        {
-            throw new ArgumentException($"Dimension {dimension} is not defined: it must be User or Merchant.", paramName);
-        }
+        Dimension(dimension, paramName);
 
         if (filter is not null && string.IsNullOrWhiteSpace(filter))
         {
@@ -24,6 +21,15 @@ internal static class QueryChecks
         if (policy is not (PartialResultPolicy.Fail or PartialResultPolicy.ReturnPartial))
         {
             throw new ArgumentException($"PartialResults {policy} is not defined: it must be Fail or ReturnPartial.", paramName);
+        }
+    }
+
+    /// <exception cref="ArgumentException">The dimension is not defined.</exception>
+    public static void Dimension(ShardDimension dimension, string paramName)
+    {
+        if (dimension is not (ShardDimension.User or ShardDimension.Merchant))
+        {
+            throw new ArgumentException($"Dimension {dimension} is not defined: it must be User or Merchant.", paramName);
         }
     }
 }

@@ -10,15 +10,18 @@ internal sealed class RowQueryPlan
     private const string SeekParameter = "sk_seek";
     private const string KeyAlias = "sk_key";
 
-    private RowQueryPlan(CrossShardQuery query, string[] columns, string[] keyColumns, ColumnKind[] keyKinds, bool[] descending)
+    private RowQueryPlan(CrossShardQuery query, QueryTable table, string[] columns, string[] keyColumns, ColumnKind[] keyKinds, bool[] descending, bool[] nullable)
     {
         Query = query;
+        Table = table;
+        Nullable = nullable;
         Columns = columns;
         KeyColumns = keyColumns;
         KeyKinds = keyKinds;
         Descending = descending;
         var shape = new StringBuilder("rows\u001f")
             .Append(query.Dimension).Append('\u001f')
+            .Append(table.Name).Append('\u001f')
             .Append(query.Shards is null ? "*" : string.Join(",", query.Shards.Order())).Append('\u001f')
             .Append(query.Filter).Append('\u001f')
             .AppendJoin(",", columns).Append('\u001f');
@@ -32,15 +35,21 @@ internal sealed class RowQueryPlan
 
     public CrossShardQuery Query { get; }
 
+    /// <summary>The table read, with its columns' kinds.</summary>
+    public QueryTable Table { get; }
+
     /// <summary>The selected columns; they come first in each row, so a row parser maps exactly these.</summary>
     public string[] Columns { get; }
 
-    /// <summary>The sort columns, the primary key last.</summary>
+    /// <summary>The sort columns, the table's tiebreaker (order ID or primary key) last.</summary>
     public string[] KeyColumns { get; }
 
     public ColumnKind[] KeyKinds { get; }
 
     public bool[] Descending { get; }
+
+    /// <summary>Per sort column, whether it may be NULL (its seek term then places NULL as the server sorts it: first ascending).</summary>
+    public bool[] Nullable { get; }
 
     public byte[] ShapeHash { get; }
 
@@ -48,8 +57,9 @@ internal sealed class RowQueryPlan
     public int Limit => Query.Offset + Query.PageSize + 1;
 
     /// <exception cref="ArgumentException">Anything in the query that is not allowed, named.</exception>
-    public static RowQueryPlan Create(CrossShardQuery query, CrossShardOptions options)
+    public static RowQueryPlan Create(CrossShardQuery query, CrossShardOptions options, QueryTable table)
     {
+        ArgumentNullException.ThrowIfNull(table);
         ArgumentNullException.ThrowIfNull(query);
         QueryChecks.Common(query.Dimension, query.Filter, query.Timeout, query.PartialResults, nameof(query));
         if (query.PageSize < 1 || query.PageSize > options.MaxPageSize)
@@ -72,52 +82,68 @@ internal sealed class RowQueryPlan
                 nameof(query));
         }
 
-        var columns = (query.Columns ?? OrderColumns.All).ToArray();
+        var columns = query.Columns is null ? table.AllColumns : new string[query.Columns.Count];
         if (columns.Length == 0)
         {
             throw new ArgumentException("Columns is empty; pass null for every column.", nameof(query));
         }
 
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var column in columns)
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < (query.Columns?.Count ?? 0); i++)
         {
-            OrderColumns.KindOf(column, nameof(query), "column");
-            if (!seen.Add(column))
+            columns[i] = table.Column(query.Columns![i], nameof(query), "column").Name;
+            if (!seen.Add(columns[i]))
             {
-                throw new ArgumentException($"Column '{column}' is listed twice in Columns.", nameof(query));
+                throw new ArgumentException($"Column '{columns[i]}' is listed twice in Columns.", nameof(query));
             }
         }
 
         var keys = new List<string>();
         var kinds = new List<ColumnKind>();
         var descending = new List<bool>();
+        var nullable = new List<bool>();
         foreach (var sort in query.OrderBy ?? [])
         {
             ArgumentNullException.ThrowIfNull(sort, nameof(query));
-            var kind = OrderColumns.KindOf(sort.Column, nameof(query), "sort column");
-            if (kind == ColumnKind.Json)
+            var (name, kind, isNullable) = table.Column(sort.Column, nameof(query), "sort column");
+            if (!ColumnKinds.IsOrdered(kind))
             {
-                throw new ArgumentException($"Cannot sort by '{sort.Column}': a JSON column has no order. Sort by any other column.", nameof(query));
+                throw new ArgumentException(
+                    $"Cannot sort by '{name}': {ColumnKinds.Describe(kind)} has no order. Sort by a number, date, time or string column.", nameof(query));
             }
 
-            if (keys.Contains(sort.Column))
+            if (keys.Contains(name, StringComparer.OrdinalIgnoreCase))
             {
-                throw new ArgumentException($"Sort column '{sort.Column}' is listed twice in OrderBy.", nameof(query));
+                throw new ArgumentException($"Sort column '{name}' is listed twice in OrderBy.", nameof(query));
             }
 
-            keys.Add(sort.Column);
+            keys.Add(name);
             kinds.Add(kind);
             descending.Add(sort.Descending);
+            nullable.Add(isNullable);
         }
 
-        if (!keys.Contains(OrderColumns.PrimaryKey))
+        if (table.Tiebreaker.Count == 0)
         {
-            keys.Add(OrderColumns.PrimaryKey);
-            kinds.Add(ColumnKind.Int64);
-            descending.Add(descending.Count > 0 && descending[^1]);
+            throw new ArgumentException(
+                $"Table {table.Name} has no primary key: cross-shard pages need one to put rows in a total order. Add a primary key, or use an aggregate query.",
+                nameof(query));
         }
 
-        return new RowQueryPlan(query, columns, [.. keys], [.. kinds], [.. descending]);
+        var last = descending.Count > 0 && descending[^1];
+        foreach (var tiebreaker in table.Tiebreaker)
+        {
+            if (!keys.Contains(tiebreaker, StringComparer.OrdinalIgnoreCase))
+            {
+                var (name, kind, isNullable) = table.Column(tiebreaker, nameof(query), "key column");
+                keys.Add(name);
+                kinds.Add(kind);
+                descending.Add(last);
+                nullable.Add(isNullable);
+            }
+        }
+
+        return new RowQueryPlan(query, table, columns, [.. keys], [.. kinds], [.. descending], [.. nullable]);
     }
 
     /// <summary>
@@ -134,7 +160,7 @@ internal sealed class RowQueryPlan
 
         for (var i = 0; i < KeyColumns.Length; i++)
         {
-            select.Append(OrderColumns.KeyExpression(KeyColumns[i], KeyKinds[i])).Append(" AS ").Append(KeyAlias).Append(i.ToString(CultureInfo.InvariantCulture));
+            select.Append(ColumnKinds.KeyExpression(KeyColumns[i], KeyKinds[i])).Append(" AS ").Append(KeyAlias).Append(i.ToString(CultureInfo.InvariantCulture));
             select.Append(i < KeyColumns.Length - 1 ? ", " : " FROM ");
         }
 
@@ -158,7 +184,7 @@ internal sealed class RowQueryPlan
                 sql.Append("\nUNION ALL\n");
             }
 
-            sql.Append('(').Append(select).Append(slot.OrdersTable).Append(where).Append(orderBy).Append(')');
+            sql.Append('(').Append(select).Append(Table.In(slot)).Append(where).Append(orderBy).Append(')');
         }
 
         return sql.Append('\n').Append(orderBy).ToString();
@@ -195,7 +221,8 @@ internal sealed class RowQueryPlan
 
     /// <summary>
     /// Rows strictly after the key: <c>(k0 &gt; @s0) OR (k0 = @s0 AND k1 &gt; @s1) OR ...</c>, with &lt; for descending terms.
-    /// Sort columns are NOT NULL, so plain comparisons are exact.
+    /// A NOT NULL column compares plainly (so an index serves the seek); a nullable one places NULL where the server sorts
+    /// it (first ascending, last descending) and matches it with <c>&lt;=&gt;</c>.
     /// </summary>
     private string SeekPredicate()
     {
@@ -205,14 +232,26 @@ internal sealed class RowQueryPlan
             predicate.Append(i == 0 ? "(" : " OR (");
             for (var j = 0; j < i; j++)
             {
-                predicate.Append(Term(j)).Append(" = @").Append(SeekParameter).Append(j.ToString(CultureInfo.InvariantCulture)).Append(" AND ");
+                predicate.Append(Term(j)).Append(Nullable[j] ? " <=> @" : " = @").Append(SeekParameter).Append(j.ToString(CultureInfo.InvariantCulture)).Append(" AND ");
             }
 
-            predicate.Append(Term(i)).Append(Descending[i] ? " < @" : " > @").Append(SeekParameter).Append(i.ToString(CultureInfo.InvariantCulture)).Append(')');
+            var parameter = "@" + SeekParameter + i.ToString(CultureInfo.InvariantCulture);
+            if (!Nullable[i])
+            {
+                predicate.Append(Term(i)).Append(Descending[i] ? " < " : " > ").Append(parameter).Append(')');
+            }
+            else if (Descending[i])
+            {
+                predicate.Append(parameter).Append(" IS NOT NULL AND (").Append(Term(i)).Append(" < ").Append(parameter).Append(" OR ").Append(Term(i)).Append(" IS NULL))");
+            }
+            else
+            {
+                predicate.Append('(').Append(Term(i)).Append(" > ").Append(parameter).Append(" OR (").Append(parameter).Append(" IS NULL AND ").Append(Term(i)).Append(" IS NOT NULL)))");
+            }
         }
 
         return predicate.ToString();
     }
 
-    private string Term(int index) => OrderColumns.KeyExpression(KeyColumns[index], KeyKinds[index]);
+    private string Term(int index) => ColumnKinds.KeyExpression(KeyColumns[index], KeyKinds[index]);
 }

@@ -19,7 +19,9 @@ internal static class ValueReader
         {
             ColumnKind.Int64 => Convert.ToInt64(value, CultureInfo.InvariantCulture),
             ColumnKind.Decimal => Convert.ToDecimal(value, CultureInfo.InvariantCulture),
-            ColumnKind.DateTime => (DateTime)value,
+            ColumnKind.Double => Convert.ToDouble(value, CultureInfo.InvariantCulture),
+            ColumnKind.DateTime => value is DateOnly date ? date.ToDateTime(TimeOnly.MinValue) : (DateTime)value,
+            ColumnKind.Time => value is TimeOnly time ? time.ToTimeSpan() : (TimeSpan)value,
             ColumnKind.String => value as byte[] ?? System.Text.Encoding.UTF8.GetBytes(Convert.ToString(value, CultureInfo.InvariantCulture)!),
             _ => value,
         };

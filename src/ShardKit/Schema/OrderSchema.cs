@@ -1,3 +1,5 @@
+using ShardKit.Tables;
+
 namespace ShardKit.Schema;
 
 /// <summary>
@@ -94,6 +96,24 @@ internal static class OrderSchema
     public const string MerchantTables = """
         ALTER TABLE {orders} ADD COLUMN IF NOT EXISTS deleted TINYINT(1) NOT NULL DEFAULT 0;
         """;
+
+    /// <summary>
+    /// The columns of the built-in <c>orders</c> table as the server describes them (the <see cref="Common"/> DDL above; keep
+    /// the two together). Cross-shard queries on the built-in schema use them without reading a server.
+    /// </summary>
+    public static readonly IReadOnlyList<ColumnShape> OrdersColumns =
+    [
+        new("order_id", "bigint", "bigint(20)", IsNullable: false, IsGenerated: false),
+        new("user_id", "bigint", "bigint(20)", IsNullable: false, IsGenerated: false),
+        new("merchant_id", "bigint", "bigint(20)", IsNullable: false, IsGenerated: false),
+        new("status", "varchar", "varchar(32)", IsNullable: false, IsGenerated: false),
+        new("total_amount", "decimal", "decimal(18,2)", IsNullable: false, IsGenerated: false),
+        new("currency", "char", "char(3)", IsNullable: false, IsGenerated: false),
+        new("created_at", "datetime", "datetime(6)", IsNullable: false, IsGenerated: false),
+        new("updated_at", "datetime", "datetime(6)", IsNullable: false, IsGenerated: false),
+        new("version", "bigint", "bigint(20)", IsNullable: false, IsGenerated: false),
+        new("ext", "json", "longtext", IsNullable: true, IsGenerated: false),
+    ];
 
     public const string UserScript = Common + "\n" + UserTables;
 

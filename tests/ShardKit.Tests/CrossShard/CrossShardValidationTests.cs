@@ -19,6 +19,9 @@ public sealed class CrossShardValidationTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _shards.DisposeAsync();
 
+    /// <summary>The built-in <c>orders</c> table, whose columns are known without a server.</summary>
+    private QueryTable Orders => QueryTableCache.Known(_shards.Map, _shards.Map.Tables.Root)!;
+
     [Theory]
     [InlineData("Columns")]
     [InlineData("OrderBy")]
@@ -51,7 +54,7 @@ public sealed class CrossShardValidationTests : IAsyncLifetime
     {
         var executor = new CrossShardQueryExecutor(_shards, new CrossShardOptions { TokenSigningKey = s_key, MaxOffset = 100 });
         var query = new CrossShardQuery { Dimension = ShardDimension.User, Offset = 20 };
-        var plan = RowQueryPlan.Create(query, new CrossShardOptions { MaxOffset = 100 });
+        var plan = RowQueryPlan.Create(query, new CrossShardOptions { MaxOffset = 100 }, Orders);
         var token = ContinuationToken.Encode(plan.ShapeHash, plan.KeyKinds, [5L], s_key);
 
         var error = await Assert.ThrowsAsync<ArgumentException>(() => executor.QueryPageAsync<object>(query, token));
@@ -131,7 +134,7 @@ public sealed class CrossShardValidationTests : IAsyncLifetime
     public async Task ATokenFromAQueryOfAnotherShapeIsRefused()
     {
         var byAmount = RowQueryPlan.Create(
-            new CrossShardQuery { Dimension = ShardDimension.User, OrderBy = [CrossShardSort.DescendingBy("total_amount")] }, new CrossShardOptions());
+            new CrossShardQuery { Dimension = ShardDimension.User, OrderBy = [CrossShardSort.DescendingBy("total_amount")] }, new CrossShardOptions(), Orders);
         var token = ContinuationToken.Encode(byAmount.ShapeHash, byAmount.KeyKinds, [10m, 5L], s_key);
 
         var error = await Assert.ThrowsAsync<ArgumentException>(() => _executor.QueryPageAsync<object>(
@@ -158,7 +161,7 @@ public sealed class CrossShardValidationTests : IAsyncLifetime
             Filter = "status = @status",
             OrderBy = [CrossShardSort.Ascending("status"), CrossShardSort.DescendingBy("created_at")],
             PageSize = 50,
-        }, new CrossShardOptions());
+        }, new CrossShardOptions(), Orders);
         var parts = ClusterPart.Resolve(_shards.Map, ShardDimension.User, [0, 1, 2, 61, 62], "query");
 
         var sql = plan.BuildSql(parts[0], seek: true);

@@ -1,0 +1,155 @@
+using System.Collections.Concurrent;
+using System.Data.Common;
+using Dapper;
+using ShardKit.Schema;
+using ShardKit.Tables;
+
+namespace ShardKit.CrossShard;
+
+/// <summary>
+/// The columns of the tables cross-shard queries name, per dimension, read from a shard's <c>information_schema</c>
+/// once per map (every shard of a dimension has the same shape; <c>shardkit topology validate</c> checks that). The
+/// built-in <c>orders</c> table is ShardKit's own DDL, so its columns are known without a read. Emptied when the map
+/// changes; a table is read again when a query names a column the cached shape lacks (a column added since).
+/// </summary>
+internal sealed class QueryTableCache
+{
+    private const string ReadColumns = """
+        SELECT c.COLUMN_NAME, c.DATA_TYPE, c.COLUMN_TYPE, c.IS_NULLABLE, IFNULL(c.GENERATION_EXPRESSION, '') <> '' AS is_generated,
+            IFNULL((SELECT MIN(k.ORDINAL_POSITION) FROM information_schema.KEY_COLUMN_USAGE k
+                WHERE k.TABLE_SCHEMA = c.TABLE_SCHEMA AND k.TABLE_NAME = c.TABLE_NAME AND k.COLUMN_NAME = c.COLUMN_NAME AND k.CONSTRAINT_NAME = 'PRIMARY'), 0) AS pk,
+            c.DATA_TYPE = 'longtext' AND EXISTS (SELECT 1 FROM information_schema.CHECK_CONSTRAINTS x
+                WHERE x.CONSTRAINT_SCHEMA = c.TABLE_SCHEMA AND x.CHECK_CLAUSE = CONCAT('json_valid(`', c.COLUMN_NAME, '`)')) AS is_json
+        FROM information_schema.COLUMNS c
+        WHERE c.TABLE_SCHEMA = @Schema AND c.TABLE_NAME = @Table
+        ORDER BY c.ORDINAL_POSITION
+        """;
+
+    private static readonly QueryTable s_builtInOrders = new("orders", OrderSchema.OrdersColumns, ["order_id"], fromServer: false);
+
+    private readonly ShardKitDataSource _shards;
+    private volatile Entries _entries = new(null);
+
+    public QueryTableCache(ShardKitDataSource shards)
+    {
+        _shards = shards;
+    }
+
+    /// <summary>
+    /// The declared table <paramref name="name"/> (null: the root table) of <paramref name="map"/>'s model on
+    /// <paramref name="dimension"/>, with the ShardKit declaration it comes from.
+    /// </summary>
+    /// <exception cref="ArgumentException">The model has no such table, or the dimension's shards do not hold it.</exception>
+    public static DeclaredTable Declared(ShardMap map, ShardDimension dimension, string? name, string paramName)
+    {
+        var model = map.Tables;
+        var table = name is null ? model.Root : model.Find(name);
+        if (table is null)
+        {
+            throw new ArgumentException(
+                $"Unknown table '{name}': cross-shard queries read a declared table, which are {string.Join(", ", model.Tables.Select(t => t.Name))}.",
+                paramName);
+        }
+
+        if (!table.IsIn(dimension))
+        {
+            throw new ArgumentException(
+                $"Table {table.Name} is not on the {ShardSlot.DimensionName(dimension)} shards (its merchant copy is {table.MerchantCopy}); " +
+                $"the {ShardSlot.DimensionName(dimension)} shards hold {string.Join(", ", model.In(dimension).Select(t => t.Name))}.",
+                paramName);
+        }
+
+        return table;
+    }
+
+    /// <summary>The table without a server read, when its columns are known (the built-in <c>orders</c> table); else null.</summary>
+    public static QueryTable? Known(ShardMap map, DeclaredTable table) =>
+        !map.Tables.IsDeclared && ReferenceEquals(table, map.Tables.Root) ? s_builtInOrders : null;
+
+    /// <summary>
+    /// The table's columns on <paramref name="dimension"/>: known, cached, or read from the first shard of the first
+    /// cluster of <paramref name="parts"/> that answers.
+    /// </summary>
+    /// <exception cref="ArgumentException">The table does not exist on the shard read.</exception>
+    /// <exception cref="ShardKitException"><see cref="ShardKitErrorCode.ShardUnavailable"/>: no cluster of the query answered.</exception>
+    public async ValueTask<QueryTable> GetAsync(
+        ShardMap map, ShardDimension dimension, DeclaredTable declared, IReadOnlyList<ClusterPart> parts, ReadPreference preference, bool refresh,
+        CancellationToken timeoutToken, CancellationToken callerToken)
+    {
+        if (Known(map, declared) is { } known)
+        {
+            return known;
+        }
+
+        var entries = _entries;
+        if (!ReferenceEquals(entries.Map, map))
+        {
+            entries = new Entries(map);
+            _entries = entries;
+        }
+
+        var key = (dimension, declared.Name);
+        if (!refresh && entries.Tables.TryGetValue(key, out var cached))
+        {
+            return cached;
+        }
+
+        Exception? last = null;
+        foreach (var part in parts)
+        {
+            try
+            {
+                var table = await ReadAsync(part.Slots[0], declared, preference, timeoutToken).ConfigureAwait(false);
+                entries.Tables[key] = table;
+                return table;
+            }
+            catch (Exception ex) when (CrossShardQueryExecutor.IsUnavailable(ex, callerToken))
+            {
+                last = ex;
+                if (timeoutToken.IsCancellationRequested)
+                {
+                    break;
+                }
+            }
+        }
+
+        var reason = last is OperationCanceledException ? "no answer within the timeout" : last?.Message;
+        throw new ShardKitException(
+            ShardKitErrorCode.ShardUnavailable,
+            $"Cross-shard query on the {ShardSlot.DimensionName(dimension)} dimension: the columns of table {declared.Name} could not be read from any of its " +
+            $"{parts.Count} clusters ({reason}).",
+            last)
+        {
+            Shard = parts.Count > 0 ? parts[0].Slots[0].Name : null,
+        };
+    }
+
+    private async Task<QueryTable> ReadAsync(ShardSlot slot, DeclaredTable declared, ReadPreference preference, CancellationToken cancellationToken)
+    {
+        var connection = await _shards.OpenAsync(new ShardRoute(slot), preference, cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var rows = (await connection.Connection.QueryAsync<(string Name, string DataType, string ColumnType, string Nullable, bool Generated, long Pk, bool Json)>(
+                new CommandDefinition(ReadColumns, new { Schema = slot.Schema, Table = declared.Name }, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToList();
+            if (rows.Count == 0)
+            {
+                throw new ArgumentException(
+                    $"Table {declared.Name} does not exist on shard {slot.Name} (schema {slot.Schema}); create it there (shardkit schema apply) " +
+                    "and check the shards with shardkit topology validate.");
+            }
+
+            var columns = rows.Select(r => new ColumnShape(r.Name, r.Json ? "json" : r.DataType.ToLowerInvariant(), r.ColumnType, r.Nullable == "YES", r.Generated)).ToList();
+            IReadOnlyList<string> tiebreaker = declared.Role == TableRole.Root
+                ? [columns.FirstOrDefault(c => c.Name.Equals(declared.OrderIdColumn, StringComparison.OrdinalIgnoreCase))?.Name ?? declared.OrderIdColumn]
+                : rows.Where(r => r.Pk > 0).OrderBy(r => r.Pk).Select(r => r.Name).ToList();
+            return new QueryTable(declared.Name, columns, tiebreaker, fromServer: true);
+        }
+    }
+
+    private sealed class Entries(ShardMap? map)
+    {
+        public ShardMap? Map { get; } = map;
+
+        public ConcurrentDictionary<(ShardDimension, string), QueryTable> Tables { get; } = new();
+    }
+}
