@@ -30,6 +30,7 @@ internal static class ShardKitCli
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(VerifyCommand.Create());
+        root.Subcommands.Add(QueryCommand.Create());
         root.Subcommands.Add(MigrateCommand.Create());
         root.Subcommands.Add(MoveShardCommand.Create());
         return root;
