@@ -181,7 +181,7 @@ public static class QueryCommand
         ParseResult parseResult, IAnsiConsole console, TextWriter output, bool json, IReadOnlyList<string> headers, List<List<object?>> rows,
         string? token, IReadOnlyList<ShardRoute> missing)
     {
-        var missingText = missing.Select(m => m.ToString()).ToList();
+        var missingText = missing.Select(m => m.Name).ToList();
         if (json)
         {
             output.WriteLine(JsonSerializer.Serialize(
@@ -211,7 +211,8 @@ public static class QueryCommand
 
         if (missingText.Count > 0)
         {
-            parseResult.InvocationConfiguration.Error.WriteLine($"partial: {missingText.Count} shard(s) did not answer and are missing: {string.Join(", ", missingText)}");
+            parseResult.InvocationConfiguration.Error.WriteLine(
+                $"partial: {missingText.Count} shard(s) did not answer; their rows are missing: {CrossShard.ShardRanges.Describe(missing.Select(m => m.Slot))}");
         }
     }
 
