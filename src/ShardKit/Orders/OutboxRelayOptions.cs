@@ -24,8 +24,21 @@ public sealed class OutboxRelayOptions
     /// <summary>How long applied entries are kept before a pass deletes them. Default 1 hour; zero deletes them on the next pass.</summary>
     public TimeSpan AppliedRetention { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// How relays running as hosted services share the user shards: each polls only the shards it holds a lease on.
+    /// Default: on, 15-second leases renewed every 5 seconds.
+    /// </summary>
+    public ShardLeaseOptions Leases { get; set; } = new();
+
     internal void Validate()
     {
+        if (Leases is null)
+        {
+            throw new ArgumentException("Leases is null; set it, or set Leases.Enabled to false.", "options");
+        }
+
+        Leases.Validate(nameof(Leases));
+
         if (PollInterval < TimeSpan.FromMilliseconds(1))
         {
             throw new ArgumentException($"PollInterval is {PollInterval}; it must be at least 1 ms.", "options");
