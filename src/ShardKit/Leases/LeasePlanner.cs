@@ -4,7 +4,8 @@ namespace ShardKit.Leases;
 /// The fair-share rule, a pure function of the lease table: with <c>S</c> shards on a cluster and <c>M</c> live
 /// instances (a recent membership row or an unexpired lease), each instance's target is <c>ceil(S / M)</c>.
 /// An instance below its target claims free shards up to it; free shards that the other instances' shortfall cannot
-/// absorb are claimed too, so a shard with no live holder is always taken. An instance above its target gives up only
+/// absorb are claimed too, so a shard with no live holder is always taken (as the targets add up to at least the shard
+/// count, this only happens when holders appear or vanish between two reads). An instance above its target gives up only
 /// what the others need beyond the free shards, so nothing moves back and forth once every instance is at its share.
 /// </summary>
 internal static class LeasePlanner

@@ -73,8 +73,8 @@ public sealed class LeasePlannerTests
         var alone = LeasePlanner.Plan("a", s_shards, Rows(("a", 30)), ["a"]);
         Assert.Equal(90, alone.Claim.Count);
 
-        // b and c are live and full: the free shards are more than the others' shortfall, so a takes them beyond its
-        // target rather than leave them unpolled; when the others' shortfall covers the free shards, a leaves them.
+        // Free shards go to whoever is short: a when it is, the others when only they are (a leaves them their share);
+        // a live instance that holds nothing yet (c, just started) is owed its share too.
         var full = Rows(("a", 30), ("b", 40), ("c", 40));
         var beyond = LeasePlanner.Plan("a", s_shards, full, ["a", "b", "c"]);
         Assert.Equal(10, beyond.Claim.Count);
