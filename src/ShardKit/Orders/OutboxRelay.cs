@@ -38,6 +38,7 @@ public sealed class OutboxRelay : BackgroundService
     private readonly TwoDimensionOrderStore _store;
     private readonly OutboxRelayOptions _options;
     private readonly ShardLeaseKeeper? _leases;
+    private long _appliedEntries;
 
     /// <summary>Creates a relay for the outboxes written by <paramref name="store"/>.</summary>
     /// <param name="store">The store whose data source, logger and metrics the relay uses.</param>
@@ -61,6 +62,9 @@ public sealed class OutboxRelay : BackgroundService
 
     /// <summary>The relay's shard leases; <see langword="null"/> when leases are off.</summary>
     internal ShardLeaseKeeper? Leases => _leases;
+
+    /// <summary>Outbox entries this relay has marked applied since it was created, counted as each shard's drain ends.</summary>
+    internal long AppliedEntries => Interlocked.Read(ref _appliedEntries);
 
     /// <summary>
     /// Makes one pass over every user shard: applies every entry due now (in batches, until none is left), postpones
@@ -90,6 +94,7 @@ public sealed class OutboxRelay : BackgroundService
                 {
                     var (shardApplied, shardFailed) = await DrainShardAsync(route, ct).ConfigureAwait(false);
                     Interlocked.Add(ref applied, shardApplied);
+                    Interlocked.Add(ref _appliedEntries, shardApplied);
                     Interlocked.Add(ref failed, shardFailed);
                     await _store.MeasureLagAsync(route, ct).ConfigureAwait(false);
                 }
