@@ -69,7 +69,20 @@ internal sealed class ShardLeaseKeeper
         {
             while (!cancellationToken.IsCancellationRequested)
             {
-                await RefreshAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await RefreshAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    // Whatever went wrong, the leases already held lapse on their own; the next cycle tries again.
+                    ShardLeaseLog.RenewFailed(_logger, ex, Kind, "*");
+                }
+
                 _firstRefresh.TrySetResult();
                 await Task.Delay(_options.RenewInterval, _time, cancellationToken).ConfigureAwait(false);
             }
@@ -121,11 +134,13 @@ internal sealed class ShardLeaseKeeper
     public async Task ReleaseAllAsync()
     {
         _heldUntil = s_none;
-        foreach (var cluster in _dataSource.Map.Clusters)
+
+        // Bounded, so a host shutting down with a cluster unreachable is not held up: those leases lapse instead.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromTicks(Math.Min(_options.LeaseDuration.Ticks, TimeSpan.FromSeconds(5).Ticks)));
+        await Task.WhenAll(_dataSource.Map.Clusters.Select(async cluster =>
         {
             try
             {
-                using var timeout = new CancellationTokenSource(_options.LeaseDuration);
                 var connection = await _dataSource.OpenClusterAsync(cluster, timeout.Token).ConfigureAwait(false);
                 await using (connection.ConfigureAwait(false))
                 {
@@ -139,8 +154,7 @@ internal sealed class ShardLeaseKeeper
                     ShardLeaseLog.ReleaseFailed(_logger, ex, Kind, cluster.Name);
                 }
             }
-        }
-
+        })).ConfigureAwait(false);
         ShardLeaseLog.Released(_logger, Kind, Holder);
     }
 
