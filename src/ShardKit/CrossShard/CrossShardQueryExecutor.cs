@@ -30,7 +30,7 @@ public sealed class CrossShardQueryExecutor
         ArgumentNullException.ThrowIfNull(shards);
         _shards = shards;
         _options = options ?? new CrossShardOptions();
-        _options.Validate();
+        OptionsValidator<CrossShardOptions>.ThrowIfInvalid(_options, "options");
         _signingKey = _options.TokenSigningKey?.ToArray() ?? RandomNumberGenerator.GetBytes(32);
     }
 

@@ -76,7 +76,10 @@ public static class ShardKitServiceCollectionExtensions
     private static IServiceCollection AddCore(IServiceCollection services, Action<ShardKitDataSourceBuilder>? configureDataSource)
     {
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ShardKitOptions>, ShardKitOptionsValidator>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OrderIdGeneratorOptions>, OrderIdGeneratorOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OrderIdGeneratorOptions>>(OptionsValidator<OrderIdGeneratorOptions>.Instance));
+        services.AddOptions<OrderIdGeneratorOptions>().Validate<IServiceProviderIsService>(
+            (options, registered) => options.WorkerId is null || !registered.IsService(typeof(IWorkerIdLease)),
+            $"ShardKit:OrderIds:{nameof(OrderIdGeneratorOptions.WorkerId)} is set and an {nameof(IWorkerIdLease)} is registered: give one or the other.");
         services.TryAddSingleton(provider =>
         {
             var builder = new ShardKitDataSourceBuilder(provider.GetRequiredService<IOptionsMonitor<ShardKitOptions>>())

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace ShardKit.Leases;
 
 /// <summary>
@@ -37,22 +39,25 @@ public sealed class ShardLeaseOptions
     /// </summary>
     public string? HolderName { get; set; }
 
-    /// <summary>Throws an <see cref="ArgumentException"/> naming the bad entry as <paramref name="path"/>.<c>Name</c>.</summary>
-    internal void Validate(string path)
+    /// <summary>Every problem with the values, each naming the bad entry as <paramref name="path"/>.<c>Name</c>; empty when they are valid.</summary>
+    /// <param name="path">Where these options sit, e.g. <c>OutboxRelayOptions.Leases</c>.</param>
+    internal IEnumerable<string> Validate(string path)
     {
         if (LeaseDuration < TimeSpan.FromSeconds(1) || LeaseDuration > TimeSpan.FromMinutes(10))
         {
-            throw new ArgumentException($"{path}.LeaseDuration is {LeaseDuration}; it must be from 1 second to 10 minutes.", path);
+            yield return Invariant($"{path}.{nameof(LeaseDuration)} is {LeaseDuration}; it must be from 1 second to 10 minutes.");
         }
 
         if (RenewInterval < TimeSpan.FromMilliseconds(100) || RenewInterval > LeaseDuration / 2)
         {
-            throw new ArgumentException($"{path}.RenewInterval is {RenewInterval}; it must be at least 100 ms and at most half of LeaseDuration ({LeaseDuration}).", path);
+            yield return Invariant($"{path}.{nameof(RenewInterval)} is {RenewInterval}; it must be at least 100 ms and at most half of {nameof(LeaseDuration)} ({LeaseDuration}).");
         }
 
         if (HolderName is { } name && (name.Length is 0 or > 60 || name.Any(char.IsControl)))
         {
-            throw new ArgumentException($"{path}.HolderName must be 1 to 60 printable characters; got {name.Length} characters.", path);
+            yield return Invariant($"{path}.{nameof(HolderName)} must be 1 to 60 printable characters; got {name.Length} characters.");
         }
     }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

@@ -49,7 +49,7 @@ public sealed class OutboxRelay : BackgroundService
         ArgumentNullException.ThrowIfNull(store);
         _store = store;
         _options = options ?? new OutboxRelayOptions();
-        _options.Validate();
+        OptionsValidator<OutboxRelayOptions>.ThrowIfInvalid(_options, "options");
         _leases = _options.Leases.Enabled ? new ShardLeaseKeeper(store.DataSource, LeaseKind, _options.Leases, store.Logger) : null;
     }
 

@@ -33,6 +33,6 @@ public sealed class OrderStoreRegistrationTests
 
         // The options system runs the relay's own checks (and ValidateOnStart fails a host's start with them).
         var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<OutboxRelay>());
-        Assert.Contains("OutboxRelayOptions: Parallelism is 0", error.Message, StringComparison.Ordinal);
+        Assert.Contains("OutboxRelayOptions.Parallelism is 0", error.Message, StringComparison.Ordinal);
     }
 }
