@@ -13,7 +13,8 @@ namespace ShardKit.Benchmarks.Orders;
 /// <item>Idle cost: the database statements per second (<c>Questions</c>, and <c>Com_select</c>, summed over both
 /// servers, over a window once the relays have settled) of 1 and 10 idle relays with leases, and of 1 and 10 without.</item>
 /// <item>Catch-up: the time 4 relays (leases on, default options) take to drain a backlog that becomes due at once,
-/// and the same when one of them is killed (stopped without releasing its leases) right after its first applies.
+/// and the same when one of them is killed right after its first applies: in this process (stopped without releasing
+/// its leases), then with each relay in a process of its own (<c>relay-process</c>) and the victim killed with SIGKILL.
 /// After each run the merchant dimension is verified against the user dimension.</item>
 /// </list>
 /// Not a BenchmarkDotNet class: the figures are rates and durations of a whole fleet, printed with their ratios.
@@ -30,22 +31,12 @@ internal static class RelayLeaseLoad
         Console.WriteLine($"started {DateTime.UtcNow:u}; window {window.TotalSeconds} s; backlog {backlog} orders");
 
         await using var topology = await MariaDbTopology.StartAsync(new MariaDbTopologyOptions { Clusters = 2, Replicas = 0, Tls = false });
-        var options = new ShardKitOptions();
-        for (var c = 0; c < 2; c++)
-        {
-            options.Clusters.Add(new ShardClusterOptions { Name = $"c{c}", Primary = topology.Clusters[c].Primary.ConnectionString + ";SslMode=None" });
-        }
-
-        options.Dimensions.User.ShardCount = Shards;
-        options.Dimensions.User.Placement = [new ShardPlacementOptions { Shards = "0-59", Cluster = "c0" }, new ShardPlacementOptions { Shards = "60-119", Cluster = "c1" }];
-        options.Dimensions.Merchant.ShardCount = Shards;
-        options.Dimensions.Merchant.Placement = [new ShardPlacementOptions { Shards = "0-59", Cluster = "c1" }, new ShardPlacementOptions { Shards = "60-119", Cluster = "c0" }];
-        await using var shards = new ShardKitDataSourceBuilder(options).Build();
+        var servers = topology.Clusters.Select(c => c.Primary.ConnectionString + ";SslMode=None").ToList();
+        await using var shards = new ShardKitDataSourceBuilder(Options(servers)).Build();
         using var store = new TwoDimensionOrderStore(shards, new TwoDimensionOrderStoreOptions { ApplyMerchantCopyImmediately = false });
         var schema = Stopwatch.StartNew();
         await store.EnsureSchemaAsync();
         Console.WriteLine($"schema applied to {2 * Shards} shards in {schema.Elapsed.TotalSeconds:F1} s");
-        var servers = topology.Clusters.Select(c => c.Primary.ConnectionString + ";SslMode=None").ToList();
 
         Console.WriteLine();
         Console.WriteLine("## Idle relays");
@@ -71,12 +62,42 @@ internal static class RelayLeaseLoad
         var random = new Random(11);
         var all = await CatchUpAsync(shards, store, ids, random, backlog, kill: false);
         var killed = await CatchUpAsync(shards, store, ids, random, backlog, kill: true);
+        var processes = await CatchUpInProcessesAsync(shards, store, servers, ids, random, backlog, kill: false);
+        var sigkill = await CatchUpInProcessesAsync(shards, store, servers, ids, random, backlog, kill: true);
         Console.WriteLine();
-        Console.WriteLine($"catch-up with one of 4 relays killed / all 4 live: {killed.TotalSeconds / all.TotalSeconds:F2}x " +
+        Console.WriteLine($"catch-up with one of 4 relays killed / all 4 live: in one process {killed.TotalSeconds / all.TotalSeconds:F2}x, " +
+            $"in 4 processes (SIGKILL) {sigkill.TotalSeconds / processes.TotalSeconds:F2}x " +
             $"(the killed relay's shards wait for its leases to lapse: LeaseDuration {new ShardLeaseOptions().LeaseDuration.TotalSeconds} s, renewals every {new ShardLeaseOptions().RenewInterval.TotalSeconds} s)");
         Console.WriteLine();
         Console.WriteLine($"loadavg after: {await File.ReadAllTextAsync("/proc/loadavg")}".TrimEnd());
         return 0;
+    }
+
+    /// <summary><c>relay-process server0 server1 name</c>: one relay (leases on, default options) in a process of its own, until its input closes.</summary>
+    public static async Task<int> RunRelayProcessAsync(string[] args)
+    {
+        await using var shards = new ShardKitDataSourceBuilder(Options([args[0], args[1]])).Build();
+        using var store = new TwoDimensionOrderStore(shards);
+        using var relay = new OutboxRelay(store, new OutboxRelayOptions { Leases = { HolderName = args[2] } });
+        await relay.StartAsync(CancellationToken.None);
+        await Console.In.ReadToEndAsync();
+        await relay.StopAsync(CancellationToken.None);
+        return 0;
+    }
+
+    private static ShardKitOptions Options(IReadOnlyList<string> servers)
+    {
+        var options = new ShardKitOptions();
+        for (var c = 0; c < 2; c++)
+        {
+            options.Clusters.Add(new ShardClusterOptions { Name = $"c{c}", Primary = servers[c] });
+        }
+
+        options.Dimensions.User.ShardCount = Shards;
+        options.Dimensions.User.Placement = [new ShardPlacementOptions { Shards = "0-59", Cluster = "c0" }, new ShardPlacementOptions { Shards = "60-119", Cluster = "c1" }];
+        options.Dimensions.Merchant.ShardCount = Shards;
+        options.Dimensions.Merchant.Placement = [new ShardPlacementOptions { Shards = "0-59", Cluster = "c1" }, new ShardPlacementOptions { Shards = "60-119", Cluster = "c0" }];
+        return options;
     }
 
     private static async Task<double> MeasureIdleAsync(TwoDimensionOrderStore store, List<string> servers, int count, bool leases, TimeSpan window)
@@ -124,32 +145,7 @@ internal static class RelayLeaseLoad
 
     private static async Task<TimeSpan> CatchUpAsync(ShardKitDataSource shards, TwoDimensionOrderStore store, OrderIdGenerator ids, Random random, int backlog, bool kill)
     {
-        // The backlog: orders written without their merchant copies, a quarter updated once, held back (due in an
-        // hour) until the relays have settled, then made due all at once.
-        var orders = new List<OrderId>(backlog);
-        var batch = Enumerable.Range(0, backlog).Select(_ => OrderBenchmarkTopology.NewOrder(ids, random)).ToList();
-        var gate = new object();
-        await Parallel.ForEachAsync(batch, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (order, ct) =>
-        {
-            var created = await store.CreateAsync(order, ct);
-            if (created.Id.Value % 4 == 0)
-            {
-                created = (await store.UpdateAsync(new OrderRecord
-                {
-                    Id = created.Id, UserId = created.UserId, MerchantId = created.MerchantId, Status = "paid",
-                    TotalAmount = created.TotalAmount, Currency = created.Currency, Items = created.Items,
-                }, ct))!;
-            }
-
-            lock (gate)
-            {
-                orders.Add(created.Id);
-            }
-        });
-        await ForEachShardAsync(shards, conn => conn.Connection.ExecuteAsync(conn.Sql(
-            "UPDATE {schema}.shardkit_outbox SET next_attempt_at = UTC_TIMESTAMP(6) + INTERVAL 1 HOUR WHERE applied_at IS NULL")));
-        var entries = await PendingAsync(shards);
-
+        var entries = await CreateBacklogAsync(shards, store, ids, random, backlog);
         var relays = Enumerable.Range(0, 4)
             .Select(i => new OutboxRelay(store, new OutboxRelayOptions { Leases = { HolderName = $"catch-up-{(kill ? "kill" : "all")}-{i}" } }))
             .ToList();
@@ -164,8 +160,7 @@ internal static class RelayLeaseLoad
             var victim = relays[0];
             var victimShards = victim.HeldShards.ToHashSet();
             var clock = Stopwatch.StartNew();
-            await ForEachShardAsync(shards, conn => conn.Connection.ExecuteAsync(conn.Sql(
-                "UPDATE {schema}.shardkit_outbox SET next_attempt_at = '2000-01-01 00:00:00' WHERE applied_at IS NULL")));
+            await MakeDueAsync(shards);
             var leftAtKill = "-";
             if (kill)
             {
@@ -175,12 +170,7 @@ internal static class RelayLeaseLoad
                 leftAtKill = (await PendingAsync(shards, victimShards)).ToString(CultureInfo.InvariantCulture);
             }
 
-            await WaitUntilAsync(() => PendingAsync(shards).GetAwaiter().GetResult() == 0, TimeSpan.FromMinutes(10), TimeSpan.FromMilliseconds(200));
-            var elapsed = clock.Elapsed;
-            var verified = await new DimensionVerifier(shards).VerifyAsync(repair: false);
-            var differences = verified.Differences.Count + verified.Shards.Count(s => s.Error is not null);
-            Console.WriteLine($"| {(kill ? "4 relays, one killed mid-drain" : "4 relays")} | {entries} | {elapsed.TotalSeconds:F2} s | {entries / elapsed.TotalSeconds:F0} | {leftAtKill} | {differences} |");
-            return elapsed;
+            return await FinishAsync(shards, clock, kill ? "4 relays in one process, one killed mid-drain (stopped, leases kept)" : "4 relays in one process", entries, leftAtKill);
         }
         finally
         {
@@ -192,6 +182,141 @@ internal static class RelayLeaseLoad
 
             await relays[0].Leases!.ReleaseAllAsync();
         }
+    }
+
+    /// <summary>The same with each relay in a process of its own (<c>relay-process</c>), the victim killed with SIGKILL.</summary>
+    private static async Task<TimeSpan> CatchUpInProcessesAsync(ShardKitDataSource shards, TwoDimensionOrderStore store, List<string> servers, OrderIdGenerator ids, Random random, int backlog, bool kill)
+    {
+        var entries = await CreateBacklogAsync(shards, store, ids, random, backlog);
+        var prefix = $"proc-{(kill ? "kill" : "all")}-";
+        var processes = Enumerable.Range(0, 4).Select(i => StartRelayProcess(servers, $"{prefix}{i}")).ToList();
+        try
+        {
+            var holders = await WaitForProcessesAsync(servers, prefix);
+            var victim = holders.Keys.Order(StringComparer.Ordinal).First();
+            var victimShards = holders[victim];
+            var victimProcess = processes[int.Parse(victim[prefix.Length..victim.IndexOf('/', StringComparison.Ordinal)], CultureInfo.InvariantCulture)];
+            var clock = Stopwatch.StartNew();
+            await MakeDueAsync(shards);
+            var leftAtKill = "-";
+            if (kill)
+            {
+                var before = await PendingAsync(shards, victimShards);
+                await WaitUntilAsync(() => PendingAsync(shards, victimShards).GetAwaiter().GetResult() < before, TimeSpan.FromMinutes(2), TimeSpan.FromMilliseconds(20));
+                victimProcess.Kill();
+                await victimProcess.WaitForExitAsync();
+                leftAtKill = (await PendingAsync(shards, victimShards)).ToString(CultureInfo.InvariantCulture);
+            }
+
+            return await FinishAsync(shards, clock, kill ? "4 relay processes, one killed with SIGKILL mid-drain" : "4 relay processes", entries, leftAtKill);
+        }
+        finally
+        {
+            foreach (var process in processes.Where(p => !p.HasExited))
+            {
+                process.StandardInput.Close();
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+                try
+                {
+                    await process.WaitForExitAsync(timeout.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    process.Kill();
+                }
+            }
+
+            foreach (var process in processes)
+            {
+                process.Dispose();
+            }
+        }
+    }
+
+    private static Process StartRelayProcess(List<string> servers, string name)
+    {
+        var info = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardInput = true, UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet")
+        {
+            info.ArgumentList.Add(typeof(RelayLeaseLoad).Assembly.Location);
+        }
+
+        foreach (var arg in new[] { "relay-process", servers[0], servers[1], name })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        return Process.Start(info)!;
+    }
+
+    /// <summary>Waits until four holders named <paramref name="prefix"/>* share the 120 shards evenly; returns each one's shards.</summary>
+    private static async Task<Dictionary<string, HashSet<int>>> WaitForProcessesAsync(List<string> servers, string prefix)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var held = new Dictionary<string, HashSet<int>>(StringComparer.Ordinal);
+            foreach (var server in servers)
+            {
+                await using var connection = new MySqlConnection(server);
+                await connection.OpenAsync();
+                foreach (var (shard, holder) in await connection.QueryAsync<(int, string)>(
+                    "SELECT shard, holder FROM shardkit.shardkit_leases WHERE kind = 'outbox' AND holder LIKE @Prefix AND expires_at > UTC_TIMESTAMP(6)",
+                    new { Prefix = prefix + "%" }))
+                {
+                    (held.TryGetValue(holder, out var set) ? set : held[holder] = []).Add(shard);
+                }
+            }
+
+            if (held.Count == 4 && held.Values.Sum(h => h.Count) == Shards && held.Values.Max(h => h.Count) - held.Values.Min(h => h.Count) <= 2)
+            {
+                return held;
+            }
+
+            if (clock.Elapsed > TimeSpan.FromMinutes(3))
+            {
+                throw new TimeoutException("The relay processes did not settle on their shares within 3 minutes.");
+            }
+
+            await Task.Delay(200);
+        }
+    }
+
+    private static async Task<TimeSpan> FinishAsync(ShardKitDataSource shards, Stopwatch clock, string run, long entries, string leftAtKill)
+    {
+        await WaitUntilAsync(() => PendingAsync(shards).GetAwaiter().GetResult() == 0, TimeSpan.FromMinutes(10), TimeSpan.FromMilliseconds(200));
+        var elapsed = clock.Elapsed;
+        var verified = await new DimensionVerifier(shards).VerifyAsync(repair: false);
+        var differences = verified.Differences.Count + verified.Shards.Count(s => s.Error is not null);
+        Console.WriteLine($"| {run} | {entries} | {elapsed.TotalSeconds:F2} s | {entries / elapsed.TotalSeconds:F0} | {leftAtKill} | {differences} |");
+        return elapsed;
+    }
+
+    private static Task MakeDueAsync(ShardKitDataSource shards) => ForEachShardAsync(shards, conn => conn.Connection.ExecuteAsync(conn.Sql(
+        "UPDATE {schema}.shardkit_outbox SET next_attempt_at = '2000-01-01 00:00:00' WHERE applied_at IS NULL")));
+
+    /// <summary>
+    /// The backlog: orders written without their merchant copies, a quarter updated once, held back (due in an hour)
+    /// until the relays have settled; returns the pending entries.
+    /// </summary>
+    private static async Task<long> CreateBacklogAsync(ShardKitDataSource shards, TwoDimensionOrderStore store, OrderIdGenerator ids, Random random, int backlog)
+    {
+        var batch = Enumerable.Range(0, backlog).Select(_ => OrderBenchmarkTopology.NewOrder(ids, random)).ToList();
+        await Parallel.ForEachAsync(batch, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (order, ct) =>
+        {
+            var created = await store.CreateAsync(order, ct);
+            if (created.Id.Value % 4 == 0)
+            {
+                await store.UpdateAsync(new OrderRecord
+                {
+                    Id = created.Id, UserId = created.UserId, MerchantId = created.MerchantId, Status = "paid",
+                    TotalAmount = created.TotalAmount, Currency = created.Currency, Items = created.Items,
+                }, ct);
+            }
+        });
+        await ForEachShardAsync(shards, conn => conn.Connection.ExecuteAsync(conn.Sql(
+            "UPDATE {schema}.shardkit_outbox SET next_attempt_at = UTC_TIMESTAMP(6) + INTERVAL 1 HOUR WHERE applied_at IS NULL")));
+        return await PendingAsync(shards);
     }
 
     private static bool Settled(List<OutboxRelay> relays)
