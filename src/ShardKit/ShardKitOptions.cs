@@ -41,4 +41,10 @@ public sealed class ShardKitOptions
     /// schema and routes moved shards to their new cluster. Null (the default): the placement of this section only.
     /// </summary>
     public ShardMovesOptions? ShardMoves { get; set; }
+
+    /// <summary>
+    /// The team's sharded order tables (<c>ShardKit:Tables</c>): the root table and its child tables, and what the merchant
+    /// dimension keeps of each. Null (the default): ShardKit's built-in order schema (<see cref="TableModel.BuiltIn"/>).
+    /// </summary>
+    public ShardTablesOptions? Tables { get; set; }
 }

@@ -192,7 +192,7 @@ public sealed class CrossShardQueryExecutor
 
         try
         {
-            var connection = await _shards.OpenAsync(new ShardRoute(part.Slots[0]), preference, causalToken: null, timeoutToken).ConfigureAwait(false);
+            var connection = await _shards.OpenAsync(new ShardRoute(part.Slots[0]), preference, timeoutToken).ConfigureAwait(false);
             await using (connection.ConfigureAwait(false))
             {
                 var reader = await connection.Connection.ExecuteReaderAsync(new CommandDefinition(sql, parameters, cancellationToken: timeoutToken)).ConfigureAwait(false);

@@ -88,6 +88,7 @@ public static class ShardKitServiceCollectionExtensions
             configureDataSource?.Invoke(builder);
             return builder.Build();
         });
+        services.AddSingleton<Microsoft.Extensions.Hosting.IHostedService, TableModelStartupCheck>();
         services.TryAddSingleton(provider =>
         {
             var options = provider.GetService<IOptions<OrderIdGeneratorOptions>>()?.Value ?? new OrderIdGeneratorOptions();

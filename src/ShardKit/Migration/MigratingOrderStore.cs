@@ -237,6 +237,11 @@ public sealed partial class MigratingOrderStore : IAsyncDisposable
         _stop.Dispose();
     }
 
+    // The data source's TopologyMonitor is the poller of the control schema's placements; this store keeps its own poll
+    // because a round is a read-then-acknowledge handshake of this instance: it reads the migration's state version and
+    // buckets, switches its own hints, then writes its writer row (WriterId, version, p99 of its own operations) that the
+    // migrator's cutover waits for. It runs on MigratingOrderStoreOptions.PollInterval against its own ControlCluster,
+    // whether or not ShardKit:ShardMoves is set (it usually is not during a migration), and lives and ends with the store.
     private async Task PollAsync()
     {
         while (!_stop.IsCancellationRequested)
