@@ -24,6 +24,8 @@ public sealed class OutboxRelay : BackgroundService
         WHERE order_id = @OrderId AND applied_at IS NULL AND id <= @UpTo
         """;
 
+    private const string MarkApplied = "UPDATE {schema}.`shardkit_outbox` SET applied_at = @Now WHERE id IN @Ids AND applied_at IS NULL";
+
     private const string Purge = "DELETE FROM {schema}.`shardkit_outbox` WHERE applied_at IS NOT NULL AND applied_at < @Before LIMIT 1000";
 
     private readonly TwoDimensionOrderStore _store;
@@ -131,32 +133,9 @@ public sealed class OutboxRelay : BackgroundService
                 }
 
                 after = entries[^1].Id;
-                foreach (var order in entries.GroupBy(e => e.OrderId))
-                {
-                    var upTo = order.Max(e => e.Id);
-                    var orderId = OrderId.FromValidatedValue(order.Key);
-                    try
-                    {
-                        var version = await _store.Applier.ApplyAsync(shard, orderId, force: false, cancellationToken).ConfigureAwait(false);
-                        if (version is null)
-                        {
-                            OutboxLog.OrphanOutboxEntry(_store.Logger, order.Key, route.Name);
-                        }
-
-                        applied += version is null ? order.Count() : order.Count(e => e.Version <= version);
-                    }
-                    catch (Exception ex) when (ex is not OperationCanceledException)
-                    {
-                        failed++;
-                        var attempt = order.Max(e => e.Attempts) + 1;
-                        var delay = RetryBackoff.Delay(attempt, _options.RetryBaseDelay, _options.RetryMaxDelay);
-                        OutboxLog.RelayApplyFailed(_store.Logger, ex, order.Key, route.Name, attempt, (long)delay.TotalMilliseconds);
-                        await shard.Connection.ExecuteAsync(new CommandDefinition(
-                            shard.Sql(Postpone),
-                            new { OrderId = order.Key, UpTo = upTo, Next = (OrderReader.Now(time) + delay).UtcDateTime, Error = Truncate(ex.Message) },
-                            cancellationToken: cancellationToken)).ConfigureAwait(false);
-                    }
-                }
+                var (batchApplied, batchFailed) = await ApplyBatchAsync(shard, route, entries, cancellationToken).ConfigureAwait(false);
+                applied += batchApplied;
+                failed += batchFailed;
 
                 if (entries.Count < _options.BatchSize)
                 {
@@ -169,6 +148,143 @@ public sealed class OutboxRelay : BackgroundService
         }
 
         return (applied, failed);
+    }
+
+    /// <summary>
+    /// Applies one batch of due entries of a user shard at once: the user-side states of all their orders in one snapshot
+    /// (one round trip), the merchant copies grouped by merchant shard (one round trip and transaction per merchant shard,
+    /// version-guarded, so idempotent and never older over newer), then every entry the copies satisfy marked applied in
+    /// one statement. A merchant shard that fails postpones only its own orders (each with its backoff); if the shard was
+    /// reachable but refused the batch, its orders are tried one by one, so one bad order does not hold back the others.
+    /// </summary>
+    private async Task<(long Applied, long Failed)> ApplyBatchAsync(ShardConnection shard, ShardRoute route, List<PendingEntry> entries, CancellationToken cancellationToken)
+    {
+        var byOrder = entries.GroupBy(e => e.OrderId).ToDictionary(g => g.Key, g => g.ToList());
+        var failures = new List<(List<PendingEntry> Entries, Exception Error)>();
+        Dictionary<long, UserSideState> states;
+        try
+        {
+            states = await MerchantApplier.ReadUserSidesAsync(shard, byOrder.Keys.ToList(), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            failures.AddRange(byOrder.Values.Select(e => (e, ex)));
+            await PostponeAsync(shard, route, failures, cancellationToken).ConfigureAwait(false);
+            return (0, failures.Count);
+        }
+
+        var done = new List<(List<PendingEntry> Entries, long Version)>(byOrder.Count);
+        foreach (var (orderId, orderEntries) in byOrder)
+        {
+            if (!states.ContainsKey(orderId))
+            {
+                // No trace on the user side: nothing to apply, and nothing will ever be.
+                OutboxLog.OrphanOutboxEntry(_store.Logger, orderId, route.Name);
+                done.Add((orderEntries, long.MaxValue));
+            }
+        }
+
+        var map = _store.DataSource.Map;
+        foreach (var group in states.Values.GroupBy(s => map.RouteOrder(s.Order.Id, ShardDimension.Merchant)))
+        {
+            var copies = group.ToList();
+            var failure = await TryWriteCopiesAsync(group.Key, copies, cancellationToken).ConfigureAwait(false);
+            if (failure is ShardKitException || (failure is not null && (copies.Count == 1 || ShardKitErrors.IsTransient(failure))))
+            {
+                // The shard is unreachable, or the one order failed: postpone its orders.
+                failures.AddRange(copies.Select(c => (byOrder[c.Order.Id.Value], failure)));
+                continue;
+            }
+
+            if (failure is not null)
+            {
+                // The shard refused the batch: find the order(s) it refuses, and apply the others.
+                var one = new List<UserSideState>(1);
+                foreach (var copy in copies)
+                {
+                    one.Clear();
+                    one.Add(copy);
+                    if (await TryWriteCopiesAsync(group.Key, one, cancellationToken).ConfigureAwait(false) is { } error)
+                    {
+                        failures.Add((byOrder[copy.Order.Id.Value], error));
+                    }
+                    else
+                    {
+                        done.Add((byOrder[copy.Order.Id.Value], copy.Version));
+                    }
+                }
+
+                continue;
+            }
+
+            done.AddRange(copies.Select(c => (byOrder[c.Order.Id.Value], c.Version)));
+        }
+
+        foreach (var (orderEntries, _) in done)
+        {
+            await _store.Applier.AfterMerchantWriteAsync(OrderId.FromValidatedValue(orderEntries[0].OrderId)).ConfigureAwait(false);
+        }
+
+        // Every entry up to the version applied is satisfied (the merchant copy holds that version or a newer one).
+        var satisfied = done.SelectMany(d => d.Entries.Where(e => e.Version <= d.Version)).Select(e => e.Id).ToList();
+        if (satisfied.Count > 0)
+        {
+            await shard.Connection.ExecuteAsync(new CommandDefinition(
+                shard.Sql(MarkApplied),
+                new { Ids = satisfied, Now = OrderReader.Now(_store.DataSource.TimeProvider).UtcDateTime },
+                cancellationToken: cancellationToken)).ConfigureAwait(false);
+        }
+
+        await PostponeAsync(shard, route, failures, cancellationToken).ConfigureAwait(false);
+        return (satisfied.Count, failures.Count);
+    }
+
+    /// <summary>Writes the copies of one merchant shard; returns the failure instead of throwing it (cancellation excepted).</summary>
+    private async Task<Exception?> TryWriteCopiesAsync(ShardRoute merchantRoute, List<UserSideState> copies, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var merchantShard = await _store.DataSource.OpenAsync(merchantRoute, ShardIntent.Write, cancellationToken).ConfigureAwait(false);
+            await using (merchantShard.ConfigureAwait(false))
+            {
+                await _store.Applier.WriteCopiesAsync(merchantShard, copies, cancellationToken).ConfigureAwait(false);
+            }
+
+            return null;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return ex;
+        }
+    }
+
+    /// <summary>Postpones each failed order's entries with its own backoff, in one round trip.</summary>
+    private async Task PostponeAsync(ShardConnection shard, ShardRoute route, List<(List<PendingEntry> Entries, Exception Error)> failures, CancellationToken cancellationToken)
+    {
+        if (failures.Count == 0)
+        {
+            return;
+        }
+
+        var now = OrderReader.Now(_store.DataSource.TimeProvider);
+        var sql = new System.Text.StringBuilder();
+        var parameters = new DynamicParameters();
+        for (var i = 0; i < failures.Count; i++)
+        {
+            var (orderEntries, error) = failures[i];
+            var orderId = orderEntries[0].OrderId;
+            var attempt = orderEntries.Max(e => e.Attempts) + 1;
+            var delay = RetryBackoff.Delay(attempt, _options.RetryBaseDelay, _options.RetryMaxDelay);
+            OutboxLog.RelayApplyFailed(_store.Logger, error, orderId, route.Name, attempt, (long)delay.TotalMilliseconds);
+            var n = i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            sql.Append(i == 0 ? "" : ";\n").Append(shard.Sql(Postpone).Replace("@", "@F" + n + "_", StringComparison.Ordinal));
+            parameters.Add("F" + n + "_OrderId", orderId);
+            parameters.Add("F" + n + "_UpTo", orderEntries.Max(e => e.Id));
+            parameters.Add("F" + n + "_Next", (now + delay).UtcDateTime);
+            parameters.Add("F" + n + "_Error", Truncate(error.Message));
+        }
+
+        await shard.Connection.ExecuteAsync(new CommandDefinition(sql.ToString(), parameters, cancellationToken: cancellationToken)).ConfigureAwait(false);
     }
 
     private static string Truncate(string message) => message.Length <= 512 ? message : message[..509] + "...";

@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text;
 using Dapper;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -43,6 +45,7 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
         """;
 
     private readonly TwoDimensionOrderStoreOptions _options;
+    private readonly InlineCopyGate _copyGate;
 
     /// <summary>Creates a store that reaches the shards through <paramref name="dataSource"/>.</summary>
     /// <param name="dataSource">The routed data source.</param>
@@ -53,15 +56,18 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
     /// (<see cref="CreateAsync(OrderRecord, IReadOnlyCollection{AlternateKey}, CancellationToken)"/>) and whose keys a delete releases;
     /// <see langword="null"/> when orders have no alternate keys.
     /// </param>
+    /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
     public TwoDimensionOrderStore(ShardKitDataSource dataSource, TwoDimensionOrderStoreOptions? options = null, ILoggerFactory? loggerFactory = null, AlternateKeyStore? alternateKeys = null)
     {
         ArgumentNullException.ThrowIfNull(dataSource);
         DataSource = dataSource;
         AlternateKeys = alternateKeys;
         _options = options ?? new TwoDimensionOrderStoreOptions();
+        _options.Validate();
         Logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<TwoDimensionOrderStore>();
         Applier = new MerchantApplier(dataSource);
         Metrics = new DimensionMetrics();
+        _copyGate = new InlineCopyGate(dataSource.TimeProvider);
     }
 
     /// <summary>The data source the store routes through.</summary>
@@ -118,6 +124,7 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
     {
         var now = OrderReader.Now(DataSource.TimeProvider);
         CausalToken? token;
+        OrderRecord stored;
         var shard = await DataSource.OpenOrderShardAsync(order.Id, ShardDimension.User, ShardIntent.Write, cancellationToken).ConfigureAwait(false);
         await using (shard.ConfigureAwait(false))
         {
@@ -126,25 +133,16 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
             {
                 var tx = transaction.DbTransaction;
                 await FenceAsync(shard, tx, order.Id, cancellationToken).ConfigureAwait(false);
-                var id = new { OrderId = order.Id.Value };
-                var tombstoned = await shard.Connection.ExecuteScalarAsync<long>(new CommandDefinition(shard.Sql(IsTombstoned), id, tx, cancellationToken: cancellationToken)).ConfigureAwait(false);
-                if (tombstoned > 0)
-                {
-                    throw new ArgumentException($"Order ID {order.Id} belonged to an order that was deleted; order IDs are not reused.", nameof(order));
-                }
-
-                await shard.Connection.ExecuteAsync(new CommandDefinition(shard.Sql(InsertOrder), Parameters(order, now.UtcDateTime), tx, cancellationToken: cancellationToken)).ConfigureAwait(false);
-                await OrderReader.InsertItemsAsync(shard, order.Id.Value, order.Items, tx, cancellationToken).ConfigureAwait(false);
-                await InsertOrderKeysAsync(shard, order.Id, alternateKeys, tx, cancellationToken).ConfigureAwait(false);
-                await AddOutboxEntryAsync(shard, order.Id, 1, "create", now, tx, cancellationToken).ConfigureAwait(false);
+                await InsertNewOrderAsync(shard, order, alternateKeys, now, tx, cancellationToken).ConfigureAwait(false);
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             }
 
             token = await shard.GetCausalTokenAsync(cancellationToken).ConfigureAwait(false);
-            await ApplyAfterCommitAsync(shard, order.Id, cancellationToken).ConfigureAwait(false);
+            stored = Stored(order, order.Items, now, now, 1, token);
+            await ApplyAfterCommitAsync(shard, new UserSideState(stored, Deleted: false), cancellationToken).ConfigureAwait(false);
         }
 
-        return Stored(order, order.Items, now, now, 1, token);
+        return stored;
     }
 
     /// <summary>
@@ -190,7 +188,7 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
                 stored = Stored(order, order.Items, current.CreatedAt, now, current.Version, await shard.GetCausalTokenAsync(cancellationToken).ConfigureAwait(false));
             }
 
-            await ApplyAfterCommitAsync(shard, order.Id, cancellationToken).ConfigureAwait(false);
+            await ApplyAfterCommitAsync(shard, new UserSideState(stored, Deleted: false), cancellationToken).ConfigureAwait(false);
         }
 
         return stored;
@@ -216,6 +214,7 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
         var now = OrderReader.Now(DataSource.TimeProvider);
         List<AlternateKey> keys;
         AlternateKeyTarget target;
+        UserSideState tombstone;
         var shard = await DataSource.OpenOrderShardAsync(orderId, ShardDimension.User, ShardIntent.Write, cancellationToken).ConfigureAwait(false);
         await using (shard.ConfigureAwait(false))
         {
@@ -244,9 +243,10 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
                     cancellationToken: cancellationToken)).ConfigureAwait(false);
                 await AddOutboxEntryAsync(shard, orderId, version, "delete", now, tx, cancellationToken).ConfigureAwait(false);
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                tombstone = MerchantApplier.TombstoneOf(current, now, version);
             }
 
-            await ApplyAfterCommitAsync(shard, orderId, cancellationToken).ConfigureAwait(false);
+            await ApplyAfterCommitAsync(shard, tombstone, cancellationToken).ConfigureAwait(false);
         }
 
         await ReleaseKeysAsync(keys, target, cancellationToken).ConfigureAwait(false);
@@ -294,21 +294,136 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
         }
     }
 
-    private async Task ApplyAfterCommitAsync(ShardConnection userShard, OrderId orderId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Applies the merchant copy of the state this write has just committed and still holds (no re-read: the version
+    /// guard orders copies), within <see cref="TwoDimensionOrderStoreOptions.MerchantCopyTimeout"/>, then marks the outbox.
+    /// Best effort: the user write is committed and is the truth; whatever fails leaves the outbox entry to the relay.
+    /// When the merchant cluster failed recently (<see cref="InlineCopyGate"/>), the copy is left to the relay at once.
+    /// </summary>
+    private async Task ApplyAfterCommitAsync(ShardConnection userShard, UserSideState state, CancellationToken cancellationToken)
     {
         if (!_options.ApplyMerchantCopyImmediately)
         {
             return;
         }
 
+        var orderId = state.Order.Id;
+        var route = DataSource.Map.RouteOrder(orderId, ShardDimension.Merchant);
+        var cluster = route.Cluster.Name;
+        if (!_copyGate.TryEnter(cluster))
+        {
+            return;
+        }
+
         try
         {
-            await Applier.ApplyAsync(userShard, orderId, force: false, cancellationToken).ConfigureAwait(false);
+            using var budget = new CancellationTokenSource(_options.MerchantCopyTimeout, DataSource.TimeProvider);
+            using var link = cancellationToken.CanBeCanceled
+                ? cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), budget)
+                : default;
+            var merchantShard = await DataSource.OpenAsync(route, ShardIntent.Write, budget.Token).ConfigureAwait(false);
+            await using (merchantShard.ConfigureAwait(false))
+            {
+                await Applier.WriteCopiesAsync(merchantShard, [state], budget.Token).ConfigureAwait(false);
+            }
+
+            _copyGate.OnSuccess(cluster);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            _copyGate.OnAbandoned(cluster);
+            throw;
+        }
+        catch (Exception ex)
+        {
+            // Unreachable, refused by its breaker, overloaded or out of time: leave this cluster's copies to the relay for a
+            // while. Any other failure (a statement the server refused) is this order's alone.
+            if (ex is ShardKitException or OperationCanceledException or TimeoutException || (ex is System.Data.Common.DbException && ShardKitErrors.IsTransient(ex)))
+            {
+                _copyGate.OnFailure(cluster);
+            }
+            else
+            {
+                _copyGate.OnAbandoned(cluster);
+            }
+
+            OutboxLog.MerchantApplyFailed(Logger, ex, orderId.Value);
+            return;
+        }
+
+        try
+        {
+            await Applier.AfterMerchantWriteAsync(orderId).ConfigureAwait(false);
+            await Applier.MarkAppliedAsync(userShard, orderId, state.Version, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            // The user write is committed and is the truth; its outbox entry stays pending for the relay.
+            // The copy is written; the entry stays pending and the relay's apply of it is a no-op.
             OutboxLog.MerchantApplyFailed(Logger, ex, orderId.Value);
+        }
+    }
+
+    /// <summary>
+    /// The create's writes on the user shard as one multi-statement round trip: the tombstone check (an ID of a deleted
+    /// order is refused; the transaction is then rolled back, so the inserts that ran with it are undone), the order, its
+    /// items (one multi-row insert), its alternate-key records and its outbox entry.
+    /// </summary>
+    private static async Task InsertNewOrderAsync(ShardConnection shard, OrderRecord order, IReadOnlyList<AlternateKey> keys, DateTimeOffset now, System.Data.Common.DbTransaction transaction, CancellationToken cancellationToken)
+    {
+        var parameters = new DynamicParameters();
+        parameters.Add("OrderId", order.Id.Value);
+        parameters.Add("UserId", order.UserId);
+        parameters.Add("MerchantId", order.MerchantId);
+        parameters.Add("Status", order.Status);
+        parameters.Add("TotalAmount", order.TotalAmount);
+        parameters.Add("Currency", order.Currency);
+        parameters.Add("Ext", order.Ext);
+        parameters.Add("Now", now.UtcDateTime);
+        parameters.Add("Version", 1L);
+        parameters.Add("Op", "create");
+        var sql = new StringBuilder(shard.Sql(IsTombstoned + ";\n" + InsertOrder + ";\n" + InsertOutbox));
+        if (order.Items.Count > 0)
+        {
+            sql.Append(";\n").Append(shard.Sql("INSERT INTO {order_items} (order_id, line_no, sku, quantity, unit_price) VALUES "));
+            for (var i = 0; i < order.Items.Count; i++)
+            {
+                var n = i.ToString(CultureInfo.InvariantCulture);
+                sql.Append(i == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"(@OrderId, @L{n}, @S{n}, @Q{n}, @P{n})");
+                parameters.Add("L" + n, order.Items[i].LineNo);
+                parameters.Add("S" + n, order.Items[i].Sku);
+                parameters.Add("Q" + n, order.Items[i].Quantity);
+                parameters.Add("P" + n, order.Items[i].UnitPrice);
+            }
+        }
+
+        if (keys.Count > 0)
+        {
+            sql.Append(";\n").Append(shard.Sql(MappingSql.InsertOrderKeysPrefix));
+            for (var i = 0; i < keys.Count; i++)
+            {
+                var n = i.ToString(CultureInfo.InvariantCulture);
+                sql.Append(i == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"(@OrderId, @Kind{n}, @Value{n})");
+                parameters.Add("Kind" + n, keys[i].Kind);
+                parameters.Add("Value" + n, keys[i].Value);
+            }
+        }
+
+        long tombstoned;
+        var reader = await shard.Connection.ExecuteReaderAsync(new CommandDefinition(sql.ToString(), parameters, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            tombstoned = reader.GetInt64(0);
+
+            // The inserts' outcomes (a duplicate order ID, a key recorded twice) surface here.
+            while (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false))
+            {
+            }
+        }
+
+        if (tombstoned > 0)
+        {
+            throw new ArgumentException($"Order ID {order.Id} belonged to an order that was deleted; order IDs are not reused.", nameof(order));
         }
     }
 
