@@ -80,9 +80,13 @@ internal static class MerchantCopyWriter
         // 2. Items follow the row: only where the row now holds the version written (it won, or it was already there), so
         //    an older copy that lost the guard leaves the newer items alone. The upsert holds the row locks, so the join
         //    sees exactly what this transaction left.
-        sql.Append(merchantShard.Sql("DELETE i FROM {order_items} i JOIN {orders} o ON o.order_id = i.order_id WHERE "));
+        //    (A single-table delete: MariaDB refuses a multi-table delete by alias without a default database. The outer ID
+        //    list keeps it an index range on the items; the subquery only filters those rows.)
+        sql.Append(merchantShard.Sql("DELETE FROM {order_items} WHERE order_id IN ("));
+        AppendIds(sql, sorted.Count);
+        sql.Append(merchantShard.Sql(") AND order_id IN (SELECT o.order_id FROM {orders} o WHERE "));
         AppendWinners(sql, sorted.Count);
-        sql.Append(";\n");
+        sql.Append(");\n");
 
         // 3. The items of the winners that are live, as one INSERT ... SELECT over the same join.
         var first = true;
@@ -134,11 +138,7 @@ internal static class MerchantCopyWriter
         }
 
         sql.Append("o.order_id IN (");
-        for (var i = 0; i < count; i++)
-        {
-            sql.Append(i == 0 ? "@O" : ", @O").Append(Index(i));
-        }
-
+        AppendIds(sql, count);
         sql.Append(") AND (o.order_id, o.version) IN (");
         for (var i = 0; i < count; i++)
         {
@@ -146,6 +146,14 @@ internal static class MerchantCopyWriter
         }
 
         sql.Append(')');
+    }
+
+    private static void AppendIds(StringBuilder sql, int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            sql.Append(i == 0 ? "@O" : ", @O").Append(Index(i));
+        }
     }
 
     /// <summary>Ends the text transaction a failed batch left open (best effort: a broken session is discarded by the pool anyway).</summary>
