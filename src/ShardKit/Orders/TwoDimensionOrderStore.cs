@@ -296,9 +296,12 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
 
     /// <summary>
     /// Applies the merchant copy of the state this write has just committed and still holds (no re-read: the version
-    /// guard orders copies), within <see cref="TwoDimensionOrderStoreOptions.MerchantCopyTimeout"/>, then marks the outbox.
-    /// Best effort: the user write is committed and is the truth; whatever fails leaves the outbox entry to the relay.
-    /// When the merchant cluster failed recently (<see cref="InlineCopyGate"/>), the copy is left to the relay at once.
+    /// guard orders copies), then marks the outbox. Best effort: the user write is committed and is the truth; whatever
+    /// fails leaves the outbox entry to the relay. The write waits for the copy at most
+    /// <see cref="TwoDimensionOrderStoreOptions.MerchantCopyTimeout"/>: past it the caller goes on (the copy finishes or
+    /// fails on its own, bounded by the command timeout, and the relay applies the entry either way), so a merchant server
+    /// that hangs instead of refusing costs a write that budget once, not a connect or command timeout each time. When the
+    /// merchant cluster failed recently (<see cref="InlineCopyGate"/>), the copy is left to the relay at once.
     /// </summary>
     private async Task ApplyAfterCommitAsync(ShardConnection userShard, UserSideState state, CancellationToken cancellationToken)
     {
@@ -315,39 +318,25 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
             return;
         }
 
-        try
+        var copy = CopyAsync(route, cluster, state);
+        if (!copy.IsCompleted)
         {
-            using var budget = new CancellationTokenSource(_options.MerchantCopyTimeout, DataSource.TimeProvider);
-            using var link = cancellationToken.CanBeCanceled
-                ? cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), budget)
-                : default;
-            var merchantShard = await DataSource.OpenAsync(route, ShardIntent.Write, budget.Token).ConfigureAwait(false);
-            await using (merchantShard.ConfigureAwait(false))
+            using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var budgetElapsed = Task.Delay(_options.MerchantCopyTimeout, DataSource.TimeProvider, budget.Token);
+            if (await Task.WhenAny(copy, budgetElapsed).ConfigureAwait(false) != copy)
             {
-                await Applier.WriteCopiesAsync(merchantShard, [state], budget.Token).ConfigureAwait(false);
-            }
-
-            _copyGate.OnSuccess(cluster);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            _copyGate.OnAbandoned(cluster);
-            throw;
-        }
-        catch (Exception ex)
-        {
-            // Unreachable, refused by its breaker, overloaded or out of time: leave this cluster's copies to the relay for a
-            // while. Any other failure (a statement the server refused) is this order's alone.
-            if (ex is ShardKitException or OperationCanceledException or TimeoutException || (ex is System.Data.Common.DbException && ShardKitErrors.IsTransient(ex)))
-            {
+                cancellationToken.ThrowIfCancellationRequested();
                 _copyGate.OnFailure(cluster);
-            }
-            else
-            {
-                _copyGate.OnAbandoned(cluster);
+                OutboxLog.MerchantApplyFailed(Logger, new TimeoutException($"The merchant copy did not finish within {_options.MerchantCopyTimeout.TotalMilliseconds:0} ms; it is left to the relay."), orderId.Value);
+                return;
             }
 
-            OutboxLog.MerchantApplyFailed(Logger, ex, orderId.Value);
+            await budget.CancelAsync().ConfigureAwait(false);
+        }
+
+        if (await copy.ConfigureAwait(false) is { } error)
+        {
+            OutboxLog.MerchantApplyFailed(Logger, error, orderId.Value);
             return;
         }
 
@@ -360,6 +349,37 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
         {
             // The copy is written; the entry stays pending and the relay's apply of it is a no-op.
             OutboxLog.MerchantApplyFailed(Logger, ex, orderId.Value);
+        }
+    }
+
+    /// <summary>Writes one merchant copy on its own (no caller token: it may outlive the write that started it); returns the failure, never throws.</summary>
+    private async Task<Exception?> CopyAsync(ShardRoute route, string cluster, UserSideState state)
+    {
+        try
+        {
+            var merchantShard = await DataSource.OpenAsync(route, ShardIntent.Write, CancellationToken.None).ConfigureAwait(false);
+            await using (merchantShard.ConfigureAwait(false))
+            {
+                await Applier.WriteCopiesAsync(merchantShard, [state], CancellationToken.None).ConfigureAwait(false);
+            }
+
+            _copyGate.OnSuccess(cluster);
+            return null;
+        }
+        catch (Exception ex)
+        {
+            // Unreachable, refused by its breaker or overloaded: leave this cluster's copies to the relay for a while. Any
+            // other failure (a statement the server refused) is this order's alone.
+            if (ex is ShardKitException or TimeoutException || (ex is System.Data.Common.DbException && ShardKitErrors.IsTransient(ex)))
+            {
+                _copyGate.OnFailure(cluster);
+            }
+            else
+            {
+                _copyGate.OnAbandoned(cluster);
+            }
+
+            return ex;
         }
     }
 
