@@ -16,6 +16,7 @@ internal sealed class MerchantApplier
     private const string ReadOrder = "SELECT " + OrderReader.Columns + " FROM {orders} WHERE order_id = @OrderId";
     private const string ReadTombstone = "SELECT order_id, user_id, merchant_id, created_at, deleted_at, version FROM {schema}.`shardkit_tombstones` WHERE order_id = @OrderId";
     private const string ReadItems = "SELECT order_id, line_no, sku, quantity, unit_price FROM {order_items} WHERE order_id = @OrderId ORDER BY line_no";
+    private const string SnapshotBegin = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ;\nSTART TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY;\n";
     private const string ReadOrders = "SELECT " + OrderReader.Columns + " FROM {orders} WHERE order_id IN @Ids";
     private const string ReadItemsOfOrders = "SELECT order_id, line_no, sku, quantity, unit_price FROM {order_items} WHERE order_id IN @Ids ORDER BY order_id, line_no";
     private const string ReadTombstones = "SELECT order_id, user_id, merchant_id, created_at, deleted_at, version FROM {schema}.`shardkit_tombstones` WHERE order_id IN @Ids";
@@ -147,7 +148,7 @@ internal sealed class MerchantApplier
 
     /// <summary>
     /// Reads the current user-side states (row with items, or tombstone) of many orders of one user shard in one snapshot:
-    /// one REPEATABLE READ transaction, one round trip for the three reads. Orders with no trace on the user side are absent.
+    /// one REPEATABLE READ transaction sent as one text, so one round trip for the three reads. Orders with no trace on the user side are absent.
     /// </summary>
     internal static async Task<Dictionary<long, UserSideState>> ReadUserSidesAsync(ShardConnection userShard, IReadOnlyList<long> orderIds, CancellationToken cancellationToken)
     {
@@ -157,51 +158,50 @@ internal sealed class MerchantApplier
             return states;
         }
 
+        // One text transaction (one round trip): a REPEATABLE READ snapshot for the rows, their items and the tombstones.
+        var orders = new List<OrderRecord>(orderIds.Count);
+        var items = new Dictionary<long, List<OrderLine>>();
         var connection = userShard.Connection;
-        var read = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
-        await using (read.ConfigureAwait(false))
+        var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
+            userShard.Sql(SnapshotBegin + ReadOrders + ";\n" + ReadItemsOfOrders + ";\n" + ReadTombstones + ";\nCOMMIT"),
+            new { Ids = orderIds },
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
         {
-            var orders = new List<OrderRecord>(orderIds.Count);
-            var items = new Dictionary<long, List<OrderLine>>();
-            var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
-                userShard.Sql(ReadOrders + ";\n" + ReadItemsOfOrders + ";\n" + ReadTombstones),
-                new { Ids = orderIds },
-                read,
-                cancellationToken: cancellationToken)).ConfigureAwait(false);
-            await using (reader.ConfigureAwait(false))
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    orders.Add(OrderReader.ReadOrder(reader));
-                }
-
-                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    var orderId = reader.GetInt64(0);
-                    if (!items.TryGetValue(orderId, out var list))
-                    {
-                        items[orderId] = list = [];
-                    }
-
-                    list.Add(new OrderLine { LineNo = reader.GetInt32(1), Sku = reader.GetString(2), Quantity = reader.GetInt32(3), UnitPrice = reader.GetDecimal(4) });
-                }
-
-                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    var tombstone = Tombstone(reader);
-                    states[tombstone.Order.Id.Value] = tombstone;
-                }
+                orders.Add(OrderReader.ReadOrder(reader));
             }
 
-            await read.CommitAsync(cancellationToken).ConfigureAwait(false);
-
-            // A live row wins over a tombstone of the same ID (an ID is never reused, so both cannot be current).
-            foreach (var order in orders)
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                states[order.Id.Value] = new UserSideState(OrderReader.With(order, items.TryGetValue(order.Id.Value, out var list) ? list : []), Deleted: false);
+                var orderId = reader.GetInt64(0);
+                if (!items.TryGetValue(orderId, out var list))
+                {
+                    items[orderId] = list = [];
+                }
+
+                list.Add(new OrderLine { LineNo = reader.GetInt32(1), Sku = reader.GetString(2), Quantity = reader.GetInt32(3), UnitPrice = reader.GetDecimal(4) });
             }
+
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var tombstone = Tombstone(reader);
+                states[tombstone.Order.Id.Value] = tombstone;
+            }
+
+            // The COMMIT's outcome.
+            while (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false))
+            {
+            }
+        }
+
+        // A live row wins over a tombstone of the same ID (an ID is never reused, so both cannot be current).
+        foreach (var order in orders)
+        {
+            states[order.Id.Value] = new UserSideState(OrderReader.With(order, items.TryGetValue(order.Id.Value, out var list) ? list : []), Deleted: false);
         }
 
         return states;

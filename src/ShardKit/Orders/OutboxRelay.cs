@@ -24,6 +24,9 @@ public sealed class OutboxRelay : BackgroundService
         WHERE order_id = @OrderId AND applied_at IS NULL AND id <= @UpTo
         """;
 
+    /// <summary>Merchant shards written side by side per batch of one user shard.</summary>
+    private const int MerchantParallelism = 4;
+
     private const string MarkApplied = "UPDATE {schema}.`shardkit_outbox` SET applied_at = @Now WHERE id IN @Ids AND applied_at IS NULL";
 
     private const string Purge = "DELETE FROM {schema}.`shardkit_outbox` WHERE applied_at IS NOT NULL AND applied_at < @Before LIMIT 1000";
@@ -169,7 +172,8 @@ public sealed class OutboxRelay : BackgroundService
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             failures.AddRange(byOrder.Values.Select(e => (e, ex)));
-            await PostponeAsync(shard, route, failures, cancellationToken).ConfigureAwait(false);
+            var (postpone, postponeParameters) = Postponements(shard, route, failures);
+            await shard.Connection.ExecuteAsync(new CommandDefinition(postpone.ToString(), postponeParameters, cancellationToken: cancellationToken)).ConfigureAwait(false);
             return (0, failures.Count);
         }
 
@@ -184,40 +188,18 @@ public sealed class OutboxRelay : BackgroundService
             }
         }
 
+        // The merchant shards of one batch are written side by side (each in its own transaction).
         var map = _store.DataSource.Map;
-        foreach (var group in states.Values.GroupBy(s => map.RouteOrder(s.Order.Id, ShardDimension.Merchant)))
+        var groups = states.Values.GroupBy(s => map.RouteOrder(s.Order.Id, ShardDimension.Merchant)).Select(g => (Route: g.Key, Copies: g.ToList())).ToList();
+        var outcomes = new (List<(List<PendingEntry>, long)> Done, List<(List<PendingEntry>, Exception)> Failed)[groups.Count];
+        await Parallel.ForEachAsync(
+            Enumerable.Range(0, groups.Count),
+            new ParallelOptions { MaxDegreeOfParallelism = MerchantParallelism, CancellationToken = cancellationToken },
+            async (g, ct) => outcomes[g] = await ApplyToMerchantShardAsync(groups[g].Route, groups[g].Copies, byOrder, ct).ConfigureAwait(false)).ConfigureAwait(false);
+        foreach (var (groupDone, groupFailed) in outcomes)
         {
-            var copies = group.ToList();
-            var failure = await TryWriteCopiesAsync(group.Key, copies, cancellationToken).ConfigureAwait(false);
-            if (failure is ShardKitException || (failure is not null && (copies.Count == 1 || ShardKitErrors.IsTransient(failure))))
-            {
-                // The shard is unreachable, or the one order failed: postpone its orders.
-                failures.AddRange(copies.Select(c => (byOrder[c.Order.Id.Value], failure)));
-                continue;
-            }
-
-            if (failure is not null)
-            {
-                // The shard refused the batch: find the order(s) it refuses, and apply the others.
-                var one = new List<UserSideState>(1);
-                foreach (var copy in copies)
-                {
-                    one.Clear();
-                    one.Add(copy);
-                    if (await TryWriteCopiesAsync(group.Key, one, cancellationToken).ConfigureAwait(false) is { } error)
-                    {
-                        failures.Add((byOrder[copy.Order.Id.Value], error));
-                    }
-                    else
-                    {
-                        done.Add((byOrder[copy.Order.Id.Value], copy.Version));
-                    }
-                }
-
-                continue;
-            }
-
-            done.AddRange(copies.Select(c => (byOrder[c.Order.Id.Value], c.Version)));
+            done.AddRange(groupDone);
+            failures.AddRange(groupFailed);
         }
 
         foreach (var (orderEntries, _) in done)
@@ -225,18 +207,60 @@ public sealed class OutboxRelay : BackgroundService
             await _store.Applier.AfterMerchantWriteAsync(OrderId.FromValidatedValue(orderEntries[0].OrderId)).ConfigureAwait(false);
         }
 
-        // Every entry up to the version applied is satisfied (the merchant copy holds that version or a newer one).
+        // Every entry up to the version applied is satisfied (the merchant copy holds that version or a newer one): marked
+        // in one statement, sent with the postponements of the failed orders as one round trip.
         var satisfied = done.SelectMany(d => d.Entries.Where(e => e.Version <= d.Version)).Select(e => e.Id).ToList();
+        var (sql, parameters) = Postponements(shard, route, failures);
         if (satisfied.Count > 0)
         {
-            await shard.Connection.ExecuteAsync(new CommandDefinition(
-                shard.Sql(MarkApplied),
-                new { Ids = satisfied, Now = OrderReader.Now(_store.DataSource.TimeProvider).UtcDateTime },
-                cancellationToken: cancellationToken)).ConfigureAwait(false);
+            sql.Insert(0, shard.Sql(MarkApplied) + (sql.Length > 0 ? ";\n" : ""));
+            parameters.Add("Ids", satisfied);
+            parameters.Add("Now", OrderReader.Now(_store.DataSource.TimeProvider).UtcDateTime);
         }
 
-        await PostponeAsync(shard, route, failures, cancellationToken).ConfigureAwait(false);
+        if (sql.Length > 0)
+        {
+            await shard.Connection.ExecuteAsync(new CommandDefinition(sql.ToString(), parameters, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        }
+
         return (satisfied.Count, failures.Count);
+    }
+
+    /// <summary>
+    /// Writes one merchant shard's copies of a batch; if the shard was reachable but refused the batch, tries its orders one
+    /// by one, so one bad order does not hold back the others. Returns the orders applied and the orders that failed.
+    /// </summary>
+    private async Task<(List<(List<PendingEntry>, long)> Done, List<(List<PendingEntry>, Exception)> Failed)> ApplyToMerchantShardAsync(
+        ShardRoute merchantRoute, List<UserSideState> copies, Dictionary<long, List<PendingEntry>> byOrder, CancellationToken cancellationToken)
+    {
+        var done = new List<(List<PendingEntry>, long)>(copies.Count);
+        var failed = new List<(List<PendingEntry>, Exception)>();
+        var failure = await TryWriteCopiesAsync(merchantRoute, copies, cancellationToken).ConfigureAwait(false);
+        if (failure is null)
+        {
+            done.AddRange(copies.Select(c => (byOrder[c.Order.Id.Value], c.Version)));
+        }
+        else if (failure is ShardKitException || copies.Count == 1 || ShardKitErrors.IsTransient(failure))
+        {
+            // The shard is unreachable (or still failing after the retries), or the one order failed: postpone its orders.
+            failed.AddRange(copies.Select(c => (byOrder[c.Order.Id.Value], failure)));
+        }
+        else
+        {
+            foreach (var copy in copies)
+            {
+                if (await TryWriteCopiesAsync(merchantRoute, [copy], cancellationToken).ConfigureAwait(false) is { } error)
+                {
+                    failed.Add((byOrder[copy.Order.Id.Value], error));
+                }
+                else
+                {
+                    done.Add((byOrder[copy.Order.Id.Value], copy.Version));
+                }
+            }
+        }
+
+        return (done, failed);
     }
 
     /// <summary>Writes the copies of one merchant shard; returns the failure instead of throwing it (cancellation excepted).</summary>
@@ -258,17 +282,12 @@ public sealed class OutboxRelay : BackgroundService
         }
     }
 
-    /// <summary>Postpones each failed order's entries with its own backoff, in one round trip.</summary>
-    private async Task PostponeAsync(ShardConnection shard, ShardRoute route, List<(List<PendingEntry> Entries, Exception Error)> failures, CancellationToken cancellationToken)
+    /// <summary>The postponements of the failed orders (each with its own backoff) as statements for one round trip.</summary>
+    private (System.Text.StringBuilder Sql, DynamicParameters Parameters) Postponements(ShardConnection shard, ShardRoute route, List<(List<PendingEntry> Entries, Exception Error)> failures)
     {
-        if (failures.Count == 0)
-        {
-            return;
-        }
-
-        var now = OrderReader.Now(_store.DataSource.TimeProvider);
         var sql = new System.Text.StringBuilder();
         var parameters = new DynamicParameters();
+        var now = OrderReader.Now(_store.DataSource.TimeProvider);
         for (var i = 0; i < failures.Count; i++)
         {
             var (orderEntries, error) = failures[i];
@@ -276,15 +295,15 @@ public sealed class OutboxRelay : BackgroundService
             var attempt = orderEntries.Max(e => e.Attempts) + 1;
             var delay = RetryBackoff.Delay(attempt, _options.RetryBaseDelay, _options.RetryMaxDelay);
             OutboxLog.RelayApplyFailed(_store.Logger, error, orderId, route.Name, attempt, (long)delay.TotalMilliseconds);
-            var n = i.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            sql.Append(i == 0 ? "" : ";\n").Append(shard.Sql(Postpone).Replace("@", "@F" + n + "_", StringComparison.Ordinal));
-            parameters.Add("F" + n + "_OrderId", orderId);
-            parameters.Add("F" + n + "_UpTo", orderEntries.Max(e => e.Id));
-            parameters.Add("F" + n + "_Next", (now + delay).UtcDateTime);
-            parameters.Add("F" + n + "_Error", Truncate(error.Message));
+            var n = "F" + i.ToString(System.Globalization.CultureInfo.InvariantCulture) + "_";
+            sql.Append(i == 0 ? "" : ";\n").Append(shard.Sql(Postpone).Replace("@", "@" + n, StringComparison.Ordinal));
+            parameters.Add(n + "OrderId", orderId);
+            parameters.Add(n + "UpTo", orderEntries.Max(e => e.Id));
+            parameters.Add(n + "Next", (now + delay).UtcDateTime);
+            parameters.Add(n + "Error", Truncate(error.Message));
         }
 
-        await shard.Connection.ExecuteAsync(new CommandDefinition(sql.ToString(), parameters, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return (sql, parameters);
     }
 
     private static string Truncate(string message) => message.Length <= 512 ? message : message[..509] + "...";

@@ -10,13 +10,15 @@ namespace ShardKit.IntegrationTests.Orders;
 /// A dead cluster must cost the healthy ones nothing: two clusters that each hold half of the user shards and half of
 /// the merchant shards, so half of the creates of a user on c0 have their merchant copy on c1. With c1's primary killed,
 /// those creates must keep their throughput (the copy is left to the outbox and the relay), and the relay catches up
-/// once c1 is back. A topology of its own: the test kills a server.
+/// once c1 is back. A topology of its own: the test kills a server. The phases are timed, so the class runs alone
+/// (<see cref="TimedCollection"/>): other test classes do not share the machine with its measurements.
 /// </summary>
+[Collection(TimedCollection.Name)]
 public sealed class DeadMerchantClusterTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int ShardCount = 8;
     private const int Workers = 8;
-    private static readonly TimeSpan s_phase = TimeSpan.FromSeconds(4);
+    private static readonly TimeSpan s_phase = TimeSpan.FromSeconds(6);
     private MariaDbTopology _topology = null!;
     private ShardKitDataSource _shards = null!;
 
@@ -152,4 +154,11 @@ public sealed class DeadMerchantClusterTests(ITestOutputHelper output) : IAsyncL
             new JsonObject { ["Shards"] = $"0-{(ShardCount / 2) - 1}", ["Cluster"] = "c0" },
             new JsonObject { ["Shards"] = $"{ShardCount / 2}-{ShardCount - 1}", ["Cluster"] = "c1" }),
     };
+}
+
+/// <summary>Test classes that measure time: never run side by side with other classes.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class TimedCollection
+{
+    public const string Name = "Timed";
 }
