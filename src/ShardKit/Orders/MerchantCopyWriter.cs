@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Globalization;
 using System.Text;
 using Dapper;
+using MySqlConnector;
 
 namespace ShardKit.Orders;
 
@@ -35,17 +36,73 @@ internal static class MerchantCopyWriter
             return;
         }
 
-        var (sql, parameters) = Build(merchantShard, states);
+        var first = states.Count == 1 && states[0] is { Deleted: false, Version: 1 };
+        var (sql, parameters) = first ? BuildFirstVersion(merchantShard, states[0]) : Build(merchantShard, states);
         var connection = merchantShard.Connection;
         try
         {
             await connection.ExecuteAsync(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        }
+        catch (MySqlException ex) when (first && ex.ErrorCode == MySqlErrorCode.DuplicateKeyEntry)
+        {
+            // The copy is there already, at version 1 or newer (an apply got there first): nothing of version 1 can win.
+            await RollBackAsync(connection).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is DbException or OperationCanceledException)
         {
             await RollBackAsync(connection).ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>
+    /// The copy of an order's first version (a create), the common case: plain inserts of the row and its items in one text
+    /// transaction. Version 1 is the oldest there is, so if the row exists (any version, live or deleted) it must not be
+    /// touched, and the duplicate key that refuses the insert says exactly that: the batch stops there and is rolled back.
+    /// </summary>
+    internal static (string Sql, DynamicParameters Parameters) BuildFirstVersion(ShardConnection merchantShard, UserSideState state)
+    {
+        var order = state.Order;
+        var parameters = new DynamicParameters();
+        AddRow(parameters, 0, state);
+        var sql = new StringBuilder("START TRANSACTION;\n")
+            .Append(merchantShard.Sql("INSERT INTO {orders} (" + Columns + ") VALUES "))
+            .Append("(@O0, @U0, @M0, @S0, @T0, @Cu0, @C0, @D0, @E0, @X0, @V0);\n");
+        if (order.Items.Count > 0)
+        {
+            sql.Append(merchantShard.Sql("INSERT INTO {order_items} (order_id, line_no, sku, quantity, unit_price) VALUES "));
+            for (var j = 0; j < order.Items.Count; j++)
+            {
+                var n = Index(j);
+                sql.Append(j == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"(@O0, @L{n}, @K{n}, @Q{n}, @P{n})");
+                parameters.Add("L" + n, order.Items[j].LineNo);
+                parameters.Add("K" + n, order.Items[j].Sku);
+                parameters.Add("Q" + n, order.Items[j].Quantity);
+                parameters.Add("P" + n, order.Items[j].UnitPrice);
+            }
+
+            sql.Append(";\n");
+        }
+
+        sql.Append("COMMIT");
+        return (sql.ToString(), parameters);
+    }
+
+    private static void AddRow(DynamicParameters parameters, int i, UserSideState state)
+    {
+        var order = state.Order;
+        var n = Index(i);
+        parameters.Add("O" + n, order.Id.Value);
+        parameters.Add("U" + n, order.UserId);
+        parameters.Add("M" + n, order.MerchantId);
+        parameters.Add("S" + n, order.Status);
+        parameters.Add("T" + n, order.TotalAmount);
+        parameters.Add("Cu" + n, order.Currency);
+        parameters.Add("C" + n, order.CreatedAt.UtcDateTime);
+        parameters.Add("D" + n, order.UpdatedAt.UtcDateTime);
+        parameters.Add("E" + n, order.Ext);
+        parameters.Add("X" + n, state.Deleted);
+        parameters.Add("V" + n, order.Version);
     }
 
     /// <summary>The batch text and its parameters (exposed for tests and for counting statements).</summary>
@@ -59,20 +116,9 @@ internal static class MerchantCopyWriter
         sql.Append(merchantShard.Sql("INSERT INTO {orders} (" + Columns + ") VALUES "));
         for (var i = 0; i < sorted.Count; i++)
         {
-            var order = sorted[i].Order;
             var n = Index(i);
             sql.Append(i == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"(@O{n}, @U{n}, @M{n}, @S{n}, @T{n}, @Cu{n}, @C{n}, @D{n}, @E{n}, @X{n}, @V{n})");
-            parameters.Add("O" + n, order.Id.Value);
-            parameters.Add("U" + n, order.UserId);
-            parameters.Add("M" + n, order.MerchantId);
-            parameters.Add("S" + n, order.Status);
-            parameters.Add("T" + n, order.TotalAmount);
-            parameters.Add("Cu" + n, order.Currency);
-            parameters.Add("C" + n, order.CreatedAt.UtcDateTime);
-            parameters.Add("D" + n, order.UpdatedAt.UtcDateTime);
-            parameters.Add("E" + n, order.Ext);
-            parameters.Add("X" + n, sorted[i].Deleted);
-            parameters.Add("V" + n, order.Version);
+            AddRow(parameters, i, sorted[i]);
         }
 
         sql.Append(' ').Append(s_guard).Append(";\n");
@@ -156,8 +202,8 @@ internal static class MerchantCopyWriter
         }
     }
 
-    /// <summary>Ends the text transaction a failed batch left open (best effort: a broken session is discarded by the pool anyway).</summary>
-    private static async Task RollBackAsync(DbConnection connection)
+    /// <summary>Ends a text transaction a failed batch left open (best effort: a broken session is discarded by the pool anyway).</summary>
+    internal static async Task RollBackAsync(DbConnection connection)
     {
         if (connection.State != System.Data.ConnectionState.Open)
         {

@@ -128,21 +128,64 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
         var shard = await DataSource.OpenOrderShardAsync(order.Id, ShardDimension.User, ShardIntent.Write, cancellationToken).ConfigureAwait(false);
         await using (shard.ConfigureAwait(false))
         {
-            var transaction = await shard.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            await using (transaction.ConfigureAwait(false))
+            if (WriteFence is null && shard.Transaction is null)
             {
-                var tx = transaction.DbTransaction;
-                await FenceAsync(shard, tx, order.Id, cancellationToken).ConfigureAwait(false);
-                await InsertNewOrderAsync(shard, order, alternateKeys, now, tx, cancellationToken).ConfigureAwait(false);
-                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                token = await InsertInTextTransactionAsync(shard, order, alternateKeys, now, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                var transaction = await shard.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                await using (transaction.ConfigureAwait(false))
+                {
+                    var tx = transaction.DbTransaction;
+                    await FenceAsync(shard, tx, order.Id, cancellationToken).ConfigureAwait(false);
+                    ThrowIfTombstoned(order, await InsertNewOrderAsync(shard, order, alternateKeys, now, begin: false, tx, cancellationToken).ConfigureAwait(false));
+                    await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                token = await shard.GetCausalTokenAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            token = await shard.GetCausalTokenAsync(cancellationToken).ConfigureAwait(false);
             stored = Stored(order, order.Items, now, now, 1, token);
             await ApplyAfterCommitAsync(shard, new UserSideState(stored, Deleted: false), cancellationToken).ConfigureAwait(false);
         }
 
         return stored;
+    }
+
+    /// <summary>
+    /// The create in two round trips: <c>START TRANSACTION</c> sent with the tombstone check and the inserts, then
+    /// <c>COMMIT</c> sent with the read of the commit's GTID (the causal token). A failure, or a refused ID, rolls back.
+    /// (The store's writes run outside any <see cref="ShardTransaction"/>; with a write fence, the create takes the
+    /// driver's transaction so the fence can run in it.)
+    /// </summary>
+    private static async Task<CausalToken?> InsertInTextTransactionAsync(ShardConnection shard, OrderRecord order, IReadOnlyList<AlternateKey> keys, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var connection = shard.Connection;
+        var committed = false;
+        try
+        {
+            ThrowIfTombstoned(order, await InsertNewOrderAsync(shard, order, keys, now, begin: true, transaction: null, cancellationToken).ConfigureAwait(false));
+            var gtid = await connection.ExecuteScalarAsync<object?>(new CommandDefinition(
+                "COMMIT;\n" + GtidDialect.LastCommittedGtidQuery(connection.ServerVersion), cancellationToken: cancellationToken)).ConfigureAwait(false);
+            committed = true;
+            return GtidDialect.ParseLastCommittedGtid(gtid) is { } value ? new CausalToken(shard.Route.Cluster.Name, value) : null;
+        }
+        finally
+        {
+            if (!committed)
+            {
+                await MerchantCopyWriter.RollBackAsync(connection).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static void ThrowIfTombstoned(OrderRecord order, long tombstoned)
+    {
+        if (tombstoned > 0)
+        {
+            throw new ArgumentException($"Order ID {order.Id} belonged to an order that was deleted; order IDs are not reused.", nameof(order));
+        }
     }
 
     /// <summary>
@@ -386,9 +429,10 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
     /// <summary>
     /// The create's writes on the user shard as one multi-statement round trip: the tombstone check (an ID of a deleted
     /// order is refused; the transaction is then rolled back, so the inserts that ran with it are undone), the order, its
-    /// items (one multi-row insert), its alternate-key records and its outbox entry.
+    /// items (one multi-row insert), its alternate-key records and its outbox entry; <paramref name="begin"/> sends
+    /// <c>START TRANSACTION</c> first. Returns the tombstone count (above zero: the caller must refuse the ID and roll back).
     /// </summary>
-    private static async Task InsertNewOrderAsync(ShardConnection shard, OrderRecord order, IReadOnlyList<AlternateKey> keys, DateTimeOffset now, System.Data.Common.DbTransaction transaction, CancellationToken cancellationToken)
+    private static async Task<long> InsertNewOrderAsync(ShardConnection shard, OrderRecord order, IReadOnlyList<AlternateKey> keys, DateTimeOffset now, bool begin, System.Data.Common.DbTransaction? transaction, CancellationToken cancellationToken)
     {
         var parameters = new DynamicParameters();
         parameters.Add("OrderId", order.Id.Value);
@@ -401,7 +445,7 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
         parameters.Add("Now", now.UtcDateTime);
         parameters.Add("Version", 1L);
         parameters.Add("Op", "create");
-        var sql = new StringBuilder(shard.Sql(IsTombstoned + ";\n" + InsertOrder + ";\n" + InsertOutbox));
+        var sql = new StringBuilder(begin ? "START TRANSACTION;\n" : "").Append(shard.Sql(IsTombstoned + ";\n" + InsertOrder + ";\n" + InsertOutbox));
         if (order.Items.Count > 0)
         {
             sql.Append(";\n").Append(shard.Sql("INSERT INTO {order_items} (order_id, line_no, sku, quantity, unit_price) VALUES "));
@@ -441,10 +485,7 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
             }
         }
 
-        if (tombstoned > 0)
-        {
-            throw new ArgumentException($"Order ID {order.Id} belonged to an order that was deleted; order IDs are not reused.", nameof(order));
-        }
+        return tombstoned;
     }
 
     private Task FenceAsync(ShardConnection shard, System.Data.Common.DbTransaction transaction, OrderId orderId, CancellationToken cancellationToken) =>
