@@ -128,6 +128,29 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
         var shard = await DataSource.OpenOrderShardAsync(order.Id, ShardDimension.User, ShardIntent.Write, cancellationToken).ConfigureAwait(false);
         await using (shard.ConfigureAwait(false))
         {
+            // The merchant connection is rented while the user side is written, and only used after the user commit.
+            var copy = BeginInlineCopy(order.Id);
+            try
+            {
+                token = await WriteNewOrderAsync(shard, order, alternateKeys, now, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                copy?.Abandon(_copyGate);
+                throw;
+            }
+
+            stored = Stored(order, order.Items, now, now, 1, token);
+            await ApplyAfterCommitAsync(shard, new UserSideState(stored, Deleted: false), copy, cancellationToken).ConfigureAwait(false);
+        }
+
+        return stored;
+    }
+
+    private async Task<CausalToken?> WriteNewOrderAsync(ShardConnection shard, OrderRecord order, IReadOnlyList<AlternateKey> alternateKeys, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        CausalToken? token;
+        {
             if (WriteFence is null && shard.Transaction is null)
             {
                 token = await InsertInTextTransactionAsync(shard, order, alternateKeys, now, cancellationToken).ConfigureAwait(false);
@@ -145,12 +168,9 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
 
                 token = await shard.GetCausalTokenAsync(cancellationToken).ConfigureAwait(false);
             }
-
-            stored = Stored(order, order.Items, now, now, 1, token);
-            await ApplyAfterCommitAsync(shard, new UserSideState(stored, Deleted: false), cancellationToken).ConfigureAwait(false);
         }
 
-        return stored;
+        return token;
     }
 
     /// <summary>
@@ -231,7 +251,7 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
                 stored = Stored(order, order.Items, current.CreatedAt, now, current.Version, await shard.GetCausalTokenAsync(cancellationToken).ConfigureAwait(false));
             }
 
-            await ApplyAfterCommitAsync(shard, new UserSideState(stored, Deleted: false), cancellationToken).ConfigureAwait(false);
+            await ApplyAfterCommitAsync(shard, new UserSideState(stored, Deleted: false), BeginInlineCopy(order.Id), cancellationToken).ConfigureAwait(false);
         }
 
         return stored;
@@ -289,7 +309,7 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
                 tombstone = MerchantApplier.TombstoneOf(current, now, version);
             }
 
-            await ApplyAfterCommitAsync(shard, tombstone, cancellationToken).ConfigureAwait(false);
+            await ApplyAfterCommitAsync(shard, tombstone, BeginInlineCopy(orderId), cancellationToken).ConfigureAwait(false);
         }
 
         await ReleaseKeysAsync(keys, target, cancellationToken).ConfigureAwait(false);
@@ -346,22 +366,16 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
     /// that hangs instead of refusing costs a write that budget once, not a connect or command timeout each time. When the
     /// merchant cluster failed recently (<see cref="InlineCopyGate"/>), the copy is left to the relay at once.
     /// </summary>
-    private async Task ApplyAfterCommitAsync(ShardConnection userShard, UserSideState state, CancellationToken cancellationToken)
+    private async Task ApplyAfterCommitAsync(ShardConnection userShard, UserSideState state, InlineCopy? inline, CancellationToken cancellationToken)
     {
-        if (!_options.ApplyMerchantCopyImmediately)
+        if (inline is null)
         {
             return;
         }
 
         var orderId = state.Order.Id;
-        var route = DataSource.Map.RouteOrder(orderId, ShardDimension.Merchant);
-        var cluster = route.Cluster.Name;
-        if (!_copyGate.TryEnter(cluster))
-        {
-            return;
-        }
-
-        var copy = CopyAsync(route, cluster, state);
+        var cluster = inline.Cluster;
+        var copy = CopyAsync(inline, state);
         if (!copy.IsCompleted)
         {
             using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -395,18 +409,47 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
         }
     }
 
-    /// <summary>Writes one merchant copy on its own (no caller token: it may outlive the write that started it); returns the failure, never throws.</summary>
-    private async Task<Exception?> CopyAsync(ShardRoute route, string cluster, UserSideState state)
+    /// <summary>
+    /// Starts renting the merchant connection of an inline copy, unless copies are left to the relay (by option, or because
+    /// the merchant cluster failed recently: <see cref="InlineCopyGate"/>); <see langword="null"/> then.
+    /// </summary>
+    private InlineCopy? BeginInlineCopy(OrderId orderId)
+    {
+        if (!_options.ApplyMerchantCopyImmediately)
+        {
+            return null;
+        }
+
+        var route = DataSource.Map.RouteOrder(orderId, ShardDimension.Merchant);
+        var cluster = route.Cluster.Name;
+        return _copyGate.TryEnter(cluster) ? new InlineCopy(cluster, OpenMerchantAsync(route)) : null;
+    }
+
+    private Task<ShardConnection> OpenMerchantAsync(ShardRoute route)
     {
         try
         {
-            var merchantShard = await DataSource.OpenAsync(route, ShardIntent.Write, CancellationToken.None).ConfigureAwait(false);
+            return DataSource.OpenAsync(route, ShardIntent.Write, CancellationToken.None).AsTask();
+        }
+        catch (Exception ex) when (ex is ShardKitException or InvalidOperationException)
+        {
+            // Refused before any I/O (for example an ambient transaction on another shard): the copy is left to the relay.
+            return Task.FromException<ShardConnection>(ex);
+        }
+    }
+
+    /// <summary>Writes one merchant copy on its own (no caller token: it may outlive the write that started it); returns the failure, never throws.</summary>
+    private async Task<Exception?> CopyAsync(InlineCopy inline, UserSideState state)
+    {
+        try
+        {
+            var merchantShard = await inline.Open.ConfigureAwait(false);
             await using (merchantShard.ConfigureAwait(false))
             {
                 await Applier.WriteCopiesAsync(merchantShard, [state], CancellationToken.None).ConfigureAwait(false);
             }
 
-            _copyGate.OnSuccess(cluster);
+            _copyGate.OnSuccess(inline.Cluster);
             return null;
         }
         catch (Exception ex)
@@ -415,11 +458,11 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
             // other failure (a statement the server refused) is this order's alone.
             if (ex is ShardKitException or TimeoutException || (ex is System.Data.Common.DbException && ShardKitErrors.IsTransient(ex)))
             {
-                _copyGate.OnFailure(cluster);
+                _copyGate.OnFailure(inline.Cluster);
             }
             else
             {
-                _copyGate.OnAbandoned(cluster);
+                _copyGate.OnAbandoned(inline.Cluster);
             }
 
             return ex;
