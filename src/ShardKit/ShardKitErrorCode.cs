@@ -44,4 +44,11 @@ public enum ShardKitErrorCode
     /// retrying will not help until the configuration is fixed. The message never contains the password.
     /// </summary>
     AccessDenied,
+
+    /// <summary>
+    /// The shards' tables do not match the declared table model (<see cref="ShardKitOptions.Tables"/>): a table or key
+    /// column is missing, a key column has the wrong type, or shards of a dimension have different shapes. Not transient:
+    /// fix the declaration or the tables (<c>shardkit topology validate</c> lists every problem).
+    /// </summary>
+    InvalidTables,
 }

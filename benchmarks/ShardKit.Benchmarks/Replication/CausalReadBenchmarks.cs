@@ -35,7 +35,7 @@ public class CausalReadBenchmarks
     private async Task EnsureReplicaServesAsync(CausalToken? token)
     {
         var orderId = _topology.Orders[0];
-        await using var shard = await _shards.OpenOrderShardAsync(orderId, ShardDimension.User, ReadPreference.PreferReplica, token);
+        await using var shard = await _shards.OpenOrderShardAsync(orderId, ShardDimension.User, new ReadOptions { CausalToken = token });
         if (!shard.IsReplica)
         {
             throw new InvalidOperationException($"A read with token '{token}' was served by {shard.Endpoint.Address}, not a replica.");
@@ -46,7 +46,7 @@ public class CausalReadBenchmarks
     {
         var index = (int)((uint)Interlocked.Increment(ref _next) % ReplicaBenchmarkTopology.OrderCount);
         var orderId = _topology.Orders[index];
-        await using var shard = await _shards.OpenOrderShardAsync(orderId, ShardDimension.User, ReadPreference.PreferReplica, token);
+        await using var shard = await _shards.OpenOrderShardAsync(orderId, ShardDimension.User, new ReadOptions { CausalToken = token });
         return await shard.Connection.ExecuteScalarAsync<long>(shard.Sql(ReplicaBenchmarkTopology.PointRead), new { Id = orderId.Value });
     }
 }

@@ -11,11 +11,18 @@ public static class TopologyCommand
     public static Command Create()
     {
         var config = CreateConfigOption();
-        var validate = new Command("validate", "Check a topology file: every shard mapped once, clusters known, endpoints distinct.")
+        var offline = new Option<bool>("--offline")
+        {
+            Description = "Check the file only: do not connect to the shards to compare their tables with the table model.",
+        };
+        var validate = new Command(
+            "validate",
+            "Check a topology file (every shard mapped once, clusters known, endpoints distinct, tables declared well), then every shard's tables against the table model.")
         {
             config,
+            offline,
         };
-        Cli.SetAction(validate, parseResult =>
+        Cli.SetAction(validate, async (parseResult, cancellationToken) =>
         {
             var output = parseResult.InvocationConfiguration.Output;
             var error = parseResult.InvocationConfiguration.Error;
@@ -23,17 +30,36 @@ public static class TopologyCommand
             var errors = ShardMap.Validate(options);
             if (errors.Count > 0)
             {
-                error.WriteLine($"Topology is invalid ({errors.Count} error{(errors.Count == 1 ? "" : "s")}):");
-                foreach (var message in errors)
-                {
-                    error.WriteLine("  - " + message);
-                }
-
+                WriteErrors(error, "Topology is invalid", errors);
                 return ExitCodes.Failed;
             }
 
-            WriteSummary(output, ShardMap.Create(options));
-            return ExitCodes.Ok;
+            var map = ShardMap.Create(options);
+            WriteSummary(output, map);
+            if (parseResult.GetValue(offline))
+            {
+                return ExitCodes.Ok;
+            }
+
+            await using var dataSource = new ShardKitDataSourceBuilder(options).Build();
+            var result = await new TableModelChecker(dataSource).CheckAsync(cancellationToken);
+            var tables = string.Join(", ", map.Tables.Tables.Select(t => t.Name + (t.MerchantCopy == MerchantCopy.None ? " (user shards only)" : "")));
+            if (result.IsValid)
+            {
+                output.WriteLine($"OK: tables {tables} ({(map.Tables.IsDeclared ? "declared" : "built-in")}) match all {result.ShardsChecked} shards");
+                return ExitCodes.Ok;
+            }
+
+            var problems = result.Problems.Select(p => p.Message).ToList();
+            if (!map.Tables.IsDeclared && result.Problems.Any(p => p.Message.EndsWith("does not exist", StringComparison.Ordinal)))
+            {
+                problems.Add("the built-in order tables are created by `shardkit schema apply --config FILE`");
+            }
+
+            WriteErrors(error, $"Tables {tables} do not match the shards", problems);
+            return result.UnreachableClusters.Count > 0 && result.Problems.All(p => p.Shard is null && p.Table is null)
+                ? ExitCodes.Unreachable
+                : ExitCodes.Failed;
         });
 
         return new Command("topology", "Inspect and check shard topologies.") { validate };
@@ -86,6 +112,15 @@ public static class TopologyCommand
         catch (Exception ex) when (ex is InvalidDataException or FormatException or InvalidOperationException or IOException or UnauthorizedAccessException)
         {
             throw CliException.Usage($"the config file '{path}' cannot be read: {OneLine(ex)}");
+        }
+    }
+
+    private static void WriteErrors(TextWriter error, string heading, IReadOnlyList<string> errors)
+    {
+        error.WriteLine($"{heading} ({errors.Count} error{(errors.Count == 1 ? "" : "s")}):");
+        foreach (var message in errors)
+        {
+            error.WriteLine("  - " + message);
         }
     }
 

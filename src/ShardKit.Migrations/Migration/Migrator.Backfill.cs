@@ -4,6 +4,7 @@ using System.Diagnostics;
 using Dapper;
 using ShardKit.Migration;
 using ShardKit.Orders;
+using Polly;
 
 namespace ShardKit.Migrations.Migration;
 
@@ -19,7 +20,7 @@ internal sealed partial class Migrator
     /// </summary>
     public List<TimeSpan> ChunkLockTimes { get; } = [];
 
-    private const int ChunkReadAttempts = 5;
+    private static readonly ResiliencePipeline s_chunkReadRetry = TransientRetry.Create(attempts: 5, TimeSpan.FromMilliseconds(20), TimeProvider.System);
 
     /// <summary>
     /// Copies every legacy order from the checkpoint on: each chunk is read under shared locks (and gets its ShardKit IDs
@@ -107,21 +108,11 @@ internal sealed partial class Migrator
     /// </summary>
     private async Task<(int Rows, long Last)> CopyChunkAsync(long cursor, long until, CancellationToken cancellationToken)
     {
-        List<UserSideState> states;
-        long last;
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                (states, last) = await ReadChunkAsync(cursor, until, cancellationToken).ConfigureAwait(false);
-                break;
-            }
-            catch (DbException ex) when (ShardKitErrors.IsTransient(ex) && attempt < ChunkReadAttempts)
-            {
-                // A deadlock with an application write on one of the chunk's rows rolled the read back: nothing was recorded.
-                await Task.Delay(20 * attempt, cancellationToken).ConfigureAwait(false);
-            }
-        }
+        // A deadlock with an application write on one of the chunk's rows rolled the read back: nothing was recorded.
+        var (states, last) = await s_chunkReadRetry.ExecuteAsync(
+            static (s, ct) => new ValueTask<(List<UserSideState>, long)>(s.Self.ReadChunkAsync(s.Cursor, s.Until, ct)),
+            (Self: this, Cursor: cursor, Until: until),
+            cancellationToken).ConfigureAwait(false);
 
         if (states.Count == 0)
         {

@@ -35,7 +35,7 @@ public sealed partial class AlternateKeyStore : IDisposable
         ArgumentNullException.ThrowIfNull(dataSource);
         DataSource = dataSource;
         Options = options ?? new AlternateKeyStoreOptions();
-        Options.Validate();
+        OptionsValidator<AlternateKeyStoreOptions>.ThrowIfInvalid(Options, "options");
         Logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<AlternateKeyStore>();
         _cache = new MappingCache(Options.CacheCapacity, Options.CacheDuration, dataSource.TimeProvider);
         Metrics = new MappingMetrics(_cache);

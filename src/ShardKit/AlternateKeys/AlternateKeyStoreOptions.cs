@@ -1,7 +1,9 @@
+using System.Globalization;
+
 namespace ShardKit.AlternateKeys;
 
 /// <summary>How <see cref="AlternateKeyStore"/> caches mappings and sweeps dangling ones.</summary>
-public sealed class AlternateKeyStoreOptions
+public sealed class AlternateKeyStoreOptions : IValidatedOptions
 {
     /// <summary>The most mappings kept in the in-process cache (least recently used go first), 0 to 10,000,000. Default 10,000; 0 turns the cache off.</summary>
     public int CacheCapacity { get; set; } = 10_000;
@@ -24,31 +26,34 @@ public sealed class AlternateKeyStoreOptions
     /// <summary>How many mappings a sweep or a verification reads from one shard at a time, 1 to 10,000. Default 500.</summary>
     public int BatchSize { get; set; } = 500;
 
-    internal void Validate()
+    IEnumerable<string> IValidatedOptions.Validate()
     {
+        const string Name = nameof(AlternateKeyStoreOptions);
         if (CacheCapacity is < 0 or > 10_000_000)
         {
-            throw new ArgumentException($"CacheCapacity is {CacheCapacity}; it must be from 0 to 10000000.", "options");
+            yield return Invariant($"{Name}.{nameof(CacheCapacity)} is {CacheCapacity}; it must be from 0 to 10000000.");
         }
 
         if (CacheDuration <= TimeSpan.Zero)
         {
-            throw new ArgumentException($"CacheDuration is {CacheDuration}; it must be more than zero.", "options");
+            yield return Invariant($"{Name}.{nameof(CacheDuration)} is {CacheDuration}; it must be more than zero.");
         }
 
         if (DanglingGracePeriod < TimeSpan.Zero)
         {
-            throw new ArgumentException($"DanglingGracePeriod is {DanglingGracePeriod}; it must not be negative.", "options");
+            yield return Invariant($"{Name}.{nameof(DanglingGracePeriod)} is {DanglingGracePeriod}; it must not be negative.");
         }
 
         if (SweepInterval < TimeSpan.FromMilliseconds(1))
         {
-            throw new ArgumentException($"SweepInterval is {SweepInterval}; it must be at least 1 ms.", "options");
+            yield return Invariant($"{Name}.{nameof(SweepInterval)} is {SweepInterval}; it must be at least 1 ms.");
         }
 
         if (BatchSize is < 1 or > 10_000)
         {
-            throw new ArgumentException($"BatchSize is {BatchSize}; it must be from 1 to 10000.", "options");
+            yield return Invariant($"{Name}.{nameof(BatchSize)} is {BatchSize}; it must be from 1 to 10000.");
         }
     }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

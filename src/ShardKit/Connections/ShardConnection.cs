@@ -13,7 +13,7 @@ namespace ShardKit.Connections;
 /// </summary>
 public sealed class ShardConnection : IAsyncDisposable
 {
-    private readonly ShardKitDataSource _owner;
+    private readonly AmbientContext _ambient;
     private readonly ShardSlot _slot;
     private readonly ShardTransaction? _enlistedIn;
     private readonly ConnectionLease? _lease;
@@ -21,10 +21,10 @@ public sealed class ShardConnection : IAsyncDisposable
     private bool _disposed;
 
     internal ShardConnection(
-        ShardKitDataSource owner, ShardSlot slot, ShardEndpoint endpoint, DbConnection connection, ShardIntent intent, ShardTransaction? enlistedIn, ConnectionLease? lease = null)
+        AmbientContext ambient, ShardSlot slot, ShardEndpoint endpoint, DbConnection connection, ShardIntent intent, ShardTransaction? enlistedIn, ConnectionLease? lease = null)
     {
         _lease = lease;
-        _owner = owner;
+        _ambient = ambient;
         _slot = slot;
         Endpoint = endpoint;
         Connection = connection;
@@ -53,7 +53,7 @@ public sealed class ShardConnection : IAsyncDisposable
 
     /// <summary>
     /// A token for the last write this connection committed on the primary, to pass to a later read so that it sees that
-    /// write (<see cref="ShardKitDataSource.OpenUserShardAsync(long, ReadPreference, CausalToken?, CancellationToken)"/> and
+    /// write (<see cref="ReadOptions.CausalToken"/> of <see cref="ShardKitDataSource.OpenAsync(ShardRoute, ReadOptions, CancellationToken)"/> and
     /// the other routed reads). Costs one round trip on the same session (MariaDB's <c>@@last_gtid</c>, MySQL's
     /// <c>@@GLOBAL.gtid_executed</c>), so ask for it only when a read will need it; inside a
     /// <see cref="ShardKitDataSource.ReadYourWrites"/> scope ShardKit asks for it itself when a write connection is disposed.
@@ -138,10 +138,10 @@ public sealed class ShardConnection : IAsyncDisposable
     private ValueTask<ShardTransaction> Begin(IsolationLevel isolationLevel, bool readOnly, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var ambient = _owner.AmbientTransaction;
+        var ambient = _ambient.Transaction;
         if (ambient is not null)
         {
-            _owner.EnsureSameShard(ambient, _slot);
+            _ambient.EnsureSameShard(ambient, _slot);
         }
 
         if (ambient is not null || _enlistedIn is { IsActive: true } || _transaction is { IsActive: true })
@@ -150,9 +150,9 @@ public sealed class ShardConnection : IAsyncDisposable
         }
 
         // Set synchronously, before the first await, so the binding flows to the caller's async flow.
-        var transaction = new ShardTransaction(_owner, _slot, Endpoint, Connection, readOnly);
+        var transaction = new ShardTransaction(_ambient, _slot, Endpoint, Connection, readOnly);
         _transaction = transaction;
-        _owner.AmbientTransaction = transaction;
+        _ambient.Transaction = transaction;
         return transaction.BeginAsync(isolationLevel, cancellationToken);
     }
 
@@ -164,14 +164,14 @@ public sealed class ShardConnection : IAsyncDisposable
             return;
         }
 
-        if (_enlistedIn is null && Intent == ShardIntent.Write && _owner.WantsCausalTokens && Connection.State == ConnectionState.Open
+        if (_enlistedIn is null && Intent == ShardIntent.Write && _ambient.WantsCausalTokens && Connection.State == ConnectionState.Open
             && _transaction is not { TokenRecorded: true })
         {
             // Inside a ReadYourWrites scope: the scope asked for the token of every write (a commit of this connection's
             // transaction has handed its own already; a later autocommit write on it asks with GetCausalTokenAsync).
             try
             {
-                _owner.RecordWrite(await GetCausalTokenAsync(CancellationToken.None).ConfigureAwait(false));
+                _ambient.RecordWrite(await GetCausalTokenAsync(CancellationToken.None).ConfigureAwait(false));
             }
             catch (DbException)
             {
@@ -196,7 +196,7 @@ public sealed class ShardConnection : IAsyncDisposable
         {
             if (_lease is { } lease)
             {
-                _owner.OnConnectionClosed(this, lease, failed: false);
+                lease.Connector.Release(this, lease, failed: false);
             }
         }
     }

@@ -10,13 +10,13 @@ namespace ShardKit.Connections;
 /// </summary>
 public sealed class ShardTransaction : IAsyncDisposable
 {
-    private readonly ShardKitDataSource _owner;
+    private readonly AmbientContext _ambient;
     private DbTransaction? _transaction;
     private volatile bool _completed;
 
-    internal ShardTransaction(ShardKitDataSource owner, ShardSlot slot, ShardEndpoint endpoint, DbConnection connection, bool readOnly)
+    internal ShardTransaction(AmbientContext ambient, ShardSlot slot, ShardEndpoint endpoint, DbConnection connection, bool readOnly)
     {
-        _owner = owner;
+        _ambient = ambient;
         Slot = slot;
         Endpoint = endpoint;
         Connection = connection;
@@ -56,10 +56,10 @@ public sealed class ShardTransaction : IAsyncDisposable
         try
         {
             await DbTransaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            if (!IsReadOnly && _owner.WantsCausalTokens)
+            if (!IsReadOnly && _ambient.WantsCausalTokens)
             {
                 // Inside a ReadYourWrites scope: the scope asked for the token of every write.
-                _owner.RecordWrite(await GtidDialect.ReadLastCommittedGtidAsync(Connection, cancellationToken).ConfigureAwait(false) is { } gtid
+                _ambient.RecordWrite(await GtidDialect.ReadLastCommittedGtidAsync(Connection, cancellationToken).ConfigureAwait(false) is { } gtid
                     ? new CausalToken(Slot.Cluster.Name, gtid)
                     : null);
                 TokenRecorded = true;
@@ -90,7 +90,7 @@ public sealed class ShardTransaction : IAsyncDisposable
     public ValueTask DisposeAsync()
     {
         // Clear the ambient binding synchronously so that it is cleared on the caller's async flow.
-        _owner.ClearAmbient(this);
+        _ambient.Clear(this);
 
         return DisposeCoreAsync();
     }

@@ -1,7 +1,9 @@
+using System.Globalization;
+
 namespace ShardKit.CrossShard;
 
 /// <summary>Limits and keys of a <see cref="CrossShardQueryExecutor"/>.</summary>
-public sealed class CrossShardOptions
+public sealed class CrossShardOptions : IValidatedOptions
 {
     /// <summary>How many cross-shard statements may run on one cluster at once (the rest wait, within their timeout). Default 4.</summary>
     public int MaxConcurrentQueriesPerCluster { get; set; } = 4;
@@ -27,31 +29,34 @@ public sealed class CrossShardOptions
 
     /// <summary>Checks every value; the executor does at construction and <c>AddCrossShardQueries</c> at start-up.</summary>
     /// <exception cref="ArgumentException">A value is out of range; the message names it.</exception>
-    internal void Validate()
+    IEnumerable<string> IValidatedOptions.Validate()
     {
+        const string Name = nameof(CrossShardOptions);
         if (MaxConcurrentQueriesPerCluster < 1)
         {
-            throw new ArgumentException($"MaxConcurrentQueriesPerCluster must be at least 1 (was {MaxConcurrentQueriesPerCluster}).", "options");
+            yield return Invariant($"{Name}.{nameof(MaxConcurrentQueriesPerCluster)} is {MaxConcurrentQueriesPerCluster}; it must be at least 1.");
         }
 
         if (DefaultTimeout <= TimeSpan.Zero)
         {
-            throw new ArgumentException($"DefaultTimeout must be more than zero (was {DefaultTimeout}).", "options");
+            yield return Invariant($"{Name}.{nameof(DefaultTimeout)} is {DefaultTimeout}; it must be more than zero.");
         }
 
         if (MaxPageSize < 1)
         {
-            throw new ArgumentException($"MaxPageSize must be at least 1 (was {MaxPageSize}).", "options");
+            yield return Invariant($"{Name}.{nameof(MaxPageSize)} is {MaxPageSize}; it must be at least 1.");
         }
 
         if (MaxOffset < 0)
         {
-            throw new ArgumentException($"MaxOffset must not be negative (was {MaxOffset}).", "options");
+            yield return Invariant($"{Name}.{nameof(MaxOffset)} is {MaxOffset}; it must not be negative.");
         }
 
         if (TokenSigningKey is { Length: < 32 } key)
         {
-            throw new ArgumentException($"TokenSigningKey must be at least 32 bytes (was {key.Length}).", "options");
+            yield return Invariant($"{Name}.{nameof(TokenSigningKey)} is {key.Length} bytes; it must be at least 32.");
         }
     }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

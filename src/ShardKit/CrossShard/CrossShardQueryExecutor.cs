@@ -30,7 +30,7 @@ public sealed class CrossShardQueryExecutor
         ArgumentNullException.ThrowIfNull(shards);
         _shards = shards;
         _options = options ?? new CrossShardOptions();
-        _options.Validate();
+        OptionsValidator<CrossShardOptions>.ThrowIfInvalid(_options, "options");
         _signingKey = _options.TokenSigningKey?.ToArray() ?? RandomNumberGenerator.GetBytes(32);
     }
 
@@ -192,7 +192,7 @@ public sealed class CrossShardQueryExecutor
 
         try
         {
-            var connection = await _shards.OpenAsync(new ShardRoute(part.Slots[0]), preference, causalToken: null, timeoutToken).ConfigureAwait(false);
+            var connection = await _shards.OpenAsync(new ShardRoute(part.Slots[0]), preference, timeoutToken).ConfigureAwait(false);
             await using (connection.ConfigureAwait(false))
             {
                 var reader = await connection.Connection.ExecuteReaderAsync(new CommandDefinition(sql, parameters, cancellationToken: timeoutToken)).ConfigureAwait(false);

@@ -29,7 +29,7 @@ public static class AlternateKeyStoreServiceCollectionExtensions
         }
 
         var options = services.AddOptions<AlternateKeyStoreOptions>().ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AlternateKeyStoreOptions>>(new ComponentOptionsValidator<AlternateKeyStoreOptions>(o => o.Validate())));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AlternateKeyStoreOptions>>(OptionsValidator<AlternateKeyStoreOptions>.Instance));
         if (configure is not null)
         {
             options.Configure(configure);

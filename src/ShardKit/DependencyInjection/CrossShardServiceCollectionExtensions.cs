@@ -24,7 +24,7 @@ public static class CrossShardServiceCollectionExtensions
         }
 
         var options = services.AddOptions<CrossShardOptions>().ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CrossShardOptions>>(new ComponentOptionsValidator<CrossShardOptions>(o => o.Validate())));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CrossShardOptions>>(OptionsValidator<CrossShardOptions>.Instance));
         if (configure is not null)
         {
             options.Configure(configure);

@@ -20,7 +20,7 @@ public static class MigratingOrderStoreServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         var options = services.AddOptions<MigratingOrderStoreOptions>().ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MigratingOrderStoreOptions>>(new ComponentOptionsValidator<MigratingOrderStoreOptions>(o => o.Validate())));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MigratingOrderStoreOptions>>(OptionsValidator<MigratingOrderStoreOptions>.Instance));
         if (configure is not null)
         {
             options.Configure(configure);

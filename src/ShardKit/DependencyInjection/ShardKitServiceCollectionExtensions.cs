@@ -76,7 +76,10 @@ public static class ShardKitServiceCollectionExtensions
     private static IServiceCollection AddCore(IServiceCollection services, Action<ShardKitDataSourceBuilder>? configureDataSource)
     {
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ShardKitOptions>, ShardKitOptionsValidator>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OrderIdGeneratorOptions>, OrderIdGeneratorOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OrderIdGeneratorOptions>>(OptionsValidator<OrderIdGeneratorOptions>.Instance));
+        services.AddOptions<OrderIdGeneratorOptions>().Validate<IServiceProviderIsService>(
+            (options, registered) => options.WorkerId is null || !registered.IsService(typeof(IWorkerIdLease)),
+            $"ShardKit:OrderIds:{nameof(OrderIdGeneratorOptions.WorkerId)} is set and an {nameof(IWorkerIdLease)} is registered: give one or the other.");
         services.TryAddSingleton(provider =>
         {
             var builder = new ShardKitDataSourceBuilder(provider.GetRequiredService<IOptionsMonitor<ShardKitOptions>>())
@@ -85,6 +88,7 @@ public static class ShardKitServiceCollectionExtensions
             configureDataSource?.Invoke(builder);
             return builder.Build();
         });
+        services.AddSingleton<Microsoft.Extensions.Hosting.IHostedService, TableModelStartupCheck>();
         services.TryAddSingleton(provider =>
         {
             var options = provider.GetService<IOptions<OrderIdGeneratorOptions>>()?.Value ?? new OrderIdGeneratorOptions();

@@ -39,7 +39,7 @@ public static class TwoDimensionOrderStoreServiceCollectionExtensions
         }
 
         var relay = services.AddOptions<OutboxRelayOptions>().ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OutboxRelayOptions>>(new ComponentOptionsValidator<OutboxRelayOptions>(o => o.Validate())));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OutboxRelayOptions>>(OptionsValidator<OutboxRelayOptions>.Instance));
         if (configureRelay is not null)
         {
             relay.Configure(configureRelay);

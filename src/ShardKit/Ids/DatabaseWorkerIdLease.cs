@@ -85,7 +85,7 @@ public sealed class DatabaseWorkerIdLease : IWorkerIdLease, IAsyncDisposable
         CancellationToken cancellationToken)
     {
         options ??= new DatabaseWorkerIdLeaseOptions();
-        Validate(options);
+        OptionsValidator<DatabaseWorkerIdLeaseOptions>.ThrowIfInvalid(options, nameof(options));
         timeProvider ??= TimeProvider.System;
         logger ??= NullLogger.Instance;
         var owner = string.Create(CultureInfo.InvariantCulture, $"{options.OwnerName ?? DefaultOwnerName()}/{Guid.NewGuid():N}");
@@ -160,24 +160,6 @@ public sealed class DatabaseWorkerIdLease : IWorkerIdLease, IAsyncDisposable
                 var remaining = _timeProvider.GetElapsedTime(_timeProvider.GetTimestamp(), Volatile.Read(ref _heldUntilTimestamp));
                 WorkerIdLeaseLog.RenewalFailed(_logger, WorkerId, remaining < TimeSpan.Zero ? TimeSpan.Zero : remaining, exception);
             }
-        }
-    }
-
-    private static void Validate(DatabaseWorkerIdLeaseOptions options)
-    {
-        if (options.LeaseDuration < TimeSpan.FromSeconds(3) || options.LeaseDuration > TimeSpan.FromMinutes(10))
-        {
-            throw new ArgumentException($"{nameof(DatabaseWorkerIdLeaseOptions)}.{nameof(DatabaseWorkerIdLeaseOptions.LeaseDuration)} must be between 3 seconds and 10 minutes; got {options.LeaseDuration}.", nameof(options));
-        }
-
-        if (options.ReuseDelay < TimeSpan.Zero || options.ReuseDelay > TimeSpan.FromMinutes(10))
-        {
-            throw new ArgumentException($"{nameof(DatabaseWorkerIdLeaseOptions)}.{nameof(DatabaseWorkerIdLeaseOptions.ReuseDelay)} must be between 0 and 10 minutes; got {options.ReuseDelay}.", nameof(options));
-        }
-
-        if (options.OwnerName is { } name && (name.Length is 0 or > 60 || name.Any(char.IsControl)))
-        {
-            throw new ArgumentException($"{nameof(DatabaseWorkerIdLeaseOptions)}.{nameof(DatabaseWorkerIdLeaseOptions.OwnerName)} must be 1 to 60 printable characters; got {name.Length} characters.", nameof(options));
         }
     }
 

@@ -1,7 +1,9 @@
+using System.Globalization;
+
 namespace ShardKit.Ids;
 
 /// <summary>Settings of a <see cref="DatabaseWorkerIdLease"/>.</summary>
-public sealed class DatabaseWorkerIdLeaseOptions
+public sealed class DatabaseWorkerIdLeaseOptions : IValidatedOptions
 {
     /// <summary>
     /// How long a lease lasts without renewal (default 30 s, 3 s to 10 min). It is renewed every third of this;
@@ -21,4 +23,25 @@ public sealed class DatabaseWorkerIdLeaseOptions
     /// A unique suffix is added, so two instances with the same name still hold distinct leases.
     /// </summary>
     public string? OwnerName { get; set; }
+
+    IEnumerable<string> IValidatedOptions.Validate()
+    {
+        const string Name = nameof(DatabaseWorkerIdLeaseOptions);
+        if (LeaseDuration < TimeSpan.FromSeconds(3) || LeaseDuration > TimeSpan.FromMinutes(10))
+        {
+            yield return Invariant($"{Name}.{nameof(LeaseDuration)} must be between 3 seconds and 10 minutes; got {LeaseDuration}.");
+        }
+
+        if (ReuseDelay < TimeSpan.Zero || ReuseDelay > TimeSpan.FromMinutes(10))
+        {
+            yield return Invariant($"{Name}.{nameof(ReuseDelay)} must be between 0 and 10 minutes; got {ReuseDelay}.");
+        }
+
+        if (OwnerName is { } name && (name.Length is 0 or > 60 || name.Any(char.IsControl)))
+        {
+            yield return Invariant($"{Name}.{nameof(OwnerName)} must be 1 to 60 printable characters; got {name.Length} characters.");
+        }
+    }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

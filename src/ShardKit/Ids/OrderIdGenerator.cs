@@ -55,32 +55,19 @@ public sealed class OrderIdGenerator
     private OrderIdGenerator(OrderIdGeneratorOptions options, IWorkerIdLease? lease, TimeProvider? timeProvider)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (options.ShardCount is < 1 or > ShardFunctions.MaxShardCount)
-        {
-            throw new ArgumentException($"{nameof(OrderIdGeneratorOptions)}.{nameof(OrderIdGeneratorOptions.ShardCount)} must be between 1 and {ShardFunctions.MaxShardCount}; got {options.ShardCount}.", nameof(options));
-        }
-
-        if (options.MaxClockRegression < TimeSpan.Zero || options.MaxClockRegression > TimeSpan.FromMinutes(1))
-        {
-            throw new ArgumentException($"{nameof(OrderIdGeneratorOptions)}.{nameof(OrderIdGeneratorOptions.MaxClockRegression)} must be between 0 and 1 minute; got {options.MaxClockRegression}.", nameof(options));
-        }
-
+        OptionsValidator<OrderIdGeneratorOptions>.ThrowIfInvalid(options, nameof(options));
         int workerId;
         if (lease is null)
         {
             workerId = options.WorkerId ?? throw new ArgumentException(
-                $"{nameof(OrderIdGeneratorOptions)}.{nameof(OrderIdGeneratorOptions.WorkerId)} is not set: give a worker ID between 0 and {OrderIdLayout.MaxWorkerId} that no other live instance uses, or pass an {nameof(IWorkerIdLease)}.",
+                $"ShardKit:OrderIds:{nameof(OrderIdGeneratorOptions.WorkerId)} is not set: give a worker ID between 0 and {OrderIdLayout.MaxWorkerId} that no other live instance uses, or pass an {nameof(IWorkerIdLease)}.",
                 nameof(options));
-            if (workerId is < 0 or > OrderIdLayout.MaxWorkerId)
-            {
-                throw new ArgumentException($"{nameof(OrderIdGeneratorOptions)}.{nameof(OrderIdGeneratorOptions.WorkerId)} must be between 0 and {OrderIdLayout.MaxWorkerId}; got {workerId}.", nameof(options));
-            }
         }
         else
         {
             if (options.WorkerId is not null)
             {
-                throw new ArgumentException($"Give either {nameof(OrderIdGeneratorOptions)}.{nameof(OrderIdGeneratorOptions.WorkerId)} or an {nameof(IWorkerIdLease)}, not both.", nameof(options));
+                throw new ArgumentException($"Give either ShardKit:OrderIds:{nameof(OrderIdGeneratorOptions.WorkerId)} or an {nameof(IWorkerIdLease)}, not both.", nameof(options));
             }
 
             workerId = lease.WorkerId;

@@ -1,7 +1,9 @@
+using System.Globalization;
+
 namespace ShardKit.Ids;
 
 /// <summary>Settings of an <see cref="OrderIdGenerator"/>.</summary>
-public sealed class OrderIdGeneratorOptions
+public sealed class OrderIdGeneratorOptions : IValidatedOptions
 {
     /// <summary>
     /// The worker ID (0..255) of this generator instance, unique among all live instances. Leave it
@@ -20,4 +22,26 @@ public sealed class OrderIdGeneratorOptions
 
     /// <summary>The number of shards per dimension (1..128); must match the topology's shard count. Default 120.</summary>
     public int ShardCount { get; set; } = ShardFunctions.DefaultShardCount;
+
+    // The entries are named as they are bound from configuration (the ShardKit:OrderIds section).
+    IEnumerable<string> IValidatedOptions.Validate()
+    {
+        const string Section = "ShardKit:OrderIds:";
+        if (WorkerId is { } workerId && workerId is < 0 or > OrderIdLayout.MaxWorkerId)
+        {
+            yield return Invariant($"{Section}{nameof(WorkerId)} must be between 0 and {OrderIdLayout.MaxWorkerId} (unique among live instances); got {workerId}.");
+        }
+
+        if (ShardCount is < 1 or > ShardFunctions.MaxShardCount)
+        {
+            yield return Invariant($"{Section}{nameof(ShardCount)} must be between 1 and {ShardFunctions.MaxShardCount}; got {ShardCount}.");
+        }
+
+        if (MaxClockRegression < TimeSpan.Zero || MaxClockRegression > TimeSpan.FromMinutes(1))
+        {
+            yield return Invariant($"{Section}{nameof(MaxClockRegression)} must be between 00:00:00 and 00:01:00; got {MaxClockRegression}.");
+        }
+    }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

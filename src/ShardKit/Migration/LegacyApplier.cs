@@ -1,6 +1,7 @@
 using System.Data;
 using System.Data.Common;
 using Dapper;
+using Polly;
 
 namespace ShardKit.Migration;
 
@@ -10,7 +11,7 @@ namespace ShardKit.Migration;
 /// </summary>
 internal sealed class LegacyApplier
 {
-    private const int Attempts = 5;
+    private static readonly ResiliencePipeline s_retry = TransientRetry.Create(attempts: 5, TimeSpan.FromMilliseconds(10), TimeProvider.System);
 
     private readonly LegacySource _source;
     private readonly string _lockOrder;
@@ -20,7 +21,6 @@ internal sealed class LegacyApplier
     private readonly string _deleteTombstone;
     private readonly string _updateOrder;
     private readonly string _insertOrder;
-    private readonly string _upsertTombstone;
 
     public LegacyApplier(LegacySource source)
     {
@@ -39,33 +39,24 @@ internal sealed class LegacyApplier
             INSERT INTO {orders} (user_id, merchant_id, status, total_amount, currency, created_at, updated_at, ext, version, shardkit_order_id, shardkit_bucket)
             VALUES (@UserId, @MerchantId, @Status, @TotalAmount, @Currency, @CreatedAt, @UpdatedAt, @Ext, @Version, @OrderId, @Bucket)
             """);
-        _upsertTombstone = source.Sql("""
-            INSERT INTO {schema}.`shardkit_tombstones` (order_id, legacy_id, user_id, merchant_id, created_at, deleted_at, version)
-            VALUES (@OrderId, @LegacyId, @UserId, @MerchantId, @CreatedAt, @UpdatedAt, @Version)
-            ON DUPLICATE KEY UPDATE deleted_at = VALUES(deleted_at), version = VALUES(version)
-            """);
     }
 
     /// <summary>Applies <paramref name="state"/> unless the source holds the order or its tombstone at the same or a newer version (or <paramref name="force"/>).</summary>
     public async Task<bool> ApplyAsync(DbConnection connection, UserSideState state, int bucket, bool force, CancellationToken cancellationToken)
     {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
+        return await s_retry.ExecuteAsync(
+            static async (s, ct) =>
             {
-                var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
+                var transaction = await s.Connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct).ConfigureAwait(false);
                 await using (transaction.ConfigureAwait(false))
                 {
-                    var applied = await ApplyOneAsync(connection, transaction, state, bucket, force, cancellationToken).ConfigureAwait(false);
-                    await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                    var applied = await s.Self.ApplyOneAsync(s.Connection, transaction, s.State, s.Bucket, s.Force, ct).ConfigureAwait(false);
+                    await transaction.CommitAsync(ct).ConfigureAwait(false);
                     return applied;
                 }
-            }
-            catch (DbException ex) when (ShardKitErrors.IsTransient(ex) && attempt < Attempts)
-            {
-                await Task.Delay(10 * attempt, cancellationToken).ConfigureAwait(false);
-            }
-        }
+            },
+            (Self: this, Connection: connection, State: state, Bucket: bucket, Force: force),
+            cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<bool> ApplyOneAsync(DbConnection connection, DbTransaction transaction, UserSideState state, int bucket, bool force, CancellationToken cancellationToken)
@@ -92,7 +83,10 @@ internal sealed class LegacyApplier
                 await connection.ExecuteAsync(new CommandDefinition(_deleteOrder, values, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
             }
 
-            await connection.ExecuteAsync(new CommandDefinition(_upsertTombstone, values, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            await Tombstones.UpsertAsync(
+                connection, transaction, _source.Sql,
+                [new Tombstone(order.Id.Value, order.UserId, order.MerchantId, order.CreatedAt.UtcDateTime, order.UpdatedAt.UtcDateTime, order.Version, legacyId)],
+                cancellationToken).ConfigureAwait(false);
             return true;
         }
 

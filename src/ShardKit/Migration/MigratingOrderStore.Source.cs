@@ -89,14 +89,10 @@ public sealed partial class MigratingOrderStore
 
             await connection.ExecuteAsync(new CommandDefinition(Source.Sql("DELETE FROM {order_items} WHERE order_id = @LegacyId"), new { current.LegacyId }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
             await connection.ExecuteAsync(new CommandDefinition(Source.Sql("DELETE FROM {orders} WHERE order_id = @LegacyId"), new { current.LegacyId }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-            await connection.ExecuteAsync(new CommandDefinition(
-                Source.Sql("""
-                    INSERT INTO {schema}.`shardkit_tombstones` (order_id, legacy_id, user_id, merchant_id, created_at, deleted_at, version)
-                    VALUES (@OrderId, @LegacyId, @UserId, @MerchantId, @CreatedAt, @Now, @Version)
-                    """),
-                new { OrderId = orderId.Value, current.LegacyId, current.UserId, current.MerchantId, current.CreatedAt, Now = now.UtcDateTime, Version = current.Version + 1 },
-                transaction,
-                cancellationToken: cancellationToken)).ConfigureAwait(false);
+            await Tombstones.UpsertAsync(
+                connection, transaction, Source.Sql,
+                [new Tombstone(orderId.Value, current.UserId, current.MerchantId, current.CreatedAt, now.UtcDateTime, current.Version + 1, current.LegacyId)],
+                cancellationToken).ConfigureAwait(false);
             await LogSourceChangeAsync(connection, transaction, fence, bucket, orderId, cancellationToken).ConfigureAwait(false);
             return true;
         }, cancellationToken).ConfigureAwait(false);

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Dapper;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Polly;
 
 namespace ShardKit.Migration;
 
@@ -41,6 +42,7 @@ public sealed partial class MigratingOrderStore : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Authority[] _hints;
     private readonly LatencyWindow _latency = new();
+    private readonly ResiliencePipeline _lockConflictRetry;
     private readonly Task _poller;
     private LegacySource? _source;
     private LegacyIdAssigner? _assigner;
@@ -58,8 +60,9 @@ public sealed partial class MigratingOrderStore : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(dataSource);
         ArgumentNullException.ThrowIfNull(ids);
         _options = options ?? new MigratingOrderStoreOptions();
-        _options.Validate();
+        OptionsValidator<MigratingOrderStoreOptions>.ThrowIfInvalid(_options, "options");
         DataSource = dataSource;
+        _lockConflictRetry = TransientRetry.Create(LockConflictAttempts, TimeSpan.FromMilliseconds(5), dataSource.TimeProvider, IsLockConflict);
         _ids = ids;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<MigratingOrderStore>();
         _controlCluster = ControlSchema.Cluster(dataSource.Map, _options.ControlCluster);
@@ -155,18 +158,10 @@ public sealed partial class MigratingOrderStore : IAsyncDisposable
 
         if (!_complete)
         {
-            for (var attempt = 1; ; attempt++)
-            {
-                try
-                {
-                    orderId = await AssignLegacyIdAsync(legacyId, cancellationToken).ConfigureAwait(false);
-                    break;
-                }
-                catch (DbException ex) when (IsLockConflict(ex) && attempt < LockConflictAttempts)
-                {
-                    await Task.Delay(TimeSpan.FromMilliseconds(5 * attempt), cancellationToken).ConfigureAwait(false);
-                }
-            }
+            orderId = await _lockConflictRetry.ExecuteAsync(
+                static (s, ct) => new ValueTask<OrderId?>(s.Self.AssignLegacyIdAsync(s.LegacyId, ct)),
+                (Self: this, LegacyId: legacyId),
+                cancellationToken).ConfigureAwait(false);
         }
 
         return orderId is { } id ? await GetAsync(id, cancellationToken).ConfigureAwait(false) : null;
@@ -242,6 +237,11 @@ public sealed partial class MigratingOrderStore : IAsyncDisposable
         _stop.Dispose();
     }
 
+    // The data source's TopologyMonitor is the poller of the control schema's placements; this store keeps its own poll
+    // because a round is a read-then-acknowledge handshake of this instance: it reads the migration's state version and
+    // buckets, switches its own hints, then writes its writer row (WriterId, version, p99 of its own operations) that the
+    // migrator's cutover waits for. It runs on MigratingOrderStoreOptions.PollInterval against its own ControlCluster,
+    // whether or not ShardKit:ShardMoves is set (it usually is not during a migration), and lives and ends with the store.
     private async Task PollAsync()
     {
         while (!_stop.IsCancellationRequested)
@@ -282,19 +282,16 @@ public sealed partial class MigratingOrderStore : IAsyncDisposable
         var side = _complete ? Authority.Target : _hints[bucket];
         var started = Stopwatch.GetTimestamp();
         var redirects = 0;
-        var conflicts = 0;
         while (true)
         {
             try
             {
-                var result = await operation(side).ConfigureAwait(false);
+                // A deadlock (or lock wait timeout) with the migrator's copy or another writer rolled the whole transaction
+                // back, so running it again is safe.
+                var result = await _lockConflictRetry.ExecuteAsync(
+                    static (s, _) => new ValueTask<T>(s.Operation(s.Side)), (Operation: operation, Side: side), cancellationToken).ConfigureAwait(false);
                 _latency.Record(started);
                 return result;
-            }
-            catch (DbException ex) when (IsLockConflict(ex) && ++conflicts < LockConflictAttempts)
-            {
-                // A deadlock (or lock wait timeout) with the migrator's copy or another writer: the whole transaction was rolled back, so running it again is safe.
-                await Task.Delay(TimeSpan.FromMilliseconds(5 * conflicts), cancellationToken).ConfigureAwait(false);
             }
             catch (FenceRedirectException ex)
             {

@@ -1,7 +1,9 @@
+using System.Globalization;
+
 namespace ShardKit.Migration;
 
 /// <summary>How a <see cref="MigratingOrderStore"/> follows an online migration.</summary>
-public sealed class MigratingOrderStoreOptions
+public sealed class MigratingOrderStoreOptions : IValidatedOptions
 {
     /// <summary>The cluster whose primary holds the control schema <c>shardkit_control</c>; the first cluster when null. Must match the migrator's.</summary>
     public string? ControlCluster { get; set; }
@@ -18,21 +20,24 @@ public sealed class MigratingOrderStoreOptions
     /// </summary>
     public TimeSpan MaxRedirectWait { get; set; } = TimeSpan.FromSeconds(10);
 
-    internal void Validate()
+    IEnumerable<string> IValidatedOptions.Validate()
     {
+        const string Name = nameof(MigratingOrderStoreOptions);
         if (PollInterval <= TimeSpan.Zero || PollInterval > TimeSpan.FromMinutes(1))
         {
-            throw new ArgumentException($"{nameof(MigratingOrderStoreOptions)}.{nameof(PollInterval)} must be more than zero and at most 1 minute; got {PollInterval}.", nameof(PollInterval));
+            yield return Invariant($"{Name}.{nameof(PollInterval)} is {PollInterval}; it must be more than zero and at most 1 minute.");
         }
 
         if (MaxRedirectWait <= TimeSpan.Zero || MaxRedirectWait > TimeSpan.FromMinutes(1))
         {
-            throw new ArgumentException($"{nameof(MigratingOrderStoreOptions)}.{nameof(MaxRedirectWait)} must be more than zero and at most 1 minute; got {MaxRedirectWait}.", nameof(MaxRedirectWait));
+            yield return Invariant($"{Name}.{nameof(MaxRedirectWait)} is {MaxRedirectWait}; it must be more than zero and at most 1 minute.");
         }
 
         if (WriterId is { Length: 0 or > 128 })
         {
-            throw new ArgumentException($"{nameof(MigratingOrderStoreOptions)}.{nameof(WriterId)} must be 1 to 128 characters.", nameof(WriterId));
+            yield return $"{Name}.{nameof(WriterId)} must be 1 to 128 characters.";
         }
     }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

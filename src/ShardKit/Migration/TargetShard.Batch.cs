@@ -133,19 +133,11 @@ internal static partial class TargetShard
         var written = new List<UserSideState>();
         foreach (var slice in Newest(states).OrderBy(s => s.Order.Id.Value).Chunk(SliceRows))
         {
-            for (var attempt = 1; ; attempt++)
-            {
-                try
-                {
-                    written.AddRange(await WriteUserSliceAsync(userShard, slice, force, alreadyCurrent, cancellationToken).ConfigureAwait(false));
-                    break;
-                }
-                catch (DbException ex) when (ShardKitErrors.IsTransient(ex) && attempt < Attempts)
-                {
-                    // A deadlock with another applier of a neighbouring order (gap locks): the whole slice runs again.
-                    await Task.Delay(10 * attempt, cancellationToken).ConfigureAwait(false);
-                }
-            }
+            // A deadlock with another applier of a neighbouring order (gap locks): the whole slice runs again.
+            written.AddRange(await s_retry.ExecuteAsync(
+                static (s, ct) => new ValueTask<List<UserSideState>>(WriteUserSliceAsync(s.UserShard, s.Slice, s.Force, s.AlreadyCurrent, ct)),
+                (UserShard: userShard, Slice: slice, Force: force, AlreadyCurrent: alreadyCurrent),
+                cancellationToken).ConfigureAwait(false));
         }
 
         return written;
@@ -211,9 +203,8 @@ internal static partial class TargetShard
         if (deleted.Count > 0)
         {
             AppendInList(sql, shard.Sql("DELETE FROM {orders} WHERE order_id IN "), deleted);
-            AppendRows(sql, shard.Sql("INSERT INTO {schema}.`shardkit_tombstones` (order_id, user_id, merchant_id, created_at, deleted_at, version) VALUES "), deleted,
-                i => $"(@O{i}, @U{i}, @M{i}, @C{i}, @D{i}, @V{i})");
-            sql.Append(" ON DUPLICATE KEY UPDATE deleted_at = VALUES(deleted_at), version = VALUES(version)");
+            Tombstones.Append(sql, parameters, shard.Sql, deleted.Select(i => winners[i].Order)
+                .Select(o => new Tombstone(o.Id.Value, o.UserId, o.MerchantId, o.CreatedAt.UtcDateTime, o.UpdatedAt.UtcDateTime, o.Version)).ToList());
         }
 
         if (live.Count > 0)
@@ -237,18 +228,8 @@ internal static partial class TargetShard
     /// </summary>
     private static async Task WriteMerchantCopiesAsync(ShardConnection shard, UserSideState[] states, CancellationToken cancellationToken)
     {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                await WriteMerchantSliceAsync(shard, states, cancellationToken).ConfigureAwait(false);
-                return;
-            }
-            catch (DbException ex) when (ShardKitErrors.IsTransient(ex) && attempt < Attempts)
-            {
-                await Task.Delay(10 * attempt, cancellationToken).ConfigureAwait(false);
-            }
-        }
+        await s_retry.ExecuteAsync(
+            static (s, ct) => new ValueTask(WriteMerchantSliceAsync(s.Shard, s.States, ct)), (Shard: shard, States: states), cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task WriteMerchantSliceAsync(ShardConnection shard, UserSideState[] states, CancellationToken cancellationToken)

@@ -1,6 +1,7 @@
 using System.Data;
 using System.Data.Common;
 using Dapper;
+using Polly;
 
 namespace ShardKit.Migration;
 
@@ -45,7 +46,8 @@ internal static partial class TargetShard
     private const string DeleteItems = "DELETE FROM {order_items} WHERE order_id = @OrderId";
     private const string DeleteOrder = "DELETE FROM {orders} WHERE order_id = @OrderId";
 
-    private const int Attempts = 5;
+    // A deadlock or lock wait with another applier (or a lost connection before the commit): the slice runs again.
+    private static readonly ResiliencePipeline s_retry = TransientRetry.Create(attempts: 5, TimeSpan.FromMilliseconds(10), TimeProvider.System);
 
     /// <summary>Reads the fence of the shard's bucket; null when the fence table or row does not exist (no migration, or it is complete).</summary>
     public static async Task<FenceState?> ReadFenceAsync(ShardConnection shard, DbTransaction transaction, bool exclusive, CancellationToken cancellationToken)

@@ -43,7 +43,7 @@ public sealed class OutboxRelay : BackgroundService
         ArgumentNullException.ThrowIfNull(store);
         _store = store;
         _options = options ?? new OutboxRelayOptions();
-        _options.Validate();
+        OptionsValidator<OutboxRelayOptions>.ThrowIfInvalid(_options, "options");
     }
 
     /// <summary>

@@ -1,7 +1,9 @@
+using System.Globalization;
+
 namespace ShardKit.Orders;
 
 /// <summary>How <see cref="OutboxRelay"/> scans and retries the outbox.</summary>
-public sealed class OutboxRelayOptions
+public sealed class OutboxRelayOptions : IValidatedOptions
 {
     /// <summary>The pause between two passes over every user shard. Default 1 second; at least 1 millisecond.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
@@ -24,36 +26,39 @@ public sealed class OutboxRelayOptions
     /// <summary>How long applied entries are kept before a pass deletes them. Default 1 hour; zero deletes them on the next pass.</summary>
     public TimeSpan AppliedRetention { get; set; } = TimeSpan.FromHours(1);
 
-    internal void Validate()
+    IEnumerable<string> IValidatedOptions.Validate()
     {
+        const string Name = nameof(OutboxRelayOptions);
         if (PollInterval < TimeSpan.FromMilliseconds(1))
         {
-            throw new ArgumentException($"PollInterval is {PollInterval}; it must be at least 1 ms.", "options");
+            yield return Invariant($"{Name}.{nameof(PollInterval)} is {PollInterval}; it must be at least 1 ms.");
         }
 
         if (BatchSize is < 1 or > 10_000)
         {
-            throw new ArgumentException($"BatchSize is {BatchSize}; it must be from 1 to 10000.", "options");
+            yield return Invariant($"{Name}.{nameof(BatchSize)} is {BatchSize}; it must be from 1 to 10000.");
         }
 
         if (Parallelism is < 1 or > 64)
         {
-            throw new ArgumentException($"Parallelism is {Parallelism}; it must be from 1 to 64.", "options");
+            yield return Invariant($"{Name}.{nameof(Parallelism)} is {Parallelism}; it must be from 1 to 64.");
         }
 
         if (RetryBaseDelay < TimeSpan.FromMilliseconds(1))
         {
-            throw new ArgumentException($"RetryBaseDelay is {RetryBaseDelay}; it must be at least 1 ms.", "options");
+            yield return Invariant($"{Name}.{nameof(RetryBaseDelay)} is {RetryBaseDelay}; it must be at least 1 ms.");
         }
 
         if (RetryMaxDelay < RetryBaseDelay)
         {
-            throw new ArgumentException($"RetryMaxDelay ({RetryMaxDelay}) is below RetryBaseDelay ({RetryBaseDelay}).", "options");
+            yield return Invariant($"{Name}.{nameof(RetryMaxDelay)} ({RetryMaxDelay}) is below {nameof(RetryBaseDelay)} ({RetryBaseDelay}).");
         }
 
         if (AppliedRetention < TimeSpan.Zero)
         {
-            throw new ArgumentException($"AppliedRetention is {AppliedRetention}; it must not be negative.", "options");
+            yield return Invariant($"{Name}.{nameof(AppliedRetention)} is {AppliedRetention}; it must not be negative.");
         }
     }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

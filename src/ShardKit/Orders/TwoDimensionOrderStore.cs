@@ -34,11 +34,6 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
     private const string DeleteOrder = "DELETE FROM {orders} WHERE order_id = @OrderId";
     private const string IsTombstoned = "SELECT COUNT(*) FROM {schema}.`shardkit_tombstones` WHERE order_id = @OrderId";
 
-    private const string InsertTombstone = """
-        INSERT INTO {schema}.`shardkit_tombstones` (order_id, user_id, merchant_id, created_at, deleted_at, version)
-        VALUES (@OrderId, @UserId, @MerchantId, @CreatedAt, @Now, @Version)
-        """;
-
     private const string InsertOutbox = """
         INSERT INTO {schema}.`shardkit_outbox` (order_id, version, op, created_at, next_attempt_at)
         VALUES (@OrderId, @Version, @Op, @Now, @Now)
@@ -299,11 +294,10 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
                 target = new AlternateKeyTarget(current.UserId, orderId);
                 await shard.Connection.ExecuteAsync(new CommandDefinition(shard.Sql(DeleteItems), id, tx, cancellationToken: cancellationToken)).ConfigureAwait(false);
                 await shard.Connection.ExecuteAsync(new CommandDefinition(shard.Sql(DeleteOrder), id, tx, cancellationToken: cancellationToken)).ConfigureAwait(false);
-                await shard.Connection.ExecuteAsync(new CommandDefinition(
-                    shard.Sql(InsertTombstone),
-                    new { OrderId = orderId.Value, current.UserId, current.MerchantId, CreatedAt = current.CreatedAt.UtcDateTime, Now = now.UtcDateTime, Version = version },
-                    tx,
-                    cancellationToken: cancellationToken)).ConfigureAwait(false);
+                await Tombstones.UpsertAsync(
+                    shard.Connection, tx, shard.Sql,
+                    [new Tombstone(orderId.Value, current.UserId, current.MerchantId, current.CreatedAt.UtcDateTime, now.UtcDateTime, version)],
+                    cancellationToken).ConfigureAwait(false);
                 await AddOutboxEntryAsync(shard, orderId, version, "delete", now, tx, cancellationToken).ConfigureAwait(false);
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
                 tombstone = MerchantApplier.TombstoneOf(current, now, version);

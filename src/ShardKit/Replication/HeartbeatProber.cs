@@ -1,16 +1,21 @@
 using System.Data.Common;
+using Microsoft.Extensions.Logging;
 
 namespace ShardKit.Replication;
 
 /// <summary>
-/// The background prober of a data source: a timer of the data source's <see cref="TimeProvider"/> that every heartbeat
+/// The background prober of a data source: a timer of its <see cref="TimeProvider"/> that every heartbeat
 /// interval writes the heartbeat on each cluster's primary and reads it back from each replica, updating their lag and
 /// ejection (<see cref="ReplicaHealth"/>). A round still running when the timer fires again is not overlapped.
 /// Probes open connections from the endpoints' pools within the connect timeout, outside breakers and concurrency limits.
 /// </summary>
 internal sealed class HeartbeatProber : IDisposable
 {
-    private readonly ShardKitDataSource _owner;
+    private readonly Func<RoutingState> _state;
+    private readonly EndpointConnector _connector;
+    private readonly RoutingMetrics _metrics;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _timeProvider;
     private readonly Dictionary<string, HeartbeatHistory> _histories = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _lock = new();
@@ -19,9 +24,18 @@ internal sealed class HeartbeatProber : IDisposable
     private int _running;
     private bool _disposed;
 
-    public HeartbeatProber(ShardKitDataSource owner)
+    /// <param name="state">The current routing state (each round probes the clusters of the map current then).</param>
+    /// <param name="connector">Opens the probes' connections within the connect timeout.</param>
+    /// <param name="metrics">Records ejections.</param>
+    /// <param name="logger">Logs failed probes, ejections and re-admissions.</param>
+    /// <param name="timeProvider">The clock of the timer and of the lag measurement.</param>
+    public HeartbeatProber(Func<RoutingState> state, EndpointConnector connector, RoutingMetrics metrics, ILogger logger, TimeProvider timeProvider)
     {
-        _owner = owner;
+        _state = state;
+        _connector = connector;
+        _metrics = metrics;
+        _logger = logger;
+        _timeProvider = timeProvider;
     }
 
     /// <summary>Starts, re-times or (with zero) stops the timer.</summary>
@@ -44,7 +58,7 @@ internal sealed class HeartbeatProber : IDisposable
 
             if (_timer is null)
             {
-                _timer = _owner.TimeProvider.CreateTimer(static s => ((HeartbeatProber)s!).OnTick(), this, TimeSpan.Zero, interval);
+                _timer = _timeProvider.CreateTimer(static s => ((HeartbeatProber)s!).OnTick(), this, TimeSpan.Zero, interval);
             }
             else
             {
@@ -57,7 +71,7 @@ internal sealed class HeartbeatProber : IDisposable
     public async Task ProbeAsync(CancellationToken cancellationToken)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
-        var state = _owner.State;
+        var state = _state();
         var rounds = new List<Task>();
         foreach (var cluster in state.Map.Clusters)
         {
@@ -135,7 +149,7 @@ internal sealed class HeartbeatProber : IDisposable
         long writtenAt = 0;
         try
         {
-            var connection = await _owner.OpenWithTimeoutAsync(primary, cancellationToken).ConfigureAwait(false);
+            var connection = await _connector.OpenWithTimeoutAsync(primary, cancellationToken).ConfigureAwait(false);
             await using (connection.ConfigureAwait(false))
             {
                 if (!history.TableEnsured)
@@ -146,7 +160,7 @@ internal sealed class HeartbeatProber : IDisposable
 
                 var now = await Heartbeat.ScalarAsync(connection, Heartbeat.PrimaryClock, cancellationToken).ConfigureAwait(false)
                     ?? throw new InvalidOperationException("The primary returned no clock reading.");
-                writtenAt = _owner.TimeProvider.GetTimestamp();
+                writtenAt = _timeProvider.GetTimestamp();
                 await Heartbeat.ExecuteAsync(connection, Heartbeat.Write(now), cancellationToken).ConfigureAwait(false);
                 lock (history)
                 {
@@ -158,7 +172,7 @@ internal sealed class HeartbeatProber : IDisposable
         }
         catch (Exception ex) when (ex is DbException or TimeoutException or InvalidOperationException && !_stopping.IsCancellationRequested)
         {
-            ReplicationLog.HeartbeatFailed(_owner.Logger, ex, primary.Endpoint.Address, primary.Cluster);
+            ReplicationLog.HeartbeatFailed(_logger, ex, primary.Endpoint.Address, primary.Cluster);
         }
 
         var probes = new Task[replicas.Count];
@@ -176,7 +190,7 @@ internal sealed class HeartbeatProber : IDisposable
         long? shown;
         try
         {
-            var connection = await _owner.OpenWithTimeoutAsync(replica, cancellationToken).ConfigureAwait(false);
+            var connection = await _connector.OpenWithTimeoutAsync(replica, cancellationToken).ConfigureAwait(false);
             await using (connection.ConfigureAwait(false))
             {
                 shown = await Heartbeat.ScalarAsync(connection, Heartbeat.Read, cancellationToken).ConfigureAwait(false);
@@ -184,7 +198,7 @@ internal sealed class HeartbeatProber : IDisposable
         }
         catch (Exception ex) when (ex is DbException or TimeoutException)
         {
-            ReplicationLog.ReplicaProbeFailed(_owner.Logger, ex, replica.Endpoint.Address, replica.Cluster);
+            ReplicationLog.ReplicaProbeFailed(_logger, ex, replica.Endpoint.Address, replica.Cluster);
             Report(replica, replica.Health.RecordFailure(options));
             return;
         }
@@ -196,7 +210,7 @@ internal sealed class HeartbeatProber : IDisposable
         }
 
         // The primary's clock now: its reading when the heartbeat was written, plus the time elapsed here since.
-        var primaryNow = primaryClock + (long)(_owner.TimeProvider.GetElapsedTime(writtenAt).Ticks / TimeSpan.TicksPerMicrosecond);
+        var primaryNow = primaryClock + (long)(_timeProvider.GetElapsedTime(writtenAt).Ticks / TimeSpan.TicksPerMicrosecond);
         long lag;
         lock (history)
         {
@@ -211,11 +225,11 @@ internal sealed class HeartbeatProber : IDisposable
         switch (transition)
         {
             case HealthTransition.Ejected:
-                _owner.Metrics.RecordEjection(replica);
-                ReplicationLog.ReplicaEjected(_owner.Logger, replica.Endpoint.Address, replica.Cluster, replica.Health.LagMilliseconds, replica.Health.ConsecutiveFailures);
+                _metrics.RecordEjection(replica);
+                ReplicationLog.ReplicaEjected(_logger, replica.Endpoint.Address, replica.Cluster, replica.Health.LagMilliseconds, replica.Health.ConsecutiveFailures);
                 break;
             case HealthTransition.Readmitted:
-                ReplicationLog.ReplicaReadmitted(_owner.Logger, replica.Endpoint.Address, replica.Cluster, replica.Health.LagMilliseconds);
+                ReplicationLog.ReplicaReadmitted(_logger, replica.Endpoint.Address, replica.Cluster, replica.Health.LagMilliseconds);
                 break;
         }
     }

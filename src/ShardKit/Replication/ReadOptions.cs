@@ -6,6 +6,9 @@ namespace ShardKit.Replication;
 /// </summary>
 public sealed class ReadOptions
 {
+    private static readonly ReadOptions s_primary = new() { Preference = ReadPreference.Primary };
+    private static readonly ReadOptions s_replicaOnly = new() { Preference = ReadPreference.ReplicaOnly };
+
     /// <summary>A replica read (<see cref="ReadPreference.PreferReplica"/>) with the configured maximum lag.</summary>
     public static ReadOptions Default { get; } = new();
 
@@ -30,4 +33,19 @@ public sealed class ReadOptions
     /// shed (<see cref="ShardKitErrorCode.Overloaded"/>) before essential calls are.
     /// </summary>
     public bool NonEssential { get; init; }
+
+    /// <summary>
+    /// The options of an essential read with <paramref name="preference"/>, the configured maximum lag and no causal token of
+    /// its own (an open <see cref="ShardKitDataSource.ReadYourWrites"/> scope's token still applies), so that a preference can
+    /// be passed where options are taken: <c>OpenUserShardAsync(userId, ReadPreference.Primary)</c>. The defined preferences
+    /// convert to shared instances (no allocation).
+    /// </summary>
+    /// <param name="preference">Which servers may serve the read.</param>
+    public static implicit operator ReadOptions(ReadPreference preference) => preference switch
+    {
+        ReadPreference.PreferReplica => Default,
+        ReadPreference.Primary => s_primary,
+        ReadPreference.ReplicaOnly => s_replicaOnly,
+        _ => new ReadOptions { Preference = preference },
+    };
 }

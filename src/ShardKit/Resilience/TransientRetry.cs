@@ -11,7 +11,14 @@ namespace ShardKit.Resilience;
 internal static class TransientRetry
 {
     /// <summary>A pipeline that makes up to <paramref name="attempts"/> attempts in all, waiting about <paramref name="delay"/> × the attempt between them.</summary>
-    public static ResiliencePipeline Create(int attempts, TimeSpan delay, TimeProvider timeProvider) =>
+    /// <param name="attempts">Attempts in all, the first included.</param>
+    /// <param name="delay">The linear step of the delay between attempts (jittered).</param>
+    /// <param name="timeProvider">The clock the delays run on.</param>
+    /// <param name="handles">
+    /// Which failures are retried; <see cref="ShardKitErrors.IsTransient(Exception)"/> when <see langword="null"/>. A write
+    /// whose commit may have reached the server narrows it to lock conflicts (deadlock, lock wait timeout), which roll back.
+    /// </param>
+    public static ResiliencePipeline Create(int attempts, TimeSpan delay, TimeProvider timeProvider, Func<DbException, bool>? handles = null) =>
         new ResiliencePipelineBuilder { TimeProvider = timeProvider }
             .AddRetry(new RetryStrategyOptions
             {
@@ -19,7 +26,7 @@ internal static class TransientRetry
                 Delay = delay,
                 BackoffType = DelayBackoffType.Linear,
                 UseJitter = true,
-                ShouldHandle = new PredicateBuilder().Handle<DbException>(ShardKitErrors.IsTransient),
+                ShouldHandle = new PredicateBuilder().Handle(handles ?? ShardKitErrors.IsTransient),
             })
             .Build();
 }

@@ -48,4 +48,50 @@ internal sealed class RoutingState
 
     /// <summary>The configured maximum lag in milliseconds, or -1 for none.</summary>
     public long DefaultMaxLagMilliseconds { get; }
+
+    /// <summary>Every endpoint of the map, primaries first, then each cluster's replicas.</summary>
+    public IEnumerable<EndpointState> Endpoints()
+    {
+        foreach (var primary in Primaries)
+        {
+            yield return primary;
+        }
+
+        foreach (var replicas in Replicas)
+        {
+            for (var i = 0; i < replicas.Count; i++)
+            {
+                yield return replicas[i];
+            }
+        }
+    }
+
+    /// <summary>What is known now about every endpoint of the map: each cluster's primary, then its replicas.</summary>
+    public IReadOnlyList<EndpointStatus> GetEndpointStatuses()
+    {
+        var statuses = new List<EndpointStatus>();
+        foreach (var cluster in Map.Clusters)
+        {
+            var primary = Primaries[cluster.Index];
+            statuses.Add(new EndpointStatus(cluster.Name, primary.Endpoint, false, null, false, 0, primary.Guard.Breaker.IsRefusing, primary.Outstanding, primary.Guard.Gate.Queued));
+            var replicas = Replicas[cluster.Index];
+            for (var i = 0; i < replicas.Count; i++)
+            {
+                var replica = replicas[i];
+                var lag = replica.Health.LagMilliseconds;
+                statuses.Add(new EndpointStatus(
+                    cluster.Name,
+                    replica.Endpoint,
+                    true,
+                    lag == ReplicaHealth.Unknown ? null : TimeSpan.FromMilliseconds(lag),
+                    replica.Health.IsEjected,
+                    replica.Health.ConsecutiveFailures,
+                    replica.Guard.Breaker.IsRefusing,
+                    replica.Outstanding,
+                    replica.Guard.Gate.Queued));
+            }
+        }
+
+        return statuses;
+    }
 }

@@ -10,9 +10,10 @@ public sealed partial class ShardMap
     private readonly ShardSlot[] _user;
     private readonly ShardSlot[] _merchant;
 
-    internal ShardMap(long version, IReadOnlyList<ShardCluster> clusters, ShardEndpoint? legacy, TopologyPlan user, TopologyPlan merchant)
+    internal ShardMap(long version, IReadOnlyList<ShardCluster> clusters, ShardEndpoint? legacy, TopologyPlan user, TopologyPlan merchant, TableModel? tables = null)
     {
         Version = version;
+        Tables = tables ?? TableModel.BuiltIn;
         Clusters = clusters;
         Legacy = legacy;
         _user = CreateSlots(ShardDimension.User, user);
@@ -24,6 +25,9 @@ public sealed partial class ShardMap
 
     /// <summary>The physical clusters, in configuration order.</summary>
     public IReadOnlyList<ShardCluster> Clusters { get; }
+
+    /// <summary>The sharded tables every shard holds (<see cref="ShardKitOptions.Tables"/>, or the built-in order schema).</summary>
+    public TableModel Tables { get; }
 
     /// <summary>The pre-sharding monolith, when one is configured.</summary>
     public ShardEndpoint? Legacy { get; }

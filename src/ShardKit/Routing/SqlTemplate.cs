@@ -1,8 +1,9 @@
 namespace ShardKit.Routing;
 
 /// <summary>
-/// Replaces the placeholders <c>{schema}</c>, <c>{orders}</c> and <c>{order_items}</c> with a shard's
-/// back-quoted physical names. Any other text, braces included, is left as it is.
+/// Replaces the placeholders of routed SQL with a shard's back-quoted physical names: <c>{schema}</c>, every declared
+/// table of the map's <see cref="TableModel"/> (<c>{orders}</c>, <c>{order_payments}</c>), and the built-in
+/// <c>{orders}</c> and <c>{order_items}</c>. Any other text, braces included, is left as it is.
 /// </summary>
 internal static class SqlTemplate
 {
@@ -18,7 +19,13 @@ internal static class SqlTemplate
             return template;
         }
 
-        return template
+        var sql = template;
+        foreach (var table in slot.Map.Tables.Tables)
+        {
+            sql = sql.Replace(table.Placeholder, slot.QuotedSchema + ".`" + table.Name + "`", StringComparison.Ordinal);
+        }
+
+        return sql
             .Replace(OrdersToken, slot.OrdersTable, StringComparison.Ordinal)
             .Replace(OrderItemsToken, slot.OrderItemsTable, StringComparison.Ordinal)
             .Replace(SchemaToken, slot.QuotedSchema, StringComparison.Ordinal);

@@ -18,7 +18,7 @@ namespace ShardKit.Schema;
 /// </example>
 public sealed class SchemaApplier
 {
-    private const int MaxParallelism = 64;
+    internal const int MaxParallelism = 64;
     private readonly ShardKitDataSource _dataSource;
 
     /// <summary>Creates an applier that reaches the shards through <paramref name="dataSource"/>.</summary>
@@ -52,15 +52,7 @@ public sealed class SchemaApplier
     public async Task<SchemaApplyResult> ApplyAsync(SchemaApplyOptions? options = null, IProgress<SchemaShardResult>? progress = null, CancellationToken cancellationToken = default)
     {
         options ??= new SchemaApplyOptions();
-        if (options.Parallelism is < 1 or > MaxParallelism)
-        {
-            throw new ArgumentException($"Parallelism is {options.Parallelism}; it must be from 1 to {MaxParallelism}.", nameof(options));
-        }
-
-        if (options.Dimensions is null || options.Dimensions.Count == 0)
-        {
-            throw new ArgumentException("Dimensions is empty; choose User, Merchant or both.", nameof(options));
-        }
+        OptionsValidator<SchemaApplyOptions>.ThrowIfInvalid(options, nameof(options));
 
         // The built-in schema differs per dimension and is recorded under one checksum covering both.
         var statements = new Dictionary<ShardDimension, List<string>>();

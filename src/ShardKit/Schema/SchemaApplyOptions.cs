@@ -1,7 +1,9 @@
+using System.Globalization;
+
 namespace ShardKit.Schema;
 
 /// <summary>What <see cref="SchemaApplier.ApplyAsync"/> applies, where, and how many shards at a time.</summary>
-public sealed class SchemaApplyOptions
+public sealed class SchemaApplyOptions : IValidatedOptions
 {
     /// <summary>
     /// The DDL to run on every shard, statements separated by <c>;</c>, with the placeholders <c>{schema}</c>,
@@ -16,4 +18,20 @@ public sealed class SchemaApplyOptions
 
     /// <summary>How many shards are worked on at once, 1 to 64. Default 4.</summary>
     public int Parallelism { get; set; } = 4;
+
+    IEnumerable<string> IValidatedOptions.Validate()
+    {
+        const string Name = nameof(SchemaApplyOptions);
+        if (Parallelism is < 1 or > SchemaApplier.MaxParallelism)
+        {
+            yield return Invariant($"{Name}.{nameof(Parallelism)} is {Parallelism}; it must be from 1 to {SchemaApplier.MaxParallelism}.");
+        }
+
+        if (Dimensions is null || Dimensions.Count == 0)
+        {
+            yield return $"{Name}.{nameof(Dimensions)} is empty; choose User, Merchant or both.";
+        }
+    }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

@@ -35,6 +35,7 @@ internal static class TopologyCompiler
         Resilience.ResilienceOptionsValidation.Validate(options, list);
         var clusters = CompileClusters(options, list, out var legacy);
         ValidateShardMoves(options.ShardMoves, clusters, list);
+        var tables = TableModel.Compile(options.Tables, list);
         var dimensions = options.Dimensions ?? new ShardDimensionsOptions();
         var user = CompileDimension(ShardDimension.User, dimensions.User ?? new ShardDimensionOptions(), clusters, list);
         var merchant = CompileDimension(ShardDimension.Merchant, dimensions.Merchant ?? new ShardDimensionOptions(), clusters, list);
@@ -44,7 +45,7 @@ internal static class TopologyCompiler
         }
 
         errors = list;
-        if (list.Count > 0 || user is null || merchant is null)
+        if (list.Count > 0 || user is null || merchant is null || tables is null)
         {
             return null;
         }
@@ -59,7 +60,7 @@ internal static class TopologyCompiler
             }
         }
 
-        return new ShardMap(options.MapVersion, clusters, legacy, user, merchant);
+        return new ShardMap(options.MapVersion, clusters, legacy, user, merchant, tables);
     }
 
     private static void ValidateShardMoves(ShardMovesOptions? moves, List<ShardCluster> clusters, List<string> errors)

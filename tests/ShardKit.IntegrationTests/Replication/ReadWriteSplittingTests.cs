@@ -87,7 +87,7 @@ public sealed class ReadWriteSplittingTests(ReplicaTopologyFixture fixture) : IC
                 var token = await WriteAsync(shards, last, userId, inTransaction: i % 2 == 1);
 
                 // The token travels as text, as it would between service instances.
-                await using var read = await shards.OpenOrderShardAsync(last, ShardDimension.User, ReadPreference.PreferReplica, CausalToken.Parse(token.ToString()));
+                await using var read = await shards.OpenOrderShardAsync(last, ShardDimension.User, new ReadOptions { CausalToken = CausalToken.Parse(token.ToString()) });
                 if (await CountAsync(read, last) == 0)
                 {
                     stale++;
@@ -116,7 +116,7 @@ public sealed class ReadWriteSplittingTests(ReplicaTopologyFixture fixture) : IC
             var orderId = _ids.Next(userId, 1);
             var token = await WriteAsync(patient, orderId, userId, inTransaction: i % 2 == 1);
 
-            await using var read = await patient.OpenOrderShardAsync(orderId, ShardDimension.User, ReadPreference.PreferReplica, token);
+            await using var read = await patient.OpenOrderShardAsync(orderId, ShardDimension.User, new ReadOptions { CausalToken = token });
             Assert.True(read.IsReplica);
             Assert.Equal(fixture.Replica.ServerId, await ServerIdAsync(read));
             Assert.Equal(1, await CountAsync(read, orderId));
@@ -272,7 +272,7 @@ public sealed class ReadWriteSplittingTests(ReplicaTopologyFixture fixture) : IC
         // Once the replica has applied the writes, token reads are served by it.
         await fixture.Replica.WaitForReplicationAsync(TimeSpan.FromSeconds(60));
         var token = created[^1].CausalToken!;
-        await using (var shard = await fixture.Shards.OpenOrderShardAsync(created[^1].Id, ShardDimension.User, ReadPreference.PreferReplica, token))
+        await using (var shard = await fixture.Shards.OpenOrderShardAsync(created[^1].Id, ShardDimension.User, new ReadOptions { CausalToken = token }))
         {
             Assert.True(shard.IsReplica);
         }

@@ -87,7 +87,7 @@ public sealed class ReplicaFaultTests(FaultTopologyFixture fixture, ITestOutputH
                         token = await write.GetCausalTokenAsync() ?? throw new InvalidOperationException("The write handed back no causal token.");
                     }
 
-                    await using var read = await shards.OpenUserShardAsync(userId, ReadPreference.PreferReplica, CausalToken.Parse(token.ToString()));
+                    await using var read = await shards.OpenUserShardAsync(userId, new ReadOptions { CausalToken = CausalToken.Parse(token.ToString()) });
                     var found = await read.Connection.ExecuteScalarAsync<long>(read.Sql("SELECT COUNT(*) FROM {orders} WHERE order_id = @Id"), new { Id = orderId.Value });
                     if (found != 1)
                     {

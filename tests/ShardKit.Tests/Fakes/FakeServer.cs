@@ -19,6 +19,9 @@ public sealed partial class FakeServer
     /// <summary>The value ExecuteScalar returns for a statement (connection string, SQL); null unless set.</summary>
     public Func<string, string, object?> Scalar { get; set; } = (_, _) => null;
 
+    /// <summary>The rows a query returns (connection string, SQL); null for the default (the schema log's rows).</summary>
+    public Func<string, string, DataTable?> Rows { get; set; } = (_, _) => null;
+
     /// <summary>Connection strings whose server refuses connections.</summary>
     public ConcurrentDictionary<string, bool> Down { get; } = new();
 
@@ -60,6 +63,11 @@ public sealed partial class FakeServer
     internal IDataReader Query(string connectionString, string sql)
     {
         Execute(connectionString, sql);
+        if (Rows(connectionString, sql) is { } rows)
+        {
+            return rows.CreateDataReader();
+        }
+
         var table = new DataTable();
         table.Columns.Add("dimension", typeof(string));
         table.Columns.Add("shard", typeof(int));

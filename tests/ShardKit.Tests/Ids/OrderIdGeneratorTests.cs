@@ -270,8 +270,8 @@ public sealed class OrderIdGeneratorTests
 
     [Theory]
     [InlineData(null, "WorkerId is not set")]
-    [InlineData(-1, "WorkerId must be between 0 and 255; got -1")]
-    [InlineData(256, "WorkerId must be between 0 and 255; got 256")]
+    [InlineData(-1, "WorkerId must be between 0 and 255 (unique among live instances); got -1")]
+    [InlineData(256, "WorkerId must be between 0 and 255 (unique among live instances); got 256")]
     public void RejectsAMissingOrOutOfRangeWorkerId(int? workerId, string message)
     {
         var error = Assert.Throws<ArgumentException>(() => new OrderIdGenerator(new OrderIdGeneratorOptions { WorkerId = workerId }));

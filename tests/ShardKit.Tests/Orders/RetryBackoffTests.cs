@@ -1,3 +1,4 @@
+using ShardKit.DependencyInjection;
 
 namespace ShardKit.Tests.Orders;
 
@@ -29,7 +30,7 @@ public sealed class RetryBackoffTests
             default: options.PollInterval = TimeSpan.Zero; break;
         }
 
-        var error = Assert.Throws<ArgumentException>(() => options.Validate());
+        var error = Assert.Throws<ArgumentException>(() => OptionsValidator<OutboxRelayOptions>.ThrowIfInvalid(options, "options"));
 
         Assert.Contains(message, error.Message, StringComparison.Ordinal);
     }

@@ -73,7 +73,7 @@ public sealed class GtidDialectTests
         await using var shards = new ShardKitDataSourceBuilder(TestTopologies.DevUp(clusters: 1)).UseProvider(provider).Build();
 
         // The fake server reports a MariaDB version: a MySQL GTID cannot be waited for there.
-        await using var read = await shards.OpenUserShardAsync(1, ReadPreference.PreferReplica, new CausalToken("c0", Uuid + ":23"));
+        await using var read = await shards.OpenUserShardAsync(1, new ReadOptions { CausalToken = new CausalToken("c0", Uuid + ":23") });
 
         Assert.False(read.IsReplica);
         Assert.DoesNotContain(provider.Server.Executed, e => e.Sql.Contains("GTID", StringComparison.Ordinal));

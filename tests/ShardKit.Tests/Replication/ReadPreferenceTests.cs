@@ -151,7 +151,7 @@ public sealed class ReadPreferenceTests
         _provider.Server.Scalar = (cs, sql) => cs == Replica0 && sql.StartsWith(WaitPrefix, StringComparison.Ordinal) ? 0L : null;
         await using var shards = Build();
 
-        await using var shard = await shards.OpenUserShardAsync(5, ReadPreference.PreferReplica, CausalToken.Parse("0-1-42@c0"));
+        await using var shard = await shards.OpenUserShardAsync(5, new ReadOptions { CausalToken = CausalToken.Parse("0-1-42@c0") });
 
         Assert.Equal(Replica0, shard.Connection.ConnectionString);
         Assert.Contains((Replica0, "SELECT MASTER_GTID_WAIT('0-1-42', 0.05)"), _provider.Server.Executed);
@@ -163,7 +163,7 @@ public sealed class ReadPreferenceTests
         _provider.Server.Scalar = (_, sql) => sql.StartsWith(WaitPrefix, StringComparison.Ordinal) ? -1L : null;
         await using var shards = Build();
 
-        await using var shard = await shards.OpenUserShardAsync(5, ReadPreference.PreferReplica, CausalToken.Parse("0-1-42@c0"));
+        await using var shard = await shards.OpenUserShardAsync(5, new ReadOptions { CausalToken = CausalToken.Parse("0-1-42@c0") });
 
         Assert.Equal(Primary0, shard.Connection.ConnectionString);
         Assert.Single(_provider.Server.Executed, e => e.Sql.StartsWith(WaitPrefix, StringComparison.Ordinal));
@@ -175,7 +175,7 @@ public sealed class ReadPreferenceTests
         _provider.Server.FailStatement = (_, sql) => sql.StartsWith(WaitPrefix, StringComparison.Ordinal) ? "FUNCTION MASTER_GTID_WAIT does not exist" : null;
         await using var shards = Build();
 
-        await using var shard = await shards.OpenUserShardAsync(5, ReadPreference.PreferReplica, CausalToken.Parse("0-1-42@c0"));
+        await using var shard = await shards.OpenUserShardAsync(5, new ReadOptions { CausalToken = CausalToken.Parse("0-1-42@c0") });
 
         Assert.Equal(Primary0, shard.Connection.ConnectionString);
     }
@@ -187,7 +187,7 @@ public sealed class ReadPreferenceTests
         await using var shards = Build();
 
         var ex = await Assert.ThrowsAsync<ShardKitException>(async () =>
-            await shards.OpenUserShardAsync(5, ReadPreference.ReplicaOnly, CausalToken.Parse("0-1-42@c0")));
+            await shards.OpenUserShardAsync(5, new ReadOptions { Preference = ReadPreference.ReplicaOnly, CausalToken = CausalToken.Parse("0-1-42@c0") }));
 
         Assert.Equal(ShardKitErrorCode.ShardUnavailable, ex.ErrorCode);
         Assert.Contains("0-1-42", ex.Message, StringComparison.Ordinal);
@@ -198,7 +198,7 @@ public sealed class ReadPreferenceTests
     {
         await using var shards = Build();
 
-        await using var shard = await shards.OpenUserShardAsync(5, ReadPreference.PreferReplica, CausalToken.Parse("0-1-42@c9"));
+        await using var shard = await shards.OpenUserShardAsync(5, new ReadOptions { CausalToken = CausalToken.Parse("0-1-42@c9") });
 
         Assert.Equal(Replica0, shard.Connection.ConnectionString);
         Assert.DoesNotContain(_provider.Server.Executed, e => e.Sql.StartsWith(WaitPrefix, StringComparison.Ordinal));
@@ -212,7 +212,7 @@ public sealed class ReadPreferenceTests
         options.CausalReadWait = TimeSpan.FromMilliseconds(250);
         await using var shards = Build(options);
 
-        await using var shard = await shards.OpenUserShardAsync(5, ReadPreference.PreferReplica, new CausalToken("c0", "0-1-7,1-2-3"));
+        await using var shard = await shards.OpenUserShardAsync(5, new ReadOptions { CausalToken = new CausalToken("c0", "0-1-7,1-2-3") });
 
         Assert.Contains((Replica0, "SELECT MASTER_GTID_WAIT('0-1-7,1-2-3', 0.25)"), _provider.Server.Executed);
     }

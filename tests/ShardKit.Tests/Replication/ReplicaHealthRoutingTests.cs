@@ -203,7 +203,7 @@ public sealed class ReplicaHealthRoutingTests
 
         for (var i = 0; i < 5; i++)
         {
-            await using var shard = await shards.OpenUserShardAsync(1 + i, ReadPreference.PreferReplica, token);
+            await using var shard = await shards.OpenUserShardAsync(1 + i, new ReadOptions { CausalToken = token });
             Assert.Equal(Primary, shard.Connection.ConnectionString);
         }
 
@@ -212,7 +212,7 @@ public sealed class ReplicaHealthRoutingTests
         _provider.Server.Down[ReplicaB] = true;
         for (var i = 0; i < 5; i++)
         {
-            await using var shard = await shards.OpenUserShardAsync(1 + i, ReadPreference.PreferReplica, token);
+            await using var shard = await shards.OpenUserShardAsync(1 + i, new ReadOptions { CausalToken = token });
             Assert.Equal(Primary, shard.Connection.ConnectionString);
         }
 

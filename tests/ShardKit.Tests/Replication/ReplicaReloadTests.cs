@@ -30,7 +30,7 @@ public sealed class ReplicaReloadTests
         configuration["ShardKit:CausalReadWait"] = "00:00:01";
         configuration.Reload();
 
-        await using (var after = await shards.OpenUserShardAsync(9, ReadPreference.PreferReplica, new CausalToken("c0", "0-1-5")))
+        await using (var after = await shards.OpenUserShardAsync(9, new ReadOptions { CausalToken = new CausalToken("c0", "0-1-5") }))
         {
             Assert.Equal(TestTopologies.Endpoint(3311), after.Connection.ConnectionString);
         }

@@ -107,10 +107,10 @@ public sealed class DependencyInjectionTests
     }
 
     [Theory]
-    [InlineData("relay", "OutboxRelayOptions: BatchSize is 0; it must be from 1 to 10000.")]
-    [InlineData("keys", "AlternateKeyStoreOptions: CacheCapacity is -1; it must be from 0 to 10000000.")]
-    [InlineData("cross-shard", "CrossShardOptions: MaxPageSize must be at least 1 (was 0).")]
-    [InlineData("migrating", "MigratingOrderStoreOptions.PollInterval must be more than zero")]
+    [InlineData("relay", "OutboxRelayOptions.BatchSize is 0; it must be from 1 to 10000.")]
+    [InlineData("keys", "AlternateKeyStoreOptions.CacheCapacity is -1; it must be from 0 to 10000000.")]
+    [InlineData("cross-shard", "CrossShardOptions.MaxPageSize is 0; it must be at least 1.")]
+    [InlineData("migrating", "MigratingOrderStoreOptions.PollInterval is 00:00:00; it must be more than zero")]
     public async Task HostStartFailsOnABadComponentOptionWithAMessageNamingIt(string component, string message)
     {
         using var host = HostWith([], services =>

@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Dapper;
+using Polly;
 
 namespace ShardKit.Migrations.Migration.Moves;
 
@@ -196,20 +197,10 @@ internal sealed partial class ShardMover
     /// Runs a copy chunk or drain batch again when the server gave up on it (deadlock with a writer, lock wait timeout): everything
     /// it did was rolled back, or was an idempotent apply already committed.
     /// </summary>
-    private static async Task<T> RetryTransientAsync<T>(Func<Task<T>> work, CancellationToken cancellationToken)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await work().ConfigureAwait(false);
-            }
-            catch (DbException ex) when (ShardKitErrors.IsTransient(ex) && attempt < 20)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(20 * attempt), cancellationToken).ConfigureAwait(false);
-            }
-        }
-    }
+    private static readonly ResiliencePipeline s_retry = TransientRetry.Create(attempts: 20, TimeSpan.FromMilliseconds(20), TimeProvider.System);
+
+    private static async Task<T> RetryTransientAsync<T>(Func<Task<T>> work, CancellationToken cancellationToken) =>
+        await s_retry.ExecuteAsync(static async (w, _) => await w().ConfigureAwait(false), work, cancellationToken).ConfigureAwait(false);
 
     private async Task ThrottleAsync(long rowsDone, TimeSpan elapsed, CancellationToken cancellationToken)
     {

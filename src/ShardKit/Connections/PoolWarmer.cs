@@ -1,31 +1,21 @@
 using System.Data.Common;
 using System.Globalization;
 
-namespace ShardKit;
+namespace ShardKit.Connections;
 
-public sealed partial class ShardKitDataSource
+/// <summary>Grows endpoints' pools ahead of traffic (<see cref="ShardKitDataSource.WarmUpAsync"/>).</summary>
+internal static class PoolWarmer
 {
-    /// <summary>The most connections per endpoint <see cref="WarmUpAsync"/> opens.</summary>
-    public const int MaxWarmUpConnectionsPerEndpoint = 1000;
-
     /// <summary>
-    /// Opens <paramref name="connectionsPerEndpoint"/> connections at once to every primary and replica of the current
-    /// map and returns them to their pools, so that a traffic peak (a promotion) does not start by paying for
-    /// connection set-up. Endpoints are warmed in parallel; one that fails does not stop the others and is named in
-    /// <see cref="WarmUpResult.Failures"/>.
+    /// Opens <paramref name="connectionsPerEndpoint"/> connections at once on every endpoint, in parallel, and returns them to
+    /// their pools; an endpoint that fails does not stop the others and is named in <see cref="WarmUpResult.Failures"/>.
     /// </summary>
-    /// <param name="connectionsPerEndpoint">Connections to hold open at once per endpoint, 1 to <see cref="MaxWarmUpConnectionsPerEndpoint"/>; keep it within the provider's maximum pool size.</param>
-    /// <param name="cancellationToken">Cancels the warm-up.</param>
-    public async Task<WarmUpResult> WarmUpAsync(int connectionsPerEndpoint = 4, CancellationToken cancellationToken = default)
+    public static async Task<WarmUpResult> WarmUpAsync(IEnumerable<EndpointState> endpoints, int connectionsPerEndpoint, CancellationToken cancellationToken)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(connectionsPerEndpoint, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(connectionsPerEndpoint, MaxWarmUpConnectionsPerEndpoint);
-        ObjectDisposedException.ThrowIf(_disposed, this);
-
-        var endpoints = CurrentEndpoints().Select(e => (e.Endpoint, e.Pool)).ToList();
-        var results = await Task.WhenAll(endpoints.Select(e => WarmEndpointAsync(e.Endpoint, e.Pool, connectionsPerEndpoint, cancellationToken))).ConfigureAwait(false);
+        var pools = endpoints.Select(e => (e.Endpoint, e.Pool)).ToList();
+        var results = await Task.WhenAll(pools.Select(e => WarmEndpointAsync(e.Endpoint, e.Pool, connectionsPerEndpoint, cancellationToken))).ConfigureAwait(false);
         return new WarmUpResult(
-            endpoints.Count,
+            pools.Count,
             results.Sum(r => r.Opened),
             results.Where(r => r.Failure is not null).Select(r => r.Failure!).ToList());
     }

@@ -1,21 +1,96 @@
 using System.Data.Common;
 using System.Diagnostics;
 using System.Globalization;
+using Microsoft.Extensions.Logging;
 
-namespace ShardKit;
+namespace ShardKit.Resilience;
 
-/// <content>Opening a connection on one endpoint through its circuit breaker, concurrency gate and connect timeout.</content>
-public sealed partial class ShardKitDataSource
+/// <summary>
+/// Opens connections on one endpoint at a time, through its guard: the circuit breaker refuses at once while open, the
+/// concurrency gate limits and queues callers (and sheds non-essential ones first), and every open has the connect
+/// timeout. Each routed open is a span and, when it fails, an error in the metrics; its duration is recorded when the
+/// connection is given back (<see cref="Release"/>).
+/// </summary>
+internal sealed class EndpointConnector
 {
+    private readonly EndpointPools _pools;
+    private readonly AmbientContext _ambient;
+    private readonly RoutingMetrics _metrics;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _timeProvider;
+
+    /// <param name="pools">The endpoint table (for cluster and legacy connections).</param>
+    /// <param name="ambient">The per-flow context the routed connections use for their transactions and causal tokens.</param>
+    /// <param name="metrics">Records failed opens and connection durations.</param>
+    /// <param name="logger">Logs failed opens and breaker transitions.</param>
+    /// <param name="timeProvider">The clock of connect timeouts and durations.</param>
+    public EndpointConnector(EndpointPools pools, AmbientContext ambient, RoutingMetrics metrics, ILogger logger, TimeProvider timeProvider)
+    {
+        _pools = pools;
+        _ambient = ambient;
+        _metrics = metrics;
+        _logger = logger;
+        _timeProvider = timeProvider;
+    }
+
+    /// <summary>Opens a connection to a cluster's primary, outside any shard (for cluster-wide bookkeeping), within the connect timeout.</summary>
+    /// <exception cref="ShardKitException"><see cref="ShardKitErrorCode.ShardUnavailable"/> when it cannot be opened.</exception>
+    public async ValueTask<DbConnection> OpenClusterAsync(ShardCluster cluster, CancellationToken cancellationToken)
+    {
+        var primary = _pools.Get(cluster.Primary, cluster.Name, isReplica: false);
+        try
+        {
+            return await OpenWithTimeoutAsync(primary, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is DbException or TimeoutException)
+        {
+            throw new ShardKitException(
+                ShardKitErrorCode.ShardUnavailable,
+                $"Could not open a connection to cluster '{cluster.Name}' ({cluster.Primary.Address}): {ex.Message}",
+                ex);
+        }
+    }
+
+    /// <summary>Opens a connection to the legacy database's server (<see cref="ShardMap.Legacy"/>), from a pool of its own.</summary>
+    /// <exception cref="ShardKitException">
+    /// <see cref="ShardKitErrorCode.InvalidTopology"/>: no legacy endpoint (with a database) is configured;
+    /// <see cref="ShardKitErrorCode.ShardUnavailable"/>: the server cannot be reached.
+    /// </exception>
+    public async ValueTask<DbConnection> OpenLegacyAsync(ShardEndpoint? legacy, CancellationToken cancellationToken)
+    {
+        if (legacy is null)
+        {
+            throw new ShardKitException(
+                ShardKitErrorCode.InvalidTopology,
+                "No legacy database is configured (ShardKit:Legacy): the online migration needs its connection string.");
+        }
+
+        var pool = _pools.Get(legacy, "legacy", isReplica: false).Pool;
+        try
+        {
+            return await pool.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (DbException ex)
+        {
+            throw new ShardKitException(
+                ShardKitErrorCode.ShardUnavailable,
+                $"Could not open a connection to the legacy database ({legacy.Address}): {ex.Message}",
+                ex)
+            {
+                Shard = "legacy",
+            };
+        }
+    }
+
     /// <summary>
     /// Opens a routed connection on <paramref name="endpoint"/>: refused at once when its breaker is open, rejected with
     /// <see cref="ShardKitErrorCode.Overloaded"/> when its concurrency limit and queue are full, and failed with
     /// <see cref="ShardKitErrorCode.ShardUnavailable"/> when it cannot be opened within the connect timeout.
     /// </summary>
-    internal async ValueTask<ShardConnection> OpenEndpointAsync(
+    public async ValueTask<ShardConnection> OpenAsync(
         ShardSlot slot, EndpointState endpoint, ShardIntent intent, bool nonEssential, CancellationToken cancellationToken)
     {
-        var started = TimeProvider.GetTimestamp();
+        var started = _timeProvider.GetTimestamp();
         var guard = endpoint.Guard;
         if (!guard.Breaker.TryAcquire(out var isTrial))
         {
@@ -30,7 +105,7 @@ public sealed partial class ShardKitDataSource
         }
 
         var activity = StartActivity(slot, endpoint);
-        using var timeout = new CancellationTokenSource(guard.ConnectTimeout, TimeProvider);
+        using var timeout = new CancellationTokenSource(guard.ConnectTimeout, _timeProvider);
         using var link = cancellationToken.CanBeCanceled
             ? cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), timeout)
             : default;
@@ -78,10 +153,10 @@ public sealed partial class ShardKitDataSource
             guard.Gate.Release();
             if (guard.Breaker.OnFailure())
             {
-                Log.BreakerOpened(Logger, endpoint.Endpoint.Address, endpoint.Cluster, guard.BreakAfterFailures, guard.BreakDuration);
+                Log.BreakerOpened(_logger, endpoint.Endpoint.Address, endpoint.Cluster, guard.BreakAfterFailures, guard.BreakDuration);
             }
 
-            Log.ShardOpenFailed(Logger, ex, slot.Name, endpoint.Endpoint.Address);
+            Log.ShardOpenFailed(_logger, ex, slot.Name, endpoint.Endpoint.Address);
             var reason = ex is OperationCanceledException
                 ? string.Create(CultureInfo.InvariantCulture, $"no connection within the connect timeout of {guard.ConnectTimeout.TotalMilliseconds:0} ms")
                 : ex.Message;
@@ -107,7 +182,7 @@ public sealed partial class ShardKitDataSource
 
         if (guard.Breaker.OnSuccess())
         {
-            Log.BreakerClosed(Logger, endpoint.Endpoint.Address, endpoint.Cluster);
+            Log.BreakerClosed(_logger, endpoint.Endpoint.Address, endpoint.Cluster);
         }
 
         if (activity is { IsAllDataRequested: true } && connection.ServerVersion.Contains("MariaDB", StringComparison.OrdinalIgnoreCase))
@@ -116,14 +191,14 @@ public sealed partial class ShardKitDataSource
         }
 
         endpoint.AddOutstanding();
-        return new ShardConnection(this, slot, endpoint.Endpoint, connection, intent, enlistedIn: null, new ConnectionLease(endpoint, guard.Gate, started, activity));
+        return new ShardConnection(_ambient, slot, endpoint.Endpoint, connection, intent, enlistedIn: null, new ConnectionLease(this, endpoint, guard.Gate, started, activity));
     }
 
     /// <summary>Opens a connection from <paramref name="endpoint"/>'s pool within the connect timeout, outside breaker and gate (probes, bookkeeping).</summary>
-    internal async ValueTask<DbConnection> OpenWithTimeoutAsync(EndpointState endpoint, CancellationToken cancellationToken)
+    public async ValueTask<DbConnection> OpenWithTimeoutAsync(EndpointState endpoint, CancellationToken cancellationToken)
     {
         var connectTimeout = endpoint.Guard.ConnectTimeout;
-        using var timeout = new CancellationTokenSource(connectTimeout, TimeProvider);
+        using var timeout = new CancellationTokenSource(connectTimeout, _timeProvider);
         using var link = cancellationToken.CanBeCanceled
             ? cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), timeout)
             : default;
@@ -139,8 +214,8 @@ public sealed partial class ShardKitDataSource
         }
     }
 
-    /// <summary>Called once when a routed connection that took a slot is disposed.</summary>
-    internal void OnConnectionClosed(ShardConnection connection, in ConnectionLease lease, bool failed)
+    /// <summary>Gives back what a routed connection took (its gate slot, its span) and records its duration; called once, when it is disposed.</summary>
+    public void Release(ShardConnection connection, in ConnectionLease lease, bool failed)
     {
         lease.Gate.Release();
         lease.Endpoint.RemoveOutstanding();
@@ -153,7 +228,7 @@ public sealed partial class ShardKitDataSource
                 { TelemetryTags.Endpoint, lease.Endpoint.Endpoint.Address },
                 { TelemetryTags.Role, lease.Endpoint.IsReplica ? TelemetryTags.Replica : TelemetryTags.Primary },
             };
-            _metrics.RecordDuration(TimeProvider.GetElapsedTime(lease.Started).TotalSeconds, tags);
+            _metrics.RecordDuration(_timeProvider.GetElapsedTime(lease.Started).TotalSeconds, tags);
         }
 
         if (lease.Activity is { } activity)
