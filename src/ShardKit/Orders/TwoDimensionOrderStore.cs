@@ -58,7 +58,7 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
         DataSource = dataSource;
         AlternateKeys = alternateKeys;
         _options = options ?? new TwoDimensionOrderStoreOptions();
-        _options.Validate();
+        OptionsValidator<TwoDimensionOrderStoreOptions>.ThrowIfInvalid(_options, "options");
         Logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<TwoDimensionOrderStore>();
         Applier = new MerchantApplier(dataSource);
         Metrics = new DimensionMetrics();

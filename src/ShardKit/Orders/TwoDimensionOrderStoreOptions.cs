@@ -1,7 +1,9 @@
+using System.Globalization;
+
 namespace ShardKit.Orders;
 
 /// <summary>How <see cref="TwoDimensionOrderStore"/> keeps the merchant copy.</summary>
-public sealed class TwoDimensionOrderStoreOptions
+public sealed class TwoDimensionOrderStoreOptions : IValidatedOptions
 {
     /// <summary>
     /// Whether every write applies its merchant copy right after the user-shard commit (best effort: a failure
@@ -19,11 +21,11 @@ public sealed class TwoDimensionOrderStoreOptions
     /// </summary>
     public TimeSpan MerchantCopyTimeout { get; set; } = TimeSpan.FromSeconds(1);
 
-    internal void Validate()
+    IEnumerable<string> IValidatedOptions.Validate()
     {
         if (MerchantCopyTimeout < TimeSpan.FromMilliseconds(1) || MerchantCopyTimeout > TimeSpan.FromMinutes(1))
         {
-            throw new ArgumentException($"MerchantCopyTimeout is {MerchantCopyTimeout}; it must be from 1 ms to 1 minute.", "options");
+            yield return string.Create(CultureInfo.InvariantCulture, $"{nameof(TwoDimensionOrderStoreOptions)}.{nameof(MerchantCopyTimeout)} is {MerchantCopyTimeout}; it must be from 1 ms to 1 minute.");
         }
     }
 }
