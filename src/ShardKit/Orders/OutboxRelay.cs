@@ -6,7 +6,8 @@ namespace ShardKit.Orders;
 
 /// <summary>
 /// The background relay of the two-dimension writes: scans the pending outbox entries of every user shard and
-/// applies each order's merchant copy (re-read the user side, version-guarded upsert, mark the entries), retrying
+/// applies the orders' merchant copies a batch at a time (one snapshot read of the user side, one version-guarded
+/// multi-row transaction per merchant shard, one statement marking the entries), retrying
 /// failures with exponential backoff. Applies are idempotent, so a relay stopped anywhere, even mid-batch, and
 /// started again ends in the same state; several relays may run at once.
 /// </summary>

@@ -10,8 +10,9 @@ namespace ShardKit.Orders;
 /// Writes orders in two dimensions: each create, update or delete is one local transaction on the order's
 /// user-shard primary that writes the order, its items and an outbox entry (<c>shardkit_outbox</c>). Right after
 /// the commit the merchant copy is applied (best effort: if the merchant shard is unreachable the write still
-/// succeeds and <see cref="OutboxRelay"/> applies it later). Every apply re-reads the current user-side state and
-/// upserts it with a version guard, so applies are idempotent and may run in any order; deletes leave tombstones.
+/// succeeds and <see cref="OutboxRelay"/> applies it later). The store's own writes apply the state they have just
+/// committed (no re-read); the relay and repairs read the current user-side state. Every apply upserts with a version
+/// guard, so applies are idempotent and may run in any order; deletes leave tombstones.
 /// </summary>
 /// <remarks>
 /// Call <see cref="EnsureSchemaAsync"/> once per deployment (it is idempotent). Do not call the write methods
