@@ -1,3 +1,4 @@
+using ShardKit.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using ShardKit.Orders;
 
@@ -79,4 +80,20 @@ public sealed class InlineCopyGateTests
 
         Assert.True(gate.TryEnter("c1"));
     }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(60_001)]
+    public void TheStoreRefusesAMerchantCopyTimeoutOutOfRangeNamingIt(int milliseconds)
+    {
+        var options = new TwoDimensionOrderStoreOptions { MerchantCopyTimeout = TimeSpan.FromMilliseconds(milliseconds) };
+
+        var error = Assert.Throws<ArgumentException>(() => OptionsValidator<TwoDimensionOrderStoreOptions>.ThrowIfInvalid(options, "options"));
+
+        Assert.Contains("TwoDimensionOrderStoreOptions.MerchantCopyTimeout is", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TheDefaultMerchantCopyTimeoutIsValid() =>
+        OptionsValidator<TwoDimensionOrderStoreOptions>.ThrowIfInvalid(new TwoDimensionOrderStoreOptions(), "options");
 }
