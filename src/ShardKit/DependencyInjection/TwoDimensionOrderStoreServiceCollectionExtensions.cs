@@ -32,7 +32,8 @@ public static class TwoDimensionOrderStoreServiceCollectionExtensions
             return services;
         }
 
-        var store = services.AddOptions<TwoDimensionOrderStoreOptions>();
+        var store = services.AddOptions<TwoDimensionOrderStoreOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TwoDimensionOrderStoreOptions>>(OptionsValidator<TwoDimensionOrderStoreOptions>.Instance));
         if (configureStore is not null)
         {
             store.Configure(configureStore);
