@@ -177,9 +177,10 @@ public sealed class CrossShardQueryExecutor
         QueryChecks.Dimension(dimension, "query");
         var declared = QueryTableCache.Declared(map, dimension, name, "query");
         var table = await _tables.GetAsync(map, dimension, declared, parts, preference, refresh: false, timeoutToken, callerToken).ConfigureAwait(false);
-        if (table.FromServer && named.Any(c => c is not null && !table.Has(c)))
+        if (table.FromServer && Environment.TickCount64 - table.ReadAt > 1000 && named.Any(c => c is not null && !table.Has(c)))
         {
-            // A column added since the shape was read: read it again once before calling the column unknown.
+            // A column added since the shape was read: read it again once before calling the column unknown (at most once a
+            // second per table, so a query that keeps naming a wrong column does not keep reading information_schema).
             table = await _tables.GetAsync(map, dimension, declared, parts, preference, refresh: true, timeoutToken, callerToken).ConfigureAwait(false);
         }
 

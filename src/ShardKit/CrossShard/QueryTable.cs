@@ -24,7 +24,11 @@ internal sealed class QueryTable
         }
 
         AllColumns = columns.Select(c => c.Name).ToArray();
+        ReadAt = Environment.TickCount64;
     }
+
+    /// <summary>When the shape was read (<see cref="Environment.TickCount64"/>): a missing column triggers a new read at most once a second.</summary>
+    public long ReadAt { get; }
 
     /// <summary>The table's name in every shard's schema.</summary>
     public string Name { get; }

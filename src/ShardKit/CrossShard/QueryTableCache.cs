@@ -10,7 +10,8 @@ namespace ShardKit.CrossShard;
 /// The columns of the tables cross-shard queries name, per dimension, read from a shard's <c>information_schema</c>
 /// once per map (every shard of a dimension has the same shape; <c>shardkit topology validate</c> checks that). The
 /// built-in <c>orders</c> table is ShardKit's own DDL, so its columns are known without a read. Emptied when the map
-/// changes; a table is read again when a query names a column the cached shape lacks (a column added since).
+/// changes; a table is read again when a query names a column the cached shape lacks (a column added since), at most
+/// once a second per table.
 /// </summary>
 internal sealed class QueryTableCache
 {

@@ -188,6 +188,26 @@ public sealed class TeamCrossShardQueryTests(TeamQueryFixture fixture) : IAsyncL
     }
 
     [Fact]
+    public async Task AColumnAddedAfterTheShapeWasReadIsFoundByTheSameExecutor()
+    {
+        await _executor.QueryPageAsync<long>(new CrossShardQuery { Dimension = ShardDimension.User, Columns = ["id"], PageSize = 1 });
+        await AlterUserShardsAsync("ALTER TABLE {trade_orders} ADD COLUMN coupon VARCHAR(16) NULL");
+        try
+        {
+            await Task.Delay(1100);
+            var page = await _executor.QueryPageAsync<dynamic>(
+                new CrossShardQuery { Dimension = ShardDimension.User, Columns = ["id", "coupon"], OrderBy = [CrossShardSort.Ascending("coupon")], PageSize = 5 });
+
+            Assert.Equal(5, page.Rows.Count);
+            Assert.All(page.Rows, r => Assert.Null((object?)r.coupon));
+        }
+        finally
+        {
+            await AlterUserShardsAsync("ALTER TABLE {trade_orders} DROP COLUMN coupon");
+        }
+    }
+
+    [Fact]
     public async Task TheCliPrintsATableAndATokenThatFetchesTheNextPage()
     {
         var first = await TeamTablesFixture.RunAsync(
@@ -247,5 +267,14 @@ public sealed class TeamCrossShardQueryTests(TeamQueryFixture fixture) : IAsyncL
         Assert.Single(error.Trim().Split('\n'));
         Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
         Assert.Equal("", output);
+    }
+
+    private async Task AlterUserShardsAsync(string sql)
+    {
+        foreach (var route in _shards.Map.GetRoutes(ShardDimension.User))
+        {
+            await using var shard = await _shards.OpenAsync(route, ShardIntent.Write);
+            await shard.Connection.ExecuteAsync(shard.Sql(sql));
+        }
     }
 }
