@@ -382,6 +382,15 @@ public sealed class ShardKitDataSource : IAsyncDisposable, IDisposable
         return _connector.OpenClusterAsync(cluster, cancellationToken);
     }
 
+    /// <summary>Opens a connection to replica <paramref name="index"/> of <paramref name="cluster"/> (for replica-lag checks).</summary>
+    /// <exception cref="DbException">The replica cannot be reached.</exception>
+    /// <exception cref="TimeoutException">The replica did not answer in time.</exception>
+    internal ValueTask<DbConnection> OpenReplicaAsync(ShardCluster cluster, int index, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _connector.OpenWithTimeoutAsync(_topology.State.Replicas[cluster.Index][index], cancellationToken);
+    }
+
     /// <summary>Opens a connection to the legacy database's server (<see cref="ShardMap.Legacy"/>), for the online migration.</summary>
     /// <exception cref="ShardKitException">
     /// <see cref="ShardKitErrorCode.InvalidTopology"/>: no legacy endpoint (with a database) is configured;

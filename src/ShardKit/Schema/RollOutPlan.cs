@@ -1,0 +1,34 @@
+namespace ShardKit.Schema;
+
+/// <summary>
+/// One dimension's statements and, per statement, the algorithm the first shard (the canary) ran it with: later shards
+/// start their ladder there, so the server is asked once, not once per shard, which algorithm it allows.
+/// </summary>
+internal sealed class RollOutPlan(IReadOnlyList<string> statements, bool allowBlocking)
+{
+    private readonly DdlAlgorithm?[] _decided = new DdlAlgorithm?[statements.Count];
+
+    public IReadOnlyList<string> Statements { get; } = statements;
+
+    public bool AllowBlocking { get; } = allowBlocking;
+
+    public DdlAlgorithm? Decided(int index)
+    {
+        lock (_decided)
+        {
+            return _decided[index];
+        }
+    }
+
+    /// <summary>Keeps the weakest algorithm any shard needed for the statement.</summary>
+    public void Decide(int index, DdlAlgorithm algorithm)
+    {
+        lock (_decided)
+        {
+            if (_decided[index] is not { } current || algorithm > current)
+            {
+                _decided[index] = algorithm;
+            }
+        }
+    }
+}
