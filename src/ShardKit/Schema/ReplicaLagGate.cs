@@ -51,7 +51,12 @@ internal sealed class ReplicaLagGate(ShardKitDataSource dataSource, SchemaApplyO
             var primary = await dataSource.OpenClusterAsync(cluster, cancellationToken).ConfigureAwait(false);
             await using (primary.ConfigureAwait(false))
             {
-                now = await Heartbeat.ScalarAsync(primary, Heartbeat.PrimaryClock, cancellationToken).ConfigureAwait(false) ?? 0;
+                if (await Heartbeat.ScalarAsync(primary, Heartbeat.PrimaryClock, cancellationToken).ConfigureAwait(false) is not { } clock)
+                {
+                    return lagging;     // no clock reading, nothing to measure against
+                }
+
+                now = clock;
                 await Heartbeat.ExecuteAsync(primary, Heartbeat.Write(now), cancellationToken).ConfigureAwait(false);
             }
         }
