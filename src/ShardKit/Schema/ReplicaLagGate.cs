@@ -86,6 +86,11 @@ internal sealed class ReplicaLagGate(ShardKitDataSource dataSource, SchemaApplyO
                     lagging.Add(string.Create(CultureInfo.InvariantCulture, $"replica {replica.Address} of cluster {cluster.Name} {behind} (limit {limit.TotalSeconds:0.#} s)"));
                 }
             }
+            catch (DbException ex) when (Migration.ControlSchema.IsMissingTable(ex))
+            {
+                // The replica has not applied the creation of the heartbeat table yet: it is behind.
+                lagging.Add(string.Create(CultureInfo.InvariantCulture, $"replica {replica.Address} of cluster {cluster.Name} has no heartbeat table yet (limit {limit.TotalSeconds:0.#} s)"));
+            }
             catch (Exception ex) when (ex is DbException or TimeoutException)
             {
                 options.OnReplicaLagWait?.Invoke($"replica {replica.Address} of cluster {cluster.Name} cannot be reached ({ex.Message}); not waiting for it");
