@@ -122,6 +122,9 @@ public sealed class SchemaApplier
                     Report(result);
                     failed |= result.Status == SchemaShardStatus.Failed;
                 }
+
+                // Interrupted (Ctrl+C): the wave's shards are recorded; a re-run goes on from here.
+                cancellationToken.ThrowIfCancellationRequested();
             }
         }
 
