@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Data.Common;
 using ShardKit.Connections;
+using ShardKit.Tables;
 
 namespace ShardKit.Schema;
 
@@ -133,7 +134,26 @@ public sealed class SchemaApplier
             Report(new SchemaShardResult(route, SchemaShardStatus.NotStarted, TimeSpan.Zero, null));
         }
 
-        return new SchemaApplyResult(checksum, routes.Select(r => results[r]).ToList(), time.GetElapsedTime(started));
+        var applied = new SchemaApplyResult(checksum, routes.Select(r => results[r]).ToList(), time.GetElapsedTime(started));
+        if (applied.Applied > 0)
+        {
+            await RefreshTablesAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return applied;
+    }
+
+    /// <summary>Lets the data source see the new shapes (<see cref="ShardKitDataSource.TableCheck"/>); a failed read keeps the old ones.</summary>
+    private async Task RefreshTablesAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _dataSource.CheckTablesAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is DbException or ShardKitException)
+        {
+            TableLog.TableRefreshFailed(_dataSource.Logger, ex);
+        }
     }
 
     private async Task<Dictionary<ShardCluster, ClusterLog>> PrepareClustersAsync(IEnumerable<ShardCluster> clusters, string checksum, CancellationToken cancellationToken)

@@ -193,6 +193,26 @@ public sealed class OnlineDdlTests(OnlineDdlFixture fixture) : IClassFixture<Onl
         Assert.All(await fixture.ColumnTypesAsync("lag_probe"), t => Assert.Equal("int", t.Value));
     }
 
+    [Fact]
+    public async Task ARunningDataSourceSeesTheNewColumnWithoutBeingRebuilt()
+    {
+        await using var shards = fixture.Build();
+        var before = await shards.CheckTablesAsync();
+        Assert.DoesNotContain(before.GetColumns(ShardDimension.User, "orders")!, c => c.Name == "shape_probe");
+
+        var result = await new SchemaApplier(shards).ApplyAsync(new SchemaApplyOptions { Script = "ALTER TABLE {orders} ADD COLUMN shape_probe DATE NULL" });
+
+        Assert.True(result.Succeeded, string.Join("; ", result.Shards.Where(s => s.Error is not null)));
+        foreach (var dimension in new[] { ShardDimension.User, ShardDimension.Merchant })
+        {
+            var column = Assert.Single(shards.TableCheck!.GetColumns(dimension, "orders")!, c => c.Name == "shape_probe");
+            Assert.Equal("date", column.DataType);
+            Assert.True(column.IsNullable);
+        }
+
+        Assert.True(shards.TableCheck!.IsValid, string.Join("; ", shards.TableCheck.Problems));
+    }
+
     private async Task<int> DoneAsync(string checksum)
     {
         var done = 0;
