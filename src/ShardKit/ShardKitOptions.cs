@@ -4,7 +4,7 @@ namespace ShardKit;
 /// The <c>ShardKit</c> configuration section: the physical clusters and how the logical shards of
 /// each dimension are placed on them. The file written by <c>shardkit dev up</c> binds to it directly.
 /// </summary>
-public sealed class ShardKitOptions
+public sealed class ShardKitOptions : IValidatedOptions
 {
     /// <summary>The name of the configuration section the options are bound from.</summary>
     public const string SectionName = "ShardKit";
@@ -47,4 +47,7 @@ public sealed class ShardKitOptions
     /// dimension keeps of each. Null (the default): ShardKit's built-in order schema (<see cref="TableModel.BuiltIn"/>).
     /// </summary>
     public ShardTablesOptions? Tables { get; set; }
+
+    // Every problem of the map (clusters, placements, resilience, tables), each naming its entry.
+    IEnumerable<string> IValidatedOptions.Validate() => ShardMap.Validate(this).Select(e => "ShardKit topology: " + e);
 }

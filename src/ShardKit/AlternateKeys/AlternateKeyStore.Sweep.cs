@@ -17,10 +17,13 @@ public sealed partial class AlternateKeyStore
     /// </summary>
     /// <param name="cancellationToken">Stops the sweep; what was removed stays removed.</param>
     /// <returns>How many mappings were checked and removed, and which shards could not be swept.</returns>
-    public async Task<AlternateKeySweepResult> SweepAsync(CancellationToken cancellationToken = default)
+    public Task<AlternateKeySweepResult> SweepAsync(CancellationToken cancellationToken = default) => SweepShardsAsync(static _ => true, cancellationToken);
+
+    /// <summary>Sweeps the user shards <paramref name="include"/> selects (the <see cref="AlternateKeySweeper"/>'s leased share).</summary>
+    internal async Task<AlternateKeySweepResult> SweepShardsAsync(Func<ShardRoute, bool> include, CancellationToken cancellationToken)
     {
         var problems = new ConcurrentBag<AlternateKeyProblem>();
-        var (checkedCount, unavailable) = await ScanDanglingAsync(remove: true, problems, cancellationToken).ConfigureAwait(false);
+        var (checkedCount, unavailable) = await ScanDanglingAsync(remove: true, problems, cancellationToken, include).ConfigureAwait(false);
         var removed = problems.LongCount(p => p.Repaired);
         Metrics.Swept(removed);
         MappingLog.SweepCompleted(Logger, checkedCount, removed, unavailable.Count);
@@ -79,13 +82,13 @@ public sealed partial class AlternateKeyStore
         };
     }
 
-    private async Task<(long Checked, List<string> Unavailable)> ScanDanglingAsync(bool remove, ConcurrentBag<AlternateKeyProblem> problems, CancellationToken cancellationToken)
+    private async Task<(long Checked, List<string> Unavailable)> ScanDanglingAsync(bool remove, ConcurrentBag<AlternateKeyProblem> problems, CancellationToken cancellationToken, Func<ShardRoute, bool>? include = null)
     {
         var cutoff = OrderReader.Now(DataSource.TimeProvider) - Options.DanglingGracePeriod;
         long checkedCount = 0;
         var unavailable = new ConcurrentBag<string>();
         await Parallel.ForEachAsync(
-            DataSource.Map.GetRoutes(ShardDimension.User),
+            DataSource.Map.GetRoutes(ShardDimension.User).Where(include ?? (static _ => true)),
             new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken },
             async (route, ct) =>
             {

@@ -26,9 +26,27 @@ public sealed class AlternateKeyStoreOptions : IValidatedOptions
     /// <summary>How many mappings a sweep or a verification reads from one shard at a time, 1 to 10,000. Default 500.</summary>
     public int BatchSize { get; set; } = 500;
 
+    /// <summary>
+    /// How <see cref="AlternateKeySweeper"/>s running in several instances share the user shards: each sweeps only the
+    /// shards it holds a lease on. Default: on, 15-second leases renewed every 5 seconds.
+    /// </summary>
+    public ShardLeaseOptions SweepLeases { get; set; } = new();
+
     IEnumerable<string> IValidatedOptions.Validate()
     {
         const string Name = nameof(AlternateKeyStoreOptions);
+        if (SweepLeases is null)
+        {
+            yield return Invariant($"{Name}.{nameof(SweepLeases)} is null; set it, or set SweepLeases.Enabled to false.");
+        }
+        else
+        {
+            foreach (var problem in SweepLeases.Validate(Invariant($"{Name}.{nameof(SweepLeases)}")))
+            {
+                yield return problem;
+            }
+        }
+
         if (CacheCapacity is < 0 or > 10_000_000)
         {
             yield return Invariant($"{Name}.{nameof(CacheCapacity)} is {CacheCapacity}; it must be from 0 to 10000000.");

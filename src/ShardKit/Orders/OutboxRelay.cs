@@ -5,12 +5,18 @@ using Microsoft.Extensions.Hosting;
 namespace ShardKit.Orders;
 
 /// <summary>
-/// The background relay of the two-dimension writes: scans the pending outbox entries of every user shard and
-/// applies each order's merchant copy (re-read the user side, version-guarded upsert, mark the entries), retrying
-/// failures with exponential backoff. Applies are idempotent, so a relay stopped anywhere, even mid-batch, and
-/// started again ends in the same state; several relays may run at once.
+/// The background relay of the two-dimension writes: scans the pending outbox entries of user shards and applies each
+/// order's merchant copy (re-read the user side, version-guarded upsert, mark the entries), retrying failures with
+/// exponential backoff. Applies are idempotent, so a relay stopped anywhere, even mid-batch, and started again ends in
+/// the same state, and two relays applying the same order never move its merchant copy back to an older version.
 /// </summary>
-/// <remarks>Register it as a hosted service, or call <see cref="DrainAsync"/> yourself (tools, tests).</remarks>
+/// <remarks>
+/// Run as a hosted service, every instance's relay takes a lease on its share of the user shards
+/// (<see cref="OutboxRelayOptions.Leases"/>) and polls only those, so N instances share the work instead of each
+/// polling every shard; the shards of an instance that stops or dies are taken over within
+/// <see cref="ShardLeaseOptions.LeaseDuration"/>. <see cref="DrainAsync"/> (tools, tests) drains every user shard,
+/// leases or not.
+/// </remarks>
 public sealed class OutboxRelay : BackgroundService
 {
     private const string DueEntries = """
@@ -26,8 +32,13 @@ public sealed class OutboxRelay : BackgroundService
 
     private const string Purge = "DELETE FROM {schema}.`shardkit_outbox` WHERE applied_at IS NOT NULL AND applied_at < @Before LIMIT 1000";
 
+    /// <summary>The kind of work under which the relay's shard leases are recorded.</summary>
+    internal const string LeaseKind = "outbox";
+
     private readonly TwoDimensionOrderStore _store;
     private readonly OutboxRelayOptions _options;
+    private readonly ShardLeaseKeeper? _leases;
+    private long _appliedEntries;
 
     /// <summary>Creates a relay for the outboxes written by <paramref name="store"/>.</summary>
     /// <param name="store">The store whose data source, logger and metrics the relay uses.</param>
@@ -39,7 +50,21 @@ public sealed class OutboxRelay : BackgroundService
         _store = store;
         _options = options ?? new OutboxRelayOptions();
         OptionsValidator<OutboxRelayOptions>.ThrowIfInvalid(_options, "options");
+        _leases = _options.Leases.Enabled ? new ShardLeaseKeeper(store.DataSource, LeaseKind, _options.Leases, store.Logger) : null;
     }
+
+    /// <summary>
+    /// The user shards the hosted relay polls: those whose lease it holds now (none before it starts), or every user
+    /// shard when <see cref="ShardLeaseOptions.Enabled"/> is <see langword="false"/>.
+    /// </summary>
+    public IReadOnlyList<int> HeldShards =>
+        _leases?.HeldShards ?? _store.DataSource.Map.GetRoutes(ShardDimension.User).Select(r => r.Shard).ToList();
+
+    /// <summary>The relay's shard leases; <see langword="null"/> when leases are off.</summary>
+    internal ShardLeaseKeeper? Leases => _leases;
+
+    /// <summary>Outbox entries this relay has marked applied since it was created, counted as each shard's drain ends.</summary>
+    internal long AppliedEntries => Interlocked.Read(ref _appliedEntries);
 
     /// <summary>
     /// Makes one pass over every user shard: applies every entry due now (in batches, until none is left), postpones
@@ -47,12 +72,19 @@ public sealed class OutboxRelay : BackgroundService
     /// refreshes the lag gauges.
     /// </summary>
     /// <param name="cancellationToken">Stops the pass; what was applied stays applied, the rest stays pending.</param>
-    public async Task<OutboxDrainResult> DrainAsync(CancellationToken cancellationToken = default)
+    /// <remarks>Every user shard, whatever the leases: an explicit drain (tools, tests) does not wait for a share.</remarks>
+    public Task<OutboxDrainResult> DrainAsync(CancellationToken cancellationToken = default) =>
+        DrainRoutesAsync(_store.DataSource.Map.GetRoutes(ShardDimension.User).ToList(), cancellationToken);
+
+    /// <summary>One pass over the user shards whose lease this relay holds (every shard when leases are off).</summary>
+    internal Task<OutboxDrainResult> DrainHeldAsync(CancellationToken cancellationToken) =>
+        DrainRoutesAsync(_store.DataSource.Map.GetRoutes(ShardDimension.User).Where(r => _leases is null || _leases.IsHeld(r.Shard)).ToList(), cancellationToken);
+
+    private async Task<OutboxDrainResult> DrainRoutesAsync(List<ShardRoute> routes, CancellationToken cancellationToken)
     {
         long applied = 0;
         long failed = 0;
         var unavailable = new ConcurrentBag<string>();
-        var routes = _store.DataSource.Map.GetRoutes(ShardDimension.User).ToList();
         await Parallel.ForEachAsync(
             routes,
             new ParallelOptions { MaxDegreeOfParallelism = _options.Parallelism, CancellationToken = cancellationToken },
@@ -62,6 +94,7 @@ public sealed class OutboxRelay : BackgroundService
                 {
                     var (shardApplied, shardFailed) = await DrainShardAsync(route, ct).ConfigureAwait(false);
                     Interlocked.Add(ref applied, shardApplied);
+                    Interlocked.Add(ref _appliedEntries, shardApplied);
                     Interlocked.Add(ref failed, shardFailed);
                     await _store.MeasureLagAsync(route, ct).ConfigureAwait(false);
                 }
@@ -76,16 +109,42 @@ public sealed class OutboxRelay : BackgroundService
         return new OutboxDrainResult { Applied = applied, Failed = failed, UnavailableShards = unavailable.Order(StringComparer.Ordinal).ToList() };
     }
 
-    /// <summary>Runs <see cref="DrainAsync"/> every <see cref="OutboxRelayOptions.PollInterval"/> until the host stops.</summary>
+    /// <summary>
+    /// Keeps this instance's shard leases (see <see cref="OutboxRelayOptions.Leases"/>) and makes a pass over the held
+    /// shards every <see cref="OutboxRelayOptions.PollInterval"/> until the host stops; then releases the leases.
+    /// </summary>
     /// <param name="stoppingToken">Signals the host is stopping.</param>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (_leases is null)
+        {
+            await PollAsync(stoppingToken).ConfigureAwait(false);
+            return;
+        }
+
+        var leases = Task.Run(() => _leases.RunAsync(stoppingToken), CancellationToken.None);
+        try
+        {
+            await _leases.FirstRefresh.WaitAsync(stoppingToken).ConfigureAwait(false);
+            await PollAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            await leases.ConfigureAwait(false);
+        }
+    }
+
+    private async Task PollAsync(CancellationToken stoppingToken)
     {
         var time = _store.DataSource.TimeProvider;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                await DrainAsync(stoppingToken).ConfigureAwait(false);
+                await DrainHeldAsync(stoppingToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

@@ -26,9 +26,27 @@ public sealed class OutboxRelayOptions : IValidatedOptions
     /// <summary>How long applied entries are kept before a pass deletes them. Default 1 hour; zero deletes them on the next pass.</summary>
     public TimeSpan AppliedRetention { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// How relays running as hosted services share the user shards: each polls only the shards it holds a lease on.
+    /// Default: on, 15-second leases renewed every 5 seconds.
+    /// </summary>
+    public ShardLeaseOptions Leases { get; set; } = new();
+
     IEnumerable<string> IValidatedOptions.Validate()
     {
         const string Name = nameof(OutboxRelayOptions);
+        if (Leases is null)
+        {
+            yield return Invariant($"{Name}.{nameof(Leases)} is null; set it, or set Leases.Enabled to false.");
+        }
+        else
+        {
+            foreach (var problem in Leases.Validate(Invariant($"{Name}.{nameof(Leases)}")))
+            {
+                yield return problem;
+            }
+        }
+
         if (PollInterval < TimeSpan.FromMilliseconds(1))
         {
             yield return Invariant($"{Name}.{nameof(PollInterval)} is {PollInterval}; it must be at least 1 ms.");

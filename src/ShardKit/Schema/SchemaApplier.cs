@@ -9,7 +9,8 @@ namespace ShardKit.Schema;
 /// Rolls a DDL script out to every logical shard, a few shards at a time, without a global stop.
 /// Each cluster's primary keeps a log (<c>shardkit.shardkit_schema_log</c>: dimension, shard, script
 /// checksum, applied_at) of the shards a script has reached (and gets the replica heartbeat table,
-/// <c>shardkit.shardkit_heartbeat</c>, next to it), so a re-run after a crash or a failure
+/// <c>shardkit.shardkit_heartbeat</c>, and the shard-lease tables of the background services,
+/// <c>shardkit.shardkit_leases</c> and <c>shardkit.shardkit_lease_holders</c>, next to it), so a re-run after a crash or a failure
 /// skips the shards already done and retries only the rest.
 /// </summary>
 /// <example>
@@ -168,6 +169,7 @@ public sealed class SchemaApplier
                 {
                     await SchemaLog.EnsureAsync(connection, cancellationToken).ConfigureAwait(false);
                     await Replication.Heartbeat.EnsureAsync(connection, cancellationToken).ConfigureAwait(false);
+                    await ShardLeaseSql.EnsureAsync(connection, cancellationToken).ConfigureAwait(false);
                     var done = await SchemaLog.LoadDoneAsync(connection, checksum, cancellationToken).ConfigureAwait(false);
                     logs[cluster] = new ClusterLog(done, null);
                 }

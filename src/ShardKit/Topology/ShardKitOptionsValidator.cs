@@ -5,32 +5,22 @@ using Microsoft.Extensions.Options;
 namespace ShardKit.Topology;
 
 /// <summary>
-/// Validates the <c>ShardKit</c> section with the same rules as <see cref="ShardMap.Create"/>. A rejected
-/// map is also logged, because a rejected reload otherwise fails silently on a background thread.
+/// Validates the <c>ShardKit</c> section the way every options class is validated (<see cref="OptionsValidator{TOptions}"/>
+/// over the section's own list of problems, the rules of <see cref="ShardMap.Create"/>), and logs a rejected map
+/// (event 1002), because a rejected reload otherwise fails silently on a background thread.
 /// </summary>
-internal sealed class ShardKitOptionsValidator : IValidateOptions<ShardKitOptions>
+internal sealed class ShardKitOptionsValidator(ILoggerFactory? loggerFactory = null) : IValidateOptions<ShardKitOptions>
 {
-    private readonly ILogger _logger;
-
-    public ShardKitOptionsValidator(ILoggerFactory? loggerFactory = null)
-    {
-        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<ShardKitDataSource>();
-    }
+    private readonly ILogger _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<ShardKitDataSource>();
 
     public ValidateOptionsResult Validate(string? name, ShardKitOptions options)
     {
-        if (name is not null && name != Options.DefaultName)
+        var result = OptionsValidator<ShardKitOptions>.Instance.Validate(name, options);
+        if (result.Failed)
         {
-            return ValidateOptionsResult.Skip;
+            Log.MapRejected(_logger, options.MapVersion, string.Join("; ", ShardMap.Validate(options)));
         }
 
-        var errors = ShardMap.Validate(options);
-        if (errors.Count == 0)
-        {
-            return ValidateOptionsResult.Success;
-        }
-
-        Log.MapRejected(_logger, options.MapVersion, string.Join("; ", errors));
-        return ValidateOptionsResult.Fail(errors.Select(e => "ShardKit topology: " + e));
+        return result;
     }
 }

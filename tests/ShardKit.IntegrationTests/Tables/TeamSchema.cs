@@ -9,10 +9,13 @@ namespace ShardKit.IntegrationTests.Tables;
 /// </summary>
 public static class TeamSchema
 {
-    /// <summary>The user shards' DDL (placeholders expand to each shard's tables).</summary>
-    public const string UserDdl = """
+    private const string Database = """
         CREATE DATABASE IF NOT EXISTS {schema} CHARACTER SET utf8mb4;
 
+        """;
+
+    /// <summary>The root table, the same on both dimensions.</summary>
+    private const string Root = """
         CREATE TABLE IF NOT EXISTS {trade_orders} (
             id              BIGINT         NOT NULL,
             buyer_id        BIGINT         NOT NULL,
@@ -43,6 +46,10 @@ public static class TeamSchema
             KEY ix_shop (shop_id, created_at)
         ) ENGINE = InnoDB;
 
+        """;
+
+    /// <summary>The user shards' DDL (placeholders expand to each shard's tables).</summary>
+    public const string UserDdl = Database + Root + """
         CREATE TABLE IF NOT EXISTS {order_payments} (
             order_id    BIGINT        NOT NULL,
             payment_no  INT           NOT NULL,
@@ -64,38 +71,7 @@ public static class TeamSchema
         """;
 
     /// <summary>The merchant shards' DDL: the whole root table, the payments' projection, no audit table.</summary>
-    public const string MerchantDdl = """
-        CREATE DATABASE IF NOT EXISTS {schema} CHARACTER SET utf8mb4;
-
-        CREATE TABLE IF NOT EXISTS {trade_orders} (
-            id              BIGINT         NOT NULL,
-            buyer_id        BIGINT         NOT NULL,
-            shop_id         BIGINT         NOT NULL,
-            row_version     BIGINT         NOT NULL DEFAULT 1,
-            trade_no        VARCHAR(40)    NOT NULL,
-            state           ENUM('created','paid','shipped','done','cancelled') NOT NULL DEFAULT 'created',
-            goods_amount    DECIMAL(18,2)  NOT NULL,
-            freight         DECIMAL(10,2)  NOT NULL DEFAULT 0.00,
-            discount        DECIMAL(10,2)  NULL,
-            total           DECIMAL(18,2)  AS (goods_amount + freight - IFNULL(discount, 0)) STORED,
-            currency        CHAR(3)        NOT NULL,
-            buyer_note      VARCHAR(512)   NULL,
-            invoice_title   VARCHAR(128)   NULL,
-            address         JSON           NULL,
-            attributes      JSON           NULL,
-            signature       BLOB           NULL,
-            paid_at         DATETIME(6)    NULL,
-            shipped_at      DATETIME(6)    NULL,
-            created_at      DATETIME(6)    NOT NULL,
-            updated_at      DATETIME(6)    NOT NULL,
-            channel         TINYINT        NOT NULL DEFAULT 0,
-            is_gift         BOOLEAN        NOT NULL DEFAULT FALSE,
-            risk_score      DOUBLE         NULL,
-            PRIMARY KEY (id),
-            UNIQUE KEY uk_trade_no (trade_no),
-            KEY ix_shop (shop_id, created_at)
-        ) ENGINE = InnoDB;
-
+    public const string MerchantDdl = Database + Root + """
         CREATE TABLE IF NOT EXISTS {order_payments} (
             order_id    BIGINT        NOT NULL,
             payment_no  INT           NOT NULL,
