@@ -71,8 +71,8 @@ public sealed class ShardKitDataSource : IAsyncDisposable, IDisposable
     /// <summary>
     /// The newest check of the shards' tables against the table model (<see cref="CheckTablesAsync"/>): the columns each
     /// declared table has on the servers (<see cref="TableCheckResult.GetColumns"/>) and any drift.
-    /// <see langword="null"/> until the first check. A service's start-up check fills it, and a schema roll-out through
-    /// this data source (<see cref="SchemaApplier"/>) refreshes it when it finishes, so a new column shows without a restart.
+    /// <see langword="null"/> until the first check. A service's start-up check fills it, and once filled, a schema roll-out
+    /// through this data source (<see cref="SchemaApplier"/>) refreshes it when it finishes, so a new column shows without a restart.
     /// </summary>
     public TableCheckResult? TableCheck => Volatile.Read(ref _tableCheck);
 

@@ -136,7 +136,8 @@ public sealed class SchemaApplier
         }
 
         var applied = new SchemaApplyResult(checksum, routes.Select(r => results[r]).ToList(), time.GetElapsedTime(started));
-        if (applied.Applied > 0)
+        // A data source that holds a reading of the tables (a service's start-up check) gets a fresh one.
+        if (applied.Applied > 0 && _dataSource.TableCheck is not null)
         {
             await RefreshTablesAsync(cancellationToken).ConfigureAwait(false);
         }
