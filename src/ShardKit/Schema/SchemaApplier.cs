@@ -6,7 +6,10 @@ using ShardKit.Tables;
 namespace ShardKit.Schema;
 
 /// <summary>
-/// Rolls a DDL script out to every logical shard, a few shards at a time, without a global stop.
+/// Rolls a DDL script out to every logical shard, a few shards at a time, without a global stop, under the online rules
+/// (docs/online-ddl.md): each <c>ALTER TABLE</c> and <c>CREATE</c>/<c>DROP INDEX</c> with <c>ALGORITHM=INSTANT</c>, else
+/// <c>ALGORITHM=INPLACE, LOCK=NONE</c>, else refused unless <see cref="SchemaApplyOptions.AllowBlocking"/>; a canary shard
+/// first, then waves, pausing while a replica lags and stopping at the first failure.
 /// Each cluster's primary keeps a log (<c>shardkit.shardkit_schema_log</c>: dimension, shard, script
 /// checksum, applied_at) of the shards a script has reached (and gets the replica heartbeat table,
 /// <c>shardkit.shardkit_heartbeat</c>, and the shard-lease tables of the background services,

@@ -16,7 +16,7 @@ public sealed class SchemaApplyOptions : IValidatedOptions
     /// <summary>The dimensions to apply to; both by default.</summary>
     public IReadOnlyList<ShardDimension> Dimensions { get; set; } = [ShardDimension.User, ShardDimension.Merchant];
 
-    /// <summary>How many shards are worked on at once, 1 to 64. Default 4.</summary>
+    /// <summary>How many shards each wave after the canary works on at once, 1 to 64. Default 4.</summary>
     public int Parallelism { get; set; } = 4;
 
     /// <summary>
