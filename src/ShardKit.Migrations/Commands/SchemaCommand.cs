@@ -130,6 +130,11 @@ public static class SchemaCommand
         output.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
             $"script {result.Checksum[..12]}: {result.Applied} applied, {result.Skipped} already done, {result.Failed} failed, {result.NotStarted} not started in {result.Elapsed.TotalSeconds:0.0} s"));
+        foreach (var algorithm in result.Algorithms)
+        {
+            output.WriteLine("  " + algorithm);
+        }
+
         foreach (var group in result.Shards.GroupBy(s => s.Status).OrderBy(g => g.Key))
         {
             var times = group.Where(s => s.Status is SchemaShardStatus.Applied or SchemaShardStatus.Failed).Select(s => s.Elapsed.TotalSeconds).Order().ToList();

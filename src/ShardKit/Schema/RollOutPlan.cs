@@ -31,4 +31,23 @@ internal sealed class RollOutPlan(IReadOnlyList<string> statements, bool allowBl
             }
         }
     }
+
+    /// <summary>How each table change ran, for the report: <c>user: statement 1 (ALTER TABLE {orders} ADD ...) ran with ALGORITHM=INSTANT</c>.</summary>
+    public IEnumerable<string> Describe(ShardDimension dimension)
+    {
+        for (var i = 0; i < Statements.Count; i++)
+        {
+            var how = Decided(i) switch
+            {
+                DdlAlgorithm.Instant => "ran with ALGORITHM=INSTANT",
+                DdlAlgorithm.InplaceNoLock => "ran with ALGORITHM=INPLACE, LOCK=NONE",
+                DdlAlgorithm.Blocking => "ran as written, blocking (allowed)",
+                _ => null,
+            };
+            if (how is not null)
+            {
+                yield return $"{ShardSlot.DimensionName(dimension)}: statement {i + 1} ({OnlineDdl.Describe(Statements[i])}) {how}";
+            }
+        }
+    }
 }

@@ -109,10 +109,12 @@ public sealed class SchemaApplier
         }
 
         var lag = new ReplicaLagGate(_dataSource, options);
+        var plans = new List<(ShardDimension Dimension, RollOutPlan Plan)>();
         foreach (var dimension in dimensions)
         {
             var pending = routes.Where(r => r.Dimension == dimension && !results.ContainsKey(r)).ToList();
             var plan = new RollOutPlan(statements[dimension], options.AllowBlocking);
+            plans.Add((dimension, plan));
             var next = 0;
             while (next < pending.Count && !(failed && options.StopAtFirstFailure))
             {
@@ -138,7 +140,8 @@ public sealed class SchemaApplier
             Report(new SchemaShardResult(route, SchemaShardStatus.NotStarted, TimeSpan.Zero, null));
         }
 
-        var applied = new SchemaApplyResult(checksum, routes.Select(r => results[r]).ToList(), time.GetElapsedTime(started));
+        var algorithms = plans.SelectMany(p => p.Plan.Describe(p.Dimension)).ToList();
+        var applied = new SchemaApplyResult(checksum, routes.Select(r => results[r]).ToList(), time.GetElapsedTime(started), algorithms);
         // A data source that holds a reading of the tables (a service's start-up check) gets a fresh one.
         if (applied.Applied > 0 && _dataSource.TableCheck is not null)
         {

@@ -52,6 +52,8 @@ public sealed class OnlineDdlTests(OnlineDdlFixture fixture) : IClassFixture<Onl
         Assert.Empty(errors);
         Assert.Contains("16 applied, 0 already done, 0 failed, 0 not started", output, StringComparison.Ordinal);
         Assert.Contains("time per shard:", output, StringComparison.Ordinal);
+        Assert.Contains("user: statement 1 (ALTER TABLE {orders} ADD COLUMN gift_note VARCHAR(200) NULL) ran with ALGORITHM=INSTANT", output, StringComparison.Ordinal);
+        Assert.Contains("merchant: statement 1 (ALTER TABLE {orders} ADD COLUMN gift_note VARCHAR(200) NULL) ran with ALGORITHM=INSTANT", output, StringComparison.Ordinal);
         Assert.All(await fixture.ColumnTypesAsync("gift_note"), t => Assert.Equal("varchar", t.Value));
         foreach (var cluster in fixture.Topology.Clusters)
         {
@@ -84,6 +86,7 @@ public sealed class OnlineDdlTests(OnlineDdlFixture fixture) : IClassFixture<Onl
         var (allowedExit, allowedOutput, allowedError) = await OnlineDdlFixture.RunAsync("apply", "--config", fixture.ConfigPath, "--sql", script, "--allow-blocking");
 
         Assert.True(allowedExit == 0, allowedOutput + allowedError);
+        Assert.Contains("user: statement 1 (ALTER TABLE {orders} MODIFY COLUMN legacy_code VARCHAR(20) NULL) ran as written, blocking (allowed)", allowedOutput, StringComparison.Ordinal);
         Assert.All(await fixture.ColumnTypesAsync("legacy_code"), t => Assert.Equal("varchar", t.Value));
     }
 

@@ -201,6 +201,7 @@ public sealed class SchemaApplierTests
         Assert.True(result.Succeeded);
         Assert.Contains(_provider.Server.Executed, e => e.Sql == "CREATE INDEX ix_version ON `sk_merchant_050`.`orders` (version) ALGORITHM=INPLACE LOCK=NONE");
         Assert.Single(attempts, a => a.EndsWith("ALGORITHM=INSTANT", StringComparison.Ordinal));
+        Assert.Equal(["merchant: statement 1 (CREATE INDEX ix_version ON {orders} (version)) ran with ALGORITHM=INPLACE, LOCK=NONE"], result.Algorithms);
         Assert.Contains(attempts, a => a == "CREATE INDEX ix_version ON `sk_merchant_000`.`orders` (version) ALGORITHM=INSTANT");
     }
 
