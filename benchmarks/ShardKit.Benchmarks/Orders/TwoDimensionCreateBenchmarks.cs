@@ -6,7 +6,7 @@ namespace ShardKit.Benchmarks.Orders;
 /// <summary>
 /// Creating an order with one item: the single-dimension insert (order + item in one transaction on the user shard,
 /// no outbox, no copy: the baseline) against <see cref="TwoDimensionOrderStore.CreateAsync"/> with the merchant copy applied right
-/// after the commit (outbox row, re-read, guarded upsert on the merchant cluster, mark), and with the copy left to the
+/// after the commit (outbox row, the held state inserted on the merchant cluster, mark), and with the copy left to the
 /// relay (outbox row only). One task, sequential creates: Mean is the latency of one create.
 /// </summary>
 [MemoryDiagnoser]

@@ -36,7 +36,10 @@ internal static class MappingSql
     /// <summary>Removes a mapping only if it still names the same order and is still older than the grace period.</summary>
     public const string RemoveDangling = "DELETE FROM " + Mappings + " WHERE kind = @Kind AND key_value = @Value AND order_id = @OrderId AND created_at < @Cutoff";
 
-    public const string InsertOrderKey = "INSERT INTO " + OrderKeys + " (order_id, kind, key_value) VALUES (@OrderId, @Kind, @Value)";
+    public const string InsertOrderKey = InsertOrderKeysPrefix + "(@OrderId, @Kind, @Value)";
+
+    /// <summary>The start of a multi-row insert into <c>shardkit_order_keys</c>: append the rows.</summary>
+    public const string InsertOrderKeysPrefix = "INSERT INTO " + OrderKeys + " (order_id, kind, key_value) VALUES ";
 
     public const string LockOrderKeys = "SELECT kind, key_value FROM " + OrderKeys + " WHERE order_id = @OrderId FOR UPDATE";
 

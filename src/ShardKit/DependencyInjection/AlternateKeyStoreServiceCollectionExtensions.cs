@@ -28,12 +28,7 @@ public static class AlternateKeyStoreServiceCollectionExtensions
             return services;
         }
 
-        var options = services.AddOptions<AlternateKeyStoreOptions>().ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AlternateKeyStoreOptions>>(OptionsValidator<AlternateKeyStoreOptions>.Instance));
-        if (configure is not null)
-        {
-            options.Configure(configure);
-        }
+        services.AddValidatedOptions(configure);
 
         services.TryAddSingleton(provider => new AlternateKeyStore(
             provider.GetRequiredService<ShardKitDataSource>(),

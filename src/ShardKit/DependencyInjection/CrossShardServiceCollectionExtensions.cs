@@ -23,12 +23,7 @@ public static class CrossShardServiceCollectionExtensions
             return services;
         }
 
-        var options = services.AddOptions<CrossShardOptions>().ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CrossShardOptions>>(OptionsValidator<CrossShardOptions>.Instance));
-        if (configure is not null)
-        {
-            options.Configure(configure);
-        }
+        services.AddValidatedOptions(configure);
 
         services.TryAddSingleton(provider => new CrossShardQueryExecutor(
             provider.GetRequiredService<ShardKitDataSource>(),

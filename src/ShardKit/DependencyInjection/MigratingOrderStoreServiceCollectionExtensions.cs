@@ -19,12 +19,7 @@ public static class MigratingOrderStoreServiceCollectionExtensions
     public static IServiceCollection AddMigratingOrderStore(this IServiceCollection services, Action<MigratingOrderStoreOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
-        var options = services.AddOptions<MigratingOrderStoreOptions>().ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MigratingOrderStoreOptions>>(OptionsValidator<MigratingOrderStoreOptions>.Instance));
-        if (configure is not null)
-        {
-            options.Configure(configure);
-        }
+        services.AddValidatedOptions(configure);
 
         services.TryAddSingleton(provider => new MigratingOrderStore(
             provider.GetRequiredService<ShardKitDataSource>(),

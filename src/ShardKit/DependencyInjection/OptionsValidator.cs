@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace ShardKit.DependencyInjection;
@@ -31,5 +33,26 @@ internal sealed class OptionsValidator<TOptions> : IValidateOptions<TOptions>
 
         var errors = options.Validate().ToList();
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
+
+/// <summary>The one registration of a validated options class.</summary>
+internal static class ValidatedOptionsRegistration
+{
+    /// <summary>
+    /// Registers <typeparamref name="TOptions"/> validated at start-up by its own checks (<see cref="OptionsValidator{TOptions}"/>,
+    /// <c>ValidateOnStart</c>), set up by <paramref name="configure"/> when given.
+    /// </summary>
+    public static OptionsBuilder<TOptions> AddValidatedOptions<TOptions>(this IServiceCollection services, Action<TOptions>? configure = null)
+        where TOptions : class, IValidatedOptions
+    {
+        var options = services.AddOptions<TOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TOptions>>(OptionsValidator<TOptions>.Instance));
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        return options;
     }
 }

@@ -32,18 +32,9 @@ public static class TwoDimensionOrderStoreServiceCollectionExtensions
             return services;
         }
 
-        var store = services.AddOptions<TwoDimensionOrderStoreOptions>();
-        if (configureStore is not null)
-        {
-            store.Configure(configureStore);
-        }
+        services.AddValidatedOptions(configureStore);
 
-        var relay = services.AddOptions<OutboxRelayOptions>().ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OutboxRelayOptions>>(OptionsValidator<OutboxRelayOptions>.Instance));
-        if (configureRelay is not null)
-        {
-            relay.Configure(configureRelay);
-        }
+        services.AddValidatedOptions(configureRelay);
 
         services.TryAddSingleton(provider => new TwoDimensionOrderStore(
             provider.GetRequiredService<ShardKitDataSource>(),

@@ -6,7 +6,8 @@ using Polly;
 namespace ShardKit.Orders;
 
 /// <summary>
-/// Applies an order's merchant copy the one idempotent way: re-read the current user-side state (row or tombstone),
+/// Applies an order's merchant copy the one idempotent way (for callers that do not hold the rows: repairs, migrations;
+/// the store's writes and the relay write held or batch-read states through <see cref="MerchantCopyWriter"/>): re-read the current user-side state (row or tombstone),
 /// upsert it into the merchant shard with the version guard (an older version never overwrites a newer one; a
 /// tombstone is a row with <c>deleted = 1</c> and its own version), then mark the order's outbox entries up to that
 /// version applied. Running it twice, in any order with other applies, ends in the same merchant row.
@@ -16,6 +17,10 @@ internal sealed class MerchantApplier
     private const string ReadOrder = "SELECT " + OrderReader.Columns + " FROM {orders} WHERE order_id = @OrderId";
     private const string ReadTombstone = "SELECT order_id, user_id, merchant_id, created_at, deleted_at, version FROM {schema}.`shardkit_tombstones` WHERE order_id = @OrderId";
     private const string ReadItems = "SELECT order_id, line_no, sku, quantity, unit_price FROM {order_items} WHERE order_id = @OrderId ORDER BY line_no";
+    private const string SnapshotBegin = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ;\nSTART TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY;\n";
+    private const string ReadOrders = "SELECT " + OrderReader.Columns + " FROM {orders} WHERE order_id IN @Ids";
+    private const string ReadItemsOfOrders = "SELECT order_id, line_no, sku, quantity, unit_price FROM {order_items} WHERE order_id IN @Ids ORDER BY order_id, line_no";
+    private const string ReadTombstones = "SELECT order_id, user_id, merchant_id, created_at, deleted_at, version FROM {schema}.`shardkit_tombstones` WHERE order_id IN @Ids";
     private const string MarkApplied = "UPDATE {schema}.`shardkit_outbox` SET applied_at = @Now WHERE order_id = @OrderId AND version <= @Version AND applied_at IS NULL";
     private readonly ShardKitDataSource _dataSource;
 
@@ -48,6 +53,23 @@ internal sealed class MerchantApplier
             static (s, ct) => new ValueTask<long?>(s.Self.ApplyOnceAsync(s.Shard, s.OrderId, s.Force, ct)),
             (Self: this, Shard: userShard, OrderId: orderId, Force: force),
             cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Marks the order's outbox entries up to <paramref name="version"/> applied (the merchant copy holds that version or a newer one).</summary>
+    public async Task MarkAppliedAsync(ShardConnection userShard, OrderId orderId, long version, CancellationToken cancellationToken) =>
+        await userShard.Connection.ExecuteAsync(new CommandDefinition(
+            userShard.Sql(MarkApplied),
+            new { OrderId = orderId.Value, Version = version, Now = OrderReader.Now(_dataSource.TimeProvider).UtcDateTime },
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
+
+    /// <summary>Writes the merchant copies of <paramref name="states"/> (all of one merchant shard) in one round trip, retrying transient failures.</summary>
+    public Task WriteCopiesAsync(ShardConnection merchantShard, IReadOnlyList<UserSideState> states, CancellationToken cancellationToken) =>
+        _retry.ExecuteAsync(
+            static (s, ct) => new ValueTask(MerchantCopyWriter.WriteAsync(s.Shard, s.States, ct)),
+            (Shard: merchantShard, States: states),
+            cancellationToken).AsTask();
+
+    /// <summary>Runs the <see cref="AfterMerchantWrite"/> hook, if any, for <paramref name="orderId"/>.</summary>
+    internal Task AfterMerchantWriteAsync(OrderId orderId) => AfterMerchantWrite is { } hook ? hook(orderId) : Task.CompletedTask;
 
     private async Task<long?> ApplyOnceAsync(ShardConnection userShard, OrderId orderId, bool force, CancellationToken cancellationToken)
     {
@@ -121,22 +143,101 @@ internal sealed class MerchantApplier
                 return null;
             }
 
-            return new UserSideState(
-                new OrderRecord
-                {
-                    Id = orderId,
-                    UserId = tombstone.GetInt64(1),
-                    MerchantId = tombstone.GetInt64(2),
-                    Status = "",
-                    TotalAmount = 0m,
-                    Currency = "",
-                    CreatedAt = OrderReader.Utc(tombstone.GetDateTime(3)),
-                    UpdatedAt = OrderReader.Utc(tombstone.GetDateTime(4)),
-                    Version = tombstone.GetInt64(5),
-                },
-                Deleted: true);
+            return Tombstone(tombstone);
         }
     }
+
+    /// <summary>
+    /// Reads the current user-side states (row with items, or tombstone) of many orders of one user shard in one snapshot:
+    /// one REPEATABLE READ transaction sent as one text, so one round trip for the three reads. Orders with no trace on the user side are absent.
+    /// </summary>
+    internal static async Task<Dictionary<long, UserSideState>> ReadUserSidesAsync(ShardConnection userShard, IReadOnlyList<long> orderIds, CancellationToken cancellationToken)
+    {
+        var states = new Dictionary<long, UserSideState>(orderIds.Count);
+        if (orderIds.Count == 0)
+        {
+            return states;
+        }
+
+        // One text transaction (one round trip): a REPEATABLE READ snapshot for the rows, their items and the tombstones.
+        var orders = new List<OrderRecord>(orderIds.Count);
+        var items = new Dictionary<long, List<OrderLine>>();
+        var connection = userShard.Connection;
+        var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
+            userShard.Sql(SnapshotBegin + ReadOrders + ";\n" + ReadItemsOfOrders + ";\n" + ReadTombstones + ";\nCOMMIT"),
+            new { Ids = orderIds },
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                orders.Add(OrderReader.ReadOrder(reader));
+            }
+
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var orderId = reader.GetInt64(0);
+                if (!items.TryGetValue(orderId, out var list))
+                {
+                    items[orderId] = list = [];
+                }
+
+                list.Add(new OrderLine { LineNo = reader.GetInt32(1), Sku = reader.GetString(2), Quantity = reader.GetInt32(3), UnitPrice = reader.GetDecimal(4) });
+            }
+
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var tombstone = Tombstone(reader);
+                states[tombstone.Order.Id.Value] = tombstone;
+            }
+
+            // The COMMIT's outcome.
+            while (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false))
+            {
+            }
+        }
+
+        // A live row wins over a tombstone of the same ID (an ID is never reused, so both cannot be current).
+        foreach (var order in orders)
+        {
+            states[order.Id.Value] = new UserSideState(OrderReader.With(order, items.TryGetValue(order.Id.Value, out var list) ? list : []), Deleted: false);
+        }
+
+        return states;
+    }
+
+    private static UserSideState Tombstone(DbDataReader tombstone) => new(
+        new OrderRecord
+        {
+            Id = OrderId.FromValidatedValue(tombstone.GetInt64(0)),
+            UserId = tombstone.GetInt64(1),
+            MerchantId = tombstone.GetInt64(2),
+            Status = "",
+            TotalAmount = 0m,
+            Currency = "",
+            CreatedAt = OrderReader.Utc(tombstone.GetDateTime(3)),
+            UpdatedAt = OrderReader.Utc(tombstone.GetDateTime(4)),
+            Version = tombstone.GetInt64(5),
+        },
+        Deleted: true);
+
+    /// <summary>The state a delete leaves, as <see cref="ReadUserSideAsync"/> would read it back: the tombstone.</summary>
+    internal static UserSideState TombstoneOf(OrderRecord current, DateTimeOffset deletedAt, long version) => new(
+        new OrderRecord
+        {
+            Id = current.Id,
+            UserId = current.UserId,
+            MerchantId = current.MerchantId,
+            Status = "",
+            TotalAmount = 0m,
+            Currency = "",
+            CreatedAt = current.CreatedAt,
+            UpdatedAt = deletedAt,
+            Version = version,
+        },
+        Deleted: true);
 
     private async Task WriteMerchantCopyAsync(UserSideState state, bool force, CancellationToken cancellationToken)
     {
@@ -144,30 +245,27 @@ internal sealed class MerchantApplier
         var merchantShard = await _dataSource.OpenOrderShardAsync(order.Id, ShardDimension.Merchant, ShardIntent.Write, cancellationToken).ConfigureAwait(false);
         await using (merchantShard.ConfigureAwait(false))
         {
-            // READ COMMITTED: the row lock taken by the upsert is all the guard needs. Under REPEATABLE READ the item
-            // delete of a new order takes gap locks, and concurrent appliers of neighbouring orders deadlock on them.
+            if (!force)
+            {
+                await MerchantCopyWriter.WriteAsync(merchantShard, [state], cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            // The repair: the user side wins whatever the merchant copy holds (the user row is share-locked meanwhile).
             var connection = merchantShard.Connection;
             var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
             await using (transaction.ConfigureAwait(false))
             {
                 await connection.ExecuteAsync(new CommandDefinition(
-                    merchantShard.Sql(force ? MerchantCopySql.ForcedUpsert : MerchantCopySql.GuardedUpsert),
+                    merchantShard.Sql(MerchantCopySql.ForcedUpsert),
                     WithDeleted(OrderReader.RowParameters(order), state.Deleted),
                     transaction,
                     cancellationToken: cancellationToken)).ConfigureAwait(false);
-
-                // The row is locked now. Items follow the row: only the version that won rewrites them, so an
-                // older apply that lost the guard leaves the newer items alone.
-                var current = await connection.QuerySingleAsync<(long Version, bool Deleted)>(new CommandDefinition(
-                    merchantShard.Sql(MerchantCopySql.LockVersion), new { OrderId = order.Id.Value }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-                if (current.Version == order.Version)
+                await connection.ExecuteAsync(new CommandDefinition(
+                    merchantShard.Sql(MerchantCopySql.DeleteItems), new { OrderId = order.Id.Value }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                if (!state.Deleted)
                 {
-                    await connection.ExecuteAsync(new CommandDefinition(
-                        merchantShard.Sql(MerchantCopySql.DeleteItems), new { OrderId = order.Id.Value }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-                    if (!state.Deleted)
-                    {
-                        await OrderReader.InsertItemsAsync(merchantShard, order.Id.Value, order.Items, transaction, cancellationToken).ConfigureAwait(false);
-                    }
+                    await OrderReader.InsertItemsAsync(merchantShard, order.Id.Value, order.Items, transaction, cancellationToken).ConfigureAwait(false);
                 }
 
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);

@@ -26,8 +26,6 @@ internal static class MerchantCopySql
         ",\n    ",
         s_columns.Append("version").Select(c => $"{c} = VALUES({c})"));
 
-    public const string LockVersion = "SELECT version, deleted FROM {orders} WHERE order_id = @OrderId FOR UPDATE";
-
     public const string DeleteItems = "DELETE FROM {order_items} WHERE order_id = @OrderId";
 
     /// <summary>Hides a merchant row that has no trace at all on the user side (repair only).</summary>

@@ -20,24 +20,27 @@ internal static class OrderReader
         {
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                orders.Add(new OrderRecord
-                {
-                    Id = OrderId.FromValidatedValue(reader.GetInt64(0)),
-                    UserId = reader.GetInt64(1),
-                    MerchantId = reader.GetInt64(2),
-                    Status = reader.GetString(3),
-                    TotalAmount = reader.GetDecimal(4),
-                    Currency = reader.GetString(5),
-                    CreatedAt = Utc(reader.GetDateTime(6)),
-                    UpdatedAt = Utc(reader.GetDateTime(7)),
-                    Version = reader.GetInt64(8),
-                    Ext = reader.IsDBNull(9) ? null : reader.GetString(9),
-                });
+                orders.Add(ReadOrder(reader));
             }
         }
 
         return orders;
     }
+
+    /// <summary>Reads the current row of a reader positioned on a row selected as <see cref="Columns"/>.</summary>
+    public static OrderRecord ReadOrder(DbDataReader reader) => new()
+    {
+        Id = OrderId.FromValidatedValue(reader.GetInt64(0)),
+        UserId = reader.GetInt64(1),
+        MerchantId = reader.GetInt64(2),
+        Status = reader.GetString(3),
+        TotalAmount = reader.GetDecimal(4),
+        Currency = reader.GetString(5),
+        CreatedAt = Utc(reader.GetDateTime(6)),
+        UpdatedAt = Utc(reader.GetDateTime(7)),
+        Version = reader.GetInt64(8),
+        Ext = reader.IsDBNull(9) ? null : reader.GetString(9),
+    };
 
     /// <summary>Loads the items of <paramref name="orders"/> (all from <paramref name="shard"/>) and returns the orders with them.</summary>
     public static async Task<List<OrderRecord>> WithItemsAsync(ShardConnection shard, List<OrderRecord> orders, DbTransaction? transaction, CancellationToken cancellationToken)

@@ -86,15 +86,6 @@ public sealed partial class TwoDimensionOrderStore
         }
     }
 
-    private static async Task InsertOrderKeysAsync(ShardConnection shard, OrderId orderId, IReadOnlyList<AlternateKey> keys, DbTransaction transaction, CancellationToken cancellationToken)
-    {
-        foreach (var key in keys)
-        {
-            await shard.Connection.ExecuteAsync(new CommandDefinition(
-                shard.Sql(MappingSql.InsertOrderKey), new { OrderId = orderId.Value, key.Kind, key.Value }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        }
-    }
-
     private static async Task<List<AlternateKey>> TakeOrderKeysAsync(ShardConnection shard, OrderId orderId, DbTransaction transaction, CancellationToken cancellationToken)
     {
         var id = new { OrderId = orderId.Value };

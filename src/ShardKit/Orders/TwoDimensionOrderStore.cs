@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text;
 using Dapper;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -8,8 +10,9 @@ namespace ShardKit.Orders;
 /// Writes orders in two dimensions: each create, update or delete is one local transaction on the order's
 /// user-shard primary that writes the order, its items and an outbox entry (<c>shardkit_outbox</c>). Right after
 /// the commit the merchant copy is applied (best effort: if the merchant shard is unreachable the write still
-/// succeeds and <see cref="OutboxRelay"/> applies it later). Every apply re-reads the current user-side state and
-/// upserts it with a version guard, so applies are idempotent and may run in any order; deletes leave tombstones.
+/// succeeds and <see cref="OutboxRelay"/> applies it later). The store's own writes apply the state they have just
+/// committed (no re-read); the relay and repairs read the current user-side state. Every apply upserts with a version
+/// guard, so applies are idempotent and may run in any order; deletes leave tombstones.
 /// </summary>
 /// <remarks>
 /// Call <see cref="EnsureSchemaAsync"/> once per deployment (it is idempotent). Do not call the write methods
@@ -38,6 +41,7 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
         """;
 
     private readonly TwoDimensionOrderStoreOptions _options;
+    private readonly InlineCopyGate _copyGate;
 
     /// <summary>Creates a store that reaches the shards through <paramref name="dataSource"/>.</summary>
     /// <param name="dataSource">The routed data source.</param>
@@ -48,15 +52,18 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
     /// (<see cref="CreateAsync(OrderRecord, IReadOnlyCollection{AlternateKey}, CancellationToken)"/>) and whose keys a delete releases;
     /// <see langword="null"/> when orders have no alternate keys.
     /// </param>
+    /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
     public TwoDimensionOrderStore(ShardKitDataSource dataSource, TwoDimensionOrderStoreOptions? options = null, ILoggerFactory? loggerFactory = null, AlternateKeyStore? alternateKeys = null)
     {
         ArgumentNullException.ThrowIfNull(dataSource);
         DataSource = dataSource;
         AlternateKeys = alternateKeys;
         _options = options ?? new TwoDimensionOrderStoreOptions();
+        OptionsValidator<TwoDimensionOrderStoreOptions>.ThrowIfInvalid(_options, "options");
         Logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<TwoDimensionOrderStore>();
         Applier = new MerchantApplier(dataSource);
         Metrics = new DimensionMetrics();
+        _copyGate = new InlineCopyGate(dataSource.TimeProvider);
     }
 
     /// <summary>The data source the store routes through.</summary>
@@ -113,33 +120,88 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
     {
         var now = OrderReader.Now(DataSource.TimeProvider);
         CausalToken? token;
+        OrderRecord stored;
         var shard = await DataSource.OpenOrderShardAsync(order.Id, ShardDimension.User, ShardIntent.Write, cancellationToken).ConfigureAwait(false);
         await using (shard.ConfigureAwait(false))
         {
-            var transaction = await shard.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            await using (transaction.ConfigureAwait(false))
+            // The merchant connection is rented while the user side is written, and only used after the user commit.
+            var copy = BeginInlineCopy(order.Id);
+            try
             {
-                var tx = transaction.DbTransaction;
-                await FenceAsync(shard, tx, order.Id, cancellationToken).ConfigureAwait(false);
-                var id = new { OrderId = order.Id.Value };
-                var tombstoned = await shard.Connection.ExecuteScalarAsync<long>(new CommandDefinition(shard.Sql(IsTombstoned), id, tx, cancellationToken: cancellationToken)).ConfigureAwait(false);
-                if (tombstoned > 0)
-                {
-                    throw new ArgumentException($"Order ID {order.Id} belonged to an order that was deleted; order IDs are not reused.", nameof(order));
-                }
-
-                await shard.Connection.ExecuteAsync(new CommandDefinition(shard.Sql(InsertOrder), Parameters(order, now.UtcDateTime), tx, cancellationToken: cancellationToken)).ConfigureAwait(false);
-                await OrderReader.InsertItemsAsync(shard, order.Id.Value, order.Items, tx, cancellationToken).ConfigureAwait(false);
-                await InsertOrderKeysAsync(shard, order.Id, alternateKeys, tx, cancellationToken).ConfigureAwait(false);
-                await AddOutboxEntryAsync(shard, order.Id, 1, "create", now, tx, cancellationToken).ConfigureAwait(false);
-                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                token = await WriteNewOrderAsync(shard, order, alternateKeys, now, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                copy?.Abandon(_copyGate);
+                throw;
             }
 
-            token = await shard.GetCausalTokenAsync(cancellationToken).ConfigureAwait(false);
-            await ApplyAfterCommitAsync(shard, order.Id, cancellationToken).ConfigureAwait(false);
+            stored = Stored(order, order.Items, now, now, 1, token);
+            await ApplyAfterCommitAsync(shard, new UserSideState(stored, Deleted: false), copy, cancellationToken).ConfigureAwait(false);
         }
 
-        return Stored(order, order.Items, now, now, 1, token);
+        return stored;
+    }
+
+    private async Task<CausalToken?> WriteNewOrderAsync(ShardConnection shard, OrderRecord order, IReadOnlyList<AlternateKey> alternateKeys, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        CausalToken? token;
+        {
+            if (WriteFence is null && shard.Transaction is null)
+            {
+                token = await InsertInTextTransactionAsync(shard, order, alternateKeys, now, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                var transaction = await shard.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                await using (transaction.ConfigureAwait(false))
+                {
+                    var tx = transaction.DbTransaction;
+                    await FenceAsync(shard, tx, order.Id, cancellationToken).ConfigureAwait(false);
+                    ThrowIfTombstoned(order, await InsertNewOrderAsync(shard, order, alternateKeys, now, begin: false, tx, cancellationToken).ConfigureAwait(false));
+                    await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                token = await shard.GetCausalTokenAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return token;
+    }
+
+    /// <summary>
+    /// The create in two round trips: <c>START TRANSACTION</c> sent with the tombstone check and the inserts, then
+    /// <c>COMMIT</c> sent with the read of the commit's GTID (the causal token). A failure, or a refused ID, rolls back.
+    /// (The store's writes run outside any <see cref="ShardTransaction"/>; with a write fence, the create takes the
+    /// driver's transaction so the fence can run in it.)
+    /// </summary>
+    private static async Task<CausalToken?> InsertInTextTransactionAsync(ShardConnection shard, OrderRecord order, IReadOnlyList<AlternateKey> keys, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var connection = shard.Connection;
+        var committed = false;
+        try
+        {
+            ThrowIfTombstoned(order, await InsertNewOrderAsync(shard, order, keys, now, begin: true, transaction: null, cancellationToken).ConfigureAwait(false));
+            var gtid = await connection.ExecuteScalarAsync<object?>(new CommandDefinition(
+                "COMMIT;\n" + GtidDialect.LastCommittedGtidQuery(connection.ServerVersion), cancellationToken: cancellationToken)).ConfigureAwait(false);
+            committed = true;
+            return GtidDialect.ParseLastCommittedGtid(gtid) is { } value ? new CausalToken(shard.Route.Cluster.Name, value) : null;
+        }
+        finally
+        {
+            if (!committed)
+            {
+                await MerchantCopyWriter.RollBackAsync(connection).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static void ThrowIfTombstoned(OrderRecord order, long tombstoned)
+    {
+        if (tombstoned > 0)
+        {
+            throw new ArgumentException($"Order ID {order.Id} belonged to an order that was deleted; order IDs are not reused.", nameof(order));
+        }
     }
 
     /// <summary>
@@ -185,7 +247,7 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
                 stored = Stored(order, order.Items, current.CreatedAt, now, current.Version, await shard.GetCausalTokenAsync(cancellationToken).ConfigureAwait(false));
             }
 
-            await ApplyAfterCommitAsync(shard, order.Id, cancellationToken).ConfigureAwait(false);
+            await ApplyAfterCommitAsync(shard, new UserSideState(stored, Deleted: false), BeginInlineCopy(order.Id), cancellationToken).ConfigureAwait(false);
         }
 
         return stored;
@@ -211,6 +273,7 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
         var now = OrderReader.Now(DataSource.TimeProvider);
         List<AlternateKey> keys;
         AlternateKeyTarget target;
+        UserSideState tombstone;
         var shard = await DataSource.OpenOrderShardAsync(orderId, ShardDimension.User, ShardIntent.Write, cancellationToken).ConfigureAwait(false);
         await using (shard.ConfigureAwait(false))
         {
@@ -238,9 +301,10 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
                     cancellationToken).ConfigureAwait(false);
                 await AddOutboxEntryAsync(shard, orderId, version, "delete", now, tx, cancellationToken).ConfigureAwait(false);
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                tombstone = MerchantApplier.TombstoneOf(current, now, version);
             }
 
-            await ApplyAfterCommitAsync(shard, orderId, cancellationToken).ConfigureAwait(false);
+            await ApplyAfterCommitAsync(shard, tombstone, BeginInlineCopy(orderId), cancellationToken).ConfigureAwait(false);
         }
 
         await ReleaseKeysAsync(keys, target, cancellationToken).ConfigureAwait(false);
@@ -288,22 +352,178 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
         }
     }
 
-    private async Task ApplyAfterCommitAsync(ShardConnection userShard, OrderId orderId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Applies the merchant copy of the state this write has just committed and still holds (no re-read: the version
+    /// guard orders copies), then marks the outbox. Best effort: the user write is committed and is the truth; whatever
+    /// fails leaves the outbox entry to the relay. The write waits for the copy at most
+    /// <see cref="TwoDimensionOrderStoreOptions.MerchantCopyTimeout"/>: past it the caller goes on (the copy finishes or
+    /// fails on its own, bounded by the command timeout, and the relay applies the entry either way), so a merchant server
+    /// that hangs instead of refusing costs a write that budget once, not a connect or command timeout each time. When the
+    /// merchant cluster failed recently (<see cref="InlineCopyGate"/>), the copy is left to the relay at once.
+    /// </summary>
+    private async Task ApplyAfterCommitAsync(ShardConnection userShard, UserSideState state, InlineCopy? inline, CancellationToken cancellationToken)
     {
-        if (!_options.ApplyMerchantCopyImmediately)
+        if (inline is null)
         {
+            return;
+        }
+
+        var orderId = state.Order.Id;
+        var cluster = inline.Cluster;
+        var copy = CopyAsync(inline, state);
+        if (!copy.IsCompleted)
+        {
+            using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var budgetElapsed = Task.Delay(_options.MerchantCopyTimeout, DataSource.TimeProvider, budget.Token);
+            if (await Task.WhenAny(copy, budgetElapsed).ConfigureAwait(false) != copy)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                _copyGate.OnFailure(cluster);
+                OutboxLog.MerchantApplyFailed(Logger, new TimeoutException($"The merchant copy did not finish within {_options.MerchantCopyTimeout.TotalMilliseconds:0} ms; it is left to the relay."), orderId.Value);
+                return;
+            }
+
+            await budget.CancelAsync().ConfigureAwait(false);
+        }
+
+        if (await copy.ConfigureAwait(false) is { } error)
+        {
+            OutboxLog.MerchantApplyFailed(Logger, error, orderId.Value);
             return;
         }
 
         try
         {
-            await Applier.ApplyAsync(userShard, orderId, force: false, cancellationToken).ConfigureAwait(false);
+            await Applier.AfterMerchantWriteAsync(orderId).ConfigureAwait(false);
+            await Applier.MarkAppliedAsync(userShard, orderId, state.Version, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            // The user write is committed and is the truth; its outbox entry stays pending for the relay.
+            // The copy is written; the entry stays pending and the relay's apply of it is a no-op.
             OutboxLog.MerchantApplyFailed(Logger, ex, orderId.Value);
         }
+    }
+
+    /// <summary>
+    /// Starts renting the merchant connection of an inline copy, unless copies are left to the relay (by option, or because
+    /// the merchant cluster failed recently: <see cref="InlineCopyGate"/>); <see langword="null"/> then.
+    /// </summary>
+    private InlineCopy? BeginInlineCopy(OrderId orderId)
+    {
+        if (!_options.ApplyMerchantCopyImmediately)
+        {
+            return null;
+        }
+
+        var route = DataSource.Map.RouteOrder(orderId, ShardDimension.Merchant);
+        var cluster = route.Cluster.Name;
+        return _copyGate.TryEnter(cluster) ? new InlineCopy(cluster, OpenMerchantAsync(route)) : null;
+    }
+
+    private Task<ShardConnection> OpenMerchantAsync(ShardRoute route)
+    {
+        try
+        {
+            return DataSource.OpenAsync(route, ShardIntent.Write, CancellationToken.None).AsTask();
+        }
+        catch (Exception ex) when (ex is ShardKitException or InvalidOperationException)
+        {
+            // Refused before any I/O (for example an ambient transaction on another shard): the copy is left to the relay.
+            return Task.FromException<ShardConnection>(ex);
+        }
+    }
+
+    /// <summary>Writes one merchant copy on its own (no caller token: it may outlive the write that started it); returns the failure, never throws.</summary>
+    private async Task<Exception?> CopyAsync(InlineCopy inline, UserSideState state)
+    {
+        try
+        {
+            var merchantShard = await inline.Open.ConfigureAwait(false);
+            await using (merchantShard.ConfigureAwait(false))
+            {
+                await Applier.WriteCopiesAsync(merchantShard, [state], CancellationToken.None).ConfigureAwait(false);
+            }
+
+            _copyGate.OnSuccess(inline.Cluster);
+            return null;
+        }
+        catch (Exception ex)
+        {
+            // Unreachable, refused by its breaker or overloaded: leave this cluster's copies to the relay for a while. Any
+            // other failure (a statement the server refused) is this order's alone.
+            if (ex is ShardKitException or TimeoutException || (ex is System.Data.Common.DbException && ShardKitErrors.IsTransient(ex)))
+            {
+                _copyGate.OnFailure(inline.Cluster);
+            }
+            else
+            {
+                _copyGate.OnAbandoned(inline.Cluster);
+            }
+
+            return ex;
+        }
+    }
+
+    /// <summary>
+    /// The create's writes on the user shard as one multi-statement round trip: the tombstone check (an ID of a deleted
+    /// order is refused; the transaction is then rolled back, so the inserts that ran with it are undone), the order, its
+    /// items (one multi-row insert), its alternate-key records and its outbox entry; <paramref name="begin"/> sends
+    /// <c>START TRANSACTION</c> first. Returns the tombstone count (above zero: the caller must refuse the ID and roll back).
+    /// </summary>
+    private static async Task<long> InsertNewOrderAsync(ShardConnection shard, OrderRecord order, IReadOnlyList<AlternateKey> keys, DateTimeOffset now, bool begin, System.Data.Common.DbTransaction? transaction, CancellationToken cancellationToken)
+    {
+        var parameters = new DynamicParameters();
+        parameters.Add("OrderId", order.Id.Value);
+        parameters.Add("UserId", order.UserId);
+        parameters.Add("MerchantId", order.MerchantId);
+        parameters.Add("Status", order.Status);
+        parameters.Add("TotalAmount", order.TotalAmount);
+        parameters.Add("Currency", order.Currency);
+        parameters.Add("Ext", order.Ext);
+        parameters.Add("Now", now.UtcDateTime);
+        parameters.Add("Version", 1L);
+        parameters.Add("Op", "create");
+        var sql = new StringBuilder(begin ? "START TRANSACTION;\n" : "").Append(shard.Sql(IsTombstoned + ";\n" + InsertOrder + ";\n" + InsertOutbox));
+        if (order.Items.Count > 0)
+        {
+            sql.Append(";\n").Append(shard.Sql("INSERT INTO {order_items} (order_id, line_no, sku, quantity, unit_price) VALUES "));
+            for (var i = 0; i < order.Items.Count; i++)
+            {
+                var n = i.ToString(CultureInfo.InvariantCulture);
+                sql.Append(i == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"(@OrderId, @L{n}, @S{n}, @Q{n}, @P{n})");
+                parameters.Add("L" + n, order.Items[i].LineNo);
+                parameters.Add("S" + n, order.Items[i].Sku);
+                parameters.Add("Q" + n, order.Items[i].Quantity);
+                parameters.Add("P" + n, order.Items[i].UnitPrice);
+            }
+        }
+
+        if (keys.Count > 0)
+        {
+            sql.Append(";\n").Append(shard.Sql(MappingSql.InsertOrderKeysPrefix));
+            for (var i = 0; i < keys.Count; i++)
+            {
+                var n = i.ToString(CultureInfo.InvariantCulture);
+                sql.Append(i == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"(@OrderId, @Kind{n}, @Value{n})");
+                parameters.Add("Kind" + n, keys[i].Kind);
+                parameters.Add("Value" + n, keys[i].Value);
+            }
+        }
+
+        long tombstoned;
+        var reader = await shard.Connection.ExecuteReaderAsync(new CommandDefinition(sql.ToString(), parameters, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            tombstoned = reader.GetInt64(0);
+
+            // The inserts' outcomes (a duplicate order ID, a key recorded twice) surface here.
+            while (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false))
+            {
+            }
+        }
+
+        return tombstoned;
     }
 
     private Task FenceAsync(ShardConnection shard, System.Data.Common.DbTransaction transaction, OrderId orderId, CancellationToken cancellationToken) =>

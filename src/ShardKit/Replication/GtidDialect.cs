@@ -66,13 +66,21 @@ internal static class GtidDialect
         var command = connection.CreateCommand();
         await using (command.ConfigureAwait(false))
         {
-            command.CommandText = ServerFlavor(connection.ServerVersion) == GtidFlavor.MySql ? "SELECT @@GLOBAL.gtid_executed" : "SELECT @@last_gtid";
-            var value = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
-
-            // MySQL prints a long set over several lines.
-            value = value?.Replace("\n", "", StringComparison.Ordinal);
-            return value is { Length: > 0 } && IsWellFormed(value) ? value : null;
+            command.CommandText = LastCommittedGtidQuery(connection.ServerVersion);
+            return ParseLastCommittedGtid(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false));
         }
+    }
+
+    /// <summary>The statement that reads the session's last committed GTID on a server of <paramref name="serverVersion"/> (to batch it after a COMMIT).</summary>
+    public static string LastCommittedGtidQuery(string serverVersion) =>
+        ServerFlavor(serverVersion) == GtidFlavor.MySql ? "SELECT @@GLOBAL.gtid_executed" : "SELECT @@last_gtid";
+
+    /// <summary>The GTID read by <see cref="LastCommittedGtidQuery"/>, or <see langword="null"/> when there is none or it is malformed.</summary>
+    public static string? ParseLastCommittedGtid(object? scalar)
+    {
+        // MySQL prints a long set over several lines.
+        var value = (scalar as string)?.Replace("\n", "", StringComparison.Ordinal);
+        return value is { Length: > 0 } && IsWellFormed(value) ? value : null;
     }
 
     /// <summary>

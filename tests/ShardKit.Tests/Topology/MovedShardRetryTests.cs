@@ -12,7 +12,11 @@ public sealed class MovedShardRetryTests
     {
         var server = new FakeServer();
         var moved = MovedUserShard();
-        server.Rows = (_, sql) => sql == ControlSchema.ReadPlacements ? Placements(moved) : null;
+
+        // The control schema names the new placement only once the move has happened (the monitor's own poll, which
+        // starts with the data source, must not see it before the first write is refused).
+        var isMoved = false;
+        server.Rows = (_, sql) => sql == ControlSchema.ReadPlacements ? Placements(Volatile.Read(ref isMoved) ? moved : null) : null;
         using var rig = new Collaborators(WithMoves(), server: server);
         var retry = new MovedShardRetry(rig.Topology, rig.Time);
         var clusters = new List<string>();
@@ -22,7 +26,13 @@ public sealed class MovedShardRetryTests
             {
                 var cluster = rig.State.Map.GetRoute(ShardDimension.User, moved).Cluster.Name;
                 clusters.Add(cluster);
-                return cluster == "c0" ? throw Refusal(moved) : Task.FromResult(cluster);
+                if (cluster == "c0")
+                {
+                    Volatile.Write(ref isMoved, true);
+                    throw Refusal(moved);
+                }
+
+                return Task.FromResult(cluster);
             },
             retryable: true,
             CancellationToken.None);
@@ -88,14 +98,18 @@ public sealed class MovedShardRetryTests
         return Enumerable.Range(0, map.GetShardCount(ShardDimension.User)).First(s => map.GetRoute(ShardDimension.User, s).Cluster.Name == "c0");
     }
 
-    private static DataTable Placements(int userShard)
+    private static DataTable Placements(int? userShard)
     {
         var table = new DataTable();
         table.Columns.Add("dimension", typeof(string));
         table.Columns.Add("shard", typeof(int));
         table.Columns.Add("cluster", typeof(string));
         table.Columns.Add("epoch", typeof(int));
-        table.Rows.Add("user", userShard, "c1", 1);
+        if (userShard is { } shard)
+        {
+            table.Rows.Add("user", shard, "c1", 1);
+        }
+
         return table;
     }
 }
