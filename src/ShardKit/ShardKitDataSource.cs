@@ -32,6 +32,7 @@ public sealed class ShardKitDataSource : IAsyncDisposable, IDisposable
     private readonly MovedShardRetry _moves;
     private readonly HeartbeatProber _prober;
     private volatile bool _disposed;
+    private TableCheckResult? _tableCheck;
 
     internal ShardKitDataSource(
         ShardKitOptions? options,
@@ -65,6 +66,24 @@ public sealed class ShardKitDataSource : IAsyncDisposable, IDisposable
         prober.Start(topology.State.Health.HeartbeatInterval);
         topology.Reloaded += state => prober.Start(state.Health.HeartbeatInterval);
         _prober = prober;
+    }
+
+    /// <summary>
+    /// The newest check of the shards' tables against the table model (<see cref="CheckTablesAsync"/>): the columns each
+    /// declared table has on the servers (<see cref="TableCheckResult.GetColumns"/>) and any drift.
+    /// <see langword="null"/> until the first check. A service's start-up check fills it, and once filled, a schema roll-out
+    /// through this data source (<see cref="SchemaApplier"/>) refreshes it when it finishes, so a new column shows without a restart.
+    /// </summary>
+    public TableCheckResult? TableCheck => Volatile.Read(ref _tableCheck);
+
+    /// <summary>Reads every shard's tables now (one statement per cluster), keeps the result as <see cref="TableCheck"/> and returns it.</summary>
+    /// <param name="cancellationToken">Stops the check.</param>
+    public async Task<TableCheckResult> CheckTablesAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var result = await new TableModelChecker(this).CheckAsync(cancellationToken).ConfigureAwait(false);
+        Volatile.Write(ref _tableCheck, result);
+        return result;
     }
 
     /// <summary>The map new operations are routed with: the newest valid one.</summary>
@@ -380,6 +399,15 @@ public sealed class ShardKitDataSource : IAsyncDisposable, IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         return _connector.OpenClusterAsync(cluster, cancellationToken);
+    }
+
+    /// <summary>Opens a connection to replica <paramref name="index"/> of <paramref name="cluster"/> (for replica-lag checks).</summary>
+    /// <exception cref="DbException">The replica cannot be reached.</exception>
+    /// <exception cref="TimeoutException">The replica did not answer in time.</exception>
+    internal ValueTask<DbConnection> OpenReplicaAsync(ShardCluster cluster, int index, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _connector.OpenWithTimeoutAsync(_topology.State.Replicas[cluster.Index][index], cancellationToken);
     }
 
     /// <summary>Opens a connection to the legacy database's server (<see cref="ShardMap.Legacy"/>), for the online migration.</summary>

@@ -12,6 +12,8 @@ internal static class SchemaLog
 {
     public const string Table = "`shardkit`.`shardkit_schema_log`";
 
+    public const string StartedTable = "`shardkit`.`shardkit_schema_started`";
+
     private static readonly string[] s_create =
     [
         "CREATE DATABASE IF NOT EXISTS `shardkit` CHARACTER SET utf8mb4",
@@ -61,6 +63,54 @@ internal static class SchemaLog
             CultureInfo.InvariantCulture,
             $"INSERT IGNORE INTO {Table} (dimension, shard, checksum, applied_at) VALUES ('{ShardSlot.DimensionName(slot.Dimension)}', {slot.Shard}, '{checksum}', '{appliedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss.ffffff}')");
         return ExecuteAsync(connection, sql, cancellationToken);
+    }
+
+    /// <summary>
+    /// Creates <c>shardkit.shardkit_schema_started</c> if it does not exist: the shards a script began on. A shard there
+    /// but not in the log was interrupted (Ctrl+C, a crash, <c>kill -9</c>) between its DDL and its log record.
+    /// </summary>
+    public static async Task EnsureStartedAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        await ExecuteAsync(connection, s_create[0], cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, $"""
+            CREATE TABLE IF NOT EXISTS {StartedTable} (
+                dimension  VARCHAR(16) NOT NULL,
+                shard      INT         NOT NULL,
+                checksum   CHAR(64)    NOT NULL,
+                started_at DATETIME(6) NOT NULL,
+                PRIMARY KEY (checksum, dimension, shard)
+            ) ENGINE = InnoDB
+            """, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Records that <paramref name="checksum"/> starts on the shard; returns whether an earlier run had already started it.</summary>
+    public static async Task<bool> MarkStartedAsync(DbConnection connection, ShardSlot slot, string checksum, DateTimeOffset startedAt, CancellationToken cancellationToken)
+    {
+        var command = connection.CreateCommand();
+        await using var commandScope = command.ConfigureAwait(false);
+        command.CommandText = string.Create(
+            CultureInfo.InvariantCulture,
+            $"INSERT IGNORE INTO {StartedTable} (dimension, shard, checksum, started_at) VALUES ('{ShardSlot.DimensionName(slot.Dimension)}', {slot.Shard}, '{checksum}', '{startedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss.ffffff}')");
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0;
+    }
+
+    /// <summary>Every row of the cluster's log: which script reached which shard, and when.</summary>
+    public static async Task<List<(string Dimension, int Shard, string Checksum, DateTime AppliedAt)>> LoadAllAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        var rows = new List<(string, int, string, DateTime)>();
+        var command = connection.CreateCommand();
+        await using var commandScope = command.ConfigureAwait(false);
+        command.CommandText = $"SELECT dimension, shard, checksum, applied_at FROM {Table} ORDER BY applied_at";
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                rows.Add((reader.GetString(0), Convert.ToInt32(reader.GetValue(1), CultureInfo.InvariantCulture), reader.GetString(2), reader.GetDateTime(3)));
+            }
+        }
+
+        return rows;
     }
 
     public static async Task ExecuteAsync(DbConnection connection, string sql, CancellationToken cancellationToken)

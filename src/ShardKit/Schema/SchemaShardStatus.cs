@@ -11,4 +11,7 @@ public enum SchemaShardStatus
 
     /// <summary>The script failed on the shard (or its cluster was unreachable); see <see cref="SchemaShardResult.Error"/>.</summary>
     Failed = 2,
+
+    /// <summary>The roll-out stopped at a failure (or was interrupted) before this shard; nothing ran on it.</summary>
+    NotStarted = 3,
 }

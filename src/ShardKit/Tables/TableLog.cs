@@ -12,4 +12,8 @@ internal static partial class TableLog
     [LoggerMessage(EventId = 1501, EventName = "TablesRejected", Level = LogLevel.Error,
         Message = "The declared tables do not match the shards ({ProblemCount} problem(s)): {Problems}")]
     public static partial void TablesRejected(ILogger logger, int problemCount, string problems);
+
+    [LoggerMessage(EventId = 1502, EventName = "TableRefreshFailed", Level = LogLevel.Warning,
+        Message = "Reading the shards' tables after a schema roll-out failed; the data source keeps the columns it read before")]
+    public static partial void TableRefreshFailed(ILogger logger, Exception exception);
 }

@@ -26,7 +26,7 @@ internal sealed class TableModelStartupCheck(IServiceProvider services) : IHoste
             return;
         }
 
-        var result = await new TableModelChecker(dataSource).CheckAsync(cancellationToken).ConfigureAwait(false);
+        var result = await dataSource.CheckTablesAsync(cancellationToken).ConfigureAwait(false);
         if (!result.IsValid)
         {
             var problems = string.Join("; ", result.Problems.Select(p => p.Message));

@@ -77,6 +77,7 @@ public sealed class SchemaApplyTests(TopologyFixture fixture)
             Script = "ALTER TABLE {orders} ADD COLUMN no_such_type_column NOSUCHTYPE",
             Dimensions = [ShardDimension.Merchant],
             Parallelism = 8,
+            StopAtFirstFailure = false,
         });
 
         Assert.Equal(120, result.Failed);

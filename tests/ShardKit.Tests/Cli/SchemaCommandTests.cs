@@ -18,6 +18,28 @@ public sealed class SchemaCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task StatusRefusesAMissingConfigFile()
+    {
+        var (exitCode, _, error) = await CliRunner.RunAsync(SchemaCommand.Create(), "status", "--config", "/nonexistent/topo.json");
+
+        Assert.Equal(2, exitCode);
+        Assert.Equal("error: the config file '/nonexistent/topo.json' does not exist.", error.Trim());
+    }
+
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("86401")]
+    public async Task RefusesAReplicaLagLimitOutOfRange(string seconds)
+    {
+        var config = _cli.WriteConfig(CliRunner.DevUpJson);
+
+        var (exitCode, _, error) = await CliRunner.RunAsync(SchemaCommand.Create(), "apply", "--config", config, "--max-replica-lag", seconds);
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains($"--max-replica-lag must be between 0 and 86400; got {seconds}.", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RefusesAMissingSqlFile()
     {
         var config = _cli.WriteConfig(CliRunner.DevUpJson);

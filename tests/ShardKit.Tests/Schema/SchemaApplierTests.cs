@@ -53,7 +53,7 @@ public sealed class SchemaApplierTests
             sql.Contains("`sk_merchant_007`.`orders`", StringComparison.Ordinal) ? "Table creation failed: disk full" : null;
         var applier = new SchemaApplier(shards);
 
-        var first = await applier.ApplyAsync(new SchemaApplyOptions { Parallelism = 8 });
+        var first = await applier.ApplyAsync(new SchemaApplyOptions { Parallelism = 8, StopAtFirstFailure = false });
 
         Assert.False(first.Succeeded);
         var failed = Assert.Single(first.Shards, s => s.Status == SchemaShardStatus.Failed);
@@ -85,7 +85,7 @@ public sealed class SchemaApplierTests
 
         Assert.Equal(120, alter.Applied);
         Assert.All(alter.Shards, s => Assert.Equal(ShardDimension.Merchant, s.Route.Dimension));
-        Assert.Contains(_provider.Server.Executed, e => e.Sql == "ALTER TABLE `sk_merchant_119`.`orders` ADD COLUMN IF NOT EXISTS channel VARCHAR(16) NULL");
+        Assert.Contains(_provider.Server.Executed, e => e.Sql == "ALTER TABLE `sk_merchant_119`.`orders` ADD COLUMN IF NOT EXISTS channel VARCHAR(16) NULL, ALGORITHM=INSTANT");
     }
 
     [Fact]
@@ -94,7 +94,7 @@ public sealed class SchemaApplierTests
         _provider.Server.Down[TestTopologies.Endpoint(3312)] = true;
         await using var shards = Build();
 
-        var result = await new SchemaApplier(shards).ApplyAsync();
+        var result = await new SchemaApplier(shards).ApplyAsync(new SchemaApplyOptions { StopAtFirstFailure = false });
 
         Assert.Equal(120, result.Applied);
         Assert.Equal(120, result.Failed);
@@ -125,6 +125,84 @@ public sealed class SchemaApplierTests
 
         Assert.Contains("no SQL statement", ex.Message, StringComparison.Ordinal);
         Assert.Empty(_provider.Server.Executed);
+    }
+
+    [Fact]
+    public async Task AFailureOnTheCanaryStopsBeforeAnyOtherShard()
+    {
+        await using var shards = Build();
+        _provider.Server.FailStatement = (_, sql) => sql.Contains("no_such_type", StringComparison.Ordinal) ? "Unknown data type NO_SUCH_TYPE" : null;
+
+        var result = await new SchemaApplier(shards).ApplyAsync(new SchemaApplyOptions { Script = "ALTER TABLE {orders} ADD COLUMN x no_such_type", Parallelism = 8 });
+
+        Assert.False(result.Succeeded);
+        var failed = Assert.Single(result.Shards, s => s.Status == SchemaShardStatus.Failed);
+        Assert.Equal("user:0", failed.Route.Name);
+        Assert.Equal(239, result.NotStarted);
+        Assert.DoesNotContain(_provider.Server.Executed, e => e.Sql.StartsWith("ALTER TABLE", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AFailureInAWaveLetsTheWaveFinishAndStartsNoOtherShard()
+    {
+        await using var shards = Build();
+        _provider.Server.FailStatement = (_, sql) => sql.Contains("`sk_user_009`.`orders` ADD", StringComparison.Ordinal) ? "Disk full" : null;
+
+        var result = await new SchemaApplier(shards).ApplyAsync(new SchemaApplyOptions { Script = "ALTER TABLE {orders} ADD COLUMN x INT NULL", Parallelism = 4 });
+
+        // Waves: user:0 alone, then 1-4, 5-8, 9-12 (9 fails, 10-12 finish), nothing after.
+        Assert.Equal(Enumerable.Range(0, 13).Where(i => i != 9).Select(i => $"user:{i}"), result.Shards.Where(s => s.Status == SchemaShardStatus.Applied).Select(s => s.Route.Name));
+        Assert.Equal("user:9", Assert.Single(result.Shards, s => s.Status == SchemaShardStatus.Failed).Route.Name);
+        Assert.Equal(240 - 13, result.NotStarted);
+        Assert.All(result.Shards.Where(s => s.Route.Dimension == ShardDimension.Merchant), s => Assert.Equal(SchemaShardStatus.NotStarted, s.Status));
+    }
+
+    [Fact]
+    public async Task AStatementTheServerWouldRunOnlyBlockingIsRefusedWithTheServersReason()
+    {
+        await using var shards = Build();
+        _provider.Server.FailStatement = (_, sql) =>
+            sql.EndsWith("ALGORITHM=INSTANT", StringComparison.Ordinal) ? "ALGORITHM=INSTANT is not supported. Reason: Cannot change column type. Try ALGORITHM=COPY"
+            : sql.EndsWith("LOCK=NONE", StringComparison.Ordinal) ? "ALGORITHM=INPLACE is not supported. Reason: Cannot change column type. Try ALGORITHM=COPY"
+            : null;
+        var options = new SchemaApplyOptions { Script = "ALTER TABLE {orders} MODIFY COLUMN version VARCHAR(20)", Dimensions = [ShardDimension.User] };
+
+        var refused = await new SchemaApplier(shards).ApplyAsync(options);
+
+        var failed = Assert.Single(refused.Shards, s => s.Status == SchemaShardStatus.Failed);
+        Assert.Equal("user:0", failed.Route.Name);
+        Assert.Contains("would copy the table or block writes: ALGORITHM=INPLACE is not supported. Reason: Cannot change column type", failed.Error, StringComparison.Ordinal);
+        Assert.Contains("--allow-blocking", failed.Error, StringComparison.Ordinal);
+        Assert.Equal(119, refused.NotStarted);
+
+        options.AllowBlocking = true;
+        var allowed = await new SchemaApplier(shards).ApplyAsync(options);
+
+        Assert.True(allowed.Succeeded);
+        Assert.Equal(120, allowed.Applied);
+        // The canary found out the statement blocks; the other shards run it as written at once.
+        Assert.Contains(_provider.Server.Executed, e => e.Sql == "ALTER TABLE `sk_user_007`.`orders` MODIFY COLUMN version VARCHAR(20)");
+        Assert.DoesNotContain(_provider.Server.Executed, e => e.Sql.StartsWith("ALTER TABLE `sk_user_007`", StringComparison.Ordinal) && e.Sql.Contains("ALGORITHM", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task WhenTheCanaryNeedsInplaceTheOtherShardsSkipTheInstantAttempt()
+    {
+        await using var shards = Build();
+        var attempts = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        _provider.Server.FailStatement = (_, sql) =>
+        {
+            attempts.Enqueue(sql);
+            return sql.EndsWith("ALGORITHM=INSTANT", StringComparison.Ordinal) ? "ALGORITHM=INSTANT is not supported for this operation. Try ALGORITHM=INPLACE" : null;
+        };
+
+        var result = await new SchemaApplier(shards).ApplyAsync(new SchemaApplyOptions { Script = "CREATE INDEX ix_version ON {orders} (version)", Dimensions = [ShardDimension.Merchant] });
+
+        Assert.True(result.Succeeded);
+        Assert.Contains(_provider.Server.Executed, e => e.Sql == "CREATE INDEX ix_version ON `sk_merchant_050`.`orders` (version) ALGORITHM=INPLACE LOCK=NONE");
+        Assert.Single(attempts, a => a.EndsWith("ALGORITHM=INSTANT", StringComparison.Ordinal));
+        Assert.Equal(["merchant: statement 1 (CREATE INDEX ix_version ON {orders} (version)) ran with ALGORITHM=INPLACE, LOCK=NONE"], result.Algorithms);
+        Assert.Contains(attempts, a => a == "CREATE INDEX ix_version ON `sk_merchant_000`.`orders` (version) ALGORITHM=INSTANT");
     }
 
     private sealed class Collect(List<SchemaShardResult> results) : IProgress<SchemaShardResult>
