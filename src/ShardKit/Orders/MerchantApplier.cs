@@ -54,13 +54,6 @@ internal sealed class MerchantApplier
             (Self: this, Shard: userShard, OrderId: orderId, Force: force),
             cancellationToken).ConfigureAwait(false);
 
-    /// <summary>Marks the order's outbox entries up to <paramref name="version"/> applied (the merchant copy holds that version or a newer one).</summary>
-    public async Task MarkAppliedAsync(ShardConnection userShard, OrderId orderId, long version, CancellationToken cancellationToken) =>
-        await userShard.Connection.ExecuteAsync(new CommandDefinition(
-            userShard.Sql(MarkApplied),
-            new { OrderId = orderId.Value, Version = version, Now = OrderReader.Now(_dataSource.TimeProvider).UtcDateTime },
-            cancellationToken: cancellationToken)).ConfigureAwait(false);
-
     /// <summary>Writes the merchant copies of <paramref name="states"/> (all of one merchant shard) in one round trip, retrying transient failures.</summary>
     public Task WriteCopiesAsync(ShardConnection merchantShard, IReadOnlyList<UserSideState> states, CancellationToken cancellationToken) =>
         _retry.ExecuteAsync(

@@ -35,4 +35,8 @@ internal static partial class OutboxLog
     [LoggerMessage(EventId = 5007, EventName = "DimensionsRepaired", Level = LogLevel.Information,
         Message = "Order {OrderId} re-applied from its user shard to merchant:{MerchantShard} ({Kind})")]
     public static partial void DimensionsRepaired(ILogger logger, long orderId, int merchantShard, DimensionDifferenceKind kind);
+
+    [LoggerMessage(EventId = 5020, EventName = "OutboxMarkFailed", Level = LogLevel.Warning,
+        Message = "Marking {Count} outbox entries applied on {Shard} failed; the relay applies them again (a no-op) and marks them")]
+    public static partial void MarkFailed(ILogger logger, Exception exception, int count, string shard);
 }

@@ -42,6 +42,7 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
 
     private readonly TwoDimensionOrderStoreOptions _options;
     private readonly InlineCopyGate _copyGate;
+    private readonly OutboxMarker _marker;
 
     /// <summary>Creates a store that reaches the shards through <paramref name="dataSource"/>.</summary>
     /// <param name="dataSource">The routed data source.</param>
@@ -64,6 +65,7 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
         Applier = new MerchantApplier(dataSource);
         Metrics = new DimensionMetrics();
         _copyGate = new InlineCopyGate(dataSource.TimeProvider);
+        _marker = new OutboxMarker(dataSource, Logger);
     }
 
     /// <summary>The data source the store routes through.</summary>
@@ -334,7 +336,14 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
     }
 
     /// <summary>Releases the store's metric instruments.</summary>
-    public void Dispose() => Metrics.Dispose();
+    public void Dispose()
+    {
+        _marker.Dispose();
+        Metrics.Dispose();
+    }
+
+    /// <summary>Waits until the outbox marks of inline copies queued so far are written (tests and tools).</summary>
+    internal Task FlushOutboxMarksAsync(CancellationToken cancellationToken = default) => _marker.FlushAsync(cancellationToken);
 
     private async Task<OrderRecord?> ReadOneAsync(OrderId orderId, ShardDimension dimension, ReadOptions? read, CancellationToken cancellationToken)
     {
@@ -395,7 +404,9 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
         try
         {
             await Applier.AfterMerchantWriteAsync(orderId).ConfigureAwait(false);
-            await Applier.MarkAppliedAsync(userShard, orderId, state.Version, cancellationToken).ConfigureAwait(false);
+
+            // Off the caller's path: the copy is committed, and a lost mark only makes the relay apply it again (a no-op).
+            _marker.Enqueue(userShard.Route, orderId, state.Version);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
