@@ -2,6 +2,8 @@ using System.Data;
 using System.Data.Common;
 using System.Globalization;
 using Dapper;
+using MySqlConnector;
+using Polly;
 using ShardKit.Migration;
 
 namespace ShardKit.Migrations.Migration.Moves;
@@ -231,17 +233,50 @@ internal sealed partial class ShardMover
     private static string? Truncate(string? text) => text is { Length: > 1000 } ? text[..1000] : text;
 
     /// <summary>
-    /// Runs the move's DDL (fence tables, triggers, target tables) one statement at a time. DDL waits for the table's
-    /// metadata lock behind the writers' open transactions, which a loaded server can stretch past the application's short
-    /// command timeout, so these statements get <see cref="DdlTimeoutSeconds"/>; cancelling still stops them at once.
+    /// Runs the move's DDL (fence tables, triggers, target tables) one statement at a time. DDL needs the table's
+    /// exclusive metadata lock, so it waits behind the writers' open transactions, and while it waits every new writer of
+    /// the table queues behind it: a DDL that waits long enough makes the application's writes time out. So each statement
+    /// waits at most <see cref="DdlLockWaitSeconds"/> for the lock (the session's <c>lock_wait_timeout</c>), gives way to
+    /// the queued writers when it cannot get it, and tries again (for <see cref="DdlTimeoutSeconds"/> in all). Cancelling
+    /// still stops it at once.
     /// </summary>
     private static async Task ExecuteAllAsync(DbConnection connection, IEnumerable<string> statements, CancellationToken cancellationToken, DbTransaction? transaction = null)
     {
-        foreach (var statement in statements)
+        await connection.ExecuteAsync(new CommandDefinition(
+            $"SET SESSION lock_wait_timeout = {DdlLockWaitSeconds}", transaction: transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        try
         {
-            await connection.ExecuteAsync(new CommandDefinition(statement, transaction: transaction, commandTimeout: DdlTimeoutSeconds, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            foreach (var statement in statements)
+            {
+                await s_ddlRetry.ExecuteAsync(
+                    static (s, ct) => new ValueTask(s.Connection.ExecuteAsync(new CommandDefinition(s.Statement, transaction: s.Transaction, commandTimeout: DdlTimeoutSeconds, cancellationToken: ct))),
+                    (Connection: connection, Statement: statement, Transaction: transaction),
+                    cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            try
+            {
+                if (connection.State == ConnectionState.Open)
+                {
+                    await connection.ExecuteAsync(new CommandDefinition(
+                        "SET SESSION lock_wait_timeout = DEFAULT", transaction: transaction, cancellationToken: CancellationToken.None)).ConfigureAwait(false);
+                }
+            }
+            catch (DbException)
+            {
+                // A broken session: the pool discards it, and the original failure is the one to report.
+            }
         }
     }
+
+    /// <summary>How long one DDL statement waits for its metadata lock before it gives way to the writers and tries again.</summary>
+    private const int DdlLockWaitSeconds = 1;
+
+    // A DDL that timed out on its metadata lock changed nothing: run it again after the writers queued behind it went through.
+    private static readonly ResiliencePipeline s_ddlRetry = TransientRetry.Create(
+        attempts: 40, TimeSpan.FromMilliseconds(25), TimeProvider.System, ex => ex is MySqlException { ErrorCode: MySqlErrorCode.LockWaitTimeout });
 
     /// <summary>How long one statement of the move's DDL may wait and run.</summary>
     private const int DdlTimeoutSeconds = 60;
