@@ -276,32 +276,13 @@ internal static partial class TargetShard
     /// <summary>Marks each written order's outbox entries up to the version written applied, in one statement.</summary>
     private static async Task MarkAppliedAsync(ShardConnection shard, UserSideState[] states, DateTime now, CancellationToken cancellationToken)
     {
-        var parameters = new DynamicParameters();
-        parameters.Add("Now", now);
-        var sql = new StringBuilder(shard.Sql("UPDATE {schema}.`shardkit_outbox` SET applied_at = @Now WHERE applied_at IS NULL AND ("));
-        for (var i = 0; i < states.Length; i++)
-        {
-            sql.Append(i == 0 ? "" : " OR ").Append(CultureInfo.InvariantCulture, $"(order_id = @O{i} AND version <= @V{i})");
-            parameters.Add("O" + Index(i), states[i].Order.Id.Value);
-            parameters.Add("V" + Index(i), states[i].Version);
-        }
-
-        await shard.Connection.ExecuteAsync(new CommandDefinition(sql.Append(')').ToString(), parameters, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        var (sql, parameters) = OutboxMarker.MarkStatement(shard, states.Select(s => (s.Order.Id.Value, s.Version)).ToList(), now);
+        await shard.Connection.ExecuteAsync(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken)).ConfigureAwait(false);
     }
 
     private static void AddOrder(DynamicParameters parameters, int i, OrderRecord order)
     {
-        var n = Index(i);
-        parameters.Add("O" + n, order.Id.Value);
-        parameters.Add("U" + n, order.UserId);
-        parameters.Add("M" + n, order.MerchantId);
-        parameters.Add("S" + n, order.Status);
-        parameters.Add("T" + n, order.TotalAmount);
-        parameters.Add("Cu" + n, order.Currency);
-        parameters.Add("C" + n, order.CreatedAt.UtcDateTime);
-        parameters.Add("D" + n, order.UpdatedAt.UtcDateTime);
-        parameters.Add("V" + n, order.Version);
-        parameters.Add("E" + n, order.Ext);
+        OrderReader.AddIndexedRow(parameters, Index(i), order);
     }
 
     /// <summary>Appends one multi-row item insert for the orders <paramref name="which"/> (indexes into <paramref name="states"/>; their <c>@O{i}</c> parameters must be added).</summary>

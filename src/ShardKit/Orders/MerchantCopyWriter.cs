@@ -90,19 +90,9 @@ internal static class MerchantCopyWriter
 
     private static void AddRow(DynamicParameters parameters, int i, UserSideState state)
     {
-        var order = state.Order;
         var n = Index(i);
-        parameters.Add("O" + n, order.Id.Value);
-        parameters.Add("U" + n, order.UserId);
-        parameters.Add("M" + n, order.MerchantId);
-        parameters.Add("S" + n, order.Status);
-        parameters.Add("T" + n, order.TotalAmount);
-        parameters.Add("Cu" + n, order.Currency);
-        parameters.Add("C" + n, order.CreatedAt.UtcDateTime);
-        parameters.Add("D" + n, order.UpdatedAt.UtcDateTime);
-        parameters.Add("E" + n, order.Ext);
+        OrderReader.AddIndexedRow(parameters, n, state.Order);
         parameters.Add("X" + n, state.Deleted);
-        parameters.Add("V" + n, order.Version);
     }
 
     /// <summary>The batch text and its parameters (exposed for tests and for counting statements).</summary>

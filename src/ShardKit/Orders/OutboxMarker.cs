@@ -91,20 +91,29 @@ internal sealed class OutboxMarker : IDisposable
         var shard = await _dataSource.OpenAsync(current, ShardIntent.Write).ConfigureAwait(false);
         await using (shard.ConfigureAwait(false))
         {
-            var sql = new StringBuilder(shard.Sql("UPDATE {schema}.`shardkit_outbox` SET applied_at = @Now WHERE applied_at IS NULL AND order_id IN @Ids AND ("));
-            var parameters = new DynamicParameters();
-            for (var i = 0; i < marks.Count; i++)
-            {
-                var n = i.ToString(CultureInfo.InvariantCulture);
-                sql.Append(i == 0 ? "" : " OR ").Append("(order_id = @O").Append(n).Append(" AND version <= @V").Append(n).Append(')');
-                parameters.Add("O" + n, marks[i].OrderId);
-                parameters.Add("V" + n, marks[i].Version);
-            }
-
-            sql.Append(')');
-            parameters.Add("Ids", marks.Select(m => m.OrderId).Distinct().ToArray());
-            parameters.Add("Now", OrderReader.Now(_dataSource.TimeProvider).UtcDateTime);
-            await shard.Connection.ExecuteAsync(sql.ToString(), parameters).ConfigureAwait(false);
+            var (sql, parameters) = MarkStatement(shard, marks.Select(m => (m.OrderId, m.Version)).ToList(), OrderReader.Now(_dataSource.TimeProvider).UtcDateTime);
+            await shard.Connection.ExecuteAsync(sql, parameters).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// The one statement that marks orders' outbox entries applied, each up to its version (the merchant copy holds that
+    /// version or a newer one): used here and by a migration's batch apply.
+    /// </summary>
+    internal static (string Sql, DynamicParameters Parameters) MarkStatement(ShardConnection userShard, IReadOnlyList<(long OrderId, long Version)> marks, DateTime now)
+    {
+        var sql = new StringBuilder(userShard.Sql("UPDATE {schema}.`shardkit_outbox` SET applied_at = @Now WHERE applied_at IS NULL AND order_id IN @Ids AND ("));
+        var parameters = new DynamicParameters();
+        for (var i = 0; i < marks.Count; i++)
+        {
+            var n = i.ToString(CultureInfo.InvariantCulture);
+            sql.Append(i == 0 ? "" : " OR ").Append("(order_id = @MarkO").Append(n).Append(" AND version <= @MarkV").Append(n).Append(')');
+            parameters.Add("MarkO" + n, marks[i].OrderId);
+            parameters.Add("MarkV" + n, marks[i].Version);
+        }
+
+        parameters.Add("Ids", marks.Select(m => m.OrderId).Distinct().ToArray());
+        parameters.Add("Now", now);
+        return (sql.Append(')').ToString(), parameters);
     }
 }
