@@ -146,7 +146,7 @@ public sealed class OrderStore
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
         await using var shard = await _orders.DataSource.OpenUserShardAsync(userId, ReadPreference.Primary, cancellationToken: cancellationToken);
-        var orders = (await shard.Connection.QueryAsync<OrderRow>(
+        var orders = (await shard.Connection.QueryAsync<OrderService.Storage.OrderRow>(
             new CommandDefinition(shard.Sql(SelectUserOrdersSql), new { UserId = userId, Limit = limit }, cancellationToken: cancellationToken))).AsList();
         if (orders.Count == 0)
         {

@@ -45,6 +45,7 @@ public sealed class ShardKitDataSource : IAsyncDisposable, IDisposable
     {
         Logger = loggerFactory.CreateLogger<ShardKitDataSource>();
         TimeProvider = timeProvider;
+        Shapes = new TableShapes(this);
         _pools = new EndpointPools(createPool, applyDriverDefaults, timeProvider, Logger);
         _ambient = new AmbientContext(Logger);
         _metrics = new RoutingMetrics(_pools.Snapshot);
@@ -96,6 +97,9 @@ public sealed class ShardKitDataSource : IAsyncDisposable, IDisposable
     internal ILogger Logger { get; }
 
     internal TimeProvider TimeProvider { get; }
+
+    /// <summary>The declared tables' columns as the shards describe them (one cache for the stores and cross-shard queries).</summary>
+    internal TableShapes Shapes { get; }
 
     /// <summary>The ShardKit transaction open on the current async flow, if any.</summary>
     internal ShardTransaction? AmbientTransaction => _ambient.Transaction;

@@ -175,7 +175,7 @@ internal sealed partial class Migrator
 
                 foreach (var row in rows)
                 {
-                    states.Add(new UserSideState(row.ToOrder(ids[row.order_id], items[row.order_id].ToList()), Deleted: false));
+                    states.Add(new UserSideState(row.ToOrder(ids[row.order_id], items[row.order_id].ToList()), deleted: false));
                 }
 
                 last = rows[^1].order_id;

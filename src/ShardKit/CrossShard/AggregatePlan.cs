@@ -12,7 +12,7 @@ internal sealed class AggregatePlan
 {
     private const string GroupAlias = "sk_group";
 
-    private AggregatePlan(CrossShardAggregateQuery query, QueryTable table, ColumnKind[] groupKinds, string selectList, PartialOp[] ops, ColumnKind[] partialKinds, byte[] shapeHash)
+    private AggregatePlan(CrossShardAggregateQuery query, TableShape table, ColumnKind[] groupKinds, string selectList, PartialOp[] ops, ColumnKind[] partialKinds, byte[] shapeHash)
     {
         ShapeHash = shapeHash;
         Query = query;
@@ -27,7 +27,7 @@ internal sealed class AggregatePlan
     public CrossShardAggregateQuery Query { get; }
 
     /// <summary>The table read, with its columns' kinds.</summary>
-    public QueryTable Table { get; }
+    public TableShape Table { get; }
 
     public ColumnKind[] GroupKinds { get; }
 
@@ -45,7 +45,7 @@ internal sealed class AggregatePlan
     private string SelectList { get; }
 
     /// <exception cref="ArgumentException">Anything in the query that is not allowed, named.</exception>
-    public static AggregatePlan Create(CrossShardAggregateQuery query, QueryTable table)
+    public static AggregatePlan Create(CrossShardAggregateQuery query, TableShape table)
     {
         ArgumentNullException.ThrowIfNull(query);
         ArgumentNullException.ThrowIfNull(table);

@@ -20,7 +20,7 @@ public sealed class CrossShardQueryExecutor
     private readonly byte[] _signingKey;
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _limiters = new(StringComparer.Ordinal);
     private readonly StatementCache _statements = new();
-    private readonly QueryTableCache _tables;
+    private readonly TableShapes _tables;
 
     /// <summary>Creates an executor over <paramref name="shards"/>.</summary>
     /// <param name="shards">The data source whose map and pools the queries use.</param>
@@ -33,7 +33,7 @@ public sealed class CrossShardQueryExecutor
         _options = options ?? new CrossShardOptions();
         OptionsValidator<CrossShardOptions>.ThrowIfInvalid(_options, "options");
         _signingKey = _options.TokenSigningKey?.ToArray() ?? RandomNumberGenerator.GetBytes(32);
-        _tables = new QueryTableCache(shards);
+        _tables = shards.Shapes;
     }
 
     /// <summary>
@@ -153,7 +153,7 @@ public sealed class CrossShardQueryExecutor
     /// The columns of <paramref name="table"/> (null: the root table) on <paramref name="dimension"/>'s shards as cross-shard
     /// queries see them, read from the first cluster that answers (or known, for the built-in <c>orders</c>).
     /// </summary>
-    internal async Task<QueryTable> DescribeAsync(ShardDimension dimension, string? table, TimeSpan? timeout, CancellationToken cancellationToken)
+    internal async Task<TableShape> DescribeAsync(ShardDimension dimension, string? table, TimeSpan? timeout, CancellationToken cancellationToken)
     {
         QueryChecks.Dimension(dimension, nameof(dimension));
         var map = _shards.Map;
@@ -170,12 +170,12 @@ public sealed class CrossShardQueryExecutor
     private static IEnumerable<string?> Named(CrossShardAggregateQuery query) =>
         (query.GroupBy ?? []).Concat((query.Aggregates ?? []).Select(a => a?.Column).Where(c => c is not null));
 
-    private async Task<QueryTable> TableAsync(
+    private async Task<TableShape> TableAsync(
         ShardMap map, ShardDimension dimension, string? name, ClusterPart[] parts, ReadPreference preference, IEnumerable<string?> named,
         CancellationToken timeoutToken, CancellationToken callerToken)
     {
         QueryChecks.Dimension(dimension, "query");
-        var declared = QueryTableCache.Declared(map, dimension, name, "query");
+        var declared = TableShapes.Declared(map, dimension, name, "query");
         var table = await _tables.GetAsync(map, dimension, declared, parts, preference, refresh: false, timeoutToken, callerToken).ConfigureAwait(false);
         if (table.FromServer && Environment.TickCount64 - table.ReadAt > 1000 && named.Any(c => c is not null && !table.Has(c)))
         {

@@ -10,7 +10,7 @@ internal sealed class RowQueryPlan
     private const string SeekParameter = "sk_seek";
     private const string KeyAlias = "sk_key";
 
-    private RowQueryPlan(CrossShardQuery query, QueryTable table, string[] columns, string[] keyColumns, ColumnKind[] keyKinds, bool[] descending, bool[] nullable)
+    private RowQueryPlan(CrossShardQuery query, TableShape table, string[] columns, string[] keyColumns, ColumnKind[] keyKinds, bool[] descending, bool[] nullable)
     {
         Query = query;
         Table = table;
@@ -36,7 +36,7 @@ internal sealed class RowQueryPlan
     public CrossShardQuery Query { get; }
 
     /// <summary>The table read, with its columns' kinds.</summary>
-    public QueryTable Table { get; }
+    public TableShape Table { get; }
 
     /// <summary>The selected columns; they come first in each row, so a row parser maps exactly these.</summary>
     public string[] Columns { get; }
@@ -57,7 +57,7 @@ internal sealed class RowQueryPlan
     public int Limit => Query.Offset + Query.PageSize + 1;
 
     /// <exception cref="ArgumentException">Anything in the query that is not allowed, named.</exception>
-    public static RowQueryPlan Create(CrossShardQuery query, CrossShardOptions options, QueryTable table)
+    public static RowQueryPlan Create(CrossShardQuery query, CrossShardOptions options, TableShape table)
     {
         ArgumentNullException.ThrowIfNull(table);
         ArgumentNullException.ThrowIfNull(query);

@@ -115,7 +115,7 @@ internal sealed class ChangeDrainer
                         var read = await shard.Connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
                         await using (read.ConfigureAwait(false))
                         {
-                            state = await MerchantApplier.ReadUserSideAsync(shard, read, orderId, locking: false, cancellationToken).ConfigureAwait(false);
+                            state = (await UserSideReader.ReadStatesAsync(shard, _dataSource.Map.Tables, [orderId.Value], read, locking: false, cancellationToken).ConfigureAwait(false)).GetValueOrDefault(orderId.Value);
                             await read.CommitAsync(cancellationToken).ConfigureAwait(false);
                         }
 

@@ -177,7 +177,7 @@ internal sealed class LegacySource
             if (orders.Count == 1)
             {
                 var items = await ReadItemsAsync(connection, transaction, legacy.LegacyId, suffix, cancellationToken).ConfigureAwait(false);
-                return (new UserSideState(OrderReader.With(orders[0], items), Deleted: false), legacy.LegacyId);
+                return (new UserSideState(OrderReader.With(orders[0], items), deleted: false), legacy.LegacyId);
             }
         }
 
@@ -200,7 +200,7 @@ internal sealed class LegacySource
             UpdatedAt = OrderReader.Utc(t.DeletedAt),
             Version = t.Version,
         };
-        return (new UserSideState(order, Deleted: true), t.LegacyId);
+        return (new UserSideState(order, deleted: true), t.LegacyId);
     }
 
     /// <summary>
@@ -255,7 +255,7 @@ internal sealed class LegacySource
 
             foreach (var (order, legacyId) in rows)
             {
-                states.Add((new UserSideState(OrderReader.With(order, items.TryGetValue(legacyId, out var list) ? list : []), Deleted: false), legacyId));
+                states.Add((new UserSideState(OrderReader.With(order, items.TryGetValue(legacyId, out var list) ? list : []), deleted: false), legacyId));
             }
 
             await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
@@ -279,7 +279,7 @@ internal sealed class LegacySource
                     UpdatedAt = OrderReader.Utc(reader.GetDateTime(5)),
                     Version = reader.GetInt64(6),
                 };
-                states.Add((new UserSideState(order, Deleted: true), reader.GetInt64(1)));
+                states.Add((new UserSideState(order, deleted: true), reader.GetInt64(1)));
             }
         }
 

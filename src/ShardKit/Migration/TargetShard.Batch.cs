@@ -27,11 +27,6 @@ internal static partial class TargetShard
             updated_at = VALUES(updated_at), ext = VALUES(ext), version = VALUES(version)
         """;
 
-    private const string LockMerchantVersions = "SELECT order_id, version FROM {orders} WHERE order_id IN @Ids ORDER BY order_id FOR UPDATE";
-    private const string MerchantColumns = "order_id, user_id, merchant_id, status, total_amount, currency, created_at, updated_at, ext, deleted, version";
-
-    /// <summary>The version guard of the merchant copy, the same assignments as <see cref="MerchantCopySql.GuardedUpsert"/>.</summary>
-    private static readonly string s_merchantGuard = MerchantCopySql.GuardedUpsert[MerchantCopySql.GuardedUpsert.IndexOf("ON DUPLICATE KEY UPDATE", StringComparison.Ordinal)..];
 
     /// <summary>
     /// Applies a chunk of source states (any buckets) to both dimensions with the version guard:
@@ -84,7 +79,7 @@ internal static partial class TargetShard
                 copies.AddRange(await BehindOnMerchantSideAsync(shard, group.Where(d => !d.Written).Select(d => d.State).ToList(), ct).ConfigureAwait(false));
                 foreach (var slice in copies.OrderBy(s => s.Order.Id.Value).Chunk(SliceRows))
                 {
-                    await WriteMerchantCopiesAsync(shard, slice, ct).ConfigureAwait(false);
+                    await WriteMerchantCopiesAsync(dataSource, shard, slice, ct).ConfigureAwait(false);
                 }
             }
         }).ConfigureAwait(false);
@@ -226,51 +221,11 @@ internal static partial class TargetShard
     /// multi-row upsert, then the items of the rows whose version is now the one written. READ COMMITTED, as in
     /// <see cref="MerchantApplier"/>: the row locks of the upsert are all the guard needs.
     /// </summary>
-    private static async Task WriteMerchantCopiesAsync(ShardConnection shard, UserSideState[] states, CancellationToken cancellationToken)
+    private static async Task WriteMerchantCopiesAsync(ShardKitDataSource dataSource, ShardConnection shard, UserSideState[] states, CancellationToken cancellationToken)
     {
+        var plan = await MerchantCopyPlan.GetAsync(dataSource, shard, cancellationToken).ConfigureAwait(false);
         await s_retry.ExecuteAsync(
-            static (s, ct) => new ValueTask(WriteMerchantSliceAsync(s.Shard, s.States, ct)), (Shard: shard, States: states), cancellationToken).ConfigureAwait(false);
-    }
-
-    private static async Task WriteMerchantSliceAsync(ShardConnection shard, UserSideState[] states, CancellationToken cancellationToken)
-    {
-        var connection = shard.Connection;
-        var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
-        await using (transaction.ConfigureAwait(false))
-        {
-            var parameters = new DynamicParameters();
-            for (var i = 0; i < states.Length; i++)
-            {
-                AddOrder(parameters, i, states[i].Order);
-                parameters.Add("X" + Index(i), states[i].Deleted);
-            }
-
-            parameters.Add("Ids", states.Select(s => s.Order.Id.Value).ToArray());
-            var upsert = new StringBuilder();
-            AppendRows(upsert, shard.Sql("INSERT INTO {orders} (" + MerchantColumns + ") VALUES "), All(states.Length),
-                i => $"(@O{i}, @U{i}, @M{i}, @S{i}, @T{i}, @Cu{i}, @C{i}, @D{i}, @E{i}, @X{i}, @V{i})");
-            upsert.Append(' ').Append(s_merchantGuard).Append(";\n").Append(shard.Sql(LockMerchantVersions));
-            var versions = (await connection.QueryAsync<(long OrderId, long Version)>(new CommandDefinition(
-                upsert.ToString(), parameters, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToDictionary(r => r.OrderId, r => r.Version);
-
-            // Items follow the row: only where this version won; an older copy that lost leaves the newer items alone.
-            var won = Enumerable.Range(0, states.Length).Where(i => versions.GetValueOrDefault(states[i].Order.Id.Value) == states[i].Version).ToList();
-            if (won.Count > 0)
-            {
-                var items = new StringBuilder();
-                var itemParameters = new DynamicParameters();
-                foreach (var i in won)
-                {
-                    itemParameters.Add("O" + Index(i), states[i].Order.Id.Value);
-                }
-
-                AppendInList(items, shard.Sql("DELETE FROM {order_items} WHERE order_id IN "), won);
-                AddItems(items, shard.Sql("{order_items}"), itemParameters, states, won.Where(i => !states[i].Deleted).ToList());
-                await connection.ExecuteAsync(new CommandDefinition(items.ToString(), itemParameters, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-            }
-
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        }
+            static (s, ct) => new ValueTask(MerchantCopyWriter.WriteAsync(s.Shard, s.Plan, s.States, ct)), (Shard: shard, Plan: plan, States: states), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Marks each written order's outbox entries up to the version written applied, in one statement.</summary>

@@ -33,7 +33,7 @@ internal static class CanonicalRow
 
     /// <summary>The count and XOR of the hashes of a merchant shard's visible orders.</summary>
     public static readonly string MerchantAggregate =
-        $"SELECT COUNT(*), IFNULL(BIT_XOR({Hash}), 0) FROM {{orders}} o WHERE o.deleted = 0";
+        $"SELECT COUNT(*), IFNULL(BIT_XOR({Hash}), 0) FROM {{orders}} o";
 
     /// <summary>Every order of a user shard that belongs to merchant shard <c>@Gene</c>: ID, version, hash.</summary>
     public static readonly string UserRows =
@@ -41,7 +41,7 @@ internal static class CanonicalRow
 
     /// <summary>Every visible order of a merchant shard: ID, version, hash.</summary>
     public static readonly string MerchantRows =
-        $"SELECT o.order_id, o.version, {Hash} FROM {{orders}} o WHERE o.deleted = 0";
+        $"SELECT o.order_id, o.version, {Hash} FROM {{orders}} o";
 
     /// <summary>One order of a user shard: version, hash.</summary>
     public static readonly string UserRow =
@@ -49,7 +49,7 @@ internal static class CanonicalRow
 
     /// <summary>One visible order of a merchant shard: version, hash.</summary>
     public static readonly string MerchantRow =
-        $"SELECT o.version, {Hash} FROM {{orders}} o WHERE o.order_id = @OrderId AND o.deleted = 0";
+        $"SELECT o.version, {Hash} FROM {{orders}} o WHERE o.order_id = @OrderId";
 
     /// <summary>Compares two sets of (order ID → version, hash) and lists the differences.</summary>
     public static List<DimensionDifference> Diff(int merchantShard, IReadOnlyDictionary<long, (long Version, ulong Hash)> user, IReadOnlyDictionary<long, (long Version, ulong Hash)> merchant)

@@ -14,13 +14,6 @@ namespace ShardKit.Orders;
 /// </summary>
 internal sealed class MerchantApplier
 {
-    private const string ReadOrder = "SELECT " + OrderReader.Columns + " FROM {orders} WHERE order_id = @OrderId";
-    private const string ReadTombstone = "SELECT order_id, user_id, merchant_id, created_at, deleted_at, version FROM {schema}.`shardkit_tombstones` WHERE order_id = @OrderId";
-    private const string ReadItems = "SELECT order_id, line_no, sku, quantity, unit_price FROM {order_items} WHERE order_id = @OrderId ORDER BY line_no";
-    private const string SnapshotBegin = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ;\nSTART TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY;\n";
-    private const string ReadOrders = "SELECT " + OrderReader.Columns + " FROM {orders} WHERE order_id IN @Ids";
-    private const string ReadItemsOfOrders = "SELECT order_id, line_no, sku, quantity, unit_price FROM {order_items} WHERE order_id IN @Ids ORDER BY order_id, line_no";
-    private const string ReadTombstones = "SELECT order_id, user_id, merchant_id, created_at, deleted_at, version FROM {schema}.`shardkit_tombstones` WHERE order_id IN @Ids";
     private const string MarkApplied = "UPDATE {schema}.`shardkit_outbox` SET applied_at = @Now WHERE order_id = @OrderId AND version <= @Version AND applied_at IS NULL";
     private readonly ShardKitDataSource _dataSource;
 
@@ -55,11 +48,14 @@ internal sealed class MerchantApplier
             cancellationToken).ConfigureAwait(false);
 
     /// <summary>Writes the merchant copies of <paramref name="states"/> (all of one merchant shard) in one round trip, retrying transient failures.</summary>
-    public Task WriteCopiesAsync(ShardConnection merchantShard, IReadOnlyList<UserSideState> states, CancellationToken cancellationToken) =>
-        _retry.ExecuteAsync(
-            static (s, ct) => new ValueTask(MerchantCopyWriter.WriteAsync(s.Shard, s.States, ct)),
-            (Shard: merchantShard, States: states),
-            cancellationToken).AsTask();
+    public async Task WriteCopiesAsync(ShardConnection merchantShard, IReadOnlyList<UserSideState> states, CancellationToken cancellationToken)
+    {
+        var plan = await MerchantCopyPlan.GetAsync(_dataSource, merchantShard, cancellationToken).ConfigureAwait(false);
+        await _retry.ExecuteAsync(
+            static (s, ct) => new ValueTask(MerchantCopyWriter.WriteAsync(s.Shard, s.Plan, s.States, ct)),
+            (Shard: merchantShard, Plan: plan, States: states),
+            cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>Runs the <see cref="AfterMerchantWrite"/> hook, if any, for <paramref name="orderId"/>.</summary>
     internal Task AfterMerchantWriteAsync(OrderId orderId) => AfterMerchantWrite is { } hook ? hook(orderId) : Task.CompletedTask;
@@ -106,170 +102,46 @@ internal sealed class MerchantApplier
         return state?.Version;
     }
 
-    internal static async Task<UserSideState?> ReadUserSideAsync(ShardConnection userShard, DbTransaction transaction, OrderId orderId, bool locking, CancellationToken cancellationToken)
+    internal async Task<UserSideState?> ReadUserSideAsync(ShardConnection userShard, DbTransaction transaction, OrderId orderId, bool locking, CancellationToken cancellationToken)
     {
-        var suffix = locking ? " LOCK IN SHARE MODE" : "";
-        var parameters = new { OrderId = orderId.Value };
-        var orders = await OrderReader.QueryOrdersAsync(userShard, userShard.Sql(ReadOrder) + suffix, parameters, transaction, cancellationToken).ConfigureAwait(false);
-        if (orders.Count == 1)
-        {
-            var items = new List<OrderLine>();
-            var reader = await userShard.Connection.ExecuteReaderAsync(new CommandDefinition(
-                userShard.Sql(ReadItems) + suffix, parameters, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-            await using (reader.ConfigureAwait(false))
-            {
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    items.Add(new OrderLine { LineNo = reader.GetInt32(1), Sku = reader.GetString(2), Quantity = reader.GetInt32(3), UnitPrice = reader.GetDecimal(4) });
-                }
-            }
-
-            return new UserSideState(OrderReader.With(orders[0], items), Deleted: false);
-        }
-
-        var tombstone = await userShard.Connection.ExecuteReaderAsync(new CommandDefinition(
-            userShard.Sql(ReadTombstone) + suffix, parameters, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        await using (tombstone.ConfigureAwait(false))
-        {
-            if (!await tombstone.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                return null;
-            }
-
-            return Tombstone(tombstone);
-        }
+        var states = await UserSideReader.ReadStatesAsync(userShard, _dataSource.Map.Tables, [orderId.Value], transaction, locking, cancellationToken).ConfigureAwait(false);
+        return states.GetValueOrDefault(orderId.Value);
     }
 
     /// <summary>
-    /// Reads the current user-side states (row with items, or tombstone) of many orders of one user shard in one snapshot:
-    /// one REPEATABLE READ transaction sent as one text, so one round trip for the three reads. Orders with no trace on the user side are absent.
+    /// Reads the current user-side states (rows of every copied table, or tombstone) of many orders of one user shard in one
+    /// snapshot, in one round trip. Orders with no trace on the user side are absent.
     /// </summary>
-    internal static async Task<Dictionary<long, UserSideState>> ReadUserSidesAsync(ShardConnection userShard, IReadOnlyList<long> orderIds, CancellationToken cancellationToken)
-    {
-        var states = new Dictionary<long, UserSideState>(orderIds.Count);
-        if (orderIds.Count == 0)
-        {
-            return states;
-        }
-
-        // One text transaction (one round trip): a REPEATABLE READ snapshot for the rows, their items and the tombstones.
-        var orders = new List<OrderRecord>(orderIds.Count);
-        var items = new Dictionary<long, List<OrderLine>>();
-        var connection = userShard.Connection;
-        var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
-            userShard.Sql(SnapshotBegin + ReadOrders + ";\n" + ReadItemsOfOrders + ";\n" + ReadTombstones + ";\nCOMMIT"),
-            new { Ids = orderIds },
-            cancellationToken: cancellationToken)).ConfigureAwait(false);
-        await using (reader.ConfigureAwait(false))
-        {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                orders.Add(OrderReader.ReadOrder(reader));
-            }
-
-            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                var orderId = reader.GetInt64(0);
-                if (!items.TryGetValue(orderId, out var list))
-                {
-                    items[orderId] = list = [];
-                }
-
-                list.Add(new OrderLine { LineNo = reader.GetInt32(1), Sku = reader.GetString(2), Quantity = reader.GetInt32(3), UnitPrice = reader.GetDecimal(4) });
-            }
-
-            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                var tombstone = Tombstone(reader);
-                states[tombstone.Order.Id.Value] = tombstone;
-            }
-
-            // The COMMIT's outcome.
-            while (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false))
-            {
-            }
-        }
-
-        // A live row wins over a tombstone of the same ID (an ID is never reused, so both cannot be current).
-        foreach (var order in orders)
-        {
-            states[order.Id.Value] = new UserSideState(OrderReader.With(order, items.TryGetValue(order.Id.Value, out var list) ? list : []), Deleted: false);
-        }
-
-        return states;
-    }
-
-    private static UserSideState Tombstone(DbDataReader tombstone) => new(
-        new OrderRecord
-        {
-            Id = OrderId.FromValidatedValue(tombstone.GetInt64(0)),
-            UserId = tombstone.GetInt64(1),
-            MerchantId = tombstone.GetInt64(2),
-            Status = "",
-            TotalAmount = 0m,
-            Currency = "",
-            CreatedAt = OrderReader.Utc(tombstone.GetDateTime(3)),
-            UpdatedAt = OrderReader.Utc(tombstone.GetDateTime(4)),
-            Version = tombstone.GetInt64(5),
-        },
-        Deleted: true);
-
-    /// <summary>The state a delete leaves, as <see cref="ReadUserSideAsync"/> would read it back: the tombstone.</summary>
-    internal static UserSideState TombstoneOf(OrderRecord current, DateTimeOffset deletedAt, long version) => new(
-        new OrderRecord
-        {
-            Id = current.Id,
-            UserId = current.UserId,
-            MerchantId = current.MerchantId,
-            Status = "",
-            TotalAmount = 0m,
-            Currency = "",
-            CreatedAt = current.CreatedAt,
-            UpdatedAt = deletedAt,
-            Version = version,
-        },
-        Deleted: true);
+    internal Task<Dictionary<long, UserSideState>> ReadUserSidesAsync(ShardConnection userShard, IReadOnlyList<long> orderIds, CancellationToken cancellationToken) =>
+        UserSideReader.ReadStatesAsync(userShard, _dataSource.Map.Tables, orderIds, transaction: null, locking: false, cancellationToken);
 
     private async Task WriteMerchantCopyAsync(UserSideState state, bool force, CancellationToken cancellationToken)
     {
-        var order = state.Order;
-        var merchantShard = await _dataSource.OpenOrderShardAsync(order.Id, ShardDimension.Merchant, ShardIntent.Write, cancellationToken).ConfigureAwait(false);
+        var merchantShard = await _dataSource.OpenOrderShardAsync(state.Id, ShardDimension.Merchant, ShardIntent.Write, cancellationToken).ConfigureAwait(false);
         await using (merchantShard.ConfigureAwait(false))
         {
-            if (!force)
+            if (force)
             {
-                await MerchantCopyWriter.WriteAsync(merchantShard, [state], cancellationToken).ConfigureAwait(false);
-                return;
+                // The repair: the user side wins whatever the merchant copy holds (the user rows are share-locked meanwhile):
+                // the copy's rows and tombstone go, then the state is written as if for the first time.
+                await RemoveAsync(merchantShard, state.Id, cancellationToken).ConfigureAwait(false);
             }
 
-            // The repair: the user side wins whatever the merchant copy holds (the user row is share-locked meanwhile).
-            var connection = merchantShard.Connection;
-            var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
-            await using (transaction.ConfigureAwait(false))
-            {
-                await connection.ExecuteAsync(new CommandDefinition(
-                    merchantShard.Sql(MerchantCopySql.ForcedUpsert),
-                    WithDeleted(OrderReader.RowParameters(order), state.Deleted),
-                    transaction,
-                    cancellationToken: cancellationToken)).ConfigureAwait(false);
-                await connection.ExecuteAsync(new CommandDefinition(
-                    merchantShard.Sql(MerchantCopySql.DeleteItems), new { OrderId = order.Id.Value }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-                if (!state.Deleted)
-                {
-                    await OrderReader.InsertItemsAsync(merchantShard, order.Id.Value, order.Items, transaction, cancellationToken).ConfigureAwait(false);
-                }
-
-                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            }
+            var plan = await MerchantCopyPlan.GetAsync(_dataSource, merchantShard, cancellationToken).ConfigureAwait(false);
+            await MerchantCopyWriter.WriteAsync(merchantShard, plan, [state], cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private static DynamicParameters WithDeleted(DynamicParameters parameters, bool deleted)
+    /// <summary>Deletes every row of an order from a merchant shard, its tombstone included.</summary>
+    private async Task RemoveAsync(ShardConnection merchantShard, OrderId orderId, CancellationToken cancellationToken)
     {
-        parameters.Add("Deleted", deleted);
-        return parameters;
+        var sql = new System.Text.StringBuilder(merchantShard.Sql("DELETE FROM {schema}.`shardkit_tombstones` WHERE order_id = @OrderId"));
+        foreach (var table in _dataSource.Map.Tables.In(ShardDimension.Merchant).Reverse())
+        {
+            sql.Append(";\nDELETE FROM ").Append(merchantShard.Sql(table.Placeholder)).Append(" WHERE `").Append(table.OrderIdColumn).Append("` = @OrderId");
+        }
+
+        await merchantShard.Connection.ExecuteAsync(new CommandDefinition(sql.ToString(), new { OrderId = orderId.Value }, cancellationToken: cancellationToken)).ConfigureAwait(false);
     }
 
     private async Task HideOrphanAsync(OrderId orderId, CancellationToken cancellationToken)
@@ -277,14 +149,7 @@ internal sealed class MerchantApplier
         var merchantShard = await _dataSource.OpenOrderShardAsync(orderId, ShardDimension.Merchant, ShardIntent.Write, cancellationToken).ConfigureAwait(false);
         await using (merchantShard.ConfigureAwait(false))
         {
-            var transaction = await merchantShard.Connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            await using (transaction.ConfigureAwait(false))
-            {
-                var parameters = new { OrderId = orderId.Value };
-                await merchantShard.Connection.ExecuteAsync(new CommandDefinition(merchantShard.Sql(MerchantCopySql.HideOrphan), parameters, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-                await merchantShard.Connection.ExecuteAsync(new CommandDefinition(merchantShard.Sql(MerchantCopySql.DeleteItems), parameters, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            }
+            await RemoveAsync(merchantShard, orderId, cancellationToken).ConfigureAwait(false);
         }
     }
 }

@@ -2,20 +2,23 @@ using System.Data.Common;
 using System.Globalization;
 using System.Text;
 using Dapper;
-using MySqlConnector;
 
 namespace ShardKit.Orders;
 
 /// <summary>
-/// Writes merchant copies of orders already read or held (one or many, all of one merchant shard) in one round trip:
-/// one READ COMMITTED transaction, sent as one multi-statement text, that upserts every row with the version guard
-/// (<see cref="MerchantCopySql.GuardedUpsert"/>: an older version never overwrites a newer one; a tombstone is a row with
-/// <c>deleted = 1</c> and its own version) and rewrites the items of exactly the rows that now hold the version written.
-/// The "who won" decision is made by the server inside the transaction (a join on the row the upsert has just locked), so
-/// no version is read back to the client.
+/// Writes the merchant copies of orders (all of one merchant shard) in one round trip, one text transaction, whatever the
+/// declared tables (<see cref="MerchantCopyPlan"/> says what each keeps):
+/// <list type="number">
+/// <item>deleted orders: their tombstones are upserted and their rows deleted from every table;</item>
+/// <item>live orders: one multi-row, version-guarded upsert of the root rows (an older version never overwrites a newer
+/// one), skipping any order with a tombstone (read with a shared lock, so a deletion committing meanwhile is waited for);</item>
+/// <item>per copied child table, the rows of exactly the orders whose root row now holds the version written (it won, or
+/// it was there already) are replaced. The "who won" decision is made by the server inside the transaction (a join on the
+/// row the upsert has just locked), so no version is read back to the client.</item>
+/// </list>
 /// </summary>
 /// <remarks>
-/// READ COMMITTED: the row locks taken by the upsert are all the guard needs (under REPEATABLE READ the item delete of a
+/// READ COMMITTED: the row locks taken by the upsert are all the guard needs (under REPEATABLE READ the child delete of a
 /// new order takes gap locks, and concurrent appliers of neighbouring orders deadlock on them). Rows are written in order
 /// ID order, so two batches lock in the same order. If a statement fails the server skips the rest, the transaction is
 /// rolled back here and the exception is thrown: nothing of the batch is kept.
@@ -23,30 +26,20 @@ namespace ShardKit.Orders;
 internal static class MerchantCopyWriter
 {
     private const string Begin = "SET TRANSACTION ISOLATION LEVEL READ COMMITTED;\nSTART TRANSACTION;\n";
-    private const string Columns = "order_id, user_id, merchant_id, status, total_amount, currency, created_at, updated_at, ext, deleted, version";
-
-    /// <summary>The <c>ON DUPLICATE KEY UPDATE</c> tail of the guarded upsert, shared with the single-row statement.</summary>
-    private static readonly string s_guard = MerchantCopySql.GuardedUpsert[MerchantCopySql.GuardedUpsert.IndexOf("ON DUPLICATE KEY UPDATE", StringComparison.Ordinal)..];
 
     /// <summary>Writes the copies of <paramref name="states"/> (each order once, all routed to <paramref name="merchantShard"/>).</summary>
-    public static async Task WriteAsync(ShardConnection merchantShard, IReadOnlyList<UserSideState> states, CancellationToken cancellationToken)
+    public static async Task WriteAsync(ShardConnection merchantShard, MerchantCopyPlan plan, IReadOnlyList<UserSideState> states, CancellationToken cancellationToken)
     {
         if (states.Count == 0)
         {
             return;
         }
 
-        var first = states.Count == 1 && states[0] is { Deleted: false, Version: 1 };
-        var (sql, parameters) = first ? BuildFirstVersion(merchantShard, states[0]) : Build(merchantShard, states);
+        var (sql, parameters) = Build(merchantShard, plan, states);
         var connection = merchantShard.Connection;
         try
         {
             await connection.ExecuteAsync(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        }
-        catch (MySqlException ex) when (first && ex.ErrorCode == MySqlErrorCode.DuplicateKeyEntry)
-        {
-            // The copy is there already, at version 1 or newer (an apply got there first): nothing of version 1 can win.
-            await RollBackAsync(connection).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is DbException or OperationCanceledException)
         {
@@ -55,142 +48,174 @@ internal static class MerchantCopyWriter
         }
     }
 
-    /// <summary>
-    /// The copy of an order's first version (a create), the common case: plain inserts of the row and its items in one text
-    /// transaction. Version 1 is the oldest there is, so if the row exists (any version, live or deleted) it must not be
-    /// touched, and the duplicate key that refuses the insert says exactly that: the batch stops there and is rolled back.
-    /// </summary>
-    internal static (string Sql, DynamicParameters Parameters) BuildFirstVersion(ShardConnection merchantShard, UserSideState state)
-    {
-        var order = state.Order;
-        var parameters = new DynamicParameters();
-        AddRow(parameters, 0, state);
-        var sql = new StringBuilder("START TRANSACTION;\n")
-            .Append(merchantShard.Sql("INSERT INTO {orders} (" + Columns + ") VALUES "))
-            .Append("(@O0, @U0, @M0, @S0, @T0, @Cu0, @C0, @D0, @E0, @X0, @V0);\n");
-        if (order.Items.Count > 0)
-        {
-            sql.Append(merchantShard.Sql("INSERT INTO {order_items} (order_id, line_no, sku, quantity, unit_price) VALUES "));
-            for (var j = 0; j < order.Items.Count; j++)
-            {
-                var n = Index(j);
-                sql.Append(j == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"(@O0, @L{n}, @K{n}, @Q{n}, @P{n})");
-                parameters.Add("L" + n, order.Items[j].LineNo);
-                parameters.Add("K" + n, order.Items[j].Sku);
-                parameters.Add("Q" + n, order.Items[j].Quantity);
-                parameters.Add("P" + n, order.Items[j].UnitPrice);
-            }
-
-            sql.Append(";\n");
-        }
-
-        sql.Append("COMMIT");
-        return (sql.ToString(), parameters);
-    }
-
-    private static void AddRow(DynamicParameters parameters, int i, UserSideState state)
-    {
-        var n = Index(i);
-        OrderReader.AddIndexedRow(parameters, n, state.Order);
-        parameters.Add("X" + n, state.Deleted);
-    }
-
     /// <summary>The batch text and its parameters (exposed for tests and for counting statements).</summary>
-    internal static (string Sql, DynamicParameters Parameters) Build(ShardConnection merchantShard, IReadOnlyList<UserSideState> states)
+    internal static (string Sql, DynamicParameters Parameters) Build(ShardConnection merchantShard, MerchantCopyPlan plan, IReadOnlyList<UserSideState> states)
     {
-        var sorted = states.Count == 1 ? states : states.OrderBy(s => s.Order.Id.Value).ToList();
+        var sorted = states.Count == 1 ? states : states.OrderBy(s => s.Id.Value).ToList();
         var parameters = new DynamicParameters();
         var sql = new StringBuilder(Begin);
+        var root = plan.Model.Root;
+        var rootTable = merchantShard.Sql(root.Placeholder);
 
-        // 1. The rows, version-guarded.
-        sql.Append(merchantShard.Sql("INSERT INTO {orders} (" + Columns + ") VALUES "));
-        for (var i = 0; i < sorted.Count; i++)
+        // 1. Deletions: the tombstone, then the rows of every table.
+        var deleted = sorted.Where(s => s.Deleted).ToList();
+        if (deleted.Count > 0)
         {
-            var n = Index(i);
-            sql.Append(i == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"(@O{n}, @U{n}, @M{n}, @S{n}, @T{n}, @Cu{n}, @C{n}, @D{n}, @E{n}, @X{n}, @V{n})");
-            AddRow(parameters, i, sorted[i]);
-        }
-
-        sql.Append(' ').Append(s_guard).Append(";\n");
-
-        // 2. Items follow the row: only where the row now holds the version written (it won, or it was already there), so
-        //    an older copy that lost the guard leaves the newer items alone. The upsert holds the row locks, so the join
-        //    sees exactly what this transaction left.
-        //    (A single-table delete: MariaDB refuses a multi-table delete by alias without a default database. The outer ID
-        //    list keeps it an index range on the items; the subquery only filters those rows.)
-        sql.Append(merchantShard.Sql("DELETE FROM {order_items} WHERE order_id IN ("));
-        AppendIds(sql, sorted.Count);
-        sql.Append(merchantShard.Sql(") AND order_id IN (SELECT o.order_id FROM {orders} o WHERE "));
-        AppendWinners(sql, sorted.Count);
-        sql.Append(");\n");
-
-        // 3. The items of the winners that are live, as one INSERT ... SELECT over the same join.
-        var first = true;
-        for (var i = 0; i < sorted.Count; i++)
-        {
-            if (sorted[i].Deleted)
+            var text = new StringBuilder();
+            Tombstones.Append(text, parameters, merchantShard.Sql, deleted.Select(s => s.Tombstone!.Value).ToList());
+            sql.Append(text).Append(";\n");
+            var ids = new StringBuilder();
+            for (var i = 0; i < deleted.Count; i++)
             {
-                continue;
+                ids.Append(i == 0 ? "@Del" : ", @Del").Append(Index(i));
+                parameters.Add("Del" + Index(i), deleted[i].Id.Value);
             }
 
-            var items = sorted[i].Order.Items;
-            for (var j = 0; j < items.Count; j++)
+            foreach (var (table, _) in plan.Tables.Reverse())
             {
-                var n = Index(i) + "_" + Index(j);
-                if (first)
-                {
-                    sql.Append(merchantShard.Sql("INSERT INTO {order_items} (order_id, line_no, sku, quantity, unit_price) SELECT v.order_id, v.line_no, v.sku, v.quantity, v.unit_price FROM ("))
-                        .Append(CultureInfo.InvariantCulture, $"SELECT @O{Index(i)} AS order_id, @V{Index(i)} AS version, @L{n} AS line_no, @K{n} AS sku, @Q{n} AS quantity, @P{n} AS unit_price");
-                    first = false;
-                }
-                else
-                {
-                    sql.Append(CultureInfo.InvariantCulture, $" UNION ALL SELECT @O{Index(i)}, @V{Index(i)}, @L{n}, @K{n}, @Q{n}, @P{n}");
-                }
-
-                parameters.Add("L" + n, items[j].LineNo);
-                parameters.Add("K" + n, items[j].Sku);
-                parameters.Add("Q" + n, items[j].Quantity);
-                parameters.Add("P" + n, items[j].UnitPrice);
+                sql.Append("DELETE FROM ").Append(merchantShard.Sql(table.Placeholder)).Append(" WHERE ").Append(Quote(table.OrderIdColumn))
+                    .Append(" IN (").Append(ids).Append(");\n");
             }
         }
 
-        if (!first)
+        // 2. The live root rows, version-guarded, grouped by the columns they carry (one statement per group).
+        var live = sorted.Where(s => !s.Deleted).ToList();
+        var rootColumns = plan.ColumnsOf(root)!;
+        var p = 0;
+        foreach (var group in live.GroupBy(s => Signature(s.Root!, rootColumns)))
         {
-            sql.Append(merchantShard.Sql(") v JOIN {orders} o ON o.order_id = v.order_id AND o.version = v.version;\n"));
+            var members = group.ToList();
+            var (columns, picks) = Pick(members[0].Root!, rootColumns);
+            var idAt = Array.FindIndex(columns, c => c.Equals(root.OrderIdColumn, StringComparison.OrdinalIgnoreCase));
+            sql.Append("INSERT INTO ").Append(rootTable).Append(" (").Append(string.Join(", ", columns.Select(Quote))).Append(")\nSELECT ")
+                .Append(string.Join(", ", columns.Select((_, j) => "v.c" + Index(j)))).Append(" FROM (");
+            for (var i = 0; i < members.Count; i++)
+            {
+                sql.Append(i == 0 ? "SELECT " : " UNION ALL SELECT ");
+                var row = members[i].Root!.Rows[0];
+                for (var j = 0; j < picks.Length; j++)
+                {
+                    var name = "P" + Index(p++);
+                    parameters.Add(name, row[picks[j]]);
+                    sql.Append(j == 0 ? "@" : ", @").Append(name);
+                    if (i == 0)
+                    {
+                        sql.Append(" AS c").Append(Index(j));
+                    }
+                }
+            }
+
+            sql.Append(") v\nWHERE NOT EXISTS (SELECT 1 FROM ").Append(merchantShard.Sql("{schema}.`shardkit_tombstones`"))
+                .Append(" t WHERE t.order_id = v.c").Append(Index(idAt)).Append(" LOCK IN SHARE MODE)\nON DUPLICATE KEY UPDATE ");
+
+            // MySQL evaluates the assignments left to right and later ones see the columns already assigned, so the version
+            // comes last: every guard above it still compares with the old version.
+            var version = Quote(root.VersionColumn!);
+            var assignments = columns.Where(c => !c.Equals(root.OrderIdColumn, StringComparison.OrdinalIgnoreCase) && !c.Equals(root.VersionColumn, StringComparison.OrdinalIgnoreCase))
+                .Append(root.VersionColumn!)
+                .Select(c => $"{Quote(c)} = IF(VALUES({version}) > {version}, VALUES({Quote(c)}), {Quote(c)})");
+            sql.Append(string.Join(", ", assignments)).Append(";\n");
+        }
+
+        // 3. The child rows of the orders whose root row now holds the version written.
+        if (live.Count > 0)
+        {
+            var winners = Winners(merchantShard, root, live, parameters);
+            foreach (var (table, copied) in plan.Tables.Skip(1))
+            {
+                var orderId = Quote(table.OrderIdColumn);
+                sql.Append("DELETE FROM ").Append(merchantShard.Sql(table.Placeholder)).Append(" WHERE ").Append(orderId).Append(" IN (").Append(winners.Ids)
+                    .Append(") AND ").Append(orderId).Append(" IN (SELECT o.").Append(Quote(root.OrderIdColumn)).Append(" FROM ").Append(rootTable).Append(" o WHERE ")
+                    .Append(winners.Condition).Append(");\n");
+                var rows = live.Select(s => (State: s, Rows: s.Children.FirstOrDefault(c => c.Table.Name.Equals(table.Name, StringComparison.OrdinalIgnoreCase))))
+                    .Where(x => x.Rows is { Rows.Count: > 0 })
+                    .ToList();
+                foreach (var group in rows.GroupBy(x => Signature(x.Rows!, copied)))
+                {
+                    var members = group.ToList();
+                    var (columns, picks) = Pick(members[0].Rows!, copied);
+                    sql.Append("INSERT INTO ").Append(merchantShard.Sql(table.Placeholder)).Append(" (").Append(string.Join(", ", columns.Select(Quote))).Append(")\nSELECT ")
+                        .Append(string.Join(", ", columns.Select((_, j) => "v.c" + Index(j)))).Append(" FROM (");
+                    var first = true;
+                    foreach (var (state, childRows) in members)
+                    {
+                        var key = Index(winners.Position[state.Id.Value]);
+                        foreach (var row in childRows!.Rows)
+                        {
+                            sql.Append(first ? "SELECT @O" : " UNION ALL SELECT @O").Append(key).Append(first ? " AS k, @V" : ", @V").Append(key).Append(first ? " AS kv" : "");
+                            for (var j = 0; j < picks.Length; j++)
+                            {
+                                var name = "P" + Index(p++);
+                                parameters.Add(name, row[picks[j]]);
+                                sql.Append(", @").Append(name);
+                                if (first)
+                                {
+                                    sql.Append(" AS c").Append(Index(j));
+                                }
+                            }
+
+                            first = false;
+                        }
+                    }
+
+                    sql.Append(") v JOIN ").Append(rootTable).Append(" o ON o.").Append(Quote(root.OrderIdColumn)).Append(" = v.k AND o.")
+                        .Append(Quote(root.VersionColumn!)).Append(" = v.kv;\n");
+                }
+            }
         }
 
         sql.Append("COMMIT");
         return (sql.ToString(), parameters);
     }
 
-    /// <summary>The orders <c>o</c> that hold the version written: an ID list (index range) and the exact (ID, version) pairs.</summary>
-    private static void AppendWinners(StringBuilder sql, int count)
+    /// <summary>The columns of <paramref name="rows"/> the copy keeps (in the rows' order) and their positions in the rows.</summary>
+    private static (string[] Columns, int[] Picks) Pick(TableRows rows, HashSet<string> copied)
     {
-        if (count == 1)
+        var columns = new List<string>(rows.Columns.Length);
+        var picks = new List<int>(rows.Columns.Length);
+        for (var i = 0; i < rows.Columns.Length; i++)
         {
-            sql.Append("o.order_id = @O0 AND o.version = @V0");
-            return;
+            if (copied.Contains(rows.Columns[i]))
+            {
+                columns.Add(rows.Columns[i]);
+                picks.Add(i);
+            }
         }
 
-        sql.Append("o.order_id IN (");
-        AppendIds(sql, count);
-        sql.Append(") AND (o.order_id, o.version) IN (");
-        for (var i = 0; i < count; i++)
-        {
-            sql.Append(i == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"(@O{Index(i)}, @V{Index(i)})");
-        }
-
-        sql.Append(')');
+        return ([.. columns], [.. picks]);
     }
 
-    private static void AppendIds(StringBuilder sql, int count)
+    private static string Signature(TableRows rows, HashSet<string> copied) =>
+        string.Join(",", rows.Columns.Where(copied.Contains).Select(c => c.ToLowerInvariant()));
+
+    /// <summary>
+    /// The live orders' (ID, version) as parameters <c>@O{n}</c>, <c>@V{n}</c>; the ID list (an index range) and the condition
+    /// on the root rows <c>o</c> that hold exactly the version written.
+    /// </summary>
+    private static (string Ids, string Condition, Dictionary<long, int> Position) Winners(ShardConnection shard, DeclaredTable root, List<UserSideState> live, DynamicParameters parameters)
     {
-        for (var i = 0; i < count; i++)
+        var position = new Dictionary<long, int>(live.Count);
+        var ids = new StringBuilder();
+        var pairs = new StringBuilder();
+        for (var i = 0; i < live.Count; i++)
         {
-            sql.Append(i == 0 ? "@O" : ", @O").Append(Index(i));
+            var n = Index(i);
+            position[live[i].Id.Value] = i;
+            parameters.Add("O" + n, live[i].Id.Value);
+            parameters.Add("V" + n, live[i].Version);
+            ids.Append(i == 0 ? "@O" : ", @O").Append(n);
+            pairs.Append(i == 0 ? "(@O" : ", (@O").Append(n).Append(", @V").Append(n).Append(')');
         }
+
+        var orderId = "o." + Quote(root.OrderIdColumn);
+        var version = "o." + Quote(root.VersionColumn!);
+        var condition = live.Count == 1
+            ? $"{orderId} = @O0 AND {version} = @V0"
+            : $"{orderId} IN ({ids}) AND ({orderId}, {version}) IN ({pairs})";
+        return (ids.ToString(), condition, position);
     }
+
+    private static string Quote(string column) => "`" + column + "`";
 
     /// <summary>Ends a text transaction a failed batch left open (best effort: a broken session is discarded by the pool anyway).</summary>
     internal static async Task RollBackAsync(DbConnection connection)

@@ -5,7 +5,7 @@ namespace ShardKit.Orders;
 /// user shard and as a copy in its merchant shard.
 /// </summary>
 /// <remarks>
-/// On writes (<see cref="TwoDimensionOrderStore.CreateAsync(OrderRecord, CancellationToken)"/>, <see cref="TwoDimensionOrderStore.UpdateAsync"/>) the store sets
+/// On writes (<see cref="TwoDimensionOrderStore.CreateAsync(OrderRecord, CancellationToken)"/>, <see cref="TwoDimensionOrderStore.UpdateAsync(OrderRecord, CancellationToken)"/>) the store sets
 /// <see cref="CreatedAt"/>, <see cref="UpdatedAt"/> and <see cref="Version"/> itself; the values passed in are ignored.
 /// Times are stored with microsecond precision in UTC.
 /// </remarks>

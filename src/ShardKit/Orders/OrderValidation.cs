@@ -3,33 +3,39 @@ namespace ShardKit.Orders;
 /// <summary>Checks an order before it is written, with messages that say what is wrong and what is allowed.</summary>
 internal static class OrderValidation
 {
+    /// <summary>Checks an order's keys: positive, and the ID's genes those of the user and merchant (entries named as given).</summary>
+    public static void ValidateKeys(OrderId id, long userId, long merchantId, ShardMap map, string idEntry, string userEntry, string merchantEntry, string name)
+    {
+        if (id.Value <= 0)
+        {
+            throw new ArgumentException($"{idEntry} is empty; order IDs come from OrderIdGenerator.", name);
+        }
+
+        if (userId <= 0)
+        {
+            throw new ArgumentException($"{userEntry} is {userId}; it must be positive.", name);
+        }
+
+        if (merchantId <= 0)
+        {
+            throw new ArgumentException($"{merchantEntry} is {merchantId}; it must be positive.", name);
+        }
+
+        var userShard = map.RouteUser(userId).Shard;
+        var merchantShard = map.RouteMerchant(merchantId).Shard;
+        if (id.UserShard != userShard || id.MerchantShard != merchantShard)
+        {
+            throw new ArgumentException(
+                $"Order ID {id} carries user shard {id.UserShard} and merchant shard {id.MerchantShard}, but user {userId} is on user shard {userShard} " +
+                $"and merchant {merchantId} on merchant shard {merchantShard}; generate the ID with OrderIdGenerator.Next(userId, merchantId).",
+                name);
+        }
+    }
+
     public static void Validate(OrderRecord order, ShardMap map)
     {
         const string name = "order";
-        if (order.Id.Value <= 0)
-        {
-            throw new ArgumentException("OrderRecord.Id is empty; order IDs come from OrderIdGenerator.", name);
-        }
-
-        if (order.UserId <= 0)
-        {
-            throw new ArgumentException($"OrderRecord.UserId is {order.UserId}; it must be positive.", name);
-        }
-
-        if (order.MerchantId <= 0)
-        {
-            throw new ArgumentException($"OrderRecord.MerchantId is {order.MerchantId}; it must be positive.", name);
-        }
-
-        var userShard = map.RouteUser(order.UserId).Shard;
-        var merchantShard = map.RouteMerchant(order.MerchantId).Shard;
-        if (order.Id.UserShard != userShard || order.Id.MerchantShard != merchantShard)
-        {
-            throw new ArgumentException(
-                $"Order ID {order.Id} carries user shard {order.Id.UserShard} and merchant shard {order.Id.MerchantShard}, but user {order.UserId} is on user shard {userShard} " +
-                $"and merchant {order.MerchantId} on merchant shard {merchantShard}; generate the ID with OrderIdGenerator.Next(userId, merchantId).",
-                name);
-        }
+        ValidateKeys(order.Id, order.UserId, order.MerchantId, map, "OrderRecord.Id", "OrderRecord.UserId", "OrderRecord.MerchantId", name);
 
         if (string.IsNullOrEmpty(order.Status) || order.Status.Length > 32)
         {

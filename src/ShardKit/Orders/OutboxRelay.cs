@@ -227,7 +227,7 @@ public sealed class OutboxRelay : BackgroundService
         Dictionary<long, UserSideState> states;
         try
         {
-            states = await MerchantApplier.ReadUserSidesAsync(shard, byOrder.Keys.ToList(), cancellationToken).ConfigureAwait(false);
+            states = await _store.Applier.ReadUserSidesAsync(shard, byOrder.Keys.ToList(), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

@@ -27,9 +27,36 @@ public sealed partial class TwoDimensionOrderStore
     /// <see cref="ShardKitErrorCode.AlternateKeyTaken"/>: a key already names another target; the keys this call claimed
     /// are released and the order is not written. <see cref="ShardKitErrorCode.ShardUnavailable"/>: a shard cannot be reached.
     /// </exception>
-    public async Task<OrderRecord> CreateAsync(OrderRecord order, IReadOnlyCollection<AlternateKey> alternateKeys, CancellationToken cancellationToken = default)
+    public Task<OrderRecord> CreateAsync(OrderRecord order, IReadOnlyCollection<AlternateKey> alternateKeys, CancellationToken cancellationToken = default)
     {
         Validate(order);
+        return WithClaimedKeysAsync(new AlternateKeyTarget(order.UserId, order.Id), alternateKeys, keys => CreateRecordAsync(order, keys, cancellationToken), cancellationToken);
+    }
+
+    /// <summary>
+    /// Creates an order of the declared tables like <see cref="CreateAsync(OrderRow, CancellationToken)"/>, claiming its
+    /// alternate keys first, as <see cref="CreateAsync(OrderRecord, IReadOnlyCollection{AlternateKey}, CancellationToken)"/> does.
+    /// A key's value can be any column of the order (a <c>trade_no</c>, a legacy ID): <c>new AlternateKey("trade_no", (string)row["trade_no"])</c>.
+    /// </summary>
+    /// <param name="order">The order.</param>
+    /// <param name="alternateKeys">The keys that must name the order; distinct.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>The order as written.</returns>
+    /// <exception cref="ArgumentException">The order is invalid, or a key is default or repeated.</exception>
+    /// <exception cref="InvalidOperationException">Keys are given but the store was created without an <see cref="AlternateKeyStore"/>.</exception>
+    /// <exception cref="ShardKitException">
+    /// <see cref="ShardKitErrorCode.AlternateKeyTaken"/>: a key already names another target; the keys this call claimed
+    /// are released and the order is not written. <see cref="ShardKitErrorCode.ShardUnavailable"/>: a shard cannot be reached.
+    /// </exception>
+    public Task<OrderRow> CreateAsync(OrderRow order, IReadOnlyCollection<AlternateKey> alternateKeys, CancellationToken cancellationToken = default)
+    {
+        var (id, userId, _) = RowBinder.Keys(order, DataSource.Map.Tables, DataSource.Map);
+        return WithClaimedKeysAsync(new AlternateKeyTarget(userId, id), alternateKeys, keys => CreateRowAsync(order, id, keys, cancellationToken), cancellationToken);
+    }
+
+    /// <summary>Claims the keys for <paramref name="target"/>, runs the create, and gives the claims back if the create is refused.</summary>
+    private async Task<T> WithClaimedKeysAsync<T>(AlternateKeyTarget target, IReadOnlyCollection<AlternateKey> alternateKeys, Func<IReadOnlyList<AlternateKey>, Task<T>> create, CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(alternateKeys);
         var keys = alternateKeys.ToList();
         if (keys.Any(k => k == default))
@@ -44,13 +71,12 @@ public sealed partial class TwoDimensionOrderStore
 
         if (keys.Count == 0)
         {
-            return await CreateCoreAsync(order, keys, cancellationToken).ConfigureAwait(false);
+            return await create(keys).ConfigureAwait(false);
         }
 
         var store = AlternateKeys ?? throw new InvalidOperationException(
             "This TwoDimensionOrderStore was created without an AlternateKeyStore: pass one to its constructor (or register AddAlternateKeyStore) to create orders with alternate keys.");
 
-        var target = new AlternateKeyTarget(order.UserId, order.Id);
         var claimed = new List<AlternateKey>();
         try
         {
@@ -76,11 +102,11 @@ public sealed partial class TwoDimensionOrderStore
 
         try
         {
-            return await CreateCoreAsync(order, keys, cancellationToken).ConfigureAwait(false);
+            return await create(keys).ConfigureAwait(false);
         }
         catch (ArgumentException)
         {
-            // Refused before anything was written (the ID belonged to a deleted order).
+            // Refused before anything was written (the ID belonged to a deleted order, or a value was refused).
             await ReleaseKeysAsync(claimed, target, CancellationToken.None).ConfigureAwait(false);
             throw;
         }

@@ -1,16 +1,16 @@
 
 namespace ShardKit.Orders;
 
-/// <summary>Merchant-dimension reads, served from the merchant copy; deleted orders (tombstones) are invisible.</summary>
+/// <summary>Merchant-dimension reads, served from the merchant copy (a deleted order's copy is gone; its tombstone stays in <c>shardkit_tombstones</c>).</summary>
 public sealed partial class TwoDimensionOrderStore
 {
-    private const string FirstPage = "SELECT " + OrderReader.Columns + """
-         FROM {orders} WHERE merchant_id = @MerchantId AND deleted = 0
+    private const string FirstPage = """
+        SELECT * FROM {orders} WHERE merchant_id = @MerchantId
         ORDER BY created_at DESC, order_id DESC LIMIT @Limit
         """;
 
-    private const string NextPage = "SELECT " + OrderReader.Columns + """
-         FROM {orders} WHERE merchant_id = @MerchantId AND deleted = 0
+    private const string NextPage = """
+        SELECT * FROM {orders} WHERE merchant_id = @MerchantId
           AND (created_at < @CreatedAt OR (created_at = @CreatedAt AND order_id < @OrderId))
         ORDER BY created_at DESC, order_id DESC LIMIT @Limit
         """;
@@ -66,6 +66,7 @@ public sealed partial class TwoDimensionOrderStore
 
     private async Task<MerchantOrderPage> ListMerchantOrdersCoreAsync(long merchantId, int pageSize, MerchantOrderCursor? after, ReadOptions? read, CancellationToken cancellationToken)
     {
+        RequireBuiltIn();
         if (pageSize is < 1 or > MaxPageSize)
         {
             throw new ArgumentOutOfRangeException(nameof(pageSize), pageSize, $"The page size must be from 1 to {MaxPageSize}.");
@@ -80,14 +81,15 @@ public sealed partial class TwoDimensionOrderStore
             object parameters = after is null
                 ? new { MerchantId = merchantId, Limit = pageSize + 1 }
                 : new { MerchantId = merchantId, Limit = pageSize + 1, CreatedAt = after.CreatedAt.UtcDateTime, OrderId = after.OrderId.Value };
-            var rows = await OrderReader.QueryOrdersAsync(shard, shard.Sql(after is null ? FirstPage : NextPage), parameters, null, cancellationToken).ConfigureAwait(false);
+            var rows = (await UserSideReader.ReadOrdersAsync(shard, DataSource.Map.Tables, shard.Sql(after is null ? FirstPage : NextPage), parameters, null, cancellationToken).ConfigureAwait(false))
+                .Select(s => BuiltInRows.ToRecord(s.Root!, s.Children, causalToken: null))
+                .ToList();
             var more = rows.Count > pageSize;
             if (more)
             {
                 rows.RemoveAt(rows.Count - 1);
             }
 
-            rows = await OrderReader.WithItemsAsync(shard, rows, null, cancellationToken).ConfigureAwait(false);
             return new MerchantOrderPage
             {
                 Orders = rows,

@@ -20,19 +20,6 @@ namespace ShardKit.Orders;
 /// </remarks>
 public sealed partial class TwoDimensionOrderStore : IDisposable
 {
-    private const string InsertOrder = """
-        INSERT INTO {orders} (order_id, user_id, merchant_id, status, total_amount, currency, created_at, updated_at, version, ext)
-        VALUES (@OrderId, @UserId, @MerchantId, @Status, @TotalAmount, @Currency, @Now, @Now, 1, @Ext)
-        """;
-
-    private const string UpdateOrder = """
-        UPDATE {orders} SET status = @Status, total_amount = @TotalAmount, currency = @Currency, ext = @Ext, updated_at = @Now, version = version + 1
-        WHERE order_id = @OrderId AND user_id = @UserId AND merchant_id = @MerchantId
-        """;
-
-    private const string LockOrder = "SELECT " + OrderReader.Columns + " FROM {orders} WHERE order_id = @OrderId FOR UPDATE";
-    private const string DeleteItems = "DELETE FROM {order_items} WHERE order_id = @OrderId";
-    private const string DeleteOrder = "DELETE FROM {orders} WHERE order_id = @OrderId";
     private const string IsTombstoned = "SELECT COUNT(*) FROM {schema}.`shardkit_tombstones` WHERE order_id = @OrderId";
 
     private const string InsertOutbox = """
@@ -108,67 +95,122 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
     /// <param name="cancellationToken">Cancels the write.</param>
     /// <returns>The order as stored.</returns>
     /// <exception cref="ArgumentException">The order is invalid (the message says what is wrong), or its ID was used by a deleted order.</exception>
+    /// <exception cref="InvalidOperationException">The data source declares its own tables; use <see cref="CreateAsync(OrderRow, CancellationToken)"/>.</exception>
     /// <exception cref="ShardKitException"><see cref="ShardKitErrorCode.ShardUnavailable"/>: the user shard cannot be reached; nothing was written.</exception>
     public Task<OrderRecord> CreateAsync(OrderRecord order, CancellationToken cancellationToken = default)
     {
         Validate(order);
-        return CreateCoreAsync(order, [], cancellationToken);
+        return CreateRecordAsync(order, [], cancellationToken);
     }
 
-    private Task<OrderRecord> CreateCoreAsync(OrderRecord order, IReadOnlyList<AlternateKey> alternateKeys, CancellationToken cancellationToken) =>
-        DataSource.RetryOnMovedAsync(ct => CreateOnceAsync(order, alternateKeys, ct), retryable: true, cancellationToken);
+    /// <summary>
+    /// Creates an order of the declared tables (version 1): its root row and the child rows it names, and its merchant copy
+    /// (what the model keeps of each table).
+    /// </summary>
+    /// <param name="order">The order: the root's columns (its key columns included) and the child tables' rows.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>The order as written, with its version and causal token.</returns>
+    /// <exception cref="ArgumentException">
+    /// An unknown table or column, a value for a generated column, bad keys, or an ID that was used by a deleted order; the
+    /// message names it. Nothing was written.
+    /// </exception>
+    /// <exception cref="ShardKitException"><see cref="ShardKitErrorCode.ShardUnavailable"/>: the user shard cannot be reached; nothing was written.</exception>
+    public Task<OrderRow> CreateAsync(OrderRow order, CancellationToken cancellationToken = default)
+    {
+        var (id, _, _) = RowBinder.Keys(order, DataSource.Map.Tables, DataSource.Map);
+        return CreateRowAsync(order, id, [], cancellationToken);
+    }
 
-    private async Task<OrderRecord> CreateOnceAsync(OrderRecord order, IReadOnlyList<AlternateKey> alternateKeys, CancellationToken cancellationToken)
+    private async Task<OrderRow> CreateRowAsync(OrderRow order, OrderId id, IReadOnlyList<AlternateKey> alternateKeys, CancellationToken cancellationToken)
+    {
+        var (state, token) = await DataSource.RetryOnMovedAsync(
+            async ct =>
+            {
+                var shard = await DataSource.OpenOrderShardAsync(id, ShardDimension.User, ShardIntent.Write, ct).ConfigureAwait(false);
+                await using (shard.ConfigureAwait(false))
+                {
+                    var bound = await BindAsync(shard, order, ct).ConfigureAwait(false);
+                    return await CreateOnShardAsync(shard, bound.Id, bound.UserId, bound.MerchantId, bound.Root, bound.Children, alternateKeys, ct).ConfigureAwait(false);
+                }
+            },
+            retryable: true,
+            cancellationToken).ConfigureAwait(false);
+        return ToRow(state, token);
+    }
+
+    private Task<OrderRecord> CreateRecordAsync(OrderRecord order, IReadOnlyList<AlternateKey> alternateKeys, CancellationToken cancellationToken)
+    {
+        RequireBuiltIn();
+        return DataSource.RetryOnMovedAsync(
+            async ct =>
+            {
+                var now = OrderReader.Now(DataSource.TimeProvider);
+                var (root, children) = BuiltInRows.Of(order.WithStoredState(order.Items, now, now, 1));
+                var shard = await DataSource.OpenOrderShardAsync(order.Id, ShardDimension.User, ShardIntent.Write, ct).ConfigureAwait(false);
+                await using (shard.ConfigureAwait(false))
+                {
+                    var (_, token) = await CreateOnShardAsync(shard, order.Id, order.UserId, order.MerchantId, root, [.. children], alternateKeys, ct).ConfigureAwait(false);
+                    return order.WithStoredState(order.Items.ToArray(), now, now, 1, token);
+                }
+            },
+            retryable: true,
+            cancellationToken);
+    }
+
+    /// <summary>
+    /// The create on the order's user shard: the rows (version 1), the outbox entry and the alternate-key records in one
+    /// transaction, then the inline merchant copy of what it has just written.
+    /// </summary>
+    private async Task<(UserSideState State, CausalToken? Token)> CreateOnShardAsync(
+        ShardConnection shard, OrderId id, long userId, long merchantId, TableRows root, List<TableRows> children, IReadOnlyList<AlternateKey> alternateKeys, CancellationToken cancellationToken)
+    {
+        var model = DataSource.Map.Tables;
+        root = WithVersion(root, model.Root, 1);
+        foreach (var table in model.Children)
+        {
+            if (!children.Any(c => ReferenceEquals(c.Table, table) || c.Table.Name.Equals(table.Name, StringComparison.OrdinalIgnoreCase)))
+            {
+                children.Add(new TableRows(table, [table.OrderIdColumn], []));
+            }
+        }
+
+        var state = new UserSideState(id, userId, merchantId, 1, root, children);
+
+        // The merchant connection is rented while the user side is written, and only used after the user commit.
+        var copy = BeginInlineCopy(id);
+        CausalToken? token;
+        try
+        {
+            token = await WriteNewOrderAsync(shard, state, alternateKeys, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            copy?.Abandon(_copyGate);
+            throw;
+        }
+
+        await ApplyAfterCommitAsync(shard, state, copy, cancellationToken).ConfigureAwait(false);
+        return (state, token);
+    }
+
+    private async Task<CausalToken?> WriteNewOrderAsync(ShardConnection shard, UserSideState order, IReadOnlyList<AlternateKey> alternateKeys, CancellationToken cancellationToken)
     {
         var now = OrderReader.Now(DataSource.TimeProvider);
-        CausalToken? token;
-        OrderRecord stored;
-        var shard = await DataSource.OpenOrderShardAsync(order.Id, ShardDimension.User, ShardIntent.Write, cancellationToken).ConfigureAwait(false);
-        await using (shard.ConfigureAwait(false))
+        if (WriteFence is null && shard.Transaction is null)
         {
-            // The merchant connection is rented while the user side is written, and only used after the user commit.
-            var copy = BeginInlineCopy(order.Id);
-            try
-            {
-                token = await WriteNewOrderAsync(shard, order, alternateKeys, now, cancellationToken).ConfigureAwait(false);
-            }
-            catch
-            {
-                copy?.Abandon(_copyGate);
-                throw;
-            }
-
-            stored = Stored(order, order.Items, now, now, 1, token);
-            await ApplyAfterCommitAsync(shard, new UserSideState(stored, Deleted: false), copy, cancellationToken).ConfigureAwait(false);
+            return await InsertInTextTransactionAsync(shard, order, alternateKeys, now, cancellationToken).ConfigureAwait(false);
         }
 
-        return stored;
-    }
-
-    private async Task<CausalToken?> WriteNewOrderAsync(ShardConnection shard, OrderRecord order, IReadOnlyList<AlternateKey> alternateKeys, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        CausalToken? token;
+        var transaction = await shard.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using (transaction.ConfigureAwait(false))
         {
-            if (WriteFence is null && shard.Transaction is null)
-            {
-                token = await InsertInTextTransactionAsync(shard, order, alternateKeys, now, cancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                var transaction = await shard.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-                await using (transaction.ConfigureAwait(false))
-                {
-                    var tx = transaction.DbTransaction;
-                    await FenceAsync(shard, tx, order.Id, cancellationToken).ConfigureAwait(false);
-                    ThrowIfTombstoned(order, await InsertNewOrderAsync(shard, order, alternateKeys, now, begin: false, tx, cancellationToken).ConfigureAwait(false));
-                    await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-                }
-
-                token = await shard.GetCausalTokenAsync(cancellationToken).ConfigureAwait(false);
-            }
+            var tx = transaction.DbTransaction;
+            await FenceAsync(shard, tx, order.Id, cancellationToken).ConfigureAwait(false);
+            ThrowIfTombstoned(order.Id, await InsertNewOrderAsync(shard, order, alternateKeys, now, begin: false, tx, cancellationToken).ConfigureAwait(false));
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        return token;
+        return await shard.GetCausalTokenAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -177,13 +219,13 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
     /// (The store's writes run outside any <see cref="ShardTransaction"/>; with a write fence, the create takes the
     /// driver's transaction so the fence can run in it.)
     /// </summary>
-    private static async Task<CausalToken?> InsertInTextTransactionAsync(ShardConnection shard, OrderRecord order, IReadOnlyList<AlternateKey> keys, DateTimeOffset now, CancellationToken cancellationToken)
+    private static async Task<CausalToken?> InsertInTextTransactionAsync(ShardConnection shard, UserSideState order, IReadOnlyList<AlternateKey> keys, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var connection = shard.Connection;
         var committed = false;
         try
         {
-            ThrowIfTombstoned(order, await InsertNewOrderAsync(shard, order, keys, now, begin: true, transaction: null, cancellationToken).ConfigureAwait(false));
+            ThrowIfTombstoned(order.Id, await InsertNewOrderAsync(shard, order, keys, now, begin: true, transaction: null, cancellationToken).ConfigureAwait(false));
             var gtid = await connection.ExecuteScalarAsync<object?>(new CommandDefinition(
                 "COMMIT;\n" + GtidDialect.LastCommittedGtidQuery(connection.ServerVersion), cancellationToken: cancellationToken)).ConfigureAwait(false);
             committed = true;
@@ -198,11 +240,11 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
         }
     }
 
-    private static void ThrowIfTombstoned(OrderRecord order, long tombstoned)
+    private static void ThrowIfTombstoned(OrderId orderId, long tombstoned)
     {
         if (tombstoned > 0)
         {
-            throw new ArgumentException($"Order ID {order.Id} belonged to an order that was deleted; order IDs are not reused.", nameof(order));
+            throw new ArgumentException($"Order ID {orderId} belonged to an order that was deleted; order IDs are not reused.");
         }
     }
 
@@ -215,44 +257,119 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
     /// <param name="cancellationToken">Cancels the write.</param>
     /// <returns>The order as stored, or <see langword="null"/> when it does not exist (or was deleted).</returns>
     /// <exception cref="ArgumentException">The order is invalid; the message says what is wrong.</exception>
+    /// <exception cref="InvalidOperationException">The data source declares its own tables; use <see cref="UpdateAsync(OrderRow, CancellationToken)"/>.</exception>
     /// <exception cref="ShardKitException"><see cref="ShardKitErrorCode.ShardUnavailable"/>: the user shard cannot be reached; nothing was written.</exception>
-    public Task<OrderRecord?> UpdateAsync(OrderRecord order, CancellationToken cancellationToken = default)
+    public async Task<OrderRecord?> UpdateAsync(OrderRecord order, CancellationToken cancellationToken = default)
     {
         Validate(order);
-        return DataSource.RetryOnMovedAsync(ct => UpdateOnceAsync(order, ct), retryable: true, cancellationToken);
+        RequireBuiltIn();
+        var now = OrderReader.Now(DataSource.TimeProvider);
+        var root = new TableRows(
+            TableModel.BuiltIn.Root,
+            ["status", "total_amount", "currency", "ext", "updated_at"],
+            [[order.Status, order.TotalAmount, order.Currency, order.Ext, now.UtcDateTime]]);
+        var result = await UpdateCoreAsync(order.Id, order.UserId, order.MerchantId, root, [BuiltInRows.ItemsOf(order)], cancellationToken).ConfigureAwait(false);
+        return result is { } stored ? BuiltInRows.ToRecord(stored.State.Root!, stored.State.Children, stored.Token) : null;
     }
 
-    private async Task<OrderRecord?> UpdateOnceAsync(OrderRecord order, CancellationToken cancellationToken)
+    /// <summary>
+    /// Updates an order of the declared tables: sets the root columns it names, replaces the rows of the child tables it
+    /// names (a child table it leaves out keeps its rows), raises the version by one and updates the merchant copy.
+    /// Concurrent updates of the same order are serialised by the user shard; the last to commit wins in both dimensions.
+    /// </summary>
+    /// <param name="order">The new content; its key columns name the order.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>The whole order as stored, or <see langword="null"/> when it does not exist (or was deleted).</returns>
+    /// <exception cref="ArgumentException">An unknown table or column, a value for a generated column, or bad keys; nothing was written.</exception>
+    /// <exception cref="ShardKitException"><see cref="ShardKitErrorCode.ShardUnavailable"/>: the user shard cannot be reached; nothing was written.</exception>
+    public async Task<OrderRow?> UpdateAsync(OrderRow order, CancellationToken cancellationToken = default)
     {
-        var now = OrderReader.Now(DataSource.TimeProvider);
-        OrderRecord stored;
-        var shard = await DataSource.OpenOrderShardAsync(order.Id, ShardDimension.User, ShardIntent.Write, cancellationToken).ConfigureAwait(false);
+        var (id, userId, merchantId) = RowBinder.Keys(order, DataSource.Map.Tables, DataSource.Map);
+        var result = await DataSource.RetryOnMovedAsync(
+            async ct =>
+            {
+                RowBinder.Bound bound;
+                var shard = await DataSource.OpenOrderShardAsync(id, ShardDimension.User, ShardIntent.Write, ct).ConfigureAwait(false);
+                await using (shard.ConfigureAwait(false))
+                {
+                    bound = await BindAsync(shard, order, ct).ConfigureAwait(false);
+                }
+
+                return await UpdateOnceAsync(id, userId, merchantId, bound.Root, bound.Children, ct).ConfigureAwait(false);
+            },
+            retryable: true,
+            cancellationToken).ConfigureAwait(false);
+        return result is { } stored ? ToRow(stored.State, stored.Token) : null;
+    }
+
+    private Task<(UserSideState State, CausalToken? Token)?> UpdateCoreAsync(OrderId id, long userId, long merchantId, TableRows set, List<TableRows> children, CancellationToken cancellationToken) =>
+        DataSource.RetryOnMovedAsync(ct => UpdateOnceAsync(id, userId, merchantId, set, children, ct), retryable: true, cancellationToken);
+
+    private async Task<(UserSideState State, CausalToken? Token)?> UpdateOnceAsync(OrderId id, long userId, long merchantId, TableRows set, List<TableRows> children, CancellationToken cancellationToken)
+    {
+        var model = DataSource.Map.Tables;
+        var root = model.Root;
+        UserSideState state;
+        CausalToken? token;
+        var shard = await DataSource.OpenOrderShardAsync(id, ShardDimension.User, ShardIntent.Write, cancellationToken).ConfigureAwait(false);
         await using (shard.ConfigureAwait(false))
         {
             var transaction = await shard.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             await using (transaction.ConfigureAwait(false))
             {
                 var tx = transaction.DbTransaction;
-                await FenceAsync(shard, tx, order.Id, cancellationToken).ConfigureAwait(false);
-                var changed = await shard.Connection.ExecuteAsync(new CommandDefinition(shard.Sql(UpdateOrder), Parameters(order, now.UtcDateTime), tx, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                await FenceAsync(shard, tx, id, cancellationToken).ConfigureAwait(false);
+                var parameters = new DynamicParameters();
+                parameters.Add("OrderId", id.Value);
+                parameters.Add("UserId", userId);
+                parameters.Add("MerchantId", merchantId);
+                var sql = new StringBuilder("UPDATE ").Append(shard.Sql(root.Placeholder)).Append(" SET ");
+                var row = set.Rows[0];
+                for (var i = 0; i < set.Columns.Length; i++)
+                {
+                    var column = set.Columns[i];
+                    if (column.Equals(root.OrderIdColumn, StringComparison.OrdinalIgnoreCase) || column.Equals(root.UserIdColumn, StringComparison.OrdinalIgnoreCase)
+                        || column.Equals(root.MerchantIdColumn, StringComparison.OrdinalIgnoreCase))
+                    {
+                        continue;
+                    }
+
+                    sql.Append('`').Append(column).Append("` = @S").Append(i.ToString(CultureInfo.InvariantCulture)).Append(", ");
+                    parameters.Add("S" + i.ToString(CultureInfo.InvariantCulture), row[i]);
+                }
+
+                sql.Append(CultureInfo.InvariantCulture, $"`{root.VersionColumn}` = `{root.VersionColumn}` + 1 WHERE `{root.OrderIdColumn}` = @OrderId AND `{root.UserIdColumn}` = @UserId AND `{root.MerchantIdColumn}` = @MerchantId");
+                var changed = await shard.Connection.ExecuteAsync(new CommandDefinition(sql.ToString(), parameters, tx, cancellationToken: cancellationToken)).ConfigureAwait(false);
                 if (changed == 0)
                 {
                     return null;
                 }
 
-                var rows = await OrderReader.QueryOrdersAsync(shard, shard.Sql(LockOrder), new { OrderId = order.Id.Value }, tx, cancellationToken).ConfigureAwait(false);
-                var current = rows[0];
-                await shard.Connection.ExecuteAsync(new CommandDefinition(shard.Sql(DeleteItems), new { OrderId = order.Id.Value }, tx, cancellationToken: cancellationToken)).ConfigureAwait(false);
-                await OrderReader.InsertItemsAsync(shard, order.Id.Value, order.Items, tx, cancellationToken).ConfigureAwait(false);
-                await AddOutboxEntryAsync(shard, order.Id, current.Version, "update", now, tx, cancellationToken).ConfigureAwait(false);
+                if (children.Count > 0)
+                {
+                    var replace = new StringBuilder();
+                    var rows = new DynamicParameters();
+                    rows.Add("OrderId", id.Value);
+                    foreach (var child in children)
+                    {
+                        replace.Append("DELETE FROM ").Append(shard.Sql(child.Table.Placeholder)).Append(" WHERE `").Append(child.Table.OrderIdColumn).Append("` = @OrderId;\n");
+                        AppendInsert(replace, rows, shard, child, "C" + child.Table.Name);
+                    }
+
+                    await shard.Connection.ExecuteAsync(new CommandDefinition(replace.ToString(), rows, tx, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                }
+
+                // The whole order as it now stands in this transaction (the root row is locked by the update): what the copy writes.
+                state = (await UserSideReader.ReadOrdersAsync(shard, model, ReadRoot(shard), new { OrderId = id.Value }, tx, cancellationToken).ConfigureAwait(false))[0];
+                await AddOutboxEntryAsync(shard, id, state.Version, "update", OrderReader.Now(DataSource.TimeProvider), tx, cancellationToken).ConfigureAwait(false);
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-                stored = Stored(order, order.Items, current.CreatedAt, now, current.Version, await shard.GetCausalTokenAsync(cancellationToken).ConfigureAwait(false));
+                token = await shard.GetCausalTokenAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            await ApplyAfterCommitAsync(shard, new UserSideState(stored, Deleted: false), BeginInlineCopy(order.Id), cancellationToken).ConfigureAwait(false);
+            await ApplyAfterCommitAsync(shard, state, BeginInlineCopy(id), cancellationToken).ConfigureAwait(false);
         }
 
-        return stored;
+        return (state, token);
     }
 
     /// <summary>
@@ -284,26 +401,36 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
             {
                 var tx = transaction.DbTransaction;
                 await FenceAsync(shard, tx, orderId, cancellationToken).ConfigureAwait(false);
+                var model = DataSource.Map.Tables;
+                var root = model.Root;
                 var id = new { OrderId = orderId.Value };
-                var rows = await OrderReader.QueryOrdersAsync(shard, shard.Sql(LockOrder), id, tx, cancellationToken).ConfigureAwait(false);
-                if (rows.Count == 0)
+                var current = (await shard.Connection.QueryAsync(new CommandDefinition(
+                    shard.Sql($"SELECT * FROM {root.Placeholder} WHERE `{root.OrderIdColumn}` = @OrderId FOR UPDATE"), id, tx, cancellationToken: cancellationToken)).ConfigureAwait(false))
+                    .Cast<IDictionary<string, object?>>().FirstOrDefault();
+                if (current is null)
                 {
                     return false;
                 }
 
-                var current = rows[0];
-                var version = current.Version + 1;
+                var values = new Dictionary<string, object?>(current, StringComparer.OrdinalIgnoreCase);
+                var userId = Convert.ToInt64(values[root.UserIdColumn!], CultureInfo.InvariantCulture);
+                var merchantId = Convert.ToInt64(values[root.MerchantIdColumn!], CultureInfo.InvariantCulture);
+                var version = Convert.ToInt64(values[root.VersionColumn!], CultureInfo.InvariantCulture) + 1;
+                var createdAt = values.GetValueOrDefault("created_at") as DateTime? ?? now.UtcDateTime;
                 keys = await TakeOrderKeysAsync(shard, orderId, tx, cancellationToken).ConfigureAwait(false);
-                target = new AlternateKeyTarget(current.UserId, orderId);
-                await shard.Connection.ExecuteAsync(new CommandDefinition(shard.Sql(DeleteItems), id, tx, cancellationToken: cancellationToken)).ConfigureAwait(false);
-                await shard.Connection.ExecuteAsync(new CommandDefinition(shard.Sql(DeleteOrder), id, tx, cancellationToken: cancellationToken)).ConfigureAwait(false);
-                await Tombstones.UpsertAsync(
-                    shard.Connection, tx, shard.Sql,
-                    [new Tombstone(orderId.Value, current.UserId, current.MerchantId, current.CreatedAt.UtcDateTime, now.UtcDateTime, version)],
-                    cancellationToken).ConfigureAwait(false);
+                target = new AlternateKeyTarget(userId, orderId);
+                var delete = new StringBuilder();
+                foreach (var table in model.Tables.Reverse())
+                {
+                    delete.Append("DELETE FROM ").Append(shard.Sql(table.Placeholder)).Append(" WHERE `").Append(table.OrderIdColumn).Append("` = @OrderId;\n");
+                }
+
+                await shard.Connection.ExecuteAsync(new CommandDefinition(delete.ToString(), id, tx, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                var dead = new Tombstone(orderId.Value, userId, merchantId, createdAt, now.UtcDateTime, version);
+                await Tombstones.UpsertAsync(shard.Connection, tx, shard.Sql, [dead], cancellationToken).ConfigureAwait(false);
                 await AddOutboxEntryAsync(shard, orderId, version, "delete", now, tx, cancellationToken).ConfigureAwait(false);
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-                tombstone = MerchantApplier.TombstoneOf(current, now, version);
+                tombstone = new UserSideState(dead);
             }
 
             await ApplyAfterCommitAsync(shard, tombstone, BeginInlineCopy(orderId), cancellationToken).ConfigureAwait(false);
@@ -347,17 +474,145 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
 
     private async Task<OrderRecord?> ReadOneAsync(OrderId orderId, ShardDimension dimension, ReadOptions? read, CancellationToken cancellationToken)
     {
-        var shard = read is null
-            ? await DataSource.OpenOrderShardAsync(orderId, dimension, ReadPreference.Primary, cancellationToken: cancellationToken).ConfigureAwait(false)
-            : await DataSource.OpenAsync(DataSource.Map.RouteOrder(orderId, dimension), read, cancellationToken).ConfigureAwait(false);
+        RequireBuiltIn();
+        return await ReadStateAsync(orderId, dimension, read, cancellationToken).ConfigureAwait(false) is { } state
+            ? BuiltInRows.ToRecord(state.Root!, state.Children, causalToken: null)
+            : null;
+    }
+
+    /// <summary>
+    /// Reads an order of the declared tables from its user shard (the authoritative copy): every column of its root row and
+    /// the rows of every child table, on the primary or where <paramref name="read"/> allows.
+    /// </summary>
+    /// <param name="orderId">The order.</param>
+    /// <param name="read">Which servers may serve the read; <see langword="null"/> reads the primary.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The order, or <see langword="null"/> when it does not exist.</returns>
+    public async Task<OrderRow?> GetRowAsync(OrderId orderId, ReadOptions? read = null, CancellationToken cancellationToken = default) =>
+        await ReadStateAsync(orderId, ShardDimension.User, read, cancellationToken).ConfigureAwait(false) is { } state ? ToRow(state, null) : null;
+
+    /// <summary>Reads an order's merchant copy: what the model keeps of each table, from its merchant shard (routed by the ID's merchant gene).</summary>
+    /// <param name="orderId">The order.</param>
+    /// <param name="read">Which servers may serve the read; <see langword="null"/> reads the primary.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The merchant copy, or <see langword="null"/> when it is not there (or the order was deleted).</returns>
+    public async Task<OrderRow?> GetMerchantRowAsync(OrderId orderId, ReadOptions? read = null, CancellationToken cancellationToken = default) =>
+        await ReadStateAsync(orderId, ShardDimension.Merchant, read, cancellationToken).ConfigureAwait(false) is { } state ? ToRow(state, null) : null;
+
+    /// <summary>
+    /// Reads an order's root row from its user shard as <typeparamref name="T"/>, mapped by Dapper (columns to properties of the
+    /// same name; set <c>Dapper.DefaultTypeMap.MatchNamesWithUnderscores</c> to map <c>trade_no</c> to <c>TradeNo</c>).
+    /// </summary>
+    /// <typeparam name="T">The row type, for example a <c>TradeOrder</c> POCO.</typeparam>
+    /// <param name="orderId">The order.</param>
+    /// <param name="read">Which servers may serve the read; <see langword="null"/> reads the primary.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The row, or <see langword="null"/> when the order does not exist.</returns>
+    public async Task<T?> GetAsync<T>(OrderId orderId, ReadOptions? read = null, CancellationToken cancellationToken = default)
+    {
+        var shard = await OpenForReadAsync(orderId, ShardDimension.User, read, cancellationToken).ConfigureAwait(false);
         await using (shard.ConfigureAwait(false))
         {
-            var sql = dimension == ShardDimension.User
-                ? shard.Sql("SELECT " + OrderReader.Columns + " FROM {orders} WHERE order_id = @OrderId")
-                : shard.Sql("SELECT " + OrderReader.Columns + " FROM {orders} WHERE order_id = @OrderId AND deleted = 0");
-            var rows = await OrderReader.QueryOrdersAsync(shard, sql, new { OrderId = orderId.Value }, null, cancellationToken).ConfigureAwait(false);
-            rows = await OrderReader.WithItemsAsync(shard, rows, null, cancellationToken).ConfigureAwait(false);
-            return rows.Count == 0 ? null : rows[0];
+            return await shard.Connection.QueryFirstOrDefaultAsync<T>(new CommandDefinition(
+                ReadRoot(shard), new { OrderId = orderId.Value }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Reads an order's rows of child table <paramref name="table"/> from its user shard as <typeparamref name="T"/>, mapped by Dapper.</summary>
+    /// <typeparam name="T">The row type.</typeparam>
+    /// <param name="orderId">The order.</param>
+    /// <param name="table">A declared child table.</param>
+    /// <param name="read">Which servers may serve the read; <see langword="null"/> reads the primary.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The rows (empty when there are none).</returns>
+    /// <exception cref="ArgumentException"><paramref name="table"/> is not a declared child table.</exception>
+    public async Task<IReadOnlyList<T>> GetChildRowsAsync<T>(OrderId orderId, string table, ReadOptions? read = null, CancellationToken cancellationToken = default)
+    {
+        var model = DataSource.Map.Tables;
+        var child = model.Find(table ?? "") is { Role: TableRole.Child } found
+            ? found
+            : throw new ArgumentException($"Unknown child table '{table}': the declared child tables are {(model.Children.Count == 0 ? "none" : string.Join(", ", model.Children.Select(c => c.Name)))}.", nameof(table));
+        var shard = await OpenForReadAsync(orderId, ShardDimension.User, read, cancellationToken).ConfigureAwait(false);
+        await using (shard.ConfigureAwait(false))
+        {
+            var rows = await shard.Connection.QueryAsync<T>(new CommandDefinition(
+                shard.Sql($"SELECT * FROM {child.Placeholder} WHERE `{child.OrderIdColumn}` = @OrderId"), new { OrderId = orderId.Value }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            return rows.ToList();
+        }
+    }
+
+    private async Task<UserSideState?> ReadStateAsync(OrderId orderId, ShardDimension dimension, ReadOptions? read, CancellationToken cancellationToken)
+    {
+        var shard = await OpenForReadAsync(orderId, dimension, read, cancellationToken).ConfigureAwait(false);
+        await using (shard.ConfigureAwait(false))
+        {
+            var states = await UserSideReader.ReadOrdersAsync(shard, DataSource.Map.Tables, ReadRoot(shard), new { OrderId = orderId.Value }, null, cancellationToken).ConfigureAwait(false);
+            return states.Count == 0 ? null : states[0];
+        }
+    }
+
+    private async ValueTask<ShardConnection> OpenForReadAsync(OrderId orderId, ShardDimension dimension, ReadOptions? read, CancellationToken cancellationToken) =>
+        read is null
+            ? await DataSource.OpenOrderShardAsync(orderId, dimension, ReadPreference.Primary, cancellationToken: cancellationToken).ConfigureAwait(false)
+            : await DataSource.OpenAsync(DataSource.Map.RouteOrder(orderId, dimension), read, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>The root row of <c>@OrderId</c>, every column.</summary>
+    private string ReadRoot(ShardConnection shard)
+    {
+        var root = DataSource.Map.Tables.Root;
+        return shard.Sql($"SELECT * FROM {root.Placeholder} WHERE `{root.OrderIdColumn}` = @OrderId");
+    }
+
+    /// <summary>Binds an order's values to the declared tables as the shard describes them.</summary>
+    private async Task<RowBinder.Bound> BindAsync(ShardConnection shard, OrderRow order, CancellationToken cancellationToken)
+    {
+        var model = DataSource.Map.Tables;
+        var shapes = new Dictionary<DeclaredTable, TableShape>();
+        shapes[model.Root] = await DataSource.Shapes.GetAsync(shard, model.Root, order.Values.Keys, cancellationToken).ConfigureAwait(false);
+        foreach (var (name, rows) in order.Children)
+        {
+            if (model.Find(name) is { Role: TableRole.Child } child)
+            {
+                shapes[child] = await DataSource.Shapes.GetAsync(shard, child, rows?.SelectMany(r => r?.Keys ?? []).Distinct(), cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return RowBinder.Bind(order, model, DataSource.Map, table => shapes[table]);
+    }
+
+    private static OrderRow ToRow(UserSideState state, CausalToken? token)
+    {
+        var children = new Dictionary<string, IReadOnlyList<IReadOnlyDictionary<string, object?>>>(StringComparer.OrdinalIgnoreCase);
+        foreach (var table in state.Children)
+        {
+            children[table.Table.Name] = table.ToDictionaries();
+        }
+
+        return new OrderRow(state.Root!.ToDictionary(state.Root.Rows[0]), children) { Version = state.Version, CausalToken = token };
+    }
+
+    /// <summary>The root row with its version column set to <paramref name="version"/>.</summary>
+    private static TableRows WithVersion(TableRows root, DeclaredTable table, long version)
+    {
+        var at = root.IndexOf(table.VersionColumn!);
+        if (at >= 0)
+        {
+            var copy = (object?[])root.Rows[0].Clone();
+            copy[at] = version;
+            return new TableRows(table, root.Columns, [copy]);
+        }
+
+        return new TableRows(table, [.. root.Columns, table.VersionColumn!], [[.. root.Rows[0], version]]);
+    }
+
+    /// <summary>The typed <see cref="OrderRecord"/> API stores ShardKit's built-in tables.</summary>
+    private void RequireBuiltIn()
+    {
+        if (DataSource.Map.Tables.IsDeclared)
+        {
+            throw new InvalidOperationException(
+                $"The typed OrderRecord API stores ShardKit's built-in order tables, but this data source declares its own ({string.Join(", ", DataSource.Map.Tables.Tables.Select(t => t.Name))}): " +
+                "write and read them with OrderRow (CreateAsync(OrderRow), UpdateAsync(OrderRow), GetRowAsync) or POCOs (OrderRow.FromObject, GetAsync<T>).");
         }
     }
 
@@ -477,41 +732,28 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
 
     /// <summary>
     /// The create's writes on the user shard as one multi-statement round trip: the tombstone check (an ID of a deleted
-    /// order is refused; the transaction is then rolled back, so the inserts that ran with it are undone), the order, its
-    /// items (one multi-row insert), its alternate-key records and its outbox entry; <paramref name="begin"/> sends
-    /// <c>START TRANSACTION</c> first. Returns the tombstone count (above zero: the caller must refuse the ID and roll back).
+    /// order is refused; the transaction is then rolled back, so the inserts that ran with it are undone), the root row, its
+    /// outbox entry, the child rows (one multi-row insert per table) and its alternate-key records; <paramref name="begin"/>
+    /// sends <c>START TRANSACTION</c> first. Returns the tombstone count (above zero: the caller must refuse the ID and roll back).
     /// </summary>
-    private static async Task<long> InsertNewOrderAsync(ShardConnection shard, OrderRecord order, IReadOnlyList<AlternateKey> keys, DateTimeOffset now, bool begin, System.Data.Common.DbTransaction? transaction, CancellationToken cancellationToken)
+    private static async Task<long> InsertNewOrderAsync(ShardConnection shard, UserSideState order, IReadOnlyList<AlternateKey> keys, DateTimeOffset now, bool begin, System.Data.Common.DbTransaction? transaction, CancellationToken cancellationToken)
     {
         var parameters = new DynamicParameters();
         parameters.Add("OrderId", order.Id.Value);
-        parameters.Add("UserId", order.UserId);
-        parameters.Add("MerchantId", order.MerchantId);
-        parameters.Add("Status", order.Status);
-        parameters.Add("TotalAmount", order.TotalAmount);
-        parameters.Add("Currency", order.Currency);
-        parameters.Add("Ext", order.Ext);
         parameters.Add("Now", now.UtcDateTime);
         parameters.Add("Version", 1L);
         parameters.Add("Op", "create");
-        var sql = new StringBuilder(begin ? "START TRANSACTION;\n" : "").Append(shard.Sql(IsTombstoned + ";\n" + InsertOrder + ";\n" + InsertOutbox));
-        if (order.Items.Count > 0)
+        var sql = new StringBuilder(begin ? "START TRANSACTION;\n" : "").Append(shard.Sql(IsTombstoned)).Append(";\n");
+        AppendInsert(sql, parameters, shard, order.Root!, "R");
+        sql.Append(shard.Sql(InsertOutbox)).Append(";\n");
+        for (var t = 0; t < order.Children.Count; t++)
         {
-            sql.Append(";\n").Append(shard.Sql("INSERT INTO {order_items} (order_id, line_no, sku, quantity, unit_price) VALUES "));
-            for (var i = 0; i < order.Items.Count; i++)
-            {
-                var n = i.ToString(CultureInfo.InvariantCulture);
-                sql.Append(i == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"(@OrderId, @L{n}, @S{n}, @Q{n}, @P{n})");
-                parameters.Add("L" + n, order.Items[i].LineNo);
-                parameters.Add("S" + n, order.Items[i].Sku);
-                parameters.Add("Q" + n, order.Items[i].Quantity);
-                parameters.Add("P" + n, order.Items[i].UnitPrice);
-            }
+            AppendInsert(sql, parameters, shard, order.Children[t], "C" + t.ToString(CultureInfo.InvariantCulture) + "_");
         }
 
         if (keys.Count > 0)
         {
-            sql.Append(";\n").Append(shard.Sql(MappingSql.InsertOrderKeysPrefix));
+            sql.Append(shard.Sql(MappingSql.InsertOrderKeysPrefix));
             for (var i = 0; i < keys.Count; i++)
             {
                 var n = i.ToString(CultureInfo.InvariantCulture);
@@ -537,27 +779,43 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
         return tombstoned;
     }
 
+    /// <summary>Appends one multi-row <c>INSERT</c> of <paramref name="rows"/> as a statement (nothing when there are no rows), its values named <c>@{prefix}{row}_{column}</c>.</summary>
+    private static void AppendInsert(StringBuilder sql, DynamicParameters parameters, ShardConnection shard, TableRows rows, string prefix)
+    {
+        if (rows.Rows.Count == 0)
+        {
+            return;
+        }
+
+        sql.Append("INSERT INTO ").Append(shard.Sql(rows.Table.Placeholder)).Append(" (");
+        for (var j = 0; j < rows.Columns.Length; j++)
+        {
+            sql.Append(j == 0 ? "`" : ", `").Append(rows.Columns[j]).Append('`');
+        }
+
+        sql.Append(") VALUES ");
+        for (var i = 0; i < rows.Rows.Count; i++)
+        {
+            sql.Append(i == 0 ? "(" : ", (");
+            for (var j = 0; j < rows.Columns.Length; j++)
+            {
+                var name = prefix + i.ToString(CultureInfo.InvariantCulture) + "_" + j.ToString(CultureInfo.InvariantCulture);
+                sql.Append(j == 0 ? "@" : ", @").Append(name);
+                parameters.Add(name, rows.Rows[i][j]);
+            }
+
+            sql.Append(')');
+        }
+
+        sql.Append(";\n");
+    }
+
     private Task FenceAsync(ShardConnection shard, System.Data.Common.DbTransaction transaction, OrderId orderId, CancellationToken cancellationToken) =>
         WriteFence is { } fence ? fence(shard, transaction, orderId, cancellationToken) : Task.CompletedTask;
 
     private static Task AddOutboxEntryAsync(ShardConnection shard, OrderId orderId, long version, string op, DateTimeOffset now, System.Data.Common.DbTransaction transaction, CancellationToken cancellationToken) =>
         shard.Connection.ExecuteAsync(new CommandDefinition(
             shard.Sql(InsertOutbox), new { OrderId = orderId.Value, Version = version, Op = op, Now = now.UtcDateTime }, transaction, cancellationToken: cancellationToken));
-
-    private static object Parameters(OrderRecord order, DateTime now) => new
-    {
-        OrderId = order.Id.Value,
-        order.UserId,
-        order.MerchantId,
-        order.Status,
-        order.TotalAmount,
-        order.Currency,
-        order.Ext,
-        Now = now,
-    };
-
-    private static OrderRecord Stored(OrderRecord order, IReadOnlyList<OrderLine> items, DateTimeOffset createdAt, DateTimeOffset updatedAt, long version, CausalToken? causalToken) =>
-        order.WithStoredState(items.ToArray(), createdAt, updatedAt, version, causalToken);
 
     private void Validate(OrderRecord order)
     {

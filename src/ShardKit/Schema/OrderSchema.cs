@@ -6,8 +6,8 @@ namespace ShardKit.Schema;
 /// The built-in DDL of a logical shard, the one schema definition ShardKit applies (<c>shardkit schema apply</c>,
 /// <see cref="SchemaApplier"/>, <see cref="TwoDimensionOrderStore.EnsureSchemaAsync"/>). Every shard gets its schema
 /// and the co-located order tables; user shards also get the outbox, the tombstones of deleted orders, the
-/// alternate-key mappings hashed to them and the keys their orders were created with; merchant shards get the
-/// tombstone flag of the merchant copy. Idempotent: every statement is <c>IF NOT EXISTS</c>.
+/// alternate-key mappings hashed to them and the keys their orders were created with; both get the tombstones of
+/// deleted orders. Idempotent: every statement is <c>IF NOT EXISTS</c>.
 /// </summary>
 internal static class OrderSchema
 {
@@ -64,16 +64,6 @@ internal static class OrderSchema
             KEY ix_order (order_id, version)
         ) ENGINE = InnoDB;
 
-        CREATE TABLE IF NOT EXISTS {schema}.`shardkit_tombstones` (
-            order_id    BIGINT      NOT NULL,
-            user_id     BIGINT      NOT NULL,
-            merchant_id BIGINT      NOT NULL,
-            created_at  DATETIME(6) NOT NULL,
-            deleted_at  DATETIME(6) NOT NULL,
-            version     BIGINT      NOT NULL,
-            PRIMARY KEY (order_id)
-        ) ENGINE = InnoDB;
-
         CREATE TABLE IF NOT EXISTS {schema}.`shardkit_key_mappings` (
             kind       VARCHAR(32)  CHARACTER SET ascii COLLATE ascii_bin     NOT NULL,
             key_value  VARCHAR(191) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
@@ -92,10 +82,24 @@ internal static class OrderSchema
         ) ENGINE = InnoDB;
         """;
 
-    /// <summary>Merchant shards only: a deleted order stays in the merchant copy as a tombstone row.</summary>
-    public const string MerchantTables = """
-        ALTER TABLE {orders} ADD COLUMN IF NOT EXISTS deleted TINYINT(1) NOT NULL DEFAULT 0;
+    /// <summary>
+    /// Both dimensions: the tombstones of deleted orders. On a user shard a tombstone refuses the reuse of the ID; on a
+    /// merchant shard it keeps an older copy (from the relay or a late apply) from bringing the deleted order back.
+    /// </summary>
+    public const string Tombstones = """
+        CREATE TABLE IF NOT EXISTS {schema}.`shardkit_tombstones` (
+            order_id    BIGINT      NOT NULL,
+            user_id     BIGINT      NOT NULL,
+            merchant_id BIGINT      NOT NULL,
+            created_at  DATETIME(6) NOT NULL,
+            deleted_at  DATETIME(6) NOT NULL,
+            version     BIGINT      NOT NULL,
+            PRIMARY KEY (order_id)
+        ) ENGINE = InnoDB;
         """;
+
+    /// <summary>The shard's schema, for ShardKit's own tables when the order tables come from a team's DDL.</summary>
+    private const string Database = "CREATE DATABASE IF NOT EXISTS {schema} CHARACTER SET utf8mb4;\n";
 
     /// <summary>
     /// The columns of the built-in <c>orders</c> table as the server describes them (the <see cref="Common"/> DDL above; keep
@@ -115,12 +119,28 @@ internal static class OrderSchema
         new("ext", "json", "longtext", IsNullable: true, IsGenerated: false),
     ];
 
-    public const string UserScript = Common + "\n" + UserTables;
+    /// <summary>The columns of the built-in <c>order_items</c> table (the <see cref="Common"/> DDL above).</summary>
+    public static readonly IReadOnlyList<ColumnShape> ItemsColumns =
+    [
+        new("order_id", "bigint", "bigint(20)", IsNullable: false, IsGenerated: false),
+        new("line_no", "int", "int(11)", IsNullable: false, IsGenerated: false),
+        new("sku", "varchar", "varchar(64)", IsNullable: false, IsGenerated: false),
+        new("quantity", "int", "int(11)", IsNullable: false, IsGenerated: false),
+        new("unit_price", "decimal", "decimal(18,2)", IsNullable: false, IsGenerated: false),
+    ];
 
-    public const string MerchantScript = Common + "\n" + MerchantTables;
+    public const string UserScript = Common + "\n" + Tombstones + "\n" + UserTables;
+
+    public const string MerchantScript = Common + "\n" + Tombstones;
+
+    /// <summary>ShardKit's own tables of a dimension, without the order tables (a team that declares its tables creates those).</summary>
+    public static string OwnTables(ShardDimension dimension) => Database + (dimension == ShardDimension.User ? Tombstones + "\n" + UserTables : Tombstones);
 
     /// <summary>The checksum the built-in schema is recorded under in the schema log: both dimensions' scripts together.</summary>
     public static string Checksum { get; } = SqlScript.Checksum(UserScript + "\n" + MerchantScript);
+
+    /// <summary>The checksum ShardKit's own tables (<see cref="OwnTables"/>) are recorded under when a team declares its order tables.</summary>
+    public static string OwnTablesChecksum { get; } = SqlScript.Checksum(OwnTables(ShardDimension.User) + "\n" + OwnTables(ShardDimension.Merchant));
 
     public static string For(ShardDimension dimension) => dimension == ShardDimension.User ? UserScript : MerchantScript;
 }

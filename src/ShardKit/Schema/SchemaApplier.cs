@@ -38,14 +38,18 @@ public sealed class SchemaApplier
     /// <summary>
     /// The built-in schema of a shard of <paramref name="dimension"/>: <c>CREATE DATABASE IF NOT EXISTS</c> for the
     /// shard's schema, <c>orders</c> and <c>order_items</c> (co-located with their order); on user shards also
-    /// <c>shardkit_outbox</c>, <c>shardkit_tombstones</c>, <c>shardkit_key_mappings</c> and <c>shardkit_order_keys</c>;
-    /// on merchant shards the <c>deleted</c> flag of the merchant copy. Every statement is idempotent.
+    /// <c>shardkit_outbox</c>, <c>shardkit_key_mappings</c> and <c>shardkit_order_keys</c>; on both
+    /// <c>shardkit_tombstones</c>. Every statement is idempotent.
     /// </summary>
     /// <param name="dimension">The dimension whose script to return.</param>
+    /// <param name="shardKitTablesOnly">
+    /// Only ShardKit's own tables, without <c>orders</c> and <c>order_items</c>: what a team that declares its own order
+    /// tables (<see cref="ShardTablesOptions"/>) applies, its tables coming from its own DDL.
+    /// </param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="dimension"/> is not User or Merchant.</exception>
-    public static string GetBuiltInScript(ShardDimension dimension) => dimension switch
+    public static string GetBuiltInScript(ShardDimension dimension, bool shardKitTablesOnly = false) => dimension switch
     {
-        ShardDimension.User or ShardDimension.Merchant => OrderSchema.For(dimension),
+        ShardDimension.User or ShardDimension.Merchant => shardKitTablesOnly ? OrderSchema.OwnTables(dimension) : OrderSchema.For(dimension),
         _ => throw new ArgumentOutOfRangeException(nameof(dimension), dimension, "The dimension must be User or Merchant."),
     };
 
@@ -70,17 +74,18 @@ public sealed class SchemaApplier
 
         // The built-in schema differs per dimension and is recorded under one checksum covering both.
         var dimensions = options.Dimensions.Distinct().ToList();
+        var ownTablesOnly = _dataSource.Map.Tables.IsDeclared;
         var statements = new Dictionary<ShardDimension, List<string>>();
         foreach (var dimension in dimensions)
         {
-            statements[dimension] = SqlScript.Split(options.Script ?? GetBuiltInScript(dimension));
+            statements[dimension] = SqlScript.Split(options.Script ?? GetBuiltInScript(dimension, ownTablesOnly));
             if (statements[dimension].Count == 0)
             {
                 throw new ArgumentException("The schema script contains no SQL statement.", nameof(options));
             }
         }
 
-        var checksum = options.Script is null ? OrderSchema.Checksum : SqlScript.Checksum(options.Script);
+        var checksum = options.Script is null ? (ownTablesOnly ? OrderSchema.OwnTablesChecksum : OrderSchema.Checksum) : SqlScript.Checksum(options.Script);
         var map = _dataSource.Map;
         var routes = dimensions.SelectMany(map.GetRoutes).ToList();
         var clusters = await PrepareClustersAsync(routes.Select(r => r.Cluster).Distinct(), checksum, cancellationToken).ConfigureAwait(false);

@@ -75,7 +75,7 @@ public sealed class BatchApplyTests(TopologyFixture fixture) : IAsyncLifetime
             Live(newer!, 2, "copy-old"),
             Live(deleted1, tombstone1, "copy-at-tombstone"),
             Live(deleted2, tombstone2 - 1, "copy-before-delete"),
-            new UserSideState(toDelete.WithStoredState([], toDelete.CreatedAt, toDelete.UpdatedAt.AddSeconds(1), 2), Deleted: true),
+            new UserSideState(toDelete.WithStoredState([], toDelete.CreatedAt, toDelete.UpdatedAt.AddSeconds(1), 2), deleted: true),
             Live(merchantAhead, 2, "copy-v2"),
         ];
         var pendingBefore = await PendingOutboxAsync(chunk);
@@ -143,7 +143,7 @@ public sealed class BatchApplyTests(TopologyFixture fixture) : IAsyncLifetime
         var run = Random.Shared.Next(1000) * 20;
         var live = Live(factory.New(UserBase + 700_000 + run, MerchantBase + 700_000 + run, items: 2), 1, "copy-live");
         var gone = factory.New(UserBase + 700_000 + run + 1, MerchantBase + 700_000 + run + 1);
-        var deleted = new UserSideState(gone.WithStoredState([], gone.CreatedAt, gone.UpdatedAt, 3), Deleted: true);
+        var deleted = new UserSideState(gone.WithStoredState([], gone.CreatedAt, gone.UpdatedAt, 3), deleted: true);
         UserSideState[] chunk = [live, deleted];
         Assert.Equal(2, await TargetShard.ApplyChunkAsync(_shards, chunk, CancellationToken.None));
 
@@ -183,7 +183,7 @@ public sealed class BatchApplyTests(TopologyFixture fixture) : IAsyncLifetime
     {
         var changed = OrderFactory.Changed(order, status, items: 2 + (int)(version % 2));
         var stamp = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero).AddMinutes(version);
-        return new UserSideState(changed.WithStoredState(changed.Items.ToArray(), order.CreatedAt == default ? stamp : order.CreatedAt, stamp, version), Deleted: false);
+        return new UserSideState(changed.WithStoredState(changed.Items.ToArray(), order.CreatedAt == default ? stamp : order.CreatedAt, stamp, version), deleted: false);
     }
 
     private async Task<long> TombstoneVersionAsync(OrderId id)

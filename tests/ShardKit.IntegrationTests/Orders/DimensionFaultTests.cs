@@ -168,7 +168,7 @@ public sealed class DimensionFaultTests(SplitTopologyFixture fixture) : IClassFi
         await MerchantExecuteAsync(orders[1].Id, "UPDATE {orders} SET version = 99 WHERE order_id = @OrderId");
         await MerchantExecuteAsync(orders[2].Id, "DELETE FROM {orders} WHERE order_id = @OrderId");
         await MerchantExecuteAsync(orders[3].Id, "UPDATE {order_items} SET quantity = 42 WHERE order_id = @OrderId");
-        await MerchantExecuteAsync(orders[5].Id, "UPDATE {orders} SET deleted = 0 WHERE order_id = @OrderId");
+        await MerchantExecuteAsync(orders[5].Id, "INSERT INTO {orders} (order_id, user_id, merchant_id, status, total_amount, currency, created_at, updated_at, version) SELECT @OrderId, user_id, merchant_id, 'ghost', 1, 'EUR', created_at, deleted_at, 1 FROM {schema}.shardkit_tombstones WHERE order_id = @OrderId");
 
         var found = await new DimensionVerifier(_shards).VerifyAsync();
         Assert.False(found.Equal);

@@ -68,9 +68,9 @@ public sealed class TwoDimensionWriteTests(TopologyFixture fixture) : IAsyncLife
 
         Assert.Null(await _store.GetAsync(created.Id));
         Assert.Null(await _store.GetMerchantCopyAsync(created.Id));
-        var (version, deleted) = await MerchantRowAsync(created.Id);
-        Assert.Equal(2, version);
-        Assert.True(deleted);
+        var (row, tombstone) = await MerchantRowAsync(created.Id);
+        Assert.Null(row);
+        Assert.Equal(2, tombstone);
         Assert.False(await _store.DeleteAsync(created.Id));
         Assert.Null(await _store.UpdateAsync(OrderFactory.Changed(created, "paid", 1)));
         await Assert.ThrowsAsync<ArgumentException>(() => _store.CreateAsync(created));
@@ -83,30 +83,16 @@ public sealed class TwoDimensionWriteTests(TopologyFixture fixture) : IAsyncLife
         var created = await _store.CreateAsync(factory.New(UserBase + 4, MerchantBase + 4));
         var updated = await _store.UpdateAsync(OrderFactory.Changed(created, "paid", 2));
 
-        // Write an old version (1) straight into the merchant shard with the guarded upsert: it must lose.
-        await using (var merchant = await _shards.OpenOrderShardAsync(created.Id, ShardDimension.Merchant, ShardIntent.Write))
-        {
-            await merchant.Connection.ExecuteAsync(merchant.Sql(ShardKit.Orders.MerchantCopySql.GuardedUpsert), new
-            {
-                OrderId = created.Id.Value, created.UserId, created.MerchantId, Status = "stale", created.TotalAmount, created.Currency,
-                CreatedAt = created.CreatedAt.UtcDateTime, UpdatedAt = created.UpdatedAt.UtcDateTime, created.Ext, Deleted = false, Version = 1L,
-            });
-        }
-
+        // Write an old version (1) straight into the merchant shard with the merchant copy's writer: it must lose.
+        await WriteMerchantCopyAsync(created.WithStoredState(created.Items, created.CreatedAt, created.UpdatedAt, 1), "stale");
         Assert.Equal(OrderFactory.Describe(updated), OrderFactory.Describe(await _store.GetMerchantCopyAsync(created.Id)));
 
+        // After the delete, no older version brings the order back.
         await _store.DeleteAsync(created.Id);
-        await using (var merchant = await _shards.OpenOrderShardAsync(created.Id, ShardDimension.Merchant, ShardIntent.Write))
-        {
-            await merchant.Connection.ExecuteAsync(merchant.Sql(ShardKit.Orders.MerchantCopySql.GuardedUpsert), new
-            {
-                OrderId = created.Id.Value, created.UserId, created.MerchantId, Status = "resurrected", created.TotalAmount, created.Currency,
-                CreatedAt = created.CreatedAt.UtcDateTime, UpdatedAt = created.UpdatedAt.UtcDateTime, created.Ext, Deleted = false, Version = 2L,
-            });
-        }
+        await WriteMerchantCopyAsync(created.WithStoredState(created.Items, created.CreatedAt, created.UpdatedAt, 2), "resurrected");
 
         Assert.Null(await _store.GetMerchantCopyAsync(created.Id));
-        Assert.Equal((3L, true), await MerchantRowAsync(created.Id));
+        Assert.Equal(((long?)null, (long?)3L), await MerchantRowAsync(created.Id));
     }
 
     [Fact]
@@ -232,10 +218,25 @@ public sealed class TwoDimensionWriteTests(TopologyFixture fixture) : IAsyncLife
             shard.Sql("SELECT COUNT(*) FROM {schema}.shardkit_outbox WHERE order_id = @OrderId AND applied_at IS NULL"), new { OrderId = orderId.Value });
     }
 
-    private async Task<(long Version, bool Deleted)> MerchantRowAsync(OrderId orderId)
+    /// <summary>The version of the order's merchant row and of its merchant tombstone (null where there is none).</summary>
+    private async Task<(long? Row, long? Tombstone)> MerchantRowAsync(OrderId orderId)
     {
         await using var shard = await _shards.OpenOrderShardAsync(orderId, ShardDimension.Merchant, ReadPreference.Primary);
-        return await shard.Connection.QuerySingleAsync<(long, bool)>(
-            shard.Sql("SELECT version, deleted FROM {orders} WHERE order_id = @OrderId"), new { OrderId = orderId.Value });
+        return await shard.Connection.QuerySingleAsync<(long?, long?)>(
+            shard.Sql("SELECT (SELECT version FROM {orders} WHERE order_id = @OrderId), (SELECT version FROM {schema}.shardkit_tombstones WHERE order_id = @OrderId)"),
+            new { OrderId = orderId.Value });
+    }
+
+    /// <summary>Writes <paramref name="order"/> (its version as it is, its status replaced) into its merchant shard as a copy.</summary>
+    private async Task WriteMerchantCopyAsync(OrderRecord order, string status)
+    {
+        var copy = new OrderRecord
+        {
+            Id = order.Id, UserId = order.UserId, MerchantId = order.MerchantId, Status = status, TotalAmount = order.TotalAmount, Currency = order.Currency,
+            Ext = order.Ext, Items = order.Items, CreatedAt = order.CreatedAt, UpdatedAt = order.UpdatedAt, Version = order.Version,
+        };
+        await using var merchant = await _shards.OpenOrderShardAsync(order.Id, ShardDimension.Merchant, ShardIntent.Write);
+        var plan = await MerchantCopyPlan.GetAsync(_shards, merchant, default);
+        await MerchantCopyWriter.WriteAsync(merchant, plan, [new UserSideState(copy, deleted: false)], default);
     }
 }

@@ -227,7 +227,7 @@ public sealed class OrderServiceTests(TopologyFixture fixture) : IAsyncLifetime
         var id = OrderId.Parse(created[0]);
         var route = Host.Shards.Map.GetRoute(ShardDimension.Merchant, id.MerchantShard);
         var primary = fixture.Topology.Clusters.Single(c => c.Name == route.Cluster.Name).Primary;
-        Assert.Equal("1", await primary.QueryScalarAsync($"SELECT COUNT(*) FROM `{route.Schema}`.orders WHERE order_id = {created[0]} AND deleted = 0"));
+        Assert.Equal("1", await primary.QueryScalarAsync($"SELECT COUNT(*) FROM `{route.Schema}`.orders WHERE order_id = {created[0]}"));
     }
 
     [Theory]

@@ -42,7 +42,7 @@ public sealed class ColumnKindsTests
     [Fact]
     public void ANullableSortColumnSeeksPastNullsAsTheServerSortsThem()
     {
-        var table = new QueryTable(
+        var table = new TableShape(
             "trade_orders",
             [new("id", "bigint", "bigint(20)", false, false), new("paid_at", "datetime", "datetime(6)", true, false), new("buyer_note", "varchar", "varchar(512)", true, false)],
             ["id"],
@@ -68,7 +68,7 @@ public sealed class ColumnKindsTests
     [Fact]
     public void MinAndMaxOfAStringCompareItsBytesOnEveryShard()
     {
-        var table = new QueryTable("t", [new("id", "bigint", "bigint(20)", false, false), new("state", "enum", "enum('a','b')", false, false)], ["id"], fromServer: true);
+        var table = new TableShape("t", [new("id", "bigint", "bigint(20)", false, false), new("state", "enum", "enum('a','b')", false, false)], ["id"], fromServer: true);
         var plan = AggregatePlan.Create(
             new CrossShardAggregateQuery { Dimension = ShardDimension.User, GroupBy = ["state"], Aggregates = [CrossShardAggregate.Min("state"), CrossShardAggregate.Max("state")] },
             table);

@@ -20,7 +20,7 @@ public sealed class CrossShardValidationTests : IAsyncLifetime
     public async Task DisposeAsync() => await _shards.DisposeAsync();
 
     /// <summary>The built-in <c>orders</c> table, whose columns are known without a server.</summary>
-    private QueryTable Orders => QueryTableCache.Known(_shards.Map, _shards.Map.Tables.Root)!;
+    private TableShape Orders => TableShapes.Known(_shards.Map, _shards.Map.Tables.Root)!;
 
     [Theory]
     [InlineData("Columns")]

@@ -35,14 +35,15 @@ public sealed class SqlScriptTests
         var statements = SqlScript.Split(SchemaApplier.GetBuiltInScript(ShardDimension.User));
 
         Assert.Equal(7, statements.Count);
+        Assert.Equal(7, statements.Distinct().Count());
         Assert.StartsWith("CREATE DATABASE IF NOT EXISTS {schema}", statements[0], StringComparison.Ordinal);
         Assert.StartsWith("CREATE TABLE IF NOT EXISTS {orders}", statements[1], StringComparison.Ordinal);
         Assert.Contains("version      BIGINT        NOT NULL DEFAULT 1", statements[1], StringComparison.Ordinal);
         Assert.Contains("KEY ix_merchant (merchant_id, created_at)", statements[1], StringComparison.Ordinal);
         Assert.StartsWith("CREATE TABLE IF NOT EXISTS {order_items}", statements[2], StringComparison.Ordinal);
         Assert.Contains("PRIMARY KEY (order_id, line_no)", statements[2], StringComparison.Ordinal);
-        Assert.StartsWith("CREATE TABLE IF NOT EXISTS {schema}.`shardkit_outbox`", statements[3], StringComparison.Ordinal);
-        Assert.StartsWith("CREATE TABLE IF NOT EXISTS {schema}.`shardkit_tombstones`", statements[4], StringComparison.Ordinal);
+        Assert.StartsWith("CREATE TABLE IF NOT EXISTS {schema}.`shardkit_tombstones`", statements[3], StringComparison.Ordinal);
+        Assert.StartsWith("CREATE TABLE IF NOT EXISTS {schema}.`shardkit_outbox`", statements[4], StringComparison.Ordinal);
         Assert.StartsWith("CREATE TABLE IF NOT EXISTS {schema}.`shardkit_key_mappings`", statements[5], StringComparison.Ordinal);
         Assert.Contains("PRIMARY KEY (kind, key_value)", statements[5], StringComparison.Ordinal);
         Assert.StartsWith("CREATE TABLE IF NOT EXISTS {schema}.`shardkit_order_keys`", statements[6], StringComparison.Ordinal);
@@ -50,14 +51,27 @@ public sealed class SqlScriptTests
     }
 
     [Fact]
-    public void TheBuiltInMerchantScriptCreatesTheOrderTablesAndTheTombstoneFlagOnly()
+    public void TheBuiltInMerchantScriptCreatesTheOrderTablesAndTheTombstonesOnly()
     {
         var statements = SqlScript.Split(SchemaApplier.GetBuiltInScript(ShardDimension.Merchant));
 
         Assert.Equal(4, statements.Count);
-        Assert.Equal(SqlScript.Split(SchemaApplier.GetBuiltInScript(ShardDimension.User))[..3], statements[..3]);
-        Assert.Equal("ALTER TABLE {orders} ADD COLUMN IF NOT EXISTS deleted TINYINT(1) NOT NULL DEFAULT 0", statements[3]);
-        Assert.DoesNotContain(statements, s => s.Contains("shardkit_", StringComparison.Ordinal));
+        Assert.Equal(SqlScript.Split(SchemaApplier.GetBuiltInScript(ShardDimension.User))[..4], statements);
+        Assert.Single(statements, s => s.Contains("shardkit_", StringComparison.Ordinal));
+        Assert.DoesNotContain(statements, s => s.Contains("deleted TINYINT", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void AModelThatDeclaresItsTablesGetsShardKitsOwnTablesOnly()
+    {
+        var user = SqlScript.Split(SchemaApplier.GetBuiltInScript(ShardDimension.User, shardKitTablesOnly: true));
+        var merchant = SqlScript.Split(SchemaApplier.GetBuiltInScript(ShardDimension.Merchant, shardKitTablesOnly: true));
+
+        Assert.StartsWith("CREATE DATABASE IF NOT EXISTS {schema}", user[0], StringComparison.Ordinal);
+        Assert.Equal(5, user.Count);
+        Assert.All(user.Skip(1), s => Assert.Contains("{schema}.`shardkit_", s, StringComparison.Ordinal));
+        Assert.Equal(user[..2], merchant);
+        Assert.DoesNotContain(user.Concat(merchant), s => s.Contains("{orders}", StringComparison.Ordinal) || s.Contains("{order_items}", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -1,17 +1,17 @@
 using ShardKit.Tables;
 
-namespace ShardKit.CrossShard;
+namespace ShardKit.Tables;
 
 /// <summary>
 /// A declared table as cross-shard queries see it on one dimension: its columns with the server's types (and so their
 /// <see cref="ColumnKind"/>), and the columns that complete any sort into a total order (the order-ID column of the root
 /// table, the primary key of a child table).
 /// </summary>
-internal sealed class QueryTable
+internal sealed class TableShape
 {
     private readonly Dictionary<string, (ColumnShape Shape, ColumnKind Kind)> _byName;
 
-    public QueryTable(string name, IReadOnlyList<ColumnShape> columns, IReadOnlyList<string> tiebreaker, bool fromServer)
+    public TableShape(string name, IReadOnlyList<ColumnShape> columns, IReadOnlyList<string> tiebreaker, bool fromServer)
     {
         Name = name;
         Columns = columns;

@@ -1,0 +1,68 @@
+namespace ShardKit.Orders;
+
+/// <summary>
+/// What the merchant copy keeps of each declared table, as the merchant shards describe them: with
+/// <see cref="MerchantCopy.All"/> every column the merchant table has that the server does not compute, with
+/// <see cref="MerchantCopy.Columns"/> the declared projection; tables with <see cref="MerchantCopy.None"/> are not there.
+/// </summary>
+internal sealed class MerchantCopyPlan
+{
+    private static MerchantCopyPlan? s_last;
+
+    internal MerchantCopyPlan(TableModel model, IReadOnlyList<TableShape> shapes)
+    {
+        Model = model;
+        Shapes = shapes;
+        Tables = model.In(ShardDimension.Merchant)
+            .Select((table, i) => (table, new HashSet<string>(
+                table.MerchantCopy == MerchantCopy.Columns
+                    ? table.MerchantColumns
+                    : shapes[i].Columns.Where(c => !c.IsGenerated).Select(c => c.Name),
+                StringComparer.OrdinalIgnoreCase)))
+            .ToList();
+    }
+
+    public TableModel Model { get; }
+
+    /// <summary>The merchant dimension's tables (root first) with the columns their copy keeps.</summary>
+    public IReadOnlyList<(DeclaredTable Table, HashSet<string> Columns)> Tables { get; }
+
+    private IReadOnlyList<TableShape> Shapes { get; }
+
+    /// <summary>The columns <paramref name="table"/>'s copy keeps, or null when the merchant dimension does not hold it.</summary>
+    public HashSet<string>? ColumnsOf(DeclaredTable table)
+    {
+        foreach (var (t, columns) in Tables)
+        {
+            if (ReferenceEquals(t, table) || t.Name.Equals(table.Name, StringComparison.OrdinalIgnoreCase))
+            {
+                return columns;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The plan for the data source's current model, the shapes read through <paramref name="merchantShard"/> when not cached.</summary>
+    public static async ValueTask<MerchantCopyPlan> GetAsync(ShardKitDataSource dataSource, ShardConnection merchantShard, CancellationToken cancellationToken)
+    {
+        var model = dataSource.Map.Tables;
+        var tables = model.In(ShardDimension.Merchant).ToList();
+        var shapes = new TableShape[tables.Count];
+        for (var i = 0; i < tables.Count; i++)
+        {
+            shapes[i] = await dataSource.Shapes.GetAsync(merchantShard, tables[i], named: null, cancellationToken).ConfigureAwait(false);
+        }
+
+        // Built once per set of shapes (the shapes are cached objects, so the same ones come back until they are read again).
+        var last = s_last;
+        if (last is not null && ReferenceEquals(last.Model, model) && last.Shapes.Count == shapes.Length && last.Shapes.Select((s, i) => ReferenceEquals(s, shapes[i])).All(b => b))
+        {
+            return last;
+        }
+
+        var plan = new MerchantCopyPlan(model, shapes);
+        s_last = plan;
+        return plan;
+    }
+}
