@@ -50,10 +50,10 @@ public sealed class MariaDbTopology : IAsyncDisposable
     /// <summary>
     /// The migrator's account on every server, <c>shardkit_migrator</c>, for <c>shardkit migrate</c> and <c>shardkit move-shard</c>:
     /// it holds exactly the grants docs/migration.md lists ("The migrator's account"), no <c>SUPER</c>, no global write
-    /// privilege. On the cluster primaries (and so on their replicas): <c>SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, DROP,
-    /// TRIGGER</c> on <c>sk\_user\_%</c> and <c>sk\_merchant\_%</c>, <c>SELECT, INSERT, UPDATE, DELETE, CREATE</c> on <c>shardkit</c>
-    /// and <c>shardkit_control</c>, and <c>SLAVE MONITOR</c>; on the legacy server, <c>SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER,
-    /// INDEX, DROP</c> on <c>legacy</c>. Every server runs with <c>log_bin_trust_function_creators = 1</c>, so the account can create
+    /// privilege. On the cluster primaries (and so on their replicas): <c>SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER,
+    /// TRIGGER</c> on <c>sk\_user\_%</c> and <c>sk\_merchant\_%</c>, <c>SELECT, INSERT, UPDATE, CREATE</c> on <c>shardkit</c>,
+    /// <c>SELECT, INSERT, UPDATE, DELETE, CREATE</c> on <c>shardkit_control</c>, and <c>SLAVE MONITOR</c>; on the legacy server,
+    /// <c>SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, INDEX, ALTER</c> on <c>legacy</c>. Every server runs with <c>log_bin_trust_function_creators = 1</c>, so the account can create
     /// the capture triggers with the binary log on.
     /// </summary>
     public string MigratorUser => MigratorAccount;
@@ -249,13 +249,13 @@ public sealed class MariaDbTopology : IAsyncDisposable
     private string MigratorAccountSql(MariaDbRole role) => role == MariaDbRole.Legacy
         ? $"""
           CREATE USER '{MigratorAccount}'@'%' IDENTIFIED BY '{_migratorPassword}';
-          GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, DROP ON `{LegacySchema}`.* TO '{MigratorAccount}'@'%';
+          GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, INDEX, ALTER ON `{LegacySchema}`.* TO '{MigratorAccount}'@'%';
           """
         : $"""
           CREATE USER '{MigratorAccount}'@'%' IDENTIFIED BY '{_migratorPassword}';
-          GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, DROP, TRIGGER ON `sk\_user\_%`.* TO '{MigratorAccount}'@'%';
-          GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, DROP, TRIGGER ON `sk\_merchant\_%`.* TO '{MigratorAccount}'@'%';
-          GRANT SELECT, INSERT, UPDATE, DELETE, CREATE ON `shardkit`.* TO '{MigratorAccount}'@'%';
+          GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER, TRIGGER ON `sk\_user\_%`.* TO '{MigratorAccount}'@'%';
+          GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER, TRIGGER ON `sk\_merchant\_%`.* TO '{MigratorAccount}'@'%';
+          GRANT SELECT, INSERT, UPDATE, CREATE ON `shardkit`.* TO '{MigratorAccount}'@'%';
           GRANT SELECT, INSERT, UPDATE, DELETE, CREATE ON `shardkit_control`.* TO '{MigratorAccount}'@'%';
           GRANT SLAVE MONITOR ON *.* TO '{MigratorAccount}'@'%';
           """;
