@@ -13,7 +13,7 @@ namespace ShardKit.Testing;
 public sealed class MariaDbTopology : IAsyncDisposable
 {
     private const string ReplicationUser = "shardkit_repl";
-    private const string MigratorAccount = "shardkit_migrator";
+    internal const string MigratorAccount = "shardkit_migrator";
 
     /// <summary>The legacy schema the migrator's account may change on the legacy server (the one <c>shardkit demo</c> seeds).</summary>
     private const string LegacySchema = "legacy";

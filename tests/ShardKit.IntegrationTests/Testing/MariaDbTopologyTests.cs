@@ -254,6 +254,14 @@ public sealed class MariaDbTopologyTests
             MariaDbTopology.StartAsync(new MariaDbTopologyOptions { Clusters = clusters, Replicas = replicas }));
     }
 
+    [Fact]
+    public async Task AnApplicationAccountNamedLikeTheMigratorsIsRefusedBeforeAnythingStarts()
+    {
+        var refused = await Assert.ThrowsAsync<ArgumentException>(() =>
+            MariaDbTopology.StartAsync(new MariaDbTopologyOptions { User = "shardkit_migrator" }));
+        Assert.Contains("the migrator's account", refused.Message, StringComparison.Ordinal);
+    }
+
     private static bool IsAlive(int pid)
     {
         try
