@@ -1,0 +1,33 @@
+namespace ShardKit.Benchmarks.Migrations;
+
+/// <summary>Everything one scenario (one size, with or without live writes) measured and checked.</summary>
+internal sealed record MigrationScenarioResult(
+    int Orders,
+    bool Live,
+    Measured DumpBefore,
+    Measured DumpAfter,
+    Measured Backfill,
+    long BackfillApplicationOperations,
+    long BackfillApplicationErrors,
+    int Lost,
+    int Resurrected,
+    int Different,
+    bool BucketsEqual,
+    bool DimensionsEqual,
+    Measured Cutover,
+    IReadOnlyList<double> BucketPausesMs,
+    int BucketsRetried,
+    TriggerCost TriggerCost,
+    IReadOnlyList<MoveFigure> Moves,
+    LiveTrafficSummary? MoveTraffic)
+{
+    /// <summary>The baseline of the scenario: the mean rate of its two dump | reload runs (before and after the backfill).</summary>
+    public double BaselineOrdersPerSecond => (DumpBefore.OrdersPerSecond + DumpAfter.OrdersPerSecond) / 2;
+
+    /// <summary>The moves started from nothing (the first move's triggers were installed before the trigger probe, outside its timer).</summary>
+    public IEnumerable<MoveFigure> TimedMoves => Moves.Where(m => !m.StartedBefore);
+
+    public double MoverOrdersPerSecond => TimedMoves.Sum(m => m.Move.Orders) / Math.Max(TimedMoves.Sum(m => m.Move.Seconds), 1e-9);
+
+    public double MoverRowsPerSecond => TimedMoves.Sum(m => m.RowsCopied) / Math.Max(TimedMoves.Sum(m => m.Move.Seconds), 1e-9);
+}
