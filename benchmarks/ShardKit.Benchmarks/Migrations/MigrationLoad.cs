@@ -43,12 +43,12 @@ internal static class MigrationLoad
         console.WriteLine();
         console.WriteLine("## Summary (orders per second; ratio to the mean of the scenario's two dump | reload runs)");
         console.WriteLine();
-        console.WriteLine("| Orders | Writes | dump \\| reload, before / after | Backfill (`migrate`) | Ratio | Shard mover (`move-shard`) | Ratio | Bucket pause p50 / p99 / max | Shard pause p50 / p99 / max | Load before → after the backfill |");
-        console.WriteLine("|--:|---|--:|--:|--:|--:|--:|--:|--:|---|");
+        console.WriteLine("| Orders | Writes | dump \\| reload, before / after | Backfill (`migrate`) | Ratio | Shard mover (`move-shard`), whole moves | Ratio | Mover copy phase | Ratio | Bucket pause p50 / p99 / max | Shard pause p50 / p99 / max | Load before → after the backfill |");
+        console.WriteLine("|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|");
         foreach (var r in results)
         {
             console.WriteLine($"| {r.Orders:N0} | {Mode(r.Live)} | {r.DumpBefore.OrdersPerSecond:N0} / {r.DumpAfter.OrdersPerSecond:N0} | {r.Backfill.OrdersPerSecond:N0} | **{r.Backfill.OrdersPerSecond / r.BaselineOrdersPerSecond:F2}×** | " +
-                $"{r.MoverOrdersPerSecond:N0} | **{r.MoverOrdersPerSecond / r.BaselineOrdersPerSecond:F2}×** | {Pauses(r.BucketPausesMs)} | {Pauses(r.Moves.Select(m => m.PauseMs).ToList())} | {r.Backfill.Load} |");
+                $"{r.MoverOrdersPerSecond:N0} | **{r.MoverOrdersPerSecond / r.BaselineOrdersPerSecond:F2}×** | {r.MoverCopyOrdersPerSecond:N0} | **{r.MoverCopyOrdersPerSecond / r.BaselineOrdersPerSecond:F2}×** | {Pauses(r.BucketPausesMs)} | {Pauses(r.Moves.Select(m => m.PauseMs).ToList())} | {r.Backfill.Load} |");
         }
 
         console.WriteLine();
@@ -69,6 +69,7 @@ internal static class MigrationLoad
         output.WriteLine($"| `migrate` backfill (both dimensions, legacy IDs, catch-up) | {r.Backfill.Seconds:F2} | {r.Backfill.Orders:N0} | {r.Backfill.OrdersPerSecond:N0} | **{r.Backfill.OrdersPerSecond / baseline:F2}** | {r.Backfill.Load} |");
         var timed = r.TimedMoves.ToList();
         output.WriteLine($"| `move-shard`, {timed.Count} user shards c0 → c1 one after the other (whole moves) | {timed.Sum(m => m.Move.Seconds):F2} | {timed.Sum(m => m.Move.Orders):N0} | {r.MoverOrdersPerSecond:N0} | **{r.MoverOrdersPerSecond / baseline:F2}** | {timed.First().Move.LoadBefore} → {timed.Last().Move.LoadAfter} |");
+        output.WriteLine($"| `move-shard` copy phases alone, all {r.Moves.Count} moves (set-up, drains, compare and cutover left out) | {r.Moves.Sum(m => m.CopySeconds):F2} | {r.Moves.Sum(m => m.Move.Orders):N0} | {r.MoverCopyOrdersPerSecond:N0} | **{r.MoverCopyOrdersPerSecond / baseline:F2}** | |");
         output.WriteLine($"| `migrate cutover` of all {r.BucketPausesMs.Count} buckets | {r.Cutover.Seconds:F2} | | | | {r.Cutover.Load} |");
         output.WriteLine();
         output.WriteLine($"Mover rows copied (orders, items, outbox and every other table of the shards): {timed.Sum(m => m.RowsCopied):N0}, {r.MoverRowsPerSecond:N0} rows/s.");
@@ -90,11 +91,11 @@ internal static class MigrationLoad
         }
 
         output.WriteLine();
-        output.WriteLine("| Move | Orders | Rows copied | Changes applied | Seconds | Orders/s | Pause ms | Load before → after |");
-        output.WriteLine("|---|--:|--:|--:|--:|--:|--:|---|");
+        output.WriteLine("| Move | Orders | Rows copied | Changes applied | Seconds | Orders/s | Copy phase s | Copy orders/s | Pause ms | Load before → after |");
+        output.WriteLine("|---|--:|--:|--:|--:|--:|--:|--:|--:|---|");
         foreach (var m in r.Moves)
         {
-            output.WriteLine($"| {m.Shard}{(m.StartedBefore ? " (started before the trigger probe; not in the rate)" : "")} | {m.Move.Orders:N0} | {m.RowsCopied:N0} | {m.ChangesApplied:N0} | {m.Move.Seconds:F2} | {m.Move.OrdersPerSecond:N0} | {m.PauseMs:F1} | {m.Move.Load} |");
+            output.WriteLine($"| {m.Shard}{(m.StartedBefore ? " (started before the trigger probe; not in the rate)" : "")} | {m.Move.Orders:N0} | {m.RowsCopied:N0} | {m.ChangesApplied:N0} | {m.Move.Seconds:F2} | {m.Move.OrdersPerSecond:N0} | {m.CopySeconds:F2} | {m.CopyOrdersPerSecond:N0} | {m.PauseMs:F1} | {m.Move.Load} |");
         }
 
         output.WriteLine();

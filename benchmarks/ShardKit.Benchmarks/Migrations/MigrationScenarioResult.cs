@@ -29,5 +29,8 @@ internal sealed record MigrationScenarioResult(
 
     public double MoverOrdersPerSecond => TimedMoves.Sum(m => m.Move.Orders) / Math.Max(TimedMoves.Sum(m => m.Move.Seconds), 1e-9);
 
+    /// <summary>The copy phases alone: the moved shards' orders over the sum of their copy times (every move, the first included).</summary>
+    public double MoverCopyOrdersPerSecond => Moves.Sum(m => m.Move.Orders) / Math.Max(Moves.Sum(m => m.CopySeconds), 1e-9);
+
     public double MoverRowsPerSecond => TimedMoves.Sum(m => m.RowsCopied) / Math.Max(TimedMoves.Sum(m => m.Move.Seconds), 1e-9);
 }
