@@ -21,7 +21,7 @@ internal static class MigrationLoad
         console.WriteLine($"uptime at start: {Uptime()}");
         console.WriteLine($"started {DateTime.UtcNow:u}; {Environment.ProcessorCount} cores, {Cpu()}; sizes {string.Join(", ", options.Sizes)}; " +
             $"modes {string.Join(", ", options.Live.Select(Mode))}; {options.Writers} writers during the backfill, {options.Traffic} traffic loops during the moves; " +
-            $"{options.Moves} shard moves; trigger probe {options.TriggerRounds} rounds × {options.TriggerBlock} writes per side");
+            $"{options.Dumps} dump | reload runs before and after each backfill; {options.Moves} shard moves; trigger probe {options.TriggerRounds} rounds × {options.TriggerBlock} writes per side");
         var results = new List<MigrationScenarioResult>();
         using var cancel = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) =>
@@ -41,13 +41,13 @@ internal static class MigrationLoad
         }
 
         console.WriteLine();
-        console.WriteLine("## Summary (orders per second; ratio to the mean of the scenario's two dump | reload runs)");
+        console.WriteLine("## Summary (orders per second; ratio to the median of the scenario's dump | reload runs)");
         console.WriteLine();
-        console.WriteLine("| Orders | Writes | dump \\| reload, before / after | Backfill (`migrate`) | Ratio | Shard mover (`move-shard`), whole moves | Ratio | Mover copy phase | Ratio | Bucket pause p50 / p99 / max | Shard pause p50 / p99 / max | Load before → after the backfill |");
+        console.WriteLine("| Orders | Writes | dump \\| reload runs, before / after the backfill | Backfill (`migrate`) | Ratio | Shard mover (`move-shard`), whole moves | Ratio | Mover copy phase | Ratio | Bucket pause p50 / p99 / max | Shard pause p50 / p99 / max | Load before → after the backfill |");
         console.WriteLine("|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|");
         foreach (var r in results)
         {
-            console.WriteLine($"| {r.Orders:N0} | {Mode(r.Live)} | {r.DumpBefore.OrdersPerSecond:N0} / {r.DumpAfter.OrdersPerSecond:N0} | {r.Backfill.OrdersPerSecond:N0} | **{r.Backfill.OrdersPerSecond / r.BaselineOrdersPerSecond:F2}×** | " +
+            console.WriteLine($"| {r.Orders:N0} | {Mode(r.Live)} | {string.Join(" ", r.DumpBefore.Select(d => d.OrdersPerSecond.ToString("N0", CultureInfo.InvariantCulture)))} / {string.Join(" ", r.DumpAfter.Select(d => d.OrdersPerSecond.ToString("N0", CultureInfo.InvariantCulture)))} (median {r.BaselineOrdersPerSecond:N0}) | {r.Backfill.OrdersPerSecond:N0} | **{r.Backfill.OrdersPerSecond / r.BaselineOrdersPerSecond:F2}×** | " +
                 $"{r.MoverOrdersPerSecond:N0} | **{r.MoverOrdersPerSecond / r.BaselineOrdersPerSecond:F2}×** | {r.MoverCopyOrdersPerSecond:N0} | **{r.MoverCopyOrdersPerSecond / r.BaselineOrdersPerSecond:F2}×** | {Pauses(r.BucketPausesMs)} | {Pauses(r.Moves.Select(m => m.PauseMs).ToList())} | {r.Backfill.Load} |");
         }
 
@@ -64,8 +64,15 @@ internal static class MigrationLoad
         output.WriteLine();
         output.WriteLine("| Step | Seconds | Orders | Orders/s | Ratio to the baseline | Load before → after |");
         output.WriteLine("|---|--:|--:|--:|--:|---|");
-        output.WriteLine($"| `mariadb-dump \\| mariadb`, before the backfill | {r.DumpBefore.Seconds:F2} | {r.DumpBefore.Orders:N0} | {r.DumpBefore.OrdersPerSecond:N0} | {r.DumpBefore.OrdersPerSecond / baseline:F2} | {r.DumpBefore.Load} |");
-        output.WriteLine($"| `mariadb-dump \\| mariadb`, after the cutover | {r.DumpAfter.Seconds:F2} | {r.DumpAfter.Orders:N0} | {r.DumpAfter.OrdersPerSecond:N0} | {r.DumpAfter.OrdersPerSecond / baseline:F2} | {r.DumpAfter.Load} |");
+        foreach (var (d, i) in r.DumpBefore.Select((d, i) => (d, i)))
+        {
+            output.WriteLine($"| `mariadb-dump \\| mariadb` {i + 1}, before the backfill | {d.Seconds:F2} | {d.Orders:N0} | {d.OrdersPerSecond:N0} | {d.OrdersPerSecond / baseline:F2} | {d.Load} |");
+        }
+
+        foreach (var (d, i) in r.DumpAfter.Select((d, i) => (d, i)))
+        {
+            output.WriteLine($"| `mariadb-dump \\| mariadb` {i + 1}, after the cutover | {d.Seconds:F2} | {d.Orders:N0} | {d.OrdersPerSecond:N0} | {d.OrdersPerSecond / baseline:F2} | {d.Load} |");
+        }
         output.WriteLine($"| `migrate` backfill (both dimensions, legacy IDs, catch-up) | {r.Backfill.Seconds:F2} | {r.Backfill.Orders:N0} | {r.Backfill.OrdersPerSecond:N0} | **{r.Backfill.OrdersPerSecond / baseline:F2}** | {r.Backfill.Load} |");
         var timed = r.TimedMoves.ToList();
         output.WriteLine($"| `move-shard`, {timed.Count} user shards c0 → c1 one after the other (whole moves) | {timed.Sum(m => m.Move.Seconds):F2} | {timed.Sum(m => m.Move.Orders):N0} | {r.MoverOrdersPerSecond:N0} | **{r.MoverOrdersPerSecond / baseline:F2}** | {timed.First().Move.LoadBefore} → {timed.Last().Move.LoadAfter} |");
@@ -137,6 +144,7 @@ internal static class MigrationLoad
             Moves = Math.Max(2, Int(args, "--moves") ?? defaults.Moves),
             TriggerRounds = Int(args, "--trigger-rounds") ?? defaults.TriggerRounds,
             TriggerBlock = Int(args, "--trigger-block") ?? defaults.TriggerBlock,
+            Dumps = Int(args, "--dumps") ?? defaults.Dumps,
         };
     }
 

@@ -23,4 +23,7 @@ internal sealed class MigrationLoadOptions
 
     /// <summary>Writes (an INSERT and an UPDATE each) per side per round (<c>--trigger-block 25</c>).</summary>
     public int TriggerBlock { get; init; } = 25;
+
+    /// <summary>Dump | reload runs before the backfill and again after the cutover (<c>--dumps 3</c>); the baseline is their median.</summary>
+    public int Dumps { get; init; } = 3;
 }

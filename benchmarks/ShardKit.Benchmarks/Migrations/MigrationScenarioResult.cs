@@ -4,8 +4,8 @@ namespace ShardKit.Benchmarks.Migrations;
 internal sealed record MigrationScenarioResult(
     int Orders,
     bool Live,
-    Measured DumpBefore,
-    Measured DumpAfter,
+    IReadOnlyList<Measured> DumpBefore,
+    IReadOnlyList<Measured> DumpAfter,
     Measured Backfill,
     long BackfillApplicationOperations,
     long BackfillApplicationErrors,
@@ -21,8 +21,11 @@ internal sealed record MigrationScenarioResult(
     IReadOnlyList<MoveFigure> Moves,
     LiveTrafficSummary? MoveTraffic)
 {
-    /// <summary>The baseline of the scenario: the mean rate of its two dump | reload runs (before and after the backfill).</summary>
-    public double BaselineOrdersPerSecond => (DumpBefore.OrdersPerSecond + DumpAfter.OrdersPerSecond) / 2;
+    /// <summary>Every dump | reload run of the scenario, before the backfill and after the cutover.</summary>
+    public IReadOnlyList<Measured> Dumps => [.. DumpBefore, .. DumpAfter];
+
+    /// <summary>The baseline of the scenario: the median rate of its dump | reload runs (as many before the backfill as after the cutover).</summary>
+    public double BaselineOrdersPerSecond => ShardKit.Migrations.Migration.MigrationWorkload.Percentile(Dumps.Select(d => d.OrdersPerSecond).ToList(), 0.5);
 
     /// <summary>The moves started from nothing (the first move's triggers were installed before the trigger probe, outside its timer).</summary>
     public IEnumerable<MoveFigure> TimedMoves => Moves.Where(m => !m.StartedBefore);
