@@ -58,7 +58,15 @@ internal sealed class MerchantCopyPlan
             var named = states?.SelectMany(s => i == 0
                 ? s.Root?.Columns ?? []
                 : s.Children.Where(c => c.Table.Name.Equals(table.Name, StringComparison.OrdinalIgnoreCase)).SelectMany(c => c.Columns));
-            shapes[i] = await dataSource.Shapes.GetAsync(merchantShard, table, table.MerchantCopy == MerchantCopy.All ? named : null, cancellationToken).ConfigureAwait(false);
+            var all = table.MerchantCopy == MerchantCopy.All;
+            shapes[i] = await dataSource.Shapes.GetAsync(merchantShard, table, all ? named : null, cancellationToken).ConfigureAwait(false);
+            if (all && named?.FirstOrDefault(c => !shapes[i].Has(c)) is { } missing)
+            {
+                // Never a copy without a value the user side holds: the copy fails (the relay retries it once the shape is read again).
+                throw new InvalidOperationException(
+                    $"The merchant table {table.Name} on {merchantShard.Route.Name} has no column {missing}, which the user side has; " +
+                    "apply the DDL to the merchant dimension as well (merchant first, then user). The copy is left to the relay.");
+            }
         }
 
         // Built once per set of shapes (the shapes are cached objects, so the same ones come back until they are read again).

@@ -12,8 +12,8 @@ namespace ShardKit.Tables;
 /// and kept for the data source's current map. The built-in tables are ShardKit's own DDL, so their columns are known
 /// without a read. Cross-shard queries type their columns with it, and the stores write and copy the columns it lists.
 /// A shape is read again when it is older than <see cref="MaxAge"/> (a column added by <c>shardkit schema apply</c> is
-/// picked up without a restart), or at once when a caller names a column the cached shape lacks (at most once a second
-/// per table).
+/// picked up without a restart), or at once when a write names a column the cached shape lacks (a cross-shard query that
+/// names one: at most once a second per table).
 /// </summary>
 internal sealed class TableShapes
 {
@@ -80,8 +80,8 @@ internal sealed class TableShapes
 
     /// <summary>
     /// The table's columns on the dimension of <paramref name="shard"/> (an open connection to one of its shards): known,
-    /// cached, or read through that connection. <paramref name="named"/> are columns the caller is about to use: one the
-    /// cached shape lacks makes it read again first (a column added since).
+    /// cached, or read through that connection. <paramref name="named"/> are columns the caller is about to write: one the
+    /// cached shape lacks makes it read again first (a column added since), so a write never loses a value to a stale shape.
     /// </summary>
     /// <exception cref="ArgumentException">The table does not exist on the shard.</exception>
     public async ValueTask<TableShape> GetAsync(ShardConnection shard, DeclaredTable declared, IEnumerable<string>? named, CancellationToken cancellationToken)
@@ -94,8 +94,7 @@ internal sealed class TableShapes
 
         var entries = EntriesOf(map);
         var key = (shard.Route.Dimension, declared.Name);
-        if (entries.Tables.TryGetValue(key, out var cached) && !IsStale(cached)
-            && (named is null || Environment.TickCount64 - cached.ReadAt <= 1000 || named.All(cached.Has)))
+        if (entries.Tables.TryGetValue(key, out var cached) && !IsStale(cached) && (named is null || named.All(cached.Has)))
         {
             return cached;
         }

@@ -12,6 +12,8 @@ public sealed class TeamWriteFixture : IAsyncLifetime
 
     public MariaDbTopology Topology => _tables.Topology;
 
+    public string ConfigPath => _tables.ConfigPath;
+
     public ShardKitOptions Options { get; } = new();
 
     public async Task InitializeAsync()
@@ -317,6 +319,29 @@ public sealed class TeamWriteTests : IClassFixture<TeamWriteFixture>, IAsyncLife
         var found = await keys.LookupAsync(new AlternateKey("trade_no", "T-key-1"));
         Assert.NotNull(found);
         Assert.Equal(IdOf(created), found!.Target.OrderId);
+    }
+
+    [Fact]
+    public async Task AColumnAddedOnlineIsWrittenAndCopiedWithoutARestart()
+    {
+        // The store has read the tables' shapes already.
+        var before = IdOf(await _store.CreateAsync(NewOrder(111, 211, "T-ddl-1")));
+
+        var script = Path.Combine(_fixture.Topology.Directory, "add-coupon.sql");
+        await File.WriteAllTextAsync(script, "ALTER TABLE {trade_orders} ADD COLUMN coupon_code VARCHAR(32) NULL;");
+        foreach (var dimension in new[] { "merchant", "user" })
+        {
+            var (exitCode, _, error) = await TeamTablesFixture.RunAsync(SchemaCommand.Create(), "apply", "--config", _fixture.ConfigPath, "--sql", script, "--dimension", dimension);
+            Assert.True(exitCode == 0, error);
+        }
+
+        var order = NewOrder(111, 211, "T-ddl-2");
+        var values = new Dictionary<string, object?>(order.Values) { ["coupon_code"] = "WINTER26" };
+        var created = await _store.CreateAsync(new OrderRow(values, order.Children));
+
+        Assert.Equal("WINTER26", (await _store.GetRowAsync(IdOf(created)))!["coupon_code"]);
+        Assert.Equal("WINTER26", (await _store.GetMerchantRowAsync(IdOf(created)))!["coupon_code"]);
+        Assert.Null((await _store.GetMerchantRowAsync(before))!["coupon_code"]);
     }
 
     [Fact]
