@@ -11,8 +11,20 @@ namespace OrderService;
 /// An external trade number (1 to <see cref="MaxTradeNoLength"/> ASCII letters, digits, <c>-</c> or <c>_</c>) the order
 /// can be found by (<c>GET /orders/by-trade-no/{tradeNo}</c>); unique: a number already used answers 409.
 /// </param>
-public sealed record CreateOrderRequest(long UserId, long MerchantId, IReadOnlyList<OrderItemRequest>? Items, string? Currency = null, string? TradeNo = null)
+/// <param name="ShippingAddress">Where the order goes (stored as JSON); optional.</param>
+/// <param name="Note">A note of the buyer's, 1 to <see cref="MaxNoteLength"/> characters, kept on the user shard only; optional.</param>
+public sealed record CreateOrderRequest(
+    long UserId,
+    long MerchantId,
+    IReadOnlyList<OrderItemRequest>? Items,
+    string? Currency = null,
+    string? TradeNo = null,
+    ShippingAddress? ShippingAddress = null,
+    string? Note = null)
 {
+    /// <summary>The longest note.</summary>
+    public const int MaxNoteLength = 500;
+
     /// <summary>The longest trade number.</summary>
     public const int MaxTradeNoLength = 64;
 
@@ -50,6 +62,12 @@ public sealed record CreateOrderRequest(long UserId, long MerchantId, IReadOnlyL
             errors["tradeNo"] = [Invariant($"tradeNo must be 1 to {MaxTradeNoLength} ASCII letters, digits, '-' or '_'; got '{TradeNo}'.")];
         }
 
+        if (Note is not null && (string.IsNullOrWhiteSpace(Note) || Note.Length > MaxNoteLength))
+        {
+            errors["note"] = [Invariant($"note must be 1 to {MaxNoteLength} characters.")];
+        }
+
+        ShippingAddress?.Validate("shippingAddress", errors);
         if (Items is null || Items.Count == 0)
         {
             errors["items"] = ["items must list at least one order line."];

@@ -5,7 +5,10 @@ using ShardKit.Replication;
 
 namespace OrderService;
 
-/// <summary>The HTTP API: create an order, get it by order ID or by trade number, list a user's or a merchant's orders.</summary>
+/// <summary>
+/// The HTTP API: create an order, get it by order ID or by trade number, change or delete it, list a user's or a
+/// merchant's orders.
+/// </summary>
 public static class OrderEndpoints
 {
     /// <summary>The page size of <c>GET /users/{userId}/orders</c> when <c>limit</c> is not given.</summary>
@@ -15,13 +18,16 @@ public static class OrderEndpoints
     public const int MaxLimit = 100;
 
     /// <summary>
-    /// Maps <c>POST /orders</c>, <c>GET /orders/{orderId}</c>, <c>GET /orders/by-trade-no/{tradeNo}</c>,
-    /// <c>GET /users/{userId}/orders</c> and <c>GET /merchants/{merchantId}/orders?limit=&amp;after=</c>.
+    /// Maps <c>POST /orders</c>, <c>GET /orders/{orderId}</c>, <c>PATCH /orders/{orderId}</c>, <c>DELETE /orders/{orderId}</c>,
+    /// <c>GET /orders/by-trade-no/{tradeNo}</c>, <c>GET /users/{userId}/orders</c> and
+    /// <c>GET /merchants/{merchantId}/orders?limit=&amp;after=</c>.
     /// </summary>
     public static IEndpointRouteBuilder MapOrderEndpoints(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapPost("/orders", CreateAsync);
         endpoints.MapGet("/orders/{orderId}", GetAsync);
+        endpoints.MapPatch("/orders/{orderId}", UpdateAsync);
+        endpoints.MapDelete("/orders/{orderId}", DeleteAsync);
         endpoints.MapGet("/orders/by-trade-no/{tradeNo}", GetByTradeNoAsync);
         endpoints.MapGet("/users/{userId}/orders", ListByUserAsync);
         endpoints.MapGet("/merchants/{merchantId}/orders", ListByMerchantAsync);
@@ -29,7 +35,7 @@ public static class OrderEndpoints
     }
 
     /// <summary>
-    /// The response header that carries the causal token of a write (<c>POST /orders</c>) and the request header a client
+    /// The response header that carries the causal token of a write (<c>POST /orders</c>, <c>PATCH /orders/{orderId}</c>) and the request header a client
     /// sends it back in (<c>GET /orders/{orderId}</c>), so that a replica serves the read only once it has the write.
     /// </summary>
     public const string CausalTokenHeader = "ShardKit-Causal-Token";
@@ -42,14 +48,69 @@ public static class OrderEndpoints
             return Results.ValidationProblem(errors, title: "The order is not valid.");
         }
 
-        var created = await store.CreateAsync(request, cancellationToken);
-        if (created.CausalToken is { } token)
+        var (id, token) = await store.CreateAsync(request, cancellationToken);
+        if (token is not null)
         {
             response.Headers[CausalTokenHeader] = token.ToString();
         }
 
-        return Results.Created($"/orders/{created.Id}", new CreateOrderResponse(created.Id.Value));
+        return Results.Created($"/orders/{id}", new CreateOrderResponse(id.Value));
     }
+
+    private static async Task<IResult> UpdateAsync(long orderId, UpdateOrderRequest request, OrderStore store, HttpResponse response, CancellationToken cancellationToken)
+    {
+        if (!TryParseOrderId(orderId, store, out var id, out var invalid))
+        {
+            return invalid;
+        }
+
+        var errors = request.Validate();
+        if (errors.Count > 0)
+        {
+            return Results.ValidationProblem(errors, title: "The change is not valid.");
+        }
+
+        if (await store.UpdateAsync(id, request, cancellationToken) is not { } updated)
+        {
+            return NotFound(orderId);
+        }
+
+        if (updated.CausalToken is { } token)
+        {
+            response.Headers[CausalTokenHeader] = token.ToString();
+        }
+
+        return Results.Ok(updated.Order);
+    }
+
+    private static async Task<IResult> DeleteAsync(long orderId, OrderStore store, CancellationToken cancellationToken)
+    {
+        if (!TryParseOrderId(orderId, store, out var id, out var invalid))
+        {
+            return invalid;
+        }
+
+        return await store.DeleteAsync(id, cancellationToken) ? Results.NoContent() : NotFound(orderId);
+    }
+
+    private static bool TryParseOrderId(long orderId, OrderStore store, out OrderId id, out IResult invalid)
+    {
+        try
+        {
+            id = store.ParseOrderId(orderId);
+            invalid = Results.Empty;
+            return true;
+        }
+        catch (ShardKitException ex) when (ex.ErrorCode == ShardKitErrorCode.InvalidOrderId)
+        {
+            id = default;
+            invalid = Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Not a ShardKit order ID.", detail: ex.Message);
+            return false;
+        }
+    }
+
+    private static IResult NotFound(long orderId) =>
+        Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Order not found.", detail: string.Create(CultureInfo.InvariantCulture, $"There is no order {orderId}."));
 
     private static async Task<IResult> GetAsync(long orderId, OrderStore store, HttpRequest request, CancellationToken cancellationToken)
     {
@@ -66,19 +127,12 @@ public static class OrderEndpoints
             }
         }
 
-        OrderId id;
-        try
+        if (!TryParseOrderId(orderId, store, out var id, out var invalid))
         {
-            id = store.ParseOrderId(orderId);
-        }
-        catch (ShardKitException ex) when (ex.ErrorCode == ShardKitErrorCode.InvalidOrderId)
-        {
-            return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Not a ShardKit order ID.", detail: ex.Message);
+            return invalid;
         }
 
-        return await store.GetAsync(id, token, cancellationToken) is { } order
-            ? Results.Ok(order)
-            : Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Order not found.", detail: $"There is no order {orderId}.");
+        return await store.GetAsync(id, token, cancellationToken) is { } order ? Results.Ok(order) : NotFound(orderId);
     }
 
     private static async Task<IResult> ListByUserAsync(long userId, int? limit, OrderStore store, CancellationToken cancellationToken)

@@ -11,7 +11,8 @@ namespace OrderService;
 public static class OrderServiceApp
 {
     /// <summary>
-    /// Builds the application. The <c>ShardKit</c> section (clusters, and <c>OrderIds:WorkerId</c>) comes from
+    /// Builds the application. The <c>ShardKit</c> section (clusters, <c>OrderIds:WorkerId</c>, and <c>Tables</c>: the
+    /// sample's own order tables, see <see cref="Storage.ShopTables"/>) comes from
     /// appsettings.json, environment variables, the command line, and the JSON file named by <c>--config</c>
     /// (a topology file written by <c>shardkit dev up --write-config</c>).
     /// </summary>

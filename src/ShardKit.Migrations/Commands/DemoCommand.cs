@@ -83,6 +83,7 @@ internal static class DemoCommand
             : Cli.Console(parseResult);
         MariaDbTopology? topology = null;
         ShardKitDataSource? shards = null;
+        ShardKitDataSource? sampleShards = null;
         OrderServiceProcess? app = null;
         try
         {
@@ -128,21 +129,46 @@ internal static class DemoCommand
 
             console.MarkupLine(Invariant($"[green]Schema[/] applied to {schema.Shards.Count} shards ({shards.Map.GetShardCount(ShardDimension.User)} user + {shards.Map.GetShardCount(ShardDimension.Merchant)} merchant) in {clock.Elapsed.TotalSeconds:0.0} s"));
 
+            // The sample declares its own tables (its appsettings.json, its sql/*.sql): they are created like a team's
+            // (schema apply --sql per dimension), and the service's part is counted and compared on them.
+            sampleShards = shards;
+            if (SampleTables.Find(serviceAssembly) is { } sample)
+            {
+                clock.Restart();
+                var samplePath = Path.Combine(topology.Directory, "demo-sample-topology.json");
+                await SecretFile.WriteAllTextAsync(samplePath, sample.WithDeclaration(topology.ToConfigurationJson()) + "\n", cancellationToken);
+                sampleShards = new ShardKitDataSourceBuilder(TopologyCommand.LoadValid(samplePath)).Build();
+                foreach (var (dimension, ddl) in new[] { (ShardDimension.User, sample.UserDdl), (ShardDimension.Merchant, sample.MerchantDdl) })
+                {
+                    var applied = await console.Status().StartAsync(
+                        Invariant($"Applying the sample's {dimension.ToString().ToLowerInvariant()} tables..."),
+                        _ => new SchemaApplier(sampleShards).ApplyAsync(new SchemaApplyOptions { Script = ddl, Dimensions = [dimension], Parallelism = 8 }, progress: null, cancellationToken));
+                    if (!applied.Succeeded)
+                    {
+                        var failure = applied.Shards.First(s => s.Status == SchemaShardStatus.Failed);
+                        Cli.Error(parseResult, $"the sample's tables could not be applied to {applied.Failed} shards; {failure.Route.Name}: {failure.Error}");
+                        return ExitCodes.Failed;
+                    }
+                }
+
+                console.MarkupLine(Invariant($"[green]Sample tables[/] {string.Join(", ", sampleShards.Map.Tables.Tables.Select(t => t.Name))} applied in {clock.Elapsed.TotalSeconds:0.0} s"));
+            }
+
             app = await console.Status().StartAsync(
                 "Starting the OrderService sample...",
                 _ => OrderServiceProcess.StartAsync(serviceAssembly, configPath, ServiceWorkerId, cancellationToken));
             var url = app.Url;
             console.MarkupLine($"[green]OrderService[/] sample listening on {url} ([grey]{Markup.Escape(serviceAssembly)}[/])");
 
-            var before = await CountPerShardAsync(shards, cancellationToken);
+            var before = await CountPerShardAsync(sampleShards, cancellationToken);
             using var http = new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromSeconds(10) };
             var runner = new WorkloadRunner(new HttpOrderTarget(http, shards.Map.GetShardCount(ShardDimension.User)), workload, shards.Map);
             var report = await console.Status().StartAsync(
                 Invariant($"Running the order workload for {workload.Duration.TotalSeconds} s at concurrency {workload.Concurrency}..."),
                 _ => runner.RunAsync(cancellationToken));
 
-            var mismatches = await VerifyAsync(shards, before, report.Distribution, cancellationToken);
-            report = report with { Dimensions = await CheckDimensionsAsync(shards, app, cancellationToken), Migration = migration };
+            var mismatches = await VerifyAsync(sampleShards, before, report.Distribution, cancellationToken);
+            report = report with { Dimensions = await CheckDimensionsAsync(shards, sampleShards, app, cancellationToken), Migration = migration };
             if (json)
             {
                 WorkloadReportWriter.WriteJson(parseResult.InvocationConfiguration.Output, report);
@@ -185,6 +211,11 @@ internal static class DemoCommand
                 await app.DisposeAsync();
             }
 
+            if (sampleShards is not null && !ReferenceEquals(sampleShards, shards))
+            {
+                await sampleShards.DisposeAsync();
+            }
+
             if (shards is not null)
             {
                 await shards.DisposeAsync();
@@ -207,26 +238,70 @@ internal static class DemoCommand
 
     /// <summary>
     /// Measures the lag the workload left (<see cref="TwoDimensionOrderStore.GetLagAsync"/>), stops the service, lets a
-    /// relay drain whatever is pending, then compares both dimensions (<see cref="DimensionVerifier"/>, no repair).
+    /// relay drain whatever is pending, then compares both dimensions: the built-in tables (the migrated orders) with
+    /// <see cref="DimensionVerifier"/>, no repair; and, when the sample declares its own tables
+    /// (<paramref name="sampleShards"/>), those table by table.
     /// </summary>
-    private static async Task<DimensionReport> CheckDimensionsAsync(ShardKitDataSource shards, OrderServiceProcess service, CancellationToken cancellationToken)
+    private static async Task<DimensionReport> CheckDimensionsAsync(ShardKitDataSource shards, ShardKitDataSource sampleShards, OrderServiceProcess service, CancellationToken cancellationToken)
     {
-        using var keys = new AlternateKeyStore(shards);
-        using var orders = new TwoDimensionOrderStore(shards, alternateKeys: keys);
+        using var keys = new AlternateKeyStore(sampleShards);
+        using var orders = new TwoDimensionOrderStore(sampleShards, alternateKeys: keys);
         var lag = await orders.GetLagAsync(cancellationToken);
         await service.DisposeAsync();
         await new OutboxRelay(orders).DrainAsync(cancellationToken);
         var verified = await new DimensionVerifier(shards).VerifyAsync(repair: false, progress: null, cancellationToken);
-        return new DimensionReport(
-            lag.Max.TotalMilliseconds,
-            lag.Pending,
-            verified.Shards.Count,
-            verified.Shards.Sum(s => s.UserCount),
-            verified.Shards.Sum(s => s.MerchantCount),
-            verified.Differences.Count + verified.Shards.Count(s => s.Error is not null));
+        var (userOrders, merchantOrders, differences) = (verified.Shards.Sum(s => s.UserCount), verified.Shards.Sum(s => s.MerchantCount), verified.Differences.Count + verified.Shards.Count(s => s.Error is not null));
+        if (sampleShards.Map.Tables.IsDeclared)
+        {
+            var sample = await CompareSampleTablesAsync(sampleShards, cancellationToken);
+            (userOrders, merchantOrders, differences) = (userOrders + sample.UserOrders, merchantOrders + sample.MerchantOrders, differences + sample.Differences);
+        }
+
+        return new DimensionReport(lag.Max.TotalMilliseconds, lag.Pending, verified.Shards.Count, userOrders, merchantOrders, differences);
     }
 
-    /// <summary>The orders on every user shard (index = logical shard).</summary>
+    /// <summary>
+    /// Compares the merchant copy of the sample's declared tables with the user side: each order's version in the root
+    /// table, and its number of rows in each child table copied whole, on the user shards against the merchant shards;
+    /// an order or child set missing on one side or different counts once.
+    /// </summary>
+    private static async Task<(long UserOrders, long MerchantOrders, int Differences)> CompareSampleTablesAsync(ShardKitDataSource shards, CancellationToken cancellationToken)
+    {
+        var user = await ReadSampleCopyAsync(shards, ShardDimension.User, cancellationToken);
+        var merchant = await ReadSampleCopyAsync(shards, ShardDimension.Merchant, cancellationToken);
+        var differences = user.Rows.Count(r => !merchant.Rows.TryGetValue(r.Key, out var other) || other != r.Value)
+            + merchant.Rows.Keys.Count(k => !user.Rows.ContainsKey(k));
+        return (user.Orders, merchant.Orders, differences);
+    }
+
+    /// <summary>Per order of a dimension: its version (key <c>root:ID</c>) and its rows per copied child table (key <c>table:ID</c>).</summary>
+    private static async Task<(Dictionary<string, long> Rows, long Orders)> ReadSampleCopyAsync(ShardKitDataSource shards, ShardDimension dimension, CancellationToken cancellationToken)
+    {
+        var model = shards.Map.Tables;
+        var root = model.Root;
+        var queries = new List<(string Table, string Sql)> { (root.Name, $"SELECT `{root.OrderIdColumn}`, `{root.VersionColumn}` FROM {root.Placeholder}") };
+        queries.AddRange(model.Children
+            .Where(t => t.MerchantCopy == ShardKit.Tables.MerchantCopy.All)
+            .Select(t => (t.Name, $"SELECT `{t.OrderIdColumn}`, COUNT(*) FROM {t.Placeholder} GROUP BY 1")));
+        var rows = new Dictionary<string, long>(StringComparer.Ordinal);
+        long orders = 0;
+        foreach (var route in shards.Map.GetRoutes(dimension))
+        {
+            await using var shard = await shards.OpenAsync(route, ReadPreference.Primary, cancellationToken: cancellationToken);
+            foreach (var (table, sql) in queries)
+            {
+                foreach (var (id, value) in await shard.Connection.QueryAsync<(long, long)>(new CommandDefinition(shard.Sql(sql), cancellationToken: cancellationToken)))
+                {
+                    rows[Invariant($"{table}:{id}")] = value;
+                    orders += table == root.Name ? 1 : 0;
+                }
+            }
+        }
+
+        return (rows, orders);
+    }
+
+    /// <summary>The orders on every user shard (index = logical shard), in the data source's root table.</summary>
     private static async Task<long[]> CountPerShardAsync(ShardKitDataSource shards, CancellationToken cancellationToken)
     {
         var counts = new long[shards.Map.GetShardCount(ShardDimension.User)];
@@ -234,7 +309,7 @@ internal static class DemoCommand
         {
             await using var shard = await shards.OpenAsync(route, ReadPreference.Primary, cancellationToken: cancellationToken);
             counts[route.Shard] = await shard.Connection.ExecuteScalarAsync<long>(
-                new CommandDefinition(shard.Sql("SELECT COUNT(*) FROM {orders}"), cancellationToken: cancellationToken));
+                new CommandDefinition(shard.Sql("SELECT COUNT(*) FROM " + shards.Map.Tables.Root.Placeholder), cancellationToken: cancellationToken));
         }
 
         return counts;

@@ -3,10 +3,14 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OrderService;
+using OrderService.Storage;
 
 namespace ShardKit.IntegrationTests.Samples;
 
-/// <summary>The OrderService sample on 127.0.0.1 (a free port), on the fixture's topology with the order schema applied.</summary>
+/// <summary>
+/// The OrderService sample on 127.0.0.1 (a free port), on the fixture's topology with the sample's own tables (declared in
+/// its appsettings.json, created by its sql/user.sql and sql/merchant.sql) and ShardKit's own tables applied.
+/// </summary>
 public sealed class OrderServiceHost : IAsyncDisposable
 {
     // Every host gets its own worker ID, so that two generators of one test run never issue the same order ID.
@@ -39,8 +43,9 @@ public sealed class OrderServiceHost : IAsyncDisposable
         });
         try
         {
-            var schema = await new SchemaApplier(app.Services.GetRequiredService<ShardKitDataSource>()).ApplyAsync();
-            Assert.True(schema.Succeeded, "the order schema could not be applied");
+            var shards = app.Services.GetRequiredService<ShardKitDataSource>();
+            Assert.Equal(ShopTables.Orders, shards.Map.Tables.Root.Name);
+            await ApplySchemaAsync(shards);
             await app.StartAsync();
             return new OrderServiceHost(app, workerId);
         }
@@ -48,6 +53,24 @@ public sealed class OrderServiceHost : IAsyncDisposable
         {
             await app.DisposeAsync();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// What the sample's set-up runs (README): <c>shardkit schema apply</c> (ShardKit's own tables, as the model is declared),
+    /// then <c>shardkit schema apply --sql sql/user.sql --dimension user</c> and the same for merchant. Each is recorded per
+    /// shard, so a later host finds nothing to do.
+    /// </summary>
+    private static async Task ApplySchemaAsync(ShardKitDataSource shards)
+    {
+        var applier = new SchemaApplier(shards);
+        var own = await applier.ApplyAsync(new SchemaApplyOptions { Parallelism = 8 });
+        Assert.True(own.Succeeded, "ShardKit's own tables could not be applied: " + own.Shards.FirstOrDefault(s => s.Error is not null)?.Error);
+        foreach (var (dimension, name) in new[] { (ShardDimension.User, "user"), (ShardDimension.Merchant, "merchant") })
+        {
+            var script = await File.ReadAllTextAsync(ShopTables.ScriptPath(name));
+            var result = await applier.ApplyAsync(new SchemaApplyOptions { Script = script, Dimensions = [dimension], Parallelism = 8 });
+            Assert.True(result.Succeeded, $"sql/{name}.sql could not be applied: " + result.Shards.FirstOrDefault(s => s.Error is not null)?.Error);
         }
     }
 

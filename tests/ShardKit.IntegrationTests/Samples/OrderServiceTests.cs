@@ -28,23 +28,33 @@ public sealed class OrderServiceTests(TopologyFixture fixture) : IAsyncLifetime
     public async Task CreatesAnOrderThenReadsItBackByOrderIdAndInTheUsersList()
     {
         var userId = NewUserId();
-        var created = await CreateAsync(new CreateOrderRequest(userId, 4242, [new("SKU-1", 2, 3.50m), new("SKU-2", 1, 10m)], "EUR"));
+        var address = new ShippingAddress("Ada Lovelace", "12 St James's Square", "London", "SW1Y 4JH", "GB");
+        var created = await CreateAsync(new CreateOrderRequest(userId, 4242, [new("SKU-1", 2, 3.50m), new("SKU-2", 1, 10m)], "EUR", ShippingAddress: address, Note: "Leave it at the door."));
 
         var order = await Host.Client.GetFromJsonAsync<Order>($"/orders/{created}");
         Assert.NotNull(order);
         Assert.Equal(created, order.OrderId);
         Assert.Equal(userId, order.UserId);
         Assert.Equal(4242, order.MerchantId);
-        Assert.Equal("created", order.Status);
+        Assert.Equal("created", order.State);
         Assert.Equal("EUR", order.Currency);
-        Assert.Equal(17.00m, order.TotalAmount);
+        Assert.Equal(17.00m, order.Total);
+        Assert.Null(order.TradeNo);
+        Assert.Equal(address, order.ShippingAddress);
+        Assert.Equal(1, order.Revision);
         Assert.Equal(new[] { new OrderItem(1, "SKU-1", 2, 3.50m), new OrderItem(2, "SKU-2", 1, 10m) }, order.Items);
+        var note = Assert.Single(order.Notes!);
+        Assert.Equal((1, "Leave it at the door."), (note.NoteNo, note.Body));
         Assert.InRange(order.CreatedAt, DateTime.UtcNow.AddMinutes(-1), DateTime.UtcNow.AddMinutes(1));
+        Assert.Equal(order.CreatedAt, order.UpdatedAt);
+        Assert.Equal(order.CreatedAt, note.WrittenAt);
 
         var listed = await Host.Client.GetFromJsonAsync<List<Order>>($"/users/{userId}/orders");
         var only = Assert.Single(listed!);
         Assert.Equal(created, only.OrderId);
         Assert.Equal(order.Items, only.Items);
+        Assert.Equal(order.Notes, only.Notes);
+        Assert.Equal(address, only.ShippingAddress);
     }
 
     [Fact]
@@ -58,7 +68,7 @@ public sealed class OrderServiceTests(TopologyFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task StoresTheOrderAndItsItemsOnThePrimaryOfTheUserShardTheIdNames()
+    public async Task StoresTheOrderAndItsLinesInTheSamplesTablesOnThePrimaryOfTheUserShardTheIdNames()
     {
         var userId = NewUserId();
         const long merchantId = 987_654;
@@ -74,9 +84,10 @@ public sealed class OrderServiceTests(TopologyFixture fixture) : IAsyncLifetime
         Assert.Equal($"sk_user_{id.UserShard:000}", route.Schema);
         var primary = fixture.Topology.Clusters.Single(c => c.Name == route.Cluster.Name).Primary;
         Assert.Equal(primary.Port, route.Endpoint.Port);
-        var row = await primary.ExecuteAsync($"SELECT user_id, merchant_id, total_amount FROM `{route.Schema}`.orders WHERE order_id = {created}");
-        Assert.Equal($"{userId}\t{merchantId}\t14.00", row.Trim());
-        Assert.Equal("3", await primary.QueryScalarAsync($"SELECT COUNT(*) FROM `{route.Schema}`.order_items WHERE order_id = {created}"));
+        var row = await primary.ExecuteAsync($"SELECT buyer_id, shop_id, total, state, revision FROM `{route.Schema}`.shop_orders WHERE id = {created}");
+        Assert.Equal($"{userId}\t{merchantId}\t14.00\tcreated\t1", row.Trim());
+        Assert.Equal("3", await primary.QueryScalarAsync($"SELECT COUNT(*) FROM `{route.Schema}`.shop_order_lines WHERE order_id = {created}"));
+
 
         // The other cluster does not hold this user shard at all.
         var other = fixture.Topology.Clusters.Single(c => c.Name != route.Cluster.Name).Primary;
@@ -153,6 +164,8 @@ public sealed class OrderServiceTests(TopologyFixture fixture) : IAsyncLifetime
     [InlineData("""{"userId":{user},"merchantId":1,"items":[{"sku":"a","quantity":1,"unitPrice":1},{"sku":"b","quantity":0,"unitPrice":1}]}""", "items[1].quantity")]
     [InlineData("""{"userId":{user},"merchantId":1,"items":[{"sku":"a","quantity":1,"unitPrice":1.234}]}""", "items[0].unitPrice")]
     [InlineData("""{"userId":{user},"merchantId":1,"currency":"euro","items":[{"sku":"a","quantity":1,"unitPrice":1}]}""", "currency")]
+    [InlineData("""{"userId":{user},"merchantId":1,"note":" ","items":[{"sku":"a","quantity":1,"unitPrice":1}]}""", "note")]
+    [InlineData("""{"userId":{user},"merchantId":1,"shippingAddress":{"name":"A","line1":"B","city":"C","postalCode":"D","country":"Germany"},"items":[{"sku":"a","quantity":1,"unitPrice":1}]}""", "shippingAddress.country")]
     public async Task RejectsAnInvalidOrderWith400NamingTheFieldAndWritesNothing(string body, string field)
     {
         var userId = NewUserId();
@@ -222,12 +235,17 @@ public sealed class OrderServiceTests(TopologyFixture fixture) : IAsyncLifetime
         Assert.Null(third.Next);
         Assert.All(first.Orders, o => Assert.Equal(merchantId, o.MerchantId));
         Assert.Equal(new[] { new OrderItem(1, "M", 5, 2m) }, first.Orders[0].Items);
+        Assert.Equal(10m, first.Orders[0].Total);
 
-        // Served from the merchant shard: the row is there, in the merchant dimension.
+        // The merchant copy keeps no notes.
+        Assert.All(first.Orders.Concat(second.Orders).Concat(third.Orders), o => Assert.Null(o.Notes));
+
+        // Served from the merchant shard: the row and its lines are there, in the merchant dimension.
         var id = OrderId.Parse(created[0]);
         var route = Host.Shards.Map.GetRoute(ShardDimension.Merchant, id.MerchantShard);
         var primary = fixture.Topology.Clusters.Single(c => c.Name == route.Cluster.Name).Primary;
-        Assert.Equal("1", await primary.QueryScalarAsync($"SELECT COUNT(*) FROM `{route.Schema}`.orders WHERE order_id = {created[0]}"));
+        Assert.Equal("1", await primary.QueryScalarAsync($"SELECT COUNT(*) FROM `{route.Schema}`.shop_orders WHERE id = {created[0]}"));
+        Assert.Equal("1", await primary.QueryScalarAsync($"SELECT COUNT(*) FROM `{route.Schema}`.shop_order_lines WHERE order_id = {created[0]}"));
     }
 
     [Theory]
@@ -291,6 +309,140 @@ public sealed class OrderServiceTests(TopologyFixture fixture) : IAsyncLifetime
 
         var detail = (await ProblemAsync(response, HttpStatusCode.NotFound)).GetProperty("detail").GetString();
         Assert.Contains($"names order {neverStored.Value}, which does not exist", detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task KeepsTheBuyersNoteOnTheUserShardOnlyNeverInTheMerchantCopy()
+    {
+        var created = await CreateAsync(new CreateOrderRequest(NewUserId(), 31, [new("N", 1, 1m)], Note: "Ring twice."));
+        var id = OrderId.Parse(created);
+
+        var userRoute = Host.Shards.Map.GetRoute(ShardDimension.User, id.UserShard);
+        var userPrimary = fixture.Topology.Clusters.Single(c => c.Name == userRoute.Cluster.Name).Primary;
+        Assert.Equal("Ring twice.", (await userPrimary.QueryScalarAsync($"SELECT body FROM `{userRoute.Schema}`.shop_order_notes WHERE order_id = {created}"))?.Trim());
+
+        // The merchant shards have no notes table at all (MerchantCopy: None), but the order and its lines are copied.
+        var merchantRoute = Host.Shards.Map.GetRoute(ShardDimension.Merchant, id.MerchantShard);
+        var merchantPrimary = fixture.Topology.Clusters.Single(c => c.Name == merchantRoute.Cluster.Name).Primary;
+        Assert.Equal("0", await merchantPrimary.QueryScalarAsync($"SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = '{merchantRoute.Schema}' AND table_name = 'shop_order_notes'"));
+        Assert.Equal("1", await merchantPrimary.QueryScalarAsync($"SELECT COUNT(*) FROM `{merchantRoute.Schema}`.shop_order_lines WHERE order_id = {created}"));
+    }
+
+    [Fact]
+    public async Task UpdatesTheStateAndAddressRaisingTheRevisionAndTheMerchantCopyFollows()
+    {
+        var userId = NewUserId();
+        var created = await CreateAsync(new CreateOrderRequest(userId, 55, [new("U", 2, 4m)], Note: "first"));
+        var before = await Host.Client.GetFromJsonAsync<Order>($"/orders/{created}");
+        var address = new ShippingAddress("Grace Hopper", "1 Navy Way", "Arlington", "22202", "US");
+
+        using var response = await Host.Client.PatchAsJsonAsync($"/orders/{created}", new UpdateOrderRequest("paid", address));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(response.Headers.Contains(OrderEndpoints.CausalTokenHeader), "no causal token on the update");
+        var updated = (await response.Content.ReadFromJsonAsync<Order>())!;
+        Assert.Equal(("paid", 2L, address), (updated.State, updated.Revision, updated.ShippingAddress));
+        Assert.True(updated.UpdatedAt >= before!.UpdatedAt);
+        Assert.Equal(before.Items, updated.Items);
+        Assert.Equal(before.Notes, updated.Notes);
+        Assert.Equal(before.CreatedAt, updated.CreatedAt);
+        Assert.Equal(8m, updated.Total);
+
+        var read = await Host.Client.GetFromJsonAsync<Order>($"/orders/{created}");
+        Assert.Equal(("paid", 2L, address), (read!.State, read.Revision, read.ShippingAddress));
+
+        // Only the state this time: the address stays.
+        using var shipped = await Host.Client.PatchAsJsonAsync($"/orders/{created}", new UpdateOrderRequest("shipped"));
+        Assert.Equal(("shipped", 3L, address), await StateAsync(shipped));
+
+        // The merchant copy (the merchant's listing, and the row on the merchant shard) has the new state and revision.
+        var page = await Host.Client.GetFromJsonAsync<MerchantOrdersPage>($"/merchants/55/orders?limit=100");
+        Assert.Contains(page!.Orders, o => o.OrderId == created && o.State == "shipped" && o.Revision == 3 && o.ShippingAddress == address);
+        var id = OrderId.Parse(created);
+        var route = Host.Shards.Map.GetRoute(ShardDimension.Merchant, id.MerchantShard);
+        var primary = fixture.Topology.Clusters.Single(c => c.Name == route.Cluster.Name).Primary;
+        Assert.Equal("shipped\t3", (await primary.ExecuteAsync($"SELECT state, revision FROM `{route.Schema}`.shop_orders WHERE id = {created}")).Trim());
+    }
+
+    [Theory]
+    [InlineData("""{}""", "state")]
+    [InlineData("""{"state":"lost"}""", "state")]
+    [InlineData("""{"shippingAddress":{"name":"","line1":"B","city":"C","postalCode":"D","country":"DE"}}""", "shippingAddress.name")]
+    public async Task RejectsAnInvalidChangeWith400NamingTheFieldAndChangesNothing(string body, string field)
+    {
+        var created = await CreateAsync(new CreateOrderRequest(NewUserId(), 56, [new("V", 1, 1m)]));
+        using var content = new StringContent(body, Encoding.UTF8, "application/json");
+
+        using var response = await Host.Client.PatchAsync($"/orders/{created}", content);
+
+        var problem = await ProblemAsync(response, HttpStatusCode.BadRequest);
+        Assert.True(problem.GetProperty("errors").TryGetProperty(field, out var messages), problem.ToString());
+        Assert.Contains(field, messages[0].GetString(), StringComparison.Ordinal);
+        var order = await Host.Client.GetFromJsonAsync<Order>($"/orders/{created}");
+        Assert.Equal(("created", 1L), (order!.State, order.Revision));
+    }
+
+    [Fact]
+    public async Task DeletesAnOrderFromBothDimensionsAndReleasesItsTradeNumber()
+    {
+        var tradeNo = "D-" + Guid.NewGuid().ToString("N");
+        var userId = NewUserId();
+        const long merchantId = 57;
+        var created = await CreateAsync(new CreateOrderRequest(userId, merchantId, [new("D", 1, 1m)], TradeNo: tradeNo, Note: "gone soon"));
+
+        using var deleted = await Host.Client.DeleteAsync($"/orders/{created}");
+        using var again = await Host.Client.DeleteAsync($"/orders/{created}");
+
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        await ProblemAsync(again, HttpStatusCode.NotFound);
+        using (var read = await Host.Client.GetAsync($"/orders/{created}"))
+        {
+            await ProblemAsync(read, HttpStatusCode.NotFound);
+        }
+
+        Assert.Empty((await Host.Client.GetFromJsonAsync<List<Order>>($"/users/{userId}/orders"))!);
+        var page = await Host.Client.GetFromJsonAsync<MerchantOrdersPage>($"/merchants/{merchantId}/orders?limit=100");
+        Assert.DoesNotContain(page!.Orders, o => o.OrderId == created);
+
+        // Nothing of it is left in the sample's tables of either dimension.
+        var id = OrderId.Parse(created);
+        var userRoute = Host.Shards.Map.GetRoute(ShardDimension.User, id.UserShard);
+        var userPrimary = fixture.Topology.Clusters.Single(c => c.Name == userRoute.Cluster.Name).Primary;
+        Assert.Equal("0", await userPrimary.QueryScalarAsync(
+            $"SELECT (SELECT COUNT(*) FROM `{userRoute.Schema}`.shop_orders WHERE id = {created}) + (SELECT COUNT(*) FROM `{userRoute.Schema}`.shop_order_lines WHERE order_id = {created}) + (SELECT COUNT(*) FROM `{userRoute.Schema}`.shop_order_notes WHERE order_id = {created})"));
+        var merchantRoute = Host.Shards.Map.GetRoute(ShardDimension.Merchant, id.MerchantShard);
+        var merchantPrimary = fixture.Topology.Clusters.Single(c => c.Name == merchantRoute.Cluster.Name).Primary;
+        Assert.Equal("0", await merchantPrimary.QueryScalarAsync(
+            $"SELECT (SELECT COUNT(*) FROM `{merchantRoute.Schema}`.shop_orders WHERE id = {created}) + (SELECT COUNT(*) FROM `{merchantRoute.Schema}`.shop_order_lines WHERE order_id = {created})"));
+
+        // The trade number is free again: a new order takes it and is found by it.
+        var reused = await CreateAsync(new CreateOrderRequest(NewUserId(), merchantId, [new("E", 1, 1m)], TradeNo: tradeNo));
+        Assert.Equal(reused, (await Host.Client.GetFromJsonAsync<Order>($"/orders/by-trade-no/{tradeNo}"))!.OrderId);
+    }
+
+    [Theory]
+    [InlineData("PATCH")]
+    [InlineData("DELETE")]
+    public async Task AnswersNotFoundWhenChangingOrDeletingAnOrderThatDoesNotExistAnd400ForANonOrderId(string method)
+    {
+        var neverStored = new OrderIdGenerator(new OrderIdGeneratorOptions { WorkerId = 252 }).Next(NewUserId(), 5);
+
+        using var missing = await SendAsync(method, $"/orders/{neverStored.Value}");
+        using var invalid = await SendAsync(method, "/orders/12345");
+
+        Assert.Contains(neverStored.Value.ToString(System.Globalization.CultureInfo.InvariantCulture), (await ProblemAsync(missing, HttpStatusCode.NotFound)).GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains("12345 is not a ShardKit order ID", (await ProblemAsync(invalid, HttpStatusCode.BadRequest)).GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    private Task<HttpResponseMessage> SendAsync(string method, string path) => method == "PATCH"
+        ? Host.Client.PatchAsJsonAsync(path, new UpdateOrderRequest("paid"))
+        : Host.Client.DeleteAsync(path);
+
+    private static async Task<(string State, long Revision, ShippingAddress? Address)> StateAsync(HttpResponseMessage response)
+    {
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var order = (await response.Content.ReadFromJsonAsync<Order>())!;
+        return (order.State, order.Revision, order.ShippingAddress);
     }
 
     private static long NewUserId() => Random.Shared.NextInt64(1_000_000_000, 9_000_000_000);

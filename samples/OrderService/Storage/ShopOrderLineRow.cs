@@ -1,8 +1,9 @@
 namespace OrderService.Storage;
 
-/// <summary>A row of <c>order_items</c>, as Dapper reads and writes it.</summary>
-internal sealed class OrderItemRow
+/// <summary>A row of <c>shop_order_lines</c>, as Dapper reads it and ShardKit writes it.</summary>
+internal sealed class ShopOrderLineRow
 {
+    /// <summary>The order (set by ShardKit on writes).</summary>
     public long OrderId { get; set; }
 
     public int LineNo { get; set; }
