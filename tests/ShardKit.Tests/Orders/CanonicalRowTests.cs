@@ -107,7 +107,7 @@ public sealed class CanonicalRowTests
     }
 
     private static MerchantCopyPlan BuiltInPlan() =>
-        new(TableModel.BuiltIn, [new TableShape("orders", Schema.OrderSchema.OrdersColumns, ["order_id"], fromServer: false), new TableShape("order_items", Schema.OrderSchema.ItemsColumns, ["order_id", "line_no"], fromServer: false)]);
+        new(TableModel.BuiltIn, [new TableShape("orders", ShardKit.Schema.OrderSchema.OrdersColumns, ["order_id"], fromServer: false), new TableShape("order_items", ShardKit.Schema.OrderSchema.ItemsColumns, ["order_id", "line_no"], fromServer: false)]);
 
     /// <summary>The team schema of the integration tests (trade_orders, a projection of order_payments, order_audit on user shards only), as the merchant shards describe it.</summary>
     private static MerchantCopyPlan TeamPlan(bool reversed)
