@@ -17,12 +17,15 @@ public sealed class TeamVerifyTests(TeamTablesFixture fixture) : IAsyncLifetime
     private readonly OrderIdGenerator _ids = new(new OrderIdGeneratorOptions { WorkerId = 59, ShardCount = TeamTablesFixture.ShardCount });
     private ShardKitDataSource _shards = null!;
 
-    public Task InitializeAsync()
+    public async Task InitializeAsync()
     {
         var options = new ShardKitOptions();
         new ConfigurationBuilder().AddJsonFile(fixture.ConfigPath).Build().GetSection("ShardKit").Bind(options);
         _shards = new ShardKitDataSourceBuilder(options).Build();
-        return Task.CompletedTask;
+
+        // ShardKit's own tables next to the team's (the fixture applied only the team's DDL); idempotent.
+        using var store = new TwoDimensionOrderStore(_shards);
+        await store.EnsureSchemaAsync();
     }
 
     public async Task DisposeAsync() => await _shards.DisposeAsync();
