@@ -100,13 +100,16 @@ internal static partial class CliErrors
 
     /// <summary>
     /// The server's message when <paramref name="exception"/> (or an inner exception) is an access-denied error (MySQL error
-    /// 1045, SQLSTATE 28000: a wrong user or password, which no retry fixes); otherwise null.
+    /// 1045, SQLSTATE 28000: a wrong user or password, which no retry fixes); otherwise null. A missing grant (1044, "Access denied
+    /// for user ... to database ...") is not: the user and password are right, the account lacks a privilege.
     /// </summary>
     public static string? AuthenticationFailure(Exception exception)
     {
         for (var e = exception; e is not null; e = e.InnerException)
         {
-            if (e is DbException db && (db.SqlState == "28000" || db.Message.StartsWith("Access denied for user", StringComparison.OrdinalIgnoreCase)))
+            // 1045 "Access denied for user 'u'@'h' (using password: YES)"; not 1044 "... to database 'd'", a missing grant.
+            if (e is DbException db && (db.SqlState == "28000"
+                || (db.Message.StartsWith("Access denied for user", StringComparison.OrdinalIgnoreCase) && db.Message.Contains("(using password:", StringComparison.OrdinalIgnoreCase))))
             {
                 return db.Message;
             }

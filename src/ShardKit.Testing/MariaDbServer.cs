@@ -61,9 +61,13 @@ public sealed partial class MariaDbServer
     /// TLS and verifies the server's certificate against the topology's generated CA (<c>SslMode=VerifyCA;SslCa=...</c>), as a
     /// production connection string should; otherwise it says <c>SslMode=None</c>.
     /// </summary>
-    public string ConnectionString => _topology.CaCertificatePath is { } ca
-        ? string.Create(CultureInfo.InvariantCulture, $"Server={Host};Port={Port};User ID={User};Password={Password};SslMode=VerifyCA;SslCa={ca}")
-        : string.Create(CultureInfo.InvariantCulture, $"Server={Host};Port={Port};User ID={User};Password={Password};SslMode=None");
+    public string ConnectionString => ConnectionStringFor(User, Password);
+
+    /// <summary>
+    /// <see cref="ConnectionString"/> with the migrator's account (<see cref="MariaDbTopology.MigratorUser"/>): what
+    /// <c>shardkit migrate</c> and <c>shardkit move-shard</c> connect with.
+    /// </summary>
+    public string MigratorConnectionString => ConnectionStringFor(_topology.MigratorUser, _topology.MigratorPassword);
 
     /// <summary>The server's data directory (removed when the topology is disposed).</summary>
     public string DataDirectory { get; }
@@ -283,6 +287,9 @@ public sealed partial class MariaDbServer
             "--table-open-cache=4000",
             "--max-allowed-packet=1G",
             "--log-bin=mariadb-bin",
+            // The migrator creates triggers (shard moves capture and fence in them) with an account without SUPER, which the
+            // binary log refuses unless the server trusts function creators (docs/migration.md, "The migrator's account").
+            "--log-bin-trust-function-creators=1",
             "--binlog-format=ROW",
             "--log-slave-updates=ON",
             "--gtid-strict-mode=ON",
@@ -325,6 +332,10 @@ public sealed partial class MariaDbServer
         using var kill = Process.Start(new ProcessStartInfo("kill", ["-" + signal, pid.ToString(CultureInfo.InvariantCulture)]) { UseShellExecute = false });
         kill?.WaitForExit();
     }
+
+    private string ConnectionStringFor(string user, string password) => _topology.CaCertificatePath is { } ca
+        ? string.Create(CultureInfo.InvariantCulture, $"Server={Host};Port={Port};User ID={user};Password={password};SslMode=VerifyCA;SslCa={ca}")
+        : string.Create(CultureInfo.InvariantCulture, $"Server={Host};Port={Port};User ID={user};Password={password};SslMode=None");
 
     internal static string Tail(string text, int lines = 8) =>
         string.Join(" | ", text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).TakeLast(lines));

@@ -13,6 +13,10 @@ namespace ShardKit.Testing;
 public sealed class MariaDbTopology : IAsyncDisposable
 {
     private const string ReplicationUser = "shardkit_repl";
+    internal const string MigratorAccount = "shardkit_migrator";
+
+    /// <summary>The legacy schema the migrator's account may change on the legacy server (the one <c>shardkit demo</c> seeds).</summary>
+    private const string LegacySchema = "legacy";
 
     private static readonly object s_liveGate = new();
     private static readonly HashSet<MariaDbTopology> s_live = [];
@@ -20,6 +24,7 @@ public sealed class MariaDbTopology : IAsyncDisposable
 
     private readonly List<MariaDbCluster> _clusters = [];
     private readonly string _replicationPassword = NewSecret();
+    private readonly string _migratorPassword = NewSecret();
     private int _disposed;
 
     private MariaDbTopology(MariaDbTopologyOptions options, string directory)
@@ -41,6 +46,20 @@ public sealed class MariaDbTopology : IAsyncDisposable
 
     /// <summary>The application account's password on every server.</summary>
     public string Password { get; }
+
+    /// <summary>
+    /// The migrator's account on every server, <c>shardkit_migrator</c>, for <c>shardkit migrate</c> and <c>shardkit move-shard</c>:
+    /// it holds exactly the grants docs/migration.md lists ("The migrator's account"), no <c>SUPER</c>, no global write
+    /// privilege. On the cluster primaries (and so on their replicas): <c>SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER,
+    /// TRIGGER</c> on <c>sk\_user\_%</c> and <c>sk\_merchant\_%</c>, <c>SELECT, INSERT, UPDATE, CREATE</c> on <c>shardkit</c>,
+    /// <c>SELECT, INSERT, UPDATE, DELETE, CREATE</c> on <c>shardkit_control</c>, and <c>SLAVE MONITOR</c>; on the legacy server,
+    /// <c>SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, INDEX, ALTER</c> on <c>legacy</c>. Every server runs with <c>log_bin_trust_function_creators = 1</c>, so the account can create
+    /// the capture triggers with the binary log on.
+    /// </summary>
+    public string MigratorUser => MigratorAccount;
+
+    /// <summary>The migrator's account's password on every server (see <see cref="MigratorUser"/>).</summary>
+    public string MigratorPassword => _migratorPassword;
 
     /// <summary>The clusters, in order (<c>c0</c>, <c>c1</c>, ...).</summary>
     public IReadOnlyList<MariaDbCluster> Clusters => _clusters;
@@ -90,7 +109,23 @@ public sealed class MariaDbTopology : IAsyncDisposable
     /// The topology as the ShardKit configuration file that <c>shardkit dev up --write-config</c> writes:
     /// <c>{"ShardKit":{"Clusters":[{"Name","Primary","Replicas"}],"Legacy"}}</c>.
     /// </summary>
-    public string ToConfigurationJson()
+    public string ToConfigurationJson() => ConfigurationJson(server => server.ConnectionString);
+
+    /// <summary>
+    /// <see cref="ToConfigurationJson"/> with the migrator's account (<see cref="MigratorUser"/>) in every connection string: the
+    /// configuration to run <c>shardkit migrate</c> and <c>shardkit move-shard</c> with (<c>shardkit dev up --write-migrator-config</c>).
+    /// </summary>
+    public string ToMigratorConfigurationJson() => ConfigurationJson(server => server.MigratorConnectionString);
+
+    /// <summary>Writes <see cref="ToConfigurationJson"/> to a file readable by its owner only (mode 0600: it holds a password).</summary>
+    public Task WriteConfigurationAsync(string path, CancellationToken cancellationToken = default) =>
+        WriteSecretFileAsync(path, ToConfigurationJson(), cancellationToken);
+
+    /// <summary>Writes <see cref="ToMigratorConfigurationJson"/> to a file readable by its owner only (mode 0600: it holds a password).</summary>
+    public Task WriteMigratorConfigurationAsync(string path, CancellationToken cancellationToken = default) =>
+        WriteSecretFileAsync(path, ToMigratorConfigurationJson(), cancellationToken);
+
+    private string ConfigurationJson(Func<MariaDbServer, string> connectionString)
     {
         using var stream = new MemoryStream();
         using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
@@ -102,11 +137,11 @@ public sealed class MariaDbTopology : IAsyncDisposable
             {
                 writer.WriteStartObject();
                 writer.WriteString("Name", cluster.Name);
-                writer.WriteString("Primary", cluster.Primary.ConnectionString);
+                writer.WriteString("Primary", connectionString(cluster.Primary));
                 writer.WriteStartArray("Replicas");
                 foreach (var replica in cluster.Replicas)
                 {
-                    writer.WriteStringValue(replica.ConnectionString);
+                    writer.WriteStringValue(connectionString(replica));
                 }
 
                 writer.WriteEndArray();
@@ -116,7 +151,7 @@ public sealed class MariaDbTopology : IAsyncDisposable
             writer.WriteEndArray();
             if (Legacy is not null)
             {
-                writer.WriteString(nameof(Legacy), Legacy.ConnectionString);
+                writer.WriteString(nameof(Legacy), connectionString(Legacy));
             }
 
             writer.WriteEndObject();
@@ -126,8 +161,7 @@ public sealed class MariaDbTopology : IAsyncDisposable
         return Encoding.UTF8.GetString(stream.ToArray());
     }
 
-    /// <summary>Writes <see cref="ToConfigurationJson"/> to a file readable by its owner only (mode 0600: it holds a password).</summary>
-    public async Task WriteConfigurationAsync(string path, CancellationToken cancellationToken = default)
+    private static async Task WriteSecretFileAsync(string path, string json, CancellationToken cancellationToken)
     {
         // The file holds the application account's password: readable by its owner only (0600), from its creation on.
         var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
@@ -147,7 +181,7 @@ public sealed class MariaDbTopology : IAsyncDisposable
             var writer = new StreamWriter(stream);
             await using (writer.ConfigureAwait(false))
             {
-                await writer.WriteAsync((ToConfigurationJson() + "\n").AsMemory(), cancellationToken).ConfigureAwait(false);
+                await writer.WriteAsync((json + "\n").AsMemory(), cancellationToken).ConfigureAwait(false);
             }
         }
     }
@@ -191,9 +225,8 @@ public sealed class MariaDbTopology : IAsyncDisposable
         await Task.WhenAll(Servers.Select(server => server.InitializeAsync(cancellationToken))).ConfigureAwait(false);
 
         // Accounts are created on primaries (and the legacy server) and reach the replicas through replication.
-        var accounts = AccountsSql();
         await Task.WhenAll(Servers.Where(s => s.Role != MariaDbRole.Replica)
-            .Select(server => server.ExecuteAsync(accounts, cancellationToken))).ConfigureAwait(false);
+            .Select(server => server.ExecuteAsync(AccountsSql() + MigratorAccountSql(server.Role), cancellationToken))).ConfigureAwait(false);
         await Task.WhenAll(Servers.Where(s => s.Role == MariaDbRole.Replica)
             .Select(replica => replica.ConfigureReplicationAsync(ReplicationUser, _replicationPassword, cancellationToken))).ConfigureAwait(false);
         await Task.WhenAll(_clusters.Select(cluster => cluster.WaitForReplicationAsync(TimeSpan.FromSeconds(60), cancellationToken))).ConfigureAwait(false);
@@ -207,6 +240,25 @@ public sealed class MariaDbTopology : IAsyncDisposable
         GRANT ALL PRIVILEGES ON *.* TO '{User}'@'%' WITH GRANT OPTION;
         REVOKE SUPER, READ_ONLY ADMIN ON *.* FROM '{User}'@'%';
         """;
+
+    /// <summary>
+    /// The migrator's account with exactly the grants docs/migration.md lists ("The migrator's account"): on a cluster primary the
+    /// shard schemas (triggers included), the schema roll-out log, the control schema and <c>SLAVE MONITOR</c> for the lag throttle;
+    /// on the legacy server the legacy schema. No <c>SUPER</c>: the servers run with <c>log_bin_trust_function_creators = 1</c>.
+    /// </summary>
+    private string MigratorAccountSql(MariaDbRole role) => role == MariaDbRole.Legacy
+        ? $"""
+          CREATE USER '{MigratorAccount}'@'%' IDENTIFIED BY '{_migratorPassword}';
+          GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, INDEX, ALTER ON `{LegacySchema}`.* TO '{MigratorAccount}'@'%';
+          """
+        : $"""
+          CREATE USER '{MigratorAccount}'@'%' IDENTIFIED BY '{_migratorPassword}';
+          GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER, TRIGGER ON `sk\_user\_%`.* TO '{MigratorAccount}'@'%';
+          GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER, TRIGGER ON `sk\_merchant\_%`.* TO '{MigratorAccount}'@'%';
+          GRANT SELECT, INSERT, UPDATE, CREATE ON `shardkit`.* TO '{MigratorAccount}'@'%';
+          GRANT SELECT, INSERT, UPDATE, DELETE, CREATE ON `shardkit_control`.* TO '{MigratorAccount}'@'%';
+          GRANT SLAVE MONITOR ON *.* TO '{MigratorAccount}'@'%';
+          """;
 
     private static string NewSecret() => "sk-" + RandomNumberGenerator.GetHexString(20, lowercase: true);
 

@@ -18,7 +18,10 @@ public sealed class MariaDbTopologyOptions
     /// <summary>Whether to start a standalone "legacy" server: the pre-sharding monolith that migrations read from.</summary>
     public bool Legacy { get; set; }
 
-    /// <summary>The application account created on every server (with all privileges). Default <c>shardkit</c>.</summary>
+    /// <summary>
+    /// The application account created on every server (all privileges but <c>SUPER</c> and <c>READ_ONLY ADMIN</c>). Default
+    /// <c>shardkit</c>; not <c>shardkit_migrator</c>, the migrator's account (<see cref="MariaDbTopology.MigratorUser"/>).
+    /// </summary>
     public string User { get; set; } = "shardkit";
 
     /// <summary>The application account's password; a random one is generated when null.</summary>
@@ -54,6 +57,11 @@ public sealed class MariaDbTopologyOptions
         if (string.IsNullOrWhiteSpace(User) || User.Length > 32 || !User.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'))
         {
             throw new ArgumentException($"The user name must be 1 to 32 ASCII letters, digits or underscores; got '{User}'.", nameof(User));
+        }
+
+        if (string.Equals(User, MariaDbTopology.MigratorAccount, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ArgumentException($"The user name '{User}' is the migrator's account of every topology; choose another.", nameof(User));
         }
 
         if (Password is not null && (Password.Length == 0 || Password.Contains('\'', StringComparison.Ordinal) || Password.Contains('\\', StringComparison.Ordinal)))

@@ -31,27 +31,34 @@ internal static class DevCommand
         Cli.RequireRange(replicas, 0, MariaDbTopologyOptions.MaxReplicas);
         var legacy = new Option<bool>("--legacy") { Description = "Also start a standalone legacy server (the pre-sharding monolith)." };
         var writeConfig = new Option<FileInfo?>("--write-config") { Description = "Write the topology as ShardKit JSON configuration to this file (mode 0600: it holds the password)." };
+        var writeMigratorConfig = new Option<FileInfo?>("--write-migrator-config")
+        {
+            Description = "Also write the configuration with the migrator's account (shardkit_migrator: the grants docs/migration.md lists, no SUPER) for `shardkit migrate` and `shardkit move-shard` to this file (mode 0600).",
+        };
 
         var up = new Command("up", "Start a local topology in the foreground; Ctrl+C or SIGTERM stops it and removes its data.")
         {
-            clusters, replicas, legacy, writeConfig,
+            clusters, replicas, legacy, writeConfig, writeMigratorConfig,
         };
         Cli.SetAction(up, async (parseResult, cancellationToken) =>
         {
             // Checked before any server starts: a path that cannot be written fails now, not after the servers are up.
             var configFile = parseResult.GetValue(writeConfig) is { } file ? SecretFile.CheckWritable(file.ToString(), "--write-config") : null;
+            var migratorConfigFile = parseResult.GetValue(writeMigratorConfig) is { } migratorFile
+                ? SecretFile.CheckWritable(migratorFile.ToString(), "--write-migrator-config")
+                : null;
             var options = new MariaDbTopologyOptions
             {
                 Clusters = parseResult.GetValue(clusters),
                 Replicas = parseResult.GetValue(replicas),
                 Legacy = parseResult.GetValue(legacy),
             };
-            return await RunUpAsync(parseResult, options, configFile, cancellationToken);
+            return await RunUpAsync(parseResult, options, configFile, migratorConfigFile, cancellationToken);
         });
         return up;
     }
 
-    private static async Task<int> RunUpAsync(ParseResult parseResult, MariaDbTopologyOptions options, string? configFile, CancellationToken cancellationToken)
+    private static async Task<int> RunUpAsync(ParseResult parseResult, MariaDbTopologyOptions options, string? configFile, string? migratorConfigFile, CancellationToken cancellationToken)
     {
         var console = Cli.Console(parseResult);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -96,10 +103,17 @@ internal static class DevCommand
 
             console.Write(table);
             console.MarkupLine($"User [bold]{Markup.Escape(topology.User)}[/] on every server (password in the configuration file; TLS CA: {Markup.Escape(topology.CaCertificatePath ?? "none")}).");
+            console.MarkupLine($"Migrator [bold]{Markup.Escape(topology.MigratorUser)}[/] on every server, for `shardkit migrate` and `shardkit move-shard` (the grants of docs/migration.md; no SUPER).");
             if (configFile is not null)
             {
                 await SecretFile.WriteAllTextAsync(configFile, topology.ToConfigurationJson() + "\n", CancellationToken.None);
                 console.MarkupLine($"Configuration written to [bold]{Markup.Escape(configFile)}[/] (mode 0600).");
+            }
+
+            if (migratorConfigFile is not null)
+            {
+                await SecretFile.WriteAllTextAsync(migratorConfigFile, topology.ToMigratorConfigurationJson() + "\n", CancellationToken.None);
+                console.MarkupLine($"Migrator configuration written to [bold]{Markup.Escape(migratorConfigFile)}[/] (mode 0600).");
             }
 
             console.MarkupLine("Press [bold]Ctrl+C[/] to stop every server and remove its data.");

@@ -28,9 +28,11 @@ internal static class MigrationDemo
             dumpSeconds = await DumpReloadAsync(legacy, topology.Clusters[0].Primary, cancellationToken);
         }
 
+        // The application writes with its account; the migrator runs with the migrator's (docs/migration.md's grants, no SUPER).
         await using var dataSource = new ShardKitDataSourceBuilder(Options(topology, options.ShardCount)).Build();
+        await using var migratorSource = new ShardKitDataSourceBuilder(Options(topology, options.ShardCount, migratorAccount: true)).Build();
         var migratorOptions = new MigratorOptions();
-        using var migrator = new Migrator(dataSource, migratorOptions);
+        using var migrator = new Migrator(migratorSource, migratorOptions);
         log.WriteLine("migrate plan...");
         await migrator.PlanAsync(cancellationToken);
 
@@ -74,7 +76,7 @@ internal static class MigrationDemo
                 return await target.GetAsync(id, cancellationToken);
             });
             var final = await migrator.VerifyAsync(repair: false, buckets: null, progress: null, cancellationToken);
-            var dimensions = await new DimensionVerifier(dataSource).VerifyAsync(cancellationToken: cancellationToken);
+            var dimensions = await new DimensionVerifier(migratorSource).VerifyAsync(cancellationToken: cancellationToken);
             var pauses = cutover.Where(c => c.Switched).Select(c => c.PauseMs).ToList();
             var locks = migrator.ChunkLockTimes.Select(t => t.TotalMilliseconds).ToList();
             return new MigrationDemoReport(
@@ -105,11 +107,15 @@ internal static class MigrationDemo
         }
     }
 
-    /// <summary>The topology's ShardKit options with the legacy database named and <paramref name="shardCount"/> shards per dimension on all clusters.</summary>
-    public static ShardKitOptions Options(MariaDbTopology topology, int shardCount)
+    /// <summary>
+    /// The topology's ShardKit options with the legacy database named and <paramref name="shardCount"/> shards per dimension on all
+    /// clusters, with the application's account or (<paramref name="migratorAccount"/>) the migrator's.
+    /// </summary>
+    public static ShardKitOptions Options(MariaDbTopology topology, int shardCount, bool migratorAccount = false)
     {
-        var json = JsonNode.Parse(topology.ToConfigurationJson())!;
-        json["ShardKit"]![nameof(ShardKitOptions.Legacy)] = topology.Legacy!.ConnectionString + ";Database=" + LegacySeed.Database;
+        var json = JsonNode.Parse(migratorAccount ? topology.ToMigratorConfigurationJson() : topology.ToConfigurationJson())!;
+        var legacy = migratorAccount ? topology.Legacy!.MigratorConnectionString : topology.Legacy!.ConnectionString;
+        json["ShardKit"]![nameof(ShardKitOptions.Legacy)] = legacy + ";Database=" + LegacySeed.Database;
         var clusters = topology.Clusters.Count;
         JsonObject Dimension() => new()
         {

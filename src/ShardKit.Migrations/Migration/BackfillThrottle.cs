@@ -10,12 +10,15 @@ namespace ShardKit.Migrations.Migration;
 /// Holds the backfill back while the source is busy (<c>Threads_running</c> above the limit), while a target replica lags
 /// more than allowed, while a running application instance reports a 99th-percentile latency above the limit, or while the
 /// copy runs ahead of its row rate. The load is checked at most once a second; an unreachable replica does not stop the
-/// copy (it is not serving reads).
+/// copy (it is not serving reads); an account that may not read a replica's status (no <c>SLAVE MONITOR</c>) does.
 /// </summary>
 internal sealed class BackfillThrottle
 {
     private static readonly TimeSpan s_checkInterval = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan s_backoff = TimeSpan.FromMilliseconds(250);
+
+    // ER_SPECIFIC_ACCESS_DENIED_ERROR: "you need (at least one of) the SUPER, SLAVE MONITOR privilege(s) for this operation".
+    private const int SpecificAccessDenied = 1227;
 
     private readonly ShardKitDataSource _dataSource;
     private readonly MigratorOptions _options;
@@ -120,6 +123,13 @@ internal sealed class BackfillThrottle
                         }
                     }
                 }
+            }
+            catch (MySqlConnector.MySqlException ex) when (ex.Number == SpecificAccessDenied)
+            {
+                // Not a dead replica: the account may not read replication status, and a throttle that saw no lag would not hold back.
+                throw new InvalidOperationException(
+                    $"The replica-lag throttle cannot read the replication status of cluster '{cluster.Name}' ({ex.Message.TrimEnd('.')}): " +
+                    "grant the migrator's account SLAVE MONITOR (docs/migration.md, \"The migrator's account\").", ex);
             }
             catch (Exception ex) when (ex is DbException or ShardKitException)
             {

@@ -165,7 +165,7 @@ public sealed partial class AlternateKeyStore
             await using (shard.ConfigureAwait(false))
             {
                 var found = await shard.Connection.QueryAsync<long>(new CommandDefinition(
-                    shard.Sql(MappingSql.ExistingOrders), new { OrderIds = group.Select(o => o.Value).Distinct().ToArray() }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                    shard.Sql(MappingSql.ExistingOrders(DataSource.Map.Tables.Root)), new { OrderIds = group.Select(o => o.Value).Distinct().ToArray() }, cancellationToken: cancellationToken)).ConfigureAwait(false);
                 existing.UnionWith(found);
             }
         }
@@ -183,7 +183,7 @@ public sealed partial class AlternateKeyStore
             while (true)
             {
                 var rows = (await shard.Connection.QueryAsync<(long OrderId, long UserId, string Kind, string Value)>(new CommandDefinition(
-                    shard.Sql(MappingSql.ScanOrderKeys), new { OrderId = orderId, Kind = kind, Value = value, Limit = Options.BatchSize }, cancellationToken: cancellationToken)).ConfigureAwait(false))
+                    shard.Sql(MappingSql.ScanOrderKeys(DataSource.Map.Tables.Root)), new { OrderId = orderId, Kind = kind, Value = value, Limit = Options.BatchSize }, cancellationToken: cancellationToken)).ConfigureAwait(false))
                     .ToList();
                 if (rows.Count == 0)
                 {

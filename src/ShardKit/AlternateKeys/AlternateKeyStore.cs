@@ -266,7 +266,7 @@ public sealed partial class AlternateKeyStore : IDisposable
         await using (shard.ConfigureAwait(false))
         {
             var count = await shard.Connection.ExecuteScalarAsync<long>(new CommandDefinition(
-                shard.Sql(MappingSql.OrderExists), new { OrderId = orderId.Value }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                shard.Sql(MappingSql.OrderExists(DataSource.Map.Tables.Root)), new { OrderId = orderId.Value }, cancellationToken: cancellationToken)).ConfigureAwait(false);
             return count > 0;
         }
     }

@@ -22,9 +22,11 @@ internal static class MappingSql
 
     public const string ReleaseTarget = Release + " AND user_id = @UserId AND order_id <=> @OrderId";
 
-    public const string OrderExists = "SELECT COUNT(*) FROM {orders} WHERE order_id = @OrderId";
+    /// <summary>Whether the order <c>@OrderId</c> is in its user shard's root table.</summary>
+    public static string OrderExists(DeclaredTable root) => $"SELECT COUNT(*) FROM {root.Placeholder} WHERE `{root.OrderIdColumn}` = @OrderId";
 
-    public const string ExistingOrders = "SELECT order_id FROM {orders} WHERE order_id IN @OrderIds";
+    /// <summary>Which of <c>@OrderIds</c> are in the shard's root table.</summary>
+    public static string ExistingOrders(DeclaredTable root) => $"SELECT `{root.OrderIdColumn}` FROM {root.Placeholder} WHERE `{root.OrderIdColumn}` IN @OrderIds";
 
     /// <summary>Keyset over the mappings that name an order, in primary-key order.</summary>
     public const string ScanOrderMappings = """
@@ -46,9 +48,9 @@ internal static class MappingSql
     public const string DeleteOrderKeys = "DELETE FROM " + OrderKeys + " WHERE order_id = @OrderId";
 
     /// <summary>Keyset over the declared keys of the orders still present, in primary-key order.</summary>
-    public const string ScanOrderKeys = """
-        SELECT k.order_id, o.user_id, k.kind, k.key_value FROM {schema}.`shardkit_order_keys` k
-        JOIN {orders} o ON o.order_id = k.order_id
+    public static string ScanOrderKeys(DeclaredTable root) => $"""
+        SELECT k.order_id, o.`{root.UserIdColumn}`, k.kind, k.key_value FROM {"{schema}"}.`shardkit_order_keys` k
+        JOIN {root.Placeholder} o ON o.`{root.OrderIdColumn}` = k.order_id
         WHERE k.order_id > @OrderId OR (k.order_id = @OrderId AND (k.kind > @Kind OR (k.kind = @Kind AND k.key_value > @Value)))
         ORDER BY k.order_id, k.kind, k.key_value LIMIT @Limit
         """;

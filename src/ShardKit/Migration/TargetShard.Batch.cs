@@ -52,7 +52,7 @@ internal static partial class TargetShard
         var options = new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken };
         var written = new ConcurrentQueue<UserSideState>();
         var current = new ConcurrentQueue<UserSideState>();
-        await Parallel.ForEachAsync(states.GroupBy(s => map.RouteOrder(s.Order.Id, ShardDimension.User)), options, async (group, ct) =>
+        await Parallel.ForEachAsync(states.GroupBy(s => map.RouteOrder(s.Id, ShardDimension.User)), options, async (group, ct) =>
         {
             var shard = await dataSource.OpenAsync(group.Key, ShardIntent.Write, ct).ConfigureAwait(false);
             await using (shard.ConfigureAwait(false))
@@ -70,14 +70,14 @@ internal static partial class TargetShard
         // The merchant copies of the states written now, and of those the user side already holds exactly whose merchant copy
         // is missing or older: a run that died after committing the user side and before the merchant copies left them so.
         var due = written.Select(s => (State: s, Written: true)).Concat(current.Select(s => (State: s, Written: false)));
-        await Parallel.ForEachAsync(due.GroupBy(d => map.RouteOrder(d.State.Order.Id, ShardDimension.Merchant)), options, async (group, ct) =>
+        await Parallel.ForEachAsync(due.GroupBy(d => map.RouteOrder(d.State.Id, ShardDimension.Merchant)), options, async (group, ct) =>
         {
             var shard = await dataSource.OpenAsync(group.Key, ShardIntent.Write, ct).ConfigureAwait(false);
             await using (shard.ConfigureAwait(false))
             {
                 var copies = group.Where(d => d.Written).Select(d => d.State).ToList();
                 copies.AddRange(await BehindOnMerchantSideAsync(shard, group.Where(d => !d.Written).Select(d => d.State).ToList(), ct).ConfigureAwait(false));
-                foreach (var slice in copies.OrderBy(s => s.Order.Id.Value).Chunk(SliceRows))
+                foreach (var slice in copies.OrderBy(s => s.Id.Value).Chunk(SliceRows))
                 {
                     await WriteMerchantCopiesAsync(dataSource, shard, slice, ct).ConfigureAwait(false);
                 }
@@ -85,7 +85,7 @@ internal static partial class TargetShard
         }).ConfigureAwait(false);
 
         var now = OrderReader.Now(dataSource.TimeProvider).UtcDateTime;
-        await Parallel.ForEachAsync(written.GroupBy(s => map.RouteOrder(s.Order.Id, ShardDimension.User)), options, async (group, ct) =>
+        await Parallel.ForEachAsync(written.GroupBy(s => map.RouteOrder(s.Id, ShardDimension.User)), options, async (group, ct) =>
         {
             var shard = await dataSource.OpenAsync(group.Key, ShardIntent.Write, ct).ConfigureAwait(false);
             await using (shard.ConfigureAwait(false))
@@ -107,9 +107,9 @@ internal static partial class TargetShard
         foreach (var slice in states.Chunk(SliceRows))
         {
             var versions = (await shard.Connection.QueryAsync<(long OrderId, long Version)>(new CommandDefinition(
-                shard.Sql("SELECT order_id, version FROM {orders} WHERE order_id IN @Ids"), new { Ids = slice.Select(s => s.Order.Id.Value).ToArray() }, cancellationToken: cancellationToken)).ConfigureAwait(false))
+                shard.Sql("SELECT order_id, version FROM {orders} WHERE order_id IN @Ids"), new { Ids = slice.Select(s => s.Id.Value).ToArray() }, cancellationToken: cancellationToken)).ConfigureAwait(false))
                 .ToDictionary(v => v.OrderId, v => v.Version);
-            behind.AddRange(slice.Where(s => !versions.TryGetValue(s.Order.Id.Value, out var version) || version < s.Version));
+            behind.AddRange(slice.Where(s => !versions.TryGetValue(s.Id.Value, out var version) || version < s.Version));
         }
 
         return behind;
@@ -126,7 +126,7 @@ internal static partial class TargetShard
     public static async Task<List<UserSideState>> WriteUserSideAsync(ShardConnection userShard, IReadOnlyList<UserSideState> states, bool force, List<UserSideState>? alreadyCurrent, CancellationToken cancellationToken)
     {
         var written = new List<UserSideState>();
-        foreach (var slice in Newest(states).OrderBy(s => s.Order.Id.Value).Chunk(SliceRows))
+        foreach (var slice in Newest(states).OrderBy(s => s.Id.Value).Chunk(SliceRows))
         {
             // A deadlock with another applier of a neighbouring order (gap locks): the whole slice runs again.
             written.AddRange(await s_retry.ExecuteAsync(
@@ -147,7 +147,7 @@ internal static partial class TargetShard
             var current = new Dictionary<long, long>(states.Length);
             var tombstoned = new HashSet<long>();
             var locks = await connection.QueryMultipleAsync(new CommandDefinition(
-                shard.Sql(LockOrders + ";\n" + LockTombstones), new { Ids = states.Select(s => s.Order.Id.Value).ToArray() }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                shard.Sql(LockOrders + ";\n" + LockTombstones), new { Ids = states.Select(s => s.Id.Value).ToArray() }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
             await using (locks.ConfigureAwait(false))
             {
                 for (var set = 0; set < 2; set++)
@@ -167,7 +167,7 @@ internal static partial class TargetShard
             }
 
             // The version guard: the copy loses to anything as new or newer, live or deleted.
-            var winners = states.Where(s => force || s.Version > current.GetValueOrDefault(s.Order.Id.Value)).ToList();
+            var winners = states.Where(s => force || s.Version > current.GetValueOrDefault(s.Id.Value)).ToList();
             if (winners.Count > 0)
             {
                 var (sql, parameters) = UserWrites(shard, winners);
@@ -176,7 +176,7 @@ internal static partial class TargetShard
 
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             alreadyCurrent?.AddRange(states.Where(s => !force
-                && current.TryGetValue(s.Order.Id.Value, out var version) && version == s.Version && s.Deleted == tombstoned.Contains(s.Order.Id.Value)));
+                && current.TryGetValue(s.Id.Value, out var version) && version == s.Version && s.Deleted == tombstoned.Contains(s.Id.Value)));
             return winners;
         }
     }
@@ -223,7 +223,7 @@ internal static partial class TargetShard
     /// </summary>
     private static async Task WriteMerchantCopiesAsync(ShardKitDataSource dataSource, ShardConnection shard, UserSideState[] states, CancellationToken cancellationToken)
     {
-        var plan = await MerchantCopyPlan.GetAsync(dataSource, shard, cancellationToken).ConfigureAwait(false);
+        var plan = await MerchantCopyPlan.GetAsync(dataSource, shard, states, cancellationToken).ConfigureAwait(false);
         await s_retry.ExecuteAsync(
             static (s, ct) => new ValueTask(MerchantCopyWriter.WriteAsync(s.Shard, s.Plan, s.States, ct)), (Shard: shard, Plan: plan, States: states), cancellationToken).ConfigureAwait(false);
     }
@@ -231,7 +231,7 @@ internal static partial class TargetShard
     /// <summary>Marks each written order's outbox entries up to the version written applied, in one statement.</summary>
     private static async Task MarkAppliedAsync(ShardConnection shard, UserSideState[] states, DateTime now, CancellationToken cancellationToken)
     {
-        var (sql, parameters) = OutboxMarker.MarkStatement(shard, states.Select(s => (s.Order.Id.Value, s.Version)).ToList(), now);
+        var (sql, parameters) = OutboxMarker.MarkStatement(shard, states.Select(s => (s.Id.Value, s.Version)).ToList(), now);
         await shard.Connection.ExecuteAsync(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken)).ConfigureAwait(false);
     }
 
@@ -285,7 +285,7 @@ internal static partial class TargetShard
 
     /// <summary>Each order once, at the newest version given (a change read twice is one apply).</summary>
     private static IEnumerable<UserSideState> Newest(IEnumerable<UserSideState> states) =>
-        states.GroupBy(s => s.Order.Id.Value).Select(g => g.MaxBy(s => s.Version)!);
+        states.GroupBy(s => s.Id.Value).Select(g => g.MaxBy(s => s.Version)!);
 
     private static List<int> All(int count) => Enumerable.Range(0, count).ToList();
 

@@ -50,7 +50,7 @@ internal sealed class MerchantApplier
     /// <summary>Writes the merchant copies of <paramref name="states"/> (all of one merchant shard) in one round trip, retrying transient failures.</summary>
     public async Task WriteCopiesAsync(ShardConnection merchantShard, IReadOnlyList<UserSideState> states, CancellationToken cancellationToken)
     {
-        var plan = await MerchantCopyPlan.GetAsync(_dataSource, merchantShard, cancellationToken).ConfigureAwait(false);
+        var plan = await MerchantCopyPlan.GetAsync(_dataSource, merchantShard, states, cancellationToken).ConfigureAwait(false);
         await _retry.ExecuteAsync(
             static (s, ct) => new ValueTask(MerchantCopyWriter.WriteAsync(s.Shard, s.Plan, s.States, ct)),
             (Shard: merchantShard, Plan: plan, States: states),
@@ -127,7 +127,7 @@ internal sealed class MerchantApplier
                 await RemoveAsync(merchantShard, state.Id, cancellationToken).ConfigureAwait(false);
             }
 
-            var plan = await MerchantCopyPlan.GetAsync(_dataSource, merchantShard, cancellationToken).ConfigureAwait(false);
+            var plan = await MerchantCopyPlan.GetAsync(_dataSource, merchantShard, [state], cancellationToken).ConfigureAwait(false);
             await MerchantCopyWriter.WriteAsync(merchantShard, plan, [state], cancellationToken).ConfigureAwait(false);
         }
     }

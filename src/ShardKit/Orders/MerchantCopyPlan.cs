@@ -46,15 +46,22 @@ internal sealed class MerchantCopyPlan
         return null;
     }
 
-    /// <summary>The plan for the data source's current model, the shapes read through <paramref name="merchantShard"/> when not cached.</summary>
-    public static async ValueTask<MerchantCopyPlan> GetAsync(ShardKitDataSource dataSource, ShardConnection merchantShard, CancellationToken cancellationToken)
+    /// <summary>
+    /// The plan for the data source's current model, the shapes read through <paramref name="merchantShard"/> when not cached,
+    /// or when <paramref name="states"/> carry a column the cached shape lacks (a column added since: it is copied at once).
+    /// </summary>
+    public static async ValueTask<MerchantCopyPlan> GetAsync(ShardKitDataSource dataSource, ShardConnection merchantShard, IReadOnlyList<UserSideState>? states, CancellationToken cancellationToken)
     {
         var model = dataSource.Map.Tables;
         var tables = model.In(ShardDimension.Merchant).ToList();
         var shapes = new TableShape[tables.Count];
         for (var i = 0; i < tables.Count; i++)
         {
-            shapes[i] = await dataSource.Shapes.GetAsync(merchantShard, tables[i], named: null, cancellationToken).ConfigureAwait(false);
+            var table = tables[i];
+            var named = states?.SelectMany(s => i == 0
+                ? s.Root?.Columns ?? []
+                : s.Children.Where(c => c.Table.Name.Equals(table.Name, StringComparison.OrdinalIgnoreCase)).SelectMany(c => c.Columns));
+            shapes[i] = await dataSource.Shapes.GetAsync(merchantShard, table, table.MerchantCopy == MerchantCopy.All ? named : null, cancellationToken).ConfigureAwait(false);
         }
 
         // Built once per set of shapes (the shapes are cached objects, so the same ones come back until they are read again).

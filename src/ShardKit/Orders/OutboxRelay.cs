@@ -250,7 +250,7 @@ public sealed class OutboxRelay : BackgroundService
 
         // The merchant shards of one batch are written side by side (each in its own transaction).
         var map = _store.DataSource.Map;
-        var groups = states.Values.GroupBy(s => map.RouteOrder(s.Order.Id, ShardDimension.Merchant)).Select(g => (Route: g.Key, Copies: g.ToList())).ToList();
+        var groups = states.Values.GroupBy(s => map.RouteOrder(s.Id, ShardDimension.Merchant)).Select(g => (Route: g.Key, Copies: g.ToList())).ToList();
         var outcomes = new (List<(List<PendingEntry>, long)> Done, List<(List<PendingEntry>, Exception)> Failed)[groups.Count];
         await Parallel.ForEachAsync(
             Enumerable.Range(0, groups.Count),
@@ -298,12 +298,12 @@ public sealed class OutboxRelay : BackgroundService
         var failure = await TryWriteCopiesAsync(merchantRoute, copies, cancellationToken).ConfigureAwait(false);
         if (failure is null)
         {
-            done.AddRange(copies.Select(c => (byOrder[c.Order.Id.Value], c.Version)));
+            done.AddRange(copies.Select(c => (byOrder[c.Id.Value], c.Version)));
         }
         else if (failure is ShardKitException || copies.Count == 1 || ShardKitErrors.IsTransient(failure))
         {
             // The shard is unreachable (or still failing after the retries), or the one order failed: postpone its orders.
-            failed.AddRange(copies.Select(c => (byOrder[c.Order.Id.Value], failure)));
+            failed.AddRange(copies.Select(c => (byOrder[c.Id.Value], failure)));
         }
         else
         {
@@ -311,11 +311,11 @@ public sealed class OutboxRelay : BackgroundService
             {
                 if (await TryWriteCopiesAsync(merchantRoute, [copy], cancellationToken).ConfigureAwait(false) is { } error)
                 {
-                    failed.Add((byOrder[copy.Order.Id.Value], error));
+                    failed.Add((byOrder[copy.Id.Value], error));
                 }
                 else
                 {
-                    done.Add((byOrder[copy.Order.Id.Value], copy.Version));
+                    done.Add((byOrder[copy.Id.Value], copy.Version));
                 }
             }
         }

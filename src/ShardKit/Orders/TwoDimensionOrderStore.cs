@@ -632,7 +632,7 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
             return;
         }
 
-        var orderId = state.Order.Id;
+        var orderId = state.Id;
         var cluster = inline.Cluster;
         var copy = CopyAsync(inline, state);
         if (!copy.IsCompleted)

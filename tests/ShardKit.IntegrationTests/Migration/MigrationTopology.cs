@@ -15,22 +15,28 @@ internal sealed class MigrationTopology : IAsyncDisposable
     public const int Users = 60;
     public const int Merchants = 25;
 
-    private MigrationTopology(MariaDbTopology topology, string configPath, ShardKitOptions options, ShardKitDataSource shards, int legacyOrders)
+    private MigrationTopology(MariaDbTopology topology, string configPath, ShardKitOptions options, ShardKitDataSource shards, ShardKitDataSource app, int legacyOrders)
     {
         Topology = topology;
         ConfigPath = configPath;
         Options = options;
         Shards = shards;
+        App = app;
         LegacyOrders = legacyOrders;
     }
 
     public MariaDbTopology Topology { get; }
 
+    /// <summary>The migrator's configuration (the topology's migrator account, no SUPER), for the CLI.</summary>
     public string ConfigPath { get; }
 
     public ShardKitOptions Options { get; }
 
+    /// <summary>The migrator's data source: the topology's migrator account, with exactly the grants docs/migration.md lists.</summary>
     public ShardKitDataSource Shards { get; }
+
+    /// <summary>The application's data source (the application's account), for its stores.</summary>
+    public ShardKitDataSource App { get; }
 
     public int LegacyOrders { get; }
 
@@ -42,14 +48,10 @@ internal sealed class MigrationTopology : IAsyncDisposable
         try
         {
             await topology.Legacy!.ExecuteAsync(LegacySeed.Script(legacyOrders, Users, Merchants, seed: 42));
-            var json = JsonNode.Parse(topology.ToConfigurationJson())!;
-            json["ShardKit"]![nameof(ShardKitOptions.Legacy)] = topology.Legacy.ConnectionString + ";Database=" + LegacySeed.Database;
-            json["ShardKit"]!["Dimensions"] = new JsonObject { ["User"] = Dimension(), ["Merchant"] = Dimension() };
-            var configPath = Path.Combine(topology.Directory, "migration-topology.json");
-            await File.WriteAllTextAsync(configPath, json.ToJsonString());
-            var options = new ShardKitOptions();
-            new ConfigurationBuilder().AddJsonFile(configPath).Build().GetSection("ShardKit").Bind(options);
-            return new MigrationTopology(topology, configPath, options, new ShardKitDataSourceBuilder(options).Build(), legacyOrders);
+            var configPath = await WriteConfigAsync(topology.ToMigratorConfigurationJson(), topology.Legacy.MigratorConnectionString, Path.Combine(topology.Directory, "migration-topology.json"));
+            var appConfigPath = await WriteConfigAsync(topology.ToConfigurationJson(), topology.Legacy.ConnectionString, Path.Combine(topology.Directory, "migration-app.json"));
+            var options = Load(configPath);
+            return new MigrationTopology(topology, configPath, options, new ShardKitDataSourceBuilder(options).Build(), new ShardKitDataSourceBuilder(Load(appConfigPath)).Build(), legacyOrders);
         }
         catch
         {
@@ -61,7 +63,7 @@ internal sealed class MigrationTopology : IAsyncDisposable
     public Migrator NewMigrator(int chunkSize = 200) => new(Shards, new MigratorOptions { ChunkSize = chunkSize, AcknowledgeTimeout = TimeSpan.FromSeconds(10) });
 
     public MigratingOrderStore NewStore(int workerId, TimeSpan? pollInterval = null) => new(
-        Shards,
+        App,
         new OrderIdGenerator(new OrderIdGeneratorOptions { WorkerId = workerId, ShardCount = ShardCount }),
         new MigratingOrderStoreOptions { PollInterval = pollInterval ?? TimeSpan.FromMilliseconds(200), WriterId = $"test-writer-{workerId}" });
 
@@ -70,14 +72,31 @@ internal sealed class MigrationTopology : IAsyncDisposable
     /// <summary>Reads an order straight from its user shard (no fence, no routing hint).</summary>
     public async Task<OrderRecord?> ReadTargetAsync(OrderId id)
     {
-        using var store = new TwoDimensionOrderStore(Shards);
+        using var store = new TwoDimensionOrderStore(App);
         return await store.GetAsync(id);
     }
 
     public async ValueTask DisposeAsync()
     {
+        await App.DisposeAsync();
         await Shards.DisposeAsync();
         await Topology.DisposeAsync();
+    }
+
+    private static async Task<string> WriteConfigAsync(string topologyJson, string legacyConnectionString, string path)
+    {
+        var json = JsonNode.Parse(topologyJson)!;
+        json["ShardKit"]![nameof(ShardKitOptions.Legacy)] = legacyConnectionString + ";Database=" + LegacySeed.Database;
+        json["ShardKit"]!["Dimensions"] = new JsonObject { ["User"] = Dimension(), ["Merchant"] = Dimension() };
+        await File.WriteAllTextAsync(path, json.ToJsonString());
+        return path;
+    }
+
+    private static ShardKitOptions Load(string path)
+    {
+        var options = new ShardKitOptions();
+        new ConfigurationBuilder().AddJsonFile(path).Build().GetSection("ShardKit").Bind(options);
+        return options;
     }
 
     private static JsonObject Dimension() => new()

@@ -9,8 +9,8 @@ namespace ShardKit.IntegrationTests.Migration;
 /// <summary>
 /// A topology of its own per shard-move test: 2 (or more) clusters without replicas, 4 shards per dimension placed on the first
 /// two (0-1 on c0, 2-3 on c1), the two-dimension schema, and an application table <c>notes</c> in every user shard that only raw
-/// SQL writes. <see cref="Mover"/> is the mover's data source, <see cref="App"/> an application's that follows moves, <see cref="Stale"/>
-/// one that never learns of them.
+/// SQL writes. <see cref="Mover"/> is the mover's data source (the topology's migrator account, as <see cref="ConfigPath"/> for the CLI),
+/// <see cref="App"/> an application's that follows moves, <see cref="Stale"/> one that never learns of them (both the application's account).
 /// </summary>
 internal sealed class ShardMoveTopology : IAsyncDisposable
 {
@@ -43,36 +43,35 @@ internal sealed class ShardMoveTopology : IAsyncDisposable
         var topology = await MariaDbTopology.StartAsync(new MariaDbTopologyOptions { Clusters = clusters, Replicas = 0, Tls = false });
         try
         {
-            // Creating triggers with the binary log on needs SUPER or this (docs/migration.md, the migrator's account).
-            foreach (var cluster in topology.Clusters)
-            {
-                await cluster.Primary.ExecuteAsync("SET GLOBAL log_bin_trust_function_creators = 1");
-            }
+            // The application's configuration (its account) and the migrator's (the account with docs/migration.md's grants, no SUPER):
+            // the mover and the CLI run with the migrator's, as a DBA runs them.
+            var appConfigPath = await WriteConfigAsync(topology.ToConfigurationJson(), Path.Combine(topology.Directory, "move-topology.json"));
+            var configPath = await WriteConfigAsync(topology.ToMigratorConfigurationJson(), Path.Combine(topology.Directory, "move-migrator.json"));
 
-            var json = JsonNode.Parse(topology.ToConfigurationJson())!;
-            json["ShardKit"]!["Dimensions"] = new JsonObject { ["User"] = Dimension(), ["Merchant"] = Dimension() };
-            var configPath = Path.Combine(topology.Directory, "move-topology.json");
-            await File.WriteAllTextAsync(configPath, json.ToJsonString());
-            var options = Load(configPath);
-            var mover = new ShardKitDataSourceBuilder(options).Build();
-            using (var store = new TwoDimensionOrderStore(mover))
+            // The application creates its schema with its own account.
+            await using (var setup = new ShardKitDataSourceBuilder(Load(appConfigPath)).Build())
             {
-                await store.EnsureSchemaAsync();
-            }
-
-            foreach (var route in mover.Map.GetRoutes(ShardDimension.User))
-            {
-                var shard = await mover.OpenAsync(route, ShardIntent.Write);
-                await using (shard)
+                using (var store = new TwoDimensionOrderStore(setup))
                 {
-                    await shard.Connection.ExecuteAsync(shard.Sql(
-                        "CREATE TABLE IF NOT EXISTS {schema}.`notes` (note_id BIGINT NOT NULL, user_id BIGINT NOT NULL, body VARCHAR(200) NULL, version INT NOT NULL, PRIMARY KEY (note_id))"));
+                    await store.EnsureSchemaAsync();
+                }
+
+                foreach (var route in setup.Map.GetRoutes(ShardDimension.User))
+                {
+                    var shard = await setup.OpenAsync(route, ShardIntent.Write);
+                    await using (shard)
+                    {
+                        await shard.Connection.ExecuteAsync(shard.Sql(
+                            "CREATE TABLE IF NOT EXISTS {schema}.`notes` (note_id BIGINT NOT NULL, user_id BIGINT NOT NULL, body VARCHAR(200) NULL, version INT NOT NULL, PRIMARY KEY (note_id))"));
+                    }
                 }
             }
 
-            var appOptions = Load(configPath);
+            var options = Load(configPath);
+            var mover = new ShardKitDataSourceBuilder(options).Build();
+            var appOptions = Load(appConfigPath);
             appOptions.ShardMoves = new ShardMovesOptions { PollInterval = TimeSpan.FromMilliseconds(100), RetryWait = TimeSpan.FromSeconds(10) };
-            return new ShardMoveTopology(topology, configPath, options, mover, new ShardKitDataSourceBuilder(appOptions).Build(), new ShardKitDataSourceBuilder(Load(configPath)).Build());
+            return new ShardMoveTopology(topology, configPath, options, mover, new ShardKitDataSourceBuilder(appOptions).Build(), new ShardKitDataSourceBuilder(Load(appConfigPath)).Build());
         }
         catch
         {
@@ -129,6 +128,14 @@ internal sealed class ShardMoveTopology : IAsyncDisposable
         await Stale.DisposeAsync();
         await Mover.DisposeAsync();
         await Topology.DisposeAsync();
+    }
+
+    private static async Task<string> WriteConfigAsync(string topologyJson, string path)
+    {
+        var json = JsonNode.Parse(topologyJson)!;
+        json["ShardKit"]!["Dimensions"] = new JsonObject { ["User"] = Dimension(), ["Merchant"] = Dimension() };
+        await File.WriteAllTextAsync(path, json.ToJsonString());
+        return path;
     }
 
     private static ShardKitOptions Load(string path)

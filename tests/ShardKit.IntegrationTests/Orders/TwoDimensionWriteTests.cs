@@ -236,7 +236,7 @@ public sealed class TwoDimensionWriteTests(TopologyFixture fixture) : IAsyncLife
             Ext = order.Ext, Items = order.Items, CreatedAt = order.CreatedAt, UpdatedAt = order.UpdatedAt, Version = order.Version,
         };
         await using var merchant = await _shards.OpenOrderShardAsync(order.Id, ShardDimension.Merchant, ShardIntent.Write);
-        var plan = await MerchantCopyPlan.GetAsync(_shards, merchant, default);
-        await MerchantCopyWriter.WriteAsync(merchant, plan, [new UserSideState(copy, deleted: false)], default);
+        UserSideState[] states = [new UserSideState(copy, deleted: false)];
+        await MerchantCopyWriter.WriteAsync(merchant, await MerchantCopyPlan.GetAsync(_shards, merchant, states, default), states, default);
     }
 }

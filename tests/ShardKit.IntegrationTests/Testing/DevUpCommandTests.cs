@@ -10,8 +10,9 @@ public sealed class DevUpCommandTests
     public async Task DevUpWritesAWorkingTopologyAndSigtermLeavesNothingRunning()
     {
         var config = Path.Combine(Path.GetTempPath(), $"shardkit-devup-{Guid.NewGuid():N}.json");
+        var migratorConfig = Path.Combine(Path.GetTempPath(), $"shardkit-devup-migrator-{Guid.NewGuid():N}.json");
         var cli = CliAssemblyPath();
-        var startInfo = new ProcessStartInfo("dotnet", [cli, "dev", "up", "--clusters", "2", "--replicas", "1", "--write-config", config])
+        var startInfo = new ProcessStartInfo("dotnet", [cli, "dev", "up", "--clusters", "2", "--replicas", "1", "--write-config", config, "--write-migrator-config", migratorConfig])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -21,7 +22,7 @@ public sealed class DevUpCommandTests
         try
         {
             var waited = Stopwatch.StartNew();
-            while (!File.Exists(config) || new FileInfo(config).Length == 0)
+            while (!File.Exists(config) || new FileInfo(config).Length == 0 || !File.Exists(migratorConfig) || new FileInfo(migratorConfig).Length == 0)
             {
                 if (process.HasExited)
                 {
@@ -59,6 +60,24 @@ public sealed class DevUpCommandTests
                 Assert.NotEqual("", reader.GetString(1));
             }
 
+            // The migrator's configuration: the same servers, the migrator's account (no SUPER), and servers that let it create triggers.
+            using (var migratorJson = JsonDocument.Parse(await File.ReadAllTextAsync(migratorConfig)))
+            {
+                if (!OperatingSystem.IsWindows())
+                {
+                    Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(migratorConfig));
+                }
+
+                var migrator = new MySqlConnector.MySqlConnectionStringBuilder(
+                    migratorJson.RootElement.GetProperty("ShardKit").GetProperty("Clusters")[0].GetProperty("Primary").GetString()!);
+                Assert.Equal("shardkit_migrator", migrator.UserID);
+                Assert.Equal(primary.Port, migrator.Port);
+                await using var connection = new MySqlConnector.MySqlConnection(migrator.ConnectionString);
+                await connection.OpenAsync();
+                await using var command = new MySqlConnector.MySqlCommand("SELECT CONCAT(CURRENT_USER(), ' ', @@log_bin, ' ', @@log_bin_trust_function_creators)", connection);
+                Assert.Equal("shardkit_migrator@% ON ON", (string?)await command.ExecuteScalarAsync());
+            }
+
             var serverPids = ServerPidsListeningOn(ports);
             Assert.Equal(4, serverPids.Count);
 
@@ -78,6 +97,7 @@ public sealed class DevUpCommandTests
             }
 
             File.Delete(config);
+            File.Delete(migratorConfig);
         }
     }
 

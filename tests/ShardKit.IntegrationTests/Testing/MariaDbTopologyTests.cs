@@ -40,6 +40,72 @@ public sealed class MariaDbTopologyTests
     }
 
     [Fact]
+    public async Task TheMigratorAccountHoldsExactlyTheDocumentedGrantsAndTheServersTrustTriggerCreators()
+    {
+        await using var topology = await MariaDbTopology.StartAsync(new MariaDbTopologyOptions { Clusters = 1, Replicas = 1, Legacy = true, Tls = false });
+        var primary = topology.Clusters[0].Primary;
+        var replica = topology.Clusters[0].Replicas[0];
+        Assert.Equal("shardkit_migrator", topology.MigratorUser);
+
+        // docs/migration.md, "The migrator's account": these and nothing else (no SUPER, no global write privilege).
+        string[] cluster =
+        [
+            "GRANT SLAVE MONITOR ON *.* TO `shardkit_migrator`@`%`",
+            "GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER, TRIGGER ON `sk\\_user\\_%`.* TO `shardkit_migrator`@`%`",
+            "GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER, TRIGGER ON `sk\\_merchant\\_%`.* TO `shardkit_migrator`@`%`",
+            "GRANT SELECT, INSERT, UPDATE, CREATE ON `shardkit`.* TO `shardkit_migrator`@`%`",
+            "GRANT SELECT, INSERT, UPDATE, DELETE, CREATE ON `shardkit_control`.* TO `shardkit_migrator`@`%`",
+        ];
+        string[] legacy =
+        [
+            "GRANT USAGE ON *.* TO `shardkit_migrator`@`%`",
+            "GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, INDEX, ALTER ON `legacy`.* TO `shardkit_migrator`@`%`",
+        ];
+        Assert.Equal(cluster.Order(StringComparer.Ordinal), await GrantsAsync(primary));
+        Assert.Equal(cluster.Order(StringComparer.Ordinal), await GrantsAsync(replica));
+        Assert.Equal(legacy.Order(StringComparer.Ordinal), await GrantsAsync(topology.Legacy!));
+
+        // With the binary log on, an account without SUPER may create triggers only where the server trusts their creators.
+        foreach (var server in topology.Servers)
+        {
+            Assert.Equal("1", await server.QueryScalarAsync("SELECT @@log_bin"));
+            Assert.Equal("1", await server.QueryScalarAsync("SELECT @@log_bin_trust_function_creators"));
+        }
+
+        // What the throttles read, with the migrator's own account: a replica's lag, the legacy server's Threads_running.
+        await using (var connection = new MySqlConnector.MySqlConnection(replica.MigratorConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var command = new MySqlConnector.MySqlCommand("SHOW SLAVE STATUS", connection);
+            await using var reader = await command.ExecuteReaderAsync();
+            Assert.True(await reader.ReadAsync(), "the migrator's account sees no replication status on the replica");
+            Assert.Equal("0", Convert.ToString(reader.GetValue(reader.GetOrdinal("Seconds_Behind_Master")), CultureInfo.InvariantCulture));
+        }
+
+        await using (var connection = new MySqlConnector.MySqlConnection(topology.Legacy!.MigratorConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var command = new MySqlConnector.MySqlCommand("SHOW GLOBAL STATUS LIKE 'Threads_running'", connection);
+            await using var reader = await command.ExecuteReaderAsync();
+            Assert.True(await reader.ReadAsync());
+            Assert.True(long.Parse(reader.GetString(1), CultureInfo.InvariantCulture) >= 1);
+        }
+
+        using var json = JsonDocument.Parse(topology.ToMigratorConfigurationJson());
+        var primaryConnection = new MySqlConnector.MySqlConnectionStringBuilder(json.RootElement.GetProperty("ShardKit").GetProperty("Clusters")[0].GetProperty("Primary").GetString()!);
+        Assert.Equal("shardkit_migrator", primaryConnection.UserID);
+        Assert.Equal(topology.MigratorPassword, primaryConnection.Password);
+    }
+
+    /// <summary>The account's grants as the server lists them, without the password hash, in order.</summary>
+    private static async Task<List<string>> GrantsAsync(MariaDbServer server) =>
+        (await server.ExecuteAsync("SHOW GRANTS FOR 'shardkit_migrator'@'%'"))
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(g => g.Split(" IDENTIFIED BY ", 2)[0].Replace(@"\\", @"\", StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+
+    [Fact]
     public async Task KilledReplicaResumesReplicationAfterRestart()
     {
         await using var topology = await MariaDbTopology.StartAsync(new MariaDbTopologyOptions { Clusters = 1, Replicas = 1 });
@@ -186,6 +252,14 @@ public sealed class MariaDbTopologyTests
     {
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() =>
             MariaDbTopology.StartAsync(new MariaDbTopologyOptions { Clusters = clusters, Replicas = replicas }));
+    }
+
+    [Fact]
+    public async Task AnApplicationAccountNamedLikeTheMigratorsIsRefusedBeforeAnythingStarts()
+    {
+        var refused = await Assert.ThrowsAsync<ArgumentException>(() =>
+            MariaDbTopology.StartAsync(new MariaDbTopologyOptions { User = "shardkit_migrator" }));
+        Assert.Contains("the migrator's account", refused.Message, StringComparison.Ordinal);
     }
 
     private static bool IsAlive(int pid)

@@ -160,6 +160,18 @@ public sealed class ExitCodeTests : IDisposable
     }
 
     [Fact]
+    public void AMissingGrantIsAFailureThatNamesTheGrantNotAWrongPassword()
+    {
+        var denied = new FakeDbException("Access denied for user 'shardkit_migrator'@'%' to database 'sk_user_000'", "42000", transient: false);
+
+        var (exitCode, message, _) = CliErrors.Classify(denied, cancelled: false);
+
+        Assert.Equal(ExitCodes.Failed, exitCode);
+        Assert.Equal("Access denied for user 'shardkit_migrator'@'%' to database 'sk_user_000'", message);
+        Assert.Null(CliErrors.AuthenticationFailure(denied));
+    }
+
+    [Fact]
     public void ARefusedConnectionIsAnUnreachableServer()
     {
         var refused = new FakeDbException("Unable to connect to any of the specified MySQL hosts.", null, transient: true);

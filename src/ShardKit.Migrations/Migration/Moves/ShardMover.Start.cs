@@ -40,6 +40,7 @@ internal sealed partial class ShardMover
 
         var schema = _dataSource.Map.GetRoute(dimension, shard).Schema;
         await CheckTargetFreeAsync(to, schema, name, cancellationToken).ConfigureAwait(false);
+        await CheckCanInstallAsync(name, from, to, cancellationToken).ConfigureAwait(false);
         await ControlExecuteAsync(
             $"""
             REPLACE INTO `{Control}`.`shard_moves` (dimension, shard, from_cluster, to_cluster, state, epoch, command, started_at, updated_at)
@@ -61,14 +62,80 @@ internal sealed partial class ShardMover
         var row = await RequireRowAsync(context, cancellationToken).ConfigureAwait(false);
         if (ParseState(row.State) == ShardMoveState.Plan)
         {
-            var tables = await InstallSourceAsync(context, row.Epoch, cancellationToken).ConfigureAwait(false);
-            await StepAsync("start.source").ConfigureAwait(false);
-            await InstallTargetAsync(context, tables, row.Epoch, cancellationToken).ConfigureAwait(false);
-            await StepAsync("start.target").ConfigureAwait(false);
+            var installing = context.From;
+            try
+            {
+                await CheckCanInstallAsync(context.Name, context.From, context.To, cancellationToken).ConfigureAwait(false);
+                var tables = await InstallSourceAsync(context, row.Epoch, cancellationToken).ConfigureAwait(false);
+                await StepAsync("start.source").ConfigureAwait(false);
+                installing = context.To;
+                await InstallTargetAsync(context, tables, row.Epoch, cancellationToken).ConfigureAwait(false);
+                await StepAsync("start.target").ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is MovePrivilegeException || MovePrivileges.IsRefusal(ex))
+            {
+                // No retry or resume gets past a refused grant or setting: undo the start instead of leaving a PLAN row behind.
+                var reason = ex is MovePrivilegeException privilege ? privilege.Reason : MovePrivileges.Explain(ex, installing);
+                throw await AbandonStartAsync(context, reason, cancellationToken).ConfigureAwait(false);
+            }
+
             await SetStateAsync(context, ShardMoveState.Copy, null, cancellationToken).ConfigureAwait(false);
         }
 
         return (await StatusAsync(context.Name, cancellationToken).ConfigureAwait(false))[0];
+    }
+
+    /// <summary>
+    /// Refuses, before anything is recorded or installed, a move whose triggers the servers would refuse: with the binary log on,
+    /// creating a trigger needs <c>log_bin_trust_function_creators = 1</c> or <c>SUPER</c>, on the old cluster and on the new.
+    /// </summary>
+    /// <exception cref="MovePrivilegeException">A cluster would refuse the triggers; the message says what to change.</exception>
+    private async Task CheckCanInstallAsync(string name, ShardCluster from, ShardCluster to, CancellationToken cancellationToken)
+    {
+        foreach (var cluster in new[] { from, to })
+        {
+            var connection = await _dataSource.OpenClusterAsync(cluster, cancellationToken).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
+            {
+                if (await MovePrivileges.CheckTriggersAsync(connection, cluster, cancellationToken).ConfigureAwait(false) is { } problem)
+                {
+                    throw new MovePrivilegeException(name, problem, $"Shard {name} was not moved: {problem}. Nothing was recorded or installed.");
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Undoes a start the servers refused: drops the triggers and the move's tables on the old cluster, the schema the start
+    /// created on the new one (a fresh move's target holds nothing else: <see cref="CheckTargetFreeAsync"/>), and the PLAN row.
+    /// Returns the exception to throw: the refusal, and whether the undo left anything (then <c>rollback</c> and <c>complete</c>
+    /// clear it once the account has its grants).
+    /// </summary>
+    private async Task<MovePrivilegeException> AbandonStartAsync(MoveContext context, string reason, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await CleanUpAsync(context.From, context.Schema, cancellationToken).ConfigureAwait(false);
+            var target = await _dataSource.OpenClusterAsync(context.To, cancellationToken).ConfigureAwait(false);
+            await using (target.ConfigureAwait(false))
+            {
+                await target.ExecuteAsync(new CommandDefinition($"DROP DATABASE IF EXISTS {MoveTable.Quote(context.Schema)}", cancellationToken: cancellationToken)).ConfigureAwait(false);
+            }
+
+            await ControlExecuteAsync(
+                $"DELETE FROM `{Control}`.`shard_moves` WHERE dimension = @Dimension AND shard = @Shard AND state = 'PLAN'",
+                new { Dimension = DimensionName(context.Dimension), context.Shard },
+                cancellationToken).ConfigureAwait(false);
+            return new MovePrivilegeException(context.Name, reason,
+                $"Shard {context.Name} was not moved: {reason}. The move's triggers and tables were removed and nothing is recorded; run the move again once that is done.");
+        }
+        catch (DbException undo)
+        {
+            await SetStateAsync(context, ShardMoveState.Plan, reason, CancellationToken.None).ConfigureAwait(false);
+            return new MovePrivilegeException(context.Name, reason,
+                $"Shard {context.Name} was not moved: {reason}. Removing what the start installed failed too ({undo.Message.TrimEnd('.')}); " +
+                $"once the account has its grants, `shardkit move-shard rollback --shard {context.Name}` then `complete --shard {context.Name}` clear it.");
+        }
     }
 
     /// <summary>A fresh move must not overwrite a schema of the same name on the target cluster.</summary>

@@ -1,0 +1,34 @@
+using ShardKit.Migrations.Migration;
+
+namespace ShardKit.IntegrationTests.Migration;
+
+/// <summary>The backfill's replica-lag throttle with the migrator's account, and without the grant it needs.</summary>
+public sealed class ReplicaLagThrottleAccountTests
+{
+    [Fact]
+    public async Task WithoutSlaveMonitorTheLagThrottleNamesTheMissingGrantInsteadOfSeeingNoLag()
+    {
+        await using var topology = await MigrationTopology.StartAsync(legacyOrders: 5, replicas: 1);
+        using (var migrator = topology.NewMigrator())
+        {
+            await migrator.PlanAsync(CancellationToken.None);
+        }
+
+        // With the documented grants the migrator reads every replica's lag.
+        var throttle = new BackfillThrottle(topology.Shards, new MigratorOptions());
+        await throttle.WaitAsync(rowsDone: 0, TimeSpan.Zero, CancellationToken.None);
+        Assert.Equal(TimeSpan.Zero, throttle.LastLag);
+
+        var primary = topology.Topology.Clusters[0].Primary;
+        await primary.ExecuteAsync("REVOKE SLAVE MONITOR ON *.* FROM 'shardkit_migrator'@'%'");
+        await topology.Topology.Clusters[0].WaitForReplicationAsync(TimeSpan.FromSeconds(30));
+
+        // Global privileges are read when a session logs in: a data source of its own, so every session is new.
+        await using var shards = new ShardKitDataSourceBuilder(topology.Options).Build();
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(
+            () => new BackfillThrottle(shards, new MigratorOptions()).WaitAsync(rowsDone: 0, TimeSpan.Zero, CancellationToken.None));
+        Assert.Contains("cluster 'c0'", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("grant the migrator's account SLAVE MONITOR", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("docs/migration.md", refused.Message, StringComparison.Ordinal);
+    }
+}
