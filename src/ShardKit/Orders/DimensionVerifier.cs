@@ -259,7 +259,7 @@ public sealed class DimensionVerifier
                 var shard = await _dataSource.OpenAsync(route, ReadPreference.Primary, cancellationToken: cancellationToken).ConfigureAwait(false);
                 await using (shard.ConfigureAwait(false))
                 {
-                    return new CanonicalRow(await MerchantCopyPlan.GetAsync(_dataSource, shard, cancellationToken).ConfigureAwait(false));
+                    return new CanonicalRow(await MerchantCopyPlan.GetAsync(_dataSource, shard, states: null, cancellationToken).ConfigureAwait(false));
                 }
             }
             catch (Exception ex) when (ex is DbException or ShardKitException)

@@ -85,8 +85,8 @@ public sealed class TeamVerifyTests(TeamTablesFixture fixture) : IAsyncLifetime
             [Id(8)] = DimensionDifferenceKind.Different,
         };
         Assert.Equal(
-            expected.OrderBy(e => e.Key).Select(e => $"{e.Key}:{e.Value}"),
-            found.Differences.Select(d => $"{d.OrderId}:{d.Kind}"));
+            expected.Select(e => $"{e.Key}:{e.Value}").Order(StringComparer.Ordinal),
+            found.Differences.Select(d => $"{d.OrderId}:{d.Kind}").Order(StringComparer.Ordinal));
         Assert.All(found.Differences, d => Assert.False(d.Repaired));
         Assert.All(found.Differences, d => Assert.Equal(_shards.Map.RouteOrder(OrderId.FromValidatedValue(d.OrderId), ShardDimension.Merchant).Shard, d.MerchantShard));
 
