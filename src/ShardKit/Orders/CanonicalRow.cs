@@ -27,8 +27,6 @@ internal sealed class CanonicalRow
     /// <summary>The alias of the root table in every query here.</summary>
     private const string Alias = "o";
 
-    private readonly DeclaredTable _root;
-
     /// <summary>The canonical form of orders under <paramref name="plan"/>, the root table aliased <c>o</c>.</summary>
     /// <param name="plan">What the merchant copy keeps of each table.</param>
     /// <param name="orderId">
@@ -39,13 +37,13 @@ internal sealed class CanonicalRow
     public CanonicalRow(MerchantCopyPlan plan, string? orderId = null, string? childKey = null)
     {
         ArgumentNullException.ThrowIfNull(plan);
-        _root = plan.Model.Root;
-        var rootOrderId = Column(Alias, _root.OrderIdColumn);
+        var rootTable = plan.Model.Root;
+        var rootOrderId = Column(Alias, rootTable.OrderIdColumn);
         OrderId = orderId ?? rootOrderId;
         MerchantGene = $"(({rootOrderId} >> {OrderIdLayout.MerchantGeneShift}) & {OrderIdLayout.GeneMask})";
         Hash = OrderHash(plan, OrderId, childKey ?? rootOrderId);
-        var root = _root.Placeholder + " " + Alias;
-        var version = Column(Alias, _root.VersionColumn!);
+        var root = rootTable.Placeholder + " " + Alias;
+        var version = Column(Alias, rootTable.VersionColumn!);
         UserAggregate = $"SELECT {MerchantGene} AS gene, COUNT(*), BIT_XOR({Hash}) FROM {root} GROUP BY gene";
         Aggregate = $"SELECT COUNT(*), IFNULL(BIT_XOR({Hash}), 0) FROM {root}";
         Rows = $"SELECT {OrderId}, {version}, {Hash} FROM {root}";
@@ -87,7 +85,7 @@ internal sealed class CanonicalRow
     public static string RowHash(IEnumerable<string> columns, Func<string, string> valueOf) =>
         Hash64(Sorted(columns).Select(c => $"QUOTE({valueOf(c)})"));
 
-    /// <summary><c>`schema`.`table`</c>-style quoting of one identifier, with the alias if any: <c>o.`name`</c>.</summary>
+    /// <summary>A column back-quoted, after its table alias if any: <c>o.`name`</c>.</summary>
     public static string Column(string? alias, string column) =>
         (alias is null ? "" : alias + ".") + "`" + column.Replace("`", "``", StringComparison.Ordinal) + "`";
 
