@@ -197,7 +197,14 @@ public sealed class BatchApplyTests(TopologyFixture fixture) : IAsyncLifetime
     {
         var shard = await _shards.OpenOrderShardAsync(id, ShardDimension.Merchant, ShardIntent.Write);
         await using var _ = shard;
-        return await shard.Connection.QuerySingleAsync<(long, bool)>(shard.Sql("SELECT version, deleted FROM {orders} WHERE order_id = @OrderId"), new { OrderId = id.Value });
+        // The merchant copy is the row, or (deleted) the merchant tombstone; exactly one of them (QuerySingle fails on neither or both).
+        return await shard.Connection.QuerySingleAsync<(long, bool)>(
+            shard.Sql("""
+                SELECT version, FALSE FROM {orders} WHERE order_id = @OrderId
+                UNION ALL
+                SELECT version, TRUE FROM {schema}.`shardkit_tombstones` WHERE order_id = @OrderId
+                """),
+            new { OrderId = id.Value });
     }
 
     private async Task ExecuteOnAsync(OrderId id, ShardDimension dimension, string sql)
