@@ -20,5 +20,12 @@ if (args is ["relay-process", _, _, _])
     return await ShardKit.Benchmarks.Orders.RelayLeaseLoad.RunRelayProcessAsync(args[1..]);
 }
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+// `migration` measures the migration engines (legacy import backfill, shard moves) against mariadb-dump | mariadb in one run.
+if (args is ["migration", ..])
+{
+    return await ShardKit.Benchmarks.Migrations.MigrationLoad.RunAsync(args[1..]);
+}
+
+// The assembly by a type of its own: `Program` is also the name of the shardkit tool's entry type, which this project references.
+BenchmarkSwitcher.FromAssembly(typeof(PairedRunner).Assembly).Run(args);
 return 0;

@@ -58,6 +58,23 @@ internal sealed class OrderBenchmarkTopology : IAsyncDisposable
         };
     }
 
+    /// <summary>The same order as <see cref="NewOrder"/>, as an <see cref="OrderRow"/> of the built-in tables (the generic path).</summary>
+    public static OrderRow NewRow(OrderIdGenerator ids, Random random)
+    {
+        var order = NewOrder(ids, random);
+        var now = DateTime.UtcNow;
+        return new OrderRow(
+            new Dictionary<string, object?>
+            {
+                ["order_id"] = order.Id.Value, ["user_id"] = order.UserId, ["merchant_id"] = order.MerchantId, ["status"] = order.Status,
+                ["total_amount"] = order.TotalAmount, ["currency"] = order.Currency, ["created_at"] = now, ["updated_at"] = now,
+            },
+            new Dictionary<string, IReadOnlyList<IReadOnlyDictionary<string, object?>>>
+            {
+                ["order_items"] = [new Dictionary<string, object?> { ["line_no"] = 1, ["sku"] = "SKU-1", ["quantity"] = 2, ["unit_price"] = 10.50m }],
+            });
+    }
+
     public async ValueTask DisposeAsync()
     {
         await Shards.DisposeAsync();

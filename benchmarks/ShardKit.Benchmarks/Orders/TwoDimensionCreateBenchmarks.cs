@@ -66,4 +66,11 @@ public class TwoDimensionCreateBenchmarks
 
     [Benchmark]
     public Task<OrderRecord> TwoDimensionCreateCopyByRelay() => _deferred.CreateAsync(OrderBenchmarkTopology.NewOrder(_ids, _random));
+
+    /// <summary>The generic path a team's tables take: the same order as an <see cref="OrderRow"/> (bound to the tables' shapes).</summary>
+    [Benchmark]
+    public Task<OrderRow> RowCreate() => _immediate.CreateAsync(OrderBenchmarkTopology.NewRow(_ids, _random));
+
+    [Benchmark]
+    public Task<OrderRow> RowCreateCopyByRelay() => _deferred.CreateAsync(OrderBenchmarkTopology.NewRow(_ids, _random));
 }

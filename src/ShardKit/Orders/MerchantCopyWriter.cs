@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Globalization;
 using System.Text;
 using Dapper;
+using MySqlConnector;
 
 namespace ShardKit.Orders;
 
@@ -35,17 +36,93 @@ internal static class MerchantCopyWriter
             return;
         }
 
-        var (sql, parameters) = Build(merchantShard, plan, states);
+        var first = states.Count == 1 && states[0] is { Deleted: false, Version: 1 };
+        var (sql, parameters) = first ? BuildFirstVersion(merchantShard, plan, states[0]) : Build(merchantShard, plan, states);
         var connection = merchantShard.Connection;
         try
         {
             await connection.ExecuteAsync(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        }
+        catch (MySqlException ex) when (first && ex.ErrorCode == MySqlErrorCode.DuplicateKeyEntry)
+        {
+            // The copy is there already, at version 1 or newer (an apply got there first): nothing of version 1 can win.
+            await RollBackAsync(connection).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is DbException or OperationCanceledException)
         {
             await RollBackAsync(connection).ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>
+    /// The copy of an order's first version (a create), the common case: plain inserts of its rows, then the removal of
+    /// those rows again if the order has a merchant tombstone (read with a shared lock). Version 1 is the oldest there is,
+    /// so if the root row exists (any version) nothing may be touched: the duplicate key that refuses the insert says
+    /// exactly that, and the transaction is rolled back. The check comes after the inserts on purpose: a deletion that
+    /// commits before it is seen, one that runs meanwhile either waits for this transaction's row lock (and then deletes
+    /// the rows) or is waited for by the check (a deadlock between the two is retried).
+    /// </summary>
+    internal static (string Sql, DynamicParameters Parameters) BuildFirstVersion(ShardConnection merchantShard, MerchantCopyPlan plan, UserSideState state)
+    {
+        var parameters = new DynamicParameters();
+        parameters.Add("O0", state.Id.Value);
+        var sql = new StringBuilder(Begin);
+        var p = 0;
+        AppendValues(sql, parameters, merchantShard, state.Root!, plan.Tables[0].Columns, ref p);
+        for (var t = 1; t < plan.Tables.Count; t++)
+        {
+            var (table, copied) = plan.Tables[t];
+            foreach (var rows in state.Children)
+            {
+                if (rows.Table.Name.Equals(table.Name, StringComparison.OrdinalIgnoreCase))
+                {
+                    AppendValues(sql, parameters, merchantShard, rows, copied, ref p);
+                }
+            }
+        }
+
+        var tombstoned = " AND EXISTS (SELECT 1 FROM " + merchantShard.Sql("{schema}.`shardkit_tombstones`") + " t WHERE t.order_id = @O0 LOCK IN SHARE MODE);\n";
+        for (var t = plan.Tables.Count - 1; t >= 0; t--)
+        {
+            var table = plan.Tables[t].Table;
+            sql.Append("DELETE FROM ").Append(merchantShard.Sql(table.Placeholder)).Append(" WHERE ").Append(Quote(table.OrderIdColumn)).Append(" = @O0").Append(tombstoned);
+        }
+
+        sql.Append("COMMIT");
+        return (sql.ToString(), parameters);
+    }
+
+    /// <summary>Appends a plain multi-row <c>INSERT</c> of the copied columns of <paramref name="rows"/> (nothing when there are none).</summary>
+    private static void AppendValues(StringBuilder sql, DynamicParameters parameters, ShardConnection shard, TableRows rows, HashSet<string> copied, ref int p)
+    {
+        if (rows.Rows.Count == 0)
+        {
+            return;
+        }
+
+        var (columns, picks) = Pick(rows, copied);
+        sql.Append("INSERT INTO ").Append(shard.Sql(rows.Table.Placeholder)).Append(" (");
+        for (var j = 0; j < columns.Length; j++)
+        {
+            sql.Append(j == 0 ? "" : ", ").Append(Quote(columns[j]));
+        }
+
+        sql.Append(") VALUES ");
+        for (var i = 0; i < rows.Rows.Count; i++)
+        {
+            sql.Append(i == 0 ? "(" : ", (");
+            for (var j = 0; j < picks.Length; j++)
+            {
+                var name = "P" + Index(p++);
+                parameters.Add(name, rows.Rows[i][picks[j]]);
+                sql.Append(j == 0 ? "@" : ", @").Append(name);
+            }
+
+            sql.Append(')');
+        }
+
+        sql.Append(";\n");
     }
 
     /// <summary>The batch text and its parameters (exposed for tests and for counting statements).</summary>

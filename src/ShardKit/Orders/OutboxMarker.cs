@@ -15,19 +15,28 @@ namespace ShardKit.Orders;
 /// </summary>
 internal sealed class OutboxMarker : IDisposable
 {
-    private const int MaxBatch = 500;
+    private const int MaxBatch = 5000;
+
+    // The user shards of one batch are marked side by side: one loop writing one statement per shard in turn falls
+    // behind a busy writer spread over many shards.
+    private const int Parallelism = 8;
+
+    // How long Dispose waits for the marks already queued (a store disposed at shutdown leaves few to the relay).
+    private static readonly TimeSpan s_disposeWait = TimeSpan.FromSeconds(2);
+
     private readonly Channel<(ShardRoute Route, long OrderId, long Version)> _queue =
         Channel.CreateUnbounded<(ShardRoute, long, long)>(new UnboundedChannelOptions { SingleReader = true });
 
     private readonly ShardKitDataSource _dataSource;
     private readonly ILogger _logger;
+    private readonly Task _loop;
     private long _pending;
 
     public OutboxMarker(ShardKitDataSource dataSource, ILogger logger)
     {
         _dataSource = dataSource;
         _logger = logger;
-        _ = Task.Run(RunAsync);
+        _loop = Task.Run(RunAsync);
     }
 
     /// <summary>Queues the mark of <paramref name="orderId"/>'s entries up to <paramref name="version"/> on its user shard.</summary>
@@ -49,8 +58,12 @@ internal sealed class OutboxMarker : IDisposable
         }
     }
 
-    /// <summary>Stops taking marks; the ones still queued are left to the relay.</summary>
-    public void Dispose() => _queue.Writer.TryComplete();
+    /// <summary>Stops taking marks and waits up to 2 s for the ones queued to be written; any left then are left to the relay.</summary>
+    public void Dispose()
+    {
+        _queue.Writer.TryComplete();
+        _loop.Wait(s_disposeWait);
+    }
 
     private async Task RunAsync()
     {
@@ -63,14 +76,14 @@ internal sealed class OutboxMarker : IDisposable
                 batch.Add(mark);
             }
 
-            foreach (var shard in batch.GroupBy(m => m.Route.Name, StringComparer.Ordinal))
+            var shards = batch.GroupBy(m => m.Route.Name, StringComparer.Ordinal).Select(g => g.ToList()).ToList();
+            await Parallel.ForEachAsync(shards, new ParallelOptions { MaxDegreeOfParallelism = Parallelism }, async (marks, _) =>
             {
-                var marks = shard.ToList();
                 try
                 {
                     await MarkAsync(marks[0].Route, marks).ConfigureAwait(false);
                 }
-                catch (Exception ex) when (ex is DbException or ShardKitException or TimeoutException)
+                catch (Exception ex) when (ex is DbException or ShardKitException or TimeoutException or InvalidOperationException)
                 {
                     OutboxLog.MarkFailed(_logger, ex, marks.Count, marks[0].Route.Name);
                 }
@@ -78,7 +91,7 @@ internal sealed class OutboxMarker : IDisposable
                 {
                     Interlocked.Add(ref _pending, -marks.Count);
                 }
-            }
+            }).ConfigureAwait(false);
 
             batch.Clear();
         }

@@ -152,6 +152,7 @@ public sealed class BatchApplyTests(TopologyFixture fixture) : IAsyncLifetime
         {
             await ExecuteOnAsync(state.Order.Id, ShardDimension.Merchant, "DELETE FROM {order_items} WHERE order_id = @OrderId");
             await ExecuteOnAsync(state.Order.Id, ShardDimension.Merchant, "DELETE FROM {orders} WHERE order_id = @OrderId");
+            await ExecuteOnAsync(state.Order.Id, ShardDimension.Merchant, "DELETE FROM {schema}.shardkit_tombstones WHERE order_id = @OrderId");
         }
 
         Assert.Equal(0, await TargetShard.ApplyChunkAsync(_shards, chunk, CancellationToken.None));
@@ -197,14 +198,11 @@ public sealed class BatchApplyTests(TopologyFixture fixture) : IAsyncLifetime
     {
         var shard = await _shards.OpenOrderShardAsync(id, ShardDimension.Merchant, ShardIntent.Write);
         await using var _ = shard;
-        // The merchant copy is the row, or (deleted) the merchant tombstone; exactly one of them (QuerySingle fails on neither or both).
-        return await shard.Connection.QuerySingleAsync<(long, bool)>(
-            shard.Sql("""
-                SELECT version, FALSE FROM {orders} WHERE order_id = @OrderId
-                UNION ALL
-                SELECT version, TRUE FROM {schema}.`shardkit_tombstones` WHERE order_id = @OrderId
-                """),
-            new { OrderId = id.Value });
+        // A deleted order's merchant copy is its tombstone (and no row); a live one is its row (and no tombstone).
+        var (row, tombstone) = await shard.Connection.QuerySingleAsync<(long?, long?)>(
+            shard.Sql("SELECT (SELECT version FROM {orders} WHERE order_id = @OrderId), (SELECT version FROM {schema}.shardkit_tombstones WHERE order_id = @OrderId)"), new { OrderId = id.Value });
+        Assert.False(row is not null && tombstone is not null, $"order {id} has both a merchant row (v{row}) and a merchant tombstone (v{tombstone})");
+        return tombstone is { } dead ? (dead, true) : (row ?? throw new InvalidOperationException($"order {id} has no merchant copy"), false);
     }
 
     private async Task ExecuteOnAsync(OrderId id, ShardDimension dimension, string sql)

@@ -90,6 +90,7 @@ public sealed class TwoDimensionWriteTests(TopologyFixture fixture) : IAsyncLife
         // After the delete, no older version brings the order back.
         await _store.DeleteAsync(created.Id);
         await WriteMerchantCopyAsync(created.WithStoredState(created.Items, created.CreatedAt, created.UpdatedAt, 2), "resurrected");
+        await WriteMerchantCopyAsync(created.WithStoredState(created.Items, created.CreatedAt, created.UpdatedAt, 1), "created-late"); // a create's copy arriving last
 
         Assert.Null(await _store.GetMerchantCopyAsync(created.Id));
         Assert.Equal(((long?)null, (long?)3L), await MerchantRowAsync(created.Id));

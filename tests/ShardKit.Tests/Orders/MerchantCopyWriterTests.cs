@@ -68,6 +68,26 @@ public sealed class MerchantCopyWriterTests
     }
 
     [Fact]
+    public async Task ACreatesCopyIsPlainInsertsUndoneIfTheOrderHasAMerchantTombstone()
+    {
+        var (shards, shard) = await OpenAsync();
+        await using var _ = shards;
+        await using var __ = shard;
+
+        var statements = Statements(MerchantCopyWriter.BuildFirstVersion(shard, BuiltInPlan, Live(100, 1, items: 2)).Sql);
+
+        Assert.Equal(7, statements.Count);
+        Assert.StartsWith("INSERT INTO " + shard.Sql("{orders}") + " (", statements[2], StringComparison.Ordinal);
+        Assert.DoesNotContain("ON DUPLICATE KEY", statements[2], StringComparison.Ordinal);
+        Assert.StartsWith("INSERT INTO " + shard.Sql("{order_items}") + " (", statements[3], StringComparison.Ordinal);
+        Assert.Single(Regex.Matches(statements[3], @"\), \("));
+        var tombstoned = " AND EXISTS (SELECT 1 FROM " + shard.Sql("{schema}.`shardkit_tombstones`") + " t WHERE t.order_id = @O0 LOCK IN SHARE MODE)";
+        Assert.Equal("DELETE FROM " + shard.Sql("{order_items}") + " WHERE `order_id` = @O0" + tombstoned, statements[4]);
+        Assert.Equal("DELETE FROM " + shard.Sql("{orders}") + " WHERE `order_id` = @O0" + tombstoned, statements[5]);
+        Assert.Equal("COMMIT", statements[6]);
+    }
+
+    [Fact]
     public async Task TheUpsertSkipsTombstonedOrdersUnderASharedLock()
     {
         var (shards, shard) = await OpenAsync();

@@ -1,0 +1,29 @@
+namespace ShardKit.Benchmarks.Migrations;
+
+/// <summary>The knobs of <c>migration</c> (command-line options in brackets).</summary>
+internal sealed class MigrationLoadOptions
+{
+    /// <summary>Legacy orders per scenario (<c>--sizes 5000,200000</c>).</summary>
+    public IReadOnlyList<int> Sizes { get; init; } = [5000, 200_000];
+
+    /// <summary>Which modes run for each size (<c>--modes idle,live</c>): without and with live writes.</summary>
+    public IReadOnlyList<bool> Live { get; init; } = [false, true];
+
+    /// <summary>Application writers during the backfill and cutover (<c>--writers 4</c>, 10 ms between one writer's operations, as the demo).</summary>
+    public int Writers { get; init; } = 4;
+
+    /// <summary>Concurrent loops of the workload runner during the shard moves (<c>--traffic 2</c>, no think time, half reads).</summary>
+    public int Traffic { get; init; } = 2;
+
+    /// <summary>User shards moved from c0 to c1 per scenario (<c>--moves 8</c>).</summary>
+    public int Moves { get; init; } = 8;
+
+    /// <summary>Alternating rounds of the trigger probe (<c>--trigger-rounds 40</c>), each a block per side.</summary>
+    public int TriggerRounds { get; init; } = 40;
+
+    /// <summary>Writes (an INSERT and an UPDATE each) per side per round (<c>--trigger-block 25</c>).</summary>
+    public int TriggerBlock { get; init; } = 25;
+
+    /// <summary>Dump | reload runs before the backfill and again after the cutover (<c>--dumps 3</c>); the baseline is their median.</summary>
+    public int Dumps { get; init; } = 3;
+}

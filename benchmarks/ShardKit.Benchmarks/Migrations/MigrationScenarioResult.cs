@@ -1,0 +1,39 @@
+namespace ShardKit.Benchmarks.Migrations;
+
+/// <summary>Everything one scenario (one size, with or without live writes) measured and checked.</summary>
+internal sealed record MigrationScenarioResult(
+    int Orders,
+    bool Live,
+    IReadOnlyList<Measured> DumpBefore,
+    IReadOnlyList<Measured> DumpAfter,
+    Measured Backfill,
+    long BackfillApplicationOperations,
+    long BackfillApplicationErrors,
+    int Lost,
+    int Resurrected,
+    int Different,
+    bool BucketsEqual,
+    bool DimensionsEqual,
+    Measured Cutover,
+    IReadOnlyList<double> BucketPausesMs,
+    int BucketsRetried,
+    TriggerCost TriggerCost,
+    IReadOnlyList<MoveFigure> Moves,
+    LiveTrafficSummary? MoveTraffic)
+{
+    /// <summary>Every dump | reload run of the scenario, before the backfill and after the cutover.</summary>
+    public IReadOnlyList<Measured> Dumps => [.. DumpBefore, .. DumpAfter];
+
+    /// <summary>The baseline of the scenario: the median rate of its dump | reload runs (as many before the backfill as after the cutover).</summary>
+    public double BaselineOrdersPerSecond => ShardKit.Migrations.Migration.MigrationWorkload.Percentile(Dumps.Select(d => d.OrdersPerSecond).ToList(), 0.5);
+
+    /// <summary>The moves started from nothing (the first move's triggers were installed before the trigger probe, outside its timer).</summary>
+    public IEnumerable<MoveFigure> TimedMoves => Moves.Where(m => !m.StartedBefore);
+
+    public double MoverOrdersPerSecond => TimedMoves.Sum(m => m.Move.Orders) / Math.Max(TimedMoves.Sum(m => m.Move.Seconds), 1e-9);
+
+    /// <summary>The copy phases alone: the moved shards' orders over the sum of their copy times (every move, the first included).</summary>
+    public double MoverCopyOrdersPerSecond => Moves.Sum(m => m.Move.Orders) / Math.Max(Moves.Sum(m => m.CopySeconds), 1e-9);
+
+    public double MoverRowsPerSecond => TimedMoves.Sum(m => m.RowsCopied) / Math.Max(TimedMoves.Sum(m => m.Move.Seconds), 1e-9);
+}
