@@ -54,6 +54,12 @@ internal sealed class LegacySource
         """,
     ];
 
+    /// <summary>
+    /// The built-in schema's canonical order form (<see cref="CanonicalRow.BuiltIn"/>) over the legacy tables: the ShardKit ID
+    /// is <c>shardkit_order_id</c> and the items join by the legacy key, so an order hashes as its shard copy does.
+    /// </summary>
+    private static readonly CanonicalRow s_canonical = new(MerchantCopyPlan.BuiltIn, orderId: "o.`shardkit_order_id`", childKey: "o.`order_id`");
+
     private readonly string _orders;
     private readonly string _items;
     private readonly string _schema;
@@ -79,7 +85,7 @@ internal sealed class LegacySource
         ReadOrder = Sql("SELECT " + Columns + " FROM {orders} WHERE order_id = @LegacyId");
         ReadItems = Sql("SELECT line_no, sku, quantity, unit_price FROM {order_items} WHERE order_id = @LegacyId ORDER BY line_no");
         ReadTombstone = Sql("SELECT legacy_id, user_id, merchant_id, created_at, deleted_at, version FROM {schema}.`shardkit_tombstones` WHERE order_id = @OrderId");
-        Aggregate = Sql($"SELECT COUNT(*), IFNULL(BIT_XOR({CanonicalRow.HashOf("o.shardkit_order_id")}), 0) FROM {{orders}} o WHERE o.shardkit_bucket = @Bucket");
+        Aggregate = Sql(s_canonical.Aggregate + " WHERE o.shardkit_bucket = @Bucket");
         ReadStates = Sql("""
             SELECT order_id, shardkit_order_id, user_id, merchant_id, status, total_amount, currency, created_at, updated_at, version, ext
             FROM {orders} WHERE shardkit_order_id IN @Ids;
@@ -87,7 +93,7 @@ internal sealed class LegacySource
             JOIN {orders} o ON o.order_id = i.order_id WHERE o.shardkit_order_id IN @Ids ORDER BY i.order_id, i.line_no;
             SELECT order_id, legacy_id, user_id, merchant_id, created_at, deleted_at, version FROM {schema}.`shardkit_tombstones` WHERE order_id IN @Ids
             """);
-        Rows = Sql($"SELECT o.shardkit_order_id, o.version, {CanonicalRow.HashOf("o.shardkit_order_id")} FROM {{orders}} o WHERE o.shardkit_bucket = @Bucket");
+        Rows = Sql(s_canonical.Rows + " WHERE o.shardkit_bucket = @Bucket");
     }
 
     /// <summary>The legacy schema's name.</summary>

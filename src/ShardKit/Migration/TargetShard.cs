@@ -40,8 +40,11 @@ internal static partial class TargetShard
     public const string CountChanges = "SELECT COUNT(*) FROM {schema}.`shardkit_changes`";
     public const string DropMigrationTables = "DROP TABLE IF EXISTS {schema}.`shardkit_changes`, {schema}.`shardkit_fence`";
 
-    public static readonly string Aggregate = $"SELECT COUNT(*), IFNULL(BIT_XOR({CanonicalRow.Hash}), 0) FROM {{orders}} o";
-    public static readonly string Rows = $"SELECT o.order_id, o.version, {CanonicalRow.Hash} FROM {{orders}} o";
+    /// <summary>Count and XOR of the canonical hashes (<see cref="CanonicalRow.BuiltIn"/>) of the shard's orders.</summary>
+    public static readonly string Aggregate = CanonicalRow.BuiltIn.Aggregate;
+
+    /// <summary>Order ID, version and canonical hash of every order of the shard.</summary>
+    public static readonly string Rows = CanonicalRow.BuiltIn.Rows;
 
     private const string DeleteItems = "DELETE FROM {order_items} WHERE order_id = @OrderId";
     private const string DeleteOrder = "DELETE FROM {orders} WHERE order_id = @OrderId";

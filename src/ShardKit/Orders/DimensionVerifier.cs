@@ -9,9 +9,10 @@ namespace ShardKit.Orders;
 
 /// <summary>
 /// Compares the merchant dimension with the user dimension it copies, and repairs it from the user side.
-/// Per merchant shard: the count and an order-independent checksum of a canonical row form (order columns and
-/// items) on both sides, the user side summed over every user shard by the merchant gene in the order IDs; where
-/// they differ, the orders that differ. A repair re-applies each of them from its user shard while holding a
+/// Per merchant shard: the count and an order-independent checksum of the orders' canonical form
+/// (<see cref="CanonicalRow"/>: what the merchant copy keeps of the declared tables, the root's copied columns and the
+/// copied child tables' rows) on both sides, the user side summed over every user shard by the merchant gene in the order
+/// IDs; where they differ, the orders that differ. A repair re-applies each of them from its user shard while holding a
 /// shared lock on the user row, overwriting the merchant copy whatever its version.
 /// </summary>
 /// <remarks>
@@ -45,6 +46,7 @@ public sealed class DimensionVerifier
         var map = _dataSource.Map;
         var userRoutes = map.GetRoutes(ShardDimension.User).ToList();
         var merchantRoutes = map.GetRoutes(ShardDimension.Merchant).ToList();
+        var canonical = await CanonicalRowAsync(merchantRoutes, cancellationToken).ConfigureAwait(false);
 
         // The user side, per merchant gene, summed over every user shard.
         var userTotals = new ConcurrentDictionary<int, (long Count, ulong Xor)>();
@@ -53,7 +55,7 @@ public sealed class DimensionVerifier
         {
             try
             {
-                foreach (var (gene, count, xor) in await UserAggregateAsync(route, ct).ConfigureAwait(false))
+                foreach (var (gene, count, xor) in await UserAggregateAsync(route, canonical, ct).ConfigureAwait(false))
                 {
                     userTotals.AddOrUpdate(gene, (count, xor), (_, t) => (t.Count + count, t.Xor ^ xor));
                 }
@@ -73,7 +75,7 @@ public sealed class DimensionVerifier
             (long Count, ulong Xor) merchant = default;
             try
             {
-                merchant = await MerchantAggregateAsync(route, ct).ConfigureAwait(false);
+                merchant = await MerchantAggregateAsync(route, canonical, ct).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is DbException or ShardKitException)
             {
@@ -97,8 +99,8 @@ public sealed class DimensionVerifier
         var differences = new List<DimensionDifference>();
         foreach (var report in reports.Values.Where(r => r.Error is null && !r.Matches).OrderBy(r => r.MerchantShard))
         {
-            var found = await RowDifferencesAsync(map, report.MerchantShard, cancellationToken).ConfigureAwait(false);
-            differences.AddRange(repair ? await RepairAsync(found, cancellationToken).ConfigureAwait(false) : found);
+            var found = await RowDifferencesAsync(map, canonical, report.MerchantShard, cancellationToken).ConfigureAwait(false);
+            differences.AddRange(repair ? await RepairAsync(canonical, found, cancellationToken).ConfigureAwait(false) : found);
         }
 
         return new DimensionVerifyResult
@@ -108,21 +110,21 @@ public sealed class DimensionVerifier
         };
     }
 
-    private async Task<List<DimensionDifference>> RowDifferencesAsync(ShardMap map, int merchantShard, CancellationToken cancellationToken)
+    private async Task<List<DimensionDifference>> RowDifferencesAsync(ShardMap map, CanonicalRow canonical, int merchantShard, CancellationToken cancellationToken)
     {
         var user = new ConcurrentDictionary<long, (long Version, ulong Hash)>();
         await ForEachAsync(map.GetRoutes(ShardDimension.User).ToList(), async (route, ct) =>
         {
-            foreach (var row in await RowsAsync(route, CanonicalRow.UserRows, new { Gene = merchantShard }, ct).ConfigureAwait(false))
+            foreach (var row in await RowsAsync(route, canonical.UserRows, new { Gene = merchantShard }, ct).ConfigureAwait(false))
             {
                 user[row.Key] = row.Value;
             }
         }, cancellationToken).ConfigureAwait(false);
-        var merchant = await RowsAsync(map.GetRoute(ShardDimension.Merchant, merchantShard), CanonicalRow.MerchantRows, new { }, cancellationToken).ConfigureAwait(false);
+        var merchant = await RowsAsync(map.GetRoute(ShardDimension.Merchant, merchantShard), canonical.Rows, new { }, cancellationToken).ConfigureAwait(false);
         return CanonicalRow.Diff(merchantShard, user, merchant);
     }
 
-    private async Task<List<DimensionDifference>> RepairAsync(List<DimensionDifference> differences, CancellationToken cancellationToken)
+    private async Task<List<DimensionDifference>> RepairAsync(CanonicalRow canonical, List<DimensionDifference> differences, CancellationToken cancellationToken)
     {
         var results = new List<DimensionDifference>(differences.Count);
         foreach (var difference in differences)
@@ -135,7 +137,7 @@ public sealed class DimensionVerifier
                 {
                     var orderId = OrderId.FromValidatedValue(difference.OrderId);
                     await _applier.ApplyAsync(orderId, force: true, cancellationToken).ConfigureAwait(false);
-                    repaired = await SidesEqualAsync(orderId, cancellationToken).ConfigureAwait(false);
+                    repaired = await SidesEqualAsync(canonical, orderId, cancellationToken).ConfigureAwait(false);
                     if (repaired)
                     {
                         OutboxLog.DimensionsRepaired(_logger, difference.OrderId, difference.MerchantShard, difference.Kind);
@@ -161,10 +163,10 @@ public sealed class DimensionVerifier
         return results;
     }
 
-    private async Task<bool> SidesEqualAsync(OrderId orderId, CancellationToken cancellationToken)
+    private async Task<bool> SidesEqualAsync(CanonicalRow canonical, OrderId orderId, CancellationToken cancellationToken)
     {
-        var user = await OneRowAsync(_dataSource.Map.RouteOrder(orderId, ShardDimension.User), CanonicalRow.UserRow, orderId, cancellationToken).ConfigureAwait(false);
-        var merchant = await OneRowAsync(_dataSource.Map.RouteOrder(orderId, ShardDimension.Merchant), CanonicalRow.MerchantRow, orderId, cancellationToken).ConfigureAwait(false);
+        var user = await OneRowAsync(_dataSource.Map.RouteOrder(orderId, ShardDimension.User), canonical.OneRow, orderId, cancellationToken).ConfigureAwait(false);
+        var merchant = await OneRowAsync(_dataSource.Map.RouteOrder(orderId, ShardDimension.Merchant), canonical.OneRow, orderId, cancellationToken).ConfigureAwait(false);
         return user == merchant;
     }
 
@@ -183,13 +185,13 @@ public sealed class DimensionVerifier
         }
     }
 
-    private async Task<List<(int Gene, long Count, ulong Xor)>> UserAggregateAsync(ShardRoute route, CancellationToken cancellationToken)
+    private async Task<List<(int Gene, long Count, ulong Xor)>> UserAggregateAsync(ShardRoute route, CanonicalRow canonical, CancellationToken cancellationToken)
     {
         var rows = new List<(int, long, ulong)>();
         var shard = await _dataSource.OpenAsync(route, ReadPreference.Primary, cancellationToken: cancellationToken).ConfigureAwait(false);
         await using (shard.ConfigureAwait(false))
         {
-            var reader = await shard.Connection.ExecuteReaderAsync(new CommandDefinition(shard.Sql(CanonicalRow.UserAggregate), cancellationToken: cancellationToken)).ConfigureAwait(false);
+            var reader = await shard.Connection.ExecuteReaderAsync(new CommandDefinition(shard.Sql(canonical.UserAggregate), cancellationToken: cancellationToken)).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -205,12 +207,12 @@ public sealed class DimensionVerifier
         return rows;
     }
 
-    private async Task<(long Count, ulong Xor)> MerchantAggregateAsync(ShardRoute route, CancellationToken cancellationToken)
+    private async Task<(long Count, ulong Xor)> MerchantAggregateAsync(ShardRoute route, CanonicalRow canonical, CancellationToken cancellationToken)
     {
         var shard = await _dataSource.OpenAsync(route, ReadPreference.Primary, cancellationToken: cancellationToken).ConfigureAwait(false);
         await using (shard.ConfigureAwait(false))
         {
-            var reader = await shard.Connection.ExecuteReaderAsync(new CommandDefinition(shard.Sql(CanonicalRow.MerchantAggregate), cancellationToken: cancellationToken)).ConfigureAwait(false);
+            var reader = await shard.Connection.ExecuteReaderAsync(new CommandDefinition(shard.Sql(canonical.Aggregate), cancellationToken: cancellationToken)).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
                 await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
@@ -236,6 +238,40 @@ public sealed class DimensionVerifier
         }
 
         return rows;
+    }
+
+    /// <summary>
+    /// The canonical form of the data source's declared tables: the built-in schema's is known; a team's needs the merchant
+    /// shards' shapes (cached), read from the first merchant shard of a cluster that answers.
+    /// </summary>
+    private async Task<CanonicalRow> CanonicalRowAsync(List<ShardRoute> merchantRoutes, CancellationToken cancellationToken)
+    {
+        if (!_dataSource.Map.Tables.IsDeclared)
+        {
+            return CanonicalRow.BuiltIn;
+        }
+
+        Exception? last = null;
+        foreach (var route in merchantRoutes.DistinctBy(r => r.Cluster.Name))
+        {
+            try
+            {
+                var shard = await _dataSource.OpenAsync(route, ReadPreference.Primary, cancellationToken: cancellationToken).ConfigureAwait(false);
+                await using (shard.ConfigureAwait(false))
+                {
+                    return new CanonicalRow(await MerchantCopyPlan.GetAsync(_dataSource, shard, states: null, cancellationToken).ConfigureAwait(false));
+                }
+            }
+            catch (Exception ex) when (ex is DbException or ShardKitException)
+            {
+                last = ex;
+            }
+        }
+
+        throw new ShardKitException(
+            ShardKitErrorCode.ShardUnavailable,
+            $"verify dimensions: the columns of the declared tables could not be read from any merchant cluster ({last?.Message})",
+            last);
     }
 
     private static Task ForEachAsync(List<ShardRoute> routes, Func<ShardRoute, CancellationToken, ValueTask> body, CancellationToken cancellationToken) =>

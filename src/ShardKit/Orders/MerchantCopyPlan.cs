@@ -22,6 +22,9 @@ internal sealed class MerchantCopyPlan
             .ToList();
     }
 
+    /// <summary>The plan of the built-in schema (<see cref="TableModel.BuiltIn"/>: both tables copied whole), known without a read.</summary>
+    public static MerchantCopyPlan BuiltIn { get; } = new(TableModel.BuiltIn, TableShapes.BuiltIn);
+
     public TableModel Model { get; }
 
     /// <summary>The merchant dimension's tables (root first) with the columns their copy keeps.</summary>

@@ -37,6 +37,9 @@ internal sealed class TableShapes
     private static readonly TableShape s_builtInItems = new("order_items", OrderSchema.ItemsColumns, ["order_id", "line_no"], fromServer: false);
 
     private readonly ShardKitDataSource _shards;
+
+    /// <summary>The built-in tables' shapes, <c>orders</c> then <c>order_items</c> (ShardKit's own DDL, known without a read).</summary>
+    public static IReadOnlyList<TableShape> BuiltIn { get; } = [s_builtInOrders, s_builtInItems];
     private volatile Entries _entries = new(null);
 
     public TableShapes(ShardKitDataSource shards)

@@ -70,9 +70,19 @@ internal sealed class MoveTable
         return sql.ToString();
     }
 
-    /// <summary>Count and an order-independent checksum (XOR of a 64-bit MD5 prefix of every row's quoted values).</summary>
+    /// <summary>
+    /// Count and an order-independent checksum: the XOR of every row's hash by ShardKit's one row-hash definition
+    /// (<see cref="CanonicalRow.RowHash"/>) over every column the move copies.
+    /// </summary>
+    /// <remarks>
+    /// A move compares whole tables, not the orders' canonical form (<see cref="CanonicalRow.Hash"/>, what the merchant copy
+    /// keeps) that <c>verify dimensions</c> and the legacy migration compare: it copies a shard schema as it is, every table
+    /// the schema holds (ShardKit's outbox, tombstones and alternate keys, the application's own tables) and every column of
+    /// them, the ones the merchant copy leaves out included (a user shard's projection-only columns, tables copied with
+    /// <c>MerchantCopy None</c>). A canonical form would pass a target that lost those. The row hash itself is the same.
+    /// </remarks>
     public string ChecksumSql() =>
-        $"SELECT COUNT(*), CAST(IFNULL(BIT_XOR(CAST(CONV(LEFT(MD5(CONCAT_WS('|', {string.Join(", ", Columns.Select(c => $"QUOTE({Quote(c)})"))})), 16), 16, 10) AS UNSIGNED)), 0) AS CHAR) FROM {Qualified}";
+        $"SELECT COUNT(*), CAST(IFNULL(BIT_XOR({CanonicalRow.RowHash(Columns, c => Quote(c))}), 0) AS CHAR) FROM {Qualified}";
 
     public static string Quote(string identifier) => "`" + identifier.Replace("`", "``", StringComparison.Ordinal) + "`";
 
