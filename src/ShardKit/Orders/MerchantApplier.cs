@@ -7,10 +7,10 @@ namespace ShardKit.Orders;
 
 /// <summary>
 /// Applies an order's merchant copy the one idempotent way (for callers that do not hold the rows: repairs, migrations;
-/// the store's writes and the relay write held or batch-read states through <see cref="MerchantCopyWriter"/>): re-read the current user-side state (row or tombstone),
-/// upsert it into the merchant shard with the version guard (an older version never overwrites a newer one; a
-/// tombstone is a row with <c>deleted = 1</c> and its own version), then mark the order's outbox entries up to that
-/// version applied. Running it twice, in any order with other applies, ends in the same merchant row.
+/// the store's writes and the relay write held or batch-read states through <see cref="MerchantCopyWriter"/>): re-read the
+/// current user-side state (the rows of every copied table, or the tombstone), write it into the merchant shard with
+/// <see cref="MerchantCopyWriter"/> (an older version never overwrites a newer one; a deletion is a merchant tombstone
+/// and the removal of the rows), then mark the order's outbox entries up to that version applied. Running it twice, in any order with other applies, ends in the same merchant row.
 /// </summary>
 internal sealed class MerchantApplier
 {
