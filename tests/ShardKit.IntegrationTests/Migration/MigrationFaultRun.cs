@@ -176,6 +176,28 @@ internal sealed class MigrationFaultRun : IAsyncDisposable
     /// verify finds every bucket equal with as many rows on each side; every legacy row has one ShardKit ID of its own (0 duplicated);
     /// the merchant dimension equals the user dimension. Returns the control snapshot for comparison with other runs.
     /// </summary>
+    /// <summary>Waits (up to 30 s) until the topology's data source opens a shard on every cluster.</summary>
+    private async Task ReachEveryClusterAsync()
+    {
+        var map = Topology.Shards.Map;
+        var deadline = Stopwatch.StartNew();
+        foreach (var route in map.GetRoutes(ShardDimension.User).GroupBy(r => r.Cluster.Name).Select(g => g.First()))
+        {
+            while (true)
+            {
+                try
+                {
+                    await using var shard = await Topology.Shards.OpenAsync(route, ShardIntent.Write);
+                    break;
+                }
+                catch (ShardKitException) when (deadline.Elapsed < TimeSpan.FromSeconds(30))
+                {
+                    await Task.Delay(200);
+                }
+            }
+        }
+    }
+
     public async Task<string> AssertEndStateAsync(bool applicationErrorsExpected = false)
     {
         await StopTrafficAsync();
@@ -196,6 +218,9 @@ internal sealed class MigrationFaultRun : IAsyncDisposable
             problems.Add($"{workload.StaleReads} read(s) returned an older version than the writer had been told");
         }
 
+        // A server killed during the run was restarted before this point, but this process's own data source may still be
+        // inside its breaker's pause for that server (it saw the failures): wait until it reaches every cluster again.
+        await ReachEveryClusterAsync();
         problems.AddRange(await workload.CheckAsync(Topology.ReadTargetAsync));
         problems.AddRange(Monitor.Backwards.Select(b => "version went backwards: " + b));
 
