@@ -53,6 +53,12 @@ internal sealed class MerchantCopyPlan
     public static async ValueTask<MerchantCopyPlan> GetAsync(ShardKitDataSource dataSource, ShardConnection merchantShard, IReadOnlyList<UserSideState>? states, CancellationToken cancellationToken)
     {
         var model = dataSource.Map.Tables;
+        if (!model.IsDeclared)
+        {
+            // ShardKit's own DDL: the shapes are known, and the rows the store and the relay write are its columns.
+            return BuiltIn;
+        }
+
         var tables = model.In(ShardDimension.Merchant).ToList();
         var shapes = new TableShape[tables.Count];
         for (var i = 0; i < tables.Count; i++)

@@ -248,18 +248,24 @@ internal static class MerchantCopyWriter
     /// <summary>The columns of <paramref name="rows"/> the copy keeps (in the rows' order) and their positions in the rows.</summary>
     private static (string[] Columns, int[] Picks) Pick(TableRows rows, HashSet<string> copied)
     {
-        var columns = new List<string>(rows.Columns.Length);
-        var picks = new List<int>(rows.Columns.Length);
-        for (var i = 0; i < rows.Columns.Length; i++)
+        var count = 0;
+        foreach (var column in rows.Columns)
+        {
+            count += copied.Contains(column) ? 1 : 0;
+        }
+
+        var columns = new string[count];
+        var picks = new int[count];
+        for (int i = 0, k = 0; i < rows.Columns.Length; i++)
         {
             if (copied.Contains(rows.Columns[i]))
             {
-                columns.Add(rows.Columns[i]);
-                picks.Add(i);
+                columns[k] = rows.Columns[i];
+                picks[k++] = i;
             }
         }
 
-        return ([.. columns], [.. picks]);
+        return (columns, picks);
     }
 
     private static string Signature(TableRows rows, HashSet<string> copied) =>

@@ -168,7 +168,7 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
         root = WithVersion(root, model.Root, 1);
         foreach (var table in model.Children)
         {
-            if (!children.Any(c => ReferenceEquals(c.Table, table) || c.Table.Name.Equals(table.Name, StringComparison.OrdinalIgnoreCase)))
+            if (!Names(children, table))
             {
                 children.Add(new TableRows(table, [table.OrderIdColumn], []));
             }
@@ -589,6 +589,19 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
         }
 
         return new OrderRow(state.Root!.ToDictionary(state.Root.Rows[0]), children) { Version = state.Version, CausalToken = token };
+    }
+
+    private static bool Names(List<TableRows> children, DeclaredTable table)
+    {
+        foreach (var child in children)
+        {
+            if (ReferenceEquals(child.Table, table) || child.Table.Name.Equals(table.Name, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>The root row with its version column set to <paramref name="version"/>.</summary>
