@@ -240,7 +240,7 @@ internal static class DemoCommand
     /// Measures the lag the workload left (<see cref="TwoDimensionOrderStore.GetLagAsync"/>), stops the service, lets a
     /// relay drain whatever is pending, then compares both dimensions: the built-in tables (the migrated orders) with
     /// <see cref="DimensionVerifier"/>, no repair; and, when the sample declares its own tables
-    /// (<paramref name="sampleShards"/>), those table by table.
+    /// (<paramref name="sampleShards"/>), those with the same verifier on the sample's declaration.
     /// </summary>
     private static async Task<DimensionReport> CheckDimensionsAsync(ShardKitDataSource shards, ShardKitDataSource sampleShards, OrderServiceProcess service, CancellationToken cancellationToken)
     {
@@ -253,52 +253,14 @@ internal static class DemoCommand
         var (userOrders, merchantOrders, differences) = (verified.Shards.Sum(s => s.UserCount), verified.Shards.Sum(s => s.MerchantCount), verified.Differences.Count + verified.Shards.Count(s => s.Error is not null));
         if (sampleShards.Map.Tables.IsDeclared)
         {
-            var sample = await CompareSampleTablesAsync(sampleShards, cancellationToken);
-            (userOrders, merchantOrders, differences) = (userOrders + sample.UserOrders, merchantOrders + sample.MerchantOrders, differences + sample.Differences);
+            // The sample's own tables: the same verifier, on the sample's declaration.
+            var sample = await new DimensionVerifier(sampleShards).VerifyAsync(repair: false, progress: null, cancellationToken);
+            userOrders += sample.Shards.Sum(s => s.UserCount);
+            merchantOrders += sample.Shards.Sum(s => s.MerchantCount);
+            differences += sample.Differences.Count + sample.Shards.Count(s => s.Error is not null);
         }
 
         return new DimensionReport(lag.Max.TotalMilliseconds, lag.Pending, verified.Shards.Count, userOrders, merchantOrders, differences);
-    }
-
-    /// <summary>
-    /// Compares the merchant copy of the sample's declared tables with the user side: each order's version in the root
-    /// table, and its number of rows in each child table copied whole, on the user shards against the merchant shards;
-    /// an order or child set missing on one side or different counts once.
-    /// </summary>
-    private static async Task<(long UserOrders, long MerchantOrders, int Differences)> CompareSampleTablesAsync(ShardKitDataSource shards, CancellationToken cancellationToken)
-    {
-        var user = await ReadSampleCopyAsync(shards, ShardDimension.User, cancellationToken);
-        var merchant = await ReadSampleCopyAsync(shards, ShardDimension.Merchant, cancellationToken);
-        var differences = user.Rows.Count(r => !merchant.Rows.TryGetValue(r.Key, out var other) || other != r.Value)
-            + merchant.Rows.Keys.Count(k => !user.Rows.ContainsKey(k));
-        return (user.Orders, merchant.Orders, differences);
-    }
-
-    /// <summary>Per order of a dimension: its version (key <c>root:ID</c>) and its rows per copied child table (key <c>table:ID</c>).</summary>
-    private static async Task<(Dictionary<string, long> Rows, long Orders)> ReadSampleCopyAsync(ShardKitDataSource shards, ShardDimension dimension, CancellationToken cancellationToken)
-    {
-        var model = shards.Map.Tables;
-        var root = model.Root;
-        var queries = new List<(string Table, string Sql)> { (root.Name, $"SELECT `{root.OrderIdColumn}`, `{root.VersionColumn}` FROM {root.Placeholder}") };
-        queries.AddRange(model.Children
-            .Where(t => t.MerchantCopy == ShardKit.Tables.MerchantCopy.All)
-            .Select(t => (t.Name, $"SELECT `{t.OrderIdColumn}`, COUNT(*) FROM {t.Placeholder} GROUP BY 1")));
-        var rows = new Dictionary<string, long>(StringComparer.Ordinal);
-        long orders = 0;
-        foreach (var route in shards.Map.GetRoutes(dimension))
-        {
-            await using var shard = await shards.OpenAsync(route, ReadPreference.Primary, cancellationToken: cancellationToken);
-            foreach (var (table, sql) in queries)
-            {
-                foreach (var (id, value) in await shard.Connection.QueryAsync<(long, long)>(new CommandDefinition(shard.Sql(sql), cancellationToken: cancellationToken)))
-                {
-                    rows[Invariant($"{table}:{id}")] = value;
-                    orders += table == root.Name ? 1 : 0;
-                }
-            }
-        }
-
-        return (rows, orders);
     }
 
     /// <summary>The orders on every user shard (index = logical shard), in the data source's root table.</summary>
