@@ -28,17 +28,9 @@ public static class MigrateCommand
         var migrate = new Command("migrate", "Move the legacy order database onto the user and merchant shards online, bucket by bucket (a bucket is one logical user shard).");
         migrate.Subcommands.Add(Step("plan", "Check the source, create the control schema, the target schemas, fences and change tables; a dry-run report.", (m, c, ctx, ct) => PlanAsync(m, c, ctx, ct)));
         migrate.Subcommands.Add(Step("start", "Enter CAPTURE: writers log every change in their own transaction; waits for every running writer's acknowledgement.", StartAsync));
-        var rate = new Option<int>("--rows-per-second") { Description = "Copy at most this many rows per second (0: no limit).", DefaultValueFactory = _ => 0 };
-        Cli.RequireNonNegative(rate);
         var chunk = new Option<int>("--chunk-size") { Description = "Legacy rows per chunk (10-10000).", DefaultValueFactory = _ => 2000 };
         Cli.RequireRange(chunk, 10, 10_000);
-        var threads = new Option<int>("--max-threads-running") { Description = "Pause while the source runs more threads than this (1-100000).", DefaultValueFactory = _ => 32 };
-        Cli.RequireRange(threads, 1, 100_000);
-        var lag = new Option<double>("--max-replica-lag") { Description = "Pause while a target replica lags more than this many seconds (0-86400).", DefaultValueFactory = _ => 5 };
-        Cli.RequireNonNegative(lag, 86_400d);
-        var appLatency = new Option<int>("--max-app-latency-ms") { Description = "Pause while a running application instance reports a 99th-percentile latency above this many milliseconds (0-60000; 0: not checked).", DefaultValueFactory = _ => 0 };
-        Cli.RequireRange(appLatency, 0, 60_000);
-        migrate.Subcommands.Add(Step("backfill", "Copy all history in key chunks (throttled, checkpointed), then apply the logged changes (CATCHUP).", BackfillAsync, rate, chunk, threads, lag, appLatency));
+        migrate.Subcommands.Add(Step("backfill", "Copy all history in key chunks (throttled, checkpointed), then apply the logged changes (CATCHUP).", BackfillAsync, [chunk, .. ThrottleOptionsCli.Create()]));
         var repair = new Option<bool>("--repair") { Description = "Rewrite every differing order from the source." };
         var buckets = new Option<string?>("--buckets") { Description = "Buckets to work on: a list like 0,5,10-19 (default: all that are ready)." };
         migrate.Subcommands.Add(Step("verify", "Compare every bucket on both sides (count and checksum, then rows); with --repair fix the target from the source.", VerifyAsync, repair, buckets));
@@ -96,11 +88,8 @@ public static class MigrateCommand
                 using var migrator = new Migrator(dataSource, new MigratorOptions
                 {
                     ControlCluster = parseResult.GetValue(control),
-                    RowsPerSecond = context.Get<int>("--rows-per-second"),
                     ChunkSize = context.Has("--chunk-size") ? context.Get<int>("--chunk-size") : 2000,
-                    MaxThreadsRunning = context.Has("--max-threads-running") ? context.Get<int>("--max-threads-running") : 32,
-                    MaxReplicaLag = TimeSpan.FromSeconds(context.Has("--max-replica-lag") ? context.Get<double>("--max-replica-lag") : 5),
-                    MaxApplicationLatency = context.Get<int>("--max-app-latency-ms") is > 0 and var appLatency ? TimeSpan.FromMilliseconds(appLatency) : null,
+                    Throttle = ThrottleOptionsCli.Read(parseResult, extra),
                 });
                 var recorded = name is not ("plan" or "status" or "resume");
                 if (recorded)
@@ -227,7 +216,15 @@ public static class MigrateCommand
         MigrationProgress? last = null;
         if (context.Json)
         {
-            await migrator.BackfillAsync(new Progress<MigrationProgress>(p => last = p), cancellationToken);
+            await migrator.BackfillAsync(new SyncProgress<MigrationProgress>(p =>
+            {
+                last = p;
+                if (p.WaitingFor is { } reason)
+                {
+                    // Why the copy waits goes to stderr, so stdout stays one JSON document.
+                    context.Error.WriteLine(reason);
+                }
+            }), cancellationToken);
         }
         else
         {
@@ -396,5 +393,5 @@ public static class MigrateCommand
     }
 
     private static string Describe(MigrationProgress p) => FormattableString.Invariant(
-        $"{p.Phase}: {p.Done}/{p.Total} rows, {p.RowsPerSecond:0} rows/s, ETA {(p.Eta is { } eta ? eta.ToString(@"hh\:mm\:ss", CultureInfo.InvariantCulture) : "-")}, lag {p.Lag.TotalSeconds:0.0} s, throttled {p.Throttled.TotalSeconds:0.0} s");
+        $"{p.Phase}: {p.Done}/{p.Total} rows, {p.RowsPerSecond:0} rows/s, ETA {(p.Eta is { } eta ? eta.ToString(@"hh\:mm\:ss", CultureInfo.InvariantCulture) : "-")}, lag {p.Lag.TotalSeconds:0.0} s, throttled {p.Throttled.TotalSeconds:0.0} s{(p.WaitingFor is { } reason ? "; " + reason : "")}");
 }

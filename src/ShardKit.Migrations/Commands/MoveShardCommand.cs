@@ -29,23 +29,21 @@ public static class MoveShardCommand
         Cli.RequireRange(maxPause, 100, 60_000);
         var chunk = new Option<int>("--chunk-size") { Description = "Rows per copy chunk (10-10000).", DefaultValueFactory = _ => 500 };
         Cli.RequireRange(chunk, 10, 10_000);
-        var rate = new Option<int>("--rows-per-second") { Description = "Copy at most this many rows per second (0: no limit).", DefaultValueFactory = _ => 0 };
-        Cli.RequireNonNegative(rate);
         var move = Define(
             new Command("move-shard", "Move a logical shard to another cluster online: fence and capture by triggers, chunked copy, verified cutover (epoch + 1)."),
             MoveAsync,
-            shard, to, maxPause, chunk, rate);
+            [shard, to, maxPause, chunk, .. ThrottleOptionsCli.Create()]);
 
         move.Subcommands.Add(Define(new Command("status", "Show every shard move (or one with --shard): state, clusters, rows copied, changes pending, pause."), StatusAsync, Copy(shard)));
         move.Subcommands.Add(Define(new Command("rollback", "Move the shard back to the cluster it came from (a cutover the other way); nothing written after the cutover is lost."), RollbackAsync, Copy(shard), Copy(maxPause)));
         var writeConfig = new Option<string?>("--write-config") { Description = "Also write the topology file with the placement as it is now (moved shards on their new cluster, MapVersion + 1) to this path (mode 0600: it holds passwords)." };
         move.Subcommands.Add(Define(new Command("complete", "Finish a move or a rollback: drop triggers, fences and change tables; archive the old schema (after a move) or drop the copy (after a rollback)."), CompleteAsync, Copy(shard), writeConfig));
-        move.Subcommands.Add(Define(new Command("resume", "Finish the moves, rollbacks and completes that were interrupted (Ctrl+C or a crash)."), ResumeAsync, Copy(shard), Copy(maxPause), Copy(chunk), Copy(rate)));
+        move.Subcommands.Add(Define(new Command("resume", "Finish the moves, rollbacks and completes that were interrupted (Ctrl+C or a crash)."), ResumeAsync, [Copy(shard), Copy(maxPause), Copy(chunk), .. ThrottleOptionsCli.Create()]));
         var clusters = new Option<string?>("--clusters") { Description = "The clusters to spread the shards over, in order (for example c0,c1,c2,c3)." };
         var dimension = new Option<string>("--dimension") { Description = "user, merchant or all.", DefaultValueFactory = _ => "all" };
         dimension.AcceptOnlyFromAmong("user", "merchant", "all");
         var execute = new Option<bool>("--execute") { Description = "Run the plan: move one shard at a time (re-running continues where it stopped)." };
-        move.Subcommands.Add(Define(new Command("plan", "Print the fewest moves that spread the shards evenly over --clusters (2 to 4 clusters: each new one takes a contiguous quarter)."), PlanAsync, clusters, dimension, execute, Copy(maxPause), Copy(chunk), Copy(rate)));
+        move.Subcommands.Add(Define(new Command("plan", "Print the fewest moves that spread the shards evenly over --clusters (2 to 4 clusters: each new one takes a contiguous quarter)."), PlanAsync, [clusters, dimension, execute, Copy(maxPause), Copy(chunk), .. ThrottleOptionsCli.Create()]));
         return move;
     }
 
@@ -96,7 +94,7 @@ public static class MoveShardCommand
                     ControlCluster = parseResult.GetValue(control),
                     MaxPause = TimeSpan.FromMilliseconds(invocation.Get("--max-pause-ms", 1000)),
                     ChunkSize = invocation.Get("--chunk-size", 500),
-                    RowsPerSecond = invocation.Get("--rows-per-second", 0),
+                    Throttle = ThrottleOptionsCli.Read(parseResult, extra),
                 });
                 return await body(mover, dataSource, invocation, cancellationToken);
             }
@@ -313,7 +311,14 @@ public static class MoveShardCommand
     {
         if (invocation.Json)
         {
-            return await work(null);
+            // Why the copy waits goes to stderr, so stdout stays one JSON document.
+            return await work(new SyncProgress<MoveProgress>(p =>
+            {
+                if (p.WaitingFor is { } reason)
+                {
+                    invocation.Error.WriteLine(reason);
+                }
+            }));
         }
 
         T result = default!;
@@ -327,7 +332,7 @@ public static class MoveShardCommand
                     task.MaxValue = Math.Max(1, p.Total);
                     task.Value = Math.Min(p.Done, task.MaxValue);
                     task.Description = Markup.Escape(FormattableString.Invariant(
-                        $"{p.Phase} {p.Table}: {p.Done}/{p.Total} rows, {p.RowsPerSecond:0} rows/s, ETA {(p.Eta is { } eta ? eta.ToString(@"hh\:mm\:ss", CultureInfo.InvariantCulture) : "-")}"));
+                        $"{p.Phase} {p.Table}: {p.Done}/{p.Total} rows, {p.RowsPerSecond:0} rows/s, ETA {(p.Eta is { } eta ? eta.ToString(@"hh\:mm\:ss", CultureInfo.InvariantCulture) : "-")}{(p.WaitingFor is { } reason ? "; " + reason : "")}"));
                 }));
                 task.Value = task.MaxValue;
             });

@@ -3,6 +3,7 @@ using System.Data.Common;
 using System.Diagnostics;
 using Dapper;
 using ShardKit.Migration;
+using ShardKit.Migrations.Migration.Throttling;
 using ShardKit.Orders;
 using Polly;
 
@@ -26,7 +27,8 @@ internal sealed partial class Migrator
     /// Copies every legacy order from the checkpoint on: each chunk is read under shared locks (and gets its ShardKit IDs
     /// in the same source transaction), written into its user shards with the version guard (the copy loses to any newer
     /// write already applied; a tombstone wins over an older copy), then the checkpoint moves past it. Then CATCHUP
-    /// applies the logged changes. Throttled on the source's running threads, the target replicas' lag and a row rate.
+    /// applies the logged changes. Throttled before each chunk by the jobs' one <see cref="CopyThrottle"/>
+    /// (<see cref="MigratorOptions.Throttle"/>): replica lag, <c>Threads_running</c>, the writers' p99 and a row rate.
     /// </summary>
     public async Task BackfillAsync(IProgress<MigrationProgress>? progress, CancellationToken cancellationToken)
     {
@@ -37,7 +39,6 @@ internal sealed partial class Migrator
             await SetPhaseAsync(BucketState.Backfill, cancellationToken).ConfigureAwait(false);
         }
 
-        var throttle = new BackfillThrottle(_dataSource, _options);
         var cursor = status.BackfillCursor;
         long total;
         long until;
@@ -54,10 +55,17 @@ internal sealed partial class Migrator
 
         var done = 0L;
         var clock = Stopwatch.StartNew();
+        CopyThrottle? throttle = null;
+        throttle = new CopyThrottle(
+            _options.Throttle,
+            ServerLoadProbe.ForLegacyImport(_dataSource, _options.ControlCluster, _options.WriterTimeout),
+            _dataSource.TimeProvider,
+            reason => progress?.Report(new MigrationProgress("backfill", done, Math.Max(total, done), done / Math.Max(clock.Elapsed.TotalSeconds, 1e-3), null,
+                throttle!.LastLag, throttle.Throttled, reason)));
         while (!status.BackfillDone)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            await throttle.WaitAsync(done, clock.Elapsed, cancellationToken).ConfigureAwait(false);
+            await throttle.WaitAsync(done, cancellationToken).ConfigureAwait(false);
             var (rows, last) = await CopyChunkAsync(cursor, until, cancellationToken).ConfigureAwait(false);
             if (rows == 0)
             {
@@ -74,7 +82,7 @@ internal sealed partial class Migrator
             done += rows;
             var rate = done / Math.Max(clock.Elapsed.TotalSeconds, 1e-3);
             progress?.Report(new MigrationProgress("backfill", done, Math.Max(total, done), rate,
-                rate > 0 ? TimeSpan.FromSeconds(Math.Max(0, total - done) / rate) : null, throttle.LastLag, throttle.Throttled));
+                rate > 0 ? TimeSpan.FromSeconds(Math.Max(0, total - done) / rate) : null, throttle.LastLag, throttle.Throttled, null));
         }
 
         await ControlExecuteAsync($"UPDATE `{Control}`.`migration` SET backfill_done = 1, updated_at = UTC_TIMESTAMP(6) WHERE id = 1", null, cancellationToken).ConfigureAwait(false);
@@ -94,7 +102,7 @@ internal sealed partial class Migrator
             await SetPhaseAsync(BucketState.Catchup, cancellationToken).ConfigureAwait(false);
         }
 
-        progress?.Report(new MigrationProgress("catchup", drained, drained, drained / Math.Max(clock.Elapsed.TotalSeconds, 1e-3), TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero));
+        progress?.Report(new MigrationProgress("catchup", drained, drained, drained / Math.Max(clock.Elapsed.TotalSeconds, 1e-3), TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, null));
         return drained;
     }
 

@@ -49,7 +49,7 @@ internal sealed partial class Migrator
                     Error = report.Equal ? null : $"{report.Differences.Count(d => !d.Repaired)} order(s) differ",
                 },
                 cancellationToken).ConfigureAwait(false);
-            progress?.Report(new MigrationProgress("verify", reports.Count, selected.Count, 0, null, TimeSpan.Zero, TimeSpan.Zero));
+            progress?.Report(new MigrationProgress("verify", reports.Count, selected.Count, 0, null, TimeSpan.Zero, TimeSpan.Zero, null));
         }
 
         await BumpVersionAsync(cancellationToken).ConfigureAwait(false);

@@ -1,3 +1,5 @@
+using ShardKit.Migrations.Migration.Throttling;
+
 namespace ShardKit.Migrations.Migration;
 
 /// <summary>How the migrator works: where the control schema is, how it copies, how it throttles.</summary>
@@ -12,20 +14,11 @@ internal sealed class MigratorOptions
     /// <summary>Legacy rows per backfill chunk.</summary>
     public int ChunkSize { get; init; } = 2000;
 
-    /// <summary>Pause the backfill while the source reports more running threads than this.</summary>
-    public int MaxThreadsRunning { get; init; } = 32;
-
-    /// <summary>Pause the backfill while a target replica lags more than this.</summary>
-    public TimeSpan MaxReplicaLag { get; init; } = TimeSpan.FromSeconds(5);
-
     /// <summary>
-    /// Pause the backfill while a running application instance reports a 99th-percentile operation latency above this
-    /// (<see cref="MigratingOrderStore"/> reports it at every control poll); null: not checked.
+    /// The backfill's throttle (replica lag of every cluster, <c>Threads_running</c> on the legacy server and every cluster
+    /// primary, the writers' reported 99th percentile, a rows-per-second cap): the same throttle as a shard move's copy.
     /// </summary>
-    public TimeSpan? MaxApplicationLatency { get; init; }
-
-    /// <summary>Copy at most this many rows per second (0: no limit).</summary>
-    public int RowsPerSecond { get; init; }
+    public CopyThrottleOptions Throttle { get; init; } = new();
 
     /// <summary>How long an application instance may go without a heartbeat before it no longer counts as a running writer.</summary>
     public TimeSpan WriterTimeout { get; init; } = TimeSpan.FromSeconds(10);

@@ -25,7 +25,7 @@ namespace ShardKit.Migration;
 /// <para>While capturing, each write also logs its key to the side's change table in the same transaction.</para>
 /// <para>
 /// Each acknowledgement also reports the 99th percentile of this instance's operation latency since the previous one, so
-/// that the migrator's backfill can hold back while the application slows down (<c>--max-app-latency-ms</c>).
+/// that the migrator's copy throttle can hold back while the application slows down (<c>--max-writer-p99-ms</c>).
 /// </para>
 /// </remarks>
 public sealed partial class MigratingOrderStore : IAsyncDisposable

@@ -2,10 +2,11 @@ using Dapper;
 using ShardKit.IntegrationTests.Orders;
 using ShardKit.Migration;
 using ShardKit.Migrations.Migration;
+using ShardKit.Migrations.Migration.Throttling;
 
 namespace ShardKit.IntegrationTests.Migration;
 
-/// <summary>The backfill holds back while a running application reports a slow 99th percentile, and goes on when it recovers.</summary>
+/// <summary>The copy throttle holds back while a running application reports a slow 99th percentile, and goes on when it recovers.</summary>
 public sealed class ApplicationLatencyThrottleTests
 {
     [Fact]
@@ -36,23 +37,30 @@ public sealed class ApplicationLatencyThrottleTests
         }
 
         await SetWriterAsync(topology, "slow-app", latencyMs: 800);
-        var throttle = new BackfillThrottle(topology.Shards, new MigratorOptions { MaxApplicationLatency = TimeSpan.FromMilliseconds(200) });
-        var wait = throttle.WaitAsync(rowsDone: 0, TimeSpan.Zero, CancellationToken.None);
+        var throttle = NewThrottle(topology);
+        var wait = throttle.WaitAsync(rowsDone: 0, CancellationToken.None);
         Assert.NotSame(wait, await Task.WhenAny(wait, Task.Delay(1500)));
-        Assert.Equal(TimeSpan.FromMilliseconds(800), throttle.LastApplicationLatency);
+        Assert.Equal(TimeSpan.FromMilliseconds(800), throttle.LastWriterP99);
+        Assert.Contains("the writers report a p99 of 800 ms", throttle.WaitingFor, StringComparison.Ordinal);
 
         await SetWriterAsync(topology, "slow-app", latencyMs: 20);
         await wait.WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.Equal(TimeSpan.FromMilliseconds(20), throttle.LastApplicationLatency);
+        Assert.Equal(TimeSpan.FromMilliseconds(20), throttle.LastWriterP99);
+        Assert.Null(throttle.WaitingFor);
         Assert.True(throttle.Throttled >= TimeSpan.FromSeconds(1), $"throttled {throttle.Throttled}");
 
         // A writer that stopped heart-beating no longer holds the copy back.
         await ExecuteOnControlAsync(topology, $"UPDATE `{ControlSchema.Name}`.`writers` SET latency_p99_ms = 900, heartbeat_at = UTC_TIMESTAMP(6) - INTERVAL 1 HOUR");
-        var stale = new BackfillThrottle(topology.Shards, new MigratorOptions { MaxApplicationLatency = TimeSpan.FromMilliseconds(200) });
-        await stale.WaitAsync(rowsDone: 0, TimeSpan.Zero, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.Null(stale.LastApplicationLatency);
+        var stale = NewThrottle(topology);
+        await stale.WaitAsync(rowsDone: 0, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Null(stale.LastWriterP99);
         Assert.Equal(TimeSpan.Zero, stale.Throttled);
     }
+
+    private static CopyThrottle NewThrottle(MigrationTopology topology) => new(
+        new CopyThrottleOptions { MaxWriterP99 = TimeSpan.FromMilliseconds(200) },
+        ServerLoadProbe.ForLegacyImport(topology.Shards, controlCluster: null, writerTimeout: TimeSpan.FromSeconds(10)),
+        TimeProvider.System);
 
     private static Task SetWriterAsync(MigrationTopology topology, string writerId, double latencyMs) =>
         ExecuteOnControlAsync(topology, ControlSchema.Acknowledge, new { WriterId = writerId, StateVersion = 0L, Host = "test", LatencyP99 = latencyMs });

@@ -1,8 +1,9 @@
 using ShardKit.Migrations.Migration;
+using ShardKit.Migrations.Migration.Throttling;
 
 namespace ShardKit.IntegrationTests.Migration;
 
-/// <summary>The backfill's replica-lag throttle with the migrator's account, and without the grant it needs.</summary>
+/// <summary>The copy throttle's replica-lag check with the migrator's account, and without the grant it needs.</summary>
 public sealed class ReplicaLagThrottleAccountTests
 {
     [Fact]
@@ -15,9 +16,10 @@ public sealed class ReplicaLagThrottleAccountTests
         }
 
         // With the documented grants the migrator reads every replica's lag.
-        var throttle = new BackfillThrottle(topology.Shards, new MigratorOptions());
-        await throttle.WaitAsync(rowsDone: 0, TimeSpan.Zero, CancellationToken.None);
+        var throttle = NewThrottle(topology.Shards);
+        await throttle.WaitAsync(rowsDone: 0, CancellationToken.None);
         Assert.Equal(TimeSpan.Zero, throttle.LastLag);
+        Assert.NotNull(throttle.LastThreadsRunning);
 
         var primary = topology.Topology.Clusters[0].Primary;
         await primary.ExecuteAsync("REVOKE SLAVE MONITOR ON *.* FROM 'shardkit_migrator'@'%'");
@@ -26,9 +28,12 @@ public sealed class ReplicaLagThrottleAccountTests
         // Global privileges are read when a session logs in: a data source of its own, so every session is new.
         await using var shards = new ShardKitDataSourceBuilder(topology.Options).Build();
         var refused = await Assert.ThrowsAsync<InvalidOperationException>(
-            () => new BackfillThrottle(shards, new MigratorOptions()).WaitAsync(rowsDone: 0, TimeSpan.Zero, CancellationToken.None));
+            () => NewThrottle(shards).WaitAsync(rowsDone: 0, CancellationToken.None));
         Assert.Contains("cluster 'c0'", refused.Message, StringComparison.Ordinal);
         Assert.Contains("grant the migrator's account SLAVE MONITOR", refused.Message, StringComparison.Ordinal);
         Assert.Contains("docs/migration.md", refused.Message, StringComparison.Ordinal);
     }
+
+    private static CopyThrottle NewThrottle(ShardKitDataSource shards) =>
+        new(new CopyThrottleOptions(), ServerLoadProbe.ForLegacyImport(shards, controlCluster: null, writerTimeout: TimeSpan.FromSeconds(10)), TimeProvider.System);
 }

@@ -72,11 +72,11 @@ public sealed class MariaDbTopologyTests
             Assert.Equal("1", await server.QueryScalarAsync("SELECT @@log_bin_trust_function_creators"));
         }
 
-        // What the throttles read, with the migrator's own account: a replica's lag, the legacy server's Threads_running.
+        // What the copy throttle reads (ServerLoadProbe), with the migrator's own account: a replica's lag, the legacy server's Threads_running.
         await using (var connection = new MySqlConnector.MySqlConnection(replica.MigratorConnectionString))
         {
             await connection.OpenAsync();
-            await using var command = new MySqlConnector.MySqlCommand("SHOW SLAVE STATUS", connection);
+            await using var command = new MySqlConnector.MySqlCommand("SHOW ALL SLAVES STATUS", connection);
             await using var reader = await command.ExecuteReaderAsync();
             Assert.True(await reader.ReadAsync(), "the migrator's account sees no replication status on the replica");
             Assert.Equal("0", Convert.ToString(reader.GetValue(reader.GetOrdinal("Seconds_Behind_Master")), CultureInfo.InvariantCulture));

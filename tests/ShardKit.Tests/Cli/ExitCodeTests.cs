@@ -61,6 +61,13 @@ public sealed class ExitCodeTests : IDisposable
     [InlineData("migrate", "backfill", "--max-threads-running", "-3", "--max-threads-running must be between 1 and 100000; got -3.")]
     [InlineData("move-shard", "--shard", "user:1", "--to", "c1", "--rows-per-second", "-5", "--rows-per-second must be zero or more; got -5.")]
     [InlineData("move-shard", "resume", "--rows-per-second", "-5", "--rows-per-second must be zero or more; got -5.")]
+    [InlineData("migrate", "backfill", "--max-writer-p99-ms", "-1", "--max-writer-p99-ms must be between 0 and 60000; got -1.")]
+    [InlineData("migrate", "backfill", "--max-app-latency-ms", "60001", "--max-writer-p99-ms must be between 0 and 60000; got 60001.")]
+    [InlineData("move-shard", "--shard", "user:1", "--to", "c1", "--max-replica-lag", "-5", "--max-replica-lag must be between 0 and 86400; got -5.")]
+    [InlineData("move-shard", "--shard", "user:1", "--to", "c1", "--max-threads-running", "0", "--max-threads-running must be between 1 and 100000; got 0.")]
+    [InlineData("move-shard", "--shard", "user:1", "--to", "c1", "--max-writer-p99-ms", "-1", "--max-writer-p99-ms must be between 0 and 60000; got -1.")]
+    [InlineData("move-shard", "resume", "--max-threads-running", "-3", "--max-threads-running must be between 1 and 100000; got -3.")]
+    [InlineData("move-shard", "plan", "--clusters", "c0,c1", "--max-replica-lag", "-1", "--max-replica-lag must be between 0 and 86400; got -1.")]
     public async Task NegativeRatesAndLimitsAreRefusedBeforeAnyConnection(params string[] argsAndMessage)
     {
         // The topology names servers on ports nothing listens on: a check made after connecting would fail differently.

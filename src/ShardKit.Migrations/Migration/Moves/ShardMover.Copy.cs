@@ -5,6 +5,7 @@ using System.Globalization;
 using System.Text.Json;
 using Dapper;
 using Polly;
+using ShardKit.Migrations.Migration.Throttling;
 
 namespace ShardKit.Migrations.Migration.Moves;
 
@@ -15,6 +16,8 @@ internal sealed partial class ShardMover
     /// Copies every table from its checkpoint: read a chunk <c>LOCK IN SHARE MODE</c> in a source transaction, <c>REPLACE</c> it on
     /// the target and commit there, move the checkpoint, then commit the source (a write to a copied row waits for that commit and
     /// is captured, so it reaches the target by the drain). A chunk copied twice after a crash is the same <c>REPLACE</c> again.
+    /// Before each chunk the jobs' one <see cref="CopyThrottle"/> (<see cref="ShardMoverOptions.Throttle"/>) waits while a replica
+    /// of either cluster lags, a primary of either runs too many threads or the writers report a slow p99, and keeps the row cap.
     /// </summary>
     private async Task CopyAsync(MoveContext context, IProgress<MoveProgress>? progress, CancellationToken cancellationToken)
     {
@@ -39,20 +42,27 @@ internal sealed partial class ShardMover
 
         var clock = Stopwatch.StartNew();
         long copiedThisRun = 0;
+        var currentTable = "";
+        var throttle = new CopyThrottle(
+            _options.Throttle,
+            new ServerLoadProbe(_dataSource, [context.From, context.To], legacy: false, _options.ControlCluster, _options.WriterTimeout),
+            _dataSource.TimeProvider,
+            reason => progress?.Report(new MoveProgress("copy", currentTable, rowsCopied, Math.Max(total, rowsCopied), copiedThisRun / Math.Max(0.001, clock.Elapsed.TotalSeconds), null, reason)));
         var target = await OpenApplyAsync(context.To, cancellationToken).ConfigureAwait(false);
         try
         {
             foreach (var table in tables.Where(t => !cursors.Done.Contains(t.Name)))
             {
+                currentTable = table.Name;
                 while (true)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    await ThrottleAsync(copiedThisRun, clock.Elapsed, cancellationToken).ConfigureAwait(false);
+                    await throttle.WaitAsync(copiedThisRun, cancellationToken).ConfigureAwait(false);
                     var copied = await RetryTransientAsync(() => CopyChunkAsync(context, table, cursors, target, cancellationToken), cancellationToken).ConfigureAwait(false);
                     rowsCopied += copied;
                     copiedThisRun += copied;
                     await UpdateRowAsync(context, "cursors = @Cursors, rows_copied = @Rows", new { Cursors = cursors.ToJson(), Rows = rowsCopied }, cancellationToken).ConfigureAwait(false);
-                    progress?.Report(new MoveProgress("copy", table.Name, rowsCopied, Math.Max(total, rowsCopied), copiedThisRun / Math.Max(0.001, clock.Elapsed.TotalSeconds), Eta(total - rowsCopied, copiedThisRun, clock.Elapsed)));
+                    progress?.Report(new MoveProgress("copy", table.Name, rowsCopied, Math.Max(total, rowsCopied), copiedThisRun / Math.Max(0.001, clock.Elapsed.TotalSeconds), Eta(total - rowsCopied, copiedThisRun, clock.Elapsed), null));
                     await StepAsync("copy.chunk").ConfigureAwait(false);
                     if (cursors.Done.Contains(table.Name))
                     {
@@ -201,20 +211,6 @@ internal sealed partial class ShardMover
 
     private static async Task<T> RetryTransientAsync<T>(Func<Task<T>> work, CancellationToken cancellationToken) =>
         await s_retry.ExecuteAsync(static async (w, _) => await w().ConfigureAwait(false), work, cancellationToken).ConfigureAwait(false);
-
-    private async Task ThrottleAsync(long rowsDone, TimeSpan elapsed, CancellationToken cancellationToken)
-    {
-        if (_options.RowsPerSecond <= 0)
-        {
-            return;
-        }
-
-        var due = TimeSpan.FromSeconds((double)rowsDone / _options.RowsPerSecond) - elapsed;
-        if (due > TimeSpan.Zero)
-        {
-            await Task.Delay(due, cancellationToken).ConfigureAwait(false);
-        }
-    }
 
     private static TimeSpan? Eta(long left, long done, TimeSpan elapsed) =>
         done <= 0 || left <= 0 ? null : TimeSpan.FromSeconds(left * elapsed.TotalSeconds / done);

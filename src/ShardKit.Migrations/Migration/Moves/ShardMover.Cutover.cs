@@ -55,7 +55,7 @@ internal sealed partial class ShardMover
         {
             var drained = await DrainAsync(context, from, to, frozen: false, cancellationToken).ConfigureAwait(false);
             total += drained;
-            progress?.Report(new MoveProgress("drain", "", total, total, 0, null));
+            progress?.Report(new MoveProgress("drain", "", total, total, 0, null, null));
             if (drained < _options.DrainBatch)
             {
                 return;

@@ -1,6 +1,8 @@
+using ShardKit.Migrations.Migration.Throttling;
+
 namespace ShardKit.Migrations.Migration.Moves;
 
-/// <summary>How the shard mover works: where the control schema is, how it copies and how long a cutover may hold writers.</summary>
+/// <summary>How the shard mover works: where the control schema is, how it copies and throttles, and how long a cutover may hold writers.</summary>
 internal sealed class ShardMoverOptions
 {
     /// <summary>The cluster holding <c>shardkit_control</c>; the first when null.</summary>
@@ -12,8 +14,14 @@ internal sealed class ShardMoverOptions
     /// <summary>Captured changes per drain batch.</summary>
     public int DrainBatch { get; init; } = 1000;
 
-    /// <summary>Copy at most this many rows per second (0: no limit).</summary>
-    public int RowsPerSecond { get; init; }
+    /// <summary>
+    /// The copy's throttle (replica lag and <c>Threads_running</c> of the source and target clusters, the writers' reported
+    /// 99th percentile, a rows-per-second cap): the same throttle as the legacy backfill's.
+    /// </summary>
+    public CopyThrottleOptions Throttle { get; init; } = new();
+
+    /// <summary>How long a writer may go without a heartbeat in the control schema before its reported latency no longer counts.</summary>
+    public TimeSpan WriterTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>How long the cutover may hold the shard's writers; longer falls back to COPY and is retried.</summary>
     public TimeSpan MaxPause { get; init; } = TimeSpan.FromSeconds(1);
