@@ -1,5 +1,4 @@
-using System.Diagnostics;
-using ShardKit.Migrations.Migration;
+using ShardKit.Migrations.Commands;
 using ShardKit.Testing;
 
 namespace ShardKit.Benchmarks.Migrations;
@@ -12,29 +11,9 @@ internal static class DumpReload
 {
     public static async Task<Measured> MeasureAsync(MariaDbServer legacy, MariaDbServer target, long orders, CancellationToken cancellationToken)
     {
-        await target.ExecuteAsync("DROP DATABASE IF EXISTS dump_reload; CREATE DATABASE dump_reload;", cancellationToken);
         var before = LoadAverage.Read();
-        var clock = Stopwatch.StartNew();
-        using var process = Process.Start(new ProcessStartInfo("bash")
-        {
-            ArgumentList =
-            {
-                "-c",
-                $"set -o pipefail; mariadb-dump --no-defaults --socket='{legacy.SocketPath}' -uroot --single-transaction {LegacySeed.Database} orders order_items | mariadb --no-defaults --socket='{target.SocketPath}' -uroot dump_reload",
-            },
-            RedirectStandardError = true,
-        })!;
-        var error = await process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken);
-        var seconds = clock.Elapsed.TotalSeconds;
+        var (seconds, reloaded) = await MigrationDemo.DumpReloadAsync(legacy, target, cancellationToken);
         var after = LoadAverage.Read();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException("mariadb-dump | mariadb failed: " + error.Trim());
-        }
-
-        var reloaded = long.Parse((await target.QueryScalarAsync("SELECT COUNT(*) FROM dump_reload.orders", cancellationToken))!, System.Globalization.CultureInfo.InvariantCulture);
-        await target.ExecuteAsync("DROP DATABASE dump_reload;", cancellationToken);
 
         // After a migration with live writes the legacy tables also hold the orders the application wrote before its bucket moved.
         return reloaded >= orders
