@@ -30,13 +30,13 @@ internal static class RowBinder
     }
 
     /// <summary>
-    /// Binds the row: the root's columns (the keys included, the version left to the store) and the child tables it names,
+    /// Binds the row, whose keys <see cref="Keys"/> has read: the root's columns (the keys included, the version left to the store) and the child tables it names,
     /// each child row with the order-ID column set to the order's ID.
     /// </summary>
     /// <exception cref="ArgumentException">An unknown table or column, a value for a generated column, a child table whose rows name different columns, or bad keys.</exception>
-    public static Bound Bind(OrderRow row, TableModel model, ShardMap map, Func<DeclaredTable, TableShape> shapeOf)
+    public static Bound Bind(OrderRow row, (OrderId Id, long UserId, long MerchantId) keys, TableModel model, Func<DeclaredTable, TableShape> shapeOf)
     {
-        var (id, user, merchant) = Keys(row, model, map);
+        var (id, user, merchant) = keys;
         var root = model.Root;
         var rootShape = shapeOf(root);
         var columns = new List<string>();

@@ -50,8 +50,9 @@ public sealed partial class TwoDimensionOrderStore
     /// </exception>
     public Task<OrderRow> CreateAsync(OrderRow order, IReadOnlyCollection<AlternateKey> alternateKeys, CancellationToken cancellationToken = default)
     {
-        var (id, userId, _) = RowBinder.Keys(order, DataSource.Map.Tables, DataSource.Map);
-        return WithClaimedKeysAsync(new AlternateKeyTarget(userId, id), alternateKeys, keys => CreateRowAsync(order, id, keys, cancellationToken), cancellationToken);
+        var orderKeys = RowBinder.Keys(order, DataSource.Map.Tables, DataSource.Map);
+        return WithClaimedKeysAsync(
+            new AlternateKeyTarget(orderKeys.UserId, orderKeys.Id), alternateKeys, keys => CreateRowAsync(order, orderKeys, keys, cancellationToken), cancellationToken);
     }
 
     /// <summary>Claims the keys for <paramref name="target"/>, runs the create, and gives the claims back if the create is refused.</summary>

@@ -117,19 +117,18 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
     /// <exception cref="ShardKitException"><see cref="ShardKitErrorCode.ShardUnavailable"/>: the user shard cannot be reached; nothing was written.</exception>
     public Task<OrderRow> CreateAsync(OrderRow order, CancellationToken cancellationToken = default)
     {
-        var (id, _, _) = RowBinder.Keys(order, DataSource.Map.Tables, DataSource.Map);
-        return CreateRowAsync(order, id, [], cancellationToken);
+        return CreateRowAsync(order, RowBinder.Keys(order, DataSource.Map.Tables, DataSource.Map), [], cancellationToken);
     }
 
-    private async Task<OrderRow> CreateRowAsync(OrderRow order, OrderId id, IReadOnlyList<AlternateKey> alternateKeys, CancellationToken cancellationToken)
+    private async Task<OrderRow> CreateRowAsync(OrderRow order, (OrderId Id, long UserId, long MerchantId) keys, IReadOnlyList<AlternateKey> alternateKeys, CancellationToken cancellationToken)
     {
         var (state, token) = await DataSource.RetryOnMovedAsync(
             async ct =>
             {
-                var shard = await DataSource.OpenOrderShardAsync(id, ShardDimension.User, ShardIntent.Write, ct).ConfigureAwait(false);
+                var shard = await DataSource.OpenOrderShardAsync(keys.Id, ShardDimension.User, ShardIntent.Write, ct).ConfigureAwait(false);
                 await using (shard.ConfigureAwait(false))
                 {
-                    var bound = await BindAsync(shard, order, ct).ConfigureAwait(false);
+                    var bound = await BindAsync(shard, order, keys, ct).ConfigureAwait(false);
                     return await CreateOnShardAsync(shard, bound.Id, bound.UserId, bound.MerchantId, bound.Root, bound.Children, alternateKeys, ct).ConfigureAwait(false);
                 }
             },
@@ -268,7 +267,8 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
             TableModel.BuiltIn.Root,
             ["status", "total_amount", "currency", "ext", "updated_at"],
             [[order.Status, order.TotalAmount, order.Currency, order.Ext, now.UtcDateTime]]);
-        var result = await UpdateCoreAsync(order.Id, order.UserId, order.MerchantId, root, [BuiltInRows.ItemsOf(order)], cancellationToken).ConfigureAwait(false);
+        var result = await UpdateCoreAsync(
+            order.Id, order.UserId, order.MerchantId, (_, _) => ValueTask.FromResult((root, new List<TableRows> { BuiltInRows.ItemsOf(order) })), cancellationToken).ConfigureAwait(false);
         return result is { } stored ? BuiltInRows.ToRecord(stored.State.Root!, stored.State.Children, stored.Token) : null;
     }
 
@@ -284,28 +284,25 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
     /// <exception cref="ShardKitException"><see cref="ShardKitErrorCode.ShardUnavailable"/>: the user shard cannot be reached; nothing was written.</exception>
     public async Task<OrderRow?> UpdateAsync(OrderRow order, CancellationToken cancellationToken = default)
     {
-        var (id, userId, merchantId) = RowBinder.Keys(order, DataSource.Map.Tables, DataSource.Map);
-        var result = await DataSource.RetryOnMovedAsync(
-            async ct =>
+        var keys = RowBinder.Keys(order, DataSource.Map.Tables, DataSource.Map);
+        var result = await UpdateCoreAsync(
+            keys.Id, keys.UserId, keys.MerchantId,
+            async (shard, ct) =>
             {
-                RowBinder.Bound bound;
-                var shard = await DataSource.OpenOrderShardAsync(id, ShardDimension.User, ShardIntent.Write, ct).ConfigureAwait(false);
-                await using (shard.ConfigureAwait(false))
-                {
-                    bound = await BindAsync(shard, order, ct).ConfigureAwait(false);
-                }
-
-                return await UpdateOnceAsync(id, userId, merchantId, bound.Root, bound.Children, ct).ConfigureAwait(false);
+                var bound = await BindAsync(shard, order, keys, ct).ConfigureAwait(false);
+                return (bound.Root, bound.Children);
             },
-            retryable: true,
             cancellationToken).ConfigureAwait(false);
         return result is { } stored ? ToRow(stored.State, stored.Token) : null;
     }
 
-    private Task<(UserSideState State, CausalToken? Token)?> UpdateCoreAsync(OrderId id, long userId, long merchantId, TableRows set, List<TableRows> children, CancellationToken cancellationToken) =>
-        DataSource.RetryOnMovedAsync(ct => UpdateOnceAsync(id, userId, merchantId, set, children, ct), retryable: true, cancellationToken);
+    /// <summary>The update, retried once if the shard moved; <paramref name="content"/> gives what to write, on the connection the update uses.</summary>
+    private Task<(UserSideState State, CausalToken? Token)?> UpdateCoreAsync(
+        OrderId id, long userId, long merchantId, Func<ShardConnection, CancellationToken, ValueTask<(TableRows Set, List<TableRows> Children)>> content, CancellationToken cancellationToken) =>
+        DataSource.RetryOnMovedAsync(ct => UpdateOnceAsync(id, userId, merchantId, content, ct), retryable: true, cancellationToken);
 
-    private async Task<(UserSideState State, CausalToken? Token)?> UpdateOnceAsync(OrderId id, long userId, long merchantId, TableRows set, List<TableRows> children, CancellationToken cancellationToken)
+    private async Task<(UserSideState State, CausalToken? Token)?> UpdateOnceAsync(
+        OrderId id, long userId, long merchantId, Func<ShardConnection, CancellationToken, ValueTask<(TableRows Set, List<TableRows> Children)>> content, CancellationToken cancellationToken)
     {
         var model = DataSource.Map.Tables;
         var root = model.Root;
@@ -314,6 +311,7 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
         var shard = await DataSource.OpenOrderShardAsync(id, ShardDimension.User, ShardIntent.Write, cancellationToken).ConfigureAwait(false);
         await using (shard.ConfigureAwait(false))
         {
+            var (set, children) = await content(shard, cancellationToken).ConfigureAwait(false);
             var transaction = await shard.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             await using (transaction.ConfigureAwait(false))
             {
@@ -564,7 +562,7 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
     }
 
     /// <summary>Binds an order's values to the declared tables as the shard describes them.</summary>
-    private async Task<RowBinder.Bound> BindAsync(ShardConnection shard, OrderRow order, CancellationToken cancellationToken)
+    private async Task<RowBinder.Bound> BindAsync(ShardConnection shard, OrderRow order, (OrderId Id, long UserId, long MerchantId) keys, CancellationToken cancellationToken)
     {
         var model = DataSource.Map.Tables;
         var shapes = new Dictionary<DeclaredTable, TableShape>();
@@ -577,7 +575,7 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
             }
         }
 
-        return RowBinder.Bind(order, model, DataSource.Map, table => shapes[table]);
+        return RowBinder.Bind(order, keys, model, table => shapes[table]);
     }
 
     private static OrderRow ToRow(UserSideState state, CausalToken? token)
