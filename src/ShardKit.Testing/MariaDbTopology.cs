@@ -249,7 +249,7 @@ public sealed class MariaDbTopology : IAsyncDisposable
     private string MigratorAccountSql(MariaDbRole role) => role == MariaDbRole.Legacy
         ? $"""
           CREATE USER '{MigratorAccount}'@'%' IDENTIFIED BY '{_migratorPassword}';
-          GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, INDEX, ALTER ON `{LegacySchema}`.* TO '{MigratorAccount}'@'%';
+          GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, INDEX, ALTER, TRIGGER ON `{LegacySchema}`.* TO '{MigratorAccount}'@'%';
           """
         : $"""
           CREATE USER '{MigratorAccount}'@'%' IDENTIFIED BY '{_migratorPassword}';

@@ -119,8 +119,7 @@ internal sealed partial class Migrator
         var source = await _dataSource.OpenLegacyAsync(cancellationToken).ConfigureAwait(false);
         await using (source.ConfigureAwait(false))
         {
-            await source.ExecuteAsync(new CommandDefinition(
-                _source.Sql("DROP TABLE IF EXISTS {schema}.`shardkit_fence`, {schema}.`shardkit_changes`, {schema}.`shardkit_tombstones`"), cancellationToken: cancellationToken)).ConfigureAwait(false);
+            // The tables are archived before their triggers go, so no write reaches them unfenced in between.
             var live = await source.ExecuteScalarAsync<long>(new CommandDefinition(
                 "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = @Schema AND table_name = 'orders'", new { Schema = _source.Database }, cancellationToken: cancellationToken)).ConfigureAwait(false);
             if (live > 0)
@@ -128,6 +127,14 @@ internal sealed partial class Migrator
                 await source.ExecuteAsync(new CommandDefinition(
                     _source.Sql("RENAME TABLE {orders} TO {schema}.`orders_archived`, {order_items} TO {schema}.`order_items_archived`"), cancellationToken: cancellationToken)).ConfigureAwait(false);
             }
+
+            foreach (var statement in LegacyCapture.DropTriggers(_source))
+            {
+                await source.ExecuteAsync(new CommandDefinition(statement, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            }
+
+            await source.ExecuteAsync(new CommandDefinition(
+                _source.Sql("DROP TABLE IF EXISTS {schema}.`shardkit_fence`, {schema}.`shardkit_changes`, {schema}.`shardkit_tombstones`"), cancellationToken: cancellationToken)).ConfigureAwait(false);
         }
     }
 

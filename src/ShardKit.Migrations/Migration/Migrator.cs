@@ -42,10 +42,10 @@ internal sealed partial class Migrator : IDisposable
         _source = new LegacySource(legacy.Database);
         _keys = new AlternateKeyStore(dataSource);
         _legacyIds = new AlternateKeyLegacyIdMap(_keys);
-        _drainer = new ChangeDrainer(dataSource, _source, _legacyIds);
         _merchant = new MerchantApplier(dataSource);
         var ids = new OrderIdGenerator(new OrderIdGeneratorOptions { WorkerId = options.WorkerId, ShardCount = dataSource.Map.GetShardCount(ShardDimension.User) });
         _assigner = new LegacyIdAssigner(dataSource.Map, _legacyIds, ids, _source);
+        _drainer = new ChangeDrainer(dataSource, _source, _assigner);
     }
 
     /// <summary>Test hook: called at named steps (<c>backfill.read</c>, <c>cutover.frozen</c>, ...); a test throws there to simulate a crash.</summary>

@@ -4,8 +4,9 @@ using Dapper;
 namespace ShardKit.Migration;
 
 /// <summary>
-/// Applies the change tables. Forward: the keys logged on the legacy source are re-read there and applied to their user
-/// shards with the version guard. Reverse: the keys logged on a user shard while it was authoritative are re-read there
+/// Applies the change tables. Forward: the legacy keys the capture triggers logged on the source (<see cref="LegacyCapture"/>)
+/// get their ShardKit IDs (the same claim the backfill makes), are re-read there and applied to both dimensions with the
+/// version guard. Reverse: the keys logged on a user shard while it was authoritative are re-read there
 /// and applied to the source. A change row is deleted only after its key was applied, so a drain stopped anywhere and
 /// run again applies the same current state again; rows that commit late with a lower sequence are still found.
 /// </summary>
@@ -16,13 +17,13 @@ internal sealed class ChangeDrainer
     private readonly ShardKitDataSource _dataSource;
     private readonly LegacySource _source;
     private readonly LegacyApplier _legacyApplier;
-    private readonly ILegacyIdMap _legacyIds;
+    private readonly LegacyIdAssigner _assigner;
 
-    public ChangeDrainer(ShardKitDataSource dataSource, LegacySource source, ILegacyIdMap legacyIds)
+    public ChangeDrainer(ShardKitDataSource dataSource, LegacySource source, LegacyIdAssigner assigner)
     {
         _dataSource = dataSource;
         _source = source;
-        _legacyIds = legacyIds;
+        _assigner = assigner;
         _legacyApplier = new LegacyApplier(source);
     }
 
@@ -46,10 +47,10 @@ internal sealed class ChangeDrainer
 
         while (true)
         {
-            var source = await _dataSource.OpenLegacyAsync(cancellationToken).ConfigureAwait(false);
+            var source = await LegacySource.OpenApplierAsync(_dataSource, cancellationToken).ConfigureAwait(false);
             await using (source.ConfigureAwait(false))
             {
-                var changes = (await source.QueryAsync<(long Seq, int Bucket, long OrderId)>(new CommandDefinition(
+                var changes = (await source.QueryAsync<(long Seq, int Bucket, long LegacyId)>(new CommandDefinition(
                     bucket is null ? _source.ReadChanges : _source.ReadBucketChanges,
                     new { Bucket = bucket ?? 0, UpTo = upTo, Limit = BatchSize },
                     cancellationToken: cancellationToken)).ConfigureAwait(false)).ToList();
@@ -58,7 +59,8 @@ internal sealed class ChangeDrainer
                     return consumed;
                 }
 
-                await ApplyForwardAsync(changes.Select(c => OrderId.FromValidatedValue(c.OrderId)).Distinct().ToList(), cancellationToken).ConfigureAwait(false);
+                var ids = await AssignAsync(source, changes.Select(c => c.LegacyId).Distinct().ToList(), cancellationToken).ConfigureAwait(false);
+                await ApplyForwardAsync(ids, cancellationToken).ConfigureAwait(false);
 
                 await source.ExecuteAsync(new CommandDefinition(
                     _source.DeleteChanges, new { Seqs = changes.Select(c => c.Seq).ToArray() }, cancellationToken: cancellationToken)).ConfigureAwait(false);
@@ -68,8 +70,23 @@ internal sealed class ChangeDrainer
     }
 
     /// <summary>
-    /// Re-reads the orders' current source states in one snapshot (one round trip), links their legacy IDs (one batch
-    /// claim) and applies them to both dimensions with the version guard (<see cref="TargetShard.ApplyChunkAsync"/>).
+    /// The ShardKit IDs of the logged legacy orders: each is claimed for its legacy ID (a recorded ID is the candidate; the
+    /// first claim wins for good, so the backfill and the store find the same one) and recorded where the source has none
+    /// yet, on the row or on its tombstone. An order deleted before any copy still gets its ID, so its tombstone reaches the
+    /// shards under the ID a late copy of it would use. Orders the source has no trace of are left out.
+    /// </summary>
+    private async Task<List<OrderId>> AssignAsync(System.Data.Common.DbConnection source, List<long> legacyIds, CancellationToken cancellationToken)
+    {
+        var keys = await _source.ReadKeysAsync(source, legacyIds, cancellationToken).ConfigureAwait(false);
+        var claimed = await _assigner.ClaimAsync(keys.Select(k => k.Key).ToList(), cancellationToken).ConfigureAwait(false);
+        await _assigner.RecordAsync(source, null, keys.Where(k => !k.Deleted).Select(k => k.Key).ToList(), claimed, cancellationToken).ConfigureAwait(false);
+        await _source.RecordTombstoneIdsAsync(source, keys.Where(k => k.Deleted).Select(k => k.Key).ToList(), claimed, cancellationToken).ConfigureAwait(false);
+        return claimed.Values.Distinct().ToList();
+    }
+
+    /// <summary>
+    /// Re-reads the orders' current source states in one snapshot (one round trip) and applies them to both dimensions with
+    /// the version guard (<see cref="TargetShard.ApplyChunkAsync"/>).
     /// </summary>
     private async Task ApplyForwardAsync(List<OrderId> ids, CancellationToken cancellationToken)
     {
@@ -80,8 +97,6 @@ internal sealed class ChangeDrainer
             found = await ReadSourceStatesAsync(source, ids, cancellationToken).ConfigureAwait(false);
         }
 
-        // Orders written during the migration link their legacy IDs here, so a legacy ID finds its order after cutover.
-        await _legacyIds.ClaimAsync(found.Where(f => f.LegacyId > 0).Select(f => (f.LegacyId, f.State.Order.UserId, f.State.Order.Id)).ToList(), cancellationToken).ConfigureAwait(false);
         if (BeforeForwardApply is { } hook)
         {
             await hook(ids).ConfigureAwait(false);
@@ -97,7 +112,7 @@ internal sealed class ChangeDrainer
         var shard = await _dataSource.OpenAsync(_dataSource.Map.GetRoute(ShardDimension.User, bucket), ShardIntent.Write, cancellationToken).ConfigureAwait(false);
         await using (shard.ConfigureAwait(false))
         {
-            var source = await _dataSource.OpenLegacyAsync(cancellationToken).ConfigureAwait(false);
+            var source = await LegacySource.OpenApplierAsync(_dataSource, cancellationToken).ConfigureAwait(false);
             await using (source.ConfigureAwait(false))
             {
                 while (true)

@@ -33,23 +33,24 @@ internal sealed class LegacySource
         """,
         """
         CREATE TABLE IF NOT EXISTS {schema}.`shardkit_changes` (
-            seq      BIGINT   NOT NULL AUTO_INCREMENT,
-            bucket   SMALLINT NOT NULL,
-            order_id BIGINT   NOT NULL,
+            seq       BIGINT   NOT NULL AUTO_INCREMENT,
+            bucket    SMALLINT NOT NULL,
+            legacy_id BIGINT   NOT NULL,
             PRIMARY KEY (seq),
             KEY ix_bucket (bucket, seq)
         ) ENGINE = InnoDB
         """,
         """
         CREATE TABLE IF NOT EXISTS {schema}.`shardkit_tombstones` (
-            order_id    BIGINT      NOT NULL,
             legacy_id   BIGINT      NOT NULL,
+            order_id    BIGINT      NULL,
             user_id     BIGINT      NOT NULL,
             merchant_id BIGINT      NOT NULL,
             created_at  DATETIME(6) NOT NULL,
             deleted_at  DATETIME(6) NOT NULL,
             version     BIGINT      NOT NULL,
-            PRIMARY KEY (order_id)
+            PRIMARY KEY (legacy_id),
+            UNIQUE KEY ux_order (order_id)
         ) ENGINE = InnoDB
         """,
     ];
@@ -75,9 +76,8 @@ internal sealed class LegacySource
         FenceExclusive = Sql("SELECT authority, capture, epoch FROM {schema}.`shardkit_fence` WHERE bucket = @Bucket FOR UPDATE");
         SetFence = Sql("UPDATE {schema}.`shardkit_fence` SET authority = @Authority, capture = @Capture, epoch = @Epoch WHERE bucket = @Bucket");
         ReadFences = Sql("SELECT bucket, authority, capture, epoch FROM {schema}.`shardkit_fence` ORDER BY bucket");
-        LogChange = Sql("INSERT INTO {schema}.`shardkit_changes` (bucket, order_id) VALUES (@Bucket, @OrderId)");
-        ReadChanges = Sql("SELECT seq, bucket, order_id FROM {schema}.`shardkit_changes` WHERE seq <= @UpTo ORDER BY seq LIMIT @Limit");
-        ReadBucketChanges = Sql("SELECT seq, bucket, order_id FROM {schema}.`shardkit_changes` WHERE bucket = @Bucket AND seq <= @UpTo ORDER BY seq LIMIT @Limit");
+                ReadChanges = Sql("SELECT seq, bucket, legacy_id FROM {schema}.`shardkit_changes` WHERE seq <= @UpTo ORDER BY seq LIMIT @Limit");
+        ReadBucketChanges = Sql("SELECT seq, bucket, legacy_id FROM {schema}.`shardkit_changes` WHERE bucket = @Bucket AND seq <= @UpTo ORDER BY seq LIMIT @Limit");
         LastChange = Sql("SELECT IFNULL(MAX(seq), 0) FROM {schema}.`shardkit_changes`");
         DeleteChanges = Sql("DELETE FROM {schema}.`shardkit_changes` WHERE seq IN @Seqs");
         CountChanges = Sql("SELECT bucket, COUNT(*) FROM {schema}.`shardkit_changes` GROUP BY bucket");
@@ -109,8 +109,6 @@ internal sealed class LegacySource
     public string SetFence { get; }
 
     public string ReadFences { get; }
-
-    public string LogChange { get; }
 
     public string ReadChanges { get; }
 
@@ -158,6 +156,56 @@ internal sealed class LegacySource
             Sql("INSERT IGNORE INTO {schema}.`shardkit_fence` (bucket, authority, capture, epoch) VALUES (@Bucket, 'source', 0, 0)"),
             Enumerable.Range(0, buckets).Select(b => new { Bucket = b }).ToList(),
             cancellationToken: cancellationToken)).ConfigureAwait(false);
+        foreach (var statement in LegacyCapture.CreateTriggers(this, buckets))
+        {
+            await connection.ExecuteAsync(new CommandDefinition(statement, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Opens a legacy connection marked as the migrator's (<see cref="LegacyCapture.ApplySession"/>): the capture triggers pass its writes untouched.</summary>
+    public static async Task<DbConnection> OpenApplierAsync(ShardKitDataSource dataSource, CancellationToken cancellationToken)
+    {
+        var connection = await dataSource.OpenLegacyAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await connection.ExecuteAsync(new CommandDefinition(LegacyCapture.ApplySession, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The keys of the legacy orders <paramref name="legacyIds"/> names, live or deleted (their tombstones), with the ShardKit ID
+    /// each has recorded (null when none yet).
+    /// </summary>
+    public async Task<List<(LegacyRowKey Key, bool Deleted)>> ReadKeysAsync(DbConnection connection, IReadOnlyList<long> legacyIds, CancellationToken cancellationToken)
+    {
+        var keys = await connection.QueryAsync<(long LegacyId, long UserId, long MerchantId, long? OrderId, bool Deleted)>(new CommandDefinition(
+            Sql("""
+                SELECT order_id, user_id, merchant_id, shardkit_order_id, 0 FROM {orders} WHERE order_id IN @Ids
+                UNION ALL
+                SELECT t.legacy_id, t.user_id, t.merchant_id, t.order_id, 1 FROM {schema}.`shardkit_tombstones` t
+                WHERE t.legacy_id IN @Ids AND NOT EXISTS (SELECT 1 FROM {orders} o WHERE o.order_id = t.legacy_id)
+                """),
+            new { Ids = legacyIds.ToArray() },
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return keys.Select(k => (new LegacyRowKey(k.LegacyId, k.UserId, k.MerchantId, k.OrderId), k.Deleted)).ToList();
+    }
+
+    /// <summary>Records claimed ShardKit IDs on the tombstones that have none yet (orders deleted before any copy recorded their ID).</summary>
+    public async Task RecordTombstoneIdsAsync(DbConnection connection, IReadOnlyList<LegacyRowKey> deleted, IReadOnlyDictionary<long, OrderId> claimed, CancellationToken cancellationToken)
+    {
+        foreach (var key in deleted.Where(k => k.OrderId is null))
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                Sql("UPDATE {schema}.`shardkit_tombstones` SET order_id = @OrderId WHERE legacy_id = @LegacyId AND order_id IS NULL"),
+                new { OrderId = claimed[key.LegacyId].Value, key.LegacyId },
+                cancellationToken: cancellationToken)).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Reads a bucket's fence row under a shared (writers) or exclusive (cutover) lock; null when the fence table or row is missing.</summary>

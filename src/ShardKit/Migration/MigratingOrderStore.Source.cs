@@ -3,7 +3,10 @@ using Dapper;
 
 namespace ShardKit.Migration;
 
-/// <summary>Writes and reads on the legacy database, each in one transaction that holds its bucket's fence row shared.</summary>
+/// <summary>
+/// Writes and reads on the legacy database. The capture triggers (<see cref="LegacyCapture"/>) fence and log every write in
+/// its own transaction; a read holds its bucket's fence row shared.
+/// </summary>
 public sealed partial class MigratingOrderStore
 {
     private LegacySource Source => _source ??= new LegacySource(
@@ -17,7 +20,7 @@ public sealed partial class MigratingOrderStore
     {
         var now = OrderReader.Now(DataSource.TimeProvider);
         var bucket = order.Id.UserShard;
-        await InSourceTransactionAsync(bucket, async (connection, transaction, fence) =>
+        await InSourceWriteAsync(bucket, async (connection, transaction) =>
         {
             var tombstoned = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
                 Source.Sql("SELECT COUNT(*) FROM {schema}.`shardkit_tombstones` WHERE order_id = @OrderId"), new { OrderId = order.Id.Value }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
@@ -36,7 +39,6 @@ public sealed partial class MigratingOrderStore
                 cancellationToken: cancellationToken)).ConfigureAwait(false);
             var legacyId = await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT LAST_INSERT_ID()", transaction: transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
             await OrderReader.InsertItemsAsync(connection, Source.ItemsTable, legacyId, order.Items, transaction, cancellationToken).ConfigureAwait(false);
-            await LogSourceChangeAsync(connection, transaction, fence, bucket, order.Id, cancellationToken).ConfigureAwait(false);
             return true;
         }, cancellationToken).ConfigureAwait(false);
         return order.WithStoredState(order.Items.ToArray(), now, now, 1);
@@ -46,7 +48,7 @@ public sealed partial class MigratingOrderStore
     {
         var now = OrderReader.Now(DataSource.TimeProvider);
         var bucket = order.Id.UserShard;
-        return await InSourceTransactionAsync(bucket, async (connection, transaction, fence) =>
+        return await InSourceWriteAsync(bucket, async (connection, transaction) =>
         {
             var changed = await connection.ExecuteAsync(new CommandDefinition(
                 Source.Sql("""
@@ -66,40 +68,33 @@ public sealed partial class MigratingOrderStore
             await connection.ExecuteAsync(new CommandDefinition(
                 Source.Sql("DELETE FROM {order_items} WHERE order_id = @LegacyId"), new { current.LegacyId }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
             await OrderReader.InsertItemsAsync(connection, Source.ItemsTable, current.LegacyId, order.Items, transaction, cancellationToken).ConfigureAwait(false);
-            await LogSourceChangeAsync(connection, transaction, fence, bucket, order.Id, cancellationToken).ConfigureAwait(false);
             return order.WithStoredState(order.Items.ToArray(), OrderReader.Utc(current.CreatedAt), now, current.Version);
         }, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<bool> DeleteOnSourceAsync(OrderId orderId, CancellationToken cancellationToken)
     {
-        var now = OrderReader.Now(DataSource.TimeProvider);
-        var bucket = orderId.UserShard;
-        return await InSourceTransactionAsync(bucket, async (connection, transaction, fence) =>
+        return await InSourceWriteAsync(orderId.UserShard, async (connection, transaction) =>
         {
-            var row = await connection.QuerySingleOrDefaultAsync<(long LegacyId, long UserId, long MerchantId, DateTime CreatedAt, long Version)?>(new CommandDefinition(
-                Source.Sql("SELECT order_id, user_id, merchant_id, created_at, version FROM {orders} WHERE shardkit_order_id = @OrderId FOR UPDATE"),
+            var legacyId = await connection.QuerySingleOrDefaultAsync<long?>(new CommandDefinition(
+                Source.Sql("SELECT order_id FROM {orders} WHERE shardkit_order_id = @OrderId FOR UPDATE"),
                 new { OrderId = orderId.Value },
                 transaction,
                 cancellationToken: cancellationToken)).ConfigureAwait(false);
-            if (row is not { } current)
+            if (legacyId is not { } id)
             {
                 return false;
             }
 
-            await connection.ExecuteAsync(new CommandDefinition(Source.Sql("DELETE FROM {order_items} WHERE order_id = @LegacyId"), new { current.LegacyId }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-            await connection.ExecuteAsync(new CommandDefinition(Source.Sql("DELETE FROM {orders} WHERE order_id = @LegacyId"), new { current.LegacyId }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-            await Tombstones.UpsertAsync(
-                connection, transaction, Source.Sql,
-                [new Tombstone(orderId.Value, current.UserId, current.MerchantId, current.CreatedAt, now.UtcDateTime, current.Version + 1, current.LegacyId)],
-                cancellationToken).ConfigureAwait(false);
-            await LogSourceChangeAsync(connection, transaction, fence, bucket, orderId, cancellationToken).ConfigureAwait(false);
+            // The delete trigger leaves the tombstone (the next version) and logs the change.
+            await connection.ExecuteAsync(new CommandDefinition(Source.Sql("DELETE FROM {order_items} WHERE order_id = @LegacyId"), new { LegacyId = id }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            await connection.ExecuteAsync(new CommandDefinition(Source.Sql("DELETE FROM {orders} WHERE order_id = @LegacyId"), new { LegacyId = id }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
             return true;
         }, cancellationToken).ConfigureAwait(false);
     }
 
     private Task<OrderRecord?> GetOnSourceAsync(OrderId orderId, CancellationToken cancellationToken) =>
-        InSourceTransactionAsync(orderId.UserShard, async (connection, transaction, _) =>
+        InSourceReadAsync(orderId.UserShard, async (connection, transaction) =>
         {
             var found = await Source.ReadStateAsync(connection, transaction, orderId, locking: false, cancellationToken).ConfigureAwait(false);
             return found is { State.Deleted: false } live ? live.State.Order : null;
@@ -108,7 +103,7 @@ public sealed partial class MigratingOrderStore
     /// <summary>Gives a legacy order its ShardKit ID if the backfill has not yet (the same claim the backfill makes).</summary>
     private async Task<OrderId?> AssignLegacyIdAsync(long legacyId, CancellationToken cancellationToken)
     {
-        var connection = await DataSource.OpenLegacyAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await LegacySource.OpenApplierAsync(DataSource, cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
             var row = await connection.QuerySingleOrDefaultAsync<(long UserId, long MerchantId, long? OrderId)?>(new CommandDefinition(
@@ -123,20 +118,52 @@ public sealed partial class MigratingOrderStore
         }
     }
 
-    private async Task LogSourceChangeAsync(DbConnection connection, DbTransaction transaction, FenceState fence, int bucket, OrderId orderId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs <paramref name="body"/> in one legacy transaction, marked as one that versions its orders itself, and commits. A
+    /// refusal by the bucket's fence trigger becomes a <see cref="FenceRedirectException"/> naming the shards.
+    /// </summary>
+    private async Task<T> InSourceWriteAsync<T>(int bucket, Func<DbConnection, DbTransaction, Task<T>> body, CancellationToken cancellationToken)
     {
-        if (fence.Capture)
+        var connection = await DataSource.OpenLegacyAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
         {
-            await connection.ExecuteAsync(new CommandDefinition(Source.LogChange, new { Bucket = bucket, OrderId = orderId.Value }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using (transaction.ConfigureAwait(false))
+            {
+                try
+                {
+                    await connection.ExecuteAsync(new CommandDefinition(LegacyCapture.VersionedSession, transaction: transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                    var result = await body(connection, transaction).ConfigureAwait(false);
+                    await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                    return result;
+                }
+                catch (DbException ex) when (LegacyCapture.FindRefusal(ex) is not null)
+                {
+                    throw new FenceRedirectException(bucket, Authority.Target);
+                }
+                catch (DbException ex) when (IsUnprepared(ex))
+                {
+                    throw Unprepared(bucket, ex);
+                }
+            }
         }
     }
 
+    // The migration's tables and columns are missing: it is complete (archived) or was never planned.
+    private static bool IsUnprepared(DbException exception) => ControlSchema.IsMissingTable(exception) || exception.SqlState == "42S22";
+
+    private Exception Unprepared(int bucket, DbException exception) => _complete
+        ? new FenceRedirectException(bucket, Authority.Target)
+        : new ShardKitException(
+            ShardKitErrorCode.InvalidTopology,
+            $"The legacy database '{Source.Database}' is not prepared for the migration (no fence table): run `shardkit migrate plan` first.",
+            exception);
+
     /// <summary>
-    /// Runs <paramref name="body"/> in one legacy transaction after taking the bucket's fence row shared; commits unless the
-    /// body returns null for a reference result (nothing changed) — it then rolls back. Throws <see cref="FenceRedirectException"/>
-    /// when the fence names the target.
+    /// Runs the read <paramref name="body"/> in one legacy transaction after taking the bucket's fence row shared (a cutover
+    /// in progress holds it). Throws <see cref="FenceRedirectException"/> when the fence names the target.
     /// </summary>
-    private async Task<T> InSourceTransactionAsync<T>(int bucket, Func<DbConnection, DbTransaction, FenceState, Task<T>> body, CancellationToken cancellationToken)
+    private async Task<T> InSourceReadAsync<T>(int bucket, Func<DbConnection, DbTransaction, Task<T>> body, CancellationToken cancellationToken)
     {
         var connection = await DataSource.OpenLegacyAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
@@ -151,16 +178,7 @@ public sealed partial class MigratingOrderStore
                 }
                 catch (DbException ex) when (ControlSchema.IsMissingTable(ex))
                 {
-                    // The migration is complete (the fences are gone) or was never planned.
-                    if (_complete)
-                    {
-                        throw new FenceRedirectException(bucket, Authority.Target);
-                    }
-
-                    throw new ShardKitException(
-                        ShardKitErrorCode.InvalidTopology,
-                        $"The legacy database '{Source.Database}' is not prepared for the migration (no fence table): run `shardkit migrate plan` first.",
-                        ex);
+                    throw Unprepared(bucket, ex);
                 }
 
                 if (fence is not { } f)
@@ -173,7 +191,7 @@ public sealed partial class MigratingOrderStore
                     throw new FenceRedirectException(bucket, Authority.Target);
                 }
 
-                var result = await body(connection, transaction, f).ConfigureAwait(false);
+                var result = await body(connection, transaction).ConfigureAwait(false);
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
                 return result;
             }

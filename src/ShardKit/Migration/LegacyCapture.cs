@@ -1,0 +1,223 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Text;
+
+namespace ShardKit.Migration;
+
+/// <summary>
+/// The legacy import's capture, enforced by the legacy database: triggers on <c>orders</c> and <c>order_items</c> that fence
+/// and log every write in the writer's own transaction, whoever writes (ShardKit's store, another service, a script with
+/// plain SQL).
+/// </summary>
+/// <remarks>
+/// <list type="bullet">
+/// <item><c>orders</c>, before a write: the row's bucket (its user's logical user shard, the same frozen hash as
+/// <see cref="ShardFunctions.UserShard"/>, computed in SQL) goes to <c>shardkit_bucket</c>; an update that leaves
+/// <c>version</c> as it was raises it by one.</item>
+/// <item><c>orders</c>, after a write: the bucket's fence row is read <c>LOCK IN SHARE MODE</c> (a cutover's exclusive lock
+/// holds the writer); a bucket the shards serve refuses the write (<c>SIGNAL SQLSTATE '45000'</c>, <see cref="Signal"/>);
+/// while capture is on, the legacy key is logged to <c>shardkit_changes</c>. A delete leaves a tombstone with the next
+/// version.</item>
+/// <item><c>order_items</c>: a change raises its order's version, so the order's own triggers fence and log it. A session
+/// that versions its orders itself (<see cref="VersionedSession"/>: the store writes the order in the same transaction)
+/// skips this.</item>
+/// <item>A session marked <see cref="ApplySession"/> (the migrator's copy, ID records and reverse flow) passes untouched.</item>
+/// </list>
+/// </remarks>
+internal static class LegacyCapture
+{
+    /// <summary>Every trigger's name starts with this.</summary>
+    public const string TriggerPrefix = "shardkit_legacy_";
+
+    /// <summary>The text a refused write's error starts with: <c>shardkit-fence bucket 17: ...</c>.</summary>
+    public const string Signal = "shardkit-fence bucket ";
+
+    /// <summary>Marks the session as the migrator's: the triggers neither fence, log nor version its writes.</summary>
+    public const string ApplySession = "SET @`shardkit_apply` = 1";
+
+    /// <summary>Marks the session as one that raises its orders' versions itself (items changes then raise nothing).</summary>
+    public const string VersionedSession = "SET @`shardkit_versioned` = 1";
+
+    private const ulong Low32 = 0xFFFFFFFFUL;
+
+    private static readonly string[] s_events = ["INSERT", "UPDATE", "DELETE"];
+
+    private static readonly string[] s_triggers = ["bi_orders", "bu_orders", "ai_orders", "au_orders", "ad_orders", "ai_order_items", "au_order_items", "ad_order_items"];
+
+    /// <summary>The statements that (re)create every trigger of <paramref name="source"/> for <paramref name="buckets"/> buckets.</summary>
+    public static IEnumerable<string> CreateTriggers(LegacySource source, int buckets)
+    {
+        foreach (var statement in DropTriggers(source))
+        {
+            yield return statement;
+        }
+
+        yield return source.Sql($$"""
+            CREATE TRIGGER {{Name("bi_orders")}} BEFORE INSERT ON {orders} FOR EACH ROW
+            BEGIN
+              {{Declarations}}
+              IF IFNULL(@`shardkit_apply`, 0) <> 1 THEN
+                {{Bucket("NEW.`user_id`", "v_bucket", buckets)}}
+                SET NEW.`shardkit_bucket` = v_bucket;
+              END IF;
+            END
+            """);
+        yield return source.Sql($$"""
+            CREATE TRIGGER {{Name("bu_orders")}} BEFORE UPDATE ON {orders} FOR EACH ROW
+            BEGIN
+              {{Declarations}}
+              IF IFNULL(@`shardkit_apply`, 0) <> 1 THEN
+                {{Bucket("NEW.`user_id`", "v_bucket", buckets)}}
+                SET NEW.`shardkit_bucket` = v_bucket;
+                IF NEW.`version` = OLD.`version` THEN
+                  SET NEW.`version` = OLD.`version` + 1;
+                END IF;
+              END IF;
+            END
+            """);
+        yield return source.Sql($$"""
+            CREATE TRIGGER {{Name("ai_orders")}} AFTER INSERT ON {orders} FOR EACH ROW
+            BEGIN
+              {{Declarations}}
+              IF IFNULL(@`shardkit_apply`, 0) <> 1 THEN
+                {{FenceAndLog(source, "NEW.`shardkit_bucket`", "NEW.`order_id`")}}
+              END IF;
+            END
+            """);
+        yield return source.Sql($$"""
+            CREATE TRIGGER {{Name("au_orders")}} AFTER UPDATE ON {orders} FOR EACH ROW
+            BEGIN
+              {{Declarations}}
+              IF IFNULL(@`shardkit_apply`, 0) <> 1 THEN
+                {{FenceAndLog(source, "NEW.`shardkit_bucket`", "NEW.`order_id`")}}
+                {{Bucket("OLD.`user_id`", "v_bucket", buckets)}}
+                IF v_bucket <> NEW.`shardkit_bucket` THEN
+                  {{FenceAndLog(source, "v_bucket", "OLD.`order_id`")}}
+                END IF;
+              END IF;
+            END
+            """);
+        yield return source.Sql($$"""
+            CREATE TRIGGER {{Name("ad_orders")}} AFTER DELETE ON {orders} FOR EACH ROW
+            BEGIN
+              {{Declarations}}
+              IF IFNULL(@`shardkit_apply`, 0) <> 1 THEN
+                {{Bucket("OLD.`user_id`", "v_bucket", buckets)}}
+                {{FenceAndLog(source, "v_bucket", "OLD.`order_id`")}}
+                INSERT INTO {schema}.`shardkit_tombstones` (legacy_id, order_id, user_id, merchant_id, created_at, deleted_at, version)
+                VALUES (OLD.`order_id`, OLD.`shardkit_order_id`, OLD.`user_id`, OLD.`merchant_id`, OLD.`created_at`, UTC_TIMESTAMP(6), OLD.`version` + 1)
+                ON DUPLICATE KEY UPDATE deleted_at = VALUES(deleted_at), version = GREATEST(version, VALUES(version));
+              END IF;
+            END
+            """);
+        foreach (var @event in s_events)
+        {
+            var rows = @event switch
+            {
+                "INSERT" => new[] { "NEW" },
+                "DELETE" => ["OLD"],
+                _ => ["NEW", "OLD"],
+            };
+            var touch = new StringBuilder();
+            foreach (var row in rows)
+            {
+                touch.Append(CultureInfo.InvariantCulture, $"UPDATE {{orders}} SET `version` = `version` + 1 WHERE `order_id` = {row}.`order_id`;\n");
+            }
+
+            if (rows.Length == 2)
+            {
+                // An item update that keeps its order raises that order's version once.
+                touch.Clear().Append("""
+                    UPDATE {orders} SET `version` = `version` + 1 WHERE `order_id` = NEW.`order_id`;
+                    IF OLD.`order_id` <> NEW.`order_id` THEN
+                      UPDATE {orders} SET `version` = `version` + 1 WHERE `order_id` = OLD.`order_id`;
+                    END IF;
+                    """);
+            }
+
+            yield return source.Sql($$"""
+                CREATE TRIGGER {{Name("a" + char.ToLowerInvariant(@event[0]) + "_order_items")}} AFTER {{@event}} ON {order_items} FOR EACH ROW
+                BEGIN
+                  IF IFNULL(@`shardkit_apply`, 0) <> 1 AND IFNULL(@`shardkit_versioned`, 0) <> 1 THEN
+                    {{touch}}
+                  END IF;
+                END
+                """);
+        }
+    }
+
+    /// <summary>The statements that drop every trigger of <paramref name="source"/> (idempotent).</summary>
+    public static IEnumerable<string> DropTriggers(LegacySource source) =>
+        s_triggers.Select(n => source.Sql($"DROP TRIGGER IF EXISTS {Name(n)}"));
+
+    /// <summary>The bucket a fence trigger's refusal names, found in <paramref name="exception"/> or its inner exceptions; null when it is not one.</summary>
+    public static int? FindRefusal(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is DbException { SqlState: "45000" } db && db.Message.StartsWith(Signal, StringComparison.Ordinal))
+            {
+                var digits = db.Message.AsSpan(Signal.Length);
+                var end = digits.IndexOf(':');
+                if (end > 0 && int.TryParse(digits[..end], NumberStyles.None, CultureInfo.InvariantCulture, out var bucket))
+                {
+                    return bucket;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// SQL statements that set <paramref name="target"/> to the bucket of the user ID <paramref name="userId"/>: splitmix64
+    /// of (ID + the user salt) reduced by multiply-high, as <see cref="ShardHash.Shard"/> computes it. Every product is split
+    /// into 32-bit halves, so no intermediate value leaves BIGINT UNSIGNED (the server refuses an overflow).
+    /// </summary>
+    public static string Bucket(string userId, string target, int buckets)
+    {
+        var sql = new StringBuilder();
+        sql.Append(CultureInfo.InvariantCulture, $"SET v_z = CAST({userId} AS UNSIGNED);\n");
+        sql.Append(CultureInfo.InvariantCulture, $"SET v_lo = (v_z & {Low32}) + {ShardHash.UserSalt & Low32};\n");
+        sql.Append(CultureInfo.InvariantCulture, $"SET v_z = ((((v_z >> 32) + {ShardHash.UserSalt >> 32} + (v_lo >> 32)) & {Low32}) << 32) | (v_lo & {Low32});\n");
+        sql.Append("SET v_z = v_z ^ (v_z >> 30);\n");
+        MultiplyBy(sql, 0xBF58476D1CE4E5B9UL);
+        sql.Append("SET v_z = v_z ^ (v_z >> 27);\n");
+        MultiplyBy(sql, 0x94D049BB133111EBUL);
+        sql.Append("SET v_z = v_z ^ (v_z >> 31);\n");
+        sql.Append(CultureInfo.InvariantCulture, $"SET {target} = (((v_z >> 32) * {buckets}) + (((v_z & {Low32}) * {buckets}) >> 32)) >> 32;");
+        return sql.ToString();
+    }
+
+    /// <summary>The local variables <see cref="Bucket"/> and the fence check use; first in a trigger body.</summary>
+    public const string Declarations = """
+        DECLARE v_z, v_lo, v_ll, v_x BIGINT UNSIGNED;
+          DECLARE v_bucket SMALLINT;
+          DECLARE v_authority VARCHAR(8);
+          DECLARE v_capture TINYINT;
+          DECLARE v_message VARCHAR(128);
+        """;
+
+    private static void MultiplyBy(StringBuilder sql, ulong factor)
+    {
+        var low = factor & Low32;
+        var high = factor >> 32;
+        sql.Append(CultureInfo.InvariantCulture, $"SET v_ll = (v_z & {Low32}) * {low};\n");
+        sql.Append(CultureInfo.InvariantCulture, $"SET v_x = (((v_z >> 32) * {low}) & {Low32}) + (((v_z & {Low32}) * {high}) & {Low32});\n");
+        sql.Append(CultureInfo.InvariantCulture, $"SET v_z = ((((v_ll >> 32) + v_x) & {Low32}) << 32) | (v_ll & {Low32});\n");
+    }
+
+    private static string FenceAndLog(LegacySource source, string bucket, string legacyId) => $$"""
+        SET v_authority = NULL;
+        SELECT authority, capture INTO v_authority, v_capture FROM {schema}.`shardkit_fence` WHERE bucket = {{bucket}} LOCK IN SHARE MODE;
+        IF v_authority IS NULL OR v_authority <> 'source' THEN
+          SET v_message = LEFT(CONCAT('{{Signal}}', {{bucket}}, ': the shards serve this bucket of the legacy orders now (migration of `{{source.Database.Replace("'", "''", StringComparison.Ordinal)}}`); write there'), 128);
+          SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = v_message;
+        END IF;
+        IF v_capture = 1 THEN
+          INSERT INTO {schema}.`shardkit_changes` (bucket, legacy_id) VALUES ({{bucket}}, {{legacyId}});
+        END IF;
+        """;
+
+    private static string Name(string suffix) => "{schema}.`" + TriggerPrefix + suffix + "`";
+}
