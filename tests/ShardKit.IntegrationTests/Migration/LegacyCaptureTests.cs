@@ -1,0 +1,244 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Dapper;
+using MySqlConnector;
+using ShardKit.Migration;
+using ShardKit.Migrations.Migration;
+using Xunit.Abstractions;
+
+namespace ShardKit.IntegrationTests.Migration;
+
+/// <summary>
+/// The legacy import's capture in the database (<see cref="LegacyCapture"/>): a script writing the legacy tables with plain
+/// SQL is versioned, logged and fenced like ShardKit's own store, through every phase.
+/// </summary>
+public sealed class LegacyCaptureTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task TheTriggersBucketOfAUserIsTheOneShardKitRoutesItTo()
+    {
+        await using var topology = await MigrationTopology.StartAsync(legacyOrders: 10);
+        await using var connection = new MySqlConnection(topology.Legacy.ConnectionString);
+        await connection.OpenAsync();
+
+        // The trigger's SQL as a function, for bucket counts other than the topology's.
+        var random = new Random(7);
+        long[] ids =
+        [
+            .. Enumerable.Range(1, 300).Select(i => (long)i),
+            .. Enumerable.Range(0, 700).Select(_ => random.NextInt64(1, long.MaxValue)),
+            uint.MaxValue, (long)uint.MaxValue + 1, long.MaxValue, long.MaxValue - uint.MaxValue, 1L << 62,
+        ];
+        foreach (var buckets in new[] { 1, 8, 120, 128 })
+        {
+            await connection.ExecuteAsync("DROP FUNCTION IF EXISTS `legacy`.`bucket_under_test`");
+            await connection.ExecuteAsync($"""
+                CREATE FUNCTION `legacy`.`bucket_under_test`(p_user BIGINT) RETURNS INT DETERMINISTIC NO SQL
+                BEGIN
+                  {LegacyCapture.Declarations}
+                  {LegacyCapture.Bucket("p_user", "v_bucket", buckets)}
+                  RETURN v_bucket;
+                END
+                """);
+            foreach (var chunk in ids.Chunk(250))
+            {
+                var sql = "SELECT " + string.Join(", ", chunk.Select(id => string.Create(CultureInfo.InvariantCulture, $"`legacy`.`bucket_under_test`({id})")));
+                await using var command = new MySqlCommand(sql, connection);
+                await using var reader = await command.ExecuteReaderAsync();
+                Assert.True(await reader.ReadAsync());
+                for (var i = 0; i < chunk.Length; i++)
+                {
+                    Assert.True(ShardFunctions.UserShard(chunk[i], buckets) == reader.GetInt32(i), $"user {chunk[i]}, {buckets} buckets: SQL {reader.GetInt32(i)}, ShardKit {ShardFunctions.UserShard(chunk[i], buckets)}");
+                }
+            }
+        }
+
+        // And the triggers themselves: a plain INSERT gets the bucket its user routes to.
+        using var migrator = topology.NewMigrator();
+        await migrator.PlanAsync(CancellationToken.None);
+        foreach (var user in ids.Take(40).Concat(ids.TakeLast(5)))
+        {
+            await connection.ExecuteAsync(
+                "INSERT INTO `legacy`.`orders` (user_id, merchant_id, status, total_amount, currency, created_at, updated_at) VALUES (@User, 1, 'raw', 1, 'EUR', UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))",
+                new { User = user });
+            var bucket = await connection.ExecuteScalarAsync<int>("SELECT shardkit_bucket FROM `legacy`.`orders` WHERE order_id = LAST_INSERT_ID()");
+            Assert.Equal(ShardFunctions.UserShard(user, MigrationTopology.ShardCount), bucket);
+        }
+    }
+
+    [Fact]
+    public async Task PlainSqlWritersOnTheLegacyTablesAreCapturedAndFencedThroughEveryPhase()
+    {
+        await using var topology = await MigrationTopology.StartAsync(legacyOrders: 400);
+        using var migrator = topology.NewMigrator(chunkSize: 50);
+        await migrator.PlanAsync(CancellationToken.None);
+
+        // ShardKit's own store and a script with plain SQL write at the same time.
+        await using var store = topology.NewStore(workerId: 1);
+        // Each writes its own orders (the store the first half of the history, the script the second and what it inserts), so
+        // each can check its own history.
+        var workload = new MigrationWorkload(store, topology.Ids(2), MigrationTopology.Users, MigrationTopology.Merchants, topology.LegacyOrders / 2);
+        using var stop = new CancellationTokenSource();
+        var traffic = workload.RunAsync(writers: 2, TimeSpan.FromMilliseconds(10), stop.Token);
+        var script = new PlainSqlScript(topology.Legacy.ConnectionString, topology.LegacyOrders / 2 + 1, topology.LegacyOrders);
+        var scriptTask = script.RunAsync(stop.Token);
+
+        await Task.Delay(300);   // PLAN: fenced, versioned, not logged
+        Assert.Empty(await migrator.StartAsync(CancellationToken.None));
+        await Task.Delay(300);   // CAPTURE
+        await migrator.BackfillAsync(progress: null, CancellationToken.None);
+        await Task.Delay(300);   // CATCHUP
+        await migrator.VerifyAsync(repair: false, buckets: null, progress: null, CancellationToken.None);
+        var cutover = await migrator.CutoverAsync(buckets: null, TimeSpan.FromSeconds(2), CancellationToken.None);
+        Assert.All(cutover, c => Assert.True(c.Switched, c.Error));
+        await Task.Delay(500);   // MOVED: the script's writes are refused now
+        await stop.CancelAsync();
+        await Task.WhenAll(traffic, scriptTask);
+        output.WriteLine($"store: {workload.Operations} operations, {workload.Errors} errors; script: {script.Summary}");
+
+        Assert.True(script.Failures.IsEmpty, string.Join("\n", script.Failures.Take(5)));
+        Assert.True(script.Inserts > 5 && script.Updates > 5 && script.ItemUpdates > 5 && script.Deletes > 5, $"the script did too little: {script.Summary}");
+        Assert.True(script.Refusals > 0, $"no write of the script was refused after the cutover: {script.Summary}");
+        Assert.All(script.RefusalMessages, m => Assert.StartsWith(LegacyCapture.Signal, m, StringComparison.Ordinal));
+        Assert.True(workload.Errors == 0, string.Join("\n", workload.ErrorSamples));
+        var problems = await workload.CheckAsync(topology.ReadTargetAsync);
+        Assert.True(problems.Count == 0, string.Join("\n", problems.Take(10)));
+
+        // Every write the script committed reached the shards: each bucket (frozen on the source since its cutover, because
+        // the fence refuses the script there) is equal row by row, items included, and no deleted order came back.
+        var final = await migrator.VerifyAsync(repair: false, buckets: null, progress: null, CancellationToken.None);
+        Assert.All(final, r => Assert.True(r.Equal, $"bucket {r.Bucket}: source {r.SourceCount} {r.SourceChecksum}, target {r.TargetCount} {r.TargetChecksum}"));
+        foreach (var legacyId in script.Deleted)
+        {
+            var orderId = await store.FindByLegacyIdAsync(legacyId);
+            Assert.True(orderId is null, $"legacy order {legacyId}, deleted by the script, came back as {orderId?.Id}");
+        }
+
+        foreach (var legacyId in script.Inserted.Except(script.Deleted).Take(20))
+        {
+            var order = await store.FindByLegacyIdAsync(legacyId);
+            Assert.True(order is not null, $"legacy order {legacyId}, inserted by the script, is not on the shards");
+        }
+
+        var dimensions = await new DimensionVerifier(topology.Shards).VerifyAsync();
+        Assert.True(dimensions.Equal, $"{dimensions.Remaining} merchant copies differ");
+
+        // An item-only change raised its order's version on the source, so the copy could not lose it.
+        await using var connection = new MySqlConnection(topology.Legacy.ConnectionString);
+        Assert.True(await connection.ExecuteScalarAsync<long>("SELECT MAX(version) FROM `legacy`.`orders`") > 1);
+    }
+
+    /// <summary>A script that writes the legacy tables with plain SQL, knowing nothing of ShardKit.</summary>
+    private sealed class PlainSqlScript(string connectionString, int firstLegacyId, int lastLegacyId)
+    {
+        private int _inserts;
+        private int _updates;
+        private int _itemUpdates;
+        private int _deletes;
+        private int _refusals;
+
+        public ConcurrentQueue<string> Failures { get; } = new();
+
+        public ConcurrentQueue<string> RefusalMessages { get; } = new();
+
+        public ConcurrentBag<long> Inserted { get; } = [];
+
+        public ConcurrentBag<long> Deleted { get; } = [];
+
+        public int Inserts => _inserts;
+
+        public int Updates => _updates;
+
+        public int ItemUpdates => _itemUpdates;
+
+        public int Deletes => _deletes;
+
+        public int Refusals => _refusals;
+
+        public string Summary => $"{Inserts} inserts, {Updates} updates, {ItemUpdates} item updates, {Deletes} deletes, {Refusals} refused, {Failures.Count} failed";
+
+        public async Task RunAsync(CancellationToken cancellationToken)
+        {
+            var random = new Random(5);
+            await using var connection = new MySqlConnection(connectionString);
+            await connection.OpenAsync(CancellationToken.None);
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                var inserted = Inserted.ToArray();
+                var legacyId = inserted.Length > 0 && random.Next(3) == 0 ? inserted[random.Next(inserted.Length)] : random.NextInt64(firstLegacyId, lastLegacyId + 1);
+                try
+                {
+                    switch (random.Next(4))
+                    {
+                        case 0:
+                            await using (var transaction = await connection.BeginTransactionAsync(CancellationToken.None))
+                            {
+                                await connection.ExecuteAsync(
+                                    "INSERT INTO `legacy`.`orders` (user_id, merchant_id, status, total_amount, currency, created_at, updated_at) VALUES (@User, @Merchant, 'script', 12.50, 'EUR', UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))",
+                                    new { User = random.Next(1, MigrationTopology.Users + 1), Merchant = random.Next(1, MigrationTopology.Merchants + 1) },
+                                    transaction);
+                                var id = await connection.ExecuteScalarAsync<long>("SELECT LAST_INSERT_ID()", transaction: transaction);
+                                await connection.ExecuteAsync(
+                                    "INSERT INTO `legacy`.`order_items` (order_id, line_no, sku, quantity, unit_price) VALUES (@Id, 1, 'SCRIPT-1', 1, 12.50), (@Id, 2, 'SCRIPT-2', 2, 0.00)",
+                                    new { Id = id },
+                                    transaction);
+                                await transaction.CommitAsync(CancellationToken.None);
+                                Inserted.Add(id);
+                                Interlocked.Increment(ref _inserts);
+                            }
+
+                            break;
+                        case 1:
+                            if (await connection.ExecuteAsync("UPDATE `legacy`.`orders` SET status = CONCAT('script-', @N) WHERE order_id = @Id", new { Id = legacyId, N = random.Next(1000) }) > 0)
+                            {
+                                Interlocked.Increment(ref _updates);
+                            }
+
+                            break;
+                        case 2:
+                            if (await connection.ExecuteAsync("UPDATE `legacy`.`order_items` SET quantity = quantity + 1 WHERE order_id = @Id AND line_no = 1", new { Id = legacyId }) > 0)
+                            {
+                                Interlocked.Increment(ref _itemUpdates);
+                            }
+
+                            break;
+                        default:
+                            if (random.Next(3) != 0)
+                            {
+                                break;
+                            }
+
+                            await using (var transaction = await connection.BeginTransactionAsync(CancellationToken.None))
+                            {
+                                await connection.ExecuteAsync("DELETE FROM `legacy`.`order_items` WHERE order_id = @Id", new { Id = legacyId }, transaction);
+                                var deleted = await connection.ExecuteAsync("DELETE FROM `legacy`.`orders` WHERE order_id = @Id", new { Id = legacyId }, transaction);
+                                await transaction.CommitAsync(CancellationToken.None);
+                                if (deleted > 0)
+                                {
+                                    Deleted.Add(legacyId);
+                                    Interlocked.Increment(ref _deletes);
+                                }
+                            }
+
+                            break;
+                    }
+                }
+                catch (MySqlException ex) when (LegacyCapture.FindRefusal(ex) is not null)
+                {
+                    Interlocked.Increment(ref _refusals);
+                    RefusalMessages.Enqueue(ex.Message);
+                }
+                catch (MySqlException ex) when (ex.ErrorCode is MySqlErrorCode.LockDeadlock or MySqlErrorCode.LockWaitTimeout)
+                {
+                    // Rolled back whole; a script would retry.
+                }
+                catch (MySqlException ex)
+                {
+                    Failures.Enqueue($"{ex.ErrorCode}: {ex.Message}");
+                }
+
+                await Task.Delay(3, CancellationToken.None);
+            }
+        }
+    }
+}
