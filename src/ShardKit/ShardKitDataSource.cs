@@ -101,6 +101,9 @@ public sealed class ShardKitDataSource : IAsyncDisposable, IDisposable
     /// <summary>The declared tables' columns as the shards describe them (one cache for the stores and cross-shard queries).</summary>
     internal TableShapes Shapes { get; }
 
+    /// <summary>The statement every session of this data source runs when opened (<see cref="ShardKitDataSourceBuilder.UseMigratorSessions"/>); null for an application's.</summary>
+    internal string? SessionStatement { get; init; }
+
     /// <summary>The ShardKit transaction open on the current async flow, if any.</summary>
     internal ShardTransaction? AmbientTransaction => _ambient.Transaction;
 

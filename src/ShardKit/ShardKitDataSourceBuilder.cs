@@ -24,6 +24,7 @@ public sealed class ShardKitDataSourceBuilder
     private readonly IConfiguration? _configuration;
     private readonly IOptionsMonitor<ShardKitOptions>? _monitor;
     private Action<MySqlDataSourceBuilder>? _configure;
+    private string? _sessionStatement;
     private Func<string, DbDataSource>? _createDataSource;
     private ILoggerFactory _loggerFactory = NullLoggerFactory.Instance;
     private TimeProvider _timeProvider = TimeProvider.System;
@@ -100,16 +101,27 @@ public sealed class ShardKitDataSourceBuilder
         return this;
     }
 
+    /// <summary>
+    /// Marks every session of the data source as the migrator's (<see cref="Migration.LegacyCapture.ApplySession"/>, run when a
+    /// connection is new or was reset): the capture triggers of a migration pass its writes untouched. Only for the data source
+    /// of <c>shardkit migrate</c>; an application's writes must stay fenced.
+    /// </summary>
+    internal ShardKitDataSourceBuilder UseMigratorSessions()
+    {
+        _sessionStatement = Migration.LegacyCapture.ApplySession;
+        return this;
+    }
+
     /// <summary>Validates the topology and builds the data source.</summary>
     /// <exception cref="ShardKitException"><see cref="ShardKitErrorCode.InvalidTopology"/>, naming every bad entry.</exception>
     public ShardKitDataSource Build()
     {
         var applyDriverDefaults = _createDataSource is null;
-        var createDataSource = _createDataSource ?? new EndpointDataSourceFactory(_configure).Create;
+        var createDataSource = _createDataSource ?? new EndpointDataSourceFactory(_configure, _sessionStatement).Create;
 
         if (_configuration is null)
         {
-            return new ShardKitDataSource(_options, _monitor, ownedMonitor: null, createDataSource, applyDriverDefaults, _loggerFactory, _timeProvider);
+            return new ShardKitDataSource(_options, _monitor, ownedMonitor: null, createDataSource, applyDriverDefaults, _loggerFactory, _timeProvider) { SessionStatement = _sessionStatement };
         }
 
         var factory = new OptionsFactory<ShardKitOptions>(
@@ -122,7 +134,7 @@ public sealed class ShardKitDataSourceBuilder
             new OptionsCache<ShardKitOptions>());
         try
         {
-            return new ShardKitDataSource(options: null, monitor, monitor, createDataSource, applyDriverDefaults, _loggerFactory, _timeProvider);
+            return new ShardKitDataSource(options: null, monitor, monitor, createDataSource, applyDriverDefaults, _loggerFactory, _timeProvider) { SessionStatement = _sessionStatement };
         }
         catch
         {

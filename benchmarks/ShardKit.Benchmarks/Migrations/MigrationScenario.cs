@@ -58,7 +58,7 @@ internal static class MigrationScenario
         var problems = new List<string>();
         bool bucketsEqual;
         bool dimensionsEqual;
-        await using (var dataSource = new ShardKitDataSourceBuilder(MigrationDemo.Options(topology, Shards)).Build())
+        await using (var dataSource = new ShardKitDataSourceBuilder(MigrationDemo.Options(topology, Shards)).UseMigratorSessions().Build())
         {
             using var migrator = new Migrator(dataSource, new MigratorOptions());
             log.WriteLine($"[{name}] migrate plan");

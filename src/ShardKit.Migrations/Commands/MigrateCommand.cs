@@ -82,7 +82,7 @@ public static class MigrateCommand
             }
 
             var context = new StepContext(parseResult, name, parseResult.GetValue(json), extra);
-            await using var dataSource = new ShardKitDataSourceBuilder(options).Build();
+            await using var dataSource = new ShardKitDataSourceBuilder(options).UseMigratorSessions().Build();
             try
             {
                 using var migrator = new Migrator(dataSource, new MigratorOptions

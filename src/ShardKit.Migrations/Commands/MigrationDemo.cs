@@ -30,7 +30,7 @@ internal static class MigrationDemo
 
         // The application writes with its account; the migrator runs with the migrator's (docs/migration.md's grants, no SUPER).
         await using var dataSource = new ShardKitDataSourceBuilder(Options(topology, options.ShardCount)).Build();
-        await using var migratorSource = new ShardKitDataSourceBuilder(Options(topology, options.ShardCount, migratorAccount: true)).Build();
+        await using var migratorSource = new ShardKitDataSourceBuilder(Options(topology, options.ShardCount, migratorAccount: true)).UseMigratorSessions().Build();
         var migratorOptions = new MigratorOptions();
         using var migrator = new Migrator(migratorSource, migratorOptions);
         log.WriteLine("migrate plan...");

@@ -137,7 +137,7 @@ internal sealed partial class Migrator
     {
         var states = new List<UserSideState>();
         long last;
-        var source = await LegacySource.OpenApplierAsync(_dataSource, cancellationToken).ConfigureAwait(false);
+        var source = await _dataSource.OpenLegacyAsync(cancellationToken).ConfigureAwait(false);
         await using (source.ConfigureAwait(false))
         {
             var chunk = new { Cursor = cursor, Until = until, Limit = _options.ChunkSize };

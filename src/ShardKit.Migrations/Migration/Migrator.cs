@@ -38,6 +38,11 @@ internal sealed partial class Migrator : IDisposable
             throw new ArgumentException($"The legacy connection string ({legacy.Address}) must name the legacy database (Database=...).");
         }
 
+        if (dataSource.SessionStatement != LegacyCapture.ApplySession)
+        {
+            throw new ArgumentException("The migrator writes through the capture triggers only with a data source built with UseMigratorSessions().", nameof(dataSource));
+        }
+
         _controlCluster = ControlSchema.Cluster(dataSource.Map, options.ControlCluster);
         _source = new LegacySource(legacy.Database);
         _keys = new AlternateKeyStore(dataSource);

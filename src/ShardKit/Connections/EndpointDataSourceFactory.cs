@@ -7,16 +7,27 @@ namespace ShardKit.Connections;
 /// pool sizes and TLS from <see cref="ShardKitOptions"/> wherever the endpoint's connection string does not state its own
 /// (<c>Connection Timeout</c> from <see cref="EndpointResilienceOptions.ConnectTimeout"/>, <c>Default Command Timeout</c>
 /// from <see cref="EndpointResilienceOptions.CommandTimeout"/>; MySqlConnector's own defaults are 15 s and 30 s), the
-/// session guard that pins the escaping mode (<see cref="SessionModeGuard"/>), then the application's own
+/// session guard that pins the escaping mode (<see cref="SessionModeGuard"/>), the session statement of a migrator's
+/// data source (<see cref="ShardKitDataSourceBuilder.UseMigratorSessions"/>), then the application's own
 /// <see cref="ShardKitDataSourceBuilder.ConfigureDataSource"/> callback.
 /// </summary>
-internal sealed class EndpointDataSourceFactory(Action<MySqlDataSourceBuilder>? configure)
+internal sealed class EndpointDataSourceFactory(Action<MySqlDataSourceBuilder>? configure, string? sessionStatement = null)
 {
     /// <summary>The pool of one endpoint, from its connection string with ShardKit's defaults applied (<see cref="ApplyDefaults"/>).</summary>
     public MySqlDataSource Create(string connectionString)
     {
         var builder = new MySqlDataSourceBuilder(connectionString);
-        builder.UseConnectionOpenedCallback(new SessionModeGuard().OnOpenedAsync);
+        var guard = new SessionModeGuard();
+        builder.UseConnectionOpenedCallback(sessionStatement is null ? guard.OnOpenedAsync : async (context, cancellationToken) =>
+        {
+            await guard.OnOpenedAsync(context, cancellationToken).ConfigureAwait(false);
+            if ((context.Conditions & (MySqlConnectionOpenedConditions.New | MySqlConnectionOpenedConditions.Reset)) != 0)
+            {
+                var command = new MySqlCommand(sessionStatement, context.Connection);
+                await using var _ = command.ConfigureAwait(false);
+                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+        });
         configure?.Invoke(builder);
         return builder.Build();
     }

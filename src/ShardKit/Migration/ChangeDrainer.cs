@@ -47,7 +47,7 @@ internal sealed class ChangeDrainer
 
         while (true)
         {
-            var source = await LegacySource.OpenApplierAsync(_dataSource, cancellationToken).ConfigureAwait(false);
+            var source = await _dataSource.OpenLegacyAsync(cancellationToken).ConfigureAwait(false);
             await using (source.ConfigureAwait(false))
             {
                 var changes = (await source.QueryAsync<(long Seq, int Bucket, long LegacyId)>(new CommandDefinition(
@@ -112,7 +112,7 @@ internal sealed class ChangeDrainer
         var shard = await _dataSource.OpenAsync(_dataSource.Map.GetRoute(ShardDimension.User, bucket), ShardIntent.Write, cancellationToken).ConfigureAwait(false);
         await using (shard.ConfigureAwait(false))
         {
-            var source = await LegacySource.OpenApplierAsync(_dataSource, cancellationToken).ConfigureAwait(false);
+            var source = await _dataSource.OpenLegacyAsync(cancellationToken).ConfigureAwait(false);
             await using (source.ConfigureAwait(false))
             {
                 while (true)

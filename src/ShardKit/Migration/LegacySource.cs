@@ -163,22 +163,6 @@ internal sealed class LegacySource
         }
     }
 
-    /// <summary>Opens a legacy connection marked as the migrator's (<see cref="LegacyCapture.ApplySession"/>): the capture triggers pass its writes untouched.</summary>
-    public static async Task<DbConnection> OpenApplierAsync(ShardKitDataSource dataSource, CancellationToken cancellationToken)
-    {
-        var connection = await dataSource.OpenLegacyAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await connection.ExecuteAsync(new CommandDefinition(LegacyCapture.ApplySession, cancellationToken: cancellationToken)).ConfigureAwait(false);
-            return connection;
-        }
-        catch
-        {
-            await connection.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-    }
-
     /// <summary>
     /// The keys of the legacy orders <paramref name="legacyIds"/> names, live or deleted (their tombstones), with the ShardKit ID
     /// each has recorded (null when none yet).

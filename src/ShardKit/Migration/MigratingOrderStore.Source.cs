@@ -100,10 +100,13 @@ public sealed partial class MigratingOrderStore
             return found is { State.Deleted: false } live ? live.State.Order : null;
         }, cancellationToken);
 
-    /// <summary>Gives a legacy order its ShardKit ID if the backfill has not yet (the same claim the backfill makes).</summary>
+    /// <summary>
+    /// Gives a legacy order its ShardKit ID if the backfill has not yet (the same claim the backfill makes). Recording it on
+    /// the row is a write like any other: the capture triggers version, fence and log it.
+    /// </summary>
     private async Task<OrderId?> AssignLegacyIdAsync(long legacyId, CancellationToken cancellationToken)
     {
-        var connection = await LegacySource.OpenApplierAsync(DataSource, cancellationToken).ConfigureAwait(false);
+        var connection = await DataSource.OpenLegacyAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
             var row = await connection.QuerySingleOrDefaultAsync<(long UserId, long MerchantId, long? OrderId)?>(new CommandDefinition(

@@ -51,7 +51,7 @@ internal sealed class MigrationTopology : IAsyncDisposable
             var configPath = await WriteConfigAsync(topology.ToMigratorConfigurationJson(), topology.Legacy.MigratorConnectionString, Path.Combine(topology.Directory, "migration-topology.json"));
             var appConfigPath = await WriteConfigAsync(topology.ToConfigurationJson(), topology.Legacy.ConnectionString, Path.Combine(topology.Directory, "migration-app.json"));
             var options = Load(configPath);
-            return new MigrationTopology(topology, configPath, options, new ShardKitDataSourceBuilder(options).Build(), new ShardKitDataSourceBuilder(Load(appConfigPath)).Build(), legacyOrders);
+            return new MigrationTopology(topology, configPath, options, new ShardKitDataSourceBuilder(options).UseMigratorSessions().Build(), new ShardKitDataSourceBuilder(Load(appConfigPath)).Build(), legacyOrders);
         }
         catch
         {
