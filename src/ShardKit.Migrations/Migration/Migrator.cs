@@ -103,6 +103,18 @@ internal sealed partial class Migrator : IDisposable
                     string.Join("; ", applied.Shards.Where(s => s.Status == SchemaShardStatus.Failed).Take(5).Select(s => $"{s.Route.Name}: {s.Error}")));
             }
 
+            foreach (var route in _dataSource.Map.GetRoutes(ShardDimension.User))
+            {
+                var shard = await _dataSource.OpenAsync(route, ShardIntent.Write, cancellationToken).ConfigureAwait(false);
+                await using (shard.ConfigureAwait(false))
+                {
+                    foreach (var statement in LegacyCapture.CreateTargetTriggers())
+                    {
+                        await shard.Connection.ExecuteAsync(new CommandDefinition(shard.Sql(statement), cancellationToken: cancellationToken)).ConfigureAwait(false);
+                    }
+                }
+            }
+
             await _source.PrepareAsync(source, Buckets, cancellationToken).ConfigureAwait(false);
             var legacy = _dataSource.Map.Legacy!;
             await ControlExecuteAsync(

@@ -5,9 +5,9 @@ using System.Text;
 namespace ShardKit.Migration;
 
 /// <summary>
-/// The legacy import's capture, enforced by the legacy database: triggers on <c>orders</c> and <c>order_items</c> that fence
-/// and log every write in the writer's own transaction, whoever writes (ShardKit's store, another service, a script with
-/// plain SQL).
+/// The legacy import's capture, enforced by the databases on both sides: triggers on <c>orders</c> and <c>order_items</c> of
+/// the legacy database and of every user shard that fence and log every write in the writer's own transaction, whoever
+/// writes (ShardKit's stores, another service, a script with plain SQL). Applications only follow the buckets' states.
 /// </summary>
 /// <remarks>
 /// <list type="bullet">
@@ -21,15 +21,20 @@ namespace ShardKit.Migration;
 /// <item><c>order_items</c>: a change raises its order's version, so the order's own triggers fence and log it. A session
 /// that versions its orders itself (<see cref="VersionedSession"/>: the store writes the order in the same transaction)
 /// skips this.</item>
-/// <item>A session marked <see cref="ApplySession"/> (the migrator's copy, ID records and reverse flow) passes untouched.</item>
+/// <item>A user shard's tables: while the legacy database serves the bucket, every write is refused; once the shards serve it,
+/// each written order's ID is logged for the reverse flow (<see cref="CreateTargetTriggers"/>).</item>
+/// <item>A session marked <see cref="ApplySession"/> (every session of the migrator's data source) passes untouched.</item>
 /// </list>
 /// </remarks>
 internal static class LegacyCapture
 {
-    /// <summary>Every trigger's name starts with this.</summary>
+    /// <summary>Every trigger's name on the legacy database starts with this.</summary>
     public const string TriggerPrefix = "shardkit_legacy_";
 
-    /// <summary>The text a refused write's error starts with: <c>shardkit-fence bucket 17: ...</c>.</summary>
+    /// <summary>Every trigger's name on a user shard starts with this.</summary>
+    public const string TargetTriggerPrefix = "shardkit_target_";
+
+    /// <summary>The text a refused write's error starts with, then the bucket and the side that serves it: <c>shardkit-fence bucket 17 target: ...</c>.</summary>
     public const string Signal = "shardkit-fence bucket ";
 
     /// <summary>Marks the session as the migrator's: the triggers neither fence, log nor version its writes.</summary>
@@ -41,6 +46,8 @@ internal static class LegacyCapture
     private const ulong Low32 = 0xFFFFFFFFUL;
 
     private static readonly string[] s_events = ["INSERT", "UPDATE", "DELETE"];
+
+    private static readonly string[] s_tables = ["orders", "order_items"];
 
     private static readonly string[] s_triggers = ["bi_orders", "bu_orders", "ai_orders", "au_orders", "ad_orders", "ai_order_items", "au_order_items", "ad_order_items"];
 
@@ -150,18 +157,76 @@ internal static class LegacyCapture
     public static IEnumerable<string> DropTriggers(LegacySource source) =>
         s_triggers.Select(n => source.Sql($"DROP TRIGGER IF EXISTS {Name(n)}"));
 
-    /// <summary>The bucket a fence trigger's refusal names, found in <paramref name="exception"/> or its inner exceptions; null when it is not one.</summary>
-    public static int? FindRefusal(Exception? exception)
+    /// <summary>
+    /// The statements that (re)create the capture triggers of a user shard's <c>orders</c> and <c>order_items</c> (placeholders for
+    /// <see cref="ShardConnection.Sql"/>): while the legacy database serves the bucket they refuse every write but the migrator's;
+    /// once the shards serve it they log each written order's ID for the reverse flow while capture is on.
+    /// </summary>
+    public static IEnumerable<string> CreateTargetTriggers()
+    {
+        foreach (var statement in DropTargetTriggers())
+        {
+            yield return statement;
+        }
+
+        foreach (var suffix in s_tables)
+        {
+            var table = "{" + suffix + "}";
+            foreach (var @event in s_events)
+            {
+                var row = @event == "DELETE" ? "OLD" : "NEW";
+                var moved = @event == "UPDATE" && suffix == "order_items"
+                    ? $$"""
+                      IF OLD.`order_id` <> NEW.`order_id` AND v_capture = 1 THEN
+                          INSERT INTO {schema}.`shardkit_changes` (order_id) VALUES (OLD.`order_id`);
+                        END IF;
+                      """
+                    : "";
+                yield return $$"""
+                    CREATE TRIGGER {schema}.`{{TargetTriggerPrefix}}a{{char.ToLowerInvariant(@event[0])}}_{{suffix}}` AFTER {{@event}} ON {{table}} FOR EACH ROW
+                    BEGIN
+                      DECLARE v_authority VARCHAR(8);
+                      DECLARE v_capture TINYINT;
+                      DECLARE v_message VARCHAR(128);
+                      IF IFNULL(@`shardkit_apply`, 0) <> 1 THEN
+                        SELECT authority, capture INTO v_authority, v_capture FROM {schema}.`shardkit_fence` WHERE id = 1 LOCK IN SHARE MODE;
+                        IF v_authority IS NULL OR v_authority <> 'target' THEN
+                          SET v_message = LEFT(CONCAT('{{Signal}}', ({{row}}.`order_id` >> {{OrderIdLayout.UserGeneShift}}) & {{OrderIdLayout.GeneMask}}, ' source: the legacy database serves this bucket of orders now; write there'), 128);
+                          SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = v_message;
+                        END IF;
+                        IF v_capture = 1 THEN
+                          INSERT INTO {schema}.`shardkit_changes` (order_id) VALUES ({{row}}.`order_id`);
+                        END IF;
+                        {{moved}}
+                      END IF;
+                    END
+                    """;
+            }
+        }
+    }
+
+    /// <summary>The statements that drop a user shard's capture triggers (placeholders for <see cref="ShardConnection.Sql"/>; idempotent).</summary>
+    public static IEnumerable<string> DropTargetTriggers() =>
+        from table in s_tables
+        from @event in s_events
+        select $"DROP TRIGGER IF EXISTS {{schema}}.`{TargetTriggerPrefix}a{char.ToLowerInvariant(@event[0])}_{table}`";
+
+    /// <summary>
+    /// The refusal of a fence trigger on either side, found in <paramref name="exception"/> or its inner exceptions: the bucket
+    /// and the side that serves it now; null when it is not one.
+    /// </summary>
+    public static (int Bucket, Authority ServedBy)? FindRefusal(Exception? exception)
     {
         for (var e = exception; e is not null; e = e.InnerException)
         {
             if (e is DbException { SqlState: "45000" } db && db.Message.StartsWith(Signal, StringComparison.Ordinal))
             {
-                var digits = db.Message.AsSpan(Signal.Length);
-                var end = digits.IndexOf(':');
-                if (end > 0 && int.TryParse(digits[..end], NumberStyles.None, CultureInfo.InvariantCulture, out var bucket))
+                // "shardkit-fence bucket 17 target: ..."
+                var parts = db.Message[Signal.Length..].Split(' ', 3);
+                if (parts.Length >= 2 && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var bucket)
+                    && parts[1].TrimEnd(':') is FenceState.SourceName or FenceState.TargetName)
                 {
-                    return bucket;
+                    return (bucket, FenceState.Parse(parts[1].TrimEnd(':')));
                 }
             }
         }
@@ -211,7 +276,7 @@ internal static class LegacyCapture
         SET v_authority = NULL;
         SELECT authority, capture INTO v_authority, v_capture FROM {schema}.`shardkit_fence` WHERE bucket = {{bucket}} LOCK IN SHARE MODE;
         IF v_authority IS NULL OR v_authority <> 'source' THEN
-          SET v_message = LEFT(CONCAT('{{Signal}}', {{bucket}}, ': the shards serve this bucket of the legacy orders now (migration of `{{source.Database.Replace("'", "''", StringComparison.Ordinal)}}`); write there'), 128);
+          SET v_message = LEFT(CONCAT('{{Signal}}', {{bucket}}, ' target: the shards serve this bucket of the legacy orders of `{{source.Database.Replace("'", "''", StringComparison.Ordinal)}}` now; write there'), 128);
           SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = v_message;
         END IF;
         IF v_capture = 1 THEN

@@ -16,13 +16,13 @@ namespace ShardKit.Migration;
 /// <remarks>
 /// <para>
 /// The control schema tells which side a bucket is on; the store reads it every <see cref="MigratingOrderStoreOptions.PollInterval"/>
-/// and acknowledges the state version it has seen. That is only a routing hint: every write transaction takes a shared
-/// lock on its bucket's fence row on the side it writes (the same server, the same transaction) and checks that this side
-/// is authoritative; if not, the transaction rolls back and the write is retried on the other side. A cutover holds the
-/// fence exclusively while it switches a bucket, so writes of that bucket wait for it (under a second) and then go to the
-/// new side: at most one side accepts a bucket's writes, whatever an instance believes.
+/// and acknowledges the state version it has seen. That is only a routing hint: the capture triggers of both sides
+/// (<see cref="LegacyCapture"/>) take a shared lock on the bucket's fence row in every write's own transaction, refuse the
+/// write on the side that does not serve the bucket (the store then retries it on the other side) and log the keys written
+/// while capturing. A cutover holds the fence exclusively while it switches a bucket, so writes of that bucket wait for it
+/// (under a second) and then go to the new side: at most one side accepts a bucket's writes, whatever an instance — or a
+/// script writing plain SQL — believes.
 /// </para>
-/// <para>While capturing, each write also logs its key to the side's change table in the same transaction.</para>
 /// <para>
 /// Each acknowledgement also reports the 99th percentile of this instance's operation latency since the previous one, so
 /// that the migrator's copy throttle can hold back while the application slows down (<c>--max-writer-p99-ms</c>).
@@ -68,7 +68,7 @@ public sealed partial class MigratingOrderStore : IAsyncDisposable
         _controlCluster = ControlSchema.Cluster(dataSource.Map, _options.ControlCluster);
         _keys = new AlternateKeyStore(dataSource, options: null, loggerFactory);
         _legacyIds = new AlternateKeyLegacyIdMap(_keys);
-        _target = new TwoDimensionOrderStore(dataSource, new TwoDimensionOrderStoreOptions(), loggerFactory) { WriteFence = TargetFenceAsync };
+        _target = new TwoDimensionOrderStore(dataSource, new TwoDimensionOrderStoreOptions(), loggerFactory);
         _hints = new Authority[dataSource.Map.GetShardCount(ShardDimension.User)];
         WriterId = _options.WriterId ?? $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}";
         _poller = Task.Run(PollAsync);
@@ -293,10 +293,11 @@ public sealed partial class MigratingOrderStore : IAsyncDisposable
                 _latency.Record(started);
                 return result;
             }
-            catch (FenceRedirectException ex)
+            catch (Exception ex) when (ex is FenceRedirectException || LegacyCapture.FindRefusal(ex) is not null)
             {
-                _hints[bucket] = ex.Authority;
-                side = ex.Authority;
+                var servedBy = ex is FenceRedirectException redirect ? redirect.Authority : LegacyCapture.FindRefusal(ex)!.Value.ServedBy;
+                _hints[bucket] = servedBy;
+                side = servedBy;
                 redirects++;
                 if (Stopwatch.GetElapsedTime(started) > _options.MaxRedirectWait)
                 {
@@ -320,26 +321,6 @@ public sealed partial class MigratingOrderStore : IAsyncDisposable
 
     private static bool IsLockConflict(DbException exception) =>
         exception.SqlState == "40001" || exception.Message.Contains("Lock wait timeout", StringComparison.OrdinalIgnoreCase);
-
-    private async Task TargetFenceAsync(ShardConnection shard, DbTransaction transaction, OrderId orderId, CancellationToken cancellationToken)
-    {
-        var fence = await TargetShard.ReadFenceAsync(shard, transaction, exclusive: false, cancellationToken).ConfigureAwait(false);
-        if (fence is null)
-        {
-            return;
-        }
-
-        if (fence.Value.Authority != Authority.Target)
-        {
-            throw new FenceRedirectException(orderId.UserShard, Authority.Source);
-        }
-
-        if (fence.Value.Capture)
-        {
-            await shard.Connection.ExecuteAsync(new CommandDefinition(
-                shard.Sql(TargetShard.LogChange), new { OrderId = orderId.Value }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        }
-    }
 
     private async Task<OrderRecord?> GetOnTargetAsync(OrderId orderId, CancellationToken cancellationToken)
     {

@@ -34,7 +34,6 @@ internal static partial class TargetShard
     public const string FenceShared = "SELECT authority, capture, epoch FROM {schema}.`shardkit_fence` WHERE id = 1 LOCK IN SHARE MODE";
     public const string FenceExclusive = "SELECT authority, capture, epoch FROM {schema}.`shardkit_fence` WHERE id = 1 FOR UPDATE";
     public const string SetFence = "UPDATE {schema}.`shardkit_fence` SET authority = @Authority, capture = @Capture, epoch = @Epoch WHERE id = 1";
-    public const string LogChange = "INSERT INTO {schema}.`shardkit_changes` (order_id) VALUES (@OrderId)";
     public const string ReadChanges = "SELECT seq, order_id FROM {schema}.`shardkit_changes` ORDER BY seq LIMIT @Limit";
     public const string DeleteChanges = "DELETE FROM {schema}.`shardkit_changes` WHERE seq IN @Seqs";
     public const string CountChanges = "SELECT COUNT(*) FROM {schema}.`shardkit_changes`";

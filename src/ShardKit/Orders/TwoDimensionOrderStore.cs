@@ -65,12 +65,6 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
     internal DimensionMetrics Metrics { get; }
 
     /// <summary>
-    /// Runs first inside every write transaction on the user shard, before anything is written: the online migration's
-    /// fence check and change log (<see cref="MigratingOrderStore"/>). It may throw to refuse the write; the transaction then rolls back.
-    /// </summary>
-    internal Func<ShardConnection, System.Data.Common.DbTransaction, OrderId, CancellationToken, Task>? WriteFence { get; init; }
-
-    /// <summary>
     /// Applies the built-in schema to every shard if needed (<see cref="SchemaApplier.GetBuiltInScript"/>: the order
     /// tables, and on user shards the outbox, tombstone and alternate-key tables, on merchant shards the tombstone flag),
     /// exactly as <c>shardkit schema apply</c> does. Idempotent and resumable like <see cref="SchemaApplier"/>.
@@ -195,7 +189,7 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
     private async Task<CausalToken?> WriteNewOrderAsync(ShardConnection shard, UserSideState order, IReadOnlyList<AlternateKey> alternateKeys, CancellationToken cancellationToken)
     {
         var now = OrderReader.Now(DataSource.TimeProvider);
-        if (WriteFence is null && shard.Transaction is null)
+        if (shard.Transaction is null)
         {
             return await InsertInTextTransactionAsync(shard, order, alternateKeys, now, cancellationToken).ConfigureAwait(false);
         }
@@ -203,9 +197,7 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
         var transaction = await shard.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using (transaction.ConfigureAwait(false))
         {
-            var tx = transaction.DbTransaction;
-            await FenceAsync(shard, tx, order.Id, cancellationToken).ConfigureAwait(false);
-            ThrowIfTombstoned(order.Id, await InsertNewOrderAsync(shard, order, alternateKeys, now, begin: false, tx, cancellationToken).ConfigureAwait(false));
+            ThrowIfTombstoned(order.Id, await InsertNewOrderAsync(shard, order, alternateKeys, now, begin: false, transaction.DbTransaction, cancellationToken).ConfigureAwait(false));
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
 
@@ -316,7 +308,6 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
             await using (transaction.ConfigureAwait(false))
             {
                 var tx = transaction.DbTransaction;
-                await FenceAsync(shard, tx, id, cancellationToken).ConfigureAwait(false);
                 var parameters = new DynamicParameters();
                 parameters.Add("OrderId", id.Value);
                 parameters.Add("UserId", userId);
@@ -398,7 +389,6 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
             await using (transaction.ConfigureAwait(false))
             {
                 var tx = transaction.DbTransaction;
-                await FenceAsync(shard, tx, orderId, cancellationToken).ConfigureAwait(false);
                 var model = DataSource.Map.Tables;
                 var root = model.Root;
                 var id = new { OrderId = orderId.Value };
@@ -820,9 +810,6 @@ public sealed partial class TwoDimensionOrderStore : IDisposable
 
         sql.Append(";\n");
     }
-
-    private Task FenceAsync(ShardConnection shard, System.Data.Common.DbTransaction transaction, OrderId orderId, CancellationToken cancellationToken) =>
-        WriteFence is { } fence ? fence(shard, transaction, orderId, cancellationToken) : Task.CompletedTask;
 
     private static Task AddOutboxEntryAsync(ShardConnection shard, OrderId orderId, long version, string op, DateTimeOffset now, System.Data.Common.DbTransaction transaction, CancellationToken cancellationToken) =>
         shard.Connection.ExecuteAsync(new CommandDefinition(
