@@ -83,6 +83,13 @@ public sealed class LegacyCaptureTests(ITestOutputHelper output)
         var script = new PlainSqlScript(topology.Legacy.ConnectionString, topology.LegacyOrders / 2 + 1, topology.LegacyOrders);
         var scriptTask = script.RunAsync(stop.Token);
 
+        // Before the cutover the shards refuse every write but the migrator's, plain SQL included.
+        var early = topology.Ids(3).Next(1, 1);
+        var refused = await Assert.ThrowsAsync<MySqlException>(() => OnUserShardAsync(topology, early.UserShard,
+            "INSERT INTO {orders} (order_id, user_id, merchant_id, status, total_amount, currency, created_at, updated_at, version) VALUES (@Id, 1, 1, 'early', 1, 'EUR', UTC_TIMESTAMP(6), UTC_TIMESTAMP(6), 1)",
+            new { Id = early.Value }));
+        Assert.Equal((early.UserShard, ShardKit.Migration.Authority.Source), LegacyCapture.FindRefusal(refused));
+
         await Task.Delay(300);   // PLAN: fenced, versioned, not logged
         Assert.Empty(await migrator.StartAsync(CancellationToken.None));
         await Task.Delay(300);   // CAPTURE
@@ -123,9 +130,27 @@ public sealed class LegacyCaptureTests(ITestOutputHelper output)
         var dimensions = await new DimensionVerifier(topology.Shards).VerifyAsync();
         Assert.True(dimensions.Equal, $"{dimensions.Remaining} merchant copies differ");
 
+        // After the cutover a plain-SQL write on a shard is logged for the reverse flow and reaches the legacy database.
+        var moved = (await store.FindByLegacyIdAsync(script.Inserted.Except(script.Deleted).First()))!;
+        Assert.Equal(1, await OnUserShardAsync(topology, moved.Id.UserShard, "UPDATE {orders} SET status = 'shard-script', version = version + 1 WHERE order_id = @Id", new { Id = moved.Id.Value }));
+        Assert.True(await migrator.ReverseAsync(follow: false, CancellationToken.None) > 0);
+        await using (var legacy = new MySqlConnection(topology.Legacy.ConnectionString))
+        {
+            Assert.Equal("shard-script", await legacy.ExecuteScalarAsync<string>("SELECT status FROM `legacy`.`orders` WHERE shardkit_order_id = @Id", new { Id = moved.Id.Value }));
+        }
+
         // An item-only change raised its order's version on the source, so the copy could not lose it.
         await using var connection = new MySqlConnection(topology.Legacy.ConnectionString);
         Assert.True(await connection.ExecuteScalarAsync<long>("SELECT MAX(version) FROM `legacy`.`orders`") > 1);
+    }
+
+    private static async Task<int> OnUserShardAsync(MigrationTopology topology, int bucket, string sql, object parameters)
+    {
+        var shard = await topology.App.OpenAsync(topology.App.Map.GetRoute(ShardDimension.User, bucket), ShardIntent.Write, CancellationToken.None);
+        await using (shard)
+        {
+            return await shard.Connection.ExecuteAsync(shard.Sql(sql), parameters);
+        }
     }
 
     /// <summary>A script that writes the legacy tables with plain SQL, knowing nothing of ShardKit.</summary>
