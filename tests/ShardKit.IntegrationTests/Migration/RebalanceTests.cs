@@ -15,14 +15,10 @@ public sealed class RebalanceTests(ITestOutputHelper output)
     [Fact]
     public async Task RebalancesTwoClustersOntoFourAndBackWithMovesOnDifferentClustersOverlappingAndNothingLost()
     {
-        await using var topology = await ShardMoveTopology.StartAsync(clusters: 4);
-        var config = new[] { "--config", topology.ConfigPath };
         // 2 → 4 moves the upper shard of each old cluster: user:1 and merchant:1 c0 → c2, user:3 and merchant:3 c1 → c3.
-        var workloads = new[] { new ShardMoveWorkload(topology, shard: 1), new ShardMoveWorkload(topology, shard: 3) };
-        foreach (var workload in workloads)
-        {
-            await workload.SeedAsync(notes: 120, orders: 60);
-        }
+        var (topology, workloads) = await StartAsync(orders: 60);
+        await using var disposeTopology = topology;
+        var config = new[] { "--config", topology.ConfigPath };
 
         var outward = await RebalanceWhileWritingAsync(topology, workloads, [.. config, "--clusters", "c0,c1,c2,c3", "--parallel", "2", "--chunk-size", "20"]);
         Assert.Equal(["merchant:1 c0->c2", "merchant:3 c1->c3", "user:1 c0->c2", "user:3 c1->c3"], outward.Select(m => $"{m.Shard} {m.From}->{m.To}").Order());
@@ -45,13 +41,9 @@ public sealed class RebalanceTests(ITestOutputHelper output)
     [Fact]
     public async Task ResumeFinishesSeveralInterruptedMovesOfARebalanceAtOnce()
     {
-        await using var topology = await ShardMoveTopology.StartAsync(clusters: 4);
+        var (topology, workloads) = await StartAsync(orders: 40);
+        await using var disposeTopology = topology;
         var config = new[] { "--config", topology.ConfigPath };
-        var workloads = new[] { new ShardMoveWorkload(topology, shard: 1), new ShardMoveWorkload(topology, shard: 3) };
-        foreach (var workload in workloads)
-        {
-            await workload.SeedAsync(notes: 120, orders: 40);
-        }
 
         // Ctrl+C once two moves copy (a slow cap keeps them copying); both are left interrupted in COPY.
         using (var ctrlC = new CancellationTokenSource())
@@ -89,6 +81,27 @@ public sealed class RebalanceTests(ITestOutputHelper output)
         Assert.Contains("shard user:1: moved to 'c2' (epoch 1)", resumedOutput, StringComparison.Ordinal);
         Assert.Contains("shard user:3: moved to 'c3' (epoch 1)", resumedOutput, StringComparison.Ordinal);
         await AssertPlacedAsync(topology, workloads, new() { ["user:1"] = "c2", ["user:3"] = "c3" });
+    }
+
+    /// <summary>4 clusters (shards on c0 and c1) and a seeded workload on each user shard that a 2 → 4 rebalance moves (1 and 3).</summary>
+    private static async Task<(ShardMoveTopology Topology, ShardMoveWorkload[] Workloads)> StartAsync(int orders)
+    {
+        var topology = await ShardMoveTopology.StartAsync(clusters: 4);
+        try
+        {
+            var workloads = new[] { new ShardMoveWorkload(topology, shard: 1), new ShardMoveWorkload(topology, shard: 3) };
+            foreach (var workload in workloads)
+            {
+                await workload.SeedAsync(notes: 120, orders: orders);
+            }
+
+            return (topology, workloads);
+        }
+        catch
+        {
+            await topology.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>Runs the plan with <c>--execute --json</c> while every workload writes; returns the schedule (each move's recorded start and finish).</summary>
