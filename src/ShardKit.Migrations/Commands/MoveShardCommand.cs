@@ -277,14 +277,14 @@ public static class MoveShardCommand
                 {
                     invocation.Output.WriteLine(outcome.Switched
                         ? FormattableString.Invariant($"{outcome.Move.Name}: {outcome.Move.From} → {outcome.Move.To}, pause {outcome.Result!.PauseMs:0.0} ms, {outcome.Elapsed.TotalSeconds:0.0} s")
-                        : $"{outcome.Move.Name}: {outcome.Move.From} → {outcome.Move.To} not switched: {outcome.Error}; no new move starts, the running ones finish");
+                        : $"{outcome.Move.Name}: {outcome.Move.From} → {outcome.Move.To} not switched: {outcome.Error?.TrimEnd('.')}; no new move starts, the running ones finish");
                 }
             },
             cancellationToken);
         var failed = outcomes.Where(o => !o.Switched).ToList();
         if (failed.Count > 0 && !invocation.Json)
         {
-            invocation.Error.WriteLine($"rebalance stopped: {string.Join("; ", failed.Select(o => $"{o.Move.Name} not switched: {o.Error}"))}. " +
+            invocation.Error.WriteLine($"rebalance stopped: {string.Join("; ", failed.Select(o => $"{o.Move.Name} not switched: {o.Error?.TrimEnd('.')}"))}. " +
                 "Fix the cause, then run `shardkit move-shard resume` (or this plan again) to finish.");
         }
 

@@ -83,6 +83,26 @@ public sealed class RebalanceTests(ITestOutputHelper output)
         await AssertPlacedAsync(topology, workloads, new() { ["user:1"] = "c2", ["user:3"] = "c3" });
     }
 
+    [Fact]
+    public async Task AMoveThatFailsStopsNewMovesLetsTheRunningOneFinishAndTheCommandNamesTheShard()
+    {
+        await using var topology = await ShardMoveTopology.StartAsync(clusters: 4);
+        var config = new[] { "--config", topology.ConfigPath };
+        // A schema of user:1's name already on c2: its move refuses to start, while user:3 (c1 → c3) runs beside it.
+        await topology.Topology.Clusters[2].Primary.ExecuteAsync("CREATE DATABASE sk_user_001; CREATE TABLE sk_user_001.squatter (id INT PRIMARY KEY);");
+
+        var (exit, output, error) = await ShardMoveCommandTests.RunAsync(["plan", .. config, "--clusters", "c0,c1,c2,c3", "--execute", "--parallel", "2"]);
+        _output.WriteLine(output + error);
+
+        Assert.Equal(1, exit);
+        Assert.Contains("user:1 not switched: Cluster 'c2' already has schema 'sk_user_001'", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
+        // user:3 was running and finished; no merchant move started after the failure.
+        var status = JsonDocument.Parse((await ShardMoveCommandTests.RunAsync(["status", .. config, "--json"])).Output).RootElement;
+        Assert.Equal(["user:3 MOVED"], status.EnumerateArray().Select(m => $"{m.GetProperty("shard").GetString()} {m.GetProperty("state").GetString()}"));
+        Assert.Contains("user:3: c1 → c3, pause", output, StringComparison.Ordinal);
+    }
+
     /// <summary>4 clusters (shards on c0 and c1) and a seeded workload on each user shard that a 2 → 4 rebalance moves (1 and 3).</summary>
     private static async Task<(ShardMoveTopology Topology, ShardMoveWorkload[] Workloads)> StartAsync(int orders)
     {
