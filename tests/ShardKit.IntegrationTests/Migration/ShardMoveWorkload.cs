@@ -14,6 +14,7 @@ internal sealed class ShardMoveWorkload
     private readonly ShardMoveTopology _topology;
     private readonly int _shard;
     private readonly List<long> _users;
+    private int _runs;
 
     public ShardMoveWorkload(ShardMoveTopology topology, int shard)
     {
@@ -47,8 +48,6 @@ internal sealed class ShardMoveWorkload
             Orders[order.Id.Value] = order.Version;
         }
     }
-
-    private int _runs;
 
     /// <summary>Runs <paramref name="writers"/> random writers until <paramref name="stop"/>; a later run inserts notes under new IDs.</summary>
     public Task RunAsync(int writers, CancellationToken stop)
