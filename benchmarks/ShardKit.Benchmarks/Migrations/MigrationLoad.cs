@@ -18,17 +18,28 @@ internal static class MigrationLoad
         CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
         var options = Parse(args);
         var console = Console.Out;
-        console.WriteLine($"uptime at start: {Uptime()}");
-        console.WriteLine($"started {DateTime.UtcNow:u}; {Environment.ProcessorCount} cores, {Cpu()}; sizes {string.Join(", ", options.Sizes)}; " +
-            $"modes {string.Join(", ", options.Live.Select(Mode))}; {options.Writers} writers during the backfill, {options.Traffic} traffic loops during the moves; " +
-            $"{options.Dumps} dump | reload runs before and after each backfill; {options.Moves} shard moves; trigger probe {options.TriggerRounds} rounds × {options.TriggerBlock} writes per side");
-        var results = new List<MigrationScenarioResult>();
         using var cancel = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) =>
         {
             e.Cancel = true;
             cancel.Cancel();
         };
+
+        if (options.Rebalance)
+        {
+            console.WriteLine($"uptime at start: {Uptime()}");
+            console.WriteLine($"started {DateTime.UtcNow:u}; {Environment.ProcessorCount} cores, {Cpu()}; rebalance only");
+            var exit = await RebalanceScenario.RunAsync(options, console, cancel.Token);
+            console.WriteLine();
+            console.WriteLine($"uptime at end: {Uptime()}");
+            return exit;
+        }
+
+        console.WriteLine($"uptime at start: {Uptime()}");
+        console.WriteLine($"started {DateTime.UtcNow:u}; {Environment.ProcessorCount} cores, {Cpu()}; sizes {string.Join(", ", options.Sizes)}; " +
+            $"modes {string.Join(", ", options.Live.Select(Mode))}; {options.Writers} writers during the backfill, {options.Traffic} traffic loops during the moves; " +
+            $"{options.Dumps} dump | reload runs before and after each backfill; {options.Moves} shard moves; trigger probe {options.TriggerRounds} rounds × {options.TriggerBlock} writes per side");
+        var results = new List<MigrationScenarioResult>();
 
         foreach (var size in options.Sizes)
         {
@@ -145,6 +156,10 @@ internal static class MigrationLoad
             TriggerRounds = Int(args, "--trigger-rounds") ?? defaults.TriggerRounds,
             TriggerBlock = Int(args, "--trigger-block") ?? defaults.TriggerBlock,
             Dumps = Int(args, "--dumps") ?? defaults.Dumps,
+            Rebalance = args.Contains("--rebalance"),
+            RebalanceOrders = Int(args, "--rebalance-orders") ?? defaults.RebalanceOrders,
+            Parallel = Int(args, "--parallel") ?? defaults.Parallel,
+            BaselineSeconds = Int(args, "--baseline-seconds") ?? defaults.BaselineSeconds,
         };
     }
 

@@ -26,4 +26,16 @@ internal sealed class MigrationLoadOptions
 
     /// <summary>Dump | reload runs before the backfill and again after the cutover (<c>--dumps 3</c>); the baseline is their median.</summary>
     public int Dumps { get; init; } = 3;
+
+    /// <summary>Run only the rebalance figure (<c>--rebalance</c>): 120 user shards from 2 clusters to 4 and back with live writers.</summary>
+    public bool Rebalance { get; init; }
+
+    /// <summary>Orders seeded before the rebalance (<c>--rebalance-orders 12000</c>).</summary>
+    public int RebalanceOrders { get; init; } = 12_000;
+
+    /// <summary>Moves at once during the rebalance (<c>--parallel 2</c>, as <c>move-shard plan --parallel</c>).</summary>
+    public int Parallel { get; init; } = 2;
+
+    /// <summary>Seconds the writers run before the rebalance, for the latency they see without it (<c>--baseline-seconds 20</c>).</summary>
+    public int BaselineSeconds { get; init; } = 20;
 }

@@ -18,6 +18,8 @@ public static class MoveShardCommand
     private static readonly string s_complete = JsonSerializer.Serialize(new[] { "complete" });
     private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
+    private const string ParallelOption = "--parallel";
+
     private delegate Task<int> Body(ShardMover mover, ShardKitDataSource dataSource, Invocation invocation, CancellationToken cancellationToken);
 
     /// <summary>Creates the <c>move-shard</c> command and its subcommands.</summary>
@@ -29,6 +31,12 @@ public static class MoveShardCommand
         Cli.RequireRange(maxPause, 100, 60_000);
         var chunk = new Option<int>("--chunk-size") { Description = "Rows per copy chunk (10-10000).", DefaultValueFactory = _ => 500 };
         Cli.RequireRange(chunk, 10, 10_000);
+        var parallel = new Option<int>(ParallelOption)
+        {
+            Description = $"Run at most this many moves at once ({Rebalancer.MinParallel}-{Rebalancer.MaxParallel}), never two on the same cluster; --rows-per-second is shared among them.",
+            DefaultValueFactory = _ => 2,
+        };
+        Cli.RequireRange(parallel, Rebalancer.MinParallel, Rebalancer.MaxParallel);
         var move = Define(
             new Command("move-shard", "Move a logical shard to another cluster online: fence and capture by triggers, chunked copy, verified cutover (epoch + 1)."),
             MoveAsync,
@@ -38,12 +46,12 @@ public static class MoveShardCommand
         move.Subcommands.Add(Define(new Command("rollback", "Move the shard back to the cluster it came from (a cutover the other way); nothing written after the cutover is lost."), RollbackAsync, Copy(shard), Copy(maxPause)));
         var writeConfig = new Option<string?>("--write-config") { Description = "Also write the topology file with the placement as it is now (moved shards on their new cluster, MapVersion + 1) to this path (mode 0600: it holds passwords)." };
         move.Subcommands.Add(Define(new Command("complete", "Finish a move or a rollback: drop triggers, fences and change tables; archive the old schema (after a move) or drop the copy (after a rollback)."), CompleteAsync, Copy(shard), writeConfig));
-        move.Subcommands.Add(Define(new Command("resume", "Finish the moves, rollbacks and completes that were interrupted (Ctrl+C or a crash)."), ResumeAsync, [Copy(shard), Copy(maxPause), Copy(chunk), .. ThrottleOptionsCli.Create()]));
+        move.Subcommands.Add(Define(new Command("resume", "Finish the moves, rollbacks and completes that were interrupted (Ctrl+C or a crash), several at once as --execute runs them."), ResumeAsync, [Copy(shard), Copy(maxPause), Copy(chunk), Copy(parallel), .. ThrottleOptionsCli.Create()]));
         var clusters = new Option<string?>("--clusters") { Description = "The clusters to spread the shards over, in order (for example c0,c1,c2,c3)." };
         var dimension = new Option<string>("--dimension") { Description = "user, merchant or all.", DefaultValueFactory = _ => "all" };
         dimension.AcceptOnlyFromAmong("user", "merchant", "all");
-        var execute = new Option<bool>("--execute") { Description = "Run the plan: move one shard at a time (re-running continues where it stopped)." };
-        move.Subcommands.Add(Define(new Command("plan", "Print the fewest moves that spread the shards evenly over --clusters (2 to 4 clusters: each new one takes a contiguous quarter)."), PlanAsync, [clusters, dimension, execute, Copy(maxPause), Copy(chunk), .. ThrottleOptionsCli.Create()]));
+        var execute = new Option<bool>("--execute") { Description = "Run the plan: at most --parallel moves at once, never two on the same cluster (re-running continues where it stopped)." };
+        move.Subcommands.Add(Define(new Command("plan", "Print the fewest moves that spread the shards evenly over --clusters (2 to 4 clusters: each new one takes a contiguous quarter)."), PlanAsync, [clusters, dimension, execute, parallel, Copy(maxPause), Copy(chunk), .. ThrottleOptionsCli.Create()]));
         return move;
     }
 
@@ -94,7 +102,7 @@ public static class MoveShardCommand
                     ControlCluster = parseResult.GetValue(control),
                     MaxPause = TimeSpan.FromMilliseconds(invocation.Get("--max-pause-ms", 1000)),
                     ChunkSize = invocation.Get("--chunk-size", 500),
-                    Throttle = ThrottleOptionsCli.Read(parseResult, extra),
+                    Throttle = ThrottleOptionsCli.Read(parseResult, extra, invocation.Get(ParallelOption, 1)),
                 });
                 return await body(mover, dataSource, invocation, cancellationToken);
             }
@@ -196,7 +204,8 @@ public static class MoveShardCommand
 
     private static async Task<int> ResumeAsync(ShardMover mover, ShardKitDataSource dataSource, Invocation invocation, CancellationToken cancellationToken)
     {
-        var done = await WithProgressAsync(invocation, progress => mover.ResumeAsync(invocation.Get<string?>("--shard", null), progress, cancellationToken));
+        var done = await WithProgressAsync(invocation, progress => mover.ResumeAsync(
+            invocation.Get<string?>("--shard", null), progress, cancellationToken, invocation.Get(ParallelOption, 1)));
         if (invocation.Json)
         {
             invocation.Output.WriteLine(JsonSerializer.Serialize(new { resumed = done }, s_json));
@@ -242,34 +251,48 @@ public static class MoveShardCommand
                 }
 
                 Cli.Console(invocation.ParseResult).Write(table);
-                invocation.Output.WriteLine(FormattableString.Invariant($"{moves.Count} move(s) spread the shards evenly over {string.Join(", ", clusters)}; run with --execute to move them one at a time."));
+                invocation.Output.WriteLine(FormattableString.Invariant(
+                    $"{moves.Count} move(s) spread the shards evenly over {string.Join(", ", clusters)}; run with --execute to move them, at most {invocation.Get(ParallelOption, 2)} at once (--parallel) and never two on the same cluster."));
             }
 
             return ExitCodes.Ok;
         }
 
-        var results = new List<MoveCutoverResult>();
-        foreach (var m in moves)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            var result = await mover.MoveAsync(m.Name, m.To, JsonSerializer.Serialize(new[] { "move", "--to", m.To }), progress: null, cancellationToken);
-            results.Add(result);
-            if (!result.Switched)
+        var rebalancer = new Rebalancer(invocation.Get(ParallelOption, 2), dataSource.TimeProvider);
+        var outcomes = await rebalancer.RunAsync(
+            moves,
+            async (m, ct) =>
             {
-                break;
-            }
+                var result = await mover.MoveAsync(m.Name, m.To, JsonSerializer.Serialize(new[] { "move", "--to", m.To }), progress: null, ct);
+                if (result.Switched)
+                {
+                    await mover.RecordCommandAsync(m.Name, null, CancellationToken.None);
+                }
 
-            await mover.RecordCommandAsync(m.Name, null, CancellationToken.None);
-            if (!invocation.Json)
+                return result;
+            },
+            outcome =>
             {
-                invocation.Output.WriteLine(FormattableString.Invariant($"{m.Name}: {m.From} → {m.To}, pause {result.PauseMs:0.0} ms"));
-            }
+                if (!invocation.Json)
+                {
+                    invocation.Output.WriteLine(outcome.Switched
+                        ? FormattableString.Invariant($"{outcome.Move.Name}: {outcome.Move.From} → {outcome.Move.To}, pause {outcome.Result!.PauseMs:0.0} ms, {outcome.Elapsed.TotalSeconds:0.0} s")
+                        : $"{outcome.Move.Name}: {outcome.Move.From} → {outcome.Move.To} not switched: {outcome.Error?.TrimEnd('.')}; no new move starts, the running ones finish");
+                }
+            },
+            cancellationToken);
+        var failed = outcomes.Where(o => !o.Switched).ToList();
+        if (failed.Count > 0 && !invocation.Json)
+        {
+            invocation.Error.WriteLine($"rebalance stopped: {string.Join("; ", failed.Select(o => $"{o.Move.Name} not switched: {o.Error?.TrimEnd('.')}"))}. " +
+                "Fix the cause, then run `shardkit move-shard resume` (or this plan again) to finish.");
         }
 
-        return await ReportAsync(mover, invocation, results, "moved", cancellationToken);
+        return await ReportAsync(mover, invocation, outcomes.Select(o => o.AsResult()).ToList(), "moved", cancellationToken, outcomes);
     }
 
-    private static async Task<int> ReportAsync(ShardMover mover, Invocation invocation, IReadOnlyList<MoveCutoverResult> results, string done, CancellationToken cancellationToken)
+    private static async Task<int> ReportAsync(
+        ShardMover mover, Invocation invocation, IReadOnlyList<MoveCutoverResult> results, string done, CancellationToken cancellationToken, IReadOnlyList<RebalanceOutcome>? schedule = null)
     {
         var pauses = results.Where(r => r.Switched && r.PauseMs > 0).Select(r => r.PauseMs).ToList();
         if (invocation.Json)
@@ -286,16 +309,22 @@ public static class MoveShardCommand
                 moves = status,
                 pauseP50Ms = ShardKit.Migrations.Migration.MigrationWorkload.Percentile(pauses, 0.5),
                 pauseP99Ms = ShardKit.Migrations.Migration.MigrationWorkload.Percentile(pauses, 0.99),
+                schedule = schedule?.Select(o => new { shard = o.Move.Name, from = o.Move.From, to = o.Move.To, o.Switched, o.Error, startedAt = o.Started, finishedAt = o.Finished }),
             }, s_json));
         }
         else
         {
             foreach (var r in results)
             {
+                if (!r.Switched)
+                {
+                    invocation.Output.WriteLine($"shard {r.Shard}: not switched: {r.Error}");
+                    continue;
+                }
+
                 var row = (await mover.StatusAsync(r.Shard, cancellationToken))[0];
-                invocation.Output.WriteLine(r.Switched
-                    ? FormattableString.Invariant($"shard {r.Shard}: {done} ({row.FromCluster} → {row.ToCluster}), epoch {r.Epoch}, {row.RowsCopied} rows copied, {row.ChangesApplied} changes applied, pause {r.PauseMs:0.0} ms")
-                    : $"shard {r.Shard}: not switched: {r.Error}");
+                invocation.Output.WriteLine(FormattableString.Invariant(
+                    $"shard {r.Shard}: {done} ({row.FromCluster} → {row.ToCluster}), epoch {r.Epoch}, {row.RowsCopied} rows copied, {row.ChangesApplied} changes applied, pause {r.PauseMs:0.0} ms"));
             }
 
             if (results.Any(r => r.Switched))

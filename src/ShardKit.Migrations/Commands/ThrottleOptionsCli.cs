@@ -43,16 +43,22 @@ internal static class ThrottleOptionsCli
         return [rate, threads, lag, p99];
     }
 
-    /// <summary>The throttle's options from a command line; an option the command does not have keeps its default.</summary>
-    public static CopyThrottleOptions Read(ParseResult parseResult, IReadOnlyList<Option> present)
+    /// <summary>
+    /// The throttle's options from a command line; an option the command does not have keeps its default. The rows-per-second
+    /// cap is the command's: with <paramref name="sharedBy"/> copies at once (<c>--parallel</c>), each gets its share.
+    /// </summary>
+    public static CopyThrottleOptions Read(ParseResult parseResult, IReadOnlyList<Option> present, int sharedBy = 1)
     {
         bool Has(string name) => present.Any(o => o.Name == name);
         return new CopyThrottleOptions
         {
-            RowsPerSecond = Has(RowsPerSecond) ? parseResult.GetValue<int>(RowsPerSecond) : s_defaults.RowsPerSecond,
+            RowsPerSecond = Has(RowsPerSecond) ? Share(parseResult.GetValue<int>(RowsPerSecond), sharedBy) : s_defaults.RowsPerSecond,
             MaxThreadsRunning = Has(MaxThreadsRunning) ? parseResult.GetValue<int>(MaxThreadsRunning) : s_defaults.MaxThreadsRunning,
             MaxReplicaLag = Has(MaxReplicaLag) ? TimeSpan.FromSeconds(parseResult.GetValue<double>(MaxReplicaLag)) : s_defaults.MaxReplicaLag,
             MaxWriterP99 = Has(MaxWriterP99) && parseResult.GetValue<int>(MaxWriterP99) is > 0 and var ms ? TimeSpan.FromMilliseconds(ms) : s_defaults.MaxWriterP99,
         };
     }
+
+    /// <summary>A cap of 0 stays no cap; otherwise each of <paramref name="ways"/> copies gets at least 1 row/s.</summary>
+    private static int Share(int cap, int ways) => cap == 0 ? 0 : Math.Max(1, cap / Math.Max(1, ways));
 }

@@ -103,7 +103,7 @@ internal sealed class WorkloadRunner
         switch (operation)
         {
             case WorkloadOperation.Create:
-                var order = NewOrder(random);
+                var order = NewOrder(random, _options.Users, _options.Merchants);
                 var created = await _target.CreateAsync(order, cancellationToken);
                 Interlocked.Increment(ref _perShard[created.Id.UserShard]);
                 _recent.Add(created.Id, created.Token, order.UserId, order.MerchantId);
@@ -133,7 +133,8 @@ internal sealed class WorkloadRunner
         }
     }
 
-    private WorkloadOrder NewOrder(Random random)
+    /// <summary>An order of the workload: a random user of 1..<paramref name="users"/> and merchant of 1..<paramref name="merchants"/>, 1 to 3 lines.</summary>
+    internal static WorkloadOrder NewOrder(Random random, long users, long merchants)
     {
         var items = new WorkloadOrderLine[random.Next(1, 4)];
         for (var i = 0; i < items.Length; i++)
@@ -144,7 +145,7 @@ internal sealed class WorkloadRunner
                 random.Next(100, 10_000) / 100m);
         }
 
-        return new WorkloadOrder(random.NextInt64(1, _options.Users + 1), random.NextInt64(1, _options.Merchants + 1), items);
+        return new WorkloadOrder(random.NextInt64(1, users + 1), random.NextInt64(1, merchants + 1), items);
     }
 
     private WorkloadReport CreateReport(WorkerRecorder[] recorders, TimeSpan elapsed)

@@ -105,7 +105,7 @@ public sealed class ShardMoveCommandTests
     private static (int, string) Code((int Exit, string Output, string Error) result, string expected) =>
         (result.Exit, result.Error.Contains(expected, StringComparison.Ordinal) ? expected : result.Error);
 
-    private static async Task<(int Exit, string Output, string Error)> RunAsync(string[] args, CancellationToken cancellationToken = default)
+    internal static async Task<(int Exit, string Output, string Error)> RunAsync(string[] args, CancellationToken cancellationToken = default)
     {
         var output = new StringWriter();
         var error = new StringWriter();

@@ -14,6 +14,7 @@ internal sealed class ShardMoveWorkload
     private readonly ShardMoveTopology _topology;
     private readonly int _shard;
     private readonly List<long> _users;
+    private int _runs;
 
     public ShardMoveWorkload(ShardMoveTopology topology, int shard)
     {
@@ -48,14 +49,18 @@ internal sealed class ShardMoveWorkload
         }
     }
 
-    public Task RunAsync(int writers, CancellationToken stop) =>
-        Task.WhenAll(Enumerable.Range(0, writers).Select(w => Task.Run(() => w % 2 == 0 ? NoteWriterAsync(w, writers, stop) : OrderWriterAsync(w, stop))));
-
-    private async Task NoteWriterAsync(int writer, int writers, CancellationToken stop)
+    /// <summary>Runs <paramref name="writers"/> random writers until <paramref name="stop"/>; a later run inserts notes under new IDs.</summary>
+    public Task RunAsync(int writers, CancellationToken stop)
     {
-        var random = new Random(1000 + writer);
+        var run = Interlocked.Increment(ref _runs) - 1;
+        return Task.WhenAll(Enumerable.Range(0, writers).Select(w => Task.Run(() => w % 2 == 0 ? NoteWriterAsync(w, writers, run, stop) : OrderWriterAsync(w, stop))));
+    }
+
+    private async Task NoteWriterAsync(int writer, int writers, int run, CancellationToken stop)
+    {
+        var random = new Random(1000 + writer + (100 * run));
         var mine = Notes.Keys.Where(k => k % writers == writer).ToList();
-        var next = 100_000 + writer;
+        var next = 100_000 + (1_000_000 * run) + writer;
         while (!stop.IsCancellationRequested)
         {
             var op = random.Next(3);

@@ -68,6 +68,9 @@ public sealed class ExitCodeTests : IDisposable
     [InlineData("move-shard", "--shard", "user:1", "--to", "c1", "--max-writer-p99-ms", "-1", "--max-writer-p99-ms must be between 0 and 60000; got -1.")]
     [InlineData("move-shard", "resume", "--max-threads-running", "-3", "--max-threads-running must be between 1 and 100000; got -3.")]
     [InlineData("move-shard", "plan", "--clusters", "c0,c1", "--max-replica-lag", "-1", "--max-replica-lag must be between 0 and 86400; got -1.")]
+    [InlineData("move-shard", "plan", "--clusters", "c0,c1", "--execute", "--parallel", "0", "--parallel must be between 1 and 16; got 0.")]
+    [InlineData("move-shard", "plan", "--clusters", "c0,c1", "--parallel", "17", "--parallel must be between 1 and 16; got 17.")]
+    [InlineData("move-shard", "resume", "--parallel", "-2", "--parallel must be between 1 and 16; got -2.")]
     public async Task NegativeRatesAndLimitsAreRefusedBeforeAnyConnection(params string[] argsAndMessage)
     {
         // The topology names servers on ports nothing listens on: a check made after connecting would fail differently.

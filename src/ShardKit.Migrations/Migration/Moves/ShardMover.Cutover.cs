@@ -179,13 +179,18 @@ internal sealed partial class ShardMover
 
     /// <summary>
     /// Finishes every interrupted move command (or only <paramref name="shardText"/>'s): the recorded command if there is one (a
-    /// rollback or complete), otherwise by state (PLAN, COPY, CUTOVER: the move; REVERSE: the rollback).
+    /// rollback or complete), otherwise by state (PLAN, COPY, CUTOVER: the move; REVERSE: the rollback). Several run at once as a
+    /// rebalance's moves do (<see cref="Rebalancer"/>: at most <paramref name="parallel"/>, never two on the same cluster);
+    /// <paramref name="progress"/> hears the copy only when one shard is resumed. <paramref name="finished"/> is told of each
+    /// shard as it finishes. Returns one line per shard, in shard order.
     /// </summary>
-    public async Task<IReadOnlyList<string>> ResumeAsync(string? shardText, IProgress<MoveProgress>? progress, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<string>> ResumeAsync(
+        string? shardText, IProgress<MoveProgress>? progress, CancellationToken cancellationToken, int parallel = 1, Action<string>? finished = null)
     {
         await EnsureControlAsync(cancellationToken).ConfigureAwait(false);
         var rows = await ReadRowsAsync(shardText is null ? null : ParseShard(shardText), cancellationToken).ConfigureAwait(false);
-        var done = new List<string>();
+        var work = new Dictionary<string, Func<IProgress<MoveProgress>?, CancellationToken, Task<(MoveCutoverResult Result, string Line)>>>(StringComparer.Ordinal);
+        var planned = new List<PlannedMove>();
         foreach (var row in rows)
         {
             var name = FormatShard(row);
@@ -193,27 +198,59 @@ internal sealed partial class ShardMover
             var recorded = row.Command is null ? null : System.Text.Json.JsonSerializer.Deserialize<string[]>(row.Command)?.FirstOrDefault();
             if (recorded == "complete" && state is ShardMoveState.Moved or ShardMoveState.Reversed)
             {
-                done.Add(await CompleteAsync(name, command: null, cancellationToken).ConfigureAwait(false));
+                work[name] = async (_, ct) => (new MoveCutoverResult(name, true, 0, row.Epoch, 0, null), await CompleteAsync(name, command: null, ct).ConfigureAwait(false));
             }
             else if (recorded == "rollback" || state == ShardMoveState.Reverse)
             {
-                var result = await RollbackAsync(name, command: null, cancellationToken).ConfigureAwait(false);
-                done.Add(result.Switched ? $"shard {name}: rolled back to '{row.From}'" : $"shard {name}: rollback not switched: {result.Error}");
+                work[name] = async (_, ct) =>
+                {
+                    var result = await RollbackAsync(name, command: null, ct).ConfigureAwait(false);
+                    return (result, result.Switched ? $"shard {name}: rolled back to '{row.From}'" : $"shard {name}: rollback not switched: {result.Error}");
+                };
             }
             else if (state is ShardMoveState.Plan or ShardMoveState.Copy or ShardMoveState.Cutover)
             {
-                var result = await MoveAsync(name, row.To, command: null, progress, cancellationToken).ConfigureAwait(false);
-                done.Add(result.Switched ? $"shard {name}: moved to '{row.To}' (epoch {result.Epoch})" : $"shard {name}: not switched: {result.Error}");
+                work[name] = async (p, ct) =>
+                {
+                    var result = await MoveAsync(name, row.To, command: null, p, ct).ConfigureAwait(false);
+                    return (result, result.Switched ? $"shard {name}: moved to '{row.To}' (epoch {result.Epoch})" : $"shard {name}: not switched: {result.Error}");
+                };
             }
             else
             {
                 continue;
             }
 
-            await RecordCommandAsync(name, null, cancellationToken).ConfigureAwait(false);
+            planned.Add(new PlannedMove(ParseDimension(row.Dimension), row.Shard, row.From, row.To));
         }
 
-        return done;
+        // Copy progress makes sense for one shard; several report one line each as they finish.
+        var shared = planned.Count == 1 ? progress : null;
+        var lines = new Dictionary<string, string>(StringComparer.Ordinal);
+        var outcomes = await new Rebalancer(parallel, _dataSource.TimeProvider).RunAsync(
+            planned,
+            async (move, ct) =>
+            {
+                var (result, line) = await work[move.Name](shared, ct).ConfigureAwait(false);
+                await RecordCommandAsync(move.Name, null, ct).ConfigureAwait(false);
+                lock (lines)
+                {
+                    lines[move.Name] = line;
+                }
+
+                return result;
+            },
+            outcome => finished?.Invoke(Line(outcome)),
+            cancellationToken).ConfigureAwait(false);
+        return outcomes.OrderBy(o => planned.IndexOf(o.Move)).Select(Line).ToList();
+
+        string Line(RebalanceOutcome outcome)
+        {
+            lock (lines)
+            {
+                return lines.GetValueOrDefault(outcome.Move.Name) ?? $"shard {outcome.Move.Name}: not switched: {outcome.Error}";
+            }
+        }
     }
 
     /// <summary>

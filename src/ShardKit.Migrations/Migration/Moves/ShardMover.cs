@@ -196,14 +196,30 @@ internal sealed partial class ShardMover
             cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Runs one statement on the control schema, again when it lost a lock conflict. Moves that run at once (a rebalance, a resume)
+    /// write their rows of <c>shard_moves</c> and <c>placements</c> concurrently, and InnoDB may pick one of two <c>REPLACE</c> or
+    /// <c>INSERT … ON DUPLICATE KEY UPDATE</c> statements into neighbouring keys as a deadlock victim; the victim's statement was
+    /// rolled back whole, so it is run again.
+    /// </summary>
     private async Task ControlExecuteAsync(string sql, object? parameters, CancellationToken cancellationToken)
     {
-        var control = await _dataSource.OpenClusterAsync(_controlCluster, cancellationToken).ConfigureAwait(false);
-        await using (control.ConfigureAwait(false))
-        {
-            await control.ExecuteAsync(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        }
+        await s_controlRetry.ExecuteAsync(
+            async (state, ct) =>
+            {
+                var control = await state.DataSource.OpenClusterAsync(state.Cluster, ct).ConfigureAwait(false);
+                await using (control.ConfigureAwait(false))
+                {
+                    await control.ExecuteAsync(new CommandDefinition(state.Sql, state.Parameters, cancellationToken: ct)).ConfigureAwait(false);
+                }
+            },
+            (DataSource: _dataSource, Cluster: _controlCluster, Sql: sql, Parameters: parameters),
+            cancellationToken).ConfigureAwait(false);
     }
+
+    // Only lock conflicts: they roll the statement back, so running it again cannot apply it twice.
+    private static readonly ResiliencePipeline s_controlRetry = TransientRetry.Create(
+        attempts: 10, TimeSpan.FromMilliseconds(20), TimeProvider.System, ex => ex is MySqlException { ErrorCode: MySqlErrorCode.LockDeadlock or MySqlErrorCode.LockWaitTimeout });
 
     private async Task<long> PendingAsync(ShardCluster cluster, string schema, CancellationToken cancellationToken)
     {
