@@ -25,6 +25,16 @@ internal static class MigrationLoad
             cancel.Cancel();
         };
 
+        if (options.LegacyTriggers)
+        {
+            console.WriteLine($"uptime at start: {Uptime()}");
+            console.WriteLine($"started {DateTime.UtcNow:u}; {Environment.ProcessorCount} cores, {Cpu()}; legacy capture triggers only; {options.TriggerRounds} rounds × {options.TriggerBlock} writes per side");
+            var exit = await LegacyTriggerCostScenario.RunAsync(options, console, cancel.Token);
+            console.WriteLine();
+            console.WriteLine($"uptime at end: {Uptime()}");
+            return exit;
+        }
+
         if (options.Rebalance)
         {
             console.WriteLine($"uptime at start: {Uptime()}");
@@ -157,6 +167,7 @@ internal static class MigrationLoad
             TriggerBlock = Int(args, "--trigger-block") ?? defaults.TriggerBlock,
             Dumps = Int(args, "--dumps") ?? defaults.Dumps,
             Rebalance = args.Contains("--rebalance"),
+            LegacyTriggers = args.Contains("--legacy-triggers"),
             RebalanceOrders = Int(args, "--rebalance-orders") ?? defaults.RebalanceOrders,
             Parallel = Int(args, "--parallel") ?? defaults.Parallel,
             BaselineSeconds = Int(args, "--baseline-seconds") ?? defaults.BaselineSeconds,

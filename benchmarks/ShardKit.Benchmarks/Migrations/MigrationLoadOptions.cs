@@ -38,4 +38,7 @@ internal sealed class MigrationLoadOptions
 
     /// <summary>Seconds the writers run before the rebalance, for the latency they see without it (<c>--baseline-seconds 20</c>).</summary>
     public int BaselineSeconds { get; init; } = 20;
+
+    /// <summary>Only the legacy import's capture triggers' cost to a plain-SQL writer (<c>--legacy-triggers</c>, <see cref="LegacyTriggerCostScenario"/>).</summary>
+    public bool LegacyTriggers { get; init; }
 }

@@ -74,8 +74,10 @@ internal static class LegacyCapture
             BEGIN
               {{Declarations}}
               IF IFNULL(@`shardkit_apply`, 0) <> 1 THEN
-                {{Bucket("NEW.`user_id`", "v_bucket", buckets)}}
-                SET NEW.`shardkit_bucket` = v_bucket;
+                IF NEW.`shardkit_bucket` IS NULL OR NEW.`user_id` <> OLD.`user_id` THEN
+                  {{Bucket("NEW.`user_id`", "v_bucket", buckets)}}
+                  SET NEW.`shardkit_bucket` = v_bucket;
+                END IF;
                 IF NEW.`version` = OLD.`version` THEN
                   SET NEW.`version` = OLD.`version` + 1;
                 END IF;
@@ -97,9 +99,11 @@ internal static class LegacyCapture
               {{Declarations}}
               IF IFNULL(@`shardkit_apply`, 0) <> 1 THEN
                 {{FenceAndLog(source, "NEW.`shardkit_bucket`", "NEW.`order_id`")}}
-                {{Bucket("OLD.`user_id`", "v_bucket", buckets)}}
-                IF v_bucket <> NEW.`shardkit_bucket` THEN
-                  {{FenceAndLog(source, "v_bucket", "OLD.`order_id`")}}
+                IF OLD.`user_id` <> NEW.`user_id` THEN
+                  {{Bucket("OLD.`user_id`", "v_bucket", buckets)}}
+                  IF v_bucket <> NEW.`shardkit_bucket` THEN
+                    {{FenceAndLog(source, "v_bucket", "OLD.`order_id`")}}
+                  END IF;
                 END IF;
               END IF;
             END
@@ -109,7 +113,10 @@ internal static class LegacyCapture
             BEGIN
               {{Declarations}}
               IF IFNULL(@`shardkit_apply`, 0) <> 1 THEN
-                {{Bucket("OLD.`user_id`", "v_bucket", buckets)}}
+                SET v_bucket = OLD.`shardkit_bucket`;
+                IF v_bucket IS NULL THEN
+                  {{Bucket("OLD.`user_id`", "v_bucket", buckets)}}
+                END IF;
                 {{FenceAndLog(source, "v_bucket", "OLD.`order_id`")}}
                 INSERT INTO {schema}.`shardkit_tombstones` (legacy_id, order_id, user_id, merchant_id, created_at, deleted_at, version)
                 VALUES (OLD.`order_id`, OLD.`shardkit_order_id`, OLD.`user_id`, OLD.`merchant_id`, OLD.`created_at`, UTC_TIMESTAMP(6), OLD.`version` + 1)
