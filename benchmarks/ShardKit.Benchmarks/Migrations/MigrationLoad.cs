@@ -27,22 +27,12 @@ internal static class MigrationLoad
 
         if (options.LegacyTriggers)
         {
-            console.WriteLine($"uptime at start: {Uptime()}");
-            console.WriteLine($"started {DateTime.UtcNow:u}; {Environment.ProcessorCount} cores, {Cpu()}; legacy capture triggers only; {options.TriggerRounds} rounds × {options.TriggerBlock} writes per side");
-            var exit = await LegacyTriggerCostScenario.RunAsync(options, console, cancel.Token);
-            console.WriteLine();
-            console.WriteLine($"uptime at end: {Uptime()}");
-            return exit;
+            return await RunAloneAsync(console, $"legacy capture triggers only; {options.TriggerRounds} rounds × {options.TriggerBlock} writes per side", () => LegacyTriggerCostScenario.RunAsync(options, console, cancel.Token));
         }
 
         if (options.Rebalance)
         {
-            console.WriteLine($"uptime at start: {Uptime()}");
-            console.WriteLine($"started {DateTime.UtcNow:u}; {Environment.ProcessorCount} cores, {Cpu()}; rebalance only");
-            var exit = await RebalanceScenario.RunAsync(options, console, cancel.Token);
-            console.WriteLine();
-            console.WriteLine($"uptime at end: {Uptime()}");
-            return exit;
+            return await RunAloneAsync(console, "rebalance only", () => RebalanceScenario.RunAsync(options, console, cancel.Token));
         }
 
         console.WriteLine($"uptime at start: {Uptime()}");
@@ -75,6 +65,17 @@ internal static class MigrationLoad
         console.WriteLine();
         console.WriteLine($"uptime at end: {Uptime()}");
         return 0;
+    }
+
+    /// <summary>Runs one scenario on its own, between the machine's uptime line at start and at end.</summary>
+    private static async Task<int> RunAloneAsync(TextWriter console, string what, Func<Task<int>> scenario)
+    {
+        console.WriteLine($"uptime at start: {Uptime()}");
+        console.WriteLine($"started {DateTime.UtcNow:u}; {Environment.ProcessorCount} cores, {Cpu()}; {what}");
+        var exit = await scenario();
+        console.WriteLine();
+        console.WriteLine($"uptime at end: {Uptime()}");
+        return exit;
     }
 
     private static void Write(TextWriter output, MigrationScenarioResult r)

@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Globalization;
 using Dapper;
 using ShardKit.Migration;
+using ShardKit.Migrations.Migration.Moves;
 using ShardKit.Orders;
 
 namespace ShardKit.Migrations.Migration;
@@ -71,7 +72,47 @@ internal sealed partial class Migrator : IDisposable
     /// PLAN: checks the source, creates the control schema, the target schemas with their fences and change tables, and
     /// the source's migration columns and tables; records every bucket as PLAN. Re-running it changes no state.
     /// </summary>
+    /// <exception cref="InvalidOperationException">A server would refuse the capture triggers, or refused the migrator's account something: the message says what to change.</exception>
     public async Task<PlanReport> PlanAsync(CancellationToken cancellationToken)
+    {
+        await CheckTriggerSettingsAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await PlanCoreAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (MovePrivileges.IsRefusal(ex))
+        {
+            throw new InvalidOperationException(
+                $"The migration plan was refused: {MovePrivileges.Explain(ex, "a server of the migration")}; then run `migrate plan` again (it keeps what it made and adds the rest).", ex);
+        }
+    }
+
+    /// <summary>Whether every server that gets capture triggers (the legacy server, every cluster's primary) lets this account create them; nothing is created before.</summary>
+    private async Task CheckTriggerSettingsAsync(CancellationToken cancellationToken)
+    {
+        var legacy = await _dataSource.OpenLegacyAsync(cancellationToken).ConfigureAwait(false);
+        await using (legacy.ConfigureAwait(false))
+        {
+            if (await MovePrivileges.CheckTriggersAsync(legacy, $"the legacy server ({_dataSource.Map.Legacy!.Address})", cancellationToken).ConfigureAwait(false) is { } problem)
+            {
+                throw new InvalidOperationException($"The migration was not planned: {problem}. Nothing was created.");
+            }
+        }
+
+        foreach (var cluster in _dataSource.Map.Clusters)
+        {
+            var connection = await _dataSource.OpenClusterAsync(cluster, cancellationToken).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
+            {
+                if (await MovePrivileges.CheckTriggersAsync(connection, MovePrivileges.Describe(cluster), cancellationToken).ConfigureAwait(false) is { } problem)
+                {
+                    throw new InvalidOperationException($"The migration was not planned: {problem}. Nothing was created.");
+                }
+            }
+        }
+    }
+
+    private async Task<PlanReport> PlanCoreAsync(CancellationToken cancellationToken)
     {
         var source = await _dataSource.OpenLegacyAsync(cancellationToken).ConfigureAwait(false);
         await using (source.ConfigureAwait(false))

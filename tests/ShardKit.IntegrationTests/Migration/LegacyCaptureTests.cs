@@ -67,6 +67,34 @@ public sealed class LegacyCaptureTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task APlanOnAServerThatDoesNotTrustTriggerCreatorsSaysWhatToSetAndCreatesNothing()
+    {
+        await using var topology = await MigrationTopology.StartAsync(legacyOrders: 10);
+        var primary = topology.Topology.Clusters[1].Primary;
+        await primary.ExecuteAsync("SET GLOBAL log_bin_trust_function_creators = 0");
+        using var migrator = topology.NewMigrator();
+
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => migrator.PlanAsync(CancellationToken.None));
+        Assert.Contains("The migration was not planned: cluster 'c1'", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("log_bin_trust_function_creators = 0", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("Nothing was created", refused.Message, StringComparison.Ordinal);
+        await using (var legacy = new MySqlConnection(topology.Legacy.ConnectionString))
+        {
+            Assert.Equal(0L, await legacy.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM information_schema.triggers WHERE trigger_schema = 'legacy'"));
+            Assert.Equal(0L, await legacy.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = 'legacy' AND column_name = 'shardkit_bucket'"));
+        }
+
+        await using (var control = new MySqlConnection(topology.Topology.Clusters[0].Primary.ConnectionString))
+        {
+            Assert.Equal(0L, await control.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = 'shardkit_control'"));
+        }
+
+        // The setting the message names is the remedy: the same account plans now.
+        await primary.ExecuteAsync("SET GLOBAL log_bin_trust_function_creators = 1");
+        await migrator.PlanAsync(CancellationToken.None);
+    }
+
+    [Fact]
     public async Task PlainSqlWritersOnTheLegacyTablesAreCapturedAndFencedThroughEveryPhase()
     {
         await using var topology = await MigrationTopology.StartAsync(legacyOrders: 400);

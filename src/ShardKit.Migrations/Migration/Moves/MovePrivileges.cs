@@ -5,9 +5,9 @@ using MySqlConnector;
 namespace ShardKit.Migrations.Migration.Moves;
 
 /// <summary>
-/// What a shard move needs of the server and of the migrator's account before it installs anything, and how a refusal is told
-/// to the DBA: creating the capture triggers with the binary log on needs <c>log_bin_trust_function_creators = 1</c> or
-/// <c>SUPER</c>; every other grant is in docs/migration.md ("The migrator's account").
+/// What a job's capture triggers (a shard move's, the legacy import's) need of a server and of the migrator's account before
+/// anything is installed, and how a refusal is told to the DBA: creating triggers with the binary log on needs
+/// <c>log_bin_trust_function_creators = 1</c> or <c>SUPER</c>; every other grant is in docs/migration.md ("The migrator's account").
 /// </summary>
 internal static class MovePrivileges
 {
@@ -26,11 +26,14 @@ internal static class MovePrivileges
                CURRENT_USER() AS Account
         """;
 
+    /// <summary>How a refusal names a cluster's primary: <c>cluster 'c1' (10.0.0.5:3306)</c>.</summary>
+    public static string Describe(ShardCluster cluster) => $"cluster '{cluster.Name}' ({cluster.Primary.Address})";
+
     /// <summary>
-    /// Checks that the account may create the move's triggers on <paramref name="cluster"/>'s primary; returns why not (one
-    /// sentence naming the setting, the privilege and what to do), or null when it may.
+    /// Checks that the account may create capture triggers on <paramref name="server"/> (<see cref="Describe"/>, or the legacy
+    /// server); returns why not (one sentence naming the setting, the privilege and what to do), or null when it may.
     /// </summary>
-    public static async Task<string?> CheckTriggersAsync(DbConnection connection, ShardCluster cluster, CancellationToken cancellationToken)
+    public static async Task<string?> CheckTriggersAsync(DbConnection connection, string server, CancellationToken cancellationToken)
     {
         var row = await connection.QuerySingleAsync<(long LogBin, long TrustCreators, long HasSuper, long HasRole, string Account)>(
             new CommandDefinition(TriggerSettingsQuery, cancellationToken: cancellationToken)).ConfigureAwait(false);
@@ -42,8 +45,8 @@ internal static class MovePrivileges
             return null;
         }
 
-        return $"cluster '{cluster.Name}' ({cluster.Primary.Address}) has the binary log on and log_bin_trust_function_creators = 0, so creating the move's " +
-            $"triggers needs the SUPER privilege, which account {Quote(row.Account)} does not have. On the primary of '{cluster.Name}' run " +
+        return $"{server} has the binary log on and log_bin_trust_function_creators = 0, so creating the capture " +
+            $"triggers needs the SUPER privilege, which account {Quote(row.Account)} does not have. On that server run " +
             "`SET GLOBAL log_bin_trust_function_creators = 1` (and set log_bin_trust_function_creators = 1 in its configuration so a restart keeps it), " +
             $"or grant the account SUPER; the migrator's grants are in {Docs}";
     }
@@ -56,11 +59,11 @@ internal static class MovePrivileges
         exception is MySqlException { Number: DatabaseAccessDenied or TableAccessDenied or ColumnAccessDenied or SpecificAccessDenied or NeedSuperForRoutine };
 
     /// <summary>The server's refusal in words a DBA acts on: what was refused, on which cluster, and where the grants are.</summary>
-    public static string Explain(Exception exception, ShardCluster cluster) => exception is MySqlException { Number: NeedSuperForRoutine }
-        ? $"cluster '{cluster.Name}' ({cluster.Primary.Address}) refused to create the move's triggers: the binary log is on, log_bin_trust_function_creators = 0 " +
-          "and the account has no SUPER. Run `SET GLOBAL log_bin_trust_function_creators = 1` on that primary (and set it in its configuration), " +
+    public static string Explain(Exception exception, string server) => exception is MySqlException { Number: NeedSuperForRoutine }
+        ? $"{server} refused to create the capture triggers: the binary log is on, log_bin_trust_function_creators = 0 " +
+          "and the account has no SUPER. Run `SET GLOBAL log_bin_trust_function_creators = 1` on that server (and set it in its configuration), " +
           $"or grant the account SUPER; the migrator's grants are in {Docs}"
-        : $"cluster '{cluster.Name}' ({cluster.Primary.Address}) refused the migrator's account: {exception.Message.TrimEnd('.')}. " +
+        : $"{server} refused the migrator's account: {exception.Message.TrimEnd('.')}. " +
           $"Grant the account what {Docs} lists";
 
     private static string Quote(string account)
