@@ -5,10 +5,11 @@ internal static class KilledSteps
 {
     /// <summary>
     /// Runs <paramref name="command"/>; at each kill point (the first on the command, the next on its <c>resume</c>) waits for
-    /// it, SIGKILLs the process and starts <c>resume</c>. The last process runs to its end and must exit with one of
-    /// <paramref name="allowedExits"/> (default 0). Returns the number of kills.
+    /// it, SIGKILLs the process and starts <c>resume</c> (or what <paramref name="recovery"/> says after the kill). The last process
+    /// runs to its end and must exit with one of <paramref name="allowedExits"/> (default 0). Returns the number of kills.
     /// </summary>
-    public static async Task<int> RunAsync<TProgress>(ICliRun run, Func<Task<TProgress>> progress, string[] command, IReadOnlyList<KillPoint<TProgress>> points, int[]? allowedExits = null)
+    public static async Task<int> RunAsync<TProgress>(
+        ICliRun run, Func<Task<TProgress>> progress, string[] command, IReadOnlyList<KillPoint<TProgress>> points, int[]? allowedExits = null, Func<Task<string[]>>? recovery = null)
     {
         allowedExits ??= [0];
         var args = command;
@@ -26,7 +27,7 @@ internal static class KilledSteps
             {
                 kills++;
                 run.Write($"SIGKILL `{cli.CommandLine}` {point.Description} + {point.DelayMs} ms (saw {reached}); after the kill: {await progress()}");
-                args = ["resume"];
+                args = recovery is null ? ["resume"] : await recovery();
                 continue;
             }
 
