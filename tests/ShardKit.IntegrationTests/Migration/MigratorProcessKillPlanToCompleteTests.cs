@@ -63,12 +63,12 @@ public sealed class MigratorProcessKillPlanToCompleteTests(ITestOutputHelper out
 
         // The writers now write on the shards, which log every change for the reverse flow.
         var logged = await WaitForChangesAsync(run, 40);
-        var drained = random?.Next(0, logged / 2) ?? 0;
-        var drainedAgain = random?.Next(0, drained + 1) ?? 0;
+        var drained = random?.Next(1, logged / 2) ?? 0;
+        var drainedAgain = random?.Next(1, logged / 2) ?? 0;
         kills += await StepAsync(run, ["reverse"], random is null ? [] :
         [
-            new KillPoint<MigrationStepProgress>($"once the shards' changes were drained to {drained} or fewer", p => p.Has("reverse") && p.TargetChanges is >= 0 && p.TargetChanges <= drained, random.Next(0, 20)),
-            .. random.Next(2) == 0 ? [] : new[] { new KillPoint<MigrationStepProgress>($"once the resumed reverse drained them to {drainedAgain} or fewer", p => p.TargetChanges is >= 0 && p.TargetChanges <= drainedAgain, random.Next(0, 20)) },
+            new KillPoint<MigrationStepProgress>($"once it drained {drained} of the shards' changes", Drained(drained), random.Next(0, 20)),
+            .. random.Next(2) == 0 ? [] : new[] { new KillPoint<MigrationStepProgress>($"once the resumed reverse drained {drainedAgain} more", Drained(drainedAgain), random.Next(0, 20)) },
         ]);
 
         var back = random?.Next(0, s_shards - 2) ?? 0;
@@ -120,6 +120,20 @@ public sealed class MigratorProcessKillPlanToCompleteTests(ITestOutputHelper out
         (p.Has("complete") ? 1 : 0) + (p.Completed == s_shards ? 1 : 0) + (p.Completed == s_shards ? s_shards - p.ShardsPrepared : 0) + (p.SourcePrepared ? 0 : 1);
 
     private static int CompleteStages => 3 + s_shards;
+
+    /// <summary>
+    /// Reached once a running reverse has drained <paramref name="count"/> of the changes logged on the shards: their number
+    /// fell that far below the most this point saw (the writers keep logging).
+    /// </summary>
+    private static Func<MigrationStepProgress, bool> Drained(int count)
+    {
+        var most = 0L;
+        return p =>
+        {
+            most = Math.Max(most, p.TargetChanges);
+            return p.Has("reverse") && p.TargetChanges >= 0 && p.TargetChanges <= most - count;
+        };
+    }
 
     /// <summary>Waits until the shards have logged at least <paramref name="count"/> changes for the reverse flow; returns how many they have.</summary>
     private static async Task<int> WaitForChangesAsync(MigrationFaultRun run, int count)

@@ -1,0 +1,215 @@
+using System.Data.Common;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Dapper;
+using ShardKit.Migration;
+using ShardKit.Migrations.Migration.Moves;
+using Xunit.Abstractions;
+
+namespace ShardKit.IntegrationTests.Migration;
+
+/// <summary>
+/// Moves of one user shard driven through the real <c>shardkit move-shard</c> CLI (child processes) while random writers (raw
+/// SQL and the two-dimension store, <see cref="ShardMoveWorkload"/>) write it from this process through an application data
+/// source that follows moves. Keeps a timestamped log of what was done (kills, resumes), which every failure message carries.
+/// </summary>
+internal sealed class ShardMoveKillRun : ICliRun, IAsyncDisposable
+{
+    public const int Shard = 1;
+
+    private readonly ITestOutputHelper _output;
+    private readonly StringBuilder _log = new();
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<CliProcess> _processes = [];
+    private Task _writers = Task.CompletedTask;
+
+    private ShardMoveKillRun(ShardMoveTopology topology, string name, ITestOutputHelper output)
+    {
+        Topology = topology;
+        Name = name;
+        _output = output;
+        Workload = new ShardMoveWorkload(topology, Shard);
+        Schema = topology.Mover.Map.GetRoute(ShardDimension.User, Shard).Schema;
+    }
+
+    public ShardMoveTopology Topology { get; }
+
+    public string Name { get; }
+
+    public ShardMoveWorkload Workload { get; }
+
+    /// <summary>The moved shard's schema (the same name on every cluster).</summary>
+    public string Schema { get; }
+
+    public string Log
+    {
+        get
+        {
+            lock (_log)
+            {
+                return _log.ToString();
+            }
+        }
+    }
+
+    /// <summary>A topology of two clusters with user:<see cref="Shard"/> on c0, seeded with notes and orders.</summary>
+    public static async Task<ShardMoveKillRun> StartAsync(string name, ITestOutputHelper output)
+    {
+        var topology = await ShardMoveTopology.StartAsync();
+        var run = new ShardMoveKillRun(topology, name, output);
+        try
+        {
+            await run.Workload.SeedAsync(notes: 200, orders: 80);
+            return run;
+        }
+        catch
+        {
+            await run.DisposeAsync();
+            throw;
+        }
+    }
+
+    public void Write(string line)
+    {
+        lock (_log)
+        {
+            _log.AppendLine(CultureInfo.InvariantCulture, $"{_clock.Elapsed.TotalSeconds,7:0.000}s {line}");
+        }
+    }
+
+    public void StartWriters(int writers) => _writers = Workload.RunAsync(writers, _stop.Token);
+
+    /// <summary>Starts <c>shardkit move-shard &lt;args&gt; --config ...</c>; the run kills it when disposed.</summary>
+    public CliProcess StartCli(params string[] args)
+    {
+        var cli = CliProcess.Start(["move-shard", .. args, "--config", Topology.ConfigPath]);
+        lock (_processes)
+        {
+            _processes.Add(cli);
+        }
+
+        return cli;
+    }
+
+    /// <summary>The shard's move row and its schema on every cluster, as the databases show them now.</summary>
+    public async Task<ShardMoveProgress> ProgressAsync()
+    {
+        (string? State, string? Command, long RowsCopied, bool CopyDone)? row = null;
+        await using (var control = await Topology.OpenClusterAsync(Topology.Mover.Map.Clusters[0].Name))
+        {
+            try
+            {
+                row = await control.QuerySingleOrDefaultAsync<(string?, string?, long, bool)?>(
+                    $"SELECT state, command, rows_copied, copy_done FROM `{ControlSchema.Name}`.`shard_moves` WHERE dimension = 'user' AND shard = @Shard", new { Shard });
+            }
+            catch (DbException ex) when (ControlSchema.IsMissingTable(ex))
+            {
+            }
+        }
+
+        var clusters = new SortedDictionary<string, ShardMoveProgress.Side>(StringComparer.Ordinal);
+        foreach (var cluster in Topology.Mover.Map.Clusters)
+        {
+            await using var connection = await Topology.OpenClusterAsync(cluster.Name);
+            var side = await connection.QuerySingleAsync<(long Schema, long Triggers, long Tables)>(
+                $"""
+                SELECT (SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = @Schema),
+                    (SELECT COUNT(*) FROM information_schema.triggers WHERE trigger_schema = @Schema AND trigger_name LIKE '{MoveFence.TriggerPrefix}%'),
+                    (SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = @Schema AND table_name LIKE 'shardkit\_move\_%')
+                """,
+                new { Schema });
+            clusters[cluster.Name] = new ShardMoveProgress.Side(side.Schema > 0, (int)side.Triggers, (int)side.Tables);
+        }
+
+        return new ShardMoveProgress(row?.State, row?.Command, row?.RowsCopied ?? 0, row?.CopyDone ?? false, clusters);
+    }
+
+    /// <summary>
+    /// The part of the moves' state that does not depend on timing: the shard's move row (clusters, state, epoch, whether the
+    /// copy is done, last error, interrupted command), its placement override, and per cluster the schemas of the shard (archives
+    /// included) with the move's triggers and tables in them.
+    /// </summary>
+    public async Task<string> SnapshotAsync()
+    {
+        var text = new StringBuilder();
+        await using (var control = await Topology.OpenClusterAsync(Topology.Mover.Map.Clusters[0].Name))
+        {
+            var row = await control.QuerySingleOrDefaultAsync<(string From, string To, string State, int Epoch, bool CopyDone, string? Error, string? Command)?>(
+                $"SELECT from_cluster, to_cluster, state, epoch, copy_done, last_error, command FROM `{ControlSchema.Name}`.`shard_moves` WHERE dimension = 'user' AND shard = @Shard", new { Shard });
+            text.AppendLine(CultureInfo.InvariantCulture, $"move: {row}");
+            var placement = await control.QuerySingleOrDefaultAsync<(string Cluster, int Epoch)?>(
+                $"SELECT cluster, epoch FROM `{ControlSchema.Name}`.`placements` WHERE dimension = 'user' AND shard = @Shard", new { Shard });
+            text.AppendLine(CultureInfo.InvariantCulture, $"placement: {placement}");
+        }
+
+        foreach (var cluster in Topology.Mover.Map.Clusters)
+        {
+            await using var connection = await Topology.OpenClusterAsync(cluster.Name);
+            var schemas = await connection.QueryAsync<(string Schema, long Triggers, long Tables)>(
+                $"""
+                SELECT s.schema_name,
+                    (SELECT COUNT(*) FROM information_schema.triggers t WHERE t.trigger_schema = s.schema_name AND t.trigger_name LIKE '{MoveFence.TriggerPrefix}%'),
+                    (SELECT COUNT(*) FROM information_schema.tables t WHERE t.table_schema = s.schema_name AND t.table_name LIKE 'shardkit\_move\_%')
+                FROM information_schema.schemata s WHERE s.schema_name LIKE CONCAT(@Schema, '%') ORDER BY s.schema_name
+                """,
+                new { Schema });
+            text.AppendLine(CultureInfo.InvariantCulture, $"{cluster.Name}: {string.Join(", ", schemas.Select(s => $"{s.Schema} ({s.Triggers} trigger(s), {s.Tables} move table(s))"))}");
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>
+    /// Stops the writers and checks the end state: no writer saw an error; the shard on <paramref name="cluster"/> holds every
+    /// note and order as acknowledged (0 lost, 0 resurrected, 0 different, nothing unknown); the merchant dimension equals the
+    /// user dimension. Returns the snapshot (<see cref="SnapshotAsync"/>).
+    /// </summary>
+    public async Task<string> AssertEndStateAsync(string cluster)
+    {
+        await _stop.CancelAsync();
+        await _writers;
+        var problems = new List<string>(Workload.Errors);
+        if (Workload.Writes < 100)
+        {
+            problems.Add($"only {Workload.Writes} writes ran");
+        }
+
+        problems.AddRange(await Workload.CheckAsync(cluster, Schema));
+        var dimensions = await new DimensionVerifier(Topology.App).VerifyAsync();
+        if (!dimensions.Equal)
+        {
+            problems.Add($"merchant dimension: {dimensions.Remaining} difference(s); {string.Join("; ", dimensions.Shards.Where(s => s.Error is not null).Select(s => s.Error))}");
+        }
+
+        var snapshot = await SnapshotAsync();
+        Write($"end state: {Workload.Writes} writes, {Workload.Notes.Count} notes and {Workload.Orders.Count} orders written; {problems.Count} problem(s)");
+        _output.WriteLine($"--- {Name}\n{Log}");
+        Assert.True(problems.Count == 0, $"{Name}: {problems.Count} problem(s):\n{string.Join("\n", problems.Take(20))}\n--- log\n{Log}");
+        return snapshot;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_stop.IsCancellationRequested)
+        {
+            await _stop.CancelAsync();
+            await _writers.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        List<CliProcess> processes;
+        lock (_processes)
+        {
+            processes = [.. _processes];
+        }
+
+        foreach (var process in processes)
+        {
+            await process.DisposeAsync();
+        }
+
+        await Topology.DisposeAsync();
+        _stop.Dispose();
+    }
+}
