@@ -61,7 +61,7 @@ internal sealed class ShardMoveKillRun : ICliRun, IAsyncDisposable
         var run = new ShardMoveKillRun(topology, name, output);
         try
         {
-            await run.Workload.SeedAsync(notes: 200, orders: 80);
+            await run.Workload.SeedAsync(notes: 100, orders: 40);
             return run;
         }
         catch

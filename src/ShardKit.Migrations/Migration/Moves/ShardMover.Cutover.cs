@@ -179,7 +179,8 @@ internal sealed partial class ShardMover
 
     /// <summary>
     /// Finishes every interrupted move command (or only <paramref name="shardText"/>'s): the recorded command if there is one (a
-    /// rollback or complete), otherwise by state (PLAN, COPY, CUTOVER: the move; REVERSE: the rollback).
+    /// rollback or complete), otherwise by state (PLAN, COPY, CUTOVER: the move; REVERSE: the rollback). A move that died after
+    /// recording MOVED is done: its record is cleared.
     /// </summary>
     public async Task<IReadOnlyList<string>> ResumeAsync(string? shardText, IProgress<MoveProgress>? progress, CancellationToken cancellationToken)
     {
@@ -204,6 +205,10 @@ internal sealed partial class ShardMover
             {
                 var result = await MoveAsync(name, row.To, command: null, progress, cancellationToken).ConfigureAwait(false);
                 done.Add(result.Switched ? $"shard {name}: moved to '{row.To}' (epoch {result.Epoch})" : $"shard {name}: not switched: {result.Error}");
+            }
+            else if (recorded == "move" && state == ShardMoveState.Moved)
+            {
+                done.Add($"shard {name}: moved to '{row.To}' (epoch {row.Epoch})");
             }
             else
             {
