@@ -58,9 +58,19 @@ internal sealed partial class Migrator : IDisposable
 
     public void Dispose() => _keys.Dispose();
 
-    /// <summary>Records the command being run, so <c>migrate resume</c> can run it again after a crash.</summary>
-    public Task RecordCommandAsync(string? command, CancellationToken cancellationToken) =>
-        ControlExecuteAsync($"UPDATE `{Control}`.`migration` SET command = @Command, updated_at = UTC_TIMESTAMP(6) WHERE id = 1", new { Command = command }, cancellationToken);
+    /// <summary>
+    /// Records the command being run, so <c>migrate resume</c> can run it again after a crash; null clears it. A command is
+    /// refused while the plan has not finished, so the interrupted plan stays recorded for <c>resume</c>.
+    /// </summary>
+    public async Task RecordCommandAsync(string? command, CancellationToken cancellationToken)
+    {
+        if (command is not null)
+        {
+            RequirePlanned(await StatusAsync(cancellationToken).ConfigureAwait(false));
+        }
+
+        await ControlExecuteAsync($"UPDATE `{Control}`.`migration` SET command = @Command, updated_at = UTC_TIMESTAMP(6) WHERE id = 1", new { Command = command }, cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>
     /// PLAN: checks the source, creates the control schema, the target schemas with their fences and change tables, and
@@ -250,11 +260,7 @@ internal sealed partial class Migrator : IDisposable
     private async Task<MigrationStatus> RequirePhaseAsync(CancellationToken cancellationToken, params BucketState[] allowed)
     {
         var status = await StatusAsync(cancellationToken).ConfigureAwait(false);
-        if (status.Buckets.Count != Buckets)
-        {
-            throw new InvalidOperationException($"The plan has not finished ({status.Buckets.Count} of {Buckets} buckets recorded): run `shardkit migrate resume` (or `shardkit migrate plan`) first.");
-        }
-
+        RequirePlanned(status);
         var phase = MigrationStates.Parse(status.Phase);
         if (!allowed.Contains(phase))
         {
@@ -262,6 +268,14 @@ internal sealed partial class Migrator : IDisposable
         }
 
         return status;
+    }
+
+    private void RequirePlanned(MigrationStatus status)
+    {
+        if (status.Buckets.Count != Buckets)
+        {
+            throw new InvalidOperationException($"The plan has not finished ({status.Buckets.Count} of {Buckets} buckets recorded): run `shardkit migrate resume` (or `shardkit migrate plan`) first.");
+        }
     }
 
     private Task SetPhaseAsync(BucketState phase, CancellationToken cancellationToken) =>
