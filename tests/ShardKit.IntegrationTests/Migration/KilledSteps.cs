@@ -1,8 +1,16 @@
+using System.Globalization;
+
 namespace ShardKit.IntegrationTests.Migration;
 
 /// <summary>Runs a CLI command, SIGKILLs it at kill points it reaches, and resumes it.</summary>
 internal static class KilledSteps
 {
+    /// <summary>The seeds to run: SHARDKIT_KILL_SEEDS (comma-separated) for a longer soak, two fixed ones by default.</summary>
+    public static int[] Seeds() =>
+        Environment.GetEnvironmentVariable("SHARDKIT_KILL_SEEDS") is { Length: > 0 } seeds
+            ? seeds.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray()
+            : [1, 2];
+
     /// <summary>
     /// Runs <paramref name="command"/>; at each kill point (the first on the command, the next on its <c>resume</c>) waits for
     /// it, SIGKILLs the process and starts <c>resume</c> (or what <paramref name="recovery"/> says after the kill). The last process

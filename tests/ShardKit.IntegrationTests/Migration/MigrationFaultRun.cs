@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using Dapper;
 using ShardKit.Migration;
 using ShardKit.Migrations.Migration;
@@ -19,10 +18,8 @@ internal sealed class MigrationFaultRun : ICliRun, IAsyncDisposable
     public static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(90);
 
     private readonly ITestOutputHelper _output;
-    private readonly StringBuilder _log = new();
-    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly CliRunRecord _record;
     private readonly CancellationTokenSource _stop = new();
-    private readonly List<CliProcess> _processes = [];
     private MigratingOrderStore? _store;
     private Task _traffic = Task.CompletedTask;
     private Task _watch = Task.CompletedTask;
@@ -35,6 +32,7 @@ internal sealed class MigrationFaultRun : ICliRun, IAsyncDisposable
         Name = name;
         _output = output;
         Monitor = new VersionMonitor(topology.Shards);
+        _record = new CliRunRecord("migrate", topology.ConfigPath);
     }
 
     public MigrationTopology Topology { get; }
@@ -51,16 +49,7 @@ internal sealed class MigrationFaultRun : ICliRun, IAsyncDisposable
 
     public long ReplicaReads => Interlocked.Read(ref _replicaReadCount);
 
-    public string Log
-    {
-        get
-        {
-            lock (_log)
-            {
-                return _log.ToString();
-            }
-        }
-    }
+    public string Log => _record.Log;
 
     /// <summary>
     /// A topology with a seeded legacy history, planned in this process (the writers need the fences the plan creates), or
@@ -88,13 +77,7 @@ internal sealed class MigrationFaultRun : ICliRun, IAsyncDisposable
         }
     }
 
-    public void Write(string line)
-    {
-        lock (_log)
-        {
-            _log.AppendLine(CultureInfo.InvariantCulture, $"{_clock.Elapsed.TotalSeconds,7:0.000}s {line}");
-        }
-    }
+    public void Write(string line) => _record.Write(line);
 
     /// <summary>
     /// Starts <paramref name="writers"/> application writers (create, update, delete, read, lookups of legacy IDs 1 to
@@ -141,16 +124,7 @@ internal sealed class MigrationFaultRun : ICliRun, IAsyncDisposable
     }
 
     /// <summary>Starts <c>shardkit migrate &lt;args&gt; --config ...</c>; the run kills it when disposed.</summary>
-    public CliProcess StartCli(params string[] args)
-    {
-        var cli = CliProcess.Start(["migrate", .. args, "--config", Topology.ConfigPath]);
-        lock (_processes)
-        {
-            _processes.Add(cli);
-        }
-
-        return cli;
-    }
+    public CliProcess StartCli(params string[] args) => _record.Start(args);
 
     public async Task<(int Exit, string Output, string Error)> RunCliAsync(params string[] args)
     {
@@ -294,11 +268,15 @@ internal sealed class MigrationFaultRun : ICliRun, IAsyncDisposable
         {
             // The legacy tables were archived when the migration completed; the shards took every write since.
             legacyOrders = "orders_archived";
-            sourceRows = long.Parse((await Topology.Legacy.QueryScalarAsync($"SELECT COUNT(*) FROM `{LegacySeed.Database}`.`{legacyOrders}`"))!, CultureInfo.InvariantCulture);
+            var archived = await Topology.Legacy.QueryScalarAsync(
+                $"SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = '{LegacySeed.Database}' AND table_name = '{legacyOrders}'");
+            sourceRows = archived == "1"
+                ? long.Parse((await Topology.Legacy.QueryScalarAsync($"SELECT COUNT(*) FROM `{LegacySeed.Database}`.`{legacyOrders}`"))!, CultureInfo.InvariantCulture)
+                : 0;
             targetRows = -1;
             if (sourceRows < Topology.LegacyOrders / 2)
             {
-                problems.Add($"{sourceRows} orders archived on the source");
+                problems.Add($"{sourceRows} orders archived on the source{(archived == "1" ? "" : " (the legacy tables were not archived)")}");
             }
         }
         else
@@ -323,7 +301,7 @@ internal sealed class MigrationFaultRun : ICliRun, IAsyncDisposable
             }
         }
 
-        var ids = await Topology.Legacy.QueryScalarAsync($"SELECT CONCAT(COUNT(*), ' ', COUNT(DISTINCT shardkit_order_id), ' ', SUM(shardkit_order_id IS NULL)) FROM `{LegacySeed.Database}`.`{legacyOrders}`");
+        var ids = sourceRows == 0 ? "0 0 0" : await Topology.Legacy.QueryScalarAsync($"SELECT CONCAT(COUNT(*), ' ', COUNT(DISTINCT shardkit_order_id), ' ', SUM(shardkit_order_id IS NULL)) FROM `{LegacySeed.Database}`.`{legacyOrders}`");
         var parts = ids!.Split(' ');
         if (parts[0] != parts[1] || parts[2] != "0" || parts[0] != sourceRows.ToString(CultureInfo.InvariantCulture))
         {
@@ -356,16 +334,7 @@ internal sealed class MigrationFaultRun : ICliRun, IAsyncDisposable
             await Task.WhenAll(_traffic, _watch, _replicaReads).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
-        List<CliProcess> processes;
-        lock (_processes)
-        {
-            processes = [.. _processes];
-        }
-
-        foreach (var process in processes)
-        {
-            await process.DisposeAsync();
-        }
+        await _record.DisposeAsync();
 
         if (_store is not null)
         {

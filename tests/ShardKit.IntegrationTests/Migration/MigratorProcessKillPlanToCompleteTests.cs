@@ -1,4 +1,3 @@
-using System.Globalization;
 using Xunit.Abstractions;
 
 namespace ShardKit.IntegrationTests.Migration;
@@ -28,7 +27,7 @@ public sealed class MigratorProcessKillPlanToCompleteTests(ITestOutputHelper out
             reference = await uninterrupted.AssertEndStateAsync(completed: true);
         }
 
-        foreach (var seed in Seeds())
+        foreach (var seed in KilledSteps.Seeds())
         {
             output.WriteLine($"--- seed {seed} starts (rerun it alone with SHARDKIT_KILL_SEEDS={seed})");
             await using var run = await MigrationFaultRun.StartAsync($"seed {seed}", LegacyOrders, replicas: 0, output, planned: false);
@@ -39,12 +38,6 @@ public sealed class MigratorProcessKillPlanToCompleteTests(ITestOutputHelper out
         }
     }
 
-    /// <summary>The seeds to run: SHARDKIT_KILL_SEEDS (comma-separated) for a longer soak, two fixed ones by default.</summary>
-    private static int[] Seeds() =>
-        Environment.GetEnvironmentVariable("SHARDKIT_KILL_SEEDS") is { Length: > 0 } seeds
-            ? seeds.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray()
-            : [1, 2];
-
     /// <summary>
     /// Plans, starts, backfills and cuts over; reverses, rolls back and cuts over again; completes. With <paramref name="random"/>
     /// kills plan, reverse, rollback and complete at random points and resumes each. Returns the number of kills.
@@ -52,7 +45,7 @@ public sealed class MigratorProcessKillPlanToCompleteTests(ITestOutputHelper out
     private static async Task<int> MigrateAsync(MigrationFaultRun run, Random? random)
     {
         // A plan records itself once the control schema exists; one killed before that left nothing resume knows of, and is run again.
-        var kills = await KilledSteps.RunAsync(run, run.StepProgressAsync, ["plan"], Points(random, "plan", PlanStage, PlanStages),
+        var kills = await KilledSteps.RunAsync(run, run.StepProgressAsync, ["plan"], Points(random, "plan", PlanStage, PlanStages, from: 0),
             recovery: async () => (await run.StepProgressAsync()).Phase is null ? ["plan"] : ["resume"]);
 
         run.StartTraffic(writers: 2);
@@ -81,7 +74,7 @@ public sealed class MigratorProcessKillPlanToCompleteTests(ITestOutputHelper out
 
         await StepAsync(run, ["cutover", "--all", "--max-pause-ms", MaxPause], []);
         await WaitForChangesAsync(run, 10);
-        kills += await StepAsync(run, ["complete"], Points(random, "complete", CompleteStage, CompleteStages));
+        kills += await StepAsync(run, ["complete"], Points(random, "complete", CompleteStage, CompleteStages, from: 1));
 
         await Task.Delay(300);   // the writers now write on the shards alone
         return kills;
@@ -92,16 +85,17 @@ public sealed class MigratorProcessKillPlanToCompleteTests(ITestOutputHelper out
 
     /// <summary>
     /// Kill points for a step whose progress is counted in stages (<paramref name="stage"/>, 0 to <paramref name="stages"/>): one at a
-    /// random stage, and at times one more, at a later stage, on its <c>resume</c>; none without <paramref name="random"/>.
+    /// random stage from <paramref name="from"/> on, and at times one more, at a later stage, on its <c>resume</c>; none without
+    /// <paramref name="random"/>.
     /// </summary>
-    private static KillPoint<MigrationStepProgress>[] Points(Random? random, string command, Func<MigrationStepProgress, int> stage, int stages)
+    private static KillPoint<MigrationStepProgress>[] Points(Random? random, string command, Func<MigrationStepProgress, int> stage, int stages, int from)
     {
         if (random is null)
         {
             return [];
         }
 
-        var first = random.Next(0, stages * 2 / 3);
+        var first = random.Next(from, stages * 2 / 3);
         var second = random.Next(first + 1, stages);
         return
         [
@@ -115,7 +109,7 @@ public sealed class MigratorProcessKillPlanToCompleteTests(ITestOutputHelper out
 
     private static int PlanStages => 2 + (2 * s_shards);
 
-    /// <summary>Complete's stages: recorded, every bucket COMPLETE, each user shard's fence dropped, the source's fence dropped.</summary>
+    /// <summary>Complete's stages: recorded (killed before that, it did nothing), every bucket COMPLETE, each user shard's fence dropped, the source's fence dropped.</summary>
     private static int CompleteStage(MigrationStepProgress p) =>
         (p.Has("complete") ? 1 : 0) + (p.Completed == s_shards ? 1 : 0) + (p.Completed == s_shards ? s_shards - p.ShardsPrepared : 0) + (p.SourcePrepared ? 0 : 1);
 

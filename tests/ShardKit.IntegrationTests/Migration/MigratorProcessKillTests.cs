@@ -1,4 +1,3 @@
-using System.Globalization;
 using Xunit.Abstractions;
 
 namespace ShardKit.IntegrationTests.Migration;
@@ -25,7 +24,7 @@ public sealed class MigratorProcessKillTests(ITestOutputHelper output)
             reference = await uninterrupted.AssertEndStateAsync();
         }
 
-        foreach (var seed in Seeds())
+        foreach (var seed in KilledSteps.Seeds())
         {
             output.WriteLine($"--- seed {seed} starts (rerun it alone with SHARDKIT_KILL_SEEDS={seed})");
             await using var run = await MigrationFaultRun.StartAsync($"seed {seed}", LegacyOrders, replicas: 0, output);
@@ -35,12 +34,6 @@ public sealed class MigratorProcessKillTests(ITestOutputHelper output)
             Assert.True(snapshot == reference, $"seed {seed}: the end state differs from the uninterrupted run's.\nuninterrupted:\n{reference}\nseed {seed}:\n{snapshot}\n--- log\n{run.Log}");
         }
     }
-
-    /// <summary>The seeds to run: SHARDKIT_KILL_SEEDS (comma-separated) for a longer soak, two fixed ones by default.</summary>
-    private static int[] Seeds() =>
-        Environment.GetEnvironmentVariable("SHARDKIT_KILL_SEEDS") is { Length: > 0 } seeds
-            ? seeds.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray()
-            : [1, 2];
 
     /// <summary>Runs start, backfill, verify and cutover under traffic; with <paramref name="random"/>, kills each at random points and resumes. Returns the number of kills.</summary>
     private static async Task<int> MigrateAsync(MigrationFaultRun run, Random? random)

@@ -1,5 +1,4 @@
 using System.Data.Common;
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Dapper;
@@ -19,10 +18,8 @@ internal sealed class ShardMoveKillRun : ICliRun, IAsyncDisposable
     public const int Shard = 1;
 
     private readonly ITestOutputHelper _output;
-    private readonly StringBuilder _log = new();
-    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly CliRunRecord _record;
     private readonly CancellationTokenSource _stop = new();
-    private readonly List<CliProcess> _processes = [];
     private Task _writers = Task.CompletedTask;
 
     private ShardMoveKillRun(ShardMoveTopology topology, string name, ITestOutputHelper output)
@@ -32,6 +29,7 @@ internal sealed class ShardMoveKillRun : ICliRun, IAsyncDisposable
         _output = output;
         Workload = new ShardMoveWorkload(topology, Shard);
         Schema = topology.Mover.Map.GetRoute(ShardDimension.User, Shard).Schema;
+        _record = new CliRunRecord("move-shard", topology.ConfigPath);
     }
 
     public ShardMoveTopology Topology { get; }
@@ -43,16 +41,7 @@ internal sealed class ShardMoveKillRun : ICliRun, IAsyncDisposable
     /// <summary>The moved shard's schema (the same name on every cluster).</summary>
     public string Schema { get; }
 
-    public string Log
-    {
-        get
-        {
-            lock (_log)
-            {
-                return _log.ToString();
-            }
-        }
-    }
+    public string Log => _record.Log;
 
     /// <summary>A topology of two clusters with user:<see cref="Shard"/> on c0, seeded with notes and orders.</summary>
     public static async Task<ShardMoveKillRun> StartAsync(string name, ITestOutputHelper output)
@@ -71,27 +60,12 @@ internal sealed class ShardMoveKillRun : ICliRun, IAsyncDisposable
         }
     }
 
-    public void Write(string line)
-    {
-        lock (_log)
-        {
-            _log.AppendLine(CultureInfo.InvariantCulture, $"{_clock.Elapsed.TotalSeconds,7:0.000}s {line}");
-        }
-    }
+    public void Write(string line) => _record.Write(line);
 
     public void StartWriters(int writers) => _writers = Workload.RunAsync(writers, _stop.Token);
 
     /// <summary>Starts <c>shardkit move-shard &lt;args&gt; --config ...</c>; the run kills it when disposed.</summary>
-    public CliProcess StartCli(params string[] args)
-    {
-        var cli = CliProcess.Start(["move-shard", .. args, "--config", Topology.ConfigPath]);
-        lock (_processes)
-        {
-            _processes.Add(cli);
-        }
-
-        return cli;
-    }
+    public CliProcess StartCli(params string[] args) => _record.Start(args);
 
     /// <summary>The shard's move row and its schema on every cluster, as the databases show them now.</summary>
     public async Task<ShardMoveProgress> ProgressAsync()
@@ -198,16 +172,7 @@ internal sealed class ShardMoveKillRun : ICliRun, IAsyncDisposable
             await _writers.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
-        List<CliProcess> processes;
-        lock (_processes)
-        {
-            processes = [.. _processes];
-        }
-
-        foreach (var process in processes)
-        {
-            await process.DisposeAsync();
-        }
+        await _record.DisposeAsync();
 
         await Topology.DisposeAsync();
         _stop.Dispose();

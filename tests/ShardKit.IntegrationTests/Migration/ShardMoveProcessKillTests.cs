@@ -26,7 +26,7 @@ public sealed class ShardMoveProcessKillTests(ITestOutputHelper output)
             reference = await MoveAsync(uninterrupted, random: null);
         }
 
-        foreach (var seed in Seeds())
+        foreach (var seed in KilledSteps.Seeds())
         {
             output.WriteLine($"--- seed {seed} starts (rerun it alone with SHARDKIT_KILL_SEEDS={seed})");
             await using var run = await ShardMoveKillRun.StartAsync($"seed {seed}", output);
@@ -36,12 +36,6 @@ public sealed class ShardMoveProcessKillTests(ITestOutputHelper output)
             Assert.True(snapshot == reference, $"seed {seed}: the states differ from the uninterrupted run's.\nuninterrupted:\n{reference}\nseed {seed}:\n{snapshot}\n--- log\n{run.Log}");
         }
     }
-
-    /// <summary>The seeds to run: SHARDKIT_KILL_SEEDS (comma-separated) for a longer soak, two fixed ones by default.</summary>
-    private static int[] Seeds() =>
-        Environment.GetEnvironmentVariable("SHARDKIT_KILL_SEEDS") is { Length: > 0 } seeds
-            ? seeds.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray()
-            : [1, 2];
 
     /// <summary>
     /// Moves the shard to c1, rolls it back, completes, moves it to c1 again and completes, under the writers; with
