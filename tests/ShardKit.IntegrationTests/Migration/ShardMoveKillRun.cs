@@ -43,10 +43,10 @@ internal sealed class ShardMoveKillRun : ICliRun, IAsyncDisposable
 
     public string Log => _record.Log;
 
-    /// <summary>A topology of two clusters with user:<see cref="Shard"/> on c0, seeded with notes and orders.</summary>
-    public static async Task<ShardMoveKillRun> StartAsync(string name, ITestOutputHelper output)
+    /// <summary>A topology of two clusters (or more) with user:<see cref="Shard"/> on c0, seeded with notes and orders.</summary>
+    public static async Task<ShardMoveKillRun> StartAsync(string name, ITestOutputHelper output, int clusters = 2)
     {
-        var topology = await ShardMoveTopology.StartAsync();
+        var topology = await ShardMoveTopology.StartAsync(clusters);
         var run = new ShardMoveKillRun(topology, name, output);
         try
         {
@@ -66,6 +66,22 @@ internal sealed class ShardMoveKillRun : ICliRun, IAsyncDisposable
 
     /// <summary>Starts <c>shardkit move-shard &lt;args&gt; --config ...</c>; the run kills it when disposed.</summary>
     public CliProcess StartCli(params string[] args) => _record.Start(args);
+
+    /// <summary>Every move row: how many are recorded, and how many are MOVED, as the control schema shows them now.</summary>
+    public async Task<ShardMovesProgress> MovesAsync()
+    {
+        await using var control = await Topology.OpenClusterAsync(Topology.Mover.Map.Clusters[0].Name);
+        try
+        {
+            var (recorded, moved) = await control.QuerySingleAsync<(long, long)>(
+                $"SELECT COUNT(*), IFNULL(SUM(state = 'MOVED'), 0) FROM `{ControlSchema.Name}`.`shard_moves`");
+            return new ShardMovesProgress((int)recorded, (int)moved);
+        }
+        catch (DbException ex) when (ControlSchema.IsMissingTable(ex))
+        {
+            return new ShardMovesProgress(0, 0);
+        }
+    }
 
     /// <summary>The shard's move row and its schema on every cluster, as the databases show them now.</summary>
     public async Task<ShardMoveProgress> ProgressAsync()
@@ -101,8 +117,8 @@ internal sealed class ShardMoveKillRun : ICliRun, IAsyncDisposable
     }
 
     /// <summary>
-    /// The part of the moves' state that does not depend on timing: the shard's move row (clusters, state, epoch, whether the
-    /// copy is done, last error, interrupted command), its placement override, and per cluster the schemas of the shard (archives
+    /// The part of the moves' state that does not depend on timing: every move row (clusters, state, epoch, whether the copy is
+    /// done, last error, interrupted command) and placement override, and per cluster the schemas of the shard (archives
     /// included) with the move's triggers and tables in them.
     /// </summary>
     public async Task<string> SnapshotAsync()
@@ -110,12 +126,11 @@ internal sealed class ShardMoveKillRun : ICliRun, IAsyncDisposable
         var text = new StringBuilder();
         await using (var control = await Topology.OpenClusterAsync(Topology.Mover.Map.Clusters[0].Name))
         {
-            var row = await control.QuerySingleOrDefaultAsync<(string From, string To, string State, int Epoch, bool CopyDone, string? Error, string? Command)?>(
-                $"SELECT from_cluster, to_cluster, state, epoch, copy_done, last_error, command FROM `{ControlSchema.Name}`.`shard_moves` WHERE dimension = 'user' AND shard = @Shard", new { Shard });
-            text.AppendLine(CultureInfo.InvariantCulture, $"move: {row}");
-            var placement = await control.QuerySingleOrDefaultAsync<(string Cluster, int Epoch)?>(
-                $"SELECT cluster, epoch FROM `{ControlSchema.Name}`.`placements` WHERE dimension = 'user' AND shard = @Shard", new { Shard });
-            text.AppendLine(CultureInfo.InvariantCulture, $"placement: {placement}");
+            var rows = await control.QueryAsync<(string Dimension, int Shard, string From, string To, string State, int Epoch, bool CopyDone, string? Error, string? Command)>(
+                $"SELECT dimension, shard, from_cluster, to_cluster, state, epoch, copy_done, last_error, command FROM `{ControlSchema.Name}`.`shard_moves` ORDER BY dimension, shard");
+            text.AppendLine(CultureInfo.InvariantCulture, $"moves: {string.Join("; ", rows)}");
+            var placements = await control.QueryAsync<(string Dimension, int Shard, string Cluster, int Epoch)>(ControlSchema.ReadPlacements);
+            text.AppendLine(CultureInfo.InvariantCulture, $"placements: {string.Join("; ", placements)}");
         }
 
         foreach (var cluster in Topology.Mover.Map.Clusters)

@@ -37,6 +37,46 @@ public sealed class ShardMoveProcessKillTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task ARebalancePlanExecutedAndKilledWithSigkillEndsLikeAnUninterruptedOne()
+    {
+        string reference;
+        await using (var uninterrupted = await ShardMoveKillRun.StartAsync("uninterrupted rebalance", output, clusters: 3))
+        {
+            reference = await RebalanceAsync(uninterrupted, random: null);
+        }
+
+        foreach (var seed in KilledSteps.Seeds())
+        {
+            output.WriteLine($"--- seed {seed} starts (rerun it alone with SHARDKIT_KILL_SEEDS={seed})");
+            await using var run = await ShardMoveKillRun.StartAsync($"rebalance, seed {seed}", output, clusters: 3);
+            var snapshot = await RebalanceAsync(run, new Random(seed));
+            Assert.True(run.Log.Contains("SIGKILL", StringComparison.Ordinal), $"seed {seed}: no command was killed\n{run.Log}");
+            Assert.True(snapshot == reference, $"seed {seed}: the states differ from the uninterrupted run's.\nuninterrupted:\n{reference}\nseed {seed}:\n{snapshot}\n--- log\n{run.Log}");
+        }
+    }
+
+    /// <summary>
+    /// Drains c0 onto c2 with <c>plan --clusters c1,c2 --dimension user --execute</c> (user:0 and user:1, the shard the writers
+    /// write, move one after the other); with <paramref name="random"/> kills it while it moves the first or the second shard,
+    /// resumes the interrupted move and runs the plan again, which moves what is left (docs: re-running it continues).
+    /// </summary>
+    private static async Task<string> RebalanceAsync(ShardMoveKillRun run, Random? random)
+    {
+        run.StartWriters(writers: 2);
+        await Task.Delay(200);
+        string[] plan = ["plan", "--clusters", "c1,c2", "--dimension", "user", "--execute", "--chunk-size", ChunkSize, "--max-pause-ms", MaxPause];
+        var moves = random?.Next(0, 2) ?? 0;
+        await KilledSteps.RunAsync(run, run.MovesAsync, plan, random is null ? [] :
+        [
+            new KillPoint<ShardMovesProgress>($"once {moves + 1} move(s) are recorded and {moves} done", p => p.Recorded > moves && p.Moved == moves, random.Next(0, 400)),
+        ],
+            recovery: () => Task.FromResult<string[]>(["resume", "--chunk-size", ChunkSize, "--max-pause-ms", MaxPause]));
+        await KilledSteps.RunAsync(run, run.MovesAsync, plan, []);
+        await Task.Delay(300);   // the writers now write on c2
+        return await run.AssertEndStateAsync("c2");
+    }
+
     /// <summary>
     /// Moves the shard to c1, rolls it back, completes, moves it to c1 again and completes, under the writers; with
     /// <paramref name="random"/> kills each command at random points and resumes it. Returns the snapshot after every step and
