@@ -91,8 +91,8 @@ public static class MigrateCommand
                     ChunkSize = context.Has("--chunk-size") ? context.Get<int>("--chunk-size") : 2000,
                     Throttle = ThrottleOptionsCli.Read(parseResult, extra),
                 });
-                var recorded = name is not ("plan" or "status" or "resume");
-                if (recorded)
+                var recorded = name is not ("status" or "resume");
+                if (recorded && name != "plan")
                 {
                     await migrator.RecordCommandAsync(context.Recorded(), cancellationToken);
                 }
@@ -178,7 +178,7 @@ public static class MigrateCommand
 
     private static async Task<int> PlanAsync(Migrator migrator, IAnsiConsole console, StepContext context, CancellationToken cancellationToken)
     {
-        var report = await migrator.PlanAsync(cancellationToken);
+        var report = await migrator.PlanAsync(context.Recorded(), cancellationToken);
         if (context.Json)
         {
             context.Output.WriteLine(JsonSerializer.Serialize(report, s_json));

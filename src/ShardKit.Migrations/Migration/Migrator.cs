@@ -64,21 +64,38 @@ internal sealed partial class Migrator : IDisposable
 
     public void Dispose() => _keys.Dispose();
 
-    /// <summary>Records the command being run, so <c>migrate resume</c> can run it again after a crash.</summary>
-    public Task RecordCommandAsync(string? command, CancellationToken cancellationToken) =>
-        ControlExecuteAsync($"UPDATE `{Control}`.`migration` SET command = @Command, updated_at = UTC_TIMESTAMP(6) WHERE id = 1", new { Command = command }, cancellationToken);
+    /// <summary>
+    /// Records the command being run, so <c>migrate resume</c> can run it again after a crash; null clears it. A command is
+    /// refused while the plan has not finished, so the interrupted plan stays recorded for <c>resume</c>.
+    /// </summary>
+    public async Task RecordCommandAsync(string? command, CancellationToken cancellationToken)
+    {
+        if (command is not null)
+        {
+            RequirePlanned(await StatusAsync(cancellationToken).ConfigureAwait(false));
+        }
+
+        await ControlExecuteAsync($"UPDATE `{Control}`.`migration` SET command = @Command, updated_at = UTC_TIMESTAMP(6) WHERE id = 1", new { Command = command }, cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>
     /// PLAN: checks the source, creates the control schema, the target schemas with their fences and change tables, and
     /// the source's migration columns and tables; records every bucket as PLAN. Re-running it changes no state.
     /// </summary>
+    public Task<PlanReport> PlanAsync(CancellationToken cancellationToken) => PlanAsync(command: null, cancellationToken);
+
+    /// <summary>
+    /// PLAN, recording <paramref name="command"/> as the command being run as soon as the control schema exists, so
+    /// <c>migrate resume</c> finishes a plan that was interrupted. The bucket rows come last, in one statement: until they are
+    /// there, every step that needs a phase refuses to run.
+    /// </summary>
     /// <exception cref="InvalidOperationException">A server would refuse the capture triggers, or refused the migrator's account something: the message says what to change.</exception>
-    public async Task<PlanReport> PlanAsync(CancellationToken cancellationToken)
+    public async Task<PlanReport> PlanAsync(string? command, CancellationToken cancellationToken)
     {
         await CheckTriggerSettingsAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            return await PlanCoreAsync(cancellationToken).ConfigureAwait(false);
+            return await PlanCoreAsync(command, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (MovePrivileges.IsRefusal(ex))
         {
@@ -112,7 +129,7 @@ internal sealed partial class Migrator : IDisposable
         }
     }
 
-    private async Task<PlanReport> PlanCoreAsync(CancellationToken cancellationToken)
+    private async Task<PlanReport> PlanCoreAsync(string? command, CancellationToken cancellationToken)
     {
         var source = await _dataSource.OpenLegacyAsync(cancellationToken).ConfigureAwait(false);
         await using (source.ConfigureAwait(false))
@@ -130,6 +147,16 @@ internal sealed partial class Migrator : IDisposable
             {
                 await ControlSchema.EnsureAsync(control, cancellationToken).ConfigureAwait(false);
             }
+
+            var legacy = _dataSource.Map.Legacy!;
+            await ControlExecuteAsync(
+                $"""
+                INSERT INTO `{Control}`.`migration` (id, phase, state_version, source, source_schema, buckets, command, created_at, updated_at)
+                VALUES (1, 'PLAN', 1, @Source, @Schema, @Buckets, @Command, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))
+                ON DUPLICATE KEY UPDATE command = IFNULL(VALUES(command), command), updated_at = VALUES(updated_at)
+                """,
+                new { Source = legacy.Address, Schema = _source.Database, Buckets, Command = command },
+                cancellationToken).ConfigureAwait(false);
 
             using (var store = new TwoDimensionOrderStore(_dataSource))
             {
@@ -157,17 +184,10 @@ internal sealed partial class Migrator : IDisposable
             }
 
             await _source.PrepareAsync(source, Buckets, cancellationToken).ConfigureAwait(false);
-            var legacy = _dataSource.Map.Legacy!;
             await ControlExecuteAsync(
-                $"""
-                INSERT IGNORE INTO `{Control}`.`migration` (id, phase, state_version, source, source_schema, buckets, created_at, updated_at)
-                VALUES (1, 'PLAN', 1, @Source, @Schema, @Buckets, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))
-                """,
-                new { Source = legacy.Address, Schema = _source.Database, Buckets },
-                cancellationToken).ConfigureAwait(false);
-            await ControlExecuteAsync(
-                $"INSERT IGNORE INTO `{Control}`.`buckets` (bucket, state, updated_at) VALUES (@Bucket, 'PLAN', UTC_TIMESTAMP(6))",
-                Enumerable.Range(0, Buckets).Select(b => new { Bucket = b }).ToList(),
+                $"INSERT IGNORE INTO `{Control}`.`buckets` (bucket, state, updated_at) VALUES "
+                    + string.Join(", ", Enumerable.Range(0, Buckets).Select(b => FormattableString.Invariant($"({b}, 'PLAN', UTC_TIMESTAMP(6))"))),
+                null,
                 cancellationToken).ConfigureAwait(false);
 
             var perUser = await source.QueryAsync<(long UserId, long Orders)>(new CommandDefinition(
@@ -298,6 +318,7 @@ internal sealed partial class Migrator : IDisposable
     private async Task<MigrationStatus> RequirePhaseAsync(CancellationToken cancellationToken, params BucketState[] allowed)
     {
         var status = await StatusAsync(cancellationToken).ConfigureAwait(false);
+        RequirePlanned(status);
         var phase = MigrationStates.Parse(status.Phase);
         if (!allowed.Contains(phase))
         {
@@ -305,6 +326,14 @@ internal sealed partial class Migrator : IDisposable
         }
 
         return status;
+    }
+
+    private void RequirePlanned(MigrationStatus status)
+    {
+        if (status.Buckets.Count != Buckets)
+        {
+            throw new InvalidOperationException($"The plan has not finished ({status.Buckets.Count} of {Buckets} buckets recorded): run `shardkit migrate resume` (or `shardkit migrate plan`) first.");
+        }
     }
 
     private Task SetPhaseAsync(BucketState phase, CancellationToken cancellationToken) =>

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Dapper;
 using ShardKit.Migrations.Commands;
 
 namespace ShardKit.IntegrationTests.Migration;
@@ -46,6 +47,32 @@ public sealed class MigrateCommandTests
         Assert.Equal("MOVED", status.GetProperty("phase").GetString());
         Assert.Equal(JsonValueKind.Null, status.GetProperty("interruptedCommand").ValueKind);
         Assert.Equal(0, (await RunAsync(["verify", .. config])).Exit);
+    }
+
+    [Fact]
+    public async Task APlanKilledBeforeItsBucketsIsFinishedByResumeAndNoStepRunsOnItBefore()
+    {
+        await using var topology = await MigrationTopology.StartAsync(legacyOrders: 20);
+        var config = new[] { "--config", topology.ConfigPath };
+        Assert.Equal(0, (await RunAsync(["plan", .. config])).Exit);
+
+        // What a kill -9 after the plan recorded itself and before it recorded the buckets leaves behind.
+        await using (var control = await topology.Shards.OpenClusterAsync(topology.Shards.Map.Clusters[0], CancellationToken.None))
+        {
+            await control.ExecuteAsync($"UPDATE `{ShardKit.Migration.ControlSchema.Name}`.`migration` SET command = '[\"plan\"]'");
+            await control.ExecuteAsync($"DELETE FROM `{ShardKit.Migration.ControlSchema.Name}`.`buckets`");
+        }
+
+        var (refused, _, refusedError) = await RunAsync(["start", .. config]);
+        Assert.Equal(1, refused);
+        Assert.Contains("The plan has not finished (0 of 8 buckets recorded)", refusedError, StringComparison.Ordinal);
+        Assert.Contains("plan", JsonDocument.Parse((await RunAsync(["status", .. config, "--json"])).Output).RootElement.GetProperty("interruptedCommand").GetString(), StringComparison.Ordinal);
+
+        Assert.Equal(0, (await RunAsync(["resume", .. config])).Exit);
+        var planned = JsonDocument.Parse((await RunAsync(["status", .. config, "--json"])).Output).RootElement;
+        Assert.Equal(JsonValueKind.Null, planned.GetProperty("interruptedCommand").ValueKind);
+        Assert.Equal(Enumerable.Repeat("PLAN", MigrationTopology.ShardCount), planned.GetProperty("buckets").EnumerateArray().Select(b => b.GetProperty("state").GetString()));
+        Assert.Equal(0, (await RunAsync(["start", .. config])).Exit);
     }
 
     private static async Task<(int Exit, string Output, string Error)> RunAsync(string[] args, CancellationToken cancellationToken = default)

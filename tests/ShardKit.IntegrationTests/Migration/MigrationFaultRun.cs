@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using Dapper;
 using ShardKit.Migration;
 using ShardKit.Migrations.Migration;
@@ -14,15 +13,13 @@ namespace ShardKit.IntegrationTests.Migration;
 /// process through <see cref="MigratingOrderStore"/> and a <see cref="VersionMonitor"/> watches the shards. Keeps a
 /// timestamped log of what was done to the migration (kills, restarts), which every failure message carries.
 /// </summary>
-internal sealed class MigrationFaultRun : IAsyncDisposable
+internal sealed class MigrationFaultRun : ICliRun, IAsyncDisposable
 {
     public static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(90);
 
     private readonly ITestOutputHelper _output;
-    private readonly StringBuilder _log = new();
-    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly CliRunRecord _record;
     private readonly CancellationTokenSource _stop = new();
-    private readonly List<CliProcess> _processes = [];
     private MigratingOrderStore? _store;
     private Task _traffic = Task.CompletedTask;
     private Task _watch = Task.CompletedTask;
@@ -35,6 +32,7 @@ internal sealed class MigrationFaultRun : IAsyncDisposable
         Name = name;
         _output = output;
         Monitor = new VersionMonitor(topology.Shards);
+        _record = new CliRunRecord("migrate", topology.ConfigPath);
     }
 
     public MigrationTopology Topology { get; }
@@ -51,27 +49,25 @@ internal sealed class MigrationFaultRun : IAsyncDisposable
 
     public long ReplicaReads => Interlocked.Read(ref _replicaReadCount);
 
-    public string Log
-    {
-        get
-        {
-            lock (_log)
-            {
-                return _log.ToString();
-            }
-        }
-    }
+    public string Log => _record.Log;
 
-    /// <summary>A topology with a seeded legacy history, planned through the CLI (the writers need the fences the plan creates).</summary>
-    public static async Task<MigrationFaultRun> StartAsync(string name, int legacyOrders, int replicas, ITestOutputHelper output)
+    /// <summary>
+    /// A topology with a seeded legacy history, planned in this process (the writers need the fences the plan creates), or
+    /// not yet planned when <paramref name="planned"/> is false (the test plans through the CLI).
+    /// </summary>
+    public static async Task<MigrationFaultRun> StartAsync(string name, int legacyOrders, int replicas, ITestOutputHelper output, bool planned = true)
     {
         var topology = await MigrationTopology.StartAsync(legacyOrders, replicas);
         var run = new MigrationFaultRun(topology, name, output);
         try
         {
-            // Set-up, not under test: the plan runs in this process.
-            using var planner = topology.NewMigrator();
-            await planner.PlanAsync(CancellationToken.None);
+            if (planned)
+            {
+                // Set-up, not under test: the plan runs in this process.
+                using var planner = topology.NewMigrator();
+                await planner.PlanAsync(CancellationToken.None);
+            }
+
             return run;
         }
         catch
@@ -81,13 +77,7 @@ internal sealed class MigrationFaultRun : IAsyncDisposable
         }
     }
 
-    public void Write(string line)
-    {
-        lock (_log)
-        {
-            _log.AppendLine(CultureInfo.InvariantCulture, $"{_clock.Elapsed.TotalSeconds,7:0.000}s {line}");
-        }
-    }
+    public void Write(string line) => _record.Write(line);
 
     /// <summary>
     /// Starts <paramref name="writers"/> application writers (create, update, delete, read, lookups of legacy IDs 1 to
@@ -134,16 +124,7 @@ internal sealed class MigrationFaultRun : IAsyncDisposable
     }
 
     /// <summary>Starts <c>shardkit migrate &lt;args&gt; --config ...</c>; the run kills it when disposed.</summary>
-    public CliProcess StartCli(params string[] args)
-    {
-        var cli = CliProcess.Start(["migrate", .. args, "--config", Topology.ConfigPath]);
-        lock (_processes)
-        {
-            _processes.Add(cli);
-        }
-
-        return cli;
-    }
+    public CliProcess StartCli(params string[] args) => _record.Start(args);
 
     public async Task<(int Exit, string Output, string Error)> RunCliAsync(params string[] args)
     {
@@ -170,12 +151,61 @@ internal sealed class MigrationFaultRun : IAsyncDisposable
         }
     }
 
-    /// <summary>
-    /// Stops the traffic and checks the end state: the migration is on the shards; every order the writers were told about
-    /// is there as they were told (0 lost, 0 resurrected, 0 different); no target version went backwards; the migrator's
-    /// verify finds every bucket equal with as many rows on each side; every legacy row has one ShardKit ID of its own (0 duplicated);
-    /// the merchant dimension equals the user dimension. Returns the control snapshot for comparison with other runs.
-    /// </summary>
+    /// <summary>What the databases show of a running plan, reverse, rollback or complete (<see cref="MigrationStepProgress"/>).</summary>
+    public async Task<MigrationStepProgress> StepProgressAsync()
+    {
+        var shards = Topology.Shards;
+        (string? Command, string? Phase, long Buckets, long Moved, long Completed) control = default;
+        var controlConnection = await shards.OpenClusterAsync(shards.Map.Clusters[0], CancellationToken.None);
+        await using (controlConnection)
+        {
+            var tables = await controlConnection.ExecuteScalarAsync<long>(
+                "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = @Schema AND table_name IN ('migration', 'buckets')", new { Schema = ControlSchema.Name });
+            if (tables == 2)
+            {
+                control = await controlConnection.QuerySingleAsync<(string?, string?, long, long, long)>(
+                    $"""
+                    SELECT (SELECT command FROM `{ControlSchema.Name}`.`migration` WHERE id = 1), (SELECT phase FROM `{ControlSchema.Name}`.`migration` WHERE id = 1),
+                        COUNT(*), IFNULL(SUM(state = 'MOVED'), 0), IFNULL(SUM(state = 'COMPLETE'), 0)
+                    FROM `{ControlSchema.Name}`.`buckets`
+                    """);
+            }
+        }
+
+        var prepared = 0;
+        long changes = 0;
+        foreach (var cluster in shards.Map.GetRoutes(ShardDimension.User).GroupBy(r => r.Cluster))
+        {
+            var schemas = cluster.Select(r => r.Schema).ToArray();
+            var connection = await shards.OpenClusterAsync(cluster.Key, CancellationToken.None);
+            await using (connection)
+            {
+                var found = (await connection.QueryAsync<(string Schema, string Table)>(
+                    "SELECT table_schema, table_name FROM information_schema.tables WHERE table_name IN ('shardkit_fence', 'shardkit_changes') AND table_schema IN @Schemas",
+                    new { Schemas = schemas })).ToList();
+                prepared += found.Count(t => t.Table == "shardkit_fence");
+                if (changes < 0 || found.Count(t => t.Table == "shardkit_changes") < schemas.Length)
+                {
+                    changes = -1;
+                    continue;
+                }
+
+                try
+                {
+                    changes += await connection.ExecuteScalarAsync<long>("SELECT " + string.Join(" + ", schemas.Select(s => $"(SELECT COUNT(*) FROM `{s}`.`shardkit_changes`)")));
+                }
+                catch (System.Data.Common.DbException ex) when (ControlSchema.IsMissingTable(ex))
+                {
+                    changes = -1;
+                }
+            }
+        }
+
+        var sourceFence = await Topology.Legacy.QueryScalarAsync(
+            $"SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = '{LegacySeed.Database}' AND table_name = 'shardkit_fence'");
+        return new MigrationStepProgress(control.Command, control.Phase, (int)control.Buckets, (int)control.Moved, (int)control.Completed, prepared, sourceFence == "1", changes);
+    }
+
     /// <summary>Waits (up to 30 s) until the topology's data source opens a shard on every cluster.</summary>
     private async Task ReachEveryClusterAsync()
     {
@@ -198,7 +228,14 @@ internal sealed class MigrationFaultRun : IAsyncDisposable
         }
     }
 
-    public async Task<string> AssertEndStateAsync(bool applicationErrorsExpected = false)
+    /// <summary>
+    /// Stops the traffic and checks the end state: the migration is on the shards; every order the writers were told about
+    /// is there as they were told (0 lost, 0 resurrected, 0 different); no target version went backwards; the migrator's
+    /// verify finds every bucket equal with as many rows on each side; every legacy row has one ShardKit ID of its own (0 duplicated);
+    /// the merchant dimension equals the user dimension. With <paramref name="completed"/> the legacy tables are archived: their rows
+    /// are checked for IDs, and the shards (which took every write since) against the writers. Returns the control snapshot for comparison with other runs.
+    /// </summary>
+    public async Task<string> AssertEndStateAsync(bool applicationErrorsExpected = false, bool completed = false)
     {
         await StopTrafficAsync();
         var workload = Workload!;
@@ -224,40 +261,66 @@ internal sealed class MigrationFaultRun : IAsyncDisposable
         problems.AddRange(await workload.CheckAsync(Topology.ReadTargetAsync));
         problems.AddRange(Monitor.Backwards.Select(b => "version went backwards: " + b));
 
-        IReadOnlyList<BucketVerifyReport> verified;
-        using (var verifier = Topology.NewMigrator())
+        long sourceRows;
+        long targetRows;
+        var legacyOrders = "orders";
+        if (completed)
         {
-            verified = await verifier.VerifyAsync(repair: false, buckets: null, progress: null, CancellationToken.None);
+            // The legacy tables were archived when the migration completed; the shards took every write since.
+            legacyOrders = "orders_archived";
+            var archived = await Topology.Legacy.QueryScalarAsync(
+                $"SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = '{LegacySeed.Database}' AND table_name = '{legacyOrders}'");
+            sourceRows = archived == "1"
+                ? long.Parse((await Topology.Legacy.QueryScalarAsync($"SELECT COUNT(*) FROM `{LegacySeed.Database}`.`{legacyOrders}`"))!, CultureInfo.InvariantCulture)
+                : 0;
+            targetRows = -1;
+            if (sourceRows < Topology.LegacyOrders / 2)
+            {
+                problems.Add($"{sourceRows} orders archived on the source{(archived == "1" ? "" : " (the legacy tables were not archived)")}");
+            }
+        }
+        else
+        {
+            IReadOnlyList<BucketVerifyReport> verified;
+            using (var verifier = Topology.NewMigrator())
+            {
+                verified = await verifier.VerifyAsync(repair: false, buckets: null, progress: null, CancellationToken.None);
+            }
+
+            if (verified.Count != MigrationTopology.ShardCount)
+            {
+                problems.Add($"verify reported {verified.Count} buckets");
+            }
+
+            problems.AddRange(verified.Where(b => !b.Equal).Select(b => $"bucket {b.Bucket} differs: source {b.SourceCount} rows {b.SourceChecksum}, target {b.TargetCount} rows {b.TargetChecksum}"));
+            sourceRows = verified.Sum(b => b.SourceCount);
+            targetRows = verified.Sum(b => b.TargetCount);
+            if (sourceRows != targetRows || sourceRows < Topology.LegacyOrders / 2)
+            {
+                problems.Add($"{sourceRows} orders on the source, {targetRows} on the shards");
+            }
         }
 
-        if (verified.Count != MigrationTopology.ShardCount)
-        {
-            problems.Add($"verify reported {verified.Count} buckets");
-        }
-
-        problems.AddRange(verified.Where(b => !b.Equal).Select(b => $"bucket {b.Bucket} differs: source {b.SourceCount} rows {b.SourceChecksum}, target {b.TargetCount} rows {b.TargetChecksum}"));
-        var sourceRows = verified.Sum(b => b.SourceCount);
-        var targetRows = verified.Sum(b => b.TargetCount);
-        if (sourceRows != targetRows || sourceRows < Topology.LegacyOrders / 2)
-        {
-            problems.Add($"{sourceRows} orders on the source, {targetRows} on the shards");
-        }
-
-        var ids = await Topology.Legacy.QueryScalarAsync($"SELECT CONCAT(COUNT(*), ' ', COUNT(DISTINCT shardkit_order_id), ' ', SUM(shardkit_order_id IS NULL)) FROM `{LegacySeed.Database}`.`orders`");
+        var ids = sourceRows == 0 ? "0 0 0" : await Topology.Legacy.QueryScalarAsync($"SELECT CONCAT(COUNT(*), ' ', COUNT(DISTINCT shardkit_order_id), ' ', SUM(shardkit_order_id IS NULL)) FROM `{LegacySeed.Database}`.`{legacyOrders}`");
         var parts = ids!.Split(' ');
         if (parts[0] != parts[1] || parts[2] != "0" || parts[0] != sourceRows.ToString(CultureInfo.InvariantCulture))
         {
-            problems.Add($"legacy orders, distinct ShardKit IDs, rows without one: {ids} (expected {sourceRows} {sourceRows} 0)");
+            problems.Add($"legacy {legacyOrders}, distinct ShardKit IDs, rows without one: {ids} (expected {sourceRows} {sourceRows} 0)");
         }
 
         var dimensions = await new DimensionVerifier(Topology.Shards).VerifyAsync();
+        if (targetRows < 0)
+        {
+            targetRows = dimensions.Shards.Sum(s => s.UserCount);
+        }
+
         if (!dimensions.Equal || dimensions.Shards.Sum(s => s.MerchantCount) != targetRows)
         {
             problems.Add($"merchant dimension: {dimensions.Remaining} difference(s), {dimensions.Shards.Sum(s => s.MerchantCount)} merchant rows for {targetRows} user rows; {string.Join("; ", dimensions.Shards.Where(s => s.Error is not null).Select(s => s.Error))}");
         }
 
         var snapshot = await ControlSnapshot.ReadAsync(Topology);
-        Write($"end state: {workload.Operations} operations, {workload.Expected.Count} orders written, {sourceRows} orders per side; {problems.Count} problem(s)");
+        Write($"end state: {workload.Operations} operations, {workload.Expected.Count} orders written, {sourceRows} orders {(completed ? "archived" : "per side")}; {problems.Count} problem(s)");
         _output.WriteLine($"--- {Name}\n{Log}");
         Assert.True(problems.Count == 0, $"{Name}: {problems.Count} problem(s):\n{string.Join("\n", problems.Take(20))}\n--- log\n{Log}");
         return snapshot;
@@ -271,16 +334,7 @@ internal sealed class MigrationFaultRun : IAsyncDisposable
             await Task.WhenAll(_traffic, _watch, _replicaReads).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
-        List<CliProcess> processes;
-        lock (_processes)
-        {
-            processes = [.. _processes];
-        }
-
-        foreach (var process in processes)
-        {
-            await process.DisposeAsync();
-        }
+        await _record.DisposeAsync();
 
         if (_store is not null)
         {

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Xunit.Abstractions;
 
 namespace ShardKit.IntegrationTests.Migration;
@@ -25,7 +24,7 @@ public sealed class MigratorProcessKillTests(ITestOutputHelper output)
             reference = await uninterrupted.AssertEndStateAsync();
         }
 
-        foreach (var seed in Seeds())
+        foreach (var seed in KilledSteps.Seeds())
         {
             output.WriteLine($"--- seed {seed} starts (rerun it alone with SHARDKIT_KILL_SEEDS={seed})");
             await using var run = await MigrationFaultRun.StartAsync($"seed {seed}", LegacyOrders, replicas: 0, output);
@@ -36,12 +35,6 @@ public sealed class MigratorProcessKillTests(ITestOutputHelper output)
         }
     }
 
-    /// <summary>The seeds to run: SHARDKIT_KILL_SEEDS (comma-separated) for a longer soak, two fixed ones by default.</summary>
-    private static int[] Seeds() =>
-        Environment.GetEnvironmentVariable("SHARDKIT_KILL_SEEDS") is { Length: > 0 } seeds
-            ? seeds.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray()
-            : [1, 2];
-
     /// <summary>Runs start, backfill, verify and cutover under traffic; with <paramref name="random"/>, kills each at random points and resumes. Returns the number of kills.</summary>
     private static async Task<int> MigrateAsync(MigrationFaultRun run, Random? random)
     {
@@ -50,29 +43,29 @@ public sealed class MigratorProcessKillTests(ITestOutputHelper output)
         var kills = 0;
         kills += await StepAsync(run, ["start"], random is null ? [] :
         [
-            new KillPoint("once start is recorded", p => Has(p, "start"), random.Next(0, 200)),
+            new KillPoint<ControlProgress>("once start is recorded", p => Has(p, "start"), random.Next(0, 200)),
         ]);
 
         var first = random?.Next(10, LegacyOrders * 2 / 3) ?? 0;
         var second = random?.Next(first + 10, LegacyOrders) ?? 0;
         kills += await StepAsync(run, ["backfill", "--chunk-size", ChunkSize], random is null ? [] :
         [
-            new KillPoint($"once the backfill passed key {first}", p => Has(p, "backfill") && p.Cursor >= first, random.Next(0, 30)),
-            .. random.Next(2) == 0 ? [] : new[] { new KillPoint($"once the resumed backfill passed key {second}", p => Has(p, "backfill") && p.Cursor >= second, random.Next(0, 30)) },
+            new KillPoint<ControlProgress>($"once the backfill passed key {first}", p => Has(p, "backfill") && p.Cursor >= first, random.Next(0, 30)),
+            .. random.Next(2) == 0 ? [] : new[] { new KillPoint<ControlProgress>($"once the resumed backfill passed key {second}", p => Has(p, "backfill") && p.Cursor >= second, random.Next(0, 30)) },
         ]);
 
         // Under live writes a bucket may differ by the writes in flight (exit 1); the cutover verifies each bucket frozen.
         kills += await StepAsync(run, ["verify"], random is null ? [] :
         [
-            new KillPoint("once verify is recorded", p => Has(p, "verify"), random.Next(0, 300)),
+            new KillPoint<ControlProgress>("once verify is recorded", p => Has(p, "verify"), random.Next(0, 300)),
         ], allowedExits: [0, 1]);
 
         var moved = random?.Next(0, MigrationTopology.ShardCount - 2) ?? 0;
         var movedAgain = random?.Next(moved + 1, MigrationTopology.ShardCount) ?? 0;
         kills += await StepAsync(run, ["cutover", "--all", "--max-pause-ms", "2000"], random is null ? [] :
         [
-            new KillPoint($"once {moved} bucket(s) moved", p => Has(p, "cutover") && p.Moved >= moved, random.Next(0, 60)),
-            .. random.Next(2) == 0 ? [] : new[] { new KillPoint($"once the resumed cutover moved {movedAgain}", p => Has(p, "cutover") && p.Moved >= movedAgain, random.Next(0, 60)) },
+            new KillPoint<ControlProgress>($"once {moved} bucket(s) moved", p => Has(p, "cutover") && p.Moved >= moved, random.Next(0, 60)),
+            .. random.Next(2) == 0 ? [] : new[] { new KillPoint<ControlProgress>($"once the resumed cutover moved {movedAgain}", p => Has(p, "cutover") && p.Moved >= movedAgain, random.Next(0, 60)) },
         ]);
 
         await Task.Delay(300);   // the writers now write on the shards
@@ -81,60 +74,6 @@ public sealed class MigratorProcessKillTests(ITestOutputHelper output)
 
     private static bool Has(ControlProgress progress, string command) => progress.Command?.Contains($"\"{command}\"", StringComparison.Ordinal) == true;
 
-    /// <summary>
-    /// Runs <c>migrate &lt;command&gt;</c>; at each kill point (the first on the command, the next on its <c>resume</c>) waits
-    /// for it, SIGKILLs the process and starts <c>migrate resume</c>. The last process runs to its end and must exit with one of
-    /// <paramref name="allowedExits"/> (default 0). Returns the number of kills.
-    /// </summary>
-    private static async Task<int> StepAsync(MigrationFaultRun run, string[] command, IReadOnlyList<KillPoint> points, int[]? allowedExits = null)
-    {
-        allowedExits ??= [0];
-        var args = command;
-        var kills = 0;
-        foreach (var point in points)
-        {
-            var cli = run.StartCli(args);
-            var reached = await WaitForAsync(run, cli, point);
-            if (reached is not null)
-            {
-                await Task.Delay(point.DelayMs);
-            }
-
-            if (reached is not null && await cli.KillAsync())
-            {
-                kills++;
-                run.Write($"SIGKILL `{cli.CommandLine}` {point.Description} + {point.DelayMs} ms (saw {reached}); after the kill: {await run.ProgressAsync()}");
-                args = ["resume"];
-                continue;
-            }
-
-            var exit = await cli.WaitForExitAsync(MigrationFaultRun.CommandTimeout);
-            run.Write($"`{cli.CommandLine}` exited {exit} before the kill point ({point.Description})");
-            Assert.True(allowedExits.Contains(exit), $"{run.Name}: `{cli.CommandLine}` exited {exit}: {cli.Error} {cli.Output}\n--- log\n{run.Log}");
-            return kills;
-        }
-
-        var (code, output, error) = await run.RunCliAsync(args);
-        Assert.True(allowedExits.Contains(code), $"{run.Name}: `migrate {string.Join(' ', args)}` exited {code}: {error} {output}\n--- log\n{run.Log}");
-        return kills;
-    }
-
-    /// <summary>Polls the control schema until <paramref name="point"/> is reached (returns what it saw) or the process exits (null).</summary>
-    private static async Task<ControlProgress?> WaitForAsync(MigrationFaultRun run, CliProcess cli, KillPoint point)
-    {
-        var deadline = DateTime.UtcNow + MigrationFaultRun.CommandTimeout;
-        while (!cli.HasExited)
-        {
-            var progress = await run.ProgressAsync();
-            if (point.When(progress))
-            {
-                return progress;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"{run.Name}: `{cli.CommandLine}` did not reach the kill point ({point.Description}) within {MigrationFaultRun.CommandTimeout.TotalSeconds:0} s; last {progress}");
-            await Task.Delay(5);
-        }
-
-        return null;
-    }
+    private static Task<int> StepAsync(MigrationFaultRun run, string[] command, IReadOnlyList<KillPoint<ControlProgress>> points, int[]? allowedExits = null) =>
+        KilledSteps.RunAsync(run, run.ProgressAsync, command, points, allowedExits);
 }

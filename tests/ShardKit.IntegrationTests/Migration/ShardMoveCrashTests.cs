@@ -61,6 +61,26 @@ public sealed class ShardMoveCrashTests
         }
     }
 
+    [Fact]
+    public async Task ResumeClearsTheRecordOfAMoveThatDiedAfterItsSwitchWasRecorded()
+    {
+        await using var topology = await ShardMoveTopology.StartAsync();
+        await new ShardMoveWorkload(topology, shard: 0).SeedAsync(notes: 10, orders: 3);
+
+        // The engine records MOVED; the CLI clears the command after that, so a kill -9 in between leaves both.
+        var moved = await topology.NewMover().MoveAsync("user:0", "c1", command: """["move","--to","c1"]""", progress: null, CancellationToken.None);
+        Assert.True(moved.Switched, moved.Error);
+        var interrupted = Assert.Single(await topology.NewMover().StatusAsync("user:0", CancellationToken.None));
+        Assert.Equal(("MOVED", """["move","--to","c1"]"""), (interrupted.State, interrupted.InterruptedCommand));
+
+        var resumed = await topology.NewMover().ResumeAsync(null, progress: null, CancellationToken.None);
+
+        Assert.Equal([$"shard user:0: moved to 'c1' (epoch {moved.Epoch})"], resumed);
+        var status = Assert.Single(await topology.NewMover().StatusAsync("user:0", CancellationToken.None));
+        Assert.Equal(("MOVED", (string?)null), (status.State, status.InterruptedCommand));
+        Assert.Empty(await topology.NewMover().ResumeAsync(null, progress: null, CancellationToken.None));
+    }
+
     private static async Task WriteNoteAsync(ShardMoveTopology topology, ShardMoveWorkload workload, long id)
     {
         await topology.App.WriteAsync(m => m.GetRoute(ShardDimension.User, 0), (s, ct) => s.Connection.ExecuteAsync(

@@ -179,10 +179,10 @@ internal sealed partial class ShardMover
 
     /// <summary>
     /// Finishes every interrupted move command (or only <paramref name="shardText"/>'s): the recorded command if there is one (a
-    /// rollback or complete), otherwise by state (PLAN, COPY, CUTOVER: the move; REVERSE: the rollback). Several run at once as a
-    /// rebalance's moves do (<see cref="Rebalancer"/>: at most <paramref name="parallel"/>, never two on the same cluster);
-    /// <paramref name="progress"/> hears the copy only when one shard is resumed. <paramref name="finished"/> is told of each
-    /// shard as it finishes. Returns one line per shard, in shard order.
+    /// rollback or complete), otherwise by state (PLAN, COPY, CUTOVER: the move; REVERSE: the rollback); a move that died after
+    /// recording MOVED is done, and its record is cleared. Several run at once as a rebalance's moves do (<see cref="Rebalancer"/>:
+    /// at most <paramref name="parallel"/>, never two on the same cluster); <paramref name="progress"/> hears the copy only when one
+    /// shard is resumed. <paramref name="finished"/> is told of each shard as it finishes. Returns one line per shard, in shard order.
     /// </summary>
     public async Task<IReadOnlyList<string>> ResumeAsync(
         string? shardText, IProgress<MoveProgress>? progress, CancellationToken cancellationToken, int parallel = 1, Action<string>? finished = null)
@@ -215,6 +215,10 @@ internal sealed partial class ShardMover
                     var result = await MoveAsync(name, row.To, command: null, p, ct).ConfigureAwait(false);
                     return (result, result.Switched ? $"shard {name}: moved to '{row.To}' (epoch {result.Epoch})" : $"shard {name}: not switched: {result.Error}");
                 };
+            }
+            else if (recorded == "move" && state == ShardMoveState.Moved)
+            {
+                work[name] = (_, _) => Task.FromResult((new MoveCutoverResult(name, true, 0, row.Epoch, 0, null), $"shard {name}: moved to '{row.To}' (epoch {row.Epoch})"));
             }
             else
             {
