@@ -75,19 +75,39 @@ internal static class MigrationLoad
         }
         output.WriteLine($"| `migrate` backfill (both dimensions, legacy IDs, catch-up) | {r.Backfill.Seconds:F2} | {r.Backfill.Orders:N0} | {r.Backfill.OrdersPerSecond:N0} | **{r.Backfill.OrdersPerSecond / baseline:F2}** | {r.Backfill.Load} |");
         var timed = r.TimedMoves.ToList();
-        output.WriteLine($"| `move-shard`, {timed.Count} user shards c0 → c1 one after the other (whole moves) | {timed.Sum(m => m.Move.Seconds):F2} | {timed.Sum(m => m.Move.Orders):N0} | {r.MoverOrdersPerSecond:N0} | **{r.MoverOrdersPerSecond / baseline:F2}** | {timed.First().Move.LoadBefore} → {timed.Last().Move.LoadAfter} |");
-        output.WriteLine($"| `move-shard` copy phases alone, all {r.Moves.Count} moves (set-up, drains, compare and cutover left out) | {r.Moves.Sum(m => m.CopySeconds):F2} | {r.Moves.Sum(m => m.Move.Orders):N0} | {r.MoverCopyOrdersPerSecond:N0} | **{r.MoverCopyOrdersPerSecond / baseline:F2}** | |");
+        if (timed.Count > 0)
+        {
+            output.WriteLine($"| `move-shard`, {timed.Count} user shards c0 → c1 one after the other (whole moves) | {timed.Sum(m => m.Move.Seconds):F2} | {timed.Sum(m => m.Move.Orders):N0} | {r.MoverOrdersPerSecond:N0} | **{r.MoverOrdersPerSecond / baseline:F2}** | {timed.First().Move.LoadBefore} → {timed.Last().Move.LoadAfter} |");
+            output.WriteLine($"| `move-shard` copy phases alone, all {r.Moves.Count} moves (set-up, drains, compare and cutover left out) | {r.Moves.Sum(m => m.CopySeconds):F2} | {r.Moves.Sum(m => m.Move.Orders):N0} | {r.MoverCopyOrdersPerSecond:N0} | **{r.MoverCopyOrdersPerSecond / baseline:F2}** | |");
+        }
+
         output.WriteLine($"| `migrate cutover` of all {r.BucketPausesMs.Count} buckets | {r.Cutover.Seconds:F2} | | | | {r.Cutover.Load} |");
         output.WriteLine();
-        output.WriteLine($"Mover rows copied (orders, items, outbox and every other table of the shards): {timed.Sum(m => m.RowsCopied):N0}, {r.MoverRowsPerSecond:N0} rows/s.");
+        output.WriteLine($"Where the backfill's time went: {r.BackfillProfile}.");
         output.WriteLine();
+        if (timed.Count > 0)
+        {
+            output.WriteLine($"Mover rows copied (orders, items, outbox and every other table of the shards): {timed.Sum(m => m.RowsCopied):N0}, {r.MoverRowsPerSecond:N0} rows/s.");
+            output.WriteLine();
+        }
+
         output.WriteLine("| Pause at cutover | n | p50 ms | p99 ms | max ms |");
         output.WriteLine("|---|--:|--:|--:|--:|");
         output.WriteLine($"| per bucket (`migrate cutover`, fence lock request → target open){(r.BucketsRetried > 0 ? $"; {r.BucketsRetried} bucket(s) over the 1 s budget fell back and were retried" : "")} | {r.BucketPausesMs.Count} | {Percentile(r.BucketPausesMs, 0.5):F1} | {Percentile(r.BucketPausesMs, 0.99):F1} | {r.BucketPausesMs.Max():F1} |");
         var shardPauses = r.Moves.Select(m => m.PauseMs).ToList();
-        output.WriteLine($"| per shard (`move-shard`, fence frozen → switched) | {shardPauses.Count} | {Percentile(shardPauses, 0.5):F1} | {Percentile(shardPauses, 0.99):F1} | {shardPauses.Max():F1} |");
+        if (shardPauses.Count > 0)
+        {
+            output.WriteLine($"| per shard (`move-shard`, fence frozen → switched) | {shardPauses.Count} | {Percentile(shardPauses, 0.5):F1} | {Percentile(shardPauses, 0.99):F1} | {shardPauses.Max():F1} |");
+        }
+
         output.WriteLine();
-        var t = r.TriggerCost;
+        if (r.TriggerCost is not { } t)
+        {
+            output.WriteLine($"Checks: application operations during backfill and cutover {r.BackfillApplicationOperations:N0}, errors {r.BackfillApplicationErrors}; lost {r.Lost}, resurrected {r.Resurrected}, different {r.Different}; " +
+                $"buckets equal {r.BucketsEqual}, dimensions equal {r.DimensionsEqual}.");
+            return;
+        }
+
         output.WriteLine($"Capture triggers' cost to a writer: user:{t.PlainShard} without triggers, user:{t.CapturedShard} with the move started (PLAN), {t.Samples} writes per side in alternating blocks; load {t.LoadBefore} → {t.LoadAfter}.");
         output.WriteLine();
         output.WriteLine("| Write (autocommit, one open connection) | Without p50 ms | With p50 ms | p50 ratio | Without p99 ms | With p99 ms | p99 ratio | Without max ms | With max ms |");
@@ -145,6 +165,8 @@ internal static class MigrationLoad
             TriggerRounds = Int(args, "--trigger-rounds") ?? defaults.TriggerRounds,
             TriggerBlock = Int(args, "--trigger-block") ?? defaults.TriggerBlock,
             Dumps = Int(args, "--dumps") ?? defaults.Dumps,
+            BackfillOnly = args.Contains("--backfill-only"),
+            ChunkSize = Int(args, "--chunk-size"),
         };
     }
 

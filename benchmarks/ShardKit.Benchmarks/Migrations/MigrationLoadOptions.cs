@@ -26,4 +26,10 @@ internal sealed class MigrationLoadOptions
 
     /// <summary>Dump | reload runs before the backfill and again after the cutover (<c>--dumps 3</c>); the baseline is their median.</summary>
     public int Dumps { get; init; } = 3;
+
+    /// <summary>Only the dump | reload runs and the legacy import (backfill, verify, cutover, checks) (<c>--backfill-only</c>): no trigger probe, no shard moves.</summary>
+    public bool BackfillOnly { get; init; }
+
+    /// <summary>The backfill's rows per chunk (<c>--chunk-size</c>); the migrator's default when not given.</summary>
+    public int? ChunkSize { get; init; }
 }

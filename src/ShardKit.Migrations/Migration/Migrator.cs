@@ -45,7 +45,7 @@ internal sealed partial class Migrator : IDisposable
         _drainer = new ChangeDrainer(dataSource, _source, _legacyIds);
         _merchant = new MerchantApplier(dataSource);
         var ids = new OrderIdGenerator(new OrderIdGeneratorOptions { WorkerId = options.WorkerId, ShardCount = dataSource.Map.GetShardCount(ShardDimension.User) });
-        _assigner = new LegacyIdAssigner(dataSource.Map, _legacyIds, ids, _source);
+        _assigner = new LegacyIdAssigner(dataSource.Map, _legacyIds, ids, _source) { Profile = CopyProfile };
     }
 
     /// <summary>Test hook: called at named steps (<c>backfill.read</c>, <c>cutover.frozen</c>, ...); a test throws there to simulate a crash.</summary>
