@@ -43,12 +43,24 @@ internal static class MigrationLoad
         console.WriteLine();
         console.WriteLine("## Summary (orders per second; ratio to the median of the scenario's dump | reload runs)");
         console.WriteLine();
-        console.WriteLine("| Orders | Writes | dump \\| reload runs, before / after the backfill | Backfill (`migrate`) | Ratio | Shard mover (`move-shard`), whole moves | Ratio | Mover copy phase | Ratio | Bucket pause p50 / p99 / max | Shard pause p50 / p99 / max | Load before → after the backfill |");
-        console.WriteLine("|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|");
-        foreach (var r in results)
+        if (options.BackfillOnly)
         {
-            console.WriteLine($"| {r.Orders:N0} | {Mode(r.Live)} | {string.Join(" ", r.DumpBefore.Select(d => d.OrdersPerSecond.ToString("N0", CultureInfo.InvariantCulture)))} / {string.Join(" ", r.DumpAfter.Select(d => d.OrdersPerSecond.ToString("N0", CultureInfo.InvariantCulture)))} (median {r.BaselineOrdersPerSecond:N0}) | {r.Backfill.OrdersPerSecond:N0} | **{r.Backfill.OrdersPerSecond / r.BaselineOrdersPerSecond:F2}×** | " +
-                $"{r.MoverOrdersPerSecond:N0} | **{r.MoverOrdersPerSecond / r.BaselineOrdersPerSecond:F2}×** | {r.MoverCopyOrdersPerSecond:N0} | **{r.MoverCopyOrdersPerSecond / r.BaselineOrdersPerSecond:F2}×** | {Pauses(r.BucketPausesMs)} | {Pauses(r.Moves.Select(m => m.PauseMs).ToList())} | {r.Backfill.Load} |");
+            console.WriteLine("| Orders | Writes | dump \\| reload runs, before / after the backfill | Backfill (`migrate`) | Ratio | Bucket pause p50 / p99 / max | Load before → after the backfill |");
+            console.WriteLine("|--:|---|--:|--:|--:|--:|---|");
+            foreach (var r in results)
+            {
+                console.WriteLine($"| {r.Orders:N0} | {Mode(r.Live)} | {Rates(r.DumpBefore)} / {Rates(r.DumpAfter)} (median {r.BaselineOrdersPerSecond:N0}) | {r.Backfill.OrdersPerSecond:N0} | **{r.Backfill.OrdersPerSecond / r.BaselineOrdersPerSecond:F2}×** | {Pauses(r.BucketPausesMs)} | {r.Backfill.Load} |");
+            }
+        }
+        else
+        {
+            console.WriteLine("| Orders | Writes | dump \\| reload runs, before / after the backfill | Backfill (`migrate`) | Ratio | Shard mover (`move-shard`), whole moves | Ratio | Mover copy phase | Ratio | Bucket pause p50 / p99 / max | Shard pause p50 / p99 / max | Load before → after the backfill |");
+            console.WriteLine("|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|");
+            foreach (var r in results)
+            {
+                console.WriteLine($"| {r.Orders:N0} | {Mode(r.Live)} | {Rates(r.DumpBefore)} / {Rates(r.DumpAfter)} (median {r.BaselineOrdersPerSecond:N0}) | {r.Backfill.OrdersPerSecond:N0} | **{r.Backfill.OrdersPerSecond / r.BaselineOrdersPerSecond:F2}×** | " +
+                    $"{r.MoverOrdersPerSecond:N0} | **{r.MoverOrdersPerSecond / r.BaselineOrdersPerSecond:F2}×** | {r.MoverCopyOrdersPerSecond:N0} | **{r.MoverCopyOrdersPerSecond / r.BaselineOrdersPerSecond:F2}×** | {Pauses(r.BucketPausesMs)} | {Pauses(r.Moves.Select(m => m.PauseMs).ToList())} | {r.Backfill.Load} |");
+            }
         }
 
         console.WriteLine();
@@ -134,6 +146,8 @@ internal static class MigrationLoad
                 (traffic.ErrorSamples.Count > 0 ? " Errors: " + string.Join("; ", traffic.ErrorSamples) : ""));
         }
     }
+
+    private static string Rates(IReadOnlyList<Measured> runs) => string.Join(" ", runs.Select(d => d.OrdersPerSecond.ToString("N0", CultureInfo.InvariantCulture)));
 
     private static string Pauses(IReadOnlyList<double> pauses) =>
         $"{Percentile(pauses, 0.5):F0} / {Percentile(pauses, 0.99):F0} / {pauses.DefaultIfEmpty(0).Max():F0} ms";

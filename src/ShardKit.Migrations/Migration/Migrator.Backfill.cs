@@ -37,6 +37,7 @@ internal sealed partial class Migrator
     /// </summary>
     public async Task BackfillAsync(IProgress<MigrationProgress>? progress, CancellationToken cancellationToken)
     {
+        var setup = Stopwatch.StartNew();
         var status = await RequirePhaseAsync(cancellationToken, BucketState.Capture, BucketState.Backfill, BucketState.Catchup, BucketState.Verify, BucketState.Cutover).ConfigureAwait(false);
         if (MigrationStates.Parse(status.Phase) == BucketState.Capture)
         {
@@ -68,6 +69,7 @@ internal sealed partial class Migrator
             reason => progress?.Report(new MigrationProgress("backfill", done, Math.Max(total, done), done / Math.Max(clock.Elapsed.TotalSeconds, 1e-3), null,
                 throttle!.LastLag, throttle.Throttled, reason)));
         var writer = new ClusterCopyWriter(_dataSource) { Profile = CopyProfile };
+        CopyProfile.Add("setup", setup.Elapsed);
 
         // One chunk ahead: the next chunk is read (and its IDs claimed) while this one is applied; the checkpoint moves in
         // order, only after a chunk is written in both dimensions.
@@ -78,8 +80,10 @@ internal sealed partial class Migrator
             while (next is not null)
             {
                 cancellationToken.ThrowIfCancellationRequested();
+                var waited = Stopwatch.StartNew();
                 var (states, last) = await next.ConfigureAwait(false);
                 next = null;
+                CopyProfile.Add("read.waited", waited.Elapsed);
                 if (states.Count == 0)
                 {
                     break;
@@ -87,7 +91,9 @@ internal sealed partial class Migrator
 
                 await StepAsync("backfill.read").ConfigureAwait(false);
                 next = ReadAheadAsync(last, until, stop.Token);
+                var throttled = Stopwatch.StartNew();
                 await throttle.WaitAsync(done, cancellationToken).ConfigureAwait(false);
+                CopyProfile.Add("throttle", throttled.Elapsed);
                 var applied = Stopwatch.StartNew();
                 await writer.WriteAsync(states, cancellationToken).ConfigureAwait(false);
                 CopyProfile.Add("apply", applied.Elapsed);
@@ -124,7 +130,9 @@ internal sealed partial class Migrator
         }
 
         await ControlExecuteAsync($"UPDATE `{Control}`.`migration` SET backfill_done = 1, updated_at = UTC_TIMESTAMP(6) WHERE id = 1", null, cancellationToken).ConfigureAwait(false);
+        var catchup = Stopwatch.StartNew();
         await CatchupAsync(progress, cancellationToken).ConfigureAwait(false);
+        CopyProfile.Add("catchup", catchup.Elapsed);
     }
 
     /// <summary>CATCHUP: applies every logged source change; buckets that finished the backfill are CATCHUP from then on.</summary>

@@ -15,8 +15,9 @@ public sealed partial class AlternateKeyStore
     /// <summary>
     /// <see cref="GetOrClaimAsync"/> for many keys: each key is mapped to its target if it is not mapped yet, otherwise it
     /// keeps the mapping it has, whatever that names. The keys are grouped by the cluster that holds their mapping shard;
-    /// per cluster one multi-statement text (per mapping shard a multi-row <c>INSERT IGNORE</c>, then one <c>SELECT</c> of
-    /// every key of the cluster) goes in one round trip (more only past <c>max_allowed_packet</c>), the clusters side by side.
+    /// per cluster one multi-statement text (per mapping shard a multi-row <c>INSERT IGNORE</c>) goes in one round trip (more
+    /// only past <c>max_allowed_packet</c>), the clusters side by side; when it inserted every key, each names its target and
+    /// nothing is read back, otherwise one <c>SELECT</c> of every key of the text reads what each holds now.
     /// The rows are inserted in one fixed order (shard, then key), so concurrent batch claims of overlapping keys cannot
     /// deadlock on each other; a deadlock with another writer, or a key released between the statements, runs the claim of
     /// that cluster's keys again (claim-if-absent is idempotent).
@@ -77,11 +78,25 @@ public sealed partial class AlternateKeyStore
             {
                 var now = OrderReader.Now(DataSource.TimeProvider);
                 var stored = new Dictionary<AlternateKey, AlternateKeyMapping>(pending.Count);
-                foreach (var sql in ClaimManySql(pending, now, limit))
+                foreach (var (inserts, selects, keys) in ClaimManySql(pending, now, limit))
                 {
                     // A deadlock or lock wait with another claimer rolls the statement back: the retry claims the same keys again.
+                    var inserted = await _claimRetry.ExecuteAsync(
+                        static (s, ct) => new ValueTask<int>(ExecuteAsync(s.Shard, s.Sql, ct)), (Shard: shard, Sql: inserts), cancellationToken).ConfigureAwait(false);
+                    if (inserted == keys.Count)
+                    {
+                        // Every key was free (the first copy of a history): each names the target claimed here, nothing to read back.
+                        var createdAt = new DateTime(now.UtcDateTime.Ticks - (now.UtcDateTime.Ticks % 10), DateTimeKind.Utc);
+                        foreach (var claim in keys)
+                        {
+                            stored[claim.Key] = ToMapping(claim.Key, claim.Target.UserId, claim.Target.OrderId?.Value, createdAt);
+                        }
+
+                        continue;
+                    }
+
                     var rows = await _claimRetry.ExecuteAsync(
-                        static (s, ct) => new ValueTask<List<AlternateKeyMapping>>(ReadMappingsAsync(s.Shard, s.Sql, ct)), (Shard: shard, Sql: sql), cancellationToken).ConfigureAwait(false);
+                        static (s, ct) => new ValueTask<List<AlternateKeyMapping>>(ReadMappingsAsync(s.Shard, s.Sql, ct)), (Shard: shard, Sql: selects), cancellationToken).ConfigureAwait(false);
                     foreach (var mapping in rows)
                     {
                         stored[mapping.Key] = mapping;
@@ -108,6 +123,17 @@ public sealed partial class AlternateKeyStore
         }
 
         return found;
+    }
+
+    /// <summary>Runs the inserts of a claim text; the rows inserted (a key that was there already counts 0).</summary>
+    private static async Task<int> ExecuteAsync(ShardConnection shard, string sql, CancellationToken cancellationToken)
+    {
+        var command = shard.Connection.CreateCommand();
+        await using (command.ConfigureAwait(false))
+        {
+            command.CommandText = sql;
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Runs a claim text and reads the mappings it selects; plain ADO.NET, as every text is new (Dapper would compile a reader for each).</summary>
@@ -146,15 +172,17 @@ public sealed partial class AlternateKeyStore
     }
 
     /// <summary>
-    /// The claim texts of one cluster's keys (sorted by shard and key): per mapping shard and slice of at most
-    /// <see cref="BatchKeys"/> keys an <c>INSERT IGNORE</c>, then one <c>SELECT … UNION ALL …</c> of every key of the text;
-    /// a new text starts before one would pass <paramref name="limit"/> bytes. Values are literals.
+    /// The claim texts of one cluster's keys (sorted by shard and key), each as its inserts (per mapping shard and slice of
+    /// at most <see cref="BatchKeys"/> keys an <c>INSERT IGNORE</c>) and the read of its keys (one <c>SELECT … UNION ALL …</c>),
+    /// with the claims it holds; a new text starts before one would pass <paramref name="limit"/> bytes (chars × 4 bounds the
+    /// UTF-8 bytes). Values are literals.
     /// </summary>
-    private static List<string> ClaimManySql(List<Claim> claims, DateTimeOffset now, int limit)
+    private static List<(string Inserts, string Selects, List<Claim> Claims)> ClaimManySql(List<Claim> claims, DateTimeOffset now, int limit)
     {
-        var texts = new List<string>();
+        var texts = new List<(string, string, List<Claim>)>();
         var inserts = new StringBuilder();
         var selects = new StringBuilder();
+        var held = new List<Claim>();
         var at = new StringBuilder();
         Migration.SqlLiteral.Append(at, now.UtcDateTime);
         var createdAt = at.ToString();
@@ -180,18 +208,20 @@ public sealed partial class AlternateKeyStore
 
             insert.Append(";\n");
             select.Append(')');
-            if (inserts.Length > 0 && (inserts.Length + selects.Length + insert.Length + select.Length) * 4 > limit)
+            if (inserts.Length > 0 && (inserts.Length + insert.Length) * 4 > limit)
             {
-                texts.Add(inserts.Append(selects).ToString());
+                texts.Add((inserts.ToString(), selects.ToString(), held));
                 inserts.Clear();
                 selects.Clear();
+                held = [];
             }
 
             inserts.Append(insert);
             selects.Append(selects.Length == 0 ? "" : "\nUNION ALL ").Append(select);
+            held.AddRange(slice);
         }
 
-        texts.Add(inserts.Append(selects).ToString());
+        texts.Add((inserts.ToString(), selects.ToString(), held));
         return texts;
     }
 
