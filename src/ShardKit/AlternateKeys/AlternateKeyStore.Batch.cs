@@ -10,8 +10,6 @@ public sealed partial class AlternateKeyStore
     private const int BatchAttempts = 5;
     private const int BatchKeys = 500;
 
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> s_packets = new(StringComparer.Ordinal);
-
     /// <summary>
     /// <see cref="GetOrClaimAsync"/> for many keys: each key is mapped to its target if it is not mapped yet, otherwise it
     /// keeps the mapping it has, whatever that names. The keys are grouped by the cluster that holds their mapping shard;
@@ -73,7 +71,7 @@ public sealed partial class AlternateKeyStore
         var shard = await DataSource.OpenAsync(pending[0].Route, ShardIntent.Write, cancellationToken).ConfigureAwait(false);
         await using (shard.ConfigureAwait(false))
         {
-            var limit = await BatchLimitAsync(shard, cancellationToken).ConfigureAwait(false);
+            var limit = await BatchText.LimitAsync(shard, cancellationToken).ConfigureAwait(false);
             while (pending.Count > 0)
             {
                 var now = OrderReader.Now(DataSource.TimeProvider);
@@ -82,7 +80,7 @@ public sealed partial class AlternateKeyStore
                 {
                     // A deadlock or lock wait with another claimer rolls the statement back: the retry claims the same keys again.
                     var inserted = await _claimRetry.ExecuteAsync(
-                        static (s, ct) => new ValueTask<int>(ExecuteAsync(s.Shard, s.Sql, ct)), (Shard: shard, Sql: inserts), cancellationToken).ConfigureAwait(false);
+                        static (s, ct) => new ValueTask<int>(BatchText.ExecuteAsync(s.Shard.Connection, null, s.Sql, ct)), (Shard: shard, Sql: inserts), cancellationToken).ConfigureAwait(false);
                     if (inserted == keys.Count)
                     {
                         // Every key was free (the first copy of a history): each names the target claimed here, nothing to read back.
@@ -125,17 +123,6 @@ public sealed partial class AlternateKeyStore
         return found;
     }
 
-    /// <summary>Runs the inserts of a claim text; the rows inserted (a key that was there already counts 0).</summary>
-    private static async Task<int> ExecuteAsync(ShardConnection shard, string sql, CancellationToken cancellationToken)
-    {
-        var command = shard.Connection.CreateCommand();
-        await using (command.ConfigureAwait(false))
-        {
-            command.CommandText = sql;
-            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-    }
-
     /// <summary>Runs a claim text and reads the mappings it selects; plain ADO.NET, as every text is new (Dapper would compile a reader for each).</summary>
     private static async Task<List<AlternateKeyMapping>> ReadMappingsAsync(ShardConnection shard, string sql, CancellationToken cancellationToken)
     {
@@ -158,19 +145,6 @@ public sealed partial class AlternateKeyStore
         return mappings;
     }
 
-    /// <summary>The bytes a claim text may take: the server's <c>max_allowed_packet</c> less a margin, read once per cluster primary.</summary>
-    private static async Task<int> BatchLimitAsync(ShardConnection shard, CancellationToken cancellationToken)
-    {
-        var key = shard.Route.Cluster.Name + "@" + shard.Route.Endpoint.Address;
-        if (!s_packets.TryGetValue(key, out var packet))
-        {
-            packet = (int)Math.Min(int.MaxValue, await shard.Connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT @@max_allowed_packet", cancellationToken: cancellationToken)).ConfigureAwait(false));
-            s_packets[key] = packet;
-        }
-
-        return Math.Clamp(packet - (64 * 1024), 16 * 1024, 16 * 1024 * 1024);
-    }
-
     /// <summary>
     /// The claim texts of one cluster's keys (sorted by shard and key), each as its inserts (per mapping shard and slice of
     /// at most <see cref="BatchKeys"/> keys an <c>INSERT IGNORE</c>) and the read of its keys (one <c>SELECT … UNION ALL …</c>),
@@ -184,7 +158,7 @@ public sealed partial class AlternateKeyStore
         var selects = new StringBuilder();
         var held = new List<Claim>();
         var at = new StringBuilder();
-        Migration.SqlLiteral.Append(at, now.UtcDateTime);
+        SqlLiteral.Append(at, now.UtcDateTime);
         var createdAt = at.ToString();
         foreach (var slice in claims.GroupBy(c => c.Route.Shard).SelectMany(g => g.Chunk(BatchKeys)))
         {
@@ -195,14 +169,14 @@ public sealed partial class AlternateKeyStore
             {
                 var (_, key, target) = slice[i];
                 insert.Append(i == 0 ? "(" : ", (");
-                Migration.SqlLiteral.Append(insert, key.Kind);
-                Migration.SqlLiteral.Append(insert.Append(", "), key.Value);
+                SqlLiteral.Append(insert, key.Kind);
+                SqlLiteral.Append(insert.Append(", "), key.Value);
                 insert.Append(", ").Append(target.UserId).Append(", ");
-                Migration.SqlLiteral.Append(insert, target.OrderId?.Value);
+                SqlLiteral.Append(insert, target.OrderId?.Value);
                 insert.Append(", ").Append(createdAt).Append(')');
                 select.Append(i == 0 ? "(" : ", (");
-                Migration.SqlLiteral.Append(select, key.Kind);
-                Migration.SqlLiteral.Append(select.Append(", "), key.Value);
+                SqlLiteral.Append(select, key.Kind);
+                SqlLiteral.Append(select.Append(", "), key.Value);
                 select.Append(')');
             }
 

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Diagnostics;
 using System.Globalization;
@@ -33,13 +32,6 @@ internal sealed class ClusterCopyWriter
     private const string Begin = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ;\nSTART TRANSACTION;\n";
     private const string End = "COMMIT";
     private const string Tombstones = "{schema}.`shardkit_tombstones`";
-
-    // What a cluster's batch may take of max_allowed_packet (the rest is the protocol's and the server's), and a ceiling
-    // that bounds how long one transaction holds its row locks.
-    private const int PacketMargin = 64 * 1024;
-    private const int MaxBatchCeiling = 16 * 1024 * 1024;
-
-    private static readonly ConcurrentDictionary<string, int> s_packets = new(StringComparer.Ordinal);
 
     // A deadlock or lock wait with a drain or the relay, or a lost connection: the whole batch runs again (it is idempotent).
     private static readonly ResiliencePipeline s_retry = TransientRetry.Create(attempts: 5, TimeSpan.FromMilliseconds(20), TimeProvider.System);
@@ -113,7 +105,7 @@ internal sealed class ClusterCopyWriter
         var shard = await _dataSource.OpenAsync(anchor, ShardIntent.Write, cancellationToken).ConfigureAwait(false);
         await using (shard.ConfigureAwait(false))
         {
-            var limit = MaxBatchBytes ?? await BatchLimitAsync(shard, cancellationToken).ConfigureAwait(false);
+            var limit = MaxBatchBytes ?? await BatchText.LimitAsync(shard, cancellationToken).ConfigureAwait(false);
             plan = work.Merchant.Count > 0
                 ? await MerchantCopyPlan.GetAsync(_dataSource, shard, work.Merchant.Values.SelectMany(g => g.States).ToList(), cancellationToken).ConfigureAwait(false)
                 : null;
@@ -180,7 +172,7 @@ internal sealed class ClusterCopyWriter
                         : Decide(batch[i], rows, tombstones, batch[i].Route.Dimension == ShardDimension.Merchant ? plan : null));
                 }
 
-                await ExecuteAsync(connection, null, writes.Append(End).ToString(), cancellationToken).ConfigureAwait(false);
+                await BatchText.ExecuteAsync(connection, null, writes.Append(End).ToString(), cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is DbException or OperationCanceledException)
             {
@@ -188,18 +180,6 @@ internal sealed class ClusterCopyWriter
                 await MerchantCopyWriter.RollBackAsync(connection).ConfigureAwait(false);
                 throw;
             }
-        }
-    }
-
-    /// <summary>Runs a text without Dapper (each text is new: Dapper would cache and compile something for every one).</summary>
-    internal static async Task<int> ExecuteAsync(DbConnection connection, DbTransaction? transaction, string sql, CancellationToken cancellationToken)
-    {
-        var command = connection.CreateCommand();
-        await using (command.ConfigureAwait(false))
-        {
-            command.CommandText = sql;
-            command.Transaction = transaction;
-            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -264,19 +244,6 @@ internal sealed class ClusterCopyWriter
         }
 
         return sql.ToString();
-    }
-
-    /// <summary>The batch size for the cluster: its <c>max_allowed_packet</c> less a margin, read once per cluster primary.</summary>
-    private static async Task<int> BatchLimitAsync(ShardConnection shard, CancellationToken cancellationToken)
-    {
-        var key = shard.Route.Cluster.Name + "@" + shard.Route.Endpoint.Address;
-        if (!s_packets.TryGetValue(key, out var packet))
-        {
-            packet = (int)Math.Min(int.MaxValue, await shard.Connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT @@max_allowed_packet", cancellationToken: cancellationToken)).ConfigureAwait(false));
-            s_packets[key] = packet;
-        }
-
-        return Math.Clamp(packet - PacketMargin, 16 * 1024, MaxBatchCeiling);
     }
 
     /// <summary>

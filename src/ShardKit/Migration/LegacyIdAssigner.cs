@@ -89,6 +89,6 @@ internal sealed class LegacyIdAssigner
 
         var sql = _source.Sql(
             $"UPDATE {{orders}} o JOIN ({values}) v ON o.order_id = v.legacy_id SET o.shardkit_order_id = v.order_id, o.shardkit_bucket = v.bucket WHERE o.shardkit_order_id IS NULL");
-        await ClusterCopyWriter.ExecuteAsync(source, transaction, sql, cancellationToken).ConfigureAwait(false);
+        await BatchText.ExecuteAsync(source, transaction, sql, cancellationToken).ConfigureAwait(false);
     }
 }

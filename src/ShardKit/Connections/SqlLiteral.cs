@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace ShardKit.Migration;
+namespace ShardKit.Connections;
 
 /// <summary>
 /// Values written into SQL text as literals, as <c>mariadb-dump</c> writes them: a batch of thousands of rows then costs the
