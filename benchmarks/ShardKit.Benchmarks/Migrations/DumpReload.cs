@@ -9,11 +9,16 @@ namespace ShardKit.Benchmarks.Migrations;
 /// </summary>
 internal static class DumpReload
 {
+    /// <summary>CPU seconds of the last run: the dump and reload clients (and this process), the legacy server, the target server.</summary>
+    public static string Cpu { get; private set; } = "";
+
     public static async Task<Measured> MeasureAsync(MariaDbServer legacy, MariaDbServer target, long orders, CancellationToken cancellationToken)
     {
         var before = LoadAverage.Read();
+        var cpu = CpuTimes.Start(("mariadb-dump and mariadb", Environment.ProcessId, true), ("legacy", legacy.ProcessId, false), ("target", target.ProcessId, false));
         var (seconds, reloaded) = await MigrationDemo.DumpReloadAsync(legacy, target, cancellationToken);
         var after = LoadAverage.Read();
+        Cpu = cpu.Stop();
 
         // After a migration with live writes the legacy tables also hold the orders the application wrote before its bucket moved.
         return reloaded >= orders

@@ -54,12 +54,24 @@ internal static class MigrationLoad
         console.WriteLine();
         console.WriteLine("## Summary (orders per second; ratio to the median of the scenario's dump | reload runs)");
         console.WriteLine();
-        console.WriteLine("| Orders | Writes | dump \\| reload runs, before / after the backfill | Backfill (`migrate`) | Ratio | Shard mover (`move-shard`), whole moves | Ratio | Mover copy phase | Ratio | Bucket pause p50 / p99 / max | Shard pause p50 / p99 / max | Load before → after the backfill |");
-        console.WriteLine("|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|");
-        foreach (var r in results)
+        if (options.BackfillOnly)
         {
-            console.WriteLine($"| {r.Orders:N0} | {Mode(r.Live)} | {string.Join(" ", r.DumpBefore.Select(d => d.OrdersPerSecond.ToString("N0", CultureInfo.InvariantCulture)))} / {string.Join(" ", r.DumpAfter.Select(d => d.OrdersPerSecond.ToString("N0", CultureInfo.InvariantCulture)))} (median {r.BaselineOrdersPerSecond:N0}) | {r.Backfill.OrdersPerSecond:N0} | **{r.Backfill.OrdersPerSecond / r.BaselineOrdersPerSecond:F2}×** | " +
-                $"{r.MoverOrdersPerSecond:N0} | **{r.MoverOrdersPerSecond / r.BaselineOrdersPerSecond:F2}×** | {r.MoverCopyOrdersPerSecond:N0} | **{r.MoverCopyOrdersPerSecond / r.BaselineOrdersPerSecond:F2}×** | {Pauses(r.BucketPausesMs)} | {Pauses(r.Moves.Select(m => m.PauseMs).ToList())} | {r.Backfill.Load} |");
+            console.WriteLine("| Orders | Writes | dump \\| reload runs, before / after the backfill | Backfill (`migrate`) | Ratio | Bucket pause p50 / p99 / max | Load before → after the backfill |");
+            console.WriteLine("|--:|---|--:|--:|--:|--:|---|");
+            foreach (var r in results)
+            {
+                console.WriteLine($"| {r.Orders:N0} | {Mode(r.Live)} | {Rates(r.DumpBefore)} / {Rates(r.DumpAfter)} (median {r.BaselineOrdersPerSecond:N0}) | {r.Backfill.OrdersPerSecond:N0} | **{r.Backfill.OrdersPerSecond / r.BaselineOrdersPerSecond:F2}×** | {Pauses(r.BucketPausesMs)} | {r.Backfill.Load} |");
+            }
+        }
+        else
+        {
+            console.WriteLine("| Orders | Writes | dump \\| reload runs, before / after the backfill | Backfill (`migrate`) | Ratio | Shard mover (`move-shard`), whole moves | Ratio | Mover copy phase | Ratio | Bucket pause p50 / p99 / max | Shard pause p50 / p99 / max | Load before → after the backfill |");
+            console.WriteLine("|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|");
+            foreach (var r in results)
+            {
+                console.WriteLine($"| {r.Orders:N0} | {Mode(r.Live)} | {Rates(r.DumpBefore)} / {Rates(r.DumpAfter)} (median {r.BaselineOrdersPerSecond:N0}) | {r.Backfill.OrdersPerSecond:N0} | **{r.Backfill.OrdersPerSecond / r.BaselineOrdersPerSecond:F2}×** | " +
+                    $"{r.MoverOrdersPerSecond:N0} | **{r.MoverOrdersPerSecond / r.BaselineOrdersPerSecond:F2}×** | {r.MoverCopyOrdersPerSecond:N0} | **{r.MoverCopyOrdersPerSecond / r.BaselineOrdersPerSecond:F2}×** | {Pauses(r.BucketPausesMs)} | {Pauses(r.Moves.Select(m => m.PauseMs).ToList())} | {r.Backfill.Load} |");
+            }
         }
 
         console.WriteLine();
@@ -97,19 +109,39 @@ internal static class MigrationLoad
         }
         output.WriteLine($"| `migrate` backfill (both dimensions, legacy IDs, catch-up) | {r.Backfill.Seconds:F2} | {r.Backfill.Orders:N0} | {r.Backfill.OrdersPerSecond:N0} | **{r.Backfill.OrdersPerSecond / baseline:F2}** | {r.Backfill.Load} |");
         var timed = r.TimedMoves.ToList();
-        output.WriteLine($"| `move-shard`, {timed.Count} user shards c0 → c1 one after the other (whole moves) | {timed.Sum(m => m.Move.Seconds):F2} | {timed.Sum(m => m.Move.Orders):N0} | {r.MoverOrdersPerSecond:N0} | **{r.MoverOrdersPerSecond / baseline:F2}** | {timed.First().Move.LoadBefore} → {timed.Last().Move.LoadAfter} |");
-        output.WriteLine($"| `move-shard` copy phases alone, all {r.Moves.Count} moves (set-up, drains, compare and cutover left out) | {r.Moves.Sum(m => m.CopySeconds):F2} | {r.Moves.Sum(m => m.Move.Orders):N0} | {r.MoverCopyOrdersPerSecond:N0} | **{r.MoverCopyOrdersPerSecond / baseline:F2}** | |");
+        if (timed.Count > 0)
+        {
+            output.WriteLine($"| `move-shard`, {timed.Count} user shards c0 → c1 one after the other (whole moves) | {timed.Sum(m => m.Move.Seconds):F2} | {timed.Sum(m => m.Move.Orders):N0} | {r.MoverOrdersPerSecond:N0} | **{r.MoverOrdersPerSecond / baseline:F2}** | {timed.First().Move.LoadBefore} → {timed.Last().Move.LoadAfter} |");
+            output.WriteLine($"| `move-shard` copy phases alone, all {r.Moves.Count} moves (set-up, drains, compare and cutover left out) | {r.Moves.Sum(m => m.CopySeconds):F2} | {r.Moves.Sum(m => m.Move.Orders):N0} | {r.MoverCopyOrdersPerSecond:N0} | **{r.MoverCopyOrdersPerSecond / baseline:F2}** | |");
+        }
+
         output.WriteLine($"| `migrate cutover` of all {r.BucketPausesMs.Count} buckets | {r.Cutover.Seconds:F2} | | | | {r.Cutover.Load} |");
         output.WriteLine();
-        output.WriteLine($"Mover rows copied (orders, items, outbox and every other table of the shards): {timed.Sum(m => m.RowsCopied):N0}, {r.MoverRowsPerSecond:N0} rows/s.");
+        output.WriteLine($"Where the backfill's time went: {r.BackfillProfile}.");
         output.WriteLine();
+        if (timed.Count > 0)
+        {
+            output.WriteLine($"Mover rows copied (orders, items, outbox and every other table of the shards): {timed.Sum(m => m.RowsCopied):N0}, {r.MoverRowsPerSecond:N0} rows/s.");
+            output.WriteLine();
+        }
+
         output.WriteLine("| Pause at cutover | n | p50 ms | p99 ms | max ms |");
         output.WriteLine("|---|--:|--:|--:|--:|");
         output.WriteLine($"| per bucket (`migrate cutover`, fence lock request → target open){(r.BucketsRetried > 0 ? $"; {r.BucketsRetried} bucket(s) over the 1 s budget fell back and were retried" : "")} | {r.BucketPausesMs.Count} | {Percentile(r.BucketPausesMs, 0.5):F1} | {Percentile(r.BucketPausesMs, 0.99):F1} | {r.BucketPausesMs.Max():F1} |");
         var shardPauses = r.Moves.Select(m => m.PauseMs).ToList();
-        output.WriteLine($"| per shard (`move-shard`, fence frozen → switched) | {shardPauses.Count} | {Percentile(shardPauses, 0.5):F1} | {Percentile(shardPauses, 0.99):F1} | {shardPauses.Max():F1} |");
+        if (shardPauses.Count > 0)
+        {
+            output.WriteLine($"| per shard (`move-shard`, fence frozen → switched) | {shardPauses.Count} | {Percentile(shardPauses, 0.5):F1} | {Percentile(shardPauses, 0.99):F1} | {shardPauses.Max():F1} |");
+        }
+
         output.WriteLine();
-        var t = r.TriggerCost;
+        if (r.TriggerCost is not { } t)
+        {
+            output.WriteLine($"Checks: application operations during backfill and cutover {r.BackfillApplicationOperations:N0}, errors {r.BackfillApplicationErrors}; lost {r.Lost}, resurrected {r.Resurrected}, different {r.Different}; " +
+                $"buckets equal {r.BucketsEqual}, dimensions equal {r.DimensionsEqual}.");
+            return;
+        }
+
         output.WriteLine($"Capture triggers' cost to a writer: user:{t.PlainShard} without triggers, user:{t.CapturedShard} with the move started (PLAN), {t.Samples} writes per side in alternating blocks; load {t.LoadBefore} → {t.LoadAfter}.");
         output.WriteLine();
         output.WriteLine("| Write (autocommit, one open connection) | Without p50 ms | With p50 ms | p50 ratio | Without p99 ms | With p99 ms | p99 ratio | Without max ms | With max ms |");
@@ -136,6 +168,8 @@ internal static class MigrationLoad
                 (traffic.ErrorSamples.Count > 0 ? " Errors: " + string.Join("; ", traffic.ErrorSamples) : ""));
         }
     }
+
+    private static string Rates(IReadOnlyList<Measured> runs) => string.Join(" ", runs.Select(d => d.OrdersPerSecond.ToString("N0", CultureInfo.InvariantCulture)));
 
     private static string Pauses(IReadOnlyList<double> pauses) =>
         $"{Percentile(pauses, 0.5):F0} / {Percentile(pauses, 0.99):F0} / {pauses.DefaultIfEmpty(0).Max():F0} ms";
@@ -172,6 +206,8 @@ internal static class MigrationLoad
             RebalanceOrders = Int(args, "--rebalance-orders") ?? defaults.RebalanceOrders,
             Parallel = Int(args, "--parallel") ?? defaults.Parallel,
             BaselineSeconds = Int(args, "--baseline-seconds") ?? defaults.BaselineSeconds,
+            BackfillOnly = args.Contains("--backfill-only"),
+            ChunkSize = Int(args, "--chunk-size"),
         };
     }
 

@@ -41,4 +41,10 @@ internal sealed class MigrationLoadOptions
 
     /// <summary>Only the legacy import's capture triggers' cost to a plain-SQL writer (<c>--legacy-triggers</c>, <see cref="LegacyTriggerCostScenario"/>).</summary>
     public bool LegacyTriggers { get; init; }
+
+    /// <summary>Only the dump | reload runs and the legacy import (backfill, verify, cutover, checks) (<c>--backfill-only</c>): no trigger probe, no shard moves.</summary>
+    public bool BackfillOnly { get; init; }
+
+    /// <summary>The backfill's rows per chunk (<c>--chunk-size</c>); the migrator's default when not given.</summary>
+    public int? ChunkSize { get; init; }
 }

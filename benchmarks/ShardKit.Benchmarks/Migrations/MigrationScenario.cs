@@ -58,9 +58,10 @@ internal static class MigrationScenario
         var problems = new List<string>();
         bool bucketsEqual;
         bool dimensionsEqual;
+        var profile = "";
         await using (var dataSource = new ShardKitDataSourceBuilder(MigrationDemo.Options(topology, Shards)).UseMigratorSessions().Build())
         {
-            using var migrator = new Migrator(dataSource, new MigratorOptions());
+            using var migrator = new Migrator(dataSource, options.ChunkSize is { } chunkSize ? new MigratorOptions { ChunkSize = chunkSize } : new MigratorOptions());
             log.WriteLine($"[{name}] migrate plan");
             await migrator.PlanAsync(cancellationToken);
 
@@ -83,9 +84,12 @@ internal static class MigrationScenario
                 log.WriteLine($"[{name}] migrate backfill");
                 var loadBefore = LoadAverage.Read();
                 var clock = Stopwatch.StartNew();
+                var cpu = CpuTimes.Start(("client", Environment.ProcessId, false), ("legacy", legacy.ProcessId, false),
+                    ("c0", topology.Clusters[0].Primary.ProcessId, false), ("c1", topology.Clusters[1].Primary.ProcessId, false));
                 await migrator.BackfillAsync(progress: null, cancellationToken);
                 backfill = new Measured(clock.Elapsed.TotalSeconds, orders, loadBefore, LoadAverage.Read());
-                log.WriteLine($"[{name}]   {backfill.Seconds:F1} s, {backfill.OrdersPerSecond:F0} orders/s (load {backfill.Load})");
+                profile = $"CPU {cpu.Stop()}; {migrator.CopyProfile}";
+                log.WriteLine($"[{name}]   {backfill.Seconds:F1} s, {backfill.OrdersPerSecond:F0} orders/s (load {backfill.Load}); {profile}");
 
                 log.WriteLine($"[{name}] migrate verify, cutover of every bucket");
                 await migrator.VerifyAsync(repair: false, buckets: null, progress: null, cancellationToken);
@@ -128,6 +132,16 @@ internal static class MigrationScenario
 
         log.WriteLine($"[{name}] mariadb-dump | mariadb again");
         var dumpAfter = await DumpsAsync(legacy, target, orders, options.Dumps, name, log, cancellationToken);
+
+        if (options.BackfillOnly)
+        {
+            return new MigrationScenarioResult(
+                orders, live, dumpBefore, dumpAfter, backfill, operations, errors,
+                problems.Count(p => p.Contains(": lost", StringComparison.Ordinal)),
+                problems.Count(p => p.Contains(": resurrected", StringComparison.Ordinal)),
+                problems.Count(p => p.Contains(": expected", StringComparison.Ordinal)),
+                bucketsEqual, dimensionsEqual, cutover, pauses, retried, TriggerCost: null, Moves: [], MoveTraffic: null, profile);
+        }
 
         var appOptions = MigrationDemo.Options(topology, Shards);
         appOptions.ShardMoves = new ShardMovesOptions { PollInterval = TimeSpan.FromMilliseconds(100), RetryWait = TimeSpan.FromSeconds(10) };
@@ -190,7 +204,7 @@ internal static class MigrationScenario
             problems.Count(p => p.Contains(": lost", StringComparison.Ordinal)),
             problems.Count(p => p.Contains(": resurrected", StringComparison.Ordinal)),
             problems.Count(p => p.Contains(": expected", StringComparison.Ordinal)),
-            bucketsEqual, dimensionsEqual, cutover, pauses, retried, triggerCost, moves, trafficSummary);
+            bucketsEqual, dimensionsEqual, cutover, pauses, retried, triggerCost, moves, trafficSummary, profile);
     }
 
     /// <summary>The demo's legacy history (<see cref="LegacySeed.Script"/>), sent to the <c>mariadb</c> client 40 statements at a time (200,000 orders are one 60 MB script).</summary>
@@ -211,7 +225,7 @@ internal static class MigrationScenario
         for (var i = 0; i < Math.Max(1, count); i++)
         {
             var run = await DumpReload.MeasureAsync(legacy, target, orders, cancellationToken);
-            log.WriteLine($"[{name}]   {run.Seconds:F1} s, {run.OrdersPerSecond:F0} orders/s (load {run.Load})");
+            log.WriteLine($"[{name}]   {run.Seconds:F1} s, {run.OrdersPerSecond:F0} orders/s (load {run.Load}); CPU {DumpReload.Cpu}");
             runs.Add(run);
         }
 

@@ -17,9 +17,10 @@ internal sealed record MigrationScenarioResult(
     Measured Cutover,
     IReadOnlyList<double> BucketPausesMs,
     int BucketsRetried,
-    TriggerCost TriggerCost,
+    TriggerCost? TriggerCost,
     IReadOnlyList<MoveFigure> Moves,
-    LiveTrafficSummary? MoveTraffic)
+    LiveTrafficSummary? MoveTraffic,
+    string BackfillProfile)
 {
     /// <summary>Every dump | reload run of the scenario, before the backfill and after the cutover.</summary>
     public IReadOnlyList<Measured> Dumps => [.. DumpBefore, .. DumpAfter];

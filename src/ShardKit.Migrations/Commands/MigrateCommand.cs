@@ -28,7 +28,7 @@ public static class MigrateCommand
         var migrate = new Command("migrate", "Move the legacy order database onto the user and merchant shards online, bucket by bucket (a bucket is one logical user shard).");
         migrate.Subcommands.Add(Step("plan", "Check the source, create the control schema, the target schemas, fences and change tables; a dry-run report.", (m, c, ctx, ct) => PlanAsync(m, c, ctx, ct)));
         migrate.Subcommands.Add(Step("start", "Enter CAPTURE: writers log every change in their own transaction; waits for every running writer's acknowledgement.", StartAsync));
-        var chunk = new Option<int>("--chunk-size") { Description = "Legacy rows per chunk (10-10000).", DefaultValueFactory = _ => 2000 };
+        var chunk = new Option<int>("--chunk-size") { Description = "Legacy rows per chunk (10-10000).", DefaultValueFactory = _ => 10_000 };
         Cli.RequireRange(chunk, 10, 10_000);
         migrate.Subcommands.Add(Step("backfill", "Copy all history in key chunks (throttled, checkpointed), then apply the logged changes (CATCHUP).", BackfillAsync, [chunk, .. ThrottleOptionsCli.Create()]));
         var repair = new Option<bool>("--repair") { Description = "Rewrite every differing order from the source." };
@@ -88,7 +88,7 @@ public static class MigrateCommand
                 using var migrator = new Migrator(dataSource, new MigratorOptions
                 {
                     ControlCluster = parseResult.GetValue(control),
-                    ChunkSize = context.Has("--chunk-size") ? context.Get<int>("--chunk-size") : 2000,
+                    ChunkSize = context.Has("--chunk-size") ? context.Get<int>("--chunk-size") : 10_000,
                     Throttle = ThrottleOptionsCli.Read(parseResult, extra),
                 });
                 var recorded = name is not ("status" or "resume");

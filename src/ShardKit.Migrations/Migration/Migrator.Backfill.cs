@@ -21,17 +21,23 @@ internal sealed partial class Migrator
     /// </summary>
     public List<TimeSpan> ChunkLockTimes { get; } = [];
 
+    /// <summary>Where this migrator's backfill time went (read, claim, apply per dimension, checkpoint).</summary>
+    public CopyProfile CopyProfile { get; } = new();
+
     private static readonly ResiliencePipeline s_chunkReadRetry = TransientRetry.Create(attempts: 5, TimeSpan.FromMilliseconds(20), TimeProvider.System);
 
     /// <summary>
     /// Copies every legacy order from the checkpoint on: each chunk is read under shared locks (and gets its ShardKit IDs
-    /// in the same source transaction), written into its user shards with the version guard (the copy loses to any newer
-    /// write already applied; a tombstone wins over an older copy), then the checkpoint moves past it. Then CATCHUP
+    /// in the same source transaction) while the one before it is applied; it is then written into its user and merchant
+    /// shards in one pass, one batch per cluster, the clusters side by side (<see cref="ClusterCopyWriter"/>), with the
+    /// version guard (the copy loses to any newer write already applied; a tombstone wins over an older copy), and only
+    /// then the checkpoint moves past it. A crash copies the chunks after the checkpoint again (every write is idempotent). Then CATCHUP
     /// applies the logged changes. Throttled before each chunk by the jobs' one <see cref="CopyThrottle"/>
     /// (<see cref="MigratorOptions.Throttle"/>): replica lag, <c>Threads_running</c>, the writers' p99 and a row rate.
     /// </summary>
     public async Task BackfillAsync(IProgress<MigrationProgress>? progress, CancellationToken cancellationToken)
     {
+        var setup = Stopwatch.StartNew();
         var status = await RequirePhaseAsync(cancellationToken, BucketState.Capture, BucketState.Backfill, BucketState.Catchup, BucketState.Verify, BucketState.Cutover).ConfigureAwait(false);
         if (MigrationStates.Parse(status.Phase) == BucketState.Capture)
         {
@@ -62,31 +68,71 @@ internal sealed partial class Migrator
             _dataSource.TimeProvider,
             reason => progress?.Report(new MigrationProgress("backfill", done, Math.Max(total, done), done / Math.Max(clock.Elapsed.TotalSeconds, 1e-3), null,
                 throttle!.LastLag, throttle.Throttled, reason)));
-        while (!status.BackfillDone)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            await throttle.WaitAsync(done, cancellationToken).ConfigureAwait(false);
-            var (rows, last) = await CopyChunkAsync(cursor, until, cancellationToken).ConfigureAwait(false);
-            if (rows == 0)
-            {
-                break;
-            }
+        var writer = new ClusterCopyWriter(_dataSource) { Profile = CopyProfile };
+        CopyProfile.Add("setup", setup.Elapsed);
 
-            await StepAsync("backfill.copied").ConfigureAwait(false);
-            await ControlExecuteAsync(
-                $"UPDATE `{Control}`.`migration` SET backfill_cursor = @Cursor, backfill_rows = backfill_rows + @Rows, updated_at = UTC_TIMESTAMP(6) WHERE id = 1 AND backfill_cursor < @Cursor",
-                new { Cursor = last, Rows = rows },
-                cancellationToken).ConfigureAwait(false);
-            await StepAsync("backfill.checkpoint").ConfigureAwait(false);
-            cursor = last;
-            done += rows;
-            var rate = done / Math.Max(clock.Elapsed.TotalSeconds, 1e-3);
-            progress?.Report(new MigrationProgress("backfill", done, Math.Max(total, done), rate,
-                rate > 0 ? TimeSpan.FromSeconds(Math.Max(0, total - done) / rate) : null, throttle.LastLag, throttle.Throttled, null));
+        // One chunk ahead: the next chunk is read (and its IDs claimed) while this one is applied; the checkpoint moves in
+        // order, only after a chunk is written in both dimensions.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var next = status.BackfillDone ? null : ReadAheadAsync(cursor, until, stop.Token);
+        try
+        {
+            while (next is not null)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var waited = Stopwatch.StartNew();
+                var (states, last) = await next.ConfigureAwait(false);
+                next = null;
+                CopyProfile.Add("read.waited", waited.Elapsed);
+                if (states.Count == 0)
+                {
+                    break;
+                }
+
+                await StepAsync("backfill.read").ConfigureAwait(false);
+                next = ReadAheadAsync(last, until, stop.Token);
+                var throttled = Stopwatch.StartNew();
+                await throttle.WaitAsync(done, cancellationToken).ConfigureAwait(false);
+                CopyProfile.Add("throttle", throttled.Elapsed);
+                var applied = Stopwatch.StartNew();
+                await writer.WriteAsync(states, cancellationToken).ConfigureAwait(false);
+                CopyProfile.Add("apply", applied.Elapsed);
+                await StepAsync("backfill.copied").ConfigureAwait(false);
+                var checkpoint = Stopwatch.StartNew();
+                await ControlExecuteAsync(
+                    $"UPDATE `{Control}`.`migration` SET backfill_cursor = @Cursor, backfill_rows = backfill_rows + @Rows, updated_at = UTC_TIMESTAMP(6) WHERE id = 1 AND backfill_cursor < @Cursor",
+                    new { Cursor = last, Rows = states.Count },
+                    cancellationToken).ConfigureAwait(false);
+                CopyProfile.Add("checkpoint", checkpoint.Elapsed);
+                await StepAsync("backfill.checkpoint").ConfigureAwait(false);
+                cursor = last;
+                done += states.Count;
+                var rate = done / Math.Max(clock.Elapsed.TotalSeconds, 1e-3);
+                progress?.Report(new MigrationProgress("backfill", done, Math.Max(total, done), rate,
+                    rate > 0 ? TimeSpan.FromSeconds(Math.Max(0, total - done) / rate) : null, throttle.LastLag, throttle.Throttled, null));
+            }
+        }
+        finally
+        {
+            if (next is not null)
+            {
+                // Stopped with a read in flight (a failure, a crash hook, Ctrl+C): it ends before the backfill returns.
+                await stop.CancelAsync().ConfigureAwait(false);
+                try
+                {
+                    await next.ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is OperationCanceledException or DbException or InvalidOperationException)
+                {
+                    // Its chunk is read again from the checkpoint; claims and recorded IDs it made are kept (they are idempotent).
+                }
+            }
         }
 
         await ControlExecuteAsync($"UPDATE `{Control}`.`migration` SET backfill_done = 1, updated_at = UTC_TIMESTAMP(6) WHERE id = 1", null, cancellationToken).ConfigureAwait(false);
+        var catchup = Stopwatch.StartNew();
         await CatchupAsync(progress, cancellationToken).ConfigureAwait(false);
+        CopyProfile.Add("catchup", catchup.Elapsed);
     }
 
     /// <summary>CATCHUP: applies every logged source change; buckets that finished the backfill are CATCHUP from then on.</summary>
@@ -107,29 +153,18 @@ internal sealed partial class Migrator
     }
 
     /// <summary>
-    /// One chunk: (1) read the chunk's keys without locks and claim every legacy ID in the mapping layer (a row's
-    /// recorded ID is its candidate) (one batch claim, a round trip per mapping shard; the first claim of a legacy ID wins for good, so no
-    /// source lock is needed for it); (2) in one source transaction read the rows and items under shared locks and record
-    /// the claimed IDs in one <c>UPDATE</c> (rows the first read did not see are claimed there); (3) after the commit,
-    /// apply the chunk to both dimensions with the version guard, a few round trips per touched shard
-    /// (<see cref="TargetShard.ApplyChunkAsync"/>). The shared locks are held only for step 2.
+    /// Reads the chunk after <paramref name="cursor"/> (<see cref="ReadChunkAsync"/>: the legacy rows, their claimed IDs
+    /// recorded), retried when a deadlock with an application write rolled the read back (nothing was recorded then).
     /// </summary>
-    private async Task<(int Rows, long Last)> CopyChunkAsync(long cursor, long until, CancellationToken cancellationToken)
+    private async Task<(List<UserSideState> States, long Last)> ReadAheadAsync(long cursor, long until, CancellationToken cancellationToken)
     {
-        // A deadlock with an application write on one of the chunk's rows rolled the read back: nothing was recorded.
-        var (states, last) = await s_chunkReadRetry.ExecuteAsync(
+        var clock = Stopwatch.StartNew();
+        var chunk = await s_chunkReadRetry.ExecuteAsync(
             static (s, ct) => new ValueTask<(List<UserSideState>, long)>(s.Self.ReadChunkAsync(s.Cursor, s.Until, ct)),
             (Self: this, Cursor: cursor, Until: until),
             cancellationToken).ConfigureAwait(false);
-
-        if (states.Count == 0)
-        {
-            return (0, cursor);
-        }
-
-        await StepAsync("backfill.read").ConfigureAwait(false);
-        await TargetShard.ApplyChunkAsync(_dataSource, states, cancellationToken).ConfigureAwait(false);
-        return (states.Count, last);
+        CopyProfile.Add("read", clock.Elapsed);
+        return chunk;
     }
 
     /// <summary>Steps 1 and 2 of a chunk: the claims and the locked read that records the IDs; the chunk's states and its last key.</summary>

@@ -50,7 +50,7 @@ internal sealed partial class Migrator : IDisposable
         _legacyIds = new AlternateKeyLegacyIdMap(_keys);
         _merchant = new MerchantApplier(dataSource);
         var ids = new OrderIdGenerator(new OrderIdGeneratorOptions { WorkerId = options.WorkerId, ShardCount = dataSource.Map.GetShardCount(ShardDimension.User) });
-        _assigner = new LegacyIdAssigner(dataSource.Map, _legacyIds, ids, _source);
+        _assigner = new LegacyIdAssigner(dataSource.Map, _legacyIds, ids, _source) { Profile = CopyProfile };
         _drainer = new ChangeDrainer(dataSource, _source, _assigner);
     }
 

@@ -4,7 +4,7 @@ using Dapper;
 
 namespace ShardKit.AlternateKeys;
 
-/// <summary>Claim-if-absent of many keys at once: one round trip per mapping shard instead of one or two per key.</summary>
+/// <summary>Claim-if-absent of many keys at once: one round trip per cluster of mapping shards instead of one or two per key.</summary>
 public sealed partial class AlternateKeyStore
 {
     private const int BatchAttempts = 5;
@@ -12,14 +12,16 @@ public sealed partial class AlternateKeyStore
 
     /// <summary>
     /// <see cref="GetOrClaimAsync"/> for many keys: each key is mapped to its target if it is not mapped yet, otherwise it
-    /// keeps the mapping it has, whatever that names. The keys are grouped by mapping shard; per shard one statement pair
-    /// (a multi-row <c>INSERT IGNORE</c>, then a <c>SELECT</c> of every key of the group) goes in one round trip, the shards
-    /// side by side. The rows are inserted in one fixed key order, so concurrent batch claims of overlapping keys cannot
-    /// deadlock on each other; a deadlock with another writer, or a key released between the two statements, runs the
-    /// claim of that shard's keys again (claim-if-absent is idempotent).
+    /// keeps the mapping it has, whatever that names. The keys are grouped by the cluster that holds their mapping shard;
+    /// per cluster one multi-statement text (per mapping shard a multi-row <c>INSERT IGNORE</c>) goes in one round trip (more
+    /// only past <c>max_allowed_packet</c>), the clusters side by side; when it inserted every key, each names its target and
+    /// nothing is read back, otherwise one <c>SELECT</c> of every key of the text reads what each holds now.
+    /// The rows are inserted in one fixed order (shard, then key), so concurrent batch claims of overlapping keys cannot
+    /// deadlock on each other; a deadlock with another writer, or a key released between the statements, runs the claim of
+    /// that cluster's keys again (claim-if-absent is idempotent).
     /// </summary>
     /// <param name="claims">The keys and the targets they should name if they are free; each key at most once.</param>
-    /// <param name="cancellationToken">Cancels the claims (some shards' keys may be claimed by then).</param>
+    /// <param name="cancellationToken">Cancels the claims (some clusters' keys may be claimed by then).</param>
     /// <returns>The mapping every key holds now.</returns>
     /// <exception cref="ArgumentException">A key is <c>default</c> or appears twice, or a target's order is not its user's.</exception>
     /// <exception cref="ShardKitException"><see cref="ShardKitErrorCode.ShardUnavailable"/>: a mapping shard cannot be reached.</exception>
@@ -27,69 +29,79 @@ public sealed partial class AlternateKeyStore
         IReadOnlyCollection<(AlternateKey Key, AlternateKeyTarget Target)> claims, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(claims);
-        var byShard = new Dictionary<int, List<(AlternateKey Key, AlternateKeyTarget Target)>>();
+        var byCluster = new Dictionary<string, List<Claim>>(StringComparer.Ordinal);
         var seen = new HashSet<AlternateKey>();
-        foreach (var claim in claims)
+        foreach (var (key, target) in claims)
         {
-            var route = GetRoute(claim.Key);
-            ValidateTarget(claim.Target);
-            if (!seen.Add(claim.Key))
+            var route = GetRoute(key);
+            ValidateTarget(target);
+            if (!seen.Add(key))
             {
-                throw new ArgumentException($"The alternate key {claim.Key} appears twice in one batch claim; claim each key once.", nameof(claims));
+                throw new ArgumentException($"The alternate key {key} appears twice in one batch claim; claim each key once.", nameof(claims));
             }
 
-            if (!byShard.TryGetValue(route.Shard, out var group))
+            if (!byCluster.TryGetValue(route.Cluster.Name, out var group))
             {
-                byShard[route.Shard] = group = [];
+                byCluster[route.Cluster.Name] = group = [];
             }
 
-            group.Add(claim);
+            group.Add(new Claim(route, key, target));
         }
 
         var result = new System.Collections.Concurrent.ConcurrentDictionary<AlternateKey, AlternateKeyMapping>();
-        // At most BatchKeys keys per statement, so a large batch stays far below max_allowed_packet.
-        var slices = byShard.Values.SelectMany(g => g.Chunk(BatchKeys)).ToList();
-        await Parallel.ForEachAsync(slices, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (slice, ct) =>
+        await Task.WhenAll(byCluster.Values.Select(async group =>
         {
-            foreach (var mapping in await ClaimOnShardAsync(slice, ct).ConfigureAwait(false))
+            foreach (var mapping in await ClaimOnClusterAsync(group, cancellationToken).ConfigureAwait(false))
             {
                 result[mapping.Key] = mapping;
             }
-        }).ConfigureAwait(false);
+        })).ConfigureAwait(false);
         return result;
     }
 
-    private async Task<List<AlternateKeyMapping>> ClaimOnShardAsync((AlternateKey Key, AlternateKeyTarget Target)[] claims, CancellationToken cancellationToken)
+    private async Task<List<AlternateKeyMapping>> ClaimOnClusterAsync(List<Claim> claims, CancellationToken cancellationToken)
     {
         // One fixed order for every batch: two batches that share keys take their locks in the same order.
         var pending = claims
-            .OrderBy(c => c.Key.Kind, StringComparer.Ordinal)
+            .OrderBy(c => c.Route.Shard)
+            .ThenBy(c => c.Key.Kind, StringComparer.Ordinal)
             .ThenBy(c => c.Key.Value, StringComparer.Ordinal)
             .ToList();
-        var found = new List<AlternateKeyMapping>(claims.Length);
-        var shard = await DataSource.OpenAsync(GetRoute(pending[0].Key), ShardIntent.Write, cancellationToken).ConfigureAwait(false);
+        var found = new List<AlternateKeyMapping>(claims.Count);
+        var shard = await DataSource.OpenAsync(pending[0].Route, ShardIntent.Write, cancellationToken).ConfigureAwait(false);
         await using (shard.ConfigureAwait(false))
         {
+            var limit = await BatchText.LimitAsync(shard, cancellationToken).ConfigureAwait(false);
             while (pending.Count > 0)
             {
                 var now = OrderReader.Now(DataSource.TimeProvider);
-                var (sql, parameters) = ClaimManySql(shard, pending, now);
-
-                // A deadlock or lock wait with another claimer rolls the statement back: the retry claims the same keys again.
-                var rows = await _claimRetry.ExecuteAsync(
-                    static async (s, ct) => (await s.Shard.Connection.QueryAsync<(string Kind, string Value, long UserId, long? OrderId, DateTime CreatedAt)>(
-                        new CommandDefinition(s.Sql, s.Parameters, cancellationToken: ct)).ConfigureAwait(false)).ToList(),
-                    (Shard: shard, Sql: sql, Parameters: parameters),
-                    cancellationToken).ConfigureAwait(false);
-
-                var stored = new Dictionary<AlternateKey, AlternateKeyMapping>(rows.Count);
-                foreach (var row in rows)
+                var stored = new Dictionary<AlternateKey, AlternateKeyMapping>(pending.Count);
+                foreach (var (inserts, selects, keys) in ClaimManySql(pending, now, limit))
                 {
-                    var mapping = ToMapping(new AlternateKey(row.Kind, row.Value), row.UserId, row.OrderId, row.CreatedAt);
-                    stored[mapping.Key] = mapping;
+                    // A deadlock or lock wait with another claimer rolls the statement back: the retry claims the same keys again.
+                    var inserted = await _claimRetry.ExecuteAsync(
+                        static (s, ct) => new ValueTask<int>(BatchText.ExecuteAsync(s.Shard.Connection, null, s.Sql, ct)), (Shard: shard, Sql: inserts), cancellationToken).ConfigureAwait(false);
+                    if (inserted == keys.Count)
+                    {
+                        // Every key was free (the first copy of a history): each names the target claimed here, nothing to read back.
+                        var createdAt = new DateTime(now.UtcDateTime.Ticks - (now.UtcDateTime.Ticks % 10), DateTimeKind.Utc);
+                        foreach (var claim in keys)
+                        {
+                            stored[claim.Key] = ToMapping(claim.Key, claim.Target.UserId, claim.Target.OrderId?.Value, createdAt);
+                        }
+
+                        continue;
+                    }
+
+                    var rows = await _claimRetry.ExecuteAsync(
+                        static (s, ct) => new ValueTask<List<AlternateKeyMapping>>(ReadMappingsAsync(s.Shard, s.Sql, ct)), (Shard: shard, Sql: selects), cancellationToken).ConfigureAwait(false);
+                    foreach (var mapping in rows)
+                    {
+                        stored[mapping.Key] = mapping;
+                    }
                 }
 
-                var released = new List<(AlternateKey Key, AlternateKeyTarget Target)>();
+                var released = new List<Claim>();
                 foreach (var claim in pending)
                 {
                     if (stored.TryGetValue(claim.Key, out var mapping))
@@ -99,7 +111,7 @@ public sealed partial class AlternateKeyStore
                     }
                     else
                     {
-                        // Released between the two statements: the key is free again, claim it anew.
+                        // Released between the statements: the key is free again, claim it anew.
                         released.Add(claim);
                     }
                 }
@@ -111,25 +123,81 @@ public sealed partial class AlternateKeyStore
         return found;
     }
 
-    private static (string Sql, DynamicParameters Parameters) ClaimManySql(ShardConnection shard, List<(AlternateKey Key, AlternateKeyTarget Target)> claims, DateTimeOffset now)
+    /// <summary>Runs a claim text and reads the mappings it selects; plain ADO.NET, as every text is new (Dapper would compile a reader for each).</summary>
+    private static async Task<List<AlternateKeyMapping>> ReadMappingsAsync(ShardConnection shard, string sql, CancellationToken cancellationToken)
     {
-        var mappings = shard.Sql(MappingSql.Mappings);
-        var parameters = new DynamicParameters();
-        parameters.Add("Now", now.UtcDateTime);
-        var insert = new StringBuilder("INSERT IGNORE INTO ").Append(mappings).Append(" (kind, key_value, user_id, order_id, created_at) VALUES ");
-        var select = new StringBuilder(";\nSELECT kind, key_value, user_id, order_id, created_at FROM ").Append(mappings).Append(" WHERE ");
-        for (var i = 0; i < claims.Count; i++)
+        var mappings = new List<AlternateKeyMapping>();
+        var command = shard.Connection.CreateCommand();
+        await using (command.ConfigureAwait(false))
         {
-            var (key, target) = claims[i];
-            var separator = i == 0 ? "" : ", ";
-            insert.Append(separator).Append(CultureInfo.InvariantCulture, $"(@K{i}, @V{i}, @U{i}, @O{i}, @Now)");
-            select.Append(i == 0 ? "" : " OR ").Append(CultureInfo.InvariantCulture, $"(kind = @K{i} AND key_value = @V{i})");
-            parameters.Add("K" + i.ToString(CultureInfo.InvariantCulture), key.Kind);
-            parameters.Add("V" + i.ToString(CultureInfo.InvariantCulture), key.Value);
-            parameters.Add("U" + i.ToString(CultureInfo.InvariantCulture), target.UserId);
-            parameters.Add("O" + i.ToString(CultureInfo.InvariantCulture), target.OrderId?.Value);
+            command.CommandText = sql;
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    mappings.Add(ToMapping(
+                        new AlternateKey(reader.GetString(0), reader.GetString(1)), reader.GetInt64(2), reader.IsDBNull(3) ? null : reader.GetInt64(3), reader.GetDateTime(4)));
+                }
+            }
         }
 
-        return (insert.Append(select).ToString(), parameters);
+        return mappings;
     }
+
+    /// <summary>
+    /// The claim texts of one cluster's keys (sorted by shard and key), each as its inserts (per mapping shard and slice of
+    /// at most <see cref="BatchKeys"/> keys an <c>INSERT IGNORE</c>) and the read of its keys (one <c>SELECT … UNION ALL …</c>),
+    /// with the claims it holds; a new text starts before one would pass <paramref name="limit"/> bytes (chars × 4 bounds the
+    /// UTF-8 bytes). Values are literals.
+    /// </summary>
+    private static List<(string Inserts, string Selects, List<Claim> Claims)> ClaimManySql(List<Claim> claims, DateTimeOffset now, int limit)
+    {
+        var texts = new List<(string, string, List<Claim>)>();
+        var inserts = new StringBuilder();
+        var selects = new StringBuilder();
+        var held = new List<Claim>();
+        var at = new StringBuilder();
+        SqlLiteral.Append(at, now.UtcDateTime);
+        var createdAt = at.ToString();
+        foreach (var slice in claims.GroupBy(c => c.Route.Shard).SelectMany(g => g.Chunk(BatchKeys)))
+        {
+            var mappings = slice[0].Route.Slot.ExpandSql(MappingSql.Mappings);
+            var insert = new StringBuilder("INSERT IGNORE INTO ").Append(mappings).Append(" (kind, key_value, user_id, order_id, created_at) VALUES ");
+            var select = new StringBuilder("SELECT kind, key_value, user_id, order_id, created_at FROM ").Append(mappings).Append(" WHERE (kind, key_value) IN (");
+            for (var i = 0; i < slice.Length; i++)
+            {
+                var (_, key, target) = slice[i];
+                insert.Append(i == 0 ? "(" : ", (");
+                SqlLiteral.Append(insert, key.Kind);
+                SqlLiteral.Append(insert.Append(", "), key.Value);
+                insert.Append(", ").Append(target.UserId).Append(", ");
+                SqlLiteral.Append(insert, target.OrderId?.Value);
+                insert.Append(", ").Append(createdAt).Append(')');
+                select.Append(i == 0 ? "(" : ", (");
+                SqlLiteral.Append(select, key.Kind);
+                SqlLiteral.Append(select.Append(", "), key.Value);
+                select.Append(')');
+            }
+
+            insert.Append(";\n");
+            select.Append(')');
+            if (inserts.Length > 0 && (inserts.Length + insert.Length) * 4 > limit)
+            {
+                texts.Add((inserts.ToString(), selects.ToString(), held));
+                inserts.Clear();
+                selects.Clear();
+                held = [];
+            }
+
+            inserts.Append(insert);
+            selects.Append(selects.Length == 0 ? "" : "\nUNION ALL ").Append(select);
+            held.AddRange(slice);
+        }
+
+        texts.Add((inserts.ToString(), selects.ToString(), held));
+        return texts;
+    }
+
+    private readonly record struct Claim(ShardRoute Route, AlternateKey Key, AlternateKeyTarget Target);
 }

@@ -8,7 +8,8 @@ using Dapper;
 namespace ShardKit.Migration;
 
 /// <summary>
-/// The batched apply: a chunk of states costs a few round trips per touched shard, whatever the number of rows.
+/// The drains' batched apply: a chunk of states costs a few round trips per touched shard, whatever the number of rows,
+/// with outbox entries for the relay (the backfill writes both dimensions itself, per cluster: <see cref="ClusterCopyWriter"/>).
 /// </summary>
 internal static partial class TargetShard
 {

@@ -71,7 +71,7 @@ internal static partial class TargetShard
     /// order nor its tombstone at the same or a newer version (unless <paramref name="force"/>), with an outbox entry in the
     /// same transaction; then applies the merchant copy of each order that was written, one by one through
     /// <paramref name="merchant"/> (which re-reads the user side; with <paramref name="force"/> under shared locks, as a
-    /// repair needs). Returns how many were written. The backfill and the drains use <see cref="ApplyChunkAsync"/>.
+    /// repair needs). Returns how many were written. The drains use <see cref="ApplyChunkAsync"/>, the backfill <see cref="ClusterCopyWriter"/>.
     /// </summary>
     public static async Task<int> ApplyAsync(ShardConnection userShard, MerchantApplier merchant, IReadOnlyList<UserSideState> states, bool force, CancellationToken cancellationToken)
     {

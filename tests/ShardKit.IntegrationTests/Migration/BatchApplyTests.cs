@@ -5,7 +5,10 @@ using ShardKit.Orders;
 
 namespace ShardKit.IntegrationTests.Migration;
 
-/// <summary>The backfill's batched apply (<see cref="TargetShard.ApplyChunkAsync"/>): one chunk, every row ends right.</summary>
+/// <summary>
+/// The batched applies: the drains' (<see cref="TargetShard.ApplyChunkAsync"/>, per shard with outbox entries) and the
+/// backfill's (<see cref="ClusterCopyWriter"/>, per cluster, both dimensions in one pass): one chunk, every row ends right.
+/// </summary>
 [Collection("Topology")]
 public sealed class BatchApplyTests(TopologyFixture fixture) : IAsyncLifetime
 {
@@ -177,6 +180,126 @@ public sealed class BatchApplyTests(TopologyFixture fixture) : IAsyncLifetime
 
         Assert.Null(await _store.GetAsync(order.Id));
         Assert.Null(await _store.GetMerchantCopyAsync(order.Id));
+    }
+
+    [Fact]
+    public async Task ACopyWinsOnlyWhereItIsNewerAndATombstoneAlwaysWinsOverAnOlderCopy()
+    {
+        var factory = new OrderFactory(workerId: 81);
+        var run = Random.Shared.Next(1000) * 20;
+        long User(int i) => UserBase + 400_000 + run + i;
+        long Merchant(int i) => MerchantBase + 400_000 + run + i;
+
+        var absent = factory.New(User(1), Merchant(1), items: 2);
+        var older = await _store.UpdateAsync(OrderFactory.Changed(await _store.CreateAsync(factory.New(User(2), Merchant(2), items: 3)), "target-v2", items: 3));
+        var same = await _store.UpdateAsync(OrderFactory.Changed(await _store.CreateAsync(factory.New(User(3), Merchant(3))), "target-v2", items: 2));
+        var newer = await _store.CreateAsync(factory.New(User(4), Merchant(4)));
+        newer = await _store.UpdateAsync(OrderFactory.Changed(newer, "target-v2", items: 1));
+        newer = await _store.UpdateAsync(OrderFactory.Changed(newer!, "target-v3", items: 3));
+        var deleted = await _store.CreateAsync(factory.New(User(5), Merchant(5)));
+        Assert.True(await _store.DeleteAsync(deleted.Id));
+        var tombstone = await TombstoneVersionAsync(deleted.Id);
+        var merchantAhead = await _store.CreateAsync(factory.New(User(6), Merchant(6), items: 1));
+        await ExecuteOnAsync(merchantAhead.Id, ShardDimension.Merchant, "UPDATE {orders} SET version = 10, status = 'merchant-v10' WHERE order_id = @OrderId");
+
+        UserSideState[] chunk =
+        [
+            Live(absent, 1, "copy-absent"),
+            Live(older!, 4, "copy-v4"),               // older on the target (v2, three items): wins, its items replaced by the copy's two
+            Live(same!, 2, "copy-same"),              // the same version: loses although its content differs
+            Live(newer!, 2, "copy-old"),              // newer on the target: loses
+            Live(deleted, tombstone, "copy-at-tombstone"),
+            Live(deleted, tombstone - 1, "copy-before-delete"),
+            Live(merchantAhead, 2, "copy-v2"),
+        ];
+
+        await new ClusterCopyWriter(_shards).WriteAsync(chunk, CancellationToken.None);
+
+        foreach (var winner in new[] { chunk[0], chunk[1] })
+        {
+            Assert.Equal(OrderFactory.Describe(winner.Order), OrderFactory.Describe(await _store.GetAsync(winner.Order.Id)));
+            Assert.Equal(OrderFactory.Describe(winner.Order), OrderFactory.Describe(await _store.GetMerchantCopyAsync(winner.Order.Id)));
+        }
+
+        foreach (var (loser, target) in new[] { (chunk[2], same!), (chunk[3], newer!) })
+        {
+            Assert.Equal(OrderFactory.Describe(target), OrderFactory.Describe(await _store.GetAsync(loser.Order.Id)));
+            Assert.Equal(OrderFactory.Describe(target), OrderFactory.Describe(await _store.GetMerchantCopyAsync(loser.Order.Id)));
+        }
+
+        Assert.Null(await _store.GetAsync(deleted.Id));
+        Assert.Null(await _store.GetMerchantCopyAsync(deleted.Id));
+        Assert.Equal(tombstone, await TombstoneVersionAsync(deleted.Id));
+
+        Assert.Equal(OrderFactory.Describe(chunk[6].Order), OrderFactory.Describe(await _store.GetAsync(merchantAhead.Id)));
+        var merchantCopy = (await _store.GetMerchantCopyAsync(merchantAhead.Id))!;
+        Assert.Equal(10, merchantCopy.Version);
+        Assert.Equal("merchant-v10", merchantCopy.Status);
+        Assert.Equal(merchantAhead.Items.Select(i => i.Sku), merchantCopy.Items.Select(i => i.Sku));
+
+        // The copy writes no outbox entry (it writes both dimensions itself).
+        Assert.Equal(0, await OutboxEntriesAsync(absent.Id));
+    }
+
+    [Fact]
+    public async Task AMerchantTombstoneWinsOverALiveCopyWhateverItsVersion()
+    {
+        var factory = new OrderFactory(workerId: 82);
+        var run = Random.Shared.Next(1000) * 20;
+        var order = factory.New(UserBase + 100_000 + run, MerchantBase + 100_000 + run);
+        await ExecuteOnAsync(order.Id, ShardDimension.Merchant,
+            "INSERT INTO {schema}.`shardkit_tombstones` (order_id, user_id, merchant_id, created_at, deleted_at, version) VALUES (@OrderId, 1, 1, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6), 1)");
+
+        await new ClusterCopyWriter(_shards).WriteAsync([Live(order, 5, "copy-v5")], CancellationToken.None);
+
+        Assert.Equal(OrderFactory.Describe(Live(order, 5, "copy-v5").Order), OrderFactory.Describe(await _store.GetAsync(order.Id)));
+        Assert.Null(await _store.GetMerchantCopyAsync(order.Id));
+    }
+
+    [Fact]
+    public async Task AClusterBatchLargerThanThePacketIsSplitAndEveryRowArrives()
+    {
+        var factory = new OrderFactory(workerId: 83);
+        var run = Random.Shared.Next(1000) * 20;
+        var chunk = Enumerable.Range(0, 60)
+            .Select(i => Live(factory.New(UserBase + 200_000 + run + (i % 7), MerchantBase + 200_000 + run + i, items: 1 + (i % 3)), 1, "copy-" + i))
+            .ToArray();
+        var clusters = chunk.SelectMany(s => new[] { _shards.Map.RouteOrder(s.Id, ShardDimension.User), _shards.Map.RouteOrder(s.Id, ShardDimension.Merchant) })
+            .Select(r => r.Cluster.Name).Distinct().Count();
+
+        var writer = new ClusterCopyWriter(_shards) { MaxBatchBytes = 4096 };
+        await writer.WriteAsync(chunk, CancellationToken.None);
+
+        Assert.True(writer.Batches > clusters, $"{writer.Batches} batches for {clusters} clusters: a 4 KB limit splits a chunk of 60 orders");
+        foreach (var state in chunk)
+        {
+            Assert.Equal(OrderFactory.Describe(state.Order), OrderFactory.Describe(await _store.GetAsync(state.Order.Id)));
+            Assert.Equal(OrderFactory.Describe(state.Order), OrderFactory.Describe(await _store.GetMerchantCopyAsync(state.Order.Id)));
+        }
+    }
+
+    [Fact]
+    public async Task AChunkStoppedAfterSomeBatchesAndCopiedAgainConverges()
+    {
+        var factory = new OrderFactory(workerId: 84);
+        var run = Random.Shared.Next(1000) * 20;
+        var orders = Enumerable.Range(0, 40)
+            .Select(i => factory.New(UserBase + 300_000 + run + (i % 5), MerchantBase + 300_000 + run + i, items: 1 + (i % 3)))
+            .ToArray();
+
+        // A run that died mid-apply: some batches committed (here: the first half of the chunk at version 1), the rest not.
+        await new ClusterCopyWriter(_shards) { MaxBatchBytes = 4096 }.WriteAsync(orders.Take(20).Select(o => Live(o, 1, "first")).ToArray(), CancellationToken.None);
+
+        // The chunk copied again from the checkpoint; meanwhile a few orders changed on the source (version 2, other items).
+        var chunk = orders.Select((o, i) => i % 4 == 0 ? Live(o, 2, "second") : Live(o, 1, "first")).ToArray();
+        await new ClusterCopyWriter(_shards).WriteAsync(chunk, CancellationToken.None);
+        await new ClusterCopyWriter(_shards).WriteAsync(chunk, CancellationToken.None);
+
+        foreach (var state in chunk)
+        {
+            Assert.Equal(OrderFactory.Describe(state.Order), OrderFactory.Describe(await _store.GetAsync(state.Order.Id)));
+            Assert.Equal(OrderFactory.Describe(state.Order), OrderFactory.Describe(await _store.GetMerchantCopyAsync(state.Order.Id)));
+        }
     }
 
     /// <summary>A live source state of <paramref name="order"/> at <paramref name="version"/> whose content differs from every target state.</summary>
