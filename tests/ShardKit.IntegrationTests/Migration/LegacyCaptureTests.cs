@@ -92,6 +92,12 @@ public sealed class LegacyCaptureTests(ITestOutputHelper output)
         // The setting the message names is the remedy: the same account plans now.
         await primary.ExecuteAsync("SET GLOBAL log_bin_trust_function_creators = 1");
         await migrator.PlanAsync(CancellationToken.None);
+
+        // A shard under the import cannot be moved: the move would leave the import's triggers behind.
+        var mover = new ShardKit.Migrations.Migration.Moves.ShardMover(topology.Shards, new ShardKit.Migrations.Migration.Moves.ShardMoverOptions());
+        var blocked = await Assert.ThrowsAsync<InvalidOperationException>(() => mover.MoveAsync("user:0", "c1", command: null, progress: null, CancellationToken.None));
+        Assert.Contains("Shard user:0 is part of a legacy import in progress", blocked.Message, StringComparison.Ordinal);
+        Assert.Contains("`shardkit migrate complete`", blocked.Message, StringComparison.Ordinal);
     }
 
     [Fact]

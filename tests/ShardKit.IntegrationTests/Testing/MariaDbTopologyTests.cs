@@ -59,7 +59,7 @@ public sealed class MariaDbTopologyTests
         string[] legacy =
         [
             "GRANT USAGE ON *.* TO `shardkit_migrator`@`%`",
-            "GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, INDEX, ALTER ON `legacy`.* TO `shardkit_migrator`@`%`",
+            "GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, INDEX, ALTER, TRIGGER ON `legacy`.* TO `shardkit_migrator`@`%`",
         ];
         Assert.Equal(cluster.Order(StringComparer.Ordinal), await GrantsAsync(primary));
         Assert.Equal(cluster.Order(StringComparer.Ordinal), await GrantsAsync(replica));

@@ -39,6 +39,7 @@ internal sealed partial class ShardMover
         }
 
         var schema = _dataSource.Map.GetRoute(dimension, shard).Schema;
+        await CheckNoLegacyImportAsync(from, schema, name, cancellationToken).ConfigureAwait(false);
         await CheckTargetFreeAsync(to, schema, name, cancellationToken).ConfigureAwait(false);
         await CheckCanInstallAsync(name, from, to, cancellationToken).ConfigureAwait(false);
         await ControlExecuteAsync(
@@ -139,6 +140,28 @@ internal sealed partial class ShardMover
     }
 
     /// <summary>A fresh move must not overwrite a schema of the same name on the target cluster.</summary>
+    /// <summary>
+    /// Refuses a shard whose schema carries a legacy import's capture triggers (<see cref="LegacyCapture.TargetTriggerPrefix"/>):
+    /// a move copies tables, not those triggers, so the shard would stop being fenced for the import on its new cluster.
+    /// </summary>
+    private async Task CheckNoLegacyImportAsync(ShardCluster from, string schema, string name, CancellationToken cancellationToken)
+    {
+        var connection = await _dataSource.OpenClusterAsync(from, cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var triggers = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+                "SELECT COUNT(*) FROM information_schema.triggers WHERE trigger_schema = @Schema AND trigger_name LIKE @Prefix",
+                new { Schema = schema, Prefix = LegacyCapture.TargetTriggerPrefix.Replace("_", "\\_", StringComparison.Ordinal) + "%" },
+                cancellationToken: cancellationToken)).ConfigureAwait(false);
+            if (triggers > 0)
+            {
+                throw new InvalidOperationException(
+                    $"Shard {name} is part of a legacy import in progress (its schema '{schema}' on cluster '{from.Name}' has the import's capture triggers); " +
+                    "finish the import with `shardkit migrate complete` (or roll it back) before moving the shard.");
+            }
+        }
+    }
+
     private async Task CheckTargetFreeAsync(ShardCluster to, string schema, string name, CancellationToken cancellationToken)
     {
         var connection = await _dataSource.OpenClusterAsync(to, cancellationToken).ConfigureAwait(false);
