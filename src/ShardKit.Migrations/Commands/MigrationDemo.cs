@@ -78,7 +78,6 @@ internal static class MigrationDemo
             var final = await migrator.VerifyAsync(repair: false, buckets: null, progress: null, cancellationToken);
             var dimensions = await new DimensionVerifier(migratorSource).VerifyAsync(cancellationToken: cancellationToken);
             var pauses = cutover.Where(c => c.Switched).Select(c => c.PauseMs).ToList();
-            var locks = migrator.ChunkLockTimes.Select(t => t.TotalMilliseconds).ToList();
             return new MigrationDemoReport(
                 options.LegacyOrders,
                 options.ShardCount,
@@ -87,8 +86,6 @@ internal static class MigrationDemo
                 dumpSeconds,
                 dumpSeconds is { } d ? options.LegacyOrders / d : null,
                 migratorOptions.ChunkSize,
-                locks.Count == 0 ? 0 : MigrationWorkload.Percentile(locks, 0.5),
-                locks.DefaultIfEmpty(0).Max(),
                 MigrationWorkload.Percentile(pauses, 0.5),
                 MigrationWorkload.Percentile(pauses, 0.99),
                 pauses.DefaultIfEmpty(0).Max(),

@@ -15,12 +15,6 @@ internal sealed partial class Migrator
     private const string ReadChunkColumns =
         "order_id, user_id, merchant_id, status, total_amount, currency, created_at, updated_at, version, ext, shardkit_order_id";
 
-    /// <summary>
-    /// How long each chunk of this migrator's backfills held its shared locks on the source (the locking read to the
-    /// commit): the longest a write to one of the chunk's legacy rows waited for the copy.
-    /// </summary>
-    public List<TimeSpan> ChunkLockTimes { get; } = [];
-
     /// <summary>Where this migrator's backfill time went (read, claim, apply per dimension, checkpoint).</summary>
     public CopyProfile CopyProfile { get; } = new();
 
@@ -167,64 +161,53 @@ internal sealed partial class Migrator
         return chunk;
     }
 
-    /// <summary>Steps 1 and 2 of a chunk: the claims and the locked read that records the IDs; the chunk's states and its last key.</summary>
+    /// <summary>
+    /// A chunk of the history, read without locks: the rows and their items in one REPEATABLE READ snapshot (the items by
+    /// key range, not by a list of keys); then every row's ShardKit ID is claimed (a recorded ID is the candidate) and the
+    /// IDs the source lacks are recorded in one <c>UPDATE</c>. No lock is needed: the capture triggers log every write made
+    /// since <c>migrate start</c> (whose fence update waited for every writer that had read the fence before it), every
+    /// version a plain-SQL writer leaves is raised, and the drains that follow the backfill apply the current state over any
+    /// older copy. Writers never wait for the copy.
+    /// </summary>
     private async Task<(List<UserSideState> States, long Last)> ReadChunkAsync(long cursor, long until, CancellationToken cancellationToken)
     {
         var states = new List<UserSideState>();
-        long last;
         var source = await _dataSource.OpenLegacyAsync(cancellationToken).ConfigureAwait(false);
         await using (source.ConfigureAwait(false))
         {
-            var chunk = new { Cursor = cursor, Until = until, Limit = _options.ChunkSize };
-            var keys = (await source.QueryAsync<(long LegacyId, long UserId, long MerchantId, long? OrderId)>(new CommandDefinition(
-                _source.Sql("SELECT order_id, user_id, merchant_id, shardkit_order_id FROM {orders} WHERE order_id > @Cursor AND order_id <= @Until ORDER BY order_id LIMIT @Limit"),
-                chunk,
-                cancellationToken: cancellationToken)).ConfigureAwait(false)).Select(k => new LegacyRowKey(k.LegacyId, k.UserId, k.MerchantId, k.OrderId)).ToList();
-            var claimed = await _assigner.ClaimAsync(keys, cancellationToken).ConfigureAwait(false);
-
-            var transaction = await source.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
-            await using (transaction.ConfigureAwait(false))
+            List<LegacyRow> rows;
+            ILookup<long, OrderLine> items;
+            var snapshot = await source.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
+            await using (snapshot.ConfigureAwait(false))
             {
-                var locked = Stopwatch.StartNew();
-                var rows = (await source.QueryAsync<LegacyRow>(new CommandDefinition(
-                    _source.Sql($"SELECT {ReadChunkColumns} FROM {{orders}} WHERE order_id > @Cursor AND order_id <= @Until ORDER BY order_id LIMIT @Limit LOCK IN SHARE MODE"),
-                    chunk,
-                    transaction,
+                rows = (await source.QueryAsync<LegacyRow>(new CommandDefinition(
+                    _source.Sql($"SELECT {ReadChunkColumns} FROM {{orders}} WHERE order_id > @Cursor AND order_id <= @Until ORDER BY order_id LIMIT @Limit"),
+                    new { Cursor = cursor, Until = until, Limit = _options.ChunkSize },
+                    snapshot,
                     cancellationToken: cancellationToken)).ConfigureAwait(false)).ToList();
                 if (rows.Count == 0)
                 {
                     return (states, cursor);
                 }
 
-                var items = (await source.QueryAsync<(long OrderId, int LineNo, string Sku, int Quantity, decimal UnitPrice)>(new CommandDefinition(
-                    _source.Sql("SELECT order_id, line_no, sku, quantity, unit_price FROM {order_items} WHERE order_id IN @Ids ORDER BY order_id, line_no LOCK IN SHARE MODE"),
-                    new { Ids = rows.Select(r => r.order_id).ToArray() },
-                    transaction,
+                items = (await source.QueryAsync<(long OrderId, int LineNo, string Sku, int Quantity, decimal UnitPrice)>(new CommandDefinition(
+                    _source.Sql("SELECT order_id, line_no, sku, quantity, unit_price FROM {order_items} WHERE order_id > @Cursor AND order_id <= @Last ORDER BY order_id, line_no"),
+                    new { Cursor = cursor, Last = rows[^1].order_id },
+                    snapshot,
                     cancellationToken: cancellationToken)).ConfigureAwait(false))
                     .ToLookup(i => i.OrderId, i => new OrderLine { LineNo = i.LineNo, Sku = i.Sku, Quantity = i.Quantity, UnitPrice = i.UnitPrice });
-                var rowKeys = rows.Select(r => new LegacyRowKey(r.order_id, r.user_id, r.merchant_id, r.shardkit_order_id)).ToList();
-                var ids = new Dictionary<long, OrderId>(claimed);
-
-                // A row the first read did not see (committed in between) is claimed now, under the lock.
-                var unclaimed = rowKeys.Where(r => !ids.ContainsKey(r.LegacyId)).ToList();
-                foreach (var (legacyId, orderId) in await _assigner.ClaimAsync(unclaimed, cancellationToken).ConfigureAwait(false))
-                {
-                    ids[legacyId] = orderId;
-                }
-
-                await _assigner.RecordAsync(source, transaction, rowKeys, ids, cancellationToken).ConfigureAwait(false);
-                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-                ChunkLockTimes.Add(locked.Elapsed);
-
-                foreach (var row in rows)
-                {
-                    states.Add(new UserSideState(row.ToOrder(ids[row.order_id], items[row.order_id].ToList()), deleted: false));
-                }
-
-                last = rows[^1].order_id;
+                await snapshot.CommitAsync(cancellationToken).ConfigureAwait(false);
             }
-        }
 
-        return (states, last);
+            var rowKeys = rows.Select(r => new LegacyRowKey(r.order_id, r.user_id, r.merchant_id, r.shardkit_order_id)).ToList();
+            var ids = await _assigner.ClaimAsync(rowKeys, cancellationToken).ConfigureAwait(false);
+            await _assigner.RecordAsync(source, null, rowKeys, ids, cancellationToken).ConfigureAwait(false);
+            foreach (var row in rows)
+            {
+                states.Add(new UserSideState(row.ToOrder(ids[row.order_id], items[row.order_id].ToList()), deleted: false));
+            }
+
+            return (states, rows[^1].order_id);
+        }
     }
 }
