@@ -59,14 +59,16 @@ internal static class MigrationScenario
         bool bucketsEqual;
         bool dimensionsEqual;
         var profile = "";
+        // The migrator's sessions pass the capture triggers; the application's must not, so each has its own data source.
         await using (var dataSource = new ShardKitDataSourceBuilder(MigrationDemo.Options(topology, Shards)).UseMigratorSessions().Build())
+        await using (var appSource = new ShardKitDataSourceBuilder(MigrationDemo.Options(topology, Shards)).Build())
         {
             using var migrator = new Migrator(dataSource, options.ChunkSize is { } chunkSize ? new MigratorOptions { ChunkSize = chunkSize } : new MigratorOptions());
             log.WriteLine($"[{name}] migrate plan");
             await migrator.PlanAsync(cancellationToken);
 
             await using var store = new MigratingOrderStore(
-                dataSource,
+                appSource,
                 new OrderIdGenerator(new OrderIdGeneratorOptions { WorkerId = 1, ShardCount = Shards }),
                 new MigratingOrderStoreOptions { PollInterval = TimeSpan.FromMilliseconds(250), WriterId = "load-app" });
             var workload = new MigrationWorkload(store, new OrderIdGenerator(new OrderIdGeneratorOptions { WorkerId = 2, ShardCount = Shards }), Users, Merchants, orders);
@@ -126,7 +128,18 @@ internal static class MigrationScenario
                 using var check = new TwoDimensionOrderStore(dataSource);
                 return await check.GetAsync(id, cancellationToken);
             });
-            bucketsEqual = (await migrator.VerifyAsync(repair: false, buckets: null, progress: null, cancellationToken)).All(r => r.Equal);
+            foreach (var problem in problems.Take(10).Concat(workload.ErrorSamples.Take(5)))
+            {
+                log.WriteLine($"[{name}]   {problem}");
+            }
+
+            var verified = await migrator.VerifyAsync(repair: false, buckets: null, progress: null, cancellationToken);
+            foreach (var bucket in verified.Where(r => !r.Equal).Take(5))
+            {
+                log.WriteLine($"[{name}]   bucket {bucket.Bucket} differs: source {bucket.SourceCount} orders, target {bucket.TargetCount}; {string.Join("; ", bucket.Differences.Take(3))}");
+            }
+
+            bucketsEqual = verified.All(r => r.Equal);
             dimensionsEqual = (await new DimensionVerifier(dataSource).VerifyAsync(cancellationToken: cancellationToken)).Equal;
         }
 

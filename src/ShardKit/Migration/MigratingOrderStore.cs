@@ -54,13 +54,18 @@ public sealed partial class MigratingOrderStore : IAsyncDisposable
     /// <param name="ids">Issues the ShardKit IDs of new orders and of legacy orders looked up before the backfill reached them.</param>
     /// <param name="options">The control cluster, writer name and timings; defaults when null.</param>
     /// <param name="loggerFactory">Logs control-state polls that fail; the default logs nothing.</param>
-    /// <exception cref="ArgumentException">An option is out of range, or the control cluster is not in the topology.</exception>
+    /// <exception cref="ArgumentException">An option is out of range, the control cluster is not in the topology, or <paramref name="dataSource"/> is a migrator's (its sessions pass the capture triggers).</exception>
     public MigratingOrderStore(ShardKitDataSource dataSource, OrderIdGenerator ids, MigratingOrderStoreOptions? options = null, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(dataSource);
         ArgumentNullException.ThrowIfNull(ids);
         _options = options ?? new MigratingOrderStoreOptions();
         OptionsValidator<MigratingOrderStoreOptions>.ThrowIfInvalid(_options, "options");
+        if (dataSource.SessionStatement is not null)
+        {
+            throw new ArgumentException("This data source is a migrator's: its writes pass the migration's fence and capture unrecorded. Build the application's own data source for MigratingOrderStore.", nameof(dataSource));
+        }
+
         DataSource = dataSource;
         _lockConflictRetry = TransientRetry.Create(LockConflictAttempts, TimeSpan.FromMilliseconds(5), dataSource.TimeProvider, IsLockConflict);
         _ids = ids;

@@ -93,6 +93,10 @@ public sealed class LegacyCaptureTests(ITestOutputHelper output)
         await primary.ExecuteAsync("SET GLOBAL log_bin_trust_function_creators = 1");
         await migrator.PlanAsync(CancellationToken.None);
 
+        // An application store on the migrator's data source would write past the fences: refused.
+        var misuse = Assert.Throws<ArgumentException>(() => new MigratingOrderStore(topology.Shards, topology.Ids(4)));
+        Assert.Contains("migrator's", misuse.Message, StringComparison.Ordinal);
+
         // A shard under the import cannot be moved: the move would leave the import's triggers behind.
         var mover = new ShardKit.Migrations.Migration.Moves.ShardMover(topology.Shards, new ShardKit.Migrations.Migration.Moves.ShardMoverOptions());
         var blocked = await Assert.ThrowsAsync<InvalidOperationException>(() => mover.MoveAsync("user:0", "c1", command: null, progress: null, CancellationToken.None));
