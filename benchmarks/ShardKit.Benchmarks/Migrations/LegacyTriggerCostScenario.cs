@@ -89,26 +89,17 @@ internal static class LegacyTriggerCostScenario
         }
 
         var after = LoadAverage.Read();
-        TriggerCostRow Row(string write, Func<(List<double> Create, List<double> Update, List<double> Item), List<double>> pick) => new(
-            write,
-            MigrationWorkload.Percentile(pick(samples[0]), 0.5), MigrationWorkload.Percentile(pick(samples[0]), 0.99), pick(samples[0]).Max(),
-            MigrationWorkload.Percentile(pick(samples[1]), 0.5), MigrationWorkload.Percentile(pick(samples[1]), 0.99), pick(samples[1]).Max());
         TriggerCostRow[] rows =
         [
-            Row("create: INSERT an order and its 2 items (one transaction)", s => s.Create),
-            Row("UPDATE one order by key (autocommit)", s => s.Update),
-            Row("UPDATE one item by key (autocommit; raises its order's version)", s => s.Item),
+            TriggerCostRow.Of("create: INSERT an order and its 2 items (one transaction)", samples[0].Create, samples[1].Create),
+            TriggerCostRow.Of("UPDATE one order by key (autocommit)", samples[0].Update, samples[1].Update),
+            TriggerCostRow.Of("UPDATE one item by key (autocommit; raises its order's version)", samples[0].Item, samples[1].Item),
         ];
 
         log.WriteLine();
         log.WriteLine($"Legacy capture triggers' cost to a plain-SQL writer: `legacy_plain` without triggers, `legacy` planned and capturing; {samples[0].Create.Count} writes of each kind per side in alternating blocks; load {before} → {after}.");
         log.WriteLine();
-        log.WriteLine("| Write (one open connection, the application's account) | Without p50 ms | With p50 ms | p50 ratio | Without p99 ms | With p99 ms | p99 ratio | Without max ms | With max ms |");
-        log.WriteLine("|---|--:|--:|--:|--:|--:|--:|--:|--:|");
-        foreach (var row in rows)
-        {
-            log.WriteLine($"| {row.Write} | {row.PlainP50:F3} | {row.CapturedP50:F3} | {row.P50Ratio:F2} | {row.PlainP99:F3} | {row.CapturedP99:F3} | {row.P99Ratio:F2} | {row.PlainMax:F2} | {row.CapturedMax:F2} |");
-        }
+        TriggerCostRow.WriteTable(log, "Write (one open connection, the application's account)", rows);
 
         return 0;
     }

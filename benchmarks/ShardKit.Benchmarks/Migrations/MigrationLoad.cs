@@ -144,12 +144,7 @@ internal static class MigrationLoad
 
         output.WriteLine($"Capture triggers' cost to a writer: user:{t.PlainShard} without triggers, user:{t.CapturedShard} with the move started (PLAN), {t.Samples} writes per side in alternating blocks; load {t.LoadBefore} → {t.LoadAfter}.");
         output.WriteLine();
-        output.WriteLine("| Write (autocommit, one open connection) | Without p50 ms | With p50 ms | p50 ratio | Without p99 ms | With p99 ms | p99 ratio | Without max ms | With max ms |");
-        output.WriteLine("|---|--:|--:|--:|--:|--:|--:|--:|--:|");
-        foreach (var row in t.Rows)
-        {
-            output.WriteLine($"| {row.Write} | {row.PlainP50:F3} | {row.CapturedP50:F3} | {row.P50Ratio:F2} | {row.PlainP99:F3} | {row.CapturedP99:F3} | {row.P99Ratio:F2} | {row.PlainMax:F2} | {row.CapturedMax:F2} |");
-        }
+        TriggerCostRow.WriteTable(output, "Write (autocommit, one open connection)", t.Rows);
 
         output.WriteLine();
         output.WriteLine("| Move | Orders | Rows copied | Changes applied | Seconds | Orders/s | Copy phase s | Copy orders/s | Pause ms | Load before → after |");

@@ -64,12 +64,8 @@ internal static class TriggerCostProbe
             }
         }
 
-        TriggerCostRow Row(string write, Func<(List<double> Insert, List<double> Update), List<double>> pick) => new(
-            write,
-            MigrationWorkload.Percentile(pick(samples[0]), 0.5), MigrationWorkload.Percentile(pick(samples[0]), 0.99), pick(samples[0]).Max(),
-            MigrationWorkload.Percentile(pick(samples[1]), 0.5), MigrationWorkload.Percentile(pick(samples[1]), 0.99), pick(samples[1]).Max());
         return new TriggerCost(plainShard, capturedShard, samples[0].Insert.Count, before, LoadAverage.Read(),
-            [Row("INSERT one order", s => s.Insert), Row("UPDATE one order by key", s => s.Update)]);
+            [TriggerCostRow.Of("INSERT one order", samples[0].Insert, samples[1].Insert), TriggerCostRow.Of("UPDATE one order by key", samples[0].Update, samples[1].Update)]);
     }
 
     private static async Task<double> TimeAsync(ShardConnection shard, string sql, object parameters, CancellationToken cancellationToken)

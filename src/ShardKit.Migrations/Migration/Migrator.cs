@@ -2,7 +2,6 @@ using System.Data.Common;
 using System.Globalization;
 using Dapper;
 using ShardKit.Migration;
-using ShardKit.Migrations.Migration.Moves;
 using ShardKit.Orders;
 
 namespace ShardKit.Migrations.Migration;
@@ -97,10 +96,10 @@ internal sealed partial class Migrator : IDisposable
         {
             return await PlanCoreAsync(command, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (MovePrivileges.IsRefusal(ex))
+        catch (Exception ex) when (CapturePrivileges.IsRefusal(ex))
         {
             throw new InvalidOperationException(
-                $"The migration plan was refused: {MovePrivileges.Explain(ex, "a server of the migration")}; then run `migrate plan` again (it keeps what it made and adds the rest).", ex);
+                $"The migration plan was refused: {CapturePrivileges.Explain(ex, "a server of the migration")}; then run `migrate plan` again (it keeps what it made and adds the rest).", ex);
         }
     }
 
@@ -110,7 +109,7 @@ internal sealed partial class Migrator : IDisposable
         var legacy = await _dataSource.OpenLegacyAsync(cancellationToken).ConfigureAwait(false);
         await using (legacy.ConfigureAwait(false))
         {
-            if (await MovePrivileges.CheckTriggersAsync(legacy, $"the legacy server ({_dataSource.Map.Legacy!.Address})", cancellationToken).ConfigureAwait(false) is { } problem)
+            if (await CapturePrivileges.CheckTriggersAsync(legacy, $"the legacy server ({_dataSource.Map.Legacy!.Address})", cancellationToken).ConfigureAwait(false) is { } problem)
             {
                 throw new InvalidOperationException($"The migration was not planned: {problem}. Nothing was created.");
             }
@@ -121,7 +120,7 @@ internal sealed partial class Migrator : IDisposable
             var connection = await _dataSource.OpenClusterAsync(cluster, cancellationToken).ConfigureAwait(false);
             await using (connection.ConfigureAwait(false))
             {
-                if (await MovePrivileges.CheckTriggersAsync(connection, MovePrivileges.Describe(cluster), cancellationToken).ConfigureAwait(false) is { } problem)
+                if (await CapturePrivileges.CheckTriggersAsync(connection, CapturePrivileges.Describe(cluster), cancellationToken).ConfigureAwait(false) is { } problem)
                 {
                     throw new InvalidOperationException($"The migration was not planned: {problem}. Nothing was created.");
                 }

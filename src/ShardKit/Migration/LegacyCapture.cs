@@ -126,29 +126,18 @@ internal static class LegacyCapture
             """);
         foreach (var @event in s_events)
         {
-            var rows = @event switch
+            // An item update that keeps its order raises that order's version once.
+            var touch = @event switch
             {
-                "INSERT" => new[] { "NEW" },
-                "DELETE" => ["OLD"],
-                _ => ["NEW", "OLD"],
-            };
-            var touch = new StringBuilder();
-            foreach (var row in rows)
-            {
-                touch.Append(CultureInfo.InvariantCulture, $"UPDATE {{orders}} SET `version` = `version` + 1 WHERE `order_id` = {row}.`order_id`;\n");
-            }
-
-            if (rows.Length == 2)
-            {
-                // An item update that keeps its order raises that order's version once.
-                touch.Clear().Append("""
-                    UPDATE {orders} SET `version` = `version` + 1 WHERE `order_id` = NEW.`order_id`;
+                "INSERT" => Touch("NEW"),
+                "DELETE" => Touch("OLD"),
+                _ => $"""
+                    {Touch("NEW")}
                     IF OLD.`order_id` <> NEW.`order_id` THEN
-                      UPDATE {orders} SET `version` = `version` + 1 WHERE `order_id` = OLD.`order_id`;
+                      {Touch("OLD")}
                     END IF;
-                    """);
-            }
-
+                    """,
+            };
             yield return source.Sql($$"""
                 CREATE TRIGGER {{Name("a" + char.ToLowerInvariant(@event[0]) + "_order_items")}} AFTER {{@event}} ON {order_items} FOR EACH ROW
                 BEGIN
@@ -253,9 +242,9 @@ internal static class LegacyCapture
         sql.Append(CultureInfo.InvariantCulture, $"SET v_lo = (v_z & {Low32}) + {ShardHash.UserSalt & Low32};\n");
         sql.Append(CultureInfo.InvariantCulture, $"SET v_z = ((((v_z >> 32) + {ShardHash.UserSalt >> 32} + (v_lo >> 32)) & {Low32}) << 32) | (v_lo & {Low32});\n");
         sql.Append("SET v_z = v_z ^ (v_z >> 30);\n");
-        MultiplyBy(sql, 0xBF58476D1CE4E5B9UL);
+        MultiplyBy(sql, ShardHash.MixMultiplier1);
         sql.Append("SET v_z = v_z ^ (v_z >> 27);\n");
-        MultiplyBy(sql, 0x94D049BB133111EBUL);
+        MultiplyBy(sql, ShardHash.MixMultiplier2);
         sql.Append("SET v_z = v_z ^ (v_z >> 31);\n");
         sql.Append(CultureInfo.InvariantCulture, $"SET {target} = (((v_z >> 32) * {buckets}) + (((v_z & {Low32}) * {buckets}) >> 32)) >> 32;");
         return sql.ToString();
@@ -290,6 +279,8 @@ internal static class LegacyCapture
           INSERT INTO {schema}.`shardkit_changes` (bucket, legacy_id) VALUES ({{bucket}}, {{legacyId}});
         END IF;
         """;
+
+    private static string Touch(string row) => $"UPDATE {{orders}} SET `version` = `version` + 1 WHERE `order_id` = {row}.`order_id`;";
 
     private static string Name(string suffix) => "{schema}.`" + TriggerPrefix + suffix + "`";
 }

@@ -25,10 +25,16 @@ internal static class ShardHash
     /// </summary>
     public static ulong Mix(ulong z)
     {
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        z = (z ^ (z >> 30)) * MixMultiplier1;
+        z = (z ^ (z >> 27)) * MixMultiplier2;
         return z ^ (z >> 31);
     }
+
+    /// <summary>The first round's multiplier of <see cref="Mix"/> (also in the legacy import's SQL form of it).</summary>
+    public const ulong MixMultiplier1 = 0xBF58476D1CE4E5B9UL;
+
+    /// <summary>The second round's multiplier of <see cref="Mix"/>.</summary>
+    public const ulong MixMultiplier2 = 0x94D049BB133111EBUL;
 
     /// <summary>
     /// Maps a 64-bit hash onto [0, <paramref name="count"/>) by taking the high 64 bits of hash × count

@@ -88,7 +88,6 @@ public sealed class OrderServiceTests(TopologyFixture fixture) : IAsyncLifetime
         Assert.Equal($"{userId}\t{merchantId}\t14.00\tcreated\t1", row.Trim());
         Assert.Equal("3", await primary.QueryScalarAsync($"SELECT COUNT(*) FROM `{route.Schema}`.shop_order_lines WHERE order_id = {created}"));
 
-
         // The other cluster does not hold this user shard at all.
         var other = fixture.Topology.Clusters.Single(c => c.Name != route.Cluster.Name).Primary;
         Assert.Equal("0", await other.QueryScalarAsync($"SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = '{route.Schema}'"));

@@ -73,10 +73,10 @@ internal sealed partial class ShardMover
                 await InstallTargetAsync(context, tables, row.Epoch, cancellationToken).ConfigureAwait(false);
                 await StepAsync("start.target").ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is MovePrivilegeException || MovePrivileges.IsRefusal(ex))
+            catch (Exception ex) when (ex is MovePrivilegeException || CapturePrivileges.IsRefusal(ex))
             {
                 // No retry or resume gets past a refused grant or setting: undo the start instead of leaving a PLAN row behind.
-                var reason = ex is MovePrivilegeException privilege ? privilege.Reason : MovePrivileges.Explain(ex, MovePrivileges.Describe(installing));
+                var reason = ex is MovePrivilegeException privilege ? privilege.Reason : CapturePrivileges.Explain(ex, CapturePrivileges.Describe(installing));
                 throw await AbandonStartAsync(context, reason, cancellationToken).ConfigureAwait(false);
             }
 
@@ -98,7 +98,7 @@ internal sealed partial class ShardMover
             var connection = await _dataSource.OpenClusterAsync(cluster, cancellationToken).ConfigureAwait(false);
             await using (connection.ConfigureAwait(false))
             {
-                if (await MovePrivileges.CheckTriggersAsync(connection, MovePrivileges.Describe(cluster), cancellationToken).ConfigureAwait(false) is { } problem)
+                if (await CapturePrivileges.CheckTriggersAsync(connection, CapturePrivileges.Describe(cluster), cancellationToken).ConfigureAwait(false) is { } problem)
                 {
                     throw new MovePrivilegeException(name, problem, $"Shard {name} was not moved: {problem}. Nothing was recorded or installed.");
                 }

@@ -2,14 +2,14 @@ using System.Data.Common;
 using Dapper;
 using MySqlConnector;
 
-namespace ShardKit.Migrations.Migration.Moves;
+namespace ShardKit.Migrations.Migration;
 
 /// <summary>
 /// What a job's capture triggers (a shard move's, the legacy import's) need of a server and of the migrator's account before
 /// anything is installed, and how a refusal is told to the DBA: creating triggers with the binary log on needs
 /// <c>log_bin_trust_function_creators = 1</c> or <c>SUPER</c>; every other grant is in docs/migration.md ("The migrator's account").
 /// </summary>
-internal static class MovePrivileges
+internal static class CapturePrivileges
 {
     /// <summary>Where the DBA finds the grants.</summary>
     public const string Docs = "docs/migration.md, \"The migrator's account\"";
