@@ -48,6 +48,12 @@ public sealed class ShardKitOptions : IValidatedOptions
     /// </summary>
     public ShardTablesOptions? Tables { get; set; }
 
+    /// <summary>
+    /// How the legacy monolith's order tables map onto the sharded tables, for the legacy import (<c>ShardKit:LegacyTables</c>).
+    /// Null (the default): each sharded table is read from the legacy table of the same name.
+    /// </summary>
+    public LegacyTablesOptions? LegacyTables { get; set; }
+
     // Every problem of the map (clusters, placements, resilience, tables), each naming its entry.
     IEnumerable<string> IValidatedOptions.Validate() => ShardMap.Validate(this).Select(e => "ShardKit topology: " + e);
 }

@@ -12,9 +12,6 @@ namespace ShardKit.Migrations.Migration;
 /// <summary>BACKFILL and CATCHUP: the history in legacy-key chunks, then the logged changes.</summary>
 internal sealed partial class Migrator
 {
-    private const string ReadChunkColumns =
-        "order_id, user_id, merchant_id, status, total_amount, currency, created_at, updated_at, version, ext, shardkit_order_id";
-
     /// <summary>Where this migrator's backfill time went (read, claim, apply per dimension, checkpoint).</summary>
     public CopyProfile CopyProfile { get; } = new();
 
@@ -47,10 +44,10 @@ internal sealed partial class Migrator
         {
             // The history ends at the highest key that existed when the backfill first started: every order written after
             // capture began is in the change table, so the copy need not chase new rows. Recorded once, so a resume keeps it.
-            var highest = await source.ExecuteScalarAsync<long>(new CommandDefinition(_source.Sql("SELECT IFNULL(MAX(order_id), 0) FROM {orders}"), cancellationToken: cancellationToken)).ConfigureAwait(false);
+            var highest = await source.ExecuteScalarAsync<long>(new CommandDefinition(_source.HighestKey, cancellationToken: cancellationToken)).ConfigureAwait(false);
             await ControlExecuteAsync($"UPDATE `{Control}`.`migration` SET backfill_until = IFNULL(backfill_until, @Highest) WHERE id = 1", new { Highest = highest }, cancellationToken).ConfigureAwait(false);
             until = await ControlScalarAsync<long>($"SELECT backfill_until FROM `{Control}`.`migration` WHERE id = 1", cancellationToken).ConfigureAwait(false);
-            total = await source.ExecuteScalarAsync<long>(new CommandDefinition(_source.Sql("SELECT COUNT(*) FROM {orders} WHERE order_id > @Cursor AND order_id <= @Until"), new { Cursor = cursor, Until = until }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            total = await source.ExecuteScalarAsync<long>(new CommandDefinition(_source.CountBetween, new { Cursor = cursor, Until = until }, cancellationToken: cancellationToken)).ConfigureAwait(false);
         }
 
         var done = 0L;
@@ -175,39 +172,28 @@ internal sealed partial class Migrator
         var source = await _dataSource.OpenLegacyAsync(cancellationToken).ConfigureAwait(false);
         await using (source.ConfigureAwait(false))
         {
-            List<LegacyRow> rows;
-            ILookup<long, OrderLine> items;
+            List<LegacyOrder> rows;
             var snapshot = await source.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
             await using (snapshot.ConfigureAwait(false))
             {
-                rows = (await source.QueryAsync<LegacyRow>(new CommandDefinition(
-                    _source.Sql($"SELECT {ReadChunkColumns} FROM {{orders}} WHERE order_id > @Cursor AND order_id <= @Until ORDER BY order_id LIMIT @Limit"),
-                    new { Cursor = cursor, Until = until, Limit = _options.ChunkSize },
-                    snapshot,
-                    cancellationToken: cancellationToken)).ConfigureAwait(false)).ToList();
-                if (rows.Count == 0)
-                {
-                    return (states, cursor);
-                }
-
-                items = (await source.QueryAsync<(long OrderId, int LineNo, string Sku, int Quantity, decimal UnitPrice)>(new CommandDefinition(
-                    _source.Sql("SELECT order_id, line_no, sku, quantity, unit_price FROM {order_items} WHERE order_id > @Cursor AND order_id <= @Last ORDER BY order_id, line_no"),
-                    new { Cursor = cursor, Last = rows[^1].order_id },
-                    snapshot,
-                    cancellationToken: cancellationToken)).ConfigureAwait(false))
-                    .ToLookup(i => i.OrderId, i => new OrderLine { LineNo = i.LineNo, Sku = i.Sku, Quantity = i.Quantity, UnitPrice = i.UnitPrice });
+                rows = await _source.ReadChunkAsync(source, snapshot, cursor, until, _options.ChunkSize, cancellationToken).ConfigureAwait(false);
                 await snapshot.CommitAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            var rowKeys = rows.Select(r => new LegacyRowKey(r.order_id, r.user_id, r.merchant_id, r.shardkit_order_id)).ToList();
+            if (rows.Count == 0)
+            {
+                return (states, cursor);
+            }
+
+            var rowKeys = rows.Select(r => r.Key).ToList();
             var ids = await _assigner.ClaimAsync(rowKeys, cancellationToken).ConfigureAwait(false);
             await _assigner.RecordAsync(source, null, rowKeys, ids, cancellationToken).ConfigureAwait(false);
             foreach (var row in rows)
             {
-                states.Add(new UserSideState(row.ToOrder(ids[row.order_id], items[row.order_id].ToList()), deleted: false));
+                states.Add(row.ToState(ids[row.LegacyId]));
             }
 
-            return (states, rows[^1].order_id);
+            return (states, rows[^1].LegacyId);
         }
     }
 }

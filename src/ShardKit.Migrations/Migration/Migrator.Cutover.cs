@@ -92,8 +92,7 @@ internal sealed partial class Migrator
 
     /// <summary>
     /// COMPLETE (every bucket moved): records COMPLETE (applications then route everything to the shards), drops the fences and
-    /// change tables on the shards and the source, and archives the legacy tables as <c>orders_archived</c> and
-    /// <c>order_items_archived</c>. The legacy ID links stay in the control schema.
+    /// change tables on the shards and the source, and archives the legacy tables as <c><i>name</i>_archived</c>. The legacy ID links stay in the control schema.
     /// </summary>
     public async Task CompleteAsync(CancellationToken cancellationToken)
     {
@@ -112,7 +111,7 @@ internal sealed partial class Migrator
             var shard = await _dataSource.OpenAsync(route, ShardIntent.Write, cancellationToken).ConfigureAwait(false);
             await using (shard.ConfigureAwait(false))
             {
-                foreach (var statement in LegacyCapture.DropTargetTriggers())
+                foreach (var statement in LegacyCapture.DropTargetTriggers(_dataSource.Map.Tables))
                 {
                     await shard.Connection.ExecuteAsync(new CommandDefinition(shard.Sql(statement), cancellationToken: cancellationToken)).ConfigureAwait(false);
                 }
@@ -126,11 +125,13 @@ internal sealed partial class Migrator
         {
             // The tables are archived before their triggers go, so no write reaches them unfenced in between.
             var live = await source.ExecuteScalarAsync<long>(new CommandDefinition(
-                "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = @Schema AND table_name = 'orders'", new { Schema = _source.Database }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = @Schema AND table_name = @Root", new { Schema = _source.Database, Root = _source.Tables.Root.Name }, cancellationToken: cancellationToken)).ConfigureAwait(false);
             if (live > 0)
             {
+                // One RENAME of every legacy table: atomic, so no write lands in between.
                 await source.ExecuteAsync(new CommandDefinition(
-                    _source.Sql("RENAME TABLE {orders} TO {schema}.`orders_archived`, {order_items} TO {schema}.`order_items_archived`"), cancellationToken: cancellationToken)).ConfigureAwait(false);
+                    "RENAME TABLE " + string.Join(", ", _source.Tables.Tables.Select(t => $"{_source.TableOf(t.Table)} TO {_source.Sql("{schema}")}.`{t.Name}_archived`")),
+                    cancellationToken: cancellationToken)).ConfigureAwait(false);
             }
 
             foreach (var statement in LegacyCapture.DropTriggers(_source))

@@ -111,7 +111,7 @@ internal sealed partial class Migrator
         var shard = await _dataSource.OpenAsync(_dataSource.Map.GetRoute(ShardDimension.User, bucket), ShardIntent.Write, cancellationToken).ConfigureAwait(false);
         await using (shard.ConfigureAwait(false))
         {
-            var row = (await ReadRowsAsync(shard.Connection, shard.Sql(TargetShard.Aggregate), null, cancellationToken).ConfigureAwait(false))[0];
+            var row = (await ReadRowsAsync(shard.Connection, shard.Sql(_source.TargetAggregate), null, cancellationToken).ConfigureAwait(false))[0];
             return (source, (row.Key, row.Hash));
         }
     }
@@ -150,7 +150,7 @@ internal sealed partial class Migrator
         var shard = await _dataSource.OpenAsync(_dataSource.Map.GetRoute(ShardDimension.User, bucket), ShardIntent.Write, cancellationToken).ConfigureAwait(false);
         await using (shard.ConfigureAwait(false))
         {
-            target = (await ReadRowsAsync(shard.Connection, shard.Sql(TargetShard.Rows), null, cancellationToken).ConfigureAwait(false))
+            target = (await ReadRowsAsync(shard.Connection, shard.Sql(_source.TargetRows), null, cancellationToken).ConfigureAwait(false))
                 .ToDictionary(r => r.Key, r => ((long)r.Value, r.Hash));
         }
 

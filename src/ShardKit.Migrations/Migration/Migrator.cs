@@ -15,7 +15,6 @@ namespace ShardKit.Migrations.Migration;
 internal sealed partial class Migrator : IDisposable
 {
     private const string Control = ControlSchema.Name;
-    private static readonly string[] s_legacyTables = ["orders", "order_items"];
 
     private readonly ShardKitDataSource _dataSource;
     private readonly MigratorOptions _options;
@@ -44,7 +43,7 @@ internal sealed partial class Migrator : IDisposable
         }
 
         _controlCluster = ControlSchema.Cluster(dataSource.Map, options.ControlCluster);
-        _source = new LegacySource(legacy.Database);
+        _source = new LegacySource(legacy.Database, dataSource.Map.LegacyTables);
         _keys = new AlternateKeyStore(dataSource);
         _legacyIds = new AlternateKeyLegacyIdMap(_keys);
         _merchant = new MerchantApplier(dataSource);
@@ -133,12 +132,11 @@ internal sealed partial class Migrator : IDisposable
         var source = await _dataSource.OpenLegacyAsync(cancellationToken).ConfigureAwait(false);
         await using (source.ConfigureAwait(false))
         {
-            var tables = (await source.QueryAsync<string>(new CommandDefinition(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = @Schema AND table_name IN ('orders', 'order_items')",
-                new { Schema = _source.Database }, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToHashSet(StringComparer.OrdinalIgnoreCase);
-            foreach (var table in s_legacyTables.Where(t => !tables.Contains(t)))
+            await _source.LoadAsync(_dataSource, cancellationToken).ConfigureAwait(false);
+            if (await _source.CheckAsync(source, cancellationToken).ConfigureAwait(false) is { Count: > 0 } problems)
             {
-                throw new ArgumentException($"The legacy database '{_source.Database}' has no table '{table}'; the migration reads orders and order_items from it.");
+                throw new ArgumentException(
+                    $"The legacy tables do not match the declared tables (ShardKit:Tables, ShardKit:LegacyTables); nothing was created: {string.Join("; ", problems)}.");
             }
 
             var control = await _dataSource.OpenClusterAsync(_controlCluster, cancellationToken).ConfigureAwait(false);
@@ -175,7 +173,7 @@ internal sealed partial class Migrator : IDisposable
                 var shard = await _dataSource.OpenAsync(route, ShardIntent.Write, cancellationToken).ConfigureAwait(false);
                 await using (shard.ConfigureAwait(false))
                 {
-                    foreach (var statement in LegacyCapture.CreateTargetTriggers())
+                    foreach (var statement in LegacyCapture.CreateTargetTriggers(_dataSource.Map.Tables))
                     {
                         await shard.Connection.ExecuteAsync(new CommandDefinition(shard.Sql(statement), cancellationToken: cancellationToken)).ConfigureAwait(false);
                     }
@@ -190,14 +188,19 @@ internal sealed partial class Migrator : IDisposable
                 cancellationToken).ConfigureAwait(false);
 
             var perUser = await source.QueryAsync<(long UserId, long Orders)>(new CommandDefinition(
-                _source.Sql("SELECT user_id, COUNT(*) FROM {orders} GROUP BY user_id"), cancellationToken: cancellationToken)).ConfigureAwait(false);
+                _source.Sql($"SELECT {_source.UserColumn}, COUNT(*) FROM {{root}} GROUP BY {_source.UserColumn}"), cancellationToken: cancellationToken)).ConfigureAwait(false);
             var perBucket = new long[Buckets];
             foreach (var (userId, orders) in perUser)
             {
                 perBucket[_dataSource.Map.RouteUser(userId).Shard] += orders;
             }
 
-            var items = await source.ExecuteScalarAsync<long>(new CommandDefinition(_source.Sql("SELECT COUNT(*) FROM {order_items}"), cancellationToken: cancellationToken)).ConfigureAwait(false);
+            var items = 0L;
+            foreach (var child in _source.Tables.Tables.Skip(1))
+            {
+                items += await source.ExecuteScalarAsync<long>(new CommandDefinition($"SELECT COUNT(*) FROM {_source.TableOf(child.Table)}", cancellationToken: cancellationToken)).ConfigureAwait(false);
+            }
+
             var status = await StatusAsync(cancellationToken).ConfigureAwait(false);
             return new PlanReport(
                 $"{legacy.Address}/{_source.Database}",
@@ -258,6 +261,7 @@ internal sealed partial class Migrator : IDisposable
     /// <exception cref="InvalidOperationException">No migration is planned on this control cluster.</exception>
     public async Task<MigrationStatus> StatusAsync(CancellationToken cancellationToken)
     {
+        await _source.LoadAsync(_dataSource, cancellationToken).ConfigureAwait(false);
         var control = await _dataSource.OpenClusterAsync(_controlCluster, cancellationToken).ConfigureAwait(false);
         await using (control.ConfigureAwait(false))
         {

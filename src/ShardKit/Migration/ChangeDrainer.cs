@@ -37,6 +37,7 @@ internal sealed class ChangeDrainer
     /// </summary>
     public async Task<long> DrainForwardAsync(int? bucket, CancellationToken cancellationToken)
     {
+        await _source.LoadAsync(_dataSource, cancellationToken).ConfigureAwait(false);
         long consumed = 0;
         long upTo;
         var first = await _dataSource.OpenLegacyAsync(cancellationToken).ConfigureAwait(false);
@@ -108,6 +109,7 @@ internal sealed class ChangeDrainer
     /// <summary>Applies every change logged on bucket <paramref name="bucket"/>'s user shard to the source; returns the change rows consumed.</summary>
     public async Task<long> DrainReverseAsync(int bucket, CancellationToken cancellationToken)
     {
+        await _source.LoadAsync(_dataSource, cancellationToken).ConfigureAwait(false);
         long consumed = 0;
         var shard = await _dataSource.OpenAsync(_dataSource.Map.GetRoute(ShardDimension.User, bucket), ShardIntent.Write, cancellationToken).ConfigureAwait(false);
         await using (shard.ConfigureAwait(false))
@@ -126,13 +128,7 @@ internal sealed class ChangeDrainer
 
                     foreach (var orderId in changes.Select(c => OrderId.FromValidatedValue(c.OrderId)).Distinct())
                     {
-                        UserSideState? state;
-                        var read = await shard.Connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
-                        await using (read.ConfigureAwait(false))
-                        {
-                            state = (await UserSideReader.ReadStatesAsync(shard, _dataSource.Map.Tables, [orderId.Value], read, locking: false, cancellationToken).ConfigureAwait(false)).GetValueOrDefault(orderId.Value);
-                            await read.CommitAsync(cancellationToken).ConfigureAwait(false);
-                        }
+                        var state = await ReadShardStateAsync(shard, orderId, cancellationToken).ConfigureAwait(false);
 
                         if (state is not null)
                         {
@@ -148,13 +144,35 @@ internal sealed class ChangeDrainer
         }
     }
 
+    /// <summary>
+    /// The whole current state of an order on its user shard, in one snapshot: its rows in every table the user dimension
+    /// holds, every column (what the legacy tables are written with), or its tombstone; null when the shard has no trace of it.
+    /// </summary>
+    private async Task<UserSideState?> ReadShardStateAsync(ShardConnection shard, OrderId orderId, CancellationToken cancellationToken)
+    {
+        var model = _dataSource.Map.Tables;
+        var read = await shard.Connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
+        await using (read.ConfigureAwait(false))
+        {
+            var orders = await UserSideReader.ReadOrdersAsync(
+                shard, model, shard.Sql($"SELECT * FROM {model.Root.Placeholder} WHERE `{model.Root.OrderIdColumn}` = @OrderId"), new { OrderId = orderId.Value }, read, cancellationToken).ConfigureAwait(false);
+            var tombstone = orders.Count > 0 ? null : await shard.Connection.QuerySingleOrDefaultAsync<(long OrderId, long UserId, long MerchantId, DateTime CreatedAt, DateTime DeletedAt, long Version)?>(new CommandDefinition(
+                shard.Sql("SELECT order_id, user_id, merchant_id, created_at, deleted_at, version FROM {schema}.`shardkit_tombstones` WHERE order_id = @OrderId"),
+                new { OrderId = orderId.Value }, read, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            await read.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return orders.Count > 0 ? orders[0]
+                : tombstone is { } t ? new UserSideState(new Tombstone(t.OrderId, t.UserId, t.MerchantId, t.CreatedAt, t.DeletedAt, t.Version))
+                : null;
+        }
+    }
+
     /// <summary>The current source state of each order (one snapshot, one round trip), skipping orders the source has no trace of.</summary>
     public async Task<List<(UserSideState State, long LegacyId)>> ReadSourceStatesAsync(System.Data.Common.DbConnection source, IReadOnlyList<OrderId> ids, CancellationToken cancellationToken)
     {
         var read = await source.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
         await using (read.ConfigureAwait(false))
         {
-            var states = await _source.ReadStatesAsync(source, read, ids, cancellationToken).ConfigureAwait(false);
+            var states = await _source.ReadStatesAsync(source, read, ids, locking: false, cancellationToken).ConfigureAwait(false);
             await read.CommitAsync(cancellationToken).ConfigureAwait(false);
             return states;
         }

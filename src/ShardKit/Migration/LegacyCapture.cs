@@ -47,9 +47,7 @@ internal static class LegacyCapture
 
     private static readonly string[] s_events = ["INSERT", "UPDATE", "DELETE"];
 
-    private static readonly string[] s_tables = ["orders", "order_items"];
-
-    private static readonly string[] s_triggers = ["bi_orders", "bu_orders", "ai_orders", "au_orders", "ad_orders", "ai_order_items", "au_order_items", "ad_order_items"];
+    private static readonly string[] s_rootTriggers = ["bi_root", "bu_root", "ai_root", "au_root", "ad_root"];
 
     /// <summary>The statements that (re)create every trigger of <paramref name="source"/> for <paramref name="buckets"/> buckets.</summary>
     public static IEnumerable<string> CreateTriggers(LegacySource source, int buckets)
@@ -59,127 +57,142 @@ internal static class LegacyCapture
             yield return statement;
         }
 
+        var user = source.UserColumn;
+        var version = source.VersionColumn;
+        var key = source.Key;
+        var createdAt = source.Columns[0].FirstOrDefault(c => c.Equals("created_at", StringComparison.OrdinalIgnoreCase)) is { } created
+            ? "OLD.`" + source.Tables.Root.ColumnOf(created) + "`"
+            : "UTC_TIMESTAMP(6)";
         yield return source.Sql($$"""
-            CREATE TRIGGER {{Name("bi_orders")}} BEFORE INSERT ON {orders} FOR EACH ROW
+            CREATE TRIGGER {{Name("bi_root")}} BEFORE INSERT ON {root} FOR EACH ROW
             BEGIN
               {{Declarations}}
               IF IFNULL(@`shardkit_apply`, 0) <> 1 THEN
-                {{Bucket("NEW.`user_id`", "v_bucket", buckets)}}
+                {{Bucket($"NEW.{user}", "v_bucket", buckets)}}
                 SET NEW.`shardkit_bucket` = v_bucket;
               END IF;
             END
             """);
         yield return source.Sql($$"""
-            CREATE TRIGGER {{Name("bu_orders")}} BEFORE UPDATE ON {orders} FOR EACH ROW
+            CREATE TRIGGER {{Name("bu_root")}} BEFORE UPDATE ON {root} FOR EACH ROW
             BEGIN
               {{Declarations}}
               IF IFNULL(@`shardkit_apply`, 0) <> 1 THEN
-                IF NEW.`shardkit_bucket` IS NULL OR NEW.`user_id` <> OLD.`user_id` THEN
-                  {{Bucket("NEW.`user_id`", "v_bucket", buckets)}}
+                IF NEW.`shardkit_bucket` IS NULL OR NEW.{{user}} <> OLD.{{user}} THEN
+                  {{Bucket($"NEW.{user}", "v_bucket", buckets)}}
                   SET NEW.`shardkit_bucket` = v_bucket;
                 END IF;
-                IF NEW.`version` = OLD.`version` THEN
-                  SET NEW.`version` = OLD.`version` + 1;
+                IF NEW.{{version}} = OLD.{{version}} THEN
+                  SET NEW.{{version}} = OLD.{{version}} + 1;
                 END IF;
               END IF;
             END
             """);
         yield return source.Sql($$"""
-            CREATE TRIGGER {{Name("ai_orders")}} AFTER INSERT ON {orders} FOR EACH ROW
+            CREATE TRIGGER {{Name("ai_root")}} AFTER INSERT ON {root} FOR EACH ROW
             BEGIN
               {{Declarations}}
               IF IFNULL(@`shardkit_apply`, 0) <> 1 THEN
-                {{FenceAndLog(source, "NEW.`shardkit_bucket`", "NEW.`order_id`")}}
+                {{FenceAndLog(source, "NEW.`shardkit_bucket`", $"NEW.{key}")}}
               END IF;
             END
             """);
         yield return source.Sql($$"""
-            CREATE TRIGGER {{Name("au_orders")}} AFTER UPDATE ON {orders} FOR EACH ROW
+            CREATE TRIGGER {{Name("au_root")}} AFTER UPDATE ON {root} FOR EACH ROW
             BEGIN
               {{Declarations}}
               IF IFNULL(@`shardkit_apply`, 0) <> 1 THEN
-                {{FenceAndLog(source, "NEW.`shardkit_bucket`", "NEW.`order_id`")}}
-                IF OLD.`user_id` <> NEW.`user_id` THEN
-                  {{Bucket("OLD.`user_id`", "v_bucket", buckets)}}
+                {{FenceAndLog(source, "NEW.`shardkit_bucket`", $"NEW.{key}")}}
+                IF OLD.{{user}} <> NEW.{{user}} THEN
+                  {{Bucket($"OLD.{user}", "v_bucket", buckets)}}
                   IF v_bucket <> NEW.`shardkit_bucket` THEN
-                    {{FenceAndLog(source, "v_bucket", "OLD.`order_id`")}}
+                    {{FenceAndLog(source, "v_bucket", $"OLD.{key}")}}
                   END IF;
                 END IF;
               END IF;
             END
             """);
         yield return source.Sql($$"""
-            CREATE TRIGGER {{Name("ad_orders")}} AFTER DELETE ON {orders} FOR EACH ROW
+            CREATE TRIGGER {{Name("ad_root")}} AFTER DELETE ON {root} FOR EACH ROW
             BEGIN
               {{Declarations}}
               IF IFNULL(@`shardkit_apply`, 0) <> 1 THEN
                 SET v_bucket = OLD.`shardkit_bucket`;
                 IF v_bucket IS NULL THEN
-                  {{Bucket("OLD.`user_id`", "v_bucket", buckets)}}
+                  {{Bucket($"OLD.{user}", "v_bucket", buckets)}}
                 END IF;
-                {{FenceAndLog(source, "v_bucket", "OLD.`order_id`")}}
+                {{FenceAndLog(source, "v_bucket", $"OLD.{key}")}}
                 INSERT INTO {schema}.`shardkit_tombstones` (legacy_id, order_id, user_id, merchant_id, created_at, deleted_at, version)
-                VALUES (OLD.`order_id`, OLD.`shardkit_order_id`, OLD.`user_id`, OLD.`merchant_id`, OLD.`created_at`, UTC_TIMESTAMP(6), OLD.`version` + 1)
+                VALUES (OLD.{{key}}, OLD.`shardkit_order_id`, OLD.{{user}}, OLD.{{source.MerchantColumn}}, {{createdAt}}, UTC_TIMESTAMP(6), OLD.{{version}} + 1)
                 ON DUPLICATE KEY UPDATE deleted_at = VALUES(deleted_at), version = GREATEST(version, VALUES(version));
               END IF;
             END
             """);
-        foreach (var @event in s_events)
+        for (var t = 1; t < source.Tables.Tables.Count; t++)
         {
-            // An item update that keeps its order raises that order's version once.
-            var touch = @event switch
+            var child = source.Tables.Tables[t];
+            var link = "`" + child.KeyColumn + "`";
+            foreach (var @event in s_events)
             {
-                "INSERT" => Touch("NEW"),
-                "DELETE" => Touch("OLD"),
-                _ => $"""
-                    {Touch("NEW")}
-                    IF OLD.`order_id` <> NEW.`order_id` THEN
-                      {Touch("OLD")}
-                    END IF;
-                    """,
-            };
-            yield return source.Sql($$"""
-                CREATE TRIGGER {{Name("a" + char.ToLowerInvariant(@event[0]) + "_order_items")}} AFTER {{@event}} ON {order_items} FOR EACH ROW
-                BEGIN
-                  IF IFNULL(@`shardkit_apply`, 0) <> 1 AND IFNULL(@`shardkit_versioned`, 0) <> 1 THEN
-                    {{touch}}
-                  END IF;
-                END
-                """);
+                // A child row change that keeps its order raises that order's version once.
+                var touch = @event switch
+                {
+                    "INSERT" => Touch(source, "NEW", link),
+                    "DELETE" => Touch(source, "OLD", link),
+                    _ => $"""
+                        {Touch(source, "NEW", link)}
+                        IF OLD.{link} <> NEW.{link} THEN
+                          {Touch(source, "OLD", link)}
+                        END IF;
+                        """,
+                };
+                yield return source.Sql($$"""
+                    CREATE TRIGGER {{Name(ChildTrigger(@event, t))}} AFTER {{@event}} ON {{source.TableOf(child.Table)}} FOR EACH ROW
+                    BEGIN
+                      IF IFNULL(@`shardkit_apply`, 0) <> 1 AND IFNULL(@`shardkit_versioned`, 0) <> 1 THEN
+                        {{touch}}
+                      END IF;
+                    END
+                    """);
+            }
         }
     }
 
     /// <summary>The statements that drop every trigger of <paramref name="source"/> (idempotent).</summary>
     public static IEnumerable<string> DropTriggers(LegacySource source) =>
-        s_triggers.Select(n => source.Sql($"DROP TRIGGER IF EXISTS {Name(n)}"));
+        s_rootTriggers
+            .Concat(Enumerable.Range(1, source.Tables.Tables.Count - 1).SelectMany(t => s_events.Select(e => ChildTrigger(e, t))))
+            .Select(n => source.Sql($"DROP TRIGGER IF EXISTS {Name(n)}"));
 
     /// <summary>
-    /// The statements that (re)create the capture triggers of a user shard's <c>orders</c> and <c>order_items</c> (placeholders for
-    /// <see cref="ShardConnection.Sql"/>): while the legacy database serves the bucket they refuse every write but the migrator's;
-    /// once the shards serve it they log each written order's ID for the reverse flow while capture is on.
+    /// The statements that (re)create the capture triggers of a user shard's tables of <paramref name="model"/> (placeholders
+    /// for <see cref="ShardConnection.Sql"/>): while the legacy database serves the bucket they refuse every write but the
+    /// migrator's; once the shards serve it they log each written order's ID for the reverse flow while capture is on.
     /// </summary>
-    public static IEnumerable<string> CreateTargetTriggers()
+    public static IEnumerable<string> CreateTargetTriggers(TableModel model)
     {
-        foreach (var statement in DropTargetTriggers())
+        foreach (var statement in DropTargetTriggers(model))
         {
             yield return statement;
         }
 
-        foreach (var suffix in s_tables)
+        var tables = model.In(ShardDimension.User).ToList();
+        for (var t = 0; t < tables.Count; t++)
         {
-            var table = "{" + suffix + "}";
+            var table = tables[t];
+            var orderId = "`" + table.OrderIdColumn + "`";
             foreach (var @event in s_events)
             {
                 var row = @event == "DELETE" ? "OLD" : "NEW";
-                var moved = @event == "UPDATE" && suffix == "order_items"
+                var moved = @event == "UPDATE" && t > 0
                     ? $$"""
-                      IF OLD.`order_id` <> NEW.`order_id` AND v_capture = 1 THEN
-                          INSERT INTO {schema}.`shardkit_changes` (order_id) VALUES (OLD.`order_id`);
+                      IF OLD.{{orderId}} <> NEW.{{orderId}} AND v_capture = 1 THEN
+                          INSERT INTO {schema}.`shardkit_changes` (order_id) VALUES (OLD.{{orderId}});
                         END IF;
                       """
                     : "";
                 yield return $$"""
-                    CREATE TRIGGER {schema}.`{{TargetTriggerPrefix}}a{{char.ToLowerInvariant(@event[0])}}_{{suffix}}` AFTER {{@event}} ON {{table}} FOR EACH ROW
+                    CREATE TRIGGER {schema}.`{{TargetTrigger(@event, t)}}` AFTER {{@event}} ON {{table.Placeholder}} FOR EACH ROW
                     BEGIN
                       DECLARE v_authority VARCHAR(8);
                       DECLARE v_capture TINYINT;
@@ -187,11 +200,11 @@ internal static class LegacyCapture
                       IF IFNULL(@`shardkit_apply`, 0) <> 1 THEN
                         SELECT authority, capture INTO v_authority, v_capture FROM {schema}.`shardkit_fence` WHERE id = 1 LOCK IN SHARE MODE;
                         IF v_authority IS NULL OR v_authority <> 'target' THEN
-                          SET v_message = LEFT(CONCAT('{{Signal}}', ({{row}}.`order_id` >> {{OrderIdLayout.UserGeneShift}}) & {{OrderIdLayout.GeneMask}}, ' source: the legacy database serves this bucket of orders now; write there'), 128);
+                          SET v_message = LEFT(CONCAT('{{Signal}}', ({{row}}.{{orderId}} >> {{OrderIdLayout.UserGeneShift}}) & {{OrderIdLayout.GeneMask}}, ' source: the legacy database serves this bucket of orders now; write there'), 128);
                           SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = v_message;
                         END IF;
                         IF v_capture = 1 THEN
-                          INSERT INTO {schema}.`shardkit_changes` (order_id) VALUES ({{row}}.`order_id`);
+                          INSERT INTO {schema}.`shardkit_changes` (order_id) VALUES ({{row}}.{{orderId}});
                         END IF;
                         {{moved}}
                       END IF;
@@ -202,10 +215,10 @@ internal static class LegacyCapture
     }
 
     /// <summary>The statements that drop a user shard's capture triggers (placeholders for <see cref="ShardConnection.Sql"/>; idempotent).</summary>
-    public static IEnumerable<string> DropTargetTriggers() =>
-        from table in s_tables
+    public static IEnumerable<string> DropTargetTriggers(TableModel model) =>
+        from t in Enumerable.Range(0, model.In(ShardDimension.User).Count())
         from @event in s_events
-        select $"DROP TRIGGER IF EXISTS {{schema}}.`{TargetTriggerPrefix}a{char.ToLowerInvariant(@event[0])}_{table}`";
+        select $"DROP TRIGGER IF EXISTS {{schema}}.`{TargetTrigger(@event, t)}`";
 
     /// <summary>
     /// The refusal of a fence trigger on either side, found in <paramref name="exception"/> or its inner exceptions: the bucket
@@ -280,7 +293,13 @@ internal static class LegacyCapture
         END IF;
         """;
 
-    private static string Touch(string row) => $"UPDATE {{orders}} SET `version` = `version` + 1 WHERE `order_id` = {row}.`order_id`;";
+    private static string Touch(LegacySource source, string row, string link) =>
+        $"UPDATE {{root}} SET {source.VersionColumn} = {source.VersionColumn} + 1 WHERE {source.Key} = {row}.{link};";
+
+    /// <summary>A child table's trigger, by its position in the declaration (a legacy table's name may be too long for one).</summary>
+    private static string ChildTrigger(string @event, int table) => $"a{char.ToLowerInvariant(@event[0])}_child{table}";
+
+    private static string TargetTrigger(string @event, int table) => $"{TargetTriggerPrefix}a{char.ToLowerInvariant(@event[0])}_t{table}";
 
     private static string Name(string suffix) => "{schema}.`" + TriggerPrefix + suffix + "`";
 }

@@ -88,7 +88,7 @@ internal sealed class LegacyIdAssigner
         }
 
         var sql = _source.Sql(
-            $"UPDATE {{orders}} o JOIN ({values}) v ON o.order_id = v.legacy_id SET o.shardkit_order_id = v.order_id, o.shardkit_bucket = v.bucket WHERE o.shardkit_order_id IS NULL");
+            $"UPDATE {{root}} o JOIN ({values}) v ON o.{_source.Key} = v.legacy_id SET o.shardkit_order_id = v.order_id, o.shardkit_bucket = v.bucket WHERE o.shardkit_order_id IS NULL");
         await BatchText.ExecuteAsync(source, transaction, sql, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -1,27 +1,31 @@
 using System.Data;
 using System.Data.Common;
+using System.Globalization;
+using System.Text;
 using Dapper;
 
 namespace ShardKit.Migration;
 
 /// <summary>
-/// The legacy database as the migration sees it: its <c>orders</c> (legacy auto-increment key <c>order_id</c>) and
-/// <c>order_items</c>, the columns the plan adds (<c>version</c>, <c>shardkit_order_id</c>, <c>shardkit_bucket</c>), and
-/// the migration's own tables next to them: the fence (one row per bucket), the change table and the tombstones.
-/// Every SQL text here names tables with the schema, like <see cref="ShardConnection.Sql"/> does on a shard.
+/// The legacy database as the migration sees it: the legacy tables that fill the declared tables
+/// (<see cref="LegacyTables"/>: their names, the legacy key, each column's legacy name), the columns the plan adds to the
+/// root (<c>version</c> when missing, <c>shardkit_order_id</c>, <c>shardkit_bucket</c>), and the migration's own tables
+/// next to them: the fence (one row per bucket), the change table and the tombstones. Orders are read as the declared
+/// tables' rows (<see cref="UserSideState"/>), with the ShardKit ID in each table's order-ID column, so they are written and
+/// compared on the shards as any other order. Every SQL text here names tables with the schema.
 /// </summary>
 internal sealed class LegacySource
 {
-    /// <summary>The columns of an order as <see cref="OrderReader.Columns"/> reads them, with the ShardKit ID first.</summary>
-    public const string Columns = "shardkit_order_id, user_id, merchant_id, status, total_amount, currency, created_at, updated_at, version, ext";
+    private const string KeyAlias = "shardkit_legacy_key";
+    private const string IdAlias = "shardkit_id";
+    private const string TombstoneColumns = "legacy_id, order_id, user_id, merchant_id, created_at, deleted_at, version";
 
     private static readonly string[] s_prepare =
     [
-        "ALTER TABLE {orders} ADD COLUMN IF NOT EXISTS version BIGINT NOT NULL DEFAULT 1",
-        "ALTER TABLE {orders} ADD COLUMN IF NOT EXISTS shardkit_order_id BIGINT NULL",
-        "ALTER TABLE {orders} ADD COLUMN IF NOT EXISTS shardkit_bucket SMALLINT NULL",
-        "CREATE UNIQUE INDEX IF NOT EXISTS ux_shardkit_order ON {orders} (shardkit_order_id)",
-        "CREATE INDEX IF NOT EXISTS ix_shardkit_bucket ON {orders} (shardkit_bucket, shardkit_order_id)",
+        "ALTER TABLE {root} ADD COLUMN IF NOT EXISTS shardkit_order_id BIGINT NULL",
+        "ALTER TABLE {root} ADD COLUMN IF NOT EXISTS shardkit_bucket SMALLINT NULL",
+        "CREATE UNIQUE INDEX IF NOT EXISTS ux_shardkit_order ON {root} (shardkit_order_id)",
+        "CREATE INDEX IF NOT EXISTS ix_shardkit_bucket ON {root} (shardkit_bucket, shardkit_order_id)",
         """
         CREATE TABLE IF NOT EXISTS {schema}.`shardkit_fence` (
             bucket    SMALLINT   NOT NULL,
@@ -55,61 +59,67 @@ internal sealed class LegacySource
         """,
     ];
 
-    /// <summary>
-    /// The built-in schema's canonical order form (<see cref="CanonicalRow.BuiltIn"/>) over the legacy tables: the ShardKit ID
-    /// is <c>shardkit_order_id</c> and the items join by the legacy key, so an order hashes as its shard copy does.
-    /// </summary>
-    private static readonly CanonicalRow s_canonical = new(MerchantCopyPlan.BuiltIn, orderId: "o.`shardkit_order_id`", childKey: "o.`order_id`");
-
-    private readonly string _orders;
-    private readonly string _items;
     private readonly string _schema;
+    private readonly Dictionary<string, string> _placeholders = new(StringComparer.Ordinal);
+    private Texts? _texts;
 
-    public LegacySource(string database)
+    public LegacySource(string database, LegacyTables tables)
     {
         ArgumentException.ThrowIfNullOrEmpty(database);
         Database = database;
-        _schema = "`" + database.Replace("`", "``", StringComparison.Ordinal) + "`";
-        _orders = _schema + ".`orders`";
-        _items = _schema + ".`order_items`";
+        Tables = tables;
+        _schema = Quote(database);
+        foreach (var table in tables.Tables)
+        {
+            _placeholders[table.Table.Placeholder] = _schema + "." + Quote(table.Name);
+        }
+
+        _placeholders["{root}"] = _schema + "." + Quote(tables.Root.Name);
         FenceShared = Sql("SELECT authority, capture, epoch FROM {schema}.`shardkit_fence` WHERE bucket = @Bucket LOCK IN SHARE MODE");
         FenceExclusive = Sql("SELECT authority, capture, epoch FROM {schema}.`shardkit_fence` WHERE bucket = @Bucket FOR UPDATE");
         SetFence = Sql("UPDATE {schema}.`shardkit_fence` SET authority = @Authority, capture = @Capture, epoch = @Epoch WHERE bucket = @Bucket");
-        ReadFences = Sql("SELECT bucket, authority, capture, epoch FROM {schema}.`shardkit_fence` ORDER BY bucket");
-                ReadChanges = Sql("SELECT seq, bucket, legacy_id FROM {schema}.`shardkit_changes` WHERE seq <= @UpTo ORDER BY seq LIMIT @Limit");
+        ReadChanges = Sql("SELECT seq, bucket, legacy_id FROM {schema}.`shardkit_changes` WHERE seq <= @UpTo ORDER BY seq LIMIT @Limit");
         ReadBucketChanges = Sql("SELECT seq, bucket, legacy_id FROM {schema}.`shardkit_changes` WHERE bucket = @Bucket AND seq <= @UpTo ORDER BY seq LIMIT @Limit");
         LastChange = Sql("SELECT IFNULL(MAX(seq), 0) FROM {schema}.`shardkit_changes`");
         DeleteChanges = Sql("DELETE FROM {schema}.`shardkit_changes` WHERE seq IN @Seqs");
         CountChanges = Sql("SELECT bucket, COUNT(*) FROM {schema}.`shardkit_changes` GROUP BY bucket");
-        FindLegacy = Sql("SELECT order_id, version FROM {orders} WHERE shardkit_order_id = @OrderId");
-        ReadOrder = Sql("SELECT " + Columns + " FROM {orders} WHERE order_id = @LegacyId");
-        ReadItems = Sql("SELECT line_no, sku, quantity, unit_price FROM {order_items} WHERE order_id = @LegacyId ORDER BY line_no");
-        ReadTombstone = Sql("SELECT legacy_id, user_id, merchant_id, created_at, deleted_at, version FROM {schema}.`shardkit_tombstones` WHERE order_id = @OrderId");
-        Aggregate = Sql(s_canonical.Aggregate + " WHERE o.shardkit_bucket = @Bucket");
-        ReadStates = Sql("""
-            SELECT order_id, shardkit_order_id, user_id, merchant_id, status, total_amount, currency, created_at, updated_at, version, ext
-            FROM {orders} WHERE shardkit_order_id IN @Ids;
-            SELECT i.order_id, i.line_no, i.sku, i.quantity, i.unit_price FROM {order_items} i
-            JOIN {orders} o ON o.order_id = i.order_id WHERE o.shardkit_order_id IN @Ids ORDER BY i.order_id, i.line_no;
-            SELECT order_id, legacy_id, user_id, merchant_id, created_at, deleted_at, version FROM {schema}.`shardkit_tombstones` WHERE order_id IN @Ids
-            """);
-        // A row written since the last drain may have no ShardKit ID yet: the aggregate counts it, so the bucket still differs.
-        Rows = Sql(s_canonical.Rows + " WHERE o.shardkit_bucket = @Bucket AND o.shardkit_order_id IS NOT NULL");
+        Key = Quote(tables.Root.KeyColumn);
+        UserColumn = Quote(tables.Root.ColumnOf(tables.Model.Root.UserIdColumn!));
+        MerchantColumn = Quote(tables.Root.ColumnOf(tables.Model.Root.MerchantIdColumn!));
+        VersionColumn = Quote(tables.Root.ColumnOf(tables.Model.Root.VersionColumn!));
+        if (!tables.Model.IsDeclared)
+        {
+            // ShardKit's own DDL: the shard tables' columns are known without a read.
+            _texts = new Texts(this, TableShapes.BuiltIn);
+        }
     }
+
+    /// <summary>The legacy import of the built-in schema from the legacy tables <c>orders</c> and <c>order_items</c>.</summary>
+    public static LegacySource BuiltIn(string database) => new(database, LegacyTables.SameNames(TableModel.BuiltIn));
 
     /// <summary>The legacy schema's name.</summary>
     public string Database { get; }
 
-    /// <summary>The quoted items table, for <see cref="OrderReader.InsertItemsAsync(DbConnection, string, long, IReadOnlyList{OrderLine}, DbTransaction, CancellationToken)"/>.</summary>
-    public string ItemsTable => _items;
+    /// <summary>The legacy tables and how they map onto the declared ones.</summary>
+    public LegacyTables Tables { get; }
+
+    /// <summary>The root's legacy key column, quoted.</summary>
+    public string Key { get; }
+
+    /// <summary>The root's user-ID column in the legacy table, quoted.</summary>
+    public string UserColumn { get; }
+
+    /// <summary>The root's merchant-ID column in the legacy table, quoted.</summary>
+    public string MerchantColumn { get; }
+
+    /// <summary>The root's version column in the legacy table, quoted.</summary>
+    public string VersionColumn { get; }
 
     public string FenceShared { get; }
 
     public string FenceExclusive { get; }
 
     public string SetFence { get; }
-
-    public string ReadFences { get; }
 
     public string ReadChanges { get; }
 
@@ -122,32 +132,132 @@ internal sealed class LegacySource
 
     public string CountChanges { get; }
 
-    public string FindLegacy { get; }
-
-    public string ReadOrder { get; }
-
-    public string ReadItems { get; }
-
-    public string ReadTombstone { get; }
-
-    /// <summary>Rows, items (joined by the legacy key) and tombstones of many orders (<c>@Ids</c>), three result sets.</summary>
-    public string ReadStates { get; }
-
     /// <summary>Count and XOR of the canonical row hashes of one bucket (<c>@Bucket</c>).</summary>
-    public string Aggregate { get; }
+    public string Aggregate => Loaded.Aggregate;
 
     /// <summary>ShardKit ID, version and canonical hash of every order of one bucket (<c>@Bucket</c>).</summary>
-    public string Rows { get; }
+    public string Rows => Loaded.Rows;
 
-    /// <summary>Expands <c>{orders}</c>, <c>{order_items}</c> and <c>{schema}</c> to the legacy schema's quoted names.</summary>
-    public string Sql(string template) => template
-        .Replace("{orders}", _orders, StringComparison.Ordinal)
-        .Replace("{order_items}", _items, StringComparison.Ordinal)
-        .Replace("{schema}", _schema, StringComparison.Ordinal);
+    /// <summary>Count and XOR of the canonical hashes of a user shard's orders, on <see cref="Plan"/> (placeholders for <see cref="ShardConnection.Sql"/>).</summary>
+    public string TargetAggregate => Loaded.TargetAggregate;
+
+    /// <summary>Order ID, version and canonical hash of every order of a user shard, on <see cref="Plan"/>.</summary>
+    public string TargetRows => Loaded.TargetRows;
+
+    /// <summary>
+    /// What the legacy import compares on both sides: every table of the user dimension with every column the server does
+    /// not compute (the user shard's canonical form is <c>new CanonicalRow(Plan)</c>).
+    /// </summary>
+    public MerchantCopyPlan Plan => Loaded.Plan;
+
+    /// <summary>The copied columns of each table of the user dimension (root first), the order-ID column left out.</summary>
+    public IReadOnlyList<string[]> Columns => Loaded.Columns;
+
+    private Texts Loaded => _texts ?? throw new InvalidOperationException("The legacy source's table shapes were not read yet (LoadAsync).");
+
+    /// <summary>
+    /// Reads the declared tables' columns from a user shard (once), so the texts know what to copy; the built-in schema's are
+    /// known without a read.
+    /// </summary>
+    public async ValueTask LoadAsync(ShardKitDataSource dataSource, CancellationToken cancellationToken)
+    {
+        if (_texts is not null)
+        {
+            return;
+        }
+
+        var shard = await dataSource.OpenAsync(dataSource.Map.GetRoute(ShardDimension.User, 0), ShardIntent.Write, cancellationToken).ConfigureAwait(false);
+        await using (shard.ConfigureAwait(false))
+        {
+            var shapes = new List<TableShape>();
+            foreach (var table in Tables.Model.In(ShardDimension.User))
+            {
+                shapes.Add(await dataSource.Shapes.GetAsync(shard, table, null, cancellationToken).ConfigureAwait(false));
+            }
+
+            _texts = new Texts(this, shapes);
+        }
+    }
+
+    /// <summary>Expands <c>{schema}</c>, <c>{root}</c> and each declared table's placeholder (<c>{orders}</c>...) to the legacy schema's quoted names.</summary>
+    public string Sql(string template)
+    {
+        var sql = template.Replace("{schema}", _schema, StringComparison.Ordinal);
+        foreach (var (placeholder, name) in _placeholders)
+        {
+            sql = sql.Replace(placeholder, name, StringComparison.Ordinal);
+        }
+
+        return sql;
+    }
+
+    /// <summary>The quoted legacy table of the declared table <paramref name="table"/>.</summary>
+    public string TableOf(DeclaredTable table) => _placeholders[table.Placeholder];
+
+    /// <summary>The highest legacy key (0 when there is none).</summary>
+    public string HighestKey => Sql($"SELECT IFNULL(MAX({Key}), 0) FROM {{root}}");
+
+    /// <summary>The number of legacy orders with keys in (<c>@Cursor</c>, <c>@Until</c>].</summary>
+    public string CountBetween => Sql($"SELECT COUNT(*) FROM {{root}} WHERE {Key} > @Cursor AND {Key} <= @Until");
+
+    /// <summary>
+    /// Checks the legacy tables against the declaration, nothing written: each legacy table and key column exists, the
+    /// root's key is an integer <c>AUTO_INCREMENT</c> column (the reverse flow inserts orders made on the shards), and every
+    /// column copied to the shards has its legacy column. Returns every problem, each naming the table and column.
+    /// </summary>
+    public async Task<List<string>> CheckAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        var found = (await connection.QueryAsync<(string Table, string Column, string DataType, string Extra)>(new CommandDefinition(
+            "SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE, EXTRA FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = @Schema AND TABLE_NAME IN @Tables",
+            new { Schema = Database, Tables = Tables.Tables.Select(t => t.Name).ToArray() },
+            cancellationToken: cancellationToken)).ConfigureAwait(false))
+            .GroupBy(c => c.Table, StringComparer.OrdinalIgnoreCase)
+            .ToDictionary(g => g.Key, g => g.ToDictionary(c => c.Column, c => (c.DataType, c.Extra), StringComparer.OrdinalIgnoreCase), StringComparer.OrdinalIgnoreCase);
+        var problems = new List<string>();
+        for (var i = 0; i < Tables.Tables.Count; i++)
+        {
+            var legacy = Tables.Tables[i];
+            var what = $"legacy table {Database}.{legacy.Name} (for {legacy.Table.Name})";
+            if (!found.TryGetValue(legacy.Name, out var columns))
+            {
+                problems.Add($"{what} does not exist");
+                continue;
+            }
+
+            if (!columns.TryGetValue(legacy.KeyColumn, out var key))
+            {
+                problems.Add($"{what} has no key column {legacy.KeyColumn}");
+            }
+            else if (key.DataType is not ("bigint" or "int" or "mediumint" or "smallint" or "tinyint"))
+            {
+                problems.Add($"{what}: key column {legacy.KeyColumn} is {key.DataType.ToUpperInvariant()}; it must be an integer");
+            }
+            else if (i == 0 && !key.Extra.Contains("auto_increment", StringComparison.OrdinalIgnoreCase))
+            {
+                problems.Add($"{what}: key column {legacy.KeyColumn} is not AUTO_INCREMENT; the legacy order key must be, so orders made on the shards get one when they are written back");
+            }
+
+            foreach (var column in Columns[i])
+            {
+                var name = legacy.ColumnOf(column);
+                var isVersion = i == 0 && column.Equals(Tables.Model.Root.VersionColumn, StringComparison.OrdinalIgnoreCase);
+                if (!columns.ContainsKey(name) && !isVersion)
+                {
+                    problems.Add(name.Equals(column, StringComparison.OrdinalIgnoreCase)
+                        ? $"{what} has no column {name}, which the shards' {legacy.Table.Name} has (map it in ShardKit:LegacyTables Columns if it is named differently)"
+                        : $"{what} has no column {name} (mapped from {legacy.Table.Name}.{column})");
+                }
+            }
+        }
+
+        return problems;
+    }
 
     /// <summary>Adds the migration's columns and tables to the legacy schema and one fence row per bucket (idempotent).</summary>
     public async Task PrepareAsync(DbConnection connection, int buckets, CancellationToken cancellationToken)
     {
+        await connection.ExecuteAsync(new CommandDefinition(
+            Sql($"ALTER TABLE {{root}} ADD COLUMN IF NOT EXISTS {VersionColumn} BIGINT NOT NULL DEFAULT 1"), cancellationToken: cancellationToken)).ConfigureAwait(false);
         foreach (var statement in s_prepare)
         {
             await connection.ExecuteAsync(new CommandDefinition(Sql(statement), cancellationToken: cancellationToken)).ConfigureAwait(false);
@@ -170,11 +280,11 @@ internal sealed class LegacySource
     public async Task<List<(LegacyRowKey Key, bool Deleted)>> ReadKeysAsync(DbConnection connection, IReadOnlyList<long> legacyIds, CancellationToken cancellationToken)
     {
         var keys = await connection.QueryAsync<(long LegacyId, long UserId, long MerchantId, long? OrderId, bool Deleted)>(new CommandDefinition(
-            Sql("""
-                SELECT order_id, user_id, merchant_id, shardkit_order_id, 0 FROM {orders} WHERE order_id IN @Ids
+            Sql($$"""
+                SELECT {{Key}}, {{UserColumn}}, {{MerchantColumn}}, shardkit_order_id, 0 FROM {root} WHERE {{Key}} IN @Ids
                 UNION ALL
                 SELECT t.legacy_id, t.user_id, t.merchant_id, t.order_id, 1 FROM {schema}.`shardkit_tombstones` t
-                WHERE t.legacy_id IN @Ids AND NOT EXISTS (SELECT 1 FROM {orders} o WHERE o.order_id = t.legacy_id)
+                WHERE t.legacy_id IN @Ids AND NOT EXISTS (SELECT 1 FROM {root} o WHERE o.{{Key}} = t.legacy_id)
                 """),
             new { Ids = legacyIds.ToArray() },
             cancellationToken: cancellationToken)).ConfigureAwait(false);
@@ -202,51 +312,31 @@ internal sealed class LegacySource
     }
 
     /// <summary>
-    /// The current state of an order on the source: the row with its items, or its tombstone (<see cref="UserSideState.Deleted"/>),
-    /// or null when the source has no trace of it. With <paramref name="locking"/> the rows are read under shared locks.
+    /// One chunk of the history: the orders with legacy keys in (<paramref name="cursor"/>, <paramref name="until"/>], at most
+    /// <paramref name="limit"/>, in key order, with their child rows, in one round trip (one snapshot of <paramref name="transaction"/>).
     /// </summary>
-    public async Task<(UserSideState State, long LegacyId)?> ReadStateAsync(DbConnection connection, DbTransaction transaction, OrderId orderId, bool locking, CancellationToken cancellationToken)
+    public async Task<List<LegacyOrder>> ReadChunkAsync(DbConnection connection, DbTransaction transaction, long cursor, long until, int limit, CancellationToken cancellationToken)
     {
-        var suffix = locking ? " LOCK IN SHARE MODE" : "";
-        var found = await connection.QuerySingleOrDefaultAsync<(long LegacyId, long Version)?>(new CommandDefinition(
-            FindLegacy + suffix, new { OrderId = orderId.Value }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        if (found is { } legacy)
-        {
-            var orders = await OrderReader.QueryOrdersAsync(connection, ReadOrder + suffix, new { legacy.LegacyId }, transaction, cancellationToken).ConfigureAwait(false);
-            if (orders.Count == 1)
-            {
-                var items = await ReadItemsAsync(connection, transaction, legacy.LegacyId, suffix, cancellationToken).ConfigureAwait(false);
-                return (new UserSideState(OrderReader.With(orders[0], items), deleted: false), legacy.LegacyId);
-            }
-        }
-
-        var tombstone = await connection.QuerySingleOrDefaultAsync<(long LegacyId, long UserId, long MerchantId, DateTime CreatedAt, DateTime DeletedAt, long Version)?>(new CommandDefinition(
-            ReadTombstone + suffix, new { OrderId = orderId.Value }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        if (tombstone is not { } t)
-        {
-            return null;
-        }
-
-        var order = new OrderRecord
-        {
-            Id = orderId,
-            UserId = t.UserId,
-            MerchantId = t.MerchantId,
-            Status = "",
-            TotalAmount = 0m,
-            Currency = "",
-            CreatedAt = OrderReader.Utc(t.CreatedAt),
-            UpdatedAt = OrderReader.Utc(t.DeletedAt),
-            Version = t.Version,
-        };
-        return (new UserSideState(order, deleted: true), t.LegacyId);
+        var texts = Loaded;
+        var (orders, _) = await ReadAsync(connection, transaction, texts.Chunk, new { Cursor = cursor, Until = until, Limit = limit }, tombstones: false, cancellationToken).ConfigureAwait(false);
+        return orders;
     }
 
     /// <summary>
-    /// The current state of many orders in one round trip (one snapshot of <paramref name="transaction"/>): their rows with
-    /// items, or their tombstones; orders the source has no trace of are left out. Without locks (the drains' read).
+    /// The current state of an order on the source: its rows, or its tombstone (<see cref="UserSideState.Deleted"/>), or null
+    /// when the source has no trace of it. With <paramref name="locking"/> the rows are read under shared locks.
     /// </summary>
-    public async Task<List<(UserSideState State, long LegacyId)>> ReadStatesAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<OrderId> orderIds, CancellationToken cancellationToken)
+    public async Task<(UserSideState State, long LegacyId)?> ReadStateAsync(DbConnection connection, DbTransaction transaction, OrderId orderId, bool locking, CancellationToken cancellationToken)
+    {
+        var states = await ReadStatesAsync(connection, transaction, [orderId], locking, cancellationToken).ConfigureAwait(false);
+        return states.Count == 0 ? null : states[0];
+    }
+
+    /// <summary>
+    /// The current state of many orders in one round trip (one snapshot of <paramref name="transaction"/>): their rows, or
+    /// their tombstones; orders the source has no trace of are left out. With <paramref name="locking"/> under shared locks.
+    /// </summary>
+    public async Task<List<(UserSideState State, long LegacyId)>> ReadStatesAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<OrderId> orderIds, bool locking, CancellationToken cancellationToken)
     {
         var states = new List<(UserSideState, long)>(orderIds.Count);
         if (orderIds.Count == 0)
@@ -254,94 +344,247 @@ internal sealed class LegacySource
             return states;
         }
 
-        var rows = new List<(OrderRecord Order, long LegacyId)>();
-        var items = new Dictionary<long, List<OrderLine>>();
+        var texts = Loaded;
+        var (orders, tombstones) = await ReadAsync(
+            connection, transaction, locking ? texts.ByIdsLocking : texts.ByIds, new { Ids = orderIds.Select(o => o.Value).ToArray() }, tombstones: true, cancellationToken).ConfigureAwait(false);
         var live = new HashSet<long>();
-        var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
-            ReadStates, new { Ids = orderIds.Select(o => o.Value).ToArray() }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        await using (reader.ConfigureAwait(false))
+        foreach (var order in orders)
         {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            if (order.OrderId is { } id)
             {
-                var order = new OrderRecord
-                {
-                    Id = OrderId.FromValidatedValue(reader.GetInt64(1)),
-                    UserId = reader.GetInt64(2),
-                    MerchantId = reader.GetInt64(3),
-                    Status = reader.GetString(4),
-                    TotalAmount = reader.GetDecimal(5),
-                    Currency = reader.GetString(6),
-                    CreatedAt = OrderReader.Utc(reader.GetDateTime(7)),
-                    UpdatedAt = OrderReader.Utc(reader.GetDateTime(8)),
-                    Version = reader.GetInt64(9),
-                    Ext = reader.IsDBNull(10) ? null : reader.GetString(10),
-                };
-                rows.Add((order, reader.GetInt64(0)));
-                live.Add(order.Id.Value);
-            }
-
-            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                var legacyId = reader.GetInt64(0);
-                if (!items.TryGetValue(legacyId, out var list))
-                {
-                    items[legacyId] = list = [];
-                }
-
-                list.Add(new OrderLine { LineNo = reader.GetInt32(1), Sku = reader.GetString(2), Quantity = reader.GetInt32(3), UnitPrice = reader.GetDecimal(4) });
-            }
-
-            foreach (var (order, legacyId) in rows)
-            {
-                states.Add((new UserSideState(OrderReader.With(order, items.TryGetValue(legacyId, out var list) ? list : []), deleted: false), legacyId));
-            }
-
-            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                var orderId = reader.GetInt64(0);
-                if (live.Contains(orderId))
-                {
-                    continue;
-                }
-
-                var order = new OrderRecord
-                {
-                    Id = OrderId.FromValidatedValue(orderId),
-                    UserId = reader.GetInt64(2),
-                    MerchantId = reader.GetInt64(3),
-                    Status = "",
-                    TotalAmount = 0m,
-                    Currency = "",
-                    CreatedAt = OrderReader.Utc(reader.GetDateTime(4)),
-                    UpdatedAt = OrderReader.Utc(reader.GetDateTime(5)),
-                    Version = reader.GetInt64(6),
-                };
-                states.Add((new UserSideState(order, deleted: true), reader.GetInt64(1)));
+                states.Add((order.ToState(OrderId.FromValidatedValue(id)), order.LegacyId));
+                live.Add(id);
             }
         }
 
+        // A live row wins over a tombstone of the same ID (an ID is never reused, so both cannot be current).
+        states.AddRange(tombstones.Where(t => !live.Contains(t.Tombstone.OrderId)).Select(t => (new UserSideState(t.Tombstone), t.LegacyId)));
         return states;
     }
 
-    public async Task<List<OrderLine>> ReadItemsAsync(DbConnection connection, DbTransaction? transaction, long legacyId, string suffix, CancellationToken cancellationToken)
+    private async Task<(List<LegacyOrder> Orders, List<(Tombstone Tombstone, long LegacyId)> Tombstones)> ReadAsync(
+        DbConnection connection, DbTransaction transaction, string sql, object parameters, bool tombstones, CancellationToken cancellationToken)
     {
-        var items = new List<OrderLine>();
-        var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
-            ReadItems + suffix, new { LegacyId = legacyId }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        var texts = Loaded;
+        var orders = new List<LegacyOrder>();
+        var dead = new List<(Tombstone, long)>();
+        var reader = await connection.ExecuteReaderAsync(new CommandDefinition(sql, parameters, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
         await using (reader.ConfigureAwait(false))
         {
+            var byKey = new Dictionary<long, LegacyOrder>();
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                items.Add(new OrderLine { LineNo = reader.GetInt32(0), Sku = reader.GetString(1), Quantity = reader.GetInt32(2), UnitPrice = reader.GetDecimal(3) });
+                var values = new object?[reader.FieldCount - 2];
+                for (var i = 0; i < values.Length; i++)
+                {
+                    values[i] = reader.IsDBNull(i + 2) ? null : reader.GetValue(i + 2);
+                }
+
+                var order = new LegacyOrder(
+                    this,
+                    reader.GetInt64(0),
+                    reader.IsDBNull(1) ? null : reader.GetInt64(1),
+                    Convert.ToInt64(values[texts.UserAt], CultureInfo.InvariantCulture),
+                    Convert.ToInt64(values[texts.MerchantAt], CultureInfo.InvariantCulture),
+                    Convert.ToInt64(values[texts.VersionAt], CultureInfo.InvariantCulture),
+                    values,
+                    Columns.Count - 1);
+                orders.Add(order);
+                byKey[order.LegacyId] = order;
+            }
+
+            for (var t = 1; t < Columns.Count; t++)
+            {
+                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    var values = new object?[reader.FieldCount - 1];
+                    for (var i = 0; i < values.Length; i++)
+                    {
+                        values[i] = reader.IsDBNull(i + 1) ? null : reader.GetValue(i + 1);
+                    }
+
+                    if (byKey.TryGetValue(reader.GetInt64(0), out var order))
+                    {
+                        order.Children[t - 1].Add(values);
+                    }
+                }
+            }
+
+            if (tombstones)
+            {
+                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    dead.Add((new Tombstone(reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetDateTime(4), reader.GetDateTime(5), reader.GetInt64(6)), reader.GetInt64(0)));
+                }
+            }
+
+            while (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false))
+            {
             }
         }
 
-        return items;
+        return (orders, dead);
     }
 
-    /// <summary>Begins a transaction on a legacy connection (REPEATABLE READ unless told otherwise).</summary>
-    public static ValueTask<DbTransaction> BeginAsync(DbConnection connection, CancellationToken cancellationToken, IsolationLevel isolationLevel = IsolationLevel.RepeatableRead) =>
-        connection.BeginTransactionAsync(isolationLevel, cancellationToken);
+    private static string Quote(string name) => "`" + name.Replace("`", "``", StringComparison.Ordinal) + "`";
+
+    /// <summary>The texts that depend on the declared tables' columns, built once they are known.</summary>
+    private sealed class Texts
+    {
+        public Texts(LegacySource source, IReadOnlyList<TableShape> shapes)
+        {
+            var tables = source.Tables;
+            var model = tables.Model;
+            Plan = MerchantCopyPlan.UserSide(model, shapes);
+            Columns = tables.Tables.Select((t, i) => shapes[i].Columns
+                .Where(c => !c.IsGenerated && !c.Name.Equals(t.Table.OrderIdColumn, StringComparison.OrdinalIgnoreCase))
+                .Select(c => c.Name).ToArray()).ToList();
+            var root = Columns[0];
+            UserAt = Array.FindIndex(root, c => c.Equals(model.Root.UserIdColumn, StringComparison.OrdinalIgnoreCase));
+            MerchantAt = Array.FindIndex(root, c => c.Equals(model.Root.MerchantIdColumn, StringComparison.OrdinalIgnoreCase));
+            VersionAt = Array.FindIndex(root, c => c.Equals(model.Root.VersionColumn, StringComparison.OrdinalIgnoreCase));
+            if (UserAt < 0 || MerchantAt < 0 || VersionAt < 0)
+            {
+                throw new InvalidOperationException($"The shards' {model.Root.Name} lacks a key column; check the declared tables with shardkit topology validate.");
+            }
+
+            var names = new SqlNames(source.TableOf, (table, column) =>
+            {
+                var legacy = tables.Tables.First(t => ReferenceEquals(t.Table, table));
+                return column.Equals(table.OrderIdColumn, StringComparison.OrdinalIgnoreCase) ? legacy.KeyColumn : legacy.ColumnOf(column);
+            });
+            var canonical = new CanonicalRow(Plan, orderId: "o.`shardkit_order_id`", childKey: "o." + source.Key, names: names);
+            var target = new CanonicalRow(Plan);
+            TargetAggregate = target.Aggregate;
+            TargetRows = target.Rows;
+            Aggregate = source.Sql(canonical.Aggregate + " WHERE o.shardkit_bucket = @Bucket");
+
+            // A row written since the last drain may have no ShardKit ID yet: the aggregate counts it, so the bucket still differs.
+            Rows = source.Sql(canonical.Rows + " WHERE o.shardkit_bucket = @Bucket AND o.shardkit_order_id IS NOT NULL");
+
+            var key = "o." + source.Key;
+            var chunk = $"{key} > @Cursor AND {key} <= @Until ORDER BY {key} LIMIT @Limit";
+            var last = $"(SELECT IFNULL(MAX(k.{source.Key}), @Cursor) FROM (SELECT {key} FROM {{root}} o WHERE {chunk}) k)";
+            Chunk = Read(source, "WHERE " + chunk, c => $"c.{c} > @Cursor AND c.{c} <= {last}", tombstones: false, suffix: "");
+            var ids = $"(SELECT {key} FROM {{root}} o WHERE o.shardkit_order_id IN @Ids)";
+            ByIds = Read(source, "WHERE o.shardkit_order_id IN @Ids", c => $"c.{c} IN {ids}", tombstones: true, suffix: "");
+            ByIdsLocking = Read(source, "WHERE o.shardkit_order_id IN @Ids", c => $"c.{c} IN {ids}", tombstones: true, suffix: " LOCK IN SHARE MODE");
+        }
+
+        public MerchantCopyPlan Plan { get; }
+
+        public IReadOnlyList<string[]> Columns { get; }
+
+        public int UserAt { get; }
+
+        public int MerchantAt { get; }
+
+        public int VersionAt { get; }
+
+        public string Aggregate { get; }
+
+        public string TargetAggregate { get; }
+
+        public string TargetRows { get; }
+
+        public string Rows { get; }
+
+        /// <summary>Root rows with keys in (<c>@Cursor</c>, <c>@Until</c>], at most <c>@Limit</c>, and their child rows.</summary>
+        public string Chunk { get; }
+
+        /// <summary>Root rows, child rows and tombstones of the ShardKit IDs <c>@Ids</c>.</summary>
+        public string ByIds { get; }
+
+        public string ByIdsLocking { get; }
+
+        /// <summary>
+        /// The read of orders: the root rows (legacy key, recorded ShardKit ID, then the copied columns under their declared
+        /// names), one result per child table (legacy key, then its copied columns), and the tombstones when asked.
+        /// </summary>
+        private string Read(LegacySource source, string rootWhere, Func<string, string> childWhere, bool tombstones, string suffix)
+        {
+            var sql = new StringBuilder();
+            var root = source.Tables.Root;
+            sql.Append("SELECT o.").Append(source.Key).Append(" AS ").Append(KeyAlias).Append(", o.`shardkit_order_id` AS ").Append(IdAlias);
+            foreach (var column in Columns[0])
+            {
+                sql.Append(", o.").Append(Quote(root.ColumnOf(column))).Append(" AS ").Append(Quote(column));
+            }
+
+            sql.Append(" FROM {root} o ").Append(rootWhere).Append(suffix).Append(";\n");
+            for (var t = 1; t < source.Tables.Tables.Count; t++)
+            {
+                var child = source.Tables.Tables[t];
+                sql.Append("SELECT c.").Append(Quote(child.KeyColumn)).Append(" AS ").Append(KeyAlias);
+                foreach (var column in Columns[t])
+                {
+                    sql.Append(", c.").Append(Quote(child.ColumnOf(column))).Append(" AS ").Append(Quote(column));
+                }
+
+                sql.Append(" FROM ").Append(child.Table.Placeholder).Append(" c WHERE ").Append(childWhere(Quote(child.KeyColumn))).Append(suffix).Append(";\n");
+            }
+
+            if (tombstones)
+            {
+                sql.Append("SELECT ").Append(TombstoneColumns).Append(" FROM {schema}.`shardkit_tombstones` WHERE order_id IN @Ids").Append(suffix).Append(";\n");
+            }
+
+            return source.Sql(sql.ToString());
+        }
+    }
+}
+
+/// <summary>
+/// One legacy order as read: its legacy key, the ShardKit ID recorded on it (if any), its keys, and the copied columns'
+/// values of its root row and its child rows (the order-ID column left out: <see cref="ToState"/> puts the ShardKit ID there).
+/// </summary>
+internal sealed class LegacyOrder
+{
+    private readonly LegacySource _source;
+    private readonly object?[] _root;
+
+    public LegacyOrder(LegacySource source, long legacyId, long? orderId, long userId, long merchantId, long version, object?[] root, int children)
+    {
+        _source = source;
+        LegacyId = legacyId;
+        OrderId = orderId;
+        UserId = userId;
+        MerchantId = merchantId;
+        Version = version;
+        _root = root;
+        Children = Enumerable.Range(0, children).Select(_ => new List<object?[]>()).ToArray();
+    }
+
+    public long LegacyId { get; }
+
+    public long? OrderId { get; }
+
+    public long UserId { get; }
+
+    public long MerchantId { get; }
+
+    public long Version { get; }
+
+    /// <summary>The rows of each child table (declaration order), without the order-ID column.</summary>
+    public List<object?[]>[] Children { get; }
+
+    public LegacyRowKey Key => new(LegacyId, UserId, MerchantId, OrderId);
+
+    /// <summary>The order as the declared tables' rows, under the ShardKit ID <paramref name="id"/>.</summary>
+    public UserSideState ToState(Ids.OrderId id)
+    {
+        var tables = _source.Tables.Tables;
+        var columns = _source.Columns;
+        var root = new TableRows(tables[0].Table, [tables[0].Table.OrderIdColumn, .. columns[0]], [[id.Value, .. _root]]);
+        var children = new List<TableRows>(Children.Length);
+        for (var c = 0; c < Children.Length; c++)
+        {
+            var table = tables[c + 1].Table;
+            children.Add(new TableRows(table, [table.OrderIdColumn, .. columns[c + 1]], Children[c].Select(r => (object?[])[id.Value, .. r]).ToList()));
+        }
+
+        return new UserSideState(id, UserId, MerchantId, Version, root, children);
+    }
 }

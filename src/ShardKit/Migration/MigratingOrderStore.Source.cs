@@ -9,10 +9,15 @@ namespace ShardKit.Migration;
 /// </summary>
 public sealed partial class MigratingOrderStore
 {
-    private LegacySource Source => _source ??= new LegacySource(
-        DataSource.Map.Legacy?.Database ?? throw new ShardKitException(
-            ShardKitErrorCode.InvalidTopology,
-            "The legacy connection string (ShardKit:Legacy) must name the legacy database (Database=...)."));
+    private LegacySource Source => _source ??= DataSource.Map.Tables.IsDeclared || !DataSource.Map.LegacyTables.IsSameNames
+        ? throw new ShardKitException(
+            ShardKitErrorCode.InvalidTables,
+            "MigratingOrderStore writes ShardKit's built-in order schema, from legacy tables of the same names; with declared or renamed tables (ShardKit:Tables, ShardKit:LegacyTables) a service writes its legacy tables with its own SQL (the capture triggers fence and log every write) and the shards' tables with TwoDimensionOrderStore rows.")
+        : new LegacySource(
+            DataSource.Map.Legacy?.Database ?? throw new ShardKitException(
+                ShardKitErrorCode.InvalidTopology,
+                "The legacy connection string (ShardKit:Legacy) must name the legacy database (Database=...)."),
+            DataSource.Map.LegacyTables);
 
     private LegacyIdAssigner Assigner => _assigner ??= new LegacyIdAssigner(DataSource.Map, _legacyIds, _ids, Source);
 
@@ -38,7 +43,7 @@ public sealed partial class MigratingOrderStore
                 transaction,
                 cancellationToken: cancellationToken)).ConfigureAwait(false);
             var legacyId = await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT LAST_INSERT_ID()", transaction: transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-            await OrderReader.InsertItemsAsync(connection, Source.ItemsTable, legacyId, order.Items, transaction, cancellationToken).ConfigureAwait(false);
+            await OrderReader.InsertItemsAsync(connection, Source.Sql("{order_items}"), legacyId, order.Items, transaction, cancellationToken).ConfigureAwait(false);
             return true;
         }, cancellationToken).ConfigureAwait(false);
         return order.WithStoredState(order.Items.ToArray(), now, now, 1);
@@ -64,10 +69,10 @@ public sealed partial class MigratingOrderStore
             }
 
             var current = await connection.QuerySingleAsync<(long LegacyId, long Version, DateTime CreatedAt)>(new CommandDefinition(
-                Source.Sql("SELECT order_id, version, created_at FROM {orders} WHERE shardkit_order_id = @OrderId"), new { OrderId = order.Id.Value }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                Source.Sql($"SELECT {Source.Key}, {Source.VersionColumn}, created_at FROM {{orders}} WHERE shardkit_order_id = @OrderId"), new { OrderId = order.Id.Value }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
             await connection.ExecuteAsync(new CommandDefinition(
                 Source.Sql("DELETE FROM {order_items} WHERE order_id = @LegacyId"), new { current.LegacyId }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-            await OrderReader.InsertItemsAsync(connection, Source.ItemsTable, current.LegacyId, order.Items, transaction, cancellationToken).ConfigureAwait(false);
+            await OrderReader.InsertItemsAsync(connection, Source.Sql("{order_items}"), current.LegacyId, order.Items, transaction, cancellationToken).ConfigureAwait(false);
             return order.WithStoredState(order.Items.ToArray(), OrderReader.Utc(current.CreatedAt), now, current.Version);
         }, cancellationToken).ConfigureAwait(false);
     }

@@ -34,16 +34,22 @@ internal sealed class CanonicalRow
     /// root's order-ID column. A legacy source keeps its own key in the order-ID column and the ShardKit ID in another.
     /// </param>
     /// <param name="childKey">The root's SQL value that child rows' order-ID column joins to; by default the root's order-ID column.</param>
-    public CanonicalRow(MerchantCopyPlan plan, string? orderId = null, string? childKey = null)
+    /// <param name="names">
+    /// Where the tables and columns are when they are not the declared ones (a legacy source: its own table and column
+    /// names, and a child's column holding the legacy key where the child's order-ID column is joined); by default the
+    /// tables' placeholders and the declared column names.
+    /// </param>
+    public CanonicalRow(MerchantCopyPlan plan, string? orderId = null, string? childKey = null, SqlNames? names = null)
     {
         ArgumentNullException.ThrowIfNull(plan);
+        names ??= SqlNames.Declared;
         var rootTable = plan.Model.Root;
         var rootOrderId = Column(Alias, rootTable.OrderIdColumn);
         OrderId = orderId ?? rootOrderId;
         MerchantGene = $"(({rootOrderId} >> {OrderIdLayout.MerchantGeneShift}) & {OrderIdLayout.GeneMask})";
-        Hash = OrderHash(plan, OrderId, childKey ?? rootOrderId);
-        var root = rootTable.Placeholder + " " + Alias;
-        var version = Column(Alias, rootTable.VersionColumn!);
+        Hash = OrderHash(plan, OrderId, childKey ?? rootOrderId, names);
+        var root = names.Table(rootTable) + " " + Alias;
+        var version = Column(Alias, names.Column(rootTable, rootTable.VersionColumn!));
         UserAggregate = $"SELECT {MerchantGene} AS gene, COUNT(*), BIT_XOR({Hash}) FROM {root} GROUP BY gene";
         Aggregate = $"SELECT COUNT(*), IFNULL(BIT_XOR({Hash}), 0) FROM {root}";
         Rows = $"SELECT {OrderId}, {version}, {Hash} FROM {root}";
@@ -117,11 +123,11 @@ internal sealed class CanonicalRow
         return differences;
     }
 
-    private static string OrderHash(MerchantCopyPlan plan, string orderId, string childKey)
+    private static string OrderHash(MerchantCopyPlan plan, string orderId, string childKey, SqlNames names)
     {
         var root = plan.Model.Root;
         var terms = Sorted(plan.ColumnsOf(root)!)
-            .Select(c => "QUOTE(" + (c.Equals(root.OrderIdColumn, StringComparison.OrdinalIgnoreCase) ? orderId : Column(Alias, c)) + ")")
+            .Select(c => "QUOTE(" + (c.Equals(root.OrderIdColumn, StringComparison.OrdinalIgnoreCase) ? orderId : Column(Alias, names.Column(root, c))) + ")")
             .ToList();
         var n = 0;
         foreach (var (table, columns) in plan.Tables)
@@ -132,9 +138,9 @@ internal sealed class CanonicalRow
             }
 
             var alias = "c" + (n++).ToString(CultureInfo.InvariantCulture);
-            var row = RowHash(columns, c => c.Equals(table.OrderIdColumn, StringComparison.OrdinalIgnoreCase) ? orderId : Column(alias, c));
-            terms.Add(new StringBuilder("(SELECT CONCAT(COUNT(*), ':', IFNULL(BIT_XOR(").Append(row).Append("), 0)) FROM ").Append(table.Placeholder).Append(' ').Append(alias)
-                .Append(" WHERE ").Append(Column(alias, table.OrderIdColumn)).Append(" = ").Append(childKey).Append(')').ToString());
+            var row = RowHash(columns, c => c.Equals(table.OrderIdColumn, StringComparison.OrdinalIgnoreCase) ? orderId : Column(alias, names.Column(table, c)));
+            terms.Add(new StringBuilder("(SELECT CONCAT(COUNT(*), ':', IFNULL(BIT_XOR(").Append(row).Append("), 0)) FROM ").Append(names.Table(table)).Append(' ').Append(alias)
+                .Append(" WHERE ").Append(Column(alias, names.Column(table, table.OrderIdColumn))).Append(" = ").Append(childKey).Append(')').ToString());
         }
 
         return Hash64(terms);
@@ -145,4 +151,11 @@ internal sealed class CanonicalRow
 
     private static IEnumerable<string> Sorted(IEnumerable<string> columns) =>
         columns.Order(StringComparer.OrdinalIgnoreCase).ThenBy(c => c, StringComparer.Ordinal);
+}
+
+/// <summary>Where <see cref="CanonicalRow"/> finds each declared table (its SQL name) and column (its name there).</summary>
+internal sealed record SqlNames(Func<DeclaredTable, string> Table, Func<DeclaredTable, string, string> Column)
+{
+    /// <summary>The declared tables (their placeholders) and columns.</summary>
+    public static SqlNames Declared { get; } = new(t => t.Placeholder, (_, c) => c);
 }

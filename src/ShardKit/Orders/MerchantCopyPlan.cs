@@ -22,6 +22,23 @@ internal sealed class MerchantCopyPlan
             .ToList();
     }
 
+    private MerchantCopyPlan(TableModel model, IReadOnlyList<TableShape> shapes, IReadOnlyList<(DeclaredTable Table, HashSet<string> Columns)> tables)
+    {
+        Model = model;
+        Shapes = shapes;
+        Tables = tables;
+    }
+
+    /// <summary>
+    /// Everything the user dimension holds of an order: every table of the user dimension (root first) with every column
+    /// the server does not compute, as <paramref name="userShapes"/> (in <see cref="TableModel.In"/> order) describe them. The
+    /// legacy import compares its source with the user shards on this.
+    /// </summary>
+    public static MerchantCopyPlan UserSide(TableModel model, IReadOnlyList<TableShape> userShapes) =>
+        new(model, userShapes, model.In(ShardDimension.User)
+            .Select((table, i) => (table, new HashSet<string>(userShapes[i].Columns.Where(c => !c.IsGenerated).Select(c => c.Name), StringComparer.OrdinalIgnoreCase)))
+            .ToList());
+
     /// <summary>The plan of the built-in schema (<see cref="TableModel.BuiltIn"/>: both tables copied whole), known without a read.</summary>
     public static MerchantCopyPlan BuiltIn { get; } = new(TableModel.BuiltIn, TableShapes.BuiltIn);
 

@@ -10,10 +10,11 @@ public sealed partial class ShardMap
     private readonly ShardSlot[] _user;
     private readonly ShardSlot[] _merchant;
 
-    internal ShardMap(long version, IReadOnlyList<ShardCluster> clusters, ShardEndpoint? legacy, TopologyPlan user, TopologyPlan merchant, TableModel? tables = null)
+    internal ShardMap(long version, IReadOnlyList<ShardCluster> clusters, ShardEndpoint? legacy, TopologyPlan user, TopologyPlan merchant, TableModel? tables = null, LegacyTables? legacyTables = null)
     {
         Version = version;
         Tables = tables ?? TableModel.BuiltIn;
+        LegacyTables = legacyTables ?? LegacyTables.SameNames(Tables);
         Clusters = clusters;
         Legacy = legacy;
         _user = CreateSlots(ShardDimension.User, user);
@@ -28,6 +29,9 @@ public sealed partial class ShardMap
 
     /// <summary>The sharded tables every shard holds (<see cref="ShardKitOptions.Tables"/>, or the built-in order schema).</summary>
     public TableModel Tables { get; }
+
+    /// <summary>How the legacy monolith's tables map onto <see cref="Tables"/> (<see cref="ShardKitOptions.LegacyTables"/>).</summary>
+    internal LegacyTables LegacyTables { get; }
 
     /// <summary>The pre-sharding monolith, when one is configured.</summary>
     public ShardEndpoint? Legacy { get; }

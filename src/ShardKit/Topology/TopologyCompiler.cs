@@ -36,6 +36,7 @@ internal static class TopologyCompiler
         var clusters = CompileClusters(options, list, out var legacy);
         ValidateShardMoves(options.ShardMoves, clusters, list);
         var tables = TableModel.Compile(options.Tables, list);
+        var legacyTables = LegacyTables.Compile(options.LegacyTables, tables, list);
         var dimensions = options.Dimensions ?? new ShardDimensionsOptions();
         var user = CompileDimension(ShardDimension.User, dimensions.User ?? new ShardDimensionOptions(), clusters, list);
         var merchant = CompileDimension(ShardDimension.Merchant, dimensions.Merchant ?? new ShardDimensionOptions(), clusters, list);
@@ -60,7 +61,7 @@ internal static class TopologyCompiler
             }
         }
 
-        return new ShardMap(options.MapVersion, clusters, legacy, user, merchant, tables);
+        return new ShardMap(options.MapVersion, clusters, legacy, user, merchant, tables, legacyTables);
     }
 
     private static void ValidateShardMoves(ShardMovesOptions? moves, List<ShardCluster> clusters, List<string> errors)

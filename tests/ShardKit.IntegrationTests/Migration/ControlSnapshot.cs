@@ -24,7 +24,7 @@ internal static class ControlSnapshot
             return await DescribeCompletedAsync(topology, status, text);
         }
 
-        var source = new LegacySource(LegacySeed.Database);
+        var source = LegacySource.BuiltIn(LegacySeed.Database);
         foreach (var bucket in status.Buckets)
         {
             FenceState sourceFence;
