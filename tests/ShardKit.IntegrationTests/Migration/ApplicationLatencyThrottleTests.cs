@@ -21,6 +21,15 @@ public sealed class ApplicationLatencyThrottleTests
         // A real writer reports the p99 of the operations it ran since its last poll.
         await using (var store = topology.NewStore(workerId: 1, pollInterval: TimeSpan.FromMinutes(1)))
         {
+            // The store's first poll (at its start) reports the window it has; on a busy machine it can run after the writes
+            // below, taking their figure before the refresh does. Wait until it has run (it records the state version last).
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            while (store.StateVersion < 0)
+            {
+                Assert.True(started.Elapsed < TimeSpan.FromSeconds(30), "the store never read the control state");
+                await Task.Delay(10);
+            }
+
             var orders = new OrderFactory(workerId: 2, MigrationTopology.ShardCount);
             for (var i = 0; i < 20; i++)
             {
