@@ -132,7 +132,7 @@ internal sealed class ChangeDrainer
 
                         if (state is not null)
                         {
-                            await _legacyApplier.ApplyAsync(source, state, bucket, force: false, cancellationToken).ConfigureAwait(false);
+                            await _legacyApplier.ApplyAsync(source, state, force: false, cancellationToken).ConfigureAwait(false);
                         }
                     }
 

@@ -32,7 +32,7 @@ internal sealed class LegacyApplier
     }
 
     /// <summary>Applies <paramref name="state"/> unless the source holds the order or its tombstone at the same or a newer version (or <paramref name="force"/>).</summary>
-    public async Task<bool> ApplyAsync(DbConnection connection, UserSideState state, int bucket, bool force, CancellationToken cancellationToken)
+    public async Task<bool> ApplyAsync(DbConnection connection, UserSideState state, bool force, CancellationToken cancellationToken)
     {
         return await s_retry.ExecuteAsync(
             static async (s, ct) =>
@@ -40,16 +40,16 @@ internal sealed class LegacyApplier
                 var transaction = await s.Connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct).ConfigureAwait(false);
                 await using (transaction.ConfigureAwait(false))
                 {
-                    var applied = await s.Self.ApplyOneAsync(s.Connection, transaction, s.State, s.Bucket, s.Force, ct).ConfigureAwait(false);
+                    var applied = await s.Self.ApplyOneAsync(s.Connection, transaction, s.State, s.Force, ct).ConfigureAwait(false);
                     await transaction.CommitAsync(ct).ConfigureAwait(false);
                     return applied;
                 }
             },
-            (Self: this, Connection: connection, State: state, Bucket: bucket, Force: force),
+            (Self: this, Connection: connection, State: state, Force: force),
             cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<bool> ApplyOneAsync(DbConnection connection, DbTransaction transaction, UserSideState state, int bucket, bool force, CancellationToken cancellationToken)
+    private async Task<bool> ApplyOneAsync(DbConnection connection, DbTransaction transaction, UserSideState state, bool force, CancellationToken cancellationToken)
     {
         var id = new { OrderId = state.Id.Value };
         var row = await connection.QuerySingleOrDefaultAsync<(long LegacyId, long Version)?>(new CommandDefinition(_lockOrder, id, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
@@ -94,14 +94,14 @@ internal sealed class LegacyApplier
         else
         {
             sql.Append("INSERT INTO ").Append(_source.TableOf(tables[0].Table)).Append(" (");
-            sql.AppendJoin(", ", columns.Select(c => "`" + tables[0].ColumnOf(c) + "`")).Append(", `shardkit_order_id`, `shardkit_bucket`) VALUES (");
+            sql.AppendJoin(", ", columns.Select(c => "`" + tables[0].ColumnOf(c) + "`")).Append(", `shardkit_order_id`) VALUES (");
             for (var i = 0; i < columns.Length; i++)
             {
                 SqlLiteral.Append(sql, values[0][i]);
                 sql.Append(", ");
             }
 
-            sql.Append(state.Id.Value).Append(", ").Append(bucket).Append(')');
+            sql.Append(state.Id.Value).Append(')');
             await BatchText.ExecuteAsync(connection, transaction, sql.ToString(), cancellationToken).ConfigureAwait(false);
             legacyId = await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT LAST_INSERT_ID()", transaction: transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
         }

@@ -43,11 +43,9 @@ internal static class LegacyCapture
     /// <summary>Marks the session as one that raises its orders' versions itself (items changes then raise nothing).</summary>
     public const string VersionedSession = "SET @`shardkit_versioned` = 1";
 
-    private const ulong Low32 = 0xFFFFFFFFUL;
-
     private static readonly string[] s_events = ["INSERT", "UPDATE", "DELETE"];
 
-    private static readonly string[] s_rootTriggers = ["bi_root", "bu_root", "ai_root", "au_root", "ad_root"];
+    private static readonly string[] s_rootTriggers = ["bu_root", "ai_root", "au_root", "ad_root"];
 
     /// <summary>The statements that (re)create every trigger of <paramref name="source"/> for <paramref name="buckets"/> buckets.</summary>
     public static IEnumerable<string> CreateTriggers(LegacySource source, int buckets)
@@ -64,27 +62,10 @@ internal static class LegacyCapture
             ? "OLD.`" + source.Tables.Root.ColumnOf(created) + "`"
             : "UTC_TIMESTAMP(6)";
         yield return source.Sql($$"""
-            CREATE TRIGGER {{Name("bi_root")}} BEFORE INSERT ON {root} FOR EACH ROW
-            BEGIN
-              {{Declarations}}
-              IF IFNULL(@`shardkit_apply`, 0) <> 1 THEN
-                {{Bucket($"NEW.{user}", "v_bucket", buckets)}}
-                SET NEW.`shardkit_bucket` = v_bucket;
-              END IF;
-            END
-            """);
-        yield return source.Sql($$"""
             CREATE TRIGGER {{Name("bu_root")}} BEFORE UPDATE ON {root} FOR EACH ROW
             BEGIN
-              {{Declarations}}
-              IF IFNULL(@`shardkit_apply`, 0) <> 1 THEN
-                IF NEW.`shardkit_bucket` IS NULL OR NEW.{{user}} <> OLD.{{user}} THEN
-                  {{Bucket($"NEW.{user}", "v_bucket", buckets)}}
-                  SET NEW.`shardkit_bucket` = v_bucket;
-                END IF;
-                IF NEW.{{version}} = OLD.{{version}} THEN
-                  SET NEW.{{version}} = OLD.{{version}} + 1;
-                END IF;
+              IF IFNULL(@`shardkit_apply`, 0) <> 1 AND NEW.{{version}} = OLD.{{version}} THEN
+                SET NEW.{{version}} = OLD.{{version}} + 1;
               END IF;
             END
             """);
@@ -93,7 +74,8 @@ internal static class LegacyCapture
             BEGIN
               {{Declarations}}
               IF IFNULL(@`shardkit_apply`, 0) <> 1 THEN
-                {{FenceAndLog(source, "NEW.`shardkit_bucket`", $"NEW.{key}")}}
+                SET v_bucket = {{BucketOf($"NEW.{user}", buckets)}};
+                {{FenceAndLog(source, "v_bucket", $"NEW.{key}")}}
               END IF;
             END
             """);
@@ -101,12 +83,14 @@ internal static class LegacyCapture
             CREATE TRIGGER {{Name("au_root")}} AFTER UPDATE ON {root} FOR EACH ROW
             BEGIN
               {{Declarations}}
+              DECLARE v_old SMALLINT;
               IF IFNULL(@`shardkit_apply`, 0) <> 1 THEN
-                {{FenceAndLog(source, "NEW.`shardkit_bucket`", $"NEW.{key}")}}
+                SET v_bucket = {{BucketOf($"NEW.{user}", buckets)}};
+                {{FenceAndLog(source, "v_bucket", $"NEW.{key}")}}
                 IF OLD.{{user}} <> NEW.{{user}} THEN
-                  {{Bucket($"OLD.{user}", "v_bucket", buckets)}}
-                  IF v_bucket <> NEW.`shardkit_bucket` THEN
-                    {{FenceAndLog(source, "v_bucket", $"OLD.{key}")}}
+                  SET v_old = {{BucketOf($"OLD.{user}", buckets)}};
+                  IF v_old <> v_bucket THEN
+                    {{FenceAndLog(source, "v_old", $"OLD.{key}")}}
                   END IF;
                 END IF;
               END IF;
@@ -117,10 +101,7 @@ internal static class LegacyCapture
             BEGIN
               {{Declarations}}
               IF IFNULL(@`shardkit_apply`, 0) <> 1 THEN
-                SET v_bucket = OLD.`shardkit_bucket`;
-                IF v_bucket IS NULL THEN
-                  {{Bucket($"OLD.{user}", "v_bucket", buckets)}}
-                END IF;
+                SET v_bucket = {{BucketOf($"OLD.{user}", buckets)}};
                 {{FenceAndLog(source, "v_bucket", $"OLD.{key}")}}
                 INSERT INTO {schema}.`shardkit_tombstones` (legacy_id, order_id, user_id, merchant_id, created_at, deleted_at, version)
                 VALUES (OLD.{{key}}, OLD.`shardkit_order_id`, OLD.{{user}}, OLD.{{source.MerchantColumn}}, {{createdAt}}, UTC_TIMESTAMP(6), OLD.{{version}} + 1)
@@ -244,42 +225,37 @@ internal static class LegacyCapture
     }
 
     /// <summary>
-    /// SQL statements that set <paramref name="target"/> to the bucket of the user ID <paramref name="userId"/>: splitmix64
-    /// of (ID + the user salt) reduced by multiply-high, as <see cref="ShardHash.Shard"/> computes it. Every product is split
-    /// into 32-bit halves, so no intermediate value leaves BIGINT UNSIGNED (the server refuses an overflow).
+    /// The bucket of the user ID <paramref name="userId"/> (a SQL value) among <paramref name="buckets"/>, as one SQL
+    /// expression: <see cref="ShardFunctions.UserShard"/>'s frozen hash (<see cref="ShardSql"/>).
     /// </summary>
-    public static string Bucket(string userId, string target, int buckets)
+    public static string BucketOf(string userId, int buckets) => ShardSql(userId, ShardHash.UserSalt, buckets);
+
+    /// <summary>
+    /// <see cref="ShardHash.Shard"/> as one SQL expression over the ID <paramref name="id"/> (a SQL value): splitmix64 of
+    /// (ID + <paramref name="salt"/>), reduced by multiply-high. The wrapping 64-bit products are computed exactly as
+    /// <c>DECIMAL(65,0)</c> modulo 2^64 (a <c>BIGINT UNSIGNED</c> product that overflows is an error on the server), the
+    /// shifts and XORs as <c>BIGINT UNSIGNED</c>. Deterministic and built-in only, so it can define a generated column.
+    /// </summary>
+    public static string ShardSql(string id, ulong salt, int count)
     {
-        var sql = new StringBuilder();
-        sql.Append(CultureInfo.InvariantCulture, $"SET v_z = CAST({userId} AS UNSIGNED);\n");
-        sql.Append(CultureInfo.InvariantCulture, $"SET v_lo = (v_z & {Low32}) + {ShardHash.UserSalt & Low32};\n");
-        sql.Append(CultureInfo.InvariantCulture, $"SET v_z = ((((v_z >> 32) + {ShardHash.UserSalt >> 32} + (v_lo >> 32)) & {Low32}) << 32) | (v_lo & {Low32});\n");
-        sql.Append("SET v_z = v_z ^ (v_z >> 30);\n");
-        MultiplyBy(sql, ShardHash.MixMultiplier1);
-        sql.Append("SET v_z = v_z ^ (v_z >> 27);\n");
-        MultiplyBy(sql, ShardHash.MixMultiplier2);
-        sql.Append("SET v_z = v_z ^ (v_z >> 31);\n");
-        sql.Append(CultureInfo.InvariantCulture, $"SET {target} = (((v_z >> 32) * {buckets}) + (((v_z & {Low32}) * {buckets}) >> 32)) >> 32;");
-        return sql.ToString();
+        const string Wrap = "18446744073709551616";
+        static string Decimal(string x) => $"CAST({x} AS DECIMAL(65,0))";
+        static string Unsigned(string x) => $"CAST({x} AS UNSIGNED)";
+        static string XorShift(string z, int shift) => string.Create(CultureInfo.InvariantCulture, $"({z} ^ ({z} >> {shift}))");
+        static string Times(string z, ulong factor) => Unsigned(string.Create(CultureInfo.InvariantCulture, $"MOD({Decimal(z)} * {factor}, {Wrap})"));
+        var z = Unsigned(string.Create(CultureInfo.InvariantCulture, $"MOD({Decimal(id)} + {salt}, {Wrap})"));
+        z = Times(XorShift(z, 30), ShardHash.MixMultiplier1);
+        z = Times(XorShift(z, 27), ShardHash.MixMultiplier2);
+        return string.Create(CultureInfo.InvariantCulture, $"FLOOR({Decimal(XorShift(z, 31))} * {count} / {Wrap})");
     }
 
-    /// <summary>The local variables <see cref="Bucket"/> and the fence check use; first in a trigger body.</summary>
+    /// <summary>The local variables the fence check uses; first in a trigger body.</summary>
     public const string Declarations = """
-        DECLARE v_z, v_lo, v_ll, v_x BIGINT UNSIGNED;
-          DECLARE v_bucket SMALLINT;
+        DECLARE v_bucket SMALLINT;
           DECLARE v_authority VARCHAR(8);
           DECLARE v_capture TINYINT;
           DECLARE v_message VARCHAR(128);
         """;
-
-    private static void MultiplyBy(StringBuilder sql, ulong factor)
-    {
-        var low = factor & Low32;
-        var high = factor >> 32;
-        sql.Append(CultureInfo.InvariantCulture, $"SET v_ll = (v_z & {Low32}) * {low};\n");
-        sql.Append(CultureInfo.InvariantCulture, $"SET v_x = (((v_z >> 32) * {low}) & {Low32}) + (((v_z & {Low32}) * {high}) & {Low32});\n");
-        sql.Append(CultureInfo.InvariantCulture, $"SET v_z = ((((v_ll >> 32) + v_x) & {Low32}) << 32) | (v_ll & {Low32});\n");
-    }
 
     private static string FenceAndLog(LegacySource source, string bucket, string legacyId) => $$"""
         SET v_authority = NULL;

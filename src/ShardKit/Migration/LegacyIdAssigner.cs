@@ -56,7 +56,7 @@ internal sealed class LegacyIdAssigner
     /// <exception cref="InvalidOperationException">A row's recorded ID is not the one the map links to its legacy ID.</exception>
     public async Task RecordAsync(DbConnection source, DbTransaction? transaction, IReadOnlyList<LegacyRowKey> rows, IReadOnlyDictionary<long, OrderId> claimed, CancellationToken cancellationToken)
     {
-        var missing = new List<(long LegacyId, OrderId OrderId, int Bucket)>();
+        var missing = new List<(long LegacyId, OrderId OrderId)>();
         foreach (var row in rows)
         {
             var orderId = claimed[row.LegacyId];
@@ -67,7 +67,7 @@ internal sealed class LegacyIdAssigner
 
             if (row.OrderId is null)
             {
-                missing.Add((row.LegacyId, orderId, _map.RouteUser(row.UserId).Shard));
+                missing.Add((row.LegacyId, orderId));
             }
         }
 
@@ -82,13 +82,13 @@ internal sealed class LegacyIdAssigner
         var values = new StringBuilder(missing.Count * 48);
         for (var i = 0; i < missing.Count; i++)
         {
-            var (legacyId, orderId, bucket) = missing[i];
+            var (legacyId, orderId) = missing[i];
             values.Append(i == 0 ? "SELECT " : i == 1 ? " UNION ALL VALUES (" : ", (").Append(legacyId).Append(i == 0 ? " AS legacy_id, " : ", ")
-                .Append(orderId.Value).Append(i == 0 ? " AS order_id, " : ", ").Append(bucket).Append(i == 0 ? " AS bucket" : ")");
+                .Append(orderId.Value).Append(i == 0 ? " AS order_id" : ")");
         }
 
         var sql = _source.Sql(
-            $"UPDATE {{root}} o JOIN ({values}) v ON o.{_source.Key} = v.legacy_id SET o.shardkit_order_id = v.order_id, o.shardkit_bucket = v.bucket WHERE o.shardkit_order_id IS NULL");
+            $"UPDATE {{root}} o JOIN ({values}) v ON o.{_source.Key} = v.legacy_id SET o.shardkit_order_id = v.order_id WHERE o.shardkit_order_id IS NULL");
         await BatchText.ExecuteAsync(source, transaction, sql, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -23,9 +23,7 @@ internal sealed class LegacySource
     private static readonly string[] s_prepare =
     [
         "ALTER TABLE {root} ADD COLUMN IF NOT EXISTS shardkit_order_id BIGINT NULL",
-        "ALTER TABLE {root} ADD COLUMN IF NOT EXISTS shardkit_bucket SMALLINT NULL",
         "CREATE UNIQUE INDEX IF NOT EXISTS ux_shardkit_order ON {root} (shardkit_order_id)",
-        "CREATE INDEX IF NOT EXISTS ix_shardkit_bucket ON {root} (shardkit_bucket, shardkit_order_id)",
         """
         CREATE TABLE IF NOT EXISTS {schema}.`shardkit_fence` (
             bucket    SMALLINT   NOT NULL,
@@ -258,6 +256,12 @@ internal sealed class LegacySource
     {
         await connection.ExecuteAsync(new CommandDefinition(
             Sql($"ALTER TABLE {{root}} ADD COLUMN IF NOT EXISTS {VersionColumn} BIGINT NOT NULL DEFAULT 1"), cancellationToken: cancellationToken)).ConfigureAwait(false);
+        // The bucket is a generated column (virtual, indexed): every row has it, old or new, with nothing written to the rows.
+        await connection.ExecuteAsync(new CommandDefinition(
+            Sql($"ALTER TABLE {{root}} ADD COLUMN IF NOT EXISTS shardkit_bucket SMALLINT AS ({LegacyCapture.BucketOf(UserColumn, buckets)}) VIRTUAL"),
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
+        await connection.ExecuteAsync(new CommandDefinition(
+            Sql($"CREATE INDEX IF NOT EXISTS ix_shardkit_bucket ON {{root}} (shardkit_bucket, {Key})"), cancellationToken: cancellationToken)).ConfigureAwait(false);
         foreach (var statement in s_prepare)
         {
             await connection.ExecuteAsync(new CommandDefinition(Sql(statement), cancellationToken: cancellationToken)).ConfigureAwait(false);

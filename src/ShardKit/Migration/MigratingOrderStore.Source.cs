@@ -36,8 +36,8 @@ public sealed partial class MigratingOrderStore
 
             await connection.ExecuteAsync(new CommandDefinition(
                 Source.Sql("""
-                    INSERT INTO {orders} (user_id, merchant_id, status, total_amount, currency, created_at, updated_at, version, ext, shardkit_order_id, shardkit_bucket)
-                    VALUES (@UserId, @MerchantId, @Status, @TotalAmount, @Currency, @Now, @Now, 1, @Ext, @OrderId, @Bucket)
+                    INSERT INTO {orders} (user_id, merchant_id, status, total_amount, currency, created_at, updated_at, version, ext, shardkit_order_id)
+                    VALUES (@UserId, @MerchantId, @Status, @TotalAmount, @Currency, @Now, @Now, 1, @Ext, @OrderId)
                     """),
                 new { order.UserId, order.MerchantId, order.Status, order.TotalAmount, order.Currency, Now = now.UtcDateTime, order.Ext, OrderId = order.Id.Value, Bucket = bucket },
                 transaction,
