@@ -18,8 +18,8 @@ internal sealed partial class Migrator
     private static readonly ResiliencePipeline s_chunkReadRetry = TransientRetry.Create(attempts: 5, TimeSpan.FromMilliseconds(20), TimeProvider.System);
 
     /// <summary>
-    /// Copies every legacy order from the checkpoint on: each chunk is read under shared locks (and gets its ShardKit IDs
-    /// in the same source transaction) while the one before it is applied; it is then written into its user and merchant
+    /// Copies every legacy order from the checkpoint on: each chunk is read (and its legacy IDs linked) while the one before
+    /// it is applied; it is then written into its user and merchant
     /// shards in one pass, one batch per cluster, the clusters side by side (<see cref="ClusterCopyWriter"/>), with the
     /// version guard (the copy loses to any newer write already applied; a tombstone wins over an older copy), and only
     /// then the checkpoint moves past it. A crash copies the chunks after the checkpoint again (every write is idempotent). Then CATCHUP
@@ -159,9 +159,10 @@ internal sealed partial class Migrator
     }
 
     /// <summary>
-    /// A chunk of the history, read without locks: the rows and their items in one REPEATABLE READ snapshot (the items by
-    /// key range, not by a list of keys); then every row's ShardKit ID is claimed (a recorded ID is the candidate) and the
-    /// IDs the source lacks are recorded in one <c>UPDATE</c>. No lock is needed: the capture triggers log every write made
+    /// A chunk of the history, read without locks: the root rows and their child rows in one REPEATABLE READ snapshot and
+    /// one round trip (the child rows by key range, not by a list of keys); then every row's ShardKit ID (its own, or derived
+    /// from its legacy key: <see cref="LegacyOrderIds"/>) is linked to its legacy key in the legacy ID map. Nothing is
+    /// written to the source. No lock is needed: the capture triggers log every write made
     /// since <c>migrate start</c> (whose fence update waited for every writer that had read the fence before it), every
     /// version a plain-SQL writer leaves is raised, and the drains that follow the backfill apply the current state over any
     /// older copy. Writers never wait for the copy.
@@ -185,9 +186,7 @@ internal sealed partial class Migrator
                 return (states, cursor);
             }
 
-            var rowKeys = rows.Select(r => r.Key).ToList();
-            var ids = await _assigner.ClaimAsync(rowKeys, cancellationToken).ConfigureAwait(false);
-            await _assigner.RecordAsync(source, null, rowKeys, ids, cancellationToken).ConfigureAwait(false);
+            var ids = await _assigner.LinkAsync(rows.Select(r => r.Key).ToList(), cancellationToken).ConfigureAwait(false);
             foreach (var row in rows)
             {
                 states.Add(row.ToState(ids[row.LegacyId]));

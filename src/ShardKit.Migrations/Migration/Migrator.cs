@@ -43,12 +43,11 @@ internal sealed partial class Migrator : IDisposable
         }
 
         _controlCluster = ControlSchema.Cluster(dataSource.Map, options.ControlCluster);
-        _source = new LegacySource(legacy.Database, dataSource.Map.LegacyTables);
+        _source = new LegacySource(legacy.Database, dataSource.Map);
         _keys = new AlternateKeyStore(dataSource);
         _legacyIds = new AlternateKeyLegacyIdMap(_keys);
         _merchant = new MerchantApplier(dataSource);
-        var ids = new OrderIdGenerator(new OrderIdGeneratorOptions { WorkerId = options.WorkerId, ShardCount = dataSource.Map.GetShardCount(ShardDimension.User) });
-        _assigner = new LegacyIdAssigner(dataSource.Map, _legacyIds, ids, _source) { Profile = CopyProfile };
+        _assigner = new LegacyIdAssigner(dataSource.Map, _legacyIds) { Profile = CopyProfile };
         _drainer = new ChangeDrainer(dataSource, _source, _assigner);
     }
 

@@ -8,9 +8,6 @@ internal sealed class MigratorOptions
     /// <summary>The cluster holding <c>shardkit_control</c>; the first when null.</summary>
     public string? ControlCluster { get; init; }
 
-    /// <summary>The order-ID worker ID of the migrator (IDs of legacy orders). Default 255; no application instance may use it.</summary>
-    public int WorkerId { get; init; } = 255;
-
     /// <summary>
     /// Legacy rows per backfill chunk. Default 10,000: a chunk is written with a few statements per target schema whatever
     /// its size, so a larger chunk spreads their cost over more rows (measured in benchmarks/results, 2026-12-07); a smaller

@@ -71,18 +71,15 @@ internal sealed class ChangeDrainer
     }
 
     /// <summary>
-    /// The ShardKit IDs of the logged legacy orders: each is claimed for its legacy ID (a recorded ID is the candidate; the
-    /// first claim wins for good, so the backfill and the store find the same one) and recorded where the source has none
-    /// yet, on the row or on its tombstone. An order deleted before any copy still gets its ID, so its tombstone reaches the
-    /// shards under the ID a late copy of it would use. Orders the source has no trace of are left out.
+    /// The ShardKit IDs of the logged legacy orders, live or deleted (their own, or derived from the legacy key), each linked
+    /// to its legacy key in the legacy ID map, as the backfill links them. An order deleted before any copy still reaches the
+    /// shards as a tombstone, under the ID a late copy of it would have. Orders the source has no trace of are left out.
     /// </summary>
     private async Task<List<OrderId>> AssignAsync(System.Data.Common.DbConnection source, List<long> legacyIds, CancellationToken cancellationToken)
     {
         var keys = await _source.ReadKeysAsync(source, legacyIds, cancellationToken).ConfigureAwait(false);
-        var claimed = await _assigner.ClaimAsync(keys.Select(k => k.Key).ToList(), cancellationToken).ConfigureAwait(false);
-        await _assigner.RecordAsync(source, null, keys.Where(k => !k.Deleted).Select(k => k.Key).ToList(), claimed, cancellationToken).ConfigureAwait(false);
-        await _source.RecordTombstoneIdsAsync(source, keys.Where(k => k.Deleted).Select(k => k.Key).ToList(), claimed, cancellationToken).ConfigureAwait(false);
-        return claimed.Values.Distinct().ToList();
+        var linked = await _assigner.LinkAsync(keys.Select(k => k.Key).ToList(), cancellationToken).ConfigureAwait(false);
+        return linked.Values.Distinct().ToList();
     }
 
     /// <summary>

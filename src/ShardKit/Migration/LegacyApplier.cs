@@ -25,10 +25,11 @@ internal sealed class LegacyApplier
     public LegacyApplier(LegacySource source)
     {
         _source = source;
-        _lockOrder = source.Sql($"SELECT {source.Key}, {source.VersionColumn} FROM {{root}} WHERE shardkit_order_id = @OrderId FOR UPDATE");
-        _lockTombstone = source.Sql("SELECT legacy_id, version FROM {schema}.`shardkit_tombstones` WHERE order_id = @OrderId FOR UPDATE");
+        // An order carries its own ID, or (an ID derived from its legacy key) is found by that key.
+        _lockOrder = source.Sql($"SELECT {source.Key}, {source.VersionColumn} FROM {{root}} WHERE shardkit_order_id = @OrderId OR (shardkit_order_id IS NULL AND {source.Key} = @Key) FOR UPDATE");
+        _lockTombstone = source.Sql("SELECT legacy_id, version FROM {schema}.`shardkit_tombstones` WHERE order_id = @OrderId OR (order_id IS NULL AND legacy_id = @Key) FOR UPDATE");
         _deleteOrder = source.Sql($"DELETE FROM {{root}} WHERE {source.Key} = @LegacyId");
-        _deleteTombstone = source.Sql("DELETE FROM {schema}.`shardkit_tombstones` WHERE order_id = @OrderId");
+        _deleteTombstone = source.Sql("DELETE FROM {schema}.`shardkit_tombstones` WHERE order_id = @OrderId OR (order_id IS NULL AND legacy_id = @Key)");
     }
 
     /// <summary>Applies <paramref name="state"/> unless the source holds the order or its tombstone at the same or a newer version (or <paramref name="force"/>).</summary>
@@ -51,7 +52,7 @@ internal sealed class LegacyApplier
 
     private async Task<bool> ApplyOneAsync(DbConnection connection, DbTransaction transaction, UserSideState state, bool force, CancellationToken cancellationToken)
     {
-        var id = new { OrderId = state.Id.Value };
+        var id = new { OrderId = state.Id.Value, Key = LegacyOrderIds.KeyOf(state.Id) ?? -1 };
         var row = await connection.QuerySingleOrDefaultAsync<(long LegacyId, long Version)?>(new CommandDefinition(_lockOrder, id, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
         var tombstone = await connection.QuerySingleOrDefaultAsync<(long LegacyId, long Version)?>(new CommandDefinition(_lockTombstone, id, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
         var current = Math.Max(row?.Version ?? 0, tombstone?.Version ?? 0);

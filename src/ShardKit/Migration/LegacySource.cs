@@ -61,11 +61,12 @@ internal sealed class LegacySource
     private readonly Dictionary<string, string> _placeholders = new(StringComparer.Ordinal);
     private Texts? _texts;
 
-    public LegacySource(string database, LegacyTables tables)
+    public LegacySource(string database, ShardMap map)
     {
         ArgumentException.ThrowIfNullOrEmpty(database);
         Database = database;
-        Tables = tables;
+        Map = map;
+        var tables = Tables = map.LegacyTables;
         _schema = Quote(database);
         foreach (var table in tables.Tables)
         {
@@ -92,11 +93,11 @@ internal sealed class LegacySource
         }
     }
 
-    /// <summary>The legacy import of the built-in schema from the legacy tables <c>orders</c> and <c>order_items</c>.</summary>
-    public static LegacySource BuiltIn(string database) => new(database, LegacyTables.SameNames(TableModel.BuiltIn));
-
     /// <summary>The legacy schema's name.</summary>
     public string Database { get; }
+
+    /// <summary>The shard map (its shard counts give derived IDs their genes).</summary>
+    public ShardMap Map { get; }
 
     /// <summary>The legacy tables and how they map onto the declared ones.</summary>
     public LegacyTables Tables { get; }
@@ -295,18 +296,6 @@ internal sealed class LegacySource
         return keys.Select(k => (new LegacyRowKey(k.LegacyId, k.UserId, k.MerchantId, k.OrderId), k.Deleted)).ToList();
     }
 
-    /// <summary>Records claimed ShardKit IDs on the tombstones that have none yet (orders deleted before any copy recorded their ID).</summary>
-    public async Task RecordTombstoneIdsAsync(DbConnection connection, IReadOnlyList<LegacyRowKey> deleted, IReadOnlyDictionary<long, OrderId> claimed, CancellationToken cancellationToken)
-    {
-        foreach (var key in deleted.Where(k => k.OrderId is null))
-        {
-            await connection.ExecuteAsync(new CommandDefinition(
-                Sql("UPDATE {schema}.`shardkit_tombstones` SET order_id = @OrderId WHERE legacy_id = @LegacyId AND order_id IS NULL"),
-                new { OrderId = claimed[key.LegacyId].Value, key.LegacyId },
-                cancellationToken: cancellationToken)).ConfigureAwait(false);
-        }
-    }
-
     /// <summary>Reads a bucket's fence row under a shared (writers) or exclusive (cutover) lock; null when the fence table or row is missing.</summary>
     public async Task<FenceState?> ReadFenceAsync(DbConnection connection, DbTransaction transaction, int bucket, bool exclusive, CancellationToken cancellationToken)
     {
@@ -348,21 +337,25 @@ internal sealed class LegacySource
             return states;
         }
 
+        // An order is found by the ID it carries, or (an ID derived from its legacy key) by that key; a row found by the key
+        // whose user or merchant no longer gives that ID is another order's.
         var texts = Loaded;
+        var wanted = orderIds.Select(o => o.Value).ToHashSet();
         var (orders, tombstones) = await ReadAsync(
-            connection, transaction, locking ? texts.ByIdsLocking : texts.ByIds, new { Ids = orderIds.Select(o => o.Value).ToArray() }, tombstones: true, cancellationToken).ConfigureAwait(false);
+            connection, transaction, locking ? texts.ByIdsLocking : texts.ByIds, new { Ids = wanted.ToArray(), Keys = LegacyOrderIds.KeysOf(orderIds) }, tombstones: true, cancellationToken).ConfigureAwait(false);
         var live = new HashSet<long>();
         foreach (var order in orders)
         {
-            if (order.OrderId is { } id)
+            var id = IdOf(order.Key);
+            if (wanted.Contains(id.Value))
             {
-                states.Add((order.ToState(OrderId.FromValidatedValue(id)), order.LegacyId));
-                live.Add(id);
+                states.Add((order.ToState(id), order.LegacyId));
+                live.Add(id.Value);
             }
         }
 
         // A live row wins over a tombstone of the same ID (an ID is never reused, so both cannot be current).
-        states.AddRange(tombstones.Where(t => !live.Contains(t.Tombstone.OrderId)).Select(t => (new UserSideState(t.Tombstone), t.LegacyId)));
+        states.AddRange(tombstones.Where(t => wanted.Contains(t.Tombstone.OrderId) && !live.Contains(t.Tombstone.OrderId)).Select(t => (new UserSideState(t.Tombstone), t.LegacyId)));
         return states;
     }
 
@@ -420,7 +413,8 @@ internal sealed class LegacySource
                 await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    dead.Add((new Tombstone(reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetDateTime(4), reader.GetDateTime(5), reader.GetInt64(6)), reader.GetInt64(0)));
+                    var key = new LegacyRowKey(reader.GetInt64(0), reader.GetInt64(2), reader.GetInt64(3), reader.IsDBNull(1) ? null : reader.GetInt64(1));
+                    dead.Add((new Tombstone(IdOf(key).Value, key.UserId, key.MerchantId, reader.GetDateTime(4), reader.GetDateTime(5), reader.GetInt64(6)), key.LegacyId));
                 }
             }
 
@@ -431,6 +425,10 @@ internal sealed class LegacySource
 
         return (orders, dead);
     }
+
+    /// <summary>A legacy order's ShardKit ID: its own, or the one derived from its legacy key (<see cref="LegacyOrderIds"/>).</summary>
+    public OrderId IdOf(LegacyRowKey key) =>
+        key.OrderId is { } own ? OrderId.FromValidatedValue(own) : LegacyOrderIds.Derive(Map, key.LegacyId, key.UserId, key.MerchantId);
 
     private static string Quote(string name) => "`" + name.Replace("`", "``", StringComparison.Ordinal) + "`";
 
@@ -459,22 +457,23 @@ internal sealed class LegacySource
                 var legacy = tables.Tables.First(t => ReferenceEquals(t.Table, table));
                 return column.Equals(table.OrderIdColumn, StringComparison.OrdinalIgnoreCase) ? legacy.KeyColumn : legacy.ColumnOf(column);
             });
-            var canonical = new CanonicalRow(Plan, orderId: "o.`shardkit_order_id`", childKey: "o." + source.Key, names: names);
+            var orderId = $"COALESCE(o.`shardkit_order_id`, {LegacyOrderIds.Sql(source.Map, "o." + source.Key, "o." + source.UserColumn, "o." + source.MerchantColumn)})";
+            var canonical = new CanonicalRow(Plan, orderId: orderId, childKey: "o." + source.Key, names: names);
             var target = new CanonicalRow(Plan);
             TargetAggregate = target.Aggregate;
             TargetRows = target.Rows;
             Aggregate = source.Sql(canonical.Aggregate + " WHERE o.shardkit_bucket = @Bucket");
 
-            // A row written since the last drain may have no ShardKit ID yet: the aggregate counts it, so the bucket still differs.
-            Rows = source.Sql(canonical.Rows + " WHERE o.shardkit_bucket = @Bucket AND o.shardkit_order_id IS NOT NULL");
+            Rows = source.Sql(canonical.Rows + " WHERE o.shardkit_bucket = @Bucket");
 
             var key = "o." + source.Key;
             var chunk = $"{key} > @Cursor AND {key} <= @Until ORDER BY {key} LIMIT @Limit";
             var last = $"(SELECT IFNULL(MAX(k.{source.Key}), @Cursor) FROM (SELECT {key} FROM {{root}} o WHERE {chunk}) k)";
             Chunk = Read(source, "WHERE " + chunk, c => $"c.{c} > @Cursor AND c.{c} <= {last}", tombstones: false, suffix: "");
-            var ids = $"(SELECT {key} FROM {{root}} o WHERE o.shardkit_order_id IN @Ids)";
-            ByIds = Read(source, "WHERE o.shardkit_order_id IN @Ids", c => $"c.{c} IN {ids}", tombstones: true, suffix: "");
-            ByIdsLocking = Read(source, "WHERE o.shardkit_order_id IN @Ids", c => $"c.{c} IN {ids}", tombstones: true, suffix: " LOCK IN SHARE MODE");
+            var byId = $"(o.shardkit_order_id IN @Ids OR (o.shardkit_order_id IS NULL AND {key} IN @Keys))";
+            var ids = $"(SELECT {key} FROM {{root}} o WHERE {byId})";
+            ByIds = Read(source, "WHERE " + byId, c => $"c.{c} IN {ids}", tombstones: true, suffix: "");
+            ByIdsLocking = Read(source, "WHERE " + byId, c => $"c.{c} IN {ids}", tombstones: true, suffix: " LOCK IN SHARE MODE");
         }
 
         public MerchantCopyPlan Plan { get; }
@@ -532,7 +531,8 @@ internal sealed class LegacySource
 
             if (tombstones)
             {
-                sql.Append("SELECT ").Append(TombstoneColumns).Append(" FROM {schema}.`shardkit_tombstones` WHERE order_id IN @Ids").Append(suffix).Append(";\n");
+                sql.Append("SELECT ").Append(TombstoneColumns).Append(" FROM {schema}.`shardkit_tombstones` WHERE order_id IN @Ids OR (order_id IS NULL AND legacy_id IN @Keys)")
+                    .Append(suffix).Append(";\n");
             }
 
             return source.Sql(sql.ToString());

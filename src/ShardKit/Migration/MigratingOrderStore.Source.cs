@@ -17,9 +17,15 @@ public sealed partial class MigratingOrderStore
             DataSource.Map.Legacy?.Database ?? throw new ShardKitException(
                 ShardKitErrorCode.InvalidTopology,
                 "The legacy connection string (ShardKit:Legacy) must name the legacy database (Database=...)."),
-            DataSource.Map.LegacyTables);
+            DataSource.Map);
 
-    private LegacyIdAssigner Assigner => _assigner ??= new LegacyIdAssigner(DataSource.Map, _legacyIds, _ids, Source);
+    /// <summary>The legacy row of <c>@OrderId</c>: the one carrying it, or (an ID derived from a legacy key) the one of key <c>@Key</c>.</summary>
+    private const string ByOrderId = "(shardkit_order_id = @OrderId OR (shardkit_order_id IS NULL AND order_id = @Key))";
+
+    /// <summary>The legacy key an ID was derived from, or -1 (no row has it) when it was not derived.</summary>
+    private static long KeyOf(OrderId id) => LegacyOrderIds.KeyOf(id) ?? -1;
+
+    private LegacyIdAssigner Assigner => _assigner ??= new LegacyIdAssigner(DataSource.Map, _legacyIds);
 
     private async Task<OrderRecord> CreateOnSourceAsync(OrderRecord order, CancellationToken cancellationToken)
     {
@@ -56,11 +62,11 @@ public sealed partial class MigratingOrderStore
         return await InSourceWriteAsync(bucket, async (connection, transaction) =>
         {
             var changed = await connection.ExecuteAsync(new CommandDefinition(
-                Source.Sql("""
+                Source.Sql($$"""
                     UPDATE {orders} SET status = @Status, total_amount = @TotalAmount, currency = @Currency, ext = @Ext, updated_at = @Now, version = version + 1
-                    WHERE shardkit_order_id = @OrderId AND user_id = @UserId AND merchant_id = @MerchantId
+                    WHERE {{ByOrderId}} AND user_id = @UserId AND merchant_id = @MerchantId
                     """),
-                new { order.Status, order.TotalAmount, order.Currency, order.Ext, Now = now.UtcDateTime, OrderId = order.Id.Value, order.UserId, order.MerchantId },
+                new { order.Status, order.TotalAmount, order.Currency, order.Ext, Now = now.UtcDateTime, OrderId = order.Id.Value, Key = KeyOf(order.Id), order.UserId, order.MerchantId },
                 transaction,
                 cancellationToken: cancellationToken)).ConfigureAwait(false);
             if (changed == 0)
@@ -69,7 +75,7 @@ public sealed partial class MigratingOrderStore
             }
 
             var current = await connection.QuerySingleAsync<(long LegacyId, long Version, DateTime CreatedAt)>(new CommandDefinition(
-                Source.Sql($"SELECT {Source.Key}, {Source.VersionColumn}, created_at FROM {{orders}} WHERE shardkit_order_id = @OrderId"), new { OrderId = order.Id.Value }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                Source.Sql($"SELECT {Source.Key}, {Source.VersionColumn}, created_at FROM {{orders}} WHERE {ByOrderId}"), new { OrderId = order.Id.Value, Key = KeyOf(order.Id) }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
             await connection.ExecuteAsync(new CommandDefinition(
                 Source.Sql("DELETE FROM {order_items} WHERE order_id = @LegacyId"), new { current.LegacyId }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
             await OrderReader.InsertItemsAsync(connection, Source.Sql("{order_items}"), current.LegacyId, order.Items, transaction, cancellationToken).ConfigureAwait(false);
@@ -81,15 +87,17 @@ public sealed partial class MigratingOrderStore
     {
         return await InSourceWriteAsync(orderId.UserShard, async (connection, transaction) =>
         {
-            var legacyId = await connection.QuerySingleOrDefaultAsync<long?>(new CommandDefinition(
-                Source.Sql("SELECT order_id FROM {orders} WHERE shardkit_order_id = @OrderId FOR UPDATE"),
-                new { OrderId = orderId.Value },
+            var row = await connection.QuerySingleOrDefaultAsync<(long LegacyId, long UserId, long MerchantId, long? OrderId)?>(new CommandDefinition(
+                Source.Sql($"SELECT order_id, user_id, merchant_id, shardkit_order_id FROM {{orders}} WHERE {ByOrderId} FOR UPDATE"),
+                new { OrderId = orderId.Value, Key = KeyOf(orderId) },
                 transaction,
                 cancellationToken: cancellationToken)).ConfigureAwait(false);
-            if (legacyId is not { } id)
+            if (row is not { } found || Source.IdOf(new LegacyRowKey(found.LegacyId, found.UserId, found.MerchantId, found.OrderId)) != orderId)
             {
                 return false;
             }
+
+            var id = found.LegacyId;
 
             // The delete trigger leaves the tombstone (the next version) and logs the change.
             await connection.ExecuteAsync(new CommandDefinition(Source.Sql("DELETE FROM {order_items} WHERE order_id = @LegacyId"), new { LegacyId = id }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
@@ -106,8 +114,8 @@ public sealed partial class MigratingOrderStore
         }, cancellationToken);
 
     /// <summary>
-    /// Gives a legacy order its ShardKit ID if the backfill has not yet (the same claim the backfill makes). Recording it on
-    /// the row is a write like any other: the capture triggers version, fence and log it.
+    /// Links a legacy order to its ShardKit ID (its own, or the one derived from its legacy key) in the legacy ID map if the
+    /// backfill has not yet: the same link the backfill makes. Nothing is written to the legacy row.
     /// </summary>
     private async Task<OrderId?> AssignLegacyIdAsync(long legacyId, CancellationToken cancellationToken)
     {
@@ -121,8 +129,8 @@ public sealed partial class MigratingOrderStore
                 return null;
             }
 
-            var assigned = await Assigner.AssignAsync(connection, null, [new LegacyRowKey(legacyId, r.UserId, r.MerchantId, r.OrderId)], cancellationToken).ConfigureAwait(false);
-            return assigned[legacyId];
+            var linked = await Assigner.LinkAsync([new LegacyRowKey(legacyId, r.UserId, r.MerchantId, r.OrderId)], cancellationToken).ConfigureAwait(false);
+            return linked[legacyId];
         }
     }
 

@@ -24,7 +24,7 @@ internal static class ControlSnapshot
             return await DescribeCompletedAsync(topology, status, text);
         }
 
-        var source = LegacySource.BuiltIn(LegacySeed.Database);
+        var source = new LegacySource(LegacySeed.Database, topology.Shards.Map);
         foreach (var bucket in status.Buckets)
         {
             FenceState sourceFence;

@@ -165,12 +165,13 @@ public sealed class LegacyCaptureTests(ITestOutputHelper output)
         Assert.True(dimensions.Equal, $"{dimensions.Remaining} merchant copies differ");
 
         // After the cutover a plain-SQL write on a shard is logged for the reverse flow and reaches the legacy database.
-        var moved = (await store.FindByLegacyIdAsync(script.Inserted.Except(script.Deleted).First()))!;
+        var movedLegacyId = script.Inserted.Except(script.Deleted).First();
+        var moved = (await store.FindByLegacyIdAsync(movedLegacyId))!;
         Assert.Equal(1, await OnUserShardAsync(topology, moved.Id.UserShard, "UPDATE {orders} SET status = 'shard-script', version = version + 1 WHERE order_id = @Id", new { Id = moved.Id.Value }));
         Assert.True(await migrator.ReverseAsync(follow: false, CancellationToken.None) > 0);
         await using (var legacy = new MySqlConnection(topology.Legacy.ConnectionString))
         {
-            Assert.Equal("shard-script", await legacy.ExecuteScalarAsync<string>("SELECT status FROM `legacy`.`orders` WHERE shardkit_order_id = @Id", new { Id = moved.Id.Value }));
+            Assert.Equal("shard-script", await legacy.ExecuteScalarAsync<string>("SELECT status FROM `legacy`.`orders` WHERE order_id = @LegacyId", new { LegacyId = movedLegacyId }));
         }
 
         // An item-only change raised its order's version on the source, so the copy could not lose it.
