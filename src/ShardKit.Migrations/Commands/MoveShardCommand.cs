@@ -27,7 +27,7 @@ public static class MoveShardCommand
     {
         var shard = new Option<string?>("--shard") { Description = "The logical shard: user:N or merchant:N." };
         var to = new Option<string?>("--to") { Description = "The cluster to move the shard to." };
-        var maxPause = new Option<int>("--max-pause-ms") { Description = "How long the cutover may hold the shard's writers (100-60000 ms); longer falls back and retries.", DefaultValueFactory = _ => 1000 };
+        var maxPause = new Option<int>("--max-pause-ms") { Description = "How long the cutover may hold the shard's writers, the placement update included (100-60000 ms); longer falls back and retries.", DefaultValueFactory = _ => 1000 };
         Cli.RequireRange(maxPause, 100, 60_000);
         var chunk = new Option<int>("--chunk-size") { Description = "Rows per copy chunk (10-10000).", DefaultValueFactory = _ => 500 };
         Cli.RequireRange(chunk, 10, 10_000);

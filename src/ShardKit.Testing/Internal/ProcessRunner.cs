@@ -28,8 +28,16 @@ internal static class ProcessRunner
         var error = process.StandardError.ReadToEndAsync(cancellationToken);
         if (standardInput is not null)
         {
-            await process.StandardInput.WriteAsync(standardInput.AsMemory(), cancellationToken).ConfigureAwait(false);
-            process.StandardInput.Close();
+            try
+            {
+                await process.StandardInput.WriteAsync(standardInput.AsMemory(), cancellationToken).ConfigureAwait(false);
+                process.StandardInput.Close();
+            }
+            catch (IOException)
+            {
+                // The program exited before it read its input (the client could not connect: a server restarted after a
+                // SIGKILL leaves its old socket file behind until it listens again): its exit code and output say so.
+            }
         }
 
         using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

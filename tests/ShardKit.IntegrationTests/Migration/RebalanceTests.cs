@@ -193,27 +193,7 @@ public sealed class RebalanceTests(ITestOutputHelper output)
             Assert.Empty(await workload.CheckAsync(route.Cluster.Name, route.Schema));
         }
 
-        // A merchant copy refused by a fence mid-switch stays in the outbox; the relay (an application's, normally) delivers it.
-        using (var store = new TwoDimensionOrderStore(topology.App))
-        {
-            var relay = new OutboxRelay(store, new OutboxRelayOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(10), RetryMaxDelay = TimeSpan.FromMilliseconds(100) });
-            var drained = System.Diagnostics.Stopwatch.StartNew();
-            while (true)
-            {
-                await relay.DrainAsync();
-                var lag = await store.GetLagAsync();
-                if ((lag.Pending == 0 && !lag.Incomplete) || drained.Elapsed > TimeSpan.FromSeconds(60))
-                {
-                    Assert.True(lag.Pending == 0, $"the relay did not drain: {lag.Pending} entries pending");
-                    break;
-                }
-
-                await Task.Delay(100);
-            }
-        }
-
-        var dimensions = await new DimensionVerifier(topology.App).VerifyAsync();
-        Assert.True(dimensions.Equal, $"the dimensions differ: {string.Join("; ", dimensions.Differences.Select(d => d.ToString()))} {string.Join("; ", dimensions.Shards.Where(s => s.Error is not null).Select(s => s.Error))}");
+        await topology.AssertDimensionsEqualAsync();
     }
 
     private static string Route(ShardKitDataSource dataSource, string shard)

@@ -7,7 +7,7 @@ using ShardKit.Testing;
 namespace ShardKit.IntegrationTests.Migration;
 
 /// <summary>
-/// A topology of its own per shard-move test: 2 (or more) clusters without replicas, 4 shards per dimension placed on the first
+/// A topology of its own per shard-move test: 2 (or more) clusters (without replicas unless asked), 4 shards per dimension placed on the first
 /// two (0-1 on c0, 2-3 on c1), the two-dimension schema, and an application table <c>notes</c> in every user shard that only raw
 /// SQL writes. <see cref="Mover"/> is the mover's data source (the topology's migrator account, as <see cref="ConfigPath"/> for the CLI),
 /// <see cref="App"/> an application's that follows moves, <see cref="Stale"/> one that never learns of them (both the application's account).
@@ -38,9 +38,9 @@ internal sealed class ShardMoveTopology : IAsyncDisposable
 
     public ShardKitDataSource Stale { get; }
 
-    public static async Task<ShardMoveTopology> StartAsync(int clusters = 2)
+    public static async Task<ShardMoveTopology> StartAsync(int clusters = 2, int replicas = 0)
     {
-        var topology = await MariaDbTopology.StartAsync(new MariaDbTopologyOptions { Clusters = clusters, Replicas = 0, Tls = false });
+        var topology = await MariaDbTopology.StartAsync(new MariaDbTopologyOptions { Clusters = clusters, Replicas = replicas, Tls = false });
         try
         {
             // The application's configuration (its account) and the migrator's (the account with docs/migration.md's grants, no SUPER):
@@ -91,6 +91,34 @@ internal sealed class ShardMoveTopology : IAsyncDisposable
     /// <summary>Opens <paramref name="cluster"/>'s primary straight (no routing, no fence bypass).</summary>
     public Task<System.Data.Common.DbConnection> OpenClusterAsync(string cluster) =>
         Mover.OpenClusterAsync(Mover.Map.Clusters.Single(c => c.Name == cluster), CancellationToken.None).AsTask();
+
+    /// <summary>
+    /// The two dimensions hold the same orders (0 lost, 0 duplicated merchant copies), once the outbox relay (an application's,
+    /// normally) has delivered the merchant copies that a fence refused mid-switch and that stayed in the outbox.
+    /// </summary>
+    public async Task AssertDimensionsEqualAsync()
+    {
+        using (var store = new TwoDimensionOrderStore(App))
+        {
+            var relay = new OutboxRelay(store, new OutboxRelayOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(10), RetryMaxDelay = TimeSpan.FromMilliseconds(100) });
+            var drained = System.Diagnostics.Stopwatch.StartNew();
+            while (true)
+            {
+                await relay.DrainAsync();
+                var lag = await store.GetLagAsync();
+                if ((lag.Pending == 0 && !lag.Incomplete) || drained.Elapsed > TimeSpan.FromSeconds(60))
+                {
+                    Assert.True(lag.Pending == 0, $"the relay did not drain: {lag.Pending} entries pending");
+                    break;
+                }
+
+                await Task.Delay(100);
+            }
+        }
+
+        var dimensions = await new DimensionVerifier(App).VerifyAsync();
+        Assert.True(dimensions.Equal, $"the dimensions differ: {string.Join("; ", dimensions.Differences.Select(d => d.ToString()))} {string.Join("; ", dimensions.Shards.Where(s => s.Error is not null).Select(s => s.Error))}");
+    }
 
     /// <summary>Every row of every table of <paramref name="schema"/> on <paramref name="cluster"/> (the move's own tables left out), as text, per table.</summary>
     public async Task<Dictionary<string, List<string>>> SnapshotAsync(string cluster, string schema)

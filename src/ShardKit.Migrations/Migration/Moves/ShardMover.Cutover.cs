@@ -261,9 +261,13 @@ internal sealed partial class ShardMover
     /// Switches the shard from the side that serves it to the other (forward: old → new cluster; <paramref name="reverse"/>: back).
     /// Lock the serving fence <c>FOR UPDATE</c> (waits for writers that passed it, holds new ones; not free within the pause budget:
     /// fall back, not switched); drain the rest with plain reads (nothing can commit there now); compare every table's count and
-    /// checksum on both sides (differs: fall back); mark the serving fence MOVED naming the other cluster with epoch + 1 and commit
-    /// (from here the old side refuses every write, held writers included); open the other fence; set the placement override.
-    /// A run that dies after the commit is finished by the next one, which finds the serving fence MOVED.
+    /// checksum on both sides (differs: fall back); then write, each in its own open transaction, the serving fence MOVED naming the
+    /// other cluster with epoch + 1, the other fence OPEN and the placement override. Only then is the pause checked against
+    /// <see cref="ShardMoverOptions.MaxPause"/>, with the three commits still to come counted at what their statements took: over it,
+    /// all three roll back and the move falls back. Within it they commit in that order (from the first commit the old side refuses
+    /// every write, held writers included; they follow the placement to the other side), so the budget bounds the whole pause the
+    /// writers see, from the lock request until the placement names the other cluster. A run that dies after the first commit is
+    /// finished by the next one, which finds the serving fence MOVED.
     /// </summary>
     private async Task<MoveCutoverResult> SwitchAsync(MoveContext context, bool reverse, CancellationToken cancellationToken)
     {
@@ -274,7 +278,13 @@ internal sealed partial class ShardMover
             ?? throw new InvalidOperationException($"Shard {context.Name} has no fence on '{from.Name}': run the move's start again (`move-shard resume`).");
         if (fromFence.State == MoveFence.Moved && string.Equals(fromFence.Cluster, to.Name, StringComparison.OrdinalIgnoreCase))
         {
-            await FinishSwitchAsync(context, to, fromFence.Epoch, reverse, pauseMs: null, cancellationToken).ConfigureAwait(false);
+            var finish = await PrepareFinishAsync(context, to, fromFence.Epoch, reverse, cancellationToken).ConfigureAwait(false);
+            await using (finish.ConfigureAwait(false))
+            {
+                await finish.CommitAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            await RecordSwitchAsync(context, fromFence.Epoch, reverse, pauseMs: null, cancellationToken).ConfigureAwait(false);
             return new MoveCutoverResult(context.Name, true, 0, fromFence.Epoch, 0, null);
         }
 
@@ -313,49 +323,89 @@ internal sealed partial class ShardMover
                     return new MoveCutoverResult(context.Name, false, pause.Elapsed.TotalMilliseconds, frozen.Epoch, drained, error);
                 }
 
-                if (pause.Elapsed > _options.MaxPause)
+                var epoch = frozen.Epoch + 1;
+                var written = Stopwatch.StartNew();
+                await fence.ExecuteAsync(new CommandDefinition(
+                    MoveFence.SetFence(context.Schema), new { State = MoveFence.Moved, Cluster = to.Name, Epoch = epoch }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                var sourceWrite = written.Elapsed;
+                SwitchFinish finish;
+                try
+                {
+                    finish = await PrepareFinishAsync(context, to, epoch, reverse, cancellationToken).ConfigureAwait(false);
+                }
+                catch (DbException ex) when (ShardKitErrors.IsTransient(ex))
                 {
                     await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
-                    var error = string.Create(CultureInfo.InvariantCulture, $"the drain and comparison under the fence took {pause.Elapsed.TotalMilliseconds:0} ms, more than the {_options.MaxPause.TotalMilliseconds:0} ms allowed; shard {context.Name} stays on '{from.Name}' and the cutover is tried again");
+                    var error = $"opening the fence on '{to.Name}' or writing the placement failed ({ex.Message}); shard {context.Name} stays on '{from.Name}' and the cutover is tried again";
                     await FallBackAsync(context, reverse, error, cancellationToken).ConfigureAwait(false);
                     return new MoveCutoverResult(context.Name, false, pause.Elapsed.TotalMilliseconds, frozen.Epoch, drained, error);
                 }
 
-                var epoch = frozen.Epoch + 1;
-                await fence.ExecuteAsync(new CommandDefinition(
-                    MoveFence.SetFence(context.Schema), new { State = MoveFence.Moved, Cluster = to.Name, Epoch = epoch }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-                await StepAsync(reverse ? "rollback.switched" : "cutover.switched").ConfigureAwait(false);
-                await FinishSwitchAsync(context, to, epoch, reverse, pause, cancellationToken).ConfigureAwait(false);
+                await using (finish.ConfigureAwait(false))
+                {
+                    var commits = sourceWrite + finish.Writes;
+                    if (pause.Elapsed + commits > _options.MaxPause)
+                    {
+                        await finish.RollbackAsync(cancellationToken).ConfigureAwait(false);
+                        await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
+                        var error = string.Create(CultureInfo.InvariantCulture, $"the switch under the fence (drain, comparison, fences and placement) took {pause.Elapsed.TotalMilliseconds:0} ms and its commits need about {commits.TotalMilliseconds:0} ms more, more than the {_options.MaxPause.TotalMilliseconds:0} ms allowed; shard {context.Name} stays on '{from.Name}' and the cutover is tried again");
+                        await FallBackAsync(context, reverse, error, cancellationToken).ConfigureAwait(false);
+                        return new MoveCutoverResult(context.Name, false, pause.Elapsed.TotalMilliseconds, frozen.Epoch, drained, error);
+                    }
+
+                    await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                    await StepAsync(reverse ? "rollback.switched" : "cutover.switched").ConfigureAwait(false);
+                    await finish.CommitAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                var pauseMs = pause.Elapsed.TotalMilliseconds;
+                await RecordSwitchAsync(context, epoch, reverse, pauseMs, cancellationToken).ConfigureAwait(false);
                 await fence.ExecuteAsync(new CommandDefinition("SET SESSION innodb_lock_wait_timeout = DEFAULT", cancellationToken: cancellationToken)).ConfigureAwait(false);
-                return new MoveCutoverResult(context.Name, true, (await RequireRowAsync(context, cancellationToken).ConfigureAwait(false)).PauseMs ?? 0, epoch, drained, null);
+                return new MoveCutoverResult(context.Name, true, pauseMs, epoch, drained, null);
             }
         }
     }
 
-    /// <summary>Opens the fence on <paramref name="to"/>, points the placement override there, records MOVED or REVERSED.</summary>
-    private async Task FinishSwitchAsync(MoveContext context, ShardCluster to, int epoch, bool reverse, Stopwatch? pauseMs, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes the end of a switch without committing it: the fence on <paramref name="to"/> OPEN and the placement override naming
+    /// <paramref name="to"/>, each in its own transaction (the placement step calls the <c>cutover.placement</c> hook first).
+    /// </summary>
+    private async Task<SwitchFinish> PrepareFinishAsync(MoveContext context, ShardCluster to, int epoch, bool reverse, CancellationToken cancellationToken)
     {
-        var target = await _dataSource.OpenClusterAsync(to, cancellationToken).ConfigureAwait(false);
-        await using (target.ConfigureAwait(false))
+        var finish = new SwitchFinish(reverse ? "rollback.opened" : "cutover.opened", StepAsync);
+        try
         {
-            await target.ExecuteAsync(new CommandDefinition(
-                MoveFence.SetFence(context.Schema), new { State = MoveFence.Open, Cluster = to.Name, Epoch = epoch }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            var target = await _dataSource.OpenClusterAsync(to, cancellationToken).ConfigureAwait(false);
+            var targetTransaction = await finish.BeginAsync(target, cancellationToken).ConfigureAwait(false);
+            await finish.WriteAsync(target, new CommandDefinition(
+                MoveFence.SetFence(context.Schema), new { State = MoveFence.Open, Cluster = to.Name, Epoch = epoch }, targetTransaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            await StepAsync(reverse ? "rollback.placement" : "cutover.placement").ConfigureAwait(false);
+            var control = await _dataSource.OpenClusterAsync(_controlCluster, cancellationToken).ConfigureAwait(false);
+            var controlTransaction = await finish.BeginAsync(control, cancellationToken).ConfigureAwait(false);
+            await finish.WriteAsync(control, new CommandDefinition(
+                $"""
+                INSERT INTO `{Control}`.`placements` (dimension, shard, cluster, epoch, updated_at) VALUES (@Dimension, @Shard, @Cluster, @Epoch, UTC_TIMESTAMP(6))
+                ON DUPLICATE KEY UPDATE cluster = VALUES(cluster), epoch = VALUES(epoch), updated_at = VALUES(updated_at)
+                """,
+                new { Dimension = DimensionName(context.Dimension), context.Shard, Cluster = to.Name, Epoch = epoch },
+                controlTransaction,
+                cancellationToken: cancellationToken)).ConfigureAwait(false);
+            return finish;
         }
+        catch
+        {
+            await finish.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
 
-        await StepAsync(reverse ? "rollback.opened" : "cutover.opened").ConfigureAwait(false);
-        await ControlExecuteAsync(
-            $"""
-            INSERT INTO `{Control}`.`placements` (dimension, shard, cluster, epoch, updated_at) VALUES (@Dimension, @Shard, @Cluster, @Epoch, UTC_TIMESTAMP(6))
-            ON DUPLICATE KEY UPDATE cluster = VALUES(cluster), epoch = VALUES(epoch), updated_at = VALUES(updated_at)
-            """,
-            new { Dimension = DimensionName(context.Dimension), context.Shard, Cluster = to.Name, Epoch = epoch },
-            cancellationToken).ConfigureAwait(false);
-        var pause = pauseMs?.Elapsed.TotalMilliseconds;
+    /// <summary>Records MOVED or REVERSED, the epoch and (when measured) the pause.</summary>
+    private async Task RecordSwitchAsync(MoveContext context, int epoch, bool reverse, double? pauseMs, CancellationToken cancellationToken)
+    {
         await UpdateRowAsync(
             context,
             "state = @State, epoch = @Epoch, pause_ms = IFNULL(@PauseMs, pause_ms), last_error = NULL",
-            new { State = StateName(reverse ? ShardMoveState.Reversed : ShardMoveState.Moved), Epoch = epoch, PauseMs = pause },
+            new { State = StateName(reverse ? ShardMoveState.Reversed : ShardMoveState.Moved), Epoch = epoch, PauseMs = pauseMs },
             cancellationToken).ConfigureAwait(false);
         await StepAsync(reverse ? "rollback.recorded" : "cutover.recorded").ConfigureAwait(false);
     }

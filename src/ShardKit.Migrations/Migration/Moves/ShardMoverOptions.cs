@@ -23,7 +23,13 @@ internal sealed class ShardMoverOptions
     /// <summary>How long a writer may go without a heartbeat in the control schema before its reported latency no longer counts.</summary>
     public TimeSpan WriterTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>How long the cutover may hold the shard's writers; longer falls back to COPY and is retried.</summary>
+    /// <summary>
+    /// How long the cutover may hold the shard's writers: the whole pause they see, from the request for the fence lock until the
+    /// placement override names the new cluster (the lock wait, the drain and comparison under the fence, and writing both fences
+    /// and the placement). The switch writes all of that before it commits any of it and checks the time taken, plus what those
+    /// writes took as the estimate of their commits, against this budget; over it, nothing is committed, the move falls back to
+    /// COPY, drains again and retries (up to <see cref="CutoverAttempts"/>). The pause recorded for a move is this whole pause.
+    /// </summary>
     public TimeSpan MaxPause { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>How many times a move tries the cutover (draining in between) before it reports the failure.</summary>
