@@ -301,7 +301,9 @@ internal sealed class MigrationFaultRun : ICliRun, IAsyncDisposable
             }
         }
 
-        var ids = sourceRows == 0 ? "0 0 0" : await Topology.Legacy.QueryScalarAsync($"SELECT CONCAT(COUNT(*), ' ', COUNT(DISTINCT shardkit_order_id), ' ', SUM(shardkit_order_id IS NULL)) FROM `{LegacySeed.Database}`.`{legacyOrders}`");
+        // Every legacy row has one ShardKit ID of its own: the one it carries, or the one derived from its legacy key.
+        var id = $"COALESCE(shardkit_order_id, {LegacyOrderIds.Sql(Topology.Shards.Map, "order_id", "user_id", "merchant_id")})";
+        var ids = sourceRows == 0 ? "0 0 0" : await Topology.Legacy.QueryScalarAsync($"SELECT CONCAT(COUNT(*), ' ', COUNT(DISTINCT {id}), ' ', SUM({id} IS NULL)) FROM `{LegacySeed.Database}`.`{legacyOrders}`");
         var parts = ids!.Split(' ');
         if (parts[0] != parts[1] || parts[2] != "0" || parts[0] != sourceRows.ToString(CultureInfo.InvariantCulture))
         {
