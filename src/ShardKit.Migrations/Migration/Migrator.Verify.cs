@@ -172,9 +172,13 @@ internal sealed partial class Migrator
         return differences;
     }
 
-    /// <summary>Rewrites one order on the target from the source while holding shared locks on the source row (or removes it when the source has no trace).</summary>
+    /// <summary>
+    /// Rewrites one order on both dimensions from the source, whatever the target's versions, while holding shared locks on
+    /// the source row; an order the source has no trace of is removed (its rows on the user shard, its merchant copy).
+    /// </summary>
     private async Task RepairAsync(OrderId orderId, CancellationToken cancellationToken)
     {
+        var writer = new ClusterCopyWriter(_dataSource);
         var legacy = await _dataSource.OpenLegacyAsync(cancellationToken).ConfigureAwait(false);
         await using (legacy.ConfigureAwait(false))
         {
@@ -182,22 +186,17 @@ internal sealed partial class Migrator
             await using (transaction.ConfigureAwait(false))
             {
                 var found = await _source.ReadStateAsync(legacy, transaction, orderId, locking: true, cancellationToken).ConfigureAwait(false);
-                var shard = await _dataSource.OpenOrderShardAsync(orderId, ShardDimension.User, ShardIntent.Write, cancellationToken).ConfigureAwait(false);
-                await using (shard.ConfigureAwait(false))
+                if (found is { } state)
                 {
-                    if (found is { } state)
-                    {
-                        await TargetShard.ApplyAsync(shard, _merchant, [state.State], force: true, cancellationToken).ConfigureAwait(false);
-                    }
-                    else
-                    {
-                        await TargetShard.RemoveAsync(shard, _merchant, orderId, cancellationToken).ConfigureAwait(false);
-                    }
+                    await writer.WriteAsync([state.State], force: true, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await writer.RemoveAsync([orderId], cancellationToken).ConfigureAwait(false);
                 }
 
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             }
         }
-
     }
 }

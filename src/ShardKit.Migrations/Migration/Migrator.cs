@@ -23,7 +23,6 @@ internal sealed partial class Migrator : IDisposable
     private readonly AlternateKeyStore _keys;
     private readonly ILegacyIdMap _legacyIds;
     private readonly ChangeDrainer _drainer;
-    private readonly MerchantApplier _merchant;
     private readonly LegacyIdAssigner _assigner;
 
     /// <exception cref="ArgumentException">The topology has no legacy database with a database name, or the control cluster is unknown.</exception>
@@ -46,7 +45,6 @@ internal sealed partial class Migrator : IDisposable
         _source = new LegacySource(legacy.Database, dataSource.Map);
         _keys = new AlternateKeyStore(dataSource);
         _legacyIds = new AlternateKeyLegacyIdMap(_keys);
-        _merchant = new MerchantApplier(dataSource);
         _assigner = new LegacyIdAssigner(dataSource.Map, _legacyIds) { Profile = CopyProfile };
         _drainer = new ChangeDrainer(dataSource, _source, _assigner);
     }

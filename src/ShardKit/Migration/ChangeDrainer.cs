@@ -83,8 +83,10 @@ internal sealed class ChangeDrainer
     }
 
     /// <summary>
-    /// Re-reads the orders' current source states in one snapshot (one round trip) and applies them to both dimensions with
-    /// the version guard (<see cref="TargetShard.ApplyChunkAsync"/>).
+    /// Re-reads the orders' current source states in one snapshot (one round trip) and writes them, live or deleted, to both
+    /// dimensions in one pass with the version guard (<see cref="ClusterCopyWriter"/>: a state older than or as old as what a
+    /// dimension holds loses there, so applying a change twice or late changes nothing). No outbox entry is needed: both
+    /// dimensions are written before the change rows are deleted, so a drain stopped in between applies the same states again.
     /// </summary>
     private async Task ApplyForwardAsync(List<OrderId> ids, CancellationToken cancellationToken)
     {
@@ -100,7 +102,7 @@ internal sealed class ChangeDrainer
             await hook(ids).ConfigureAwait(false);
         }
 
-        await TargetShard.ApplyChunkAsync(_dataSource, found.Select(f => f.State).ToList(), cancellationToken).ConfigureAwait(false);
+        await new ClusterCopyWriter(_dataSource).WriteAsync(found.Select(f => f.State).ToList(), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Applies every change logged on bucket <paramref name="bucket"/>'s user shard to the source; returns the change rows consumed.</summary>

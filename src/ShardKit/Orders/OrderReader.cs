@@ -131,21 +131,6 @@ internal static class OrderReader
         return parameters;
     }
 
-    /// <summary>The order's row values as the parameters <c>@O{n}, @U{n}, @M{n}, @S{n}, @T{n}, @Cu{n}, @C{n}, @D{n}, @V{n}, @E{n}</c> of a multi-row statement.</summary>
-    public static void AddIndexedRow(DynamicParameters parameters, string n, OrderRecord order)
-    {
-        parameters.Add("O" + n, order.Id.Value);
-        parameters.Add("U" + n, order.UserId);
-        parameters.Add("M" + n, order.MerchantId);
-        parameters.Add("S" + n, order.Status);
-        parameters.Add("T" + n, order.TotalAmount);
-        parameters.Add("Cu" + n, order.Currency);
-        parameters.Add("C" + n, order.CreatedAt.UtcDateTime);
-        parameters.Add("D" + n, order.UpdatedAt.UtcDateTime);
-        parameters.Add("V" + n, order.Version);
-        parameters.Add("E" + n, order.Ext);
-    }
-
     public static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
 
     /// <summary>The current time truncated to microseconds, as DATETIME(6) keeps it.</summary>

@@ -73,4 +73,30 @@ internal static class Tombstones
 
         text.Append(Tail);
     }
+
+    /// <summary>
+    /// Appends the upsert of <paramref name="tombstones"/> (of a shard: their legacy IDs are not written) into
+    /// <paramref name="table"/> (the expanded <c>{schema}.`shardkit_tombstones`</c>) as one statement with the values as
+    /// literals (<see cref="SqlLiteral"/>), for the copy's text batches; nothing when there are none.
+    /// </summary>
+    public static void AppendLiterals(StringBuilder text, string table, IReadOnlyList<Tombstone> tombstones)
+    {
+        if (tombstones.Count == 0)
+        {
+            return;
+        }
+
+        text.Append("INSERT INTO ").Append(table).Append(" (order_id, user_id, merchant_id, created_at, deleted_at, version) VALUES ");
+        for (var i = 0; i < tombstones.Count; i++)
+        {
+            var t = tombstones[i];
+            text.Append(i == 0 ? "(" : ", (").Append(t.OrderId).Append(", ").Append(t.UserId).Append(", ").Append(t.MerchantId).Append(", ");
+            SqlLiteral.Append(text, t.CreatedAt);
+            text.Append(", ");
+            SqlLiteral.Append(text, t.DeletedAt);
+            text.Append(", ").Append(t.Version).Append(')');
+        }
+
+        text.Append(Tail).Append(";\n");
+    }
 }

@@ -6,8 +6,9 @@ using ShardKit.Orders;
 namespace ShardKit.IntegrationTests.Migration;
 
 /// <summary>
-/// The batched applies: the drains' (<see cref="TargetShard.ApplyChunkAsync"/>, per shard with outbox entries) and the
-/// backfill's (<see cref="ClusterCopyWriter"/>, per cluster, both dimensions in one pass): one chunk, every row ends right.
+/// The migration's batched apply (<see cref="ClusterCopyWriter"/>: the backfill's, the drains' and the verify's repairs;
+/// per cluster, both dimensions in one pass, no outbox) on the built-in schema: one chunk of live and deleted states, every
+/// row ends right. The team's declared tables: <c>Tables/TeamClusterCopyTests</c>.
 /// </summary>
 [Collection("Topology")]
 public sealed class BatchApplyTests(TopologyFixture fixture) : IAsyncLifetime
@@ -81,9 +82,9 @@ public sealed class BatchApplyTests(TopologyFixture fixture) : IAsyncLifetime
             new UserSideState(toDelete.WithStoredState([], toDelete.CreatedAt, toDelete.UpdatedAt.AddSeconds(1), 2), deleted: true),
             Live(merchantAhead, 2, "copy-v2"),
         ];
-        var pendingBefore = await PendingOutboxAsync(chunk);
+        var outboxBefore = await OutboxEntriesAsync(chunk);
 
-        var written = await TargetShard.ApplyChunkAsync(_shards, chunk, CancellationToken.None);
+        var written = await new ClusterCopyWriter(_shards).WriteAsync(chunk, CancellationToken.None);
 
         Assert.Equal(5, written);
         foreach (var winner in new[] { chunk[0], chunk[1], chunk[2] })
@@ -112,11 +113,18 @@ public sealed class BatchApplyTests(TopologyFixture fixture) : IAsyncLifetime
         Assert.Equal("merchant-v10", merchantCopy.Status);
         Assert.Equal(merchantAhead.Items.Select(i => i.Sku), merchantCopy.Items.Select(i => i.Sku));
 
-        // The rows that lost wrote no outbox entry; the winners' entries are all applied.
-        Assert.Equal(pendingBefore, await PendingOutboxAsync(chunk));
-        Assert.Equal(0, pendingBefore.Values.Sum());
-        Assert.Equal(1, await OutboxEntriesAsync(absent1.Id));
-        Assert.Equal(2, await OutboxEntriesAsync(same!.Id));
+        // Both dimensions hold each winner's version (nothing is left for a relay), each loser's is what was there; the
+        // writer writes no outbox entry, for winners or losers.
+        foreach (var winner in new[] { chunk[0], chunk[1], chunk[2] })
+        {
+            Assert.Equal((winner.Version, false), await UserVersionAsync(winner.Id));
+            Assert.Equal((winner.Version, false), await MerchantVersionAsync(winner.Id));
+        }
+
+        Assert.Equal((2L, false), await UserVersionAsync(same!.Id));
+        Assert.Equal((2L, false), await MerchantVersionAsync(same.Id));
+        Assert.Equal((2L, true), await UserVersionAsync(toDelete.Id));
+        Assert.Equal(outboxBefore, await OutboxEntriesAsync(chunk));
     }
 
     [Fact]
@@ -128,14 +136,17 @@ public sealed class BatchApplyTests(TopologyFixture fixture) : IAsyncLifetime
             .Select(i => Live(factory.New(UserBase + 500_000 + run + (i % 4), MerchantBase + 500_000 + run + i, items: 1 + (i % 3)), 1, "copy-" + i))
             .ToArray();
 
-        Assert.Equal(12, await TargetShard.ApplyChunkAsync(_shards, chunk, CancellationToken.None));
-        Assert.Equal(0, await TargetShard.ApplyChunkAsync(_shards, chunk, CancellationToken.None));
+        var writer = new ClusterCopyWriter(_shards);
+        Assert.Equal(12, await writer.WriteAsync(chunk, CancellationToken.None));
+        Assert.Equal(0, await writer.WriteAsync(chunk, CancellationToken.None));
 
         foreach (var state in chunk)
         {
             Assert.Equal(OrderFactory.Describe(state.Order), OrderFactory.Describe(await _store.GetAsync(state.Order.Id)));
             Assert.Equal(OrderFactory.Describe(state.Order), OrderFactory.Describe(await _store.GetMerchantCopyAsync(state.Order.Id)));
-            Assert.Equal(1, await OutboxEntriesAsync(state.Order.Id));
+            Assert.Equal((1L, false), await UserVersionAsync(state.Order.Id));
+            Assert.Equal((1L, false), await MerchantVersionAsync(state.Order.Id));
+            Assert.Equal(0, await OutboxEntriesAsync(state.Order.Id));
         }
     }
 
@@ -148,9 +159,10 @@ public sealed class BatchApplyTests(TopologyFixture fixture) : IAsyncLifetime
         var gone = factory.New(UserBase + 700_000 + run + 1, MerchantBase + 700_000 + run + 1);
         var deleted = new UserSideState(gone.WithStoredState([], gone.CreatedAt, gone.UpdatedAt, 3), deleted: true);
         UserSideState[] chunk = [live, deleted];
-        Assert.Equal(2, await TargetShard.ApplyChunkAsync(_shards, chunk, CancellationToken.None));
+        Assert.Equal(2, await new ClusterCopyWriter(_shards).WriteAsync(chunk, CancellationToken.None));
 
-        // As if the run had died after committing the user side and before the merchant copies.
+        // As if the run had died after committing the user side and before the merchant copies (the user and merchant shards
+        // of an order can be on different clusters, written in different transactions).
         foreach (var state in chunk)
         {
             await ExecuteOnAsync(state.Order.Id, ShardDimension.Merchant, "DELETE FROM {order_items} WHERE order_id = @OrderId");
@@ -158,7 +170,7 @@ public sealed class BatchApplyTests(TopologyFixture fixture) : IAsyncLifetime
             await ExecuteOnAsync(state.Order.Id, ShardDimension.Merchant, "DELETE FROM {schema}.shardkit_tombstones WHERE order_id = @OrderId");
         }
 
-        Assert.Equal(0, await TargetShard.ApplyChunkAsync(_shards, chunk, CancellationToken.None));
+        Assert.Equal(0, await new ClusterCopyWriter(_shards).WriteAsync(chunk, CancellationToken.None));
 
         Assert.Equal(OrderFactory.Describe(live.Order), OrderFactory.Describe(await _store.GetMerchantCopyAsync(live.Order.Id)));
         Assert.Equal((3L, true), await MerchantVersionAsync(gone.Id));
@@ -176,7 +188,7 @@ public sealed class BatchApplyTests(TopologyFixture fixture) : IAsyncLifetime
         await ExecuteOnAsync(order.Id, ShardDimension.Merchant, "DELETE FROM {order_items} WHERE order_id = @OrderId");
         await ExecuteOnAsync(order.Id, ShardDimension.Merchant, "DELETE FROM {orders} WHERE order_id = @OrderId");
 
-        Assert.Equal(0, await TargetShard.ApplyChunkAsync(_shards, [Live(order, tombstone, "copy-at-tombstone")], CancellationToken.None));
+        Assert.Equal(0, await new ClusterCopyWriter(_shards).WriteAsync([Live(order, tombstone, "copy-at-tombstone")], CancellationToken.None));
 
         Assert.Null(await _store.GetAsync(order.Id));
         Assert.Null(await _store.GetMerchantCopyAsync(order.Id));
@@ -335,6 +347,17 @@ public sealed class BatchApplyTests(TopologyFixture fixture) : IAsyncLifetime
         await shard.Connection.ExecuteAsync(shard.Sql(sql), new { OrderId = id.Value });
     }
 
+    /// <summary>A deleted order's user side is its tombstone (and no row); a live one is its row (and no tombstone).</summary>
+    private async Task<(long Version, bool Deleted)> UserVersionAsync(OrderId id)
+    {
+        var shard = await _shards.OpenOrderShardAsync(id, ShardDimension.User, ShardIntent.Write);
+        await using var _ = shard;
+        var (row, tombstone) = await shard.Connection.QuerySingleAsync<(long?, long?)>(
+            shard.Sql("SELECT (SELECT version FROM {orders} WHERE order_id = @OrderId), (SELECT version FROM {schema}.shardkit_tombstones WHERE order_id = @OrderId)"), new { OrderId = id.Value });
+        Assert.False(row is not null && tombstone is not null, $"order {id} has both a user row (v{row}) and a user tombstone (v{tombstone})");
+        return tombstone is { } dead ? (dead, true) : (row ?? throw new InvalidOperationException($"order {id} has no user side"), false);
+    }
+
     private async Task<int> OutboxEntriesAsync(OrderId id)
     {
         var shard = await _shards.OpenOrderShardAsync(id, ShardDimension.User, ShardIntent.Write);
@@ -342,17 +365,14 @@ public sealed class BatchApplyTests(TopologyFixture fixture) : IAsyncLifetime
         return await shard.Connection.ExecuteScalarAsync<int>(shard.Sql("SELECT COUNT(*) FROM {schema}.`shardkit_outbox` WHERE order_id = @OrderId"), new { OrderId = id.Value });
     }
 
-    private async Task<Dictionary<long, int>> PendingOutboxAsync(IEnumerable<UserSideState> states)
+    private async Task<Dictionary<long, int>> OutboxEntriesAsync(IEnumerable<UserSideState> states)
     {
-        var pending = new Dictionary<long, int>();
+        var entries = new Dictionary<long, int>();
         foreach (var state in states)
         {
-            var shard = await _shards.OpenOrderShardAsync(state.Order.Id, ShardDimension.User, ShardIntent.Write);
-            await using var _ = shard;
-            pending[state.Order.Id.Value] = await shard.Connection.ExecuteScalarAsync<int>(
-                shard.Sql("SELECT COUNT(*) FROM {schema}.`shardkit_outbox` WHERE order_id = @OrderId AND applied_at IS NULL"), new { OrderId = state.Order.Id.Value });
+            entries[state.Id.Value] = await OutboxEntriesAsync(state.Id);
         }
 
-        return pending;
+        return entries;
     }
 }

@@ -84,6 +84,61 @@ public sealed class MigrationGuaranteeTests
     }
 
     [Fact]
+    public async Task VerifyRepairsATooNewTargetVersionAndRemovesAnOrderTheSourceHasNoTraceOfFromBothDimensions()
+    {
+        await using var topology = await MigrationTopology.StartAsync(legacyOrders: 80);
+        using var migrator = topology.NewMigrator();
+        await migrator.PlanAsync(CancellationToken.None);
+        await migrator.StartAsync(CancellationToken.None);
+        await migrator.BackfillAsync(progress: null, CancellationToken.None);
+        await using var store = topology.NewStore(workerId: 6);
+        var order = (await store.FindByLegacyIdAsync(23))!;
+
+        // A target row whose version claims to be newer than the source's (an ordinary copy never overwrites it), and an
+        // order on both dimensions of the target that the source has no trace of, in the same bucket.
+        var extra = topology.Ids(workerId: 7).Next(order.UserId, order.MerchantId);
+        foreach (var dimension in new[] { ShardDimension.User, ShardDimension.Merchant })
+        {
+            await using var shard = await topology.Shards.OpenOrderShardAsync(order.Id, dimension, ShardIntent.Write);
+            var other = topology.Shards.Map.RouteOrder(extra, dimension);
+            await using var target = await topology.Shards.OpenAsync(other, ShardIntent.Write);
+            var row = await shard.Connection.QuerySingleAsync(shard.Sql("SELECT * FROM {orders} WHERE order_id = @Id"), new { Id = order.Id.Value });
+            var values = new DynamicParameters();
+            values.AddDynamicParams((IDictionary<string, object>)row);
+            values.Add("order_id", extra.Value);
+            await target.Connection.ExecuteAsync(target.Sql(
+                "INSERT INTO {orders} (order_id, user_id, merchant_id, status, total_amount, currency, created_at, updated_at, version, ext) " +
+                "VALUES (@order_id, @user_id, @merchant_id, @status, @total_amount, @currency, @created_at, @updated_at, @version, @ext)"), values);
+            await target.Connection.ExecuteAsync(target.Sql("INSERT INTO {order_items} (order_id, line_no, sku, quantity, unit_price) VALUES (@Id, 1, 'EXTRA', 1, 1.00)"), new { Id = extra.Value });
+        }
+
+        await using (var shard = await topology.Shards.OpenOrderShardAsync(order.Id, ShardDimension.User, ShardIntent.Write))
+        {
+            await shard.Connection.ExecuteAsync(shard.Sql("UPDATE {orders} SET version = 99, status = 'too-new' WHERE order_id = @Id"), new { Id = order.Id.Value });
+        }
+
+        var found = await migrator.VerifyAsync(repair: false, buckets: [order.Id.UserShard], progress: null, CancellationToken.None);
+        Assert.Equal(
+            new[] { (extra.Value, "ExtraOnTarget"), (order.Id.Value, "Different") }.OrderBy(d => d.Item1),
+            found[0].Differences.Select(d => (d.OrderId, d.Kind)).OrderBy(d => d.OrderId));
+
+        var repaired = await migrator.VerifyAsync(repair: true, buckets: [order.Id.UserShard], progress: null, CancellationToken.None);
+        Assert.True(repaired[0].Equal);
+        Assert.All(repaired[0].Differences, d => Assert.True(d.Repaired));
+        var rewritten = (await topology.ReadTargetAsync(order.Id))!;
+        Assert.Equal((order.Status, order.Version), (rewritten.Status, rewritten.Version));
+        Assert.Null(await topology.ReadTargetAsync(extra));
+        foreach (var dimension in new[] { ShardDimension.User, ShardDimension.Merchant })
+        {
+            await using var shard = await topology.Shards.OpenAsync(topology.Shards.Map.RouteOrder(extra, dimension), ShardIntent.Write);
+            Assert.Equal(0L, await shard.Connection.ExecuteScalarAsync<long>(shard.Sql(
+                "SELECT (SELECT COUNT(*) FROM {orders} WHERE order_id = @Id) + (SELECT COUNT(*) FROM {order_items} WHERE order_id = @Id)"), new { Id = extra.Value }));
+        }
+
+        Assert.True((await new DimensionVerifier(topology.Shards).VerifyAsync()).Equal);
+    }
+
+    [Fact]
     public async Task AStaleInstanceThatMissedTheCutoverCannotWriteToTheSource()
     {
         await using var topology = await MigrationTopology.StartAsync(legacyOrders: 40);
