@@ -12,7 +12,7 @@ namespace ShardKit.Migrations.Commands;
 internal static class BenchCommand
 {
     /// <summary>The worker ID the bench's order IDs carry unless <c>--worker-id</c> names another.</summary>
-    public const int DefaultWorkerId = 255;
+    public const int DefaultWorkerId = 254;
 
     public static Command Create()
     {
@@ -37,10 +37,10 @@ internal static class BenchCommand
         RequireRatio(readRatio);
         var workerId = new Option<int>("--worker-id")
         {
-            Description = "Worker ID of the order IDs the bench creates (0 to 255); no live service instance may hold it.",
+            Description = "Worker ID of the order IDs the bench creates (0 to 254); no live service instance may hold it.",
             DefaultValueFactory = _ => DefaultWorkerId,
         };
-        Cli.RequireRange(workerId, 0, 255);
+        Cli.RequireRange(workerId, 0, OrderIdLayout.MaxLeasedWorkerId);
         var json = new Option<bool>("--json") { Description = "Print the report as one JSON object." };
 
         var command = new Command("bench", "Run the order workload (create, get by order ID, list by user) through ShardKitDataSource against a topology and report throughput, latency percentiles and the spread over shards. The schema must exist (shardkit schema apply).")

@@ -48,7 +48,7 @@ public sealed class DatabaseWorkerIdLease : IWorkerIdLease, IAsyncDisposable
         _renewals = Task.Run(RenewUntilStoppedAsync);
     }
 
-    /// <summary>The leased worker ID, 0..255.</summary>
+    /// <summary>The leased worker ID, 0..254 (255 is the legacy import's).</summary>
     public int WorkerId { get; }
 
     /// <summary>The owner recorded in the lease table: the owner name plus a suffix unique to this lease.</summary>
@@ -95,7 +95,7 @@ public sealed class DatabaseWorkerIdLease : IWorkerIdLease, IAsyncDisposable
         var workerId = await store.TryClaimAsync(owner, options.LeaseDuration, options.ReuseDelay, cancellationToken).ConfigureAwait(false)
             ?? throw new ShardKitException(
                 ShardKitErrorCode.WorkerIdsExhausted,
-                string.Create(CultureInfo.InvariantCulture, $"All {OrderIdLayout.MaxWorkerId + 1} order-ID worker IDs in {DbWorkerLeaseStore.TableName} are held by live instances or were freed less than {options.ReuseDelay.TotalSeconds} s ago; stop unused instances or retry after their leases expire."));
+                string.Create(CultureInfo.InvariantCulture, $"All {OrderIdLayout.MaxLeasedWorkerId + 1} order-ID worker IDs in {DbWorkerLeaseStore.TableName} (0..{OrderIdLayout.MaxLeasedWorkerId}; {OrderIdLayout.LegacyWorkerId} is the legacy import's) are held by live instances or were freed less than {options.ReuseDelay.TotalSeconds} s ago; stop unused instances or retry after their leases expire."));
 
         WorkerIdLeaseLog.Acquired(logger, workerId, owner, options.LeaseDuration);
         return new DatabaseWorkerIdLease(store, workerId, owner, claimSentAt, options.LeaseDuration, timeProvider, logger);

@@ -23,12 +23,13 @@ internal sealed class DbWorkerLeaseStore : IWorkerLeaseStore
     // One free row per worker ID, so claiming is a single-row UPDATE; existing rows (held leases) are left alone.
     internal static readonly string SeedRowsSql = BuildSeedRowsSql();
 
-    // Claims the lowest worker ID that expired more than the reuse delay ago. UPDATE ... ORDER BY ... LIMIT 1 locks
+    // Claims the lowest worker ID that expired more than the reuse delay ago (never 255, the legacy import's: a table
+    // seeded before it was reserved still has its row). UPDATE ... ORDER BY ... LIMIT 1 locks
     // the row it changes, so two instances can never both claim it; the owner token is unique per lease.
     internal const string ClaimSql =
         "UPDATE shardkit_worker_leases " +
         "SET owner = @owner, expires_at = UTC_TIMESTAMP(6) + INTERVAL @duration_us MICROSECOND " +
-        "WHERE expires_at < UTC_TIMESTAMP(6) - INTERVAL @reuse_delay_us MICROSECOND " +
+        "WHERE expires_at < UTC_TIMESTAMP(6) - INTERVAL @reuse_delay_us MICROSECOND AND worker_id <= 254 " +
         "ORDER BY worker_id LIMIT 1";
 
     internal const string ReadClaimSql =
@@ -137,7 +138,7 @@ internal sealed class DbWorkerLeaseStore : IWorkerLeaseStore
     private static string BuildSeedRowsSql()
     {
         var sql = new StringBuilder("INSERT IGNORE INTO shardkit_worker_leases (worker_id, owner, expires_at) VALUES ");
-        for (var workerId = 0; workerId <= OrderIdLayout.MaxWorkerId; workerId++)
+        for (var workerId = 0; workerId <= OrderIdLayout.MaxLeasedWorkerId; workerId++)
         {
             sql.Append(CultureInfo.InvariantCulture, $"{(workerId == 0 ? "" : ", ")}({workerId}, '', '2000-01-01 00:00:00')");
         }

@@ -7,7 +7,7 @@ namespace ShardKit.Ids;
 /// </summary>
 public interface IWorkerIdLease
 {
-    /// <summary>The leased worker ID, 0..255.</summary>
+    /// <summary>The leased worker ID, 0..254 (255 is the legacy import's).</summary>
     int WorkerId { get; }
 
     /// <summary>

@@ -36,7 +36,7 @@ public sealed class OrderIdGenerator
     /// <summary>Creates a generator with the fixed worker ID <see cref="OrderIdGeneratorOptions.WorkerId"/>.</summary>
     /// <param name="options">The worker ID (required), shard count and clock-regression bound.</param>
     /// <param name="timeProvider">The clock; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
-    /// <exception cref="ArgumentException">The worker ID is missing or outside 0..255, or another option is out of range.</exception>
+    /// <exception cref="ArgumentException">The worker ID is missing or outside 0..254, or another option is out of range.</exception>
     public OrderIdGenerator(OrderIdGeneratorOptions options, TimeProvider? timeProvider = null)
         : this(options, lease: null, timeProvider)
     {
@@ -71,9 +71,9 @@ public sealed class OrderIdGenerator
             }
 
             workerId = lease.WorkerId;
-            if (workerId is < 0 or > OrderIdLayout.MaxWorkerId)
+            if (workerId is < 0 or > OrderIdLayout.MaxLeasedWorkerId)
             {
-                throw new ArgumentException($"The lease holds worker ID {workerId}, outside 0..{OrderIdLayout.MaxWorkerId}.", nameof(lease));
+                throw new ArgumentException($"The lease holds worker ID {workerId}, outside 0..{OrderIdLayout.MaxLeasedWorkerId}.", nameof(lease));
             }
         }
 

@@ -6,7 +6,7 @@ namespace ShardKit.Ids;
 public sealed class OrderIdGeneratorOptions : IValidatedOptions
 {
     /// <summary>
-    /// The worker ID (0..255) of this generator instance, unique among all live instances. Leave it
+    /// The worker ID (0..254; 255 is the legacy import's) of this generator instance, unique among all live instances. Leave it
     /// <see langword="null"/> when the worker ID comes from an <see cref="IWorkerIdLease"/>
     /// (for example <see cref="DatabaseWorkerIdLease"/>).
     /// </summary>
@@ -27,9 +27,9 @@ public sealed class OrderIdGeneratorOptions : IValidatedOptions
     IEnumerable<string> IValidatedOptions.Validate()
     {
         const string Section = "ShardKit:OrderIds:";
-        if (WorkerId is { } workerId && workerId is < 0 or > OrderIdLayout.MaxWorkerId)
+        if (WorkerId is { } workerId && workerId is < 0 or > OrderIdLayout.MaxLeasedWorkerId)
         {
-            yield return Invariant($"{Section}{nameof(WorkerId)} must be between 0 and {OrderIdLayout.MaxWorkerId} (unique among live instances); got {workerId}.");
+            yield return Invariant($"{Section}{nameof(WorkerId)} must be between 0 and {OrderIdLayout.MaxLeasedWorkerId} (unique among live instances; {OrderIdLayout.LegacyWorkerId} is the legacy import's); got {workerId}.");
         }
 
         if (ShardCount is < 1 or > ShardFunctions.MaxShardCount)

@@ -33,6 +33,15 @@ internal static class OrderIdLayout
     /// <summary>Worker IDs are 0..255.</summary>
     public const int MaxWorkerId = (int)WorkerMask;
 
+    /// <summary>
+    /// The worker ID of the IDs the legacy import derives from legacy keys (<c>LegacyOrderIds</c>): a lease never hands it
+    /// out, and no fixed-worker instance may use it.
+    /// </summary>
+    public const int LegacyWorkerId = MaxWorkerId;
+
+    /// <summary>The highest worker ID a lease hands out (254): every ID but <see cref="LegacyWorkerId"/>.</summary>
+    public const int MaxLeasedWorkerId = LegacyWorkerId - 1;
+
     /// <summary>IDs issued per (tick, worker, gene pair).</summary>
     public const int SequencesPerTick = 1 << SequenceBits;                   // 8
 

@@ -1,24 +1,23 @@
 using System.Data.Common;
 using System.Globalization;
-using System.Text;
 
 namespace ShardKit.Migration;
 
 /// <summary>
-/// The legacy import's capture, enforced by the databases on both sides: triggers on <c>orders</c> and <c>order_items</c> of
-/// the legacy database and of every user shard that fence and log every write in the writer's own transaction, whoever
-/// writes (ShardKit's stores, another service, a script with plain SQL). Applications only follow the buckets' states.
+/// The legacy import's capture, enforced by the databases on both sides: triggers on every legacy table of the import
+/// (<see cref="LegacyTables"/>) and on every table of every user shard that fence and log every write in the writer's own
+/// transaction, whoever writes (ShardKit's stores, another service, a script with plain SQL). Applications only follow
+/// the buckets' states.
 /// </summary>
 /// <remarks>
 /// <list type="bullet">
-/// <item><c>orders</c>, before a write: the row's bucket (its user's logical user shard, the same frozen hash as
-/// <see cref="ShardFunctions.UserShard"/>, computed in SQL) goes to <c>shardkit_bucket</c>; an update that leaves
-/// <c>version</c> as it was raises it by one.</item>
-/// <item><c>orders</c>, after a write: the bucket's fence row is read <c>LOCK IN SHARE MODE</c> (a cutover's exclusive lock
-/// holds the writer); a bucket the shards serve refuses the write (<c>SIGNAL SQLSTATE '45000'</c>, <see cref="Signal"/>);
-/// while capture is on, the legacy key is logged to <c>shardkit_changes</c>. A delete leaves a tombstone with the next
-/// version.</item>
-/// <item><c>order_items</c>: a change raises its order's version, so the order's own triggers fence and log it. A session
+/// <item>The legacy root, before an update: an update that leaves the version as it was raises it by one. (The row's
+/// bucket needs no trigger: <c>shardkit_bucket</c> is a generated column, <see cref="BucketOf"/>.)</item>
+/// <item>The legacy root, after a write: the row's bucket is computed (<see cref="BucketOf"/>) and its fence row read
+/// <c>LOCK IN SHARE MODE</c> (a cutover's exclusive lock holds the writer); a bucket the shards serve refuses the write
+/// (<c>SIGNAL SQLSTATE '45000'</c>, <see cref="Signal"/>); while capture is on, the legacy key is logged to
+/// <c>shardkit_changes</c>. A delete leaves a tombstone with the next version.</item>
+/// <item>A legacy child table: a change raises its order's version, so the root's own triggers fence and log it. A session
 /// that versions its orders itself (<see cref="VersionedSession"/>: the store writes the order in the same transaction)
 /// skips this.</item>
 /// <item>A user shard's tables: while the legacy database serves the bucket, every write is refused; once the shards serve it,

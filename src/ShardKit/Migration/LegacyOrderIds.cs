@@ -14,7 +14,7 @@ namespace ShardKit.Migration;
 internal static class LegacyOrderIds
 {
     /// <summary>The worker ID of derived IDs.</summary>
-    public const int Worker = OrderIdLayout.MaxWorkerId;
+    public const int Worker = OrderIdLayout.LegacyWorkerId;
 
     /// <summary>The ID of legacy order <paramref name="legacyKey"/> of <paramref name="userId"/> and <paramref name="merchantId"/>.</summary>
     /// <exception cref="InvalidOperationException">The key is not positive, or so large that the ID's time would be in the future.</exception>

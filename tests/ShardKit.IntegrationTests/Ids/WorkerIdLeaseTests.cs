@@ -16,7 +16,7 @@ public sealed class WorkerIdLeaseTests(ServerFixture fixture)
         {
             Assert.Equal(32, leases.Select(l => l.WorkerId).Distinct().Count());
             Assert.All(leases, l => Assert.True(l.IsHeld));
-            Assert.All(leases, l => Assert.InRange(l.WorkerId, 0, 255));
+            Assert.All(leases, l => Assert.InRange(l.WorkerId, 0, 254));
         }
         finally
         {
@@ -49,20 +49,21 @@ public sealed class WorkerIdLeaseTests(ServerFixture fixture)
     }
 
     [Fact]
-    public async Task The257thInstanceIsRefusedWhileAll256AreHeld()
+    public async Task The256thInstanceIsRefusedWhileAll255AreHeldAndWorker255IsNeverLeased()
     {
         await using var dataSource = await NewLeaseDatabaseAsync();
         var leases = new List<DatabaseWorkerIdLease>();
         try
         {
-            for (var i = 0; i < 256; i++)
+            for (var i = 0; i < 255; i++)
             {
                 leases.Add(await DatabaseWorkerIdLease.AcquireAsync(dataSource));
             }
 
             var refused = await Assert.ThrowsAsync<ShardKitException>(() => DatabaseWorkerIdLease.AcquireAsync(dataSource));
             Assert.Equal(ShardKitErrorCode.WorkerIdsExhausted, refused.ErrorCode);
-            Assert.Equal(256, leases.Select(l => l.WorkerId).Distinct().Count());
+            Assert.Equal(255, leases.Select(l => l.WorkerId).Distinct().Count());
+            Assert.DoesNotContain(OrderIdLayout.LegacyWorkerId, leases.Select(l => l.WorkerId));
         }
         finally
         {

@@ -70,7 +70,7 @@ public sealed class BenchCommandTests : IDisposable
     [InlineData("--concurrency", "0", "--concurrency must be between 1 and 1024; got 0.")]
     [InlineData("--concurrency", "-2", "--concurrency must be between 1 and 1024; got -2.")]
     [InlineData("--duration", "0", "--duration must be between 1 and 3600; got 0.")]
-    [InlineData("--worker-id", "256", "--worker-id must be between 0 and 255; got 256.")]
+    [InlineData("--worker-id", "255", "--worker-id must be between 0 and 254; got 255.")]
     public async Task OutOfRangeCountsAreUsageErrors(string option, string value, string message)
     {
         var config = _runner.WriteConfig(CliRunner.DevUpJson);

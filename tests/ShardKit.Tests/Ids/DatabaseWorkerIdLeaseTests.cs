@@ -28,14 +28,14 @@ public sealed class DatabaseWorkerIdLeaseTests
     }
 
     [Fact]
-    public async Task FailsWithWorkerIdsExhaustedWhenAll256AreHeld()
+    public async Task FailsWithWorkerIdsExhaustedWhenAll255AreHeld()
     {
         _store.HoldAll();
 
         var error = await Assert.ThrowsAsync<ShardKitException>(Acquire);
 
         Assert.Equal(ShardKitErrorCode.WorkerIdsExhausted, error.ErrorCode);
-        Assert.Contains("All 256 order-ID worker IDs", error.Message, StringComparison.Ordinal);
+        Assert.Contains("All 255 order-ID worker IDs in shardkit_worker_leases (0..254; 255 is the legacy import's)", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -7,7 +7,7 @@ internal sealed class InMemoryWorkerLeaseStore(TimeProvider clock) : IWorkerLeas
 {
     private readonly Lock _lock = new();
     private readonly (string Owner, DateTimeOffset ExpiresAt)[] _rows =
-        Enumerable.Repeat((string.Empty, DateTimeOffset.MinValue), 256).ToArray();
+        Enumerable.Repeat((string.Empty, DateTimeOffset.MinValue), OrderIdLayout.MaxLeasedWorkerId + 1).ToArray();
 
     private int _renewCalls;
 

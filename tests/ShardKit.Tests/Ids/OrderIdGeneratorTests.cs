@@ -147,7 +147,7 @@ public sealed class OrderIdGeneratorTests
     [Fact]
     public void NeverIssuesADuplicateFromManyThreadsOnTheRealClock()
     {
-        var generator = new OrderIdGenerator(new OrderIdGeneratorOptions { WorkerId = 255 });
+        var generator = new OrderIdGenerator(new OrderIdGeneratorOptions { WorkerId = 254 });
         var ids = new ConcurrentBag<long[]>();
 
         Parallel.For(0, 4, thread =>
@@ -270,8 +270,9 @@ public sealed class OrderIdGeneratorTests
 
     [Theory]
     [InlineData(null, "WorkerId is not set")]
-    [InlineData(-1, "WorkerId must be between 0 and 255 (unique among live instances); got -1")]
-    [InlineData(256, "WorkerId must be between 0 and 255 (unique among live instances); got 256")]
+    [InlineData(-1, "WorkerId must be between 0 and 254 (unique among live instances; 255 is the legacy import's); got -1")]
+    [InlineData(255, "WorkerId must be between 0 and 254 (unique among live instances; 255 is the legacy import's); got 255")]
+    [InlineData(256, "WorkerId must be between 0 and 254 (unique among live instances; 255 is the legacy import's); got 256")]
     public void RejectsAMissingOrOutOfRangeWorkerId(int? workerId, string message)
     {
         var error = Assert.Throws<ArgumentException>(() => new OrderIdGenerator(new OrderIdGeneratorOptions { WorkerId = workerId }));

@@ -63,8 +63,8 @@ public sealed class DependencyInjectionTests
     }
 
     [Theory]
-    [InlineData("300", "ShardKit:OrderIds:WorkerId must be between 0 and 255 (unique among live instances); got 300.")]
-    [InlineData("-1", "ShardKit:OrderIds:WorkerId must be between 0 and 255 (unique among live instances); got -1.")]
+    [InlineData("300", "ShardKit:OrderIds:WorkerId must be between 0 and 254 (unique among live instances; 255 is the legacy import's); got 300.")]
+    [InlineData("-1", "ShardKit:OrderIds:WorkerId must be between 0 and 254 (unique among live instances; 255 is the legacy import's); got -1.")]
     [InlineData("seven", "ShardKit:OrderIds:WorkerId")]
     public async Task HostStartFailsOnABadWorkerIdWithAMessageNamingTheEntry(string workerId, string message)
     {
@@ -93,10 +93,10 @@ public sealed class DependencyInjectionTests
     [Fact]
     public async Task AGoodWorkerIdStartsAndAMissingOneIsLeftToTheFirstOrder()
     {
-        using (var good = HostWith(new Dictionary<string, string?> { ["ShardKit:OrderIds:WorkerId"] = "255" }, _ => { }))
+        using (var good = HostWith(new Dictionary<string, string?> { ["ShardKit:OrderIds:WorkerId"] = "254" }, _ => { }))
         {
             await good.StartAsync();
-            Assert.Equal(255, good.Services.GetRequiredService<OrderIdGenerator>().WorkerId);
+            Assert.Equal(254, good.Services.GetRequiredService<OrderIdGenerator>().WorkerId);
             await good.StopAsync();
         }
 
