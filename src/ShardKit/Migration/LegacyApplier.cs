@@ -17,19 +17,12 @@ internal sealed class LegacyApplier
     private static readonly ResiliencePipeline s_retry = TransientRetry.Create(attempts: 5, TimeSpan.FromMilliseconds(10), TimeProvider.System);
 
     private readonly LegacySource _source;
-    private readonly string _lockOrder;
-    private readonly string _lockTombstone;
     private readonly string _deleteOrder;
-    private readonly string _deleteTombstone;
 
     public LegacyApplier(LegacySource source)
     {
         _source = source;
-        // An order carries its own ID, or (an ID derived from its legacy key) is found by that key.
-        _lockOrder = source.Sql($"SELECT {source.Key}, {source.VersionColumn} FROM {{root}} WHERE shardkit_order_id = @OrderId OR (shardkit_order_id IS NULL AND {source.Key} = @Key) FOR UPDATE");
-        _lockTombstone = source.Sql("SELECT legacy_id, version FROM {schema}.`shardkit_tombstones` WHERE order_id = @OrderId OR (order_id IS NULL AND legacy_id = @Key) FOR UPDATE");
         _deleteOrder = source.Sql($"DELETE FROM {{root}} WHERE {source.Key} = @LegacyId");
-        _deleteTombstone = source.Sql("DELETE FROM {schema}.`shardkit_tombstones` WHERE order_id = @OrderId OR (order_id IS NULL AND legacy_id = @Key)");
     }
 
     /// <summary>Applies <paramref name="state"/> unless the source holds the order or its tombstone at the same or a newer version (or <paramref name="force"/>).</summary>
@@ -53,8 +46,11 @@ internal sealed class LegacyApplier
     private async Task<bool> ApplyOneAsync(DbConnection connection, DbTransaction transaction, UserSideState state, bool force, CancellationToken cancellationToken)
     {
         var id = new { OrderId = state.Id.Value, Key = LegacyOrderIds.KeyOf(state.Id) ?? -1 };
-        var row = await connection.QuerySingleOrDefaultAsync<(long LegacyId, long Version)?>(new CommandDefinition(_lockOrder, id, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        var tombstone = await connection.QuerySingleOrDefaultAsync<(long LegacyId, long Version)?>(new CommandDefinition(_lockTombstone, id, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        // An order carries its own ID, or (an ID derived from its legacy key) is found by that key.
+        var row = await connection.QuerySingleOrDefaultAsync<(long LegacyId, long Version)?>(new CommandDefinition(
+            _source.Sql($"SELECT {_source.Key}, {_source.VersionColumn} FROM {{root}} WHERE {_source.WhereOrder(state.Id)} FOR UPDATE"), id, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        var tombstone = await connection.QuerySingleOrDefaultAsync<(long LegacyId, long Version)?>(new CommandDefinition(
+            _source.Sql($"SELECT legacy_id, version FROM {{schema}}.`shardkit_tombstones` WHERE {LegacySource.WhereTombstone(state.Id)} FOR UPDATE"), id, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
         var current = Math.Max(row?.Version ?? 0, tombstone?.Version ?? 0);
         if (!force && current >= state.Version)
         {
@@ -74,7 +70,8 @@ internal sealed class LegacyApplier
             return true;
         }
 
-        await connection.ExecuteAsync(new CommandDefinition(_deleteTombstone, id, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        await connection.ExecuteAsync(new CommandDefinition(
+            _source.Sql($"DELETE FROM {{schema}}.`shardkit_tombstones` WHERE {LegacySource.WhereTombstone(state.Id)}"), id, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
         var tables = _source.Tables.Tables;
         var columns = _source.Columns[0];
         var values = Values(state.Root!, columns, 0);

@@ -306,13 +306,19 @@ internal sealed class LegacySource
 
     /// <summary>
     /// One chunk of the history: the orders with legacy keys in (<paramref name="cursor"/>, <paramref name="until"/>], at most
-    /// <paramref name="limit"/>, in key order, with their child rows, in one round trip (one snapshot of <paramref name="transaction"/>).
+    /// <paramref name="limit"/>, in key order, with their child rows (by key range), in one snapshot of <paramref name="transaction"/>.
     /// </summary>
     public async Task<List<LegacyOrder>> ReadChunkAsync(DbConnection connection, DbTransaction transaction, long cursor, long until, int limit, CancellationToken cancellationToken)
     {
         var texts = Loaded;
-        var (orders, _) = await ReadAsync(connection, transaction, texts.Chunk, new { Cursor = cursor, Until = until, Limit = limit }, tombstones: false, cancellationToken).ConfigureAwait(false);
-        return orders;
+        var read = new Read();
+        await ReadAsync(connection, transaction, texts.ChunkRoots, new { Cursor = cursor, Until = until, Limit = limit }, read, cancellationToken).ConfigureAwait(false);
+        if (read.Orders.Count > 0 && Columns.Count > 1)
+        {
+            await ReadAsync(connection, transaction, texts.ChunkChildren, new { Cursor = cursor, Last = read.Orders[^1].LegacyId }, read, cancellationToken).ConfigureAwait(false);
+        }
+
+        return read.Orders;
     }
 
     /// <summary>
@@ -341,10 +347,11 @@ internal sealed class LegacySource
         // whose user or merchant no longer gives that ID is another order's.
         var texts = Loaded;
         var wanted = orderIds.Select(o => o.Value).ToHashSet();
-        var (orders, tombstones) = await ReadAsync(
-            connection, transaction, locking ? texts.ByIdsLocking : texts.ByIds, new { Ids = wanted.ToArray(), Keys = LegacyOrderIds.KeysOf(orderIds) }, tombstones: true, cancellationToken).ConfigureAwait(false);
+        var read = new Read();
+        await ReadAsync(
+            connection, transaction, locking ? texts.ByIdsLocking : texts.ByIds, new { Ids = wanted.ToArray(), Keys = LegacyOrderIds.KeysOf(orderIds) }, read, cancellationToken).ConfigureAwait(false);
         var live = new HashSet<long>();
-        foreach (var order in orders)
+        foreach (var order in read.Orders)
         {
             var id = IdOf(order.Key);
             if (wanted.Contains(id.Value))
@@ -355,66 +362,61 @@ internal sealed class LegacySource
         }
 
         // A live row wins over a tombstone of the same ID (an ID is never reused, so both cannot be current).
-        states.AddRange(tombstones.Where(t => wanted.Contains(t.Tombstone.OrderId) && !live.Contains(t.Tombstone.OrderId)).Select(t => (new UserSideState(t.Tombstone), t.LegacyId)));
+        states.AddRange(read.Tombstones.Where(t => wanted.Contains(t.Tombstone.OrderId) && !live.Contains(t.Tombstone.OrderId)).Select(t => (new UserSideState(t.Tombstone), t.LegacyId)));
         return states;
     }
 
-    private async Task<(List<LegacyOrder> Orders, List<(Tombstone Tombstone, long LegacyId)> Tombstones)> ReadAsync(
-        DbConnection connection, DbTransaction transaction, string sql, object parameters, bool tombstones, CancellationToken cancellationToken)
+    /// <summary>Reads the result sets of <paramref name="text"/> (one round trip) into <paramref name="read"/>.</summary>
+    private async Task ReadAsync(DbConnection connection, DbTransaction transaction, ReadText text, object parameters, Read read, CancellationToken cancellationToken)
     {
         var texts = Loaded;
-        var orders = new List<LegacyOrder>();
-        var dead = new List<(Tombstone, long)>();
-        var reader = await connection.ExecuteReaderAsync(new CommandDefinition(sql, parameters, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        var reader = await connection.ExecuteReaderAsync(new CommandDefinition(text.Sql, parameters, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
         await using (reader.ConfigureAwait(false))
         {
-            var byKey = new Dictionary<long, LegacyOrder>();
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            for (var set = 0; set < text.Sets.Count; set++)
             {
-                var values = new object?[reader.FieldCount - 2];
-                for (var i = 0; i < values.Length; i++)
+                if (set > 0)
                 {
-                    values[i] = reader.IsDBNull(i + 2) ? null : reader.GetValue(i + 2);
+                    await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
                 }
 
-                var order = new LegacyOrder(
-                    this,
-                    reader.GetInt64(0),
-                    reader.IsDBNull(1) ? null : reader.GetInt64(1),
-                    Convert.ToInt64(values[texts.UserAt], CultureInfo.InvariantCulture),
-                    Convert.ToInt64(values[texts.MerchantAt], CultureInfo.InvariantCulture),
-                    Convert.ToInt64(values[texts.VersionAt], CultureInfo.InvariantCulture),
-                    values,
-                    Columns.Count - 1);
-                orders.Add(order);
-                byKey[order.LegacyId] = order;
-            }
-
-            for (var t = 1; t < Columns.Count; t++)
-            {
-                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+                var (kind, table, derived) = text.Sets[set];
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    var values = new object?[reader.FieldCount - 1];
+                    if (kind == SetKind.Tombstone)
+                    {
+                        var key = new LegacyRowKey(reader.GetInt64(0), reader.GetInt64(2), reader.GetInt64(3), reader.IsDBNull(1) ? null : reader.GetInt64(1));
+                        read.Tombstones.Add((new Tombstone(IdOf(key).Value, key.UserId, key.MerchantId, reader.GetDateTime(4), reader.GetDateTime(5), reader.GetInt64(6)), key.LegacyId));
+                        continue;
+                    }
+
+                    var skip = kind == SetKind.Root ? 2 : 1;
+                    var values = new object?[reader.FieldCount - skip];
                     for (var i = 0; i < values.Length; i++)
                     {
-                        values[i] = reader.IsDBNull(i + 1) ? null : reader.GetValue(i + 1);
+                        values[i] = reader.IsDBNull(i + skip) ? null : reader.GetValue(i + skip);
                     }
 
-                    if (byKey.TryGetValue(reader.GetInt64(0), out var order))
+                    if (kind == SetKind.Root)
                     {
-                        order.Children[t - 1].Add(values);
+                        var order = new LegacyOrder(
+                            this,
+                            reader.GetInt64(0),
+                            reader.IsDBNull(1) ? null : reader.GetInt64(1),
+                            Convert.ToInt64(values[texts.UserAt], CultureInfo.InvariantCulture),
+                            Convert.ToInt64(values[texts.MerchantAt], CultureInfo.InvariantCulture),
+                            Convert.ToInt64(values[texts.VersionAt], CultureInfo.InvariantCulture),
+                            values,
+                            Columns.Count - 1);
+                        read.Orders.Add(order);
+                        read.ByKey[order.LegacyId] = order;
                     }
-                }
-            }
-
-            if (tombstones)
-            {
-                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    var key = new LegacyRowKey(reader.GetInt64(0), reader.GetInt64(2), reader.GetInt64(3), reader.IsDBNull(1) ? null : reader.GetInt64(1));
-                    dead.Add((new Tombstone(IdOf(key).Value, key.UserId, key.MerchantId, reader.GetDateTime(4), reader.GetDateTime(5), reader.GetInt64(6)), key.LegacyId));
+                    else if (read.ByKey.TryGetValue(reader.GetInt64(0), out var order) && (derived is null || derived == (order.OrderId is null)))
+                    {
+                        // A child row read by key belongs to the order found by that key (one carrying an ID of its own is
+                        // read by its ID, in another result).
+                        order.Children[table - 1].Add(values);
+                    }
                 }
             }
 
@@ -422,9 +424,24 @@ internal sealed class LegacySource
             {
             }
         }
-
-        return (orders, dead);
     }
+
+    /// <summary>
+    /// The condition that finds the legacy root row of <paramref name="id"/> (over <paramref name="alias"/>, or the bare
+    /// table): the row carrying it, or, for an ID derived from a legacy key, the row of that key (<c>@Key</c>) carrying none.
+    /// One condition, so the server uses the one index it needs (a row lock takes only that row).
+    /// </summary>
+    public string WhereOrder(OrderId id, string? alias = null)
+    {
+        var prefix = alias is null ? "" : alias + ".";
+        return LegacyOrderIds.KeyOf(id) is null
+            ? $"{prefix}`shardkit_order_id` = @OrderId"
+            : $"{prefix}{Key} = @Key AND {prefix}`shardkit_order_id` IS NULL";
+    }
+
+    /// <summary>The condition that finds the tombstone of <paramref name="id"/>, as <see cref="WhereOrder"/>.</summary>
+    public static string WhereTombstone(OrderId id) =>
+        LegacyOrderIds.KeyOf(id) is null ? "order_id = @OrderId" : "legacy_id = @Key AND order_id IS NULL";
 
     /// <summary>A legacy order's ShardKit ID: its own, or the one derived from its legacy key (<see cref="LegacyOrderIds"/>).</summary>
     public OrderId IdOf(LegacyRowKey key) =>
@@ -466,14 +483,17 @@ internal sealed class LegacySource
 
             Rows = source.Sql(canonical.Rows + " WHERE o.shardkit_bucket = @Bucket");
 
+            // The root rows of an order ID are found by the ID they carry, or (derived IDs) by the legacy key, in two statements
+            // (each uses its index: one OR would scan the table); child rows and tombstones alike.
             var key = "o." + source.Key;
-            var chunk = $"{key} > @Cursor AND {key} <= @Until ORDER BY {key} LIMIT @Limit";
-            var last = $"(SELECT IFNULL(MAX(k.{source.Key}), @Cursor) FROM (SELECT {key} FROM {{root}} o WHERE {chunk}) k)";
-            Chunk = Read(source, "WHERE " + chunk, c => $"c.{c} > @Cursor AND c.{c} <= {last}", tombstones: false, suffix: "");
-            var byId = $"(o.shardkit_order_id IN @Ids OR (o.shardkit_order_id IS NULL AND {key} IN @Keys))";
-            var ids = $"(SELECT {key} FROM {{root}} o WHERE {byId})";
-            ByIds = Read(source, "WHERE " + byId, c => $"c.{c} IN {ids}", tombstones: true, suffix: "");
-            ByIdsLocking = Read(source, "WHERE " + byId, c => $"c.{c} IN {ids}", tombstones: true, suffix: " LOCK IN SHARE MODE");
+            var own = "o.`shardkit_order_id` IN @Ids";
+            var derived = $"{key} IN @Keys AND o.`shardkit_order_id` IS NULL";
+            ChunkRoots = Build(source, [($"{key} > @Cursor AND {key} <= @Until ORDER BY {key} LIMIT @Limit", null)], [], tombstones: false, suffix: "");
+            ChunkChildren = Build(source, [], [(c => $"c.{c} > @Cursor AND c.{c} <= @Last", null)], tombstones: false, suffix: "");
+            (string, bool?)[] roots = [(own, false), (derived, true)];
+            (Func<string, string>, bool?)[] children = [(c => $"c.{c} IN (SELECT {key} FROM {{root}} o WHERE {own})", false), (c => $"c.{c} IN @Keys", true)];
+            ByIds = Build(source, roots, children, tombstones: true, suffix: "");
+            ByIdsLocking = Build(source, roots, children, tombstones: true, suffix: " LOCK IN SHARE MODE");
         }
 
         public MerchantCopyPlan Plan { get; }
@@ -494,49 +514,86 @@ internal sealed class LegacySource
 
         public string Rows { get; }
 
-        /// <summary>Root rows with keys in (<c>@Cursor</c>, <c>@Until</c>], at most <c>@Limit</c>, and their child rows.</summary>
-        public string Chunk { get; }
+        /// <summary>Root rows with keys in (<c>@Cursor</c>, <c>@Until</c>], at most <c>@Limit</c>, in key order.</summary>
+        public ReadText ChunkRoots { get; }
 
-        /// <summary>Root rows, child rows and tombstones of the ShardKit IDs <c>@Ids</c>.</summary>
-        public string ByIds { get; }
+        /// <summary>The child rows of the legacy keys in (<c>@Cursor</c>, <c>@Last</c>].</summary>
+        public ReadText ChunkChildren { get; }
 
-        public string ByIdsLocking { get; }
+        /// <summary>Root rows, child rows and tombstones of the ShardKit IDs <c>@Ids</c> (derived ones also by their keys, <c>@Keys</c>).</summary>
+        public ReadText ByIds { get; }
+
+        public ReadText ByIdsLocking { get; }
 
         /// <summary>
-        /// The read of orders: the root rows (legacy key, recorded ShardKit ID, then the copied columns under their declared
-        /// names), one result per child table (legacy key, then its copied columns), and the tombstones when asked.
+        /// A read of orders, one statement per result: root rows (legacy key, recorded ShardKit ID, then the copied columns
+        /// under their declared names), child rows (legacy key, then the copied columns), tombstones. Each condition is marked
+        /// with the orders it finds: those that carry their own ID (false), those found by their key (true), or any (null).
         /// </summary>
-        private string Read(LegacySource source, string rootWhere, Func<string, string> childWhere, bool tombstones, string suffix)
+        private ReadText Build(LegacySource source, (string Where, bool? Derived)[] roots, (Func<string, string> Where, bool? Derived)[] children, bool tombstones, string suffix)
         {
             var sql = new StringBuilder();
+            var sets = new List<(SetKind, int, bool?)>();
             var root = source.Tables.Root;
-            sql.Append("SELECT o.").Append(source.Key).Append(" AS ").Append(KeyAlias).Append(", o.`shardkit_order_id` AS ").Append(IdAlias);
-            foreach (var column in Columns[0])
+            foreach (var (where, derived) in roots)
             {
-                sql.Append(", o.").Append(Quote(root.ColumnOf(column))).Append(" AS ").Append(Quote(column));
+                sql.Append("SELECT o.").Append(source.Key).Append(" AS ").Append(KeyAlias).Append(", o.`shardkit_order_id` AS ").Append(IdAlias);
+                foreach (var column in Columns[0])
+                {
+                    sql.Append(", o.").Append(Quote(root.ColumnOf(column))).Append(" AS ").Append(Quote(column));
+                }
+
+                sql.Append(" FROM {root} o WHERE ").Append(where).Append(suffix).Append(";\n");
+                sets.Add((SetKind.Root, 0, derived));
             }
 
-            sql.Append(" FROM {root} o ").Append(rootWhere).Append(suffix).Append(";\n");
             for (var t = 1; t < source.Tables.Tables.Count; t++)
             {
                 var child = source.Tables.Tables[t];
-                sql.Append("SELECT c.").Append(Quote(child.KeyColumn)).Append(" AS ").Append(KeyAlias);
-                foreach (var column in Columns[t])
+                foreach (var (where, derived) in children)
                 {
-                    sql.Append(", c.").Append(Quote(child.ColumnOf(column))).Append(" AS ").Append(Quote(column));
-                }
+                    sql.Append("SELECT c.").Append(Quote(child.KeyColumn)).Append(" AS ").Append(KeyAlias);
+                    foreach (var column in Columns[t])
+                    {
+                        sql.Append(", c.").Append(Quote(child.ColumnOf(column))).Append(" AS ").Append(Quote(column));
+                    }
 
-                sql.Append(" FROM ").Append(child.Table.Placeholder).Append(" c WHERE ").Append(childWhere(Quote(child.KeyColumn))).Append(suffix).Append(";\n");
+                    sql.Append(" FROM ").Append(child.Table.Placeholder).Append(" c WHERE ").Append(where(Quote(child.KeyColumn))).Append(suffix).Append(";\n");
+                    sets.Add((SetKind.Child, t, derived));
+                }
             }
 
             if (tombstones)
             {
-                sql.Append("SELECT ").Append(TombstoneColumns).Append(" FROM {schema}.`shardkit_tombstones` WHERE order_id IN @Ids OR (order_id IS NULL AND legacy_id IN @Keys)")
-                    .Append(suffix).Append(";\n");
+                foreach (var where in new[] { "order_id IN @Ids", "legacy_id IN @Keys AND order_id IS NULL" })
+                {
+                    sql.Append("SELECT ").Append(TombstoneColumns).Append(" FROM {schema}.`shardkit_tombstones` WHERE ").Append(where).Append(suffix).Append(";\n");
+                    sets.Add((SetKind.Tombstone, 0, null));
+                }
             }
 
-            return source.Sql(sql.ToString());
+            return new ReadText(source.Sql(sql.ToString()), sets);
         }
+    }
+
+    /// <summary>A multi-statement read and what each of its results holds (kind, child table position, which orders).</summary>
+    private sealed record ReadText(string Sql, IReadOnlyList<(SetKind Kind, int Table, bool? Derived)> Sets);
+
+    private enum SetKind
+    {
+        Root,
+        Child,
+        Tombstone,
+    }
+
+    /// <summary>What a read found.</summary>
+    private sealed class Read
+    {
+        public List<LegacyOrder> Orders { get; } = [];
+
+        public Dictionary<long, LegacyOrder> ByKey { get; } = [];
+
+        public List<(Tombstone Tombstone, long LegacyId)> Tombstones { get; } = [];
     }
 }
 

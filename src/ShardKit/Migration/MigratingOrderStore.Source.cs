@@ -19,9 +19,6 @@ public sealed partial class MigratingOrderStore
                 "The legacy connection string (ShardKit:Legacy) must name the legacy database (Database=...)."),
             DataSource.Map);
 
-    /// <summary>The legacy row of <c>@OrderId</c>: the one carrying it, or (an ID derived from a legacy key) the one of key <c>@Key</c>.</summary>
-    private const string ByOrderId = "(shardkit_order_id = @OrderId OR (shardkit_order_id IS NULL AND order_id = @Key))";
-
     /// <summary>The legacy key an ID was derived from, or -1 (no row has it) when it was not derived.</summary>
     private static long KeyOf(OrderId id) => LegacyOrderIds.KeyOf(id) ?? -1;
 
@@ -64,7 +61,7 @@ public sealed partial class MigratingOrderStore
             var changed = await connection.ExecuteAsync(new CommandDefinition(
                 Source.Sql($$"""
                     UPDATE {orders} SET status = @Status, total_amount = @TotalAmount, currency = @Currency, ext = @Ext, updated_at = @Now, version = version + 1
-                    WHERE {{ByOrderId}} AND user_id = @UserId AND merchant_id = @MerchantId
+                    WHERE {{Source.WhereOrder(order.Id)}} AND user_id = @UserId AND merchant_id = @MerchantId
                     """),
                 new { order.Status, order.TotalAmount, order.Currency, order.Ext, Now = now.UtcDateTime, OrderId = order.Id.Value, Key = KeyOf(order.Id), order.UserId, order.MerchantId },
                 transaction,
@@ -75,7 +72,7 @@ public sealed partial class MigratingOrderStore
             }
 
             var current = await connection.QuerySingleAsync<(long LegacyId, long Version, DateTime CreatedAt)>(new CommandDefinition(
-                Source.Sql($"SELECT {Source.Key}, {Source.VersionColumn}, created_at FROM {{orders}} WHERE {ByOrderId}"), new { OrderId = order.Id.Value, Key = KeyOf(order.Id) }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                Source.Sql($"SELECT {Source.Key}, {Source.VersionColumn}, created_at FROM {{orders}} WHERE {Source.WhereOrder(order.Id)}"), new { OrderId = order.Id.Value, Key = KeyOf(order.Id) }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
             await connection.ExecuteAsync(new CommandDefinition(
                 Source.Sql("DELETE FROM {order_items} WHERE order_id = @LegacyId"), new { current.LegacyId }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
             await OrderReader.InsertItemsAsync(connection, Source.Sql("{order_items}"), current.LegacyId, order.Items, transaction, cancellationToken).ConfigureAwait(false);
@@ -88,7 +85,7 @@ public sealed partial class MigratingOrderStore
         return await InSourceWriteAsync(orderId.UserShard, async (connection, transaction) =>
         {
             var row = await connection.QuerySingleOrDefaultAsync<(long LegacyId, long UserId, long MerchantId, long? OrderId)?>(new CommandDefinition(
-                Source.Sql($"SELECT order_id, user_id, merchant_id, shardkit_order_id FROM {{orders}} WHERE {ByOrderId} FOR UPDATE"),
+                Source.Sql($"SELECT order_id, user_id, merchant_id, shardkit_order_id FROM {{orders}} WHERE {Source.WhereOrder(orderId)} FOR UPDATE"),
                 new { OrderId = orderId.Value, Key = KeyOf(orderId) },
                 transaction,
                 cancellationToken: cancellationToken)).ConfigureAwait(false);
