@@ -349,7 +349,7 @@ internal sealed class LegacySource
         var wanted = orderIds.Select(o => o.Value).ToHashSet();
         var read = new Read();
         await ReadAsync(
-            connection, transaction, locking ? texts.ByIdsLocking : texts.ByIds, new { Ids = wanted.ToArray(), Keys = LegacyOrderIds.KeysOf(orderIds) }, read, cancellationToken).ConfigureAwait(false);
+            connection, transaction, locking ? texts.ByIdsLocking : texts.ByIds, new { Ids = wanted.ToArray(), Keys = KeysOrNone(orderIds) }, read, cancellationToken).ConfigureAwait(false);
         var live = new HashSet<long>();
         foreach (var order in read.Orders)
         {
@@ -365,6 +365,13 @@ internal sealed class LegacySource
         states.AddRange(read.Tombstones.Where(t => wanted.Contains(t.Tombstone.OrderId) && !live.Contains(t.Tombstone.OrderId)).Select(t => (new UserSideState(t.Tombstone), t.LegacyId)));
         return states;
     }
+
+    /// <summary>
+    /// The legacy keys of the derived IDs among <paramref name="ids"/>, or a key no order has (keys are positive) when there are
+    /// none: an empty list would be sent as <c>IN (SELECT NULL WHERE 1 = 0)</c>, which the server evaluates row by row over
+    /// the whole table.
+    /// </summary>
+    private static long[] KeysOrNone(IEnumerable<OrderId> ids) => LegacyOrderIds.KeysOf(ids) is { Length: > 0 } keys ? keys : [-1];
 
     /// <summary>Reads the result sets of <paramref name="text"/> (one round trip) into <paramref name="read"/>.</summary>
     private async Task ReadAsync(DbConnection connection, DbTransaction transaction, ReadText text, object parameters, Read read, CancellationToken cancellationToken)

@@ -1,5 +1,3 @@
-using System.Text.RegularExpressions;
-
 namespace ShardKit.Migration;
 
 /// <summary>
@@ -7,7 +5,7 @@ namespace ShardKit.Migration;
 /// from, the legacy key column (the root's legacy order key; a child's column holding it) and the legacy name of each
 /// column. Without a section every table maps to the legacy table and columns of the same names.
 /// </summary>
-internal sealed partial class LegacyTables
+internal sealed class LegacyTables
 {
     private LegacyTables(TableModel model, IReadOnlyList<LegacyTable> tables)
     {
@@ -84,8 +82,8 @@ internal sealed partial class LegacyTables
             var (entryOptions, entry) = entries.TryGetValue(table.Name, out var found) ? found : (new LegacyTableOptions(), $"LegacyTables ({table.Name})");
             var name = string.IsNullOrEmpty(entryOptions.Name) ? table.Name : entryOptions.Name;
             var key = string.IsNullOrEmpty(entryOptions.KeyColumn) ? table.OrderIdColumn : entryOptions.KeyColumn;
-            CheckName(name, entry + ":Name", errors);
-            CheckName(key, entry + ":KeyColumn", errors);
+            TableModel.CheckName(name, entry + ":Name", errors);
+            TableModel.CheckName(key, entry + ":KeyColumn", errors);
             if (name.StartsWith("shardkit_", StringComparison.OrdinalIgnoreCase))
             {
                 errors.Add($"{entry}:Name '{name}' is reserved for ShardKit's own tables");
@@ -99,8 +97,8 @@ internal sealed partial class LegacyTables
             var columns = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
             foreach (var (column, legacy) in entryOptions.Columns ?? new Dictionary<string, string>())
             {
-                CheckName(column, $"{entry}:Columns", errors);
-                CheckName(legacy, $"{entry}:Columns:{column}", errors);
+                TableModel.CheckName(column, $"{entry}:Columns", errors);
+                TableModel.CheckName(legacy, $"{entry}:Columns:{column}", errors);
                 if (column.Equals(table.OrderIdColumn, StringComparison.OrdinalIgnoreCase))
                 {
                     errors.Add($"{entry}:Columns maps {column}, the order-ID column; it holds the ShardKit order ID, which the import gives each order (the legacy key is {key})");
@@ -124,21 +122,6 @@ internal sealed partial class LegacyTables
 
         return errors.Count > before ? null : new LegacyTables(model, tables);
     }
-
-    private static void CheckName(string? name, string entry, List<string> errors)
-    {
-        if (string.IsNullOrEmpty(name))
-        {
-            errors.Add($"{entry} is empty");
-        }
-        else if (!IdentifierPattern().IsMatch(name))
-        {
-            errors.Add($"{entry} '{name}' is not a plain identifier (letters, digits, _ and $; at most 64 characters)");
-        }
-    }
-
-    [GeneratedRegex("^[A-Za-z0-9_$]{1,64}$", RegexOptions.CultureInvariant)]
-    private static partial Regex IdentifierPattern();
 }
 
 /// <summary>One declared table's legacy table: its name, its key column and the legacy names of its columns.</summary>

@@ -162,7 +162,8 @@ public sealed partial class TableModel
             : new DeclaredTable(table.Name, role, table.OrderIdColumn, user, merchant, version, table.MerchantCopy, merchantColumns);
     }
 
-    private static void CheckName(string? name, string entry, List<string> errors)
+    /// <summary>Reports <paramref name="name"/> (the entry <paramref name="entry"/>) when it is empty or not a plain identifier.</summary>
+    internal static void CheckName(string? name, string entry, List<string> errors)
     {
         if (string.IsNullOrEmpty(name))
         {

@@ -92,14 +92,16 @@ internal sealed class MigrationTopology : IAsyncDisposable
         return path;
     }
 
-    private static ShardKitOptions Load(string path)
+    /// <summary>Binds the <c>ShardKit</c> section of a configuration file, as a service does.</summary>
+    public static ShardKitOptions Load(string path)
     {
         var options = new ShardKitOptions();
         new ConfigurationBuilder().AddJsonFile(path).Build().GetSection("ShardKit").Bind(options);
         return options;
     }
 
-    private static JsonObject Dimension() => new()
+    /// <summary>A dimension of <see cref="ShardCount"/> shards, the first half on c0 and the rest on c1.</summary>
+    public static JsonObject Dimension() => new()
     {
         ["ShardCount"] = ShardCount,
         ["Placement"] = new JsonArray(

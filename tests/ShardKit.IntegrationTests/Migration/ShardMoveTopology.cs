@@ -49,7 +49,7 @@ internal sealed class ShardMoveTopology : IAsyncDisposable
             var configPath = await WriteConfigAsync(topology.ToMigratorConfigurationJson(), Path.Combine(topology.Directory, "move-migrator.json"));
 
             // The application creates its schema with its own account.
-            await using (var setup = new ShardKitDataSourceBuilder(Load(appConfigPath)).Build())
+            await using (var setup = new ShardKitDataSourceBuilder(MigrationTopology.Load(appConfigPath)).Build())
             {
                 using (var store = new TwoDimensionOrderStore(setup))
                 {
@@ -67,11 +67,11 @@ internal sealed class ShardMoveTopology : IAsyncDisposable
                 }
             }
 
-            var options = Load(configPath);
+            var options = MigrationTopology.Load(configPath);
             var mover = new ShardKitDataSourceBuilder(options).Build();
-            var appOptions = Load(appConfigPath);
+            var appOptions = MigrationTopology.Load(appConfigPath);
             appOptions.ShardMoves = new ShardMovesOptions { PollInterval = TimeSpan.FromMilliseconds(100), RetryWait = TimeSpan.FromSeconds(10) };
-            return new ShardMoveTopology(topology, configPath, options, mover, new ShardKitDataSourceBuilder(appOptions).Build(), new ShardKitDataSourceBuilder(Load(appConfigPath)).Build());
+            return new ShardMoveTopology(topology, configPath, options, mover, new ShardKitDataSourceBuilder(appOptions).Build(), new ShardKitDataSourceBuilder(MigrationTopology.Load(appConfigPath)).Build());
         }
         catch
         {
@@ -164,13 +164,6 @@ internal sealed class ShardMoveTopology : IAsyncDisposable
         json["ShardKit"]!["Dimensions"] = new JsonObject { ["User"] = Dimension(), ["Merchant"] = Dimension() };
         await File.WriteAllTextAsync(path, json.ToJsonString());
         return path;
-    }
-
-    private static ShardKitOptions Load(string path)
-    {
-        var options = new ShardKitOptions();
-        new ConfigurationBuilder().AddJsonFile(path).Build().GetSection("ShardKit").Bind(options);
-        return options;
     }
 
     private static JsonObject Dimension() => new()

@@ -30,21 +30,7 @@ internal sealed class ShardMoveVersionMonitor
     public long Samples => Interlocked.Read(ref _samples);
 
     /// <summary>Samples the shard until <paramref name="cancellationToken"/> is cancelled.</summary>
-    public async Task RunAsync(TimeSpan interval, CancellationToken cancellationToken)
-    {
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            await SampleAsync();
-            try
-            {
-                await Task.Delay(interval, cancellationToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
-    }
+    public Task RunAsync(TimeSpan interval, CancellationToken cancellationToken) => VersionMonitor.RepeatAsync(SampleAsync, interval, cancellationToken);
 
     /// <summary>One sample of the shard where the application routes it now (skipped when that server cannot be read).</summary>
     public async Task SampleAsync()

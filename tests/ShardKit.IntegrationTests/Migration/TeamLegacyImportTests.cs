@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using Dapper;
-using Microsoft.Extensions.Configuration;
 using MySqlConnector;
 using ShardKit.IntegrationTests.Tables;
 using ShardKit.Migration;
@@ -247,7 +246,7 @@ public sealed class TeamLegacyImportTests(ITestOutputHelper output)
     /// <summary>The topology: the team's tables on the shards (applied with <c>shardkit schema apply</c>), its monolith seeded.</summary>
     private sealed class TeamImport : IAsyncDisposable
     {
-        public const int ShardCount = 8;
+        public const int ShardCount = MigrationTopology.ShardCount;
 
         private TeamImport(MariaDbTopology topology, ShardKitDataSource migrator, ShardKitDataSource app)
         {
@@ -280,7 +279,7 @@ public sealed class TeamLegacyImportTests(ITestOutputHelper output)
                 }
 
                 var migratorConfig = await WriteConfigAsync(topology, topology.ToMigratorConfigurationJson(), topology.Legacy.MigratorConnectionString, legacyTables, "team-migrator.json");
-                return new TeamImport(topology, new ShardKitDataSourceBuilder(Load(migratorConfig)).UseMigratorSessions().Build(), new ShardKitDataSourceBuilder(Load(appConfig)).Build());
+                return new TeamImport(topology, new ShardKitDataSourceBuilder(MigrationTopology.Load(migratorConfig)).UseMigratorSessions().Build(), new ShardKitDataSourceBuilder(MigrationTopology.Load(appConfig)).Build());
             }
             catch
             {
@@ -318,28 +317,13 @@ public sealed class TeamLegacyImportTests(ITestOutputHelper output)
         {
             var json = JsonNode.Parse(topologyJson)!;
             json["ShardKit"]!["Legacy"] = legacy + ";Database=legacy";
-            json["ShardKit"]!["Dimensions"] = new JsonObject { ["User"] = Dimension(), ["Merchant"] = Dimension() };
+            json["ShardKit"]!["Dimensions"] = new JsonObject { ["User"] = MigrationTopology.Dimension(), ["Merchant"] = MigrationTopology.Dimension() };
             json["ShardKit"]!["Tables"] = TeamSchema.Declaration();
             json["ShardKit"]!["LegacyTables"] = legacyTables.DeepClone();
             var path = Path.Combine(topology.Directory, name);
             await File.WriteAllTextAsync(path, json.ToJsonString());
             return path;
         }
-
-        private static ShardKitOptions Load(string path)
-        {
-            var options = new ShardKitOptions();
-            new ConfigurationBuilder().AddJsonFile(path).Build().GetSection("ShardKit").Bind(options);
-            return options;
-        }
-
-        private static JsonObject Dimension() => new()
-        {
-            ["ShardCount"] = ShardCount,
-            ["Placement"] = new JsonArray(
-                new JsonObject { ["Shards"] = "0-3", ["Cluster"] = "c0" },
-                new JsonObject { ["Shards"] = "4-7", ["Cluster"] = "c1" }),
-        };
     }
 
     /// <summary>The team's own code writing its monolith with plain SQL, knowing nothing of ShardKit.</summary>

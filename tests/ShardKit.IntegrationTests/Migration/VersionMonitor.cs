@@ -34,11 +34,14 @@ internal sealed class VersionMonitor
     public long Samples => Interlocked.Read(ref _samples);
 
     /// <summary>Samples every user shard until <paramref name="cancellationToken"/> is cancelled (a shard that cannot be reached is skipped for that round).</summary>
-    public async Task RunAsync(TimeSpan interval, CancellationToken cancellationToken)
+    public Task RunAsync(TimeSpan interval, CancellationToken cancellationToken) => VersionMonitor.RepeatAsync(SampleAsync, interval, cancellationToken);
+
+    /// <summary>Runs <paramref name="sample"/> every <paramref name="interval"/> until <paramref name="cancellationToken"/> is cancelled.</summary>
+    public static async Task RepeatAsync(Func<Task> sample, TimeSpan interval, CancellationToken cancellationToken)
     {
         while (!cancellationToken.IsCancellationRequested)
         {
-            await SampleAsync();
+            await sample();
             try
             {
                 await Task.Delay(interval, cancellationToken);
