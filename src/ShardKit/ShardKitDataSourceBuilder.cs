@@ -102,13 +102,13 @@ public sealed class ShardKitDataSourceBuilder
     }
 
     /// <summary>
-    /// Marks every session of the data source as the migrator's (<see cref="Migration.LegacyCapture.ApplySession"/>, run when a
+    /// Marks every session of the data source as the migrator's (<see cref="Migration.MigratorSession.Statement"/>, run when a
     /// connection is new or was reset): the capture triggers of a migration pass its writes untouched. Only for the data source
     /// of <c>shardkit migrate</c>; an application's writes must stay fenced.
     /// </summary>
     internal ShardKitDataSourceBuilder UseMigratorSessions()
     {
-        _sessionStatement = Migration.LegacyCapture.ApplySession;
+        _sessionStatement = Migration.MigratorSession.Statement;
         return this;
     }
 

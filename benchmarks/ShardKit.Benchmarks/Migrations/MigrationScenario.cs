@@ -158,7 +158,7 @@ internal static class MigrationScenario
 
         var appOptions = MigrationDemo.Options(topology, Shards);
         appOptions.ShardMoves = new ShardMovesOptions { PollInterval = TimeSpan.FromMilliseconds(100), RetryWait = TimeSpan.FromSeconds(10) };
-        await using var moverSource = new ShardKitDataSourceBuilder(MigrationDemo.Options(topology, Shards)).Build();
+        await using var moverSource = new ShardKitDataSourceBuilder(MigrationDemo.Options(topology, Shards)).UseMigratorSessions().Build();
         await using var app = new ShardKitDataSourceBuilder(appOptions).Build();
         var mover = new ShardMover(moverSource, new ShardMoverOptions());
         var moveTraffic = live ? LiveOrderTraffic.Start(app, options.Traffic, Users, Merchants) : null;

@@ -38,7 +38,7 @@ internal static class RebalanceScenario
         var appOptions = Load(appConfig);
         appOptions.ShardMoves = new ShardMovesOptions { PollInterval = TimeSpan.FromMilliseconds(100), RetryWait = TimeSpan.FromSeconds(10) };
         await using var app = new ShardKitDataSourceBuilder(appOptions).Build();
-        await using var moverSource = new ShardKitDataSourceBuilder(Load(moverConfig)).Build();
+        await using var moverSource = new ShardKitDataSourceBuilder(Load(moverConfig)).UseMigratorSessions().Build();
         using (var store = new TwoDimensionOrderStore(app))
         {
             await store.EnsureSchemaAsync(cancellationToken);

@@ -96,7 +96,7 @@ public static class MoveShardCommand
 
             try
             {
-                await using var dataSource = new ShardKitDataSourceBuilder(invocation.Options).Build();
+                await using var dataSource = new ShardKitDataSourceBuilder(invocation.Options).UseMigratorSessions().Build();
                 var mover = new ShardMover(dataSource, new ShardMoverOptions
                 {
                     ControlCluster = parseResult.GetValue(control),

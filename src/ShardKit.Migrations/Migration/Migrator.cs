@@ -36,7 +36,7 @@ internal sealed partial class Migrator : IDisposable
             throw new ArgumentException($"The legacy connection string ({legacy.Address}) must name the legacy database (Database=...).");
         }
 
-        if (dataSource.SessionStatement != LegacyCapture.ApplySession)
+        if (!MigratorSession.Marks(dataSource))
         {
             throw new ArgumentException("The migrator writes through the capture triggers only with a data source built with UseMigratorSessions().", nameof(dataSource));
         }

@@ -22,7 +22,7 @@ namespace ShardKit.Migration;
 /// skips this.</item>
 /// <item>A user shard's tables: while the legacy database serves the bucket, every write is refused; once the shards serve it,
 /// each written order's ID is logged for the reverse flow (<see cref="CreateTargetTriggers"/>).</item>
-/// <item>A session marked <see cref="ApplySession"/> (every session of the migrator's data source) passes untouched.</item>
+/// <item>A migrator's session (<see cref="MigratorSession"/>) passes untouched.</item>
 /// </list>
 /// </remarks>
 internal static class LegacyCapture
@@ -35,9 +35,6 @@ internal static class LegacyCapture
 
     /// <summary>The text a refused write's error starts with, then the bucket and the side that serves it: <c>shardkit-fence bucket 17 target: ...</c>.</summary>
     public const string Signal = "shardkit-fence bucket ";
-
-    /// <summary>Marks the session as the migrator's: the triggers neither fence, log nor version its writes.</summary>
-    public const string ApplySession = "SET @`shardkit_apply` = 1";
 
     /// <summary>Marks the session as one that raises its orders' versions itself (items changes then raise nothing).</summary>
     public const string VersionedSession = "SET @`shardkit_versioned` = 1";
@@ -63,7 +60,7 @@ internal static class LegacyCapture
         yield return source.Sql($$"""
             CREATE TRIGGER {{Name("bu_root")}} BEFORE UPDATE ON {root} FOR EACH ROW
             BEGIN
-              IF IFNULL(@`shardkit_apply`, 0) <> 1 AND NEW.{{version}} = OLD.{{version}} THEN
+              IF {{MigratorSession.Unmarked}} AND NEW.{{version}} = OLD.{{version}} THEN
                 SET NEW.{{version}} = OLD.{{version}} + 1;
               END IF;
             END
@@ -72,7 +69,7 @@ internal static class LegacyCapture
             CREATE TRIGGER {{Name("ai_root")}} AFTER INSERT ON {root} FOR EACH ROW
             BEGIN
               {{Declarations}}
-              IF IFNULL(@`shardkit_apply`, 0) <> 1 THEN
+              IF {{MigratorSession.Unmarked}} THEN
                 SET v_bucket = {{BucketOf($"NEW.{user}", buckets)}};
                 {{FenceAndLog(source, "v_bucket", $"NEW.{key}")}}
               END IF;
@@ -83,7 +80,7 @@ internal static class LegacyCapture
             BEGIN
               {{Declarations}}
               DECLARE v_old SMALLINT;
-              IF IFNULL(@`shardkit_apply`, 0) <> 1 THEN
+              IF {{MigratorSession.Unmarked}} THEN
                 SET v_bucket = {{BucketOf($"NEW.{user}", buckets)}};
                 {{FenceAndLog(source, "v_bucket", $"NEW.{key}")}}
                 IF OLD.{{user}} <> NEW.{{user}} THEN
@@ -99,7 +96,7 @@ internal static class LegacyCapture
             CREATE TRIGGER {{Name("ad_root")}} AFTER DELETE ON {root} FOR EACH ROW
             BEGIN
               {{Declarations}}
-              IF IFNULL(@`shardkit_apply`, 0) <> 1 THEN
+              IF {{MigratorSession.Unmarked}} THEN
                 SET v_bucket = {{BucketOf($"OLD.{user}", buckets)}};
                 {{FenceAndLog(source, "v_bucket", $"OLD.{key}")}}
                 INSERT INTO {schema}.`shardkit_tombstones` (legacy_id, order_id, user_id, merchant_id, created_at, deleted_at, version)
@@ -129,7 +126,7 @@ internal static class LegacyCapture
                 yield return source.Sql($$"""
                     CREATE TRIGGER {{Name(ChildTrigger(@event, t))}} AFTER {{@event}} ON {{source.TableOf(child.Table)}} FOR EACH ROW
                     BEGIN
-                      IF IFNULL(@`shardkit_apply`, 0) <> 1 AND IFNULL(@`shardkit_versioned`, 0) <> 1 THEN
+                      IF {{MigratorSession.Unmarked}} AND IFNULL(@`shardkit_versioned`, 0) <> 1 THEN
                         {{touch}}
                       END IF;
                     END
@@ -177,7 +174,7 @@ internal static class LegacyCapture
                       DECLARE v_authority VARCHAR(8);
                       DECLARE v_capture TINYINT;
                       DECLARE v_message VARCHAR(128);
-                      IF IFNULL(@`shardkit_apply`, 0) <> 1 THEN
+                      IF {{MigratorSession.Unmarked}} THEN
                         SELECT authority, capture INTO v_authority, v_capture FROM {schema}.`shardkit_fence` WHERE id = 1 LOCK IN SHARE MODE;
                         IF v_authority IS NULL OR v_authority <> 'target' THEN
                           SET v_message = LEFT(CONCAT('{{Signal}}', ({{row}}.{{orderId}} >> {{OrderIdLayout.UserGeneShift}}) & {{OrderIdLayout.GeneMask}}, ' source: the legacy database serves this bucket of orders now; write there'), 128);

@@ -68,7 +68,7 @@ internal sealed class ShardMoveTopology : IAsyncDisposable
             }
 
             var options = MigrationTopology.Load(configPath);
-            var mover = new ShardKitDataSourceBuilder(options).Build();
+            var mover = new ShardKitDataSourceBuilder(options).UseMigratorSessions().Build();
             var appOptions = MigrationTopology.Load(appConfigPath);
             appOptions.ShardMoves = new ShardMovesOptions { PollInterval = TimeSpan.FromMilliseconds(100), RetryWait = TimeSpan.FromSeconds(10) };
             return new ShardMoveTopology(topology, configPath, options, mover, new ShardKitDataSourceBuilder(appOptions).Build(), new ShardKitDataSourceBuilder(MigrationTopology.Load(appConfigPath)).Build());

@@ -9,7 +9,7 @@ namespace ShardKit.Migrations.Migration.Moves;
 /// a change table <c>shardkit_move_changes</c> and, on every other base table of the schema, AFTER INSERT/UPDATE/DELETE triggers
 /// that read the fence row <c>LOCK IN SHARE MODE</c> (a cutover's exclusive lock holds them), refuse the write with
 /// <c>SIGNAL SQLSTATE '45000'</c> naming the shard and its cluster when the fence is not OPEN, and otherwise log the row's key in
-/// the write's own transaction. A session with <c>@`shardkit_move_apply` = 1</c> (the mover's own writes) passes without either.
+/// the write's own transaction. A migrator's session (<see cref="MigratorSession"/>: the mover's own writes) passes without either.
 /// </summary>
 internal static class MoveFence
 {
@@ -21,10 +21,10 @@ internal static class MoveFence
     public const string Closed = "CLOSED";
     public const string Moved = "MOVED";
 
-    /// <summary>Marks this session as the mover's: the triggers neither fence nor log its writes.</summary>
-    public const string BeginApply = "SET @`shardkit_move_apply` = 1, FOREIGN_KEY_CHECKS = 0";
+    /// <summary>A copy session writes a table's rows before the rows they refer to may be there: no foreign key checks.</summary>
+    public const string BeginApply = "SET FOREIGN_KEY_CHECKS = 0";
 
-    public const string EndApply = "SET @`shardkit_move_apply` = NULL, FOREIGN_KEY_CHECKS = 1";
+    public const string EndApply = "SET FOREIGN_KEY_CHECKS = 1";
 
     public static string[] CreateTables(string schema, string state, string cluster, int epoch) =>
     [
@@ -88,7 +88,7 @@ internal static class MoveFence
               DECLARE v_state VARCHAR(16);
               DECLARE v_cluster VARCHAR(64);
               DECLARE v_message VARCHAR(128);
-              IF IFNULL(@`shardkit_move_apply`, 0) <> 1 THEN
+              IF {MigratorSession.Unmarked} THEN
                 SELECT state, cluster INTO v_state, v_cluster FROM {schema}.`{FenceTable}` WHERE id = 1 LOCK IN SHARE MODE;
                 IF v_state IS NULL OR v_state <> '{Open}' THEN
                   SET v_message = LEFT(CONCAT('{MoveSignal.Prefix}{shardName} ', IFNULL(v_cluster, '?'), ': shard {shardName} is served by cluster ', IFNULL(v_cluster, '?'), '; refresh the placement and retry'), 128);

@@ -26,6 +26,11 @@ internal sealed partial class ShardMover
 
     public ShardMover(ShardKitDataSource dataSource, ShardMoverOptions options)
     {
+        if (!MigratorSession.Marks(dataSource))
+        {
+            throw new ArgumentException("The mover writes through the move's triggers only with a data source built with UseMigratorSessions().", nameof(dataSource));
+        }
+
         _dataSource = dataSource;
         _options = options;
         _controlCluster = ControlSchema.Cluster(dataSource.Map, options.ControlCluster);
@@ -297,7 +302,7 @@ internal sealed partial class ShardMover
     /// <summary>How long one statement of the move's DDL may wait and run.</summary>
     private const int DdlTimeoutSeconds = 60;
 
-    /// <summary>Opens a connection on <paramref name="cluster"/>'s primary whose writes the triggers neither fence nor log.</summary>
+    /// <summary>Opens a copy connection on <paramref name="cluster"/>'s primary (the data source's sessions are the migrator's: the triggers neither fence nor log them), without foreign key checks.</summary>
     private async Task<DbConnection> OpenApplyAsync(ShardCluster cluster, CancellationToken cancellationToken)
     {
         var connection = await _dataSource.OpenClusterAsync(cluster, cancellationToken).ConfigureAwait(false);
@@ -305,7 +310,7 @@ internal sealed partial class ShardMover
         return connection;
     }
 
-    /// <summary>Returns an apply connection to its pool without its bypass.</summary>
+    /// <summary>Returns a copy connection to its pool with foreign key checks on again.</summary>
     private static async Task CloseApplyAsync(DbConnection connection)
     {
         try
