@@ -93,6 +93,12 @@ public sealed class LegacyCaptureTests(ITestOutputHelper output)
         var misuse = Assert.Throws<ArgumentException>(() => new MigratingOrderStore(topology.Shards, topology.Ids(4)));
         Assert.Contains("migrator's", misuse.Message, StringComparison.Ordinal);
 
+        // And the jobs refuse an application's data source: its sessions do not carry the migrators' mark, so their own copies
+        // and drains would be fenced.
+        var unmarked = Assert.Throws<ArgumentException>(() => new ShardKit.Migrations.Migration.Moves.ShardMover(topology.App, new ShardKit.Migrations.Migration.Moves.ShardMoverOptions()));
+        Assert.Contains("UseMigratorSessions()", unmarked.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => new Migrator(topology.App, new MigratorOptions()));
+
         // A shard under the import cannot be moved: the move would leave the import's triggers behind.
         var mover = new ShardKit.Migrations.Migration.Moves.ShardMover(topology.Shards, new ShardKit.Migrations.Migration.Moves.ShardMoverOptions());
         var blocked = await Assert.ThrowsAsync<InvalidOperationException>(() => mover.MoveAsync("user:0", "c1", command: null, progress: null, CancellationToken.None));

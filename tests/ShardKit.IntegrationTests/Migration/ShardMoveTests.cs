@@ -109,8 +109,8 @@ public sealed class ShardMoveTests
         Assert.Empty(await workload.CheckAsync("c0", schema));
         await WaitForAsync(() => topology.App.Map.GetRoute(ShardDimension.User, 0).Cluster.Name == "c0");
 
-        // c1 refuses now; the application writes on c0 again.
-        await using (var c1 = await topology.OpenClusterAsync("c1"))
+        // c1 refuses now (any writer but the migrator: the application's account here); the application writes on c0 again.
+        await using (var c1 = await topology.App.OpenClusterAsync(topology.App.Map.Clusters.Single(c => c.Name == "c1"), CancellationToken.None))
         {
             var refused = await Assert.ThrowsAnyAsync<System.Data.Common.DbException>(() => c1.ExecuteAsync($"DELETE FROM `{schema}`.`notes` WHERE note_id = 0"));
             Assert.Contains("served by cluster c0", refused.Message, StringComparison.Ordinal);
