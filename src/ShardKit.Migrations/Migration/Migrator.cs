@@ -87,6 +87,7 @@ internal sealed partial class Migrator : IDisposable
     /// <exception cref="InvalidOperationException">A server would refuse the capture triggers, or refused the migrator's account something: the message says what to change.</exception>
     public async Task<PlanReport> PlanAsync(string? command, CancellationToken cancellationToken)
     {
+        await CheckNoShardMovesAsync(cancellationToken).ConfigureAwait(false);
         await CheckTriggerSettingsAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -96,6 +97,37 @@ internal sealed partial class Migrator : IDisposable
         {
             throw new InvalidOperationException(
                 $"The migration plan was refused: {CapturePrivileges.Explain(ex, "a server of the migration")}; then run `migrate plan` again (it keeps what it made and adds the rest).", ex);
+        }
+    }
+
+    /// <summary>
+    /// Refuses to plan while a shard move is unfinished (<c>shardkit_control.shard_moves</c>): the import's writes carry the
+    /// migrators' session mark, which a move's triggers let pass, and the import's triggers would stay on a moved shard's old
+    /// cluster. The two jobs never overlap; nothing is created.
+    /// </summary>
+    private async Task CheckNoShardMovesAsync(CancellationToken cancellationToken)
+    {
+        var control = await _dataSource.OpenClusterAsync(_controlCluster, cancellationToken).ConfigureAwait(false);
+        await using (control.ConfigureAwait(false))
+        {
+            List<(string Dimension, int Shard, string State)> moves;
+            try
+            {
+                moves = (await control.QueryAsync<(string, int, string)>(new CommandDefinition(
+                    $"SELECT dimension, shard, state FROM `{Control}`.`shard_moves` WHERE state <> 'COMPLETE' ORDER BY dimension, shard",
+                    cancellationToken: cancellationToken)).ConfigureAwait(false)).ToList();
+            }
+            catch (System.Data.Common.DbException ex) when (ControlSchema.IsMissingTable(ex))
+            {
+                return;
+            }
+
+            if (moves.Count > 0)
+            {
+                throw new InvalidOperationException(
+                    $"The migration was not planned: {moves.Count} shard move(s) are not complete ({string.Join(", ", moves.Take(5).Select(m => $"{m.Dimension}:{m.Shard} {m.State}"))}); " +
+                    "finish them with `shardkit move-shard complete` first. Nothing was created.");
+            }
         }
     }
 

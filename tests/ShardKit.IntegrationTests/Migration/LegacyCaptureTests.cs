@@ -85,8 +85,22 @@ public sealed class LegacyCaptureTests(ITestOutputHelper output)
             Assert.Equal(0L, await control.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = 'shardkit_control'"));
         }
 
-        // The setting the message names is the remedy: the same account plans now.
         await primary.ExecuteAsync("SET GLOBAL log_bin_trust_function_creators = 1");
+
+        // The jobs never overlap: an unfinished shard move keeps the import from being planned (and, below, an import keeps
+        // every shard, user or merchant, from being moved). Nothing is created.
+        await using (var control = new MySqlConnection(topology.Topology.Clusters[0].Primary.ConnectionString))
+        {
+            await control.OpenAsync();
+            await ControlSchema.EnsureAsync(control, ControlSchema.MoveStatements, CancellationToken.None);
+            await control.ExecuteAsync($"INSERT INTO `{ControlSchema.Name}`.`shard_moves` (dimension, shard, from_cluster, to_cluster, state) VALUES ('merchant', 3, 'c0', 'c1', 'COPY')");
+            var moving = await Assert.ThrowsAsync<InvalidOperationException>(() => migrator.PlanAsync(CancellationToken.None));
+            Assert.Contains("1 shard move(s) are not complete (merchant:3 COPY)", moving.Message, StringComparison.Ordinal);
+            Assert.Contains("Nothing was created", moving.Message, StringComparison.Ordinal);
+            await control.ExecuteAsync($"UPDATE `{ControlSchema.Name}`.`shard_moves` SET state = 'COMPLETE'");
+        }
+
+        // The setting the message names is the remedy: the same account plans now.
         await migrator.PlanAsync(CancellationToken.None);
 
         // An application store on the migrator's data source would write past the fences: refused.
@@ -104,6 +118,8 @@ public sealed class LegacyCaptureTests(ITestOutputHelper output)
         var blocked = await Assert.ThrowsAsync<InvalidOperationException>(() => mover.MoveAsync("user:0", "c1", command: null, progress: null, CancellationToken.None));
         Assert.Contains("Shard user:0 is part of a legacy import in progress", blocked.Message, StringComparison.Ordinal);
         Assert.Contains("`shardkit migrate complete`", blocked.Message, StringComparison.Ordinal);
+        var merchant = await Assert.ThrowsAsync<InvalidOperationException>(() => mover.MoveAsync("merchant:0", "c1", command: null, progress: null, CancellationToken.None));
+        Assert.Contains("Shard merchant:0 is part of a legacy import in progress (phase PLAN", merchant.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -39,7 +39,7 @@ internal sealed partial class ShardMover
         }
 
         var schema = _dataSource.Map.GetRoute(dimension, shard).Schema;
-        await CheckNoLegacyImportAsync(from, schema, name, cancellationToken).ConfigureAwait(false);
+        await CheckNoLegacyImportAsync(name, cancellationToken).ConfigureAwait(false);
         await CheckTargetFreeAsync(to, schema, name, cancellationToken).ConfigureAwait(false);
         await CheckCanInstallAsync(name, from, to, cancellationToken).ConfigureAwait(false);
         await ControlExecuteAsync(
@@ -141,23 +141,31 @@ internal sealed partial class ShardMover
 
     /// <summary>A fresh move must not overwrite a schema of the same name on the target cluster.</summary>
     /// <summary>
-    /// Refuses a shard whose schema carries a legacy import's capture triggers (<see cref="LegacyCapture.TargetTriggerPrefix"/>):
-    /// a move copies tables, not those triggers, so the shard would stop being fenced for the import on its new cluster.
+    /// Refuses any move while a legacy import is planned and not complete (its row in <c>shardkit_control.migration</c>):
+    /// the import writes both dimensions of every shard with the migrators' session mark (<see cref="MigratorSession"/>),
+    /// which a move's triggers let pass, and a move copies tables, not the import's triggers. The two jobs never overlap.
     /// </summary>
-    private async Task CheckNoLegacyImportAsync(ShardCluster from, string schema, string name, CancellationToken cancellationToken)
+    private async Task CheckNoLegacyImportAsync(string name, CancellationToken cancellationToken)
     {
-        var connection = await _dataSource.OpenClusterAsync(from, cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
+        var control = await _dataSource.OpenClusterAsync(_controlCluster, cancellationToken).ConfigureAwait(false);
+        await using (control.ConfigureAwait(false))
         {
-            var triggers = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-                "SELECT COUNT(*) FROM information_schema.triggers WHERE trigger_schema = @Schema AND trigger_name LIKE @Prefix",
-                new { Schema = schema, Prefix = LegacyCapture.TargetTriggerPrefix.Replace("_", "\\_", StringComparison.Ordinal) + "%" },
-                cancellationToken: cancellationToken)).ConfigureAwait(false);
-            if (triggers > 0)
+            string? phase;
+            try
+            {
+                phase = await control.ExecuteScalarAsync<string?>(new CommandDefinition(
+                    $"SELECT phase FROM `{Control}`.`migration` WHERE id = 1", cancellationToken: cancellationToken)).ConfigureAwait(false);
+            }
+            catch (DbException ex) when (ControlSchema.IsMissingTable(ex))
+            {
+                return;
+            }
+
+            if (phase is not null && phase != "COMPLETE")
             {
                 throw new InvalidOperationException(
-                    $"Shard {name} is part of a legacy import in progress (its schema '{schema}' on cluster '{from.Name}' has the import's capture triggers); " +
-                    "finish the import with `shardkit migrate complete` (or roll it back) before moving the shard.");
+                    $"Shard {name} is part of a legacy import in progress (phase {phase}; the import writes both dimensions of every shard); " +
+                    "finish the import with `shardkit migrate complete` before moving shards.");
             }
         }
     }
