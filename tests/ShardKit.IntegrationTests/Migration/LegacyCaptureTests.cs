@@ -93,7 +93,7 @@ public sealed class LegacyCaptureTests(ITestOutputHelper output)
         {
             await control.OpenAsync();
             await ControlSchema.EnsureAsync(control, ControlSchema.MoveStatements, CancellationToken.None);
-            await control.ExecuteAsync($"INSERT INTO `{ControlSchema.Name}`.`shard_moves` (dimension, shard, from_cluster, to_cluster, state) VALUES ('merchant', 3, 'c0', 'c1', 'COPY')");
+            await control.ExecuteAsync($"INSERT INTO `{ControlSchema.Name}`.`shard_moves` (dimension, shard, from_cluster, to_cluster, state, started_at, updated_at) VALUES ('merchant', 3, 'c0', 'c1', 'COPY', UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))");
             var moving = await Assert.ThrowsAsync<InvalidOperationException>(() => migrator.PlanAsync(CancellationToken.None));
             Assert.Contains("1 shard move(s) are not complete (merchant:3 COPY)", moving.Message, StringComparison.Ordinal);
             Assert.Contains("Nothing was created", moving.Message, StringComparison.Ordinal);
