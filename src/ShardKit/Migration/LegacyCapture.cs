@@ -11,7 +11,8 @@ namespace ShardKit.Migration;
 /// </summary>
 /// <remarks>
 /// <list type="bullet">
-/// <item>The legacy root, before an update: an update that leaves the version as it was raises it by one. (The row's
+/// <item>The legacy root, before an update: an update that changes the order's user or merchant is refused
+/// (<see cref="KeysFixed"/>); one that leaves the version as it was raises it by one. (The row's
 /// bucket needs no trigger: <c>shardkit_bucket</c> is a generated column, <see cref="BucketOf"/>.)</item>
 /// <item>The legacy root, after a write: the row's bucket is computed (<see cref="BucketOf"/>) and its fence row read
 /// <c>LOCK IN SHARE MODE</c> (a cutover's exclusive lock holds the writer); a bucket the shards serve refuses the write
@@ -35,6 +36,12 @@ internal static class LegacyCapture
 
     /// <summary>The text a refused write's error starts with, then the bucket and the side that serves it: <c>shardkit-fence bucket 17 target: ...</c>.</summary>
     public const string Signal = "shardkit-fence bucket ";
+
+    /// <summary>
+    /// The refusal of an update that changes an order's user or merchant on the legacy side while the import runs: the
+    /// order's ShardKit ID routes by both (<see cref="LegacyOrderIds"/>), so it would become another order.
+    /// </summary>
+    public const string KeysFixed = "shardkit-import: the user and merchant of an order cannot change during the legacy import (its ShardKit ID routes by them)";
 
     /// <summary>Marks the session as one that raises its orders' versions itself (items changes then raise nothing).</summary>
     public const string VersionedSession = "SET @`shardkit_versioned` = 1";
@@ -60,8 +67,13 @@ internal static class LegacyCapture
         yield return source.Sql($$"""
             CREATE TRIGGER {{Name("bu_root")}} BEFORE UPDATE ON {root} FOR EACH ROW
             BEGIN
-              IF {{MigratorSession.Unmarked}} AND NEW.{{version}} = OLD.{{version}} THEN
-                SET NEW.{{version}} = OLD.{{version}} + 1;
+              IF {{MigratorSession.Unmarked}} THEN
+                IF NOT (NEW.{{user}} <=> OLD.{{user}}) OR NOT (NEW.{{source.MerchantColumn}} <=> OLD.{{source.MerchantColumn}}) THEN
+                  SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{{KeysFixed}}';
+                END IF;
+                IF NEW.{{version}} = OLD.{{version}} THEN
+                  SET NEW.{{version}} = OLD.{{version}} + 1;
+                END IF;
               END IF;
             END
             """);
@@ -79,16 +91,9 @@ internal static class LegacyCapture
             CREATE TRIGGER {{Name("au_root")}} AFTER UPDATE ON {root} FOR EACH ROW
             BEGIN
               {{Declarations}}
-              DECLARE v_old SMALLINT;
               IF {{MigratorSession.Unmarked}} THEN
                 SET v_bucket = {{BucketOf($"NEW.{user}", buckets)}};
                 {{FenceAndLog(source, "v_bucket", $"NEW.{key}")}}
-                IF OLD.{{user}} <> NEW.{{user}} THEN
-                  SET v_old = {{BucketOf($"OLD.{user}", buckets)}};
-                  IF v_old <> v_bucket THEN
-                    {{FenceAndLog(source, "v_old", $"OLD.{key}")}}
-                  END IF;
-                END IF;
               END IF;
             END
             """);

@@ -60,6 +60,17 @@ public sealed class LegacyCaptureTests(ITestOutputHelper output)
             var bucket = await connection.ExecuteScalarAsync<int>("SELECT shardkit_bucket FROM `legacy`.`orders` WHERE order_id = LAST_INSERT_ID()");
             Assert.Equal(ShardFunctions.UserShard(user, MigrationTopology.ShardCount), bucket);
         }
+
+        // An order's ShardKit ID routes by its user and merchant, so a plain-SQL change of either is refused, and nothing changes.
+        var (userBefore, merchantBefore) = await connection.QuerySingleAsync<(long, long)>("SELECT user_id, merchant_id FROM `legacy`.`orders` WHERE order_id = 1");
+        foreach (var change in new[] { "user_id = user_id + 1", "merchant_id = merchant_id + 1" })
+        {
+            var refused = await Assert.ThrowsAsync<MySqlException>(() => connection.ExecuteAsync($"UPDATE `legacy`.`orders` SET {change} WHERE order_id = 1"));
+            Assert.Equal(LegacyCapture.KeysFixed, refused.Message);
+            Assert.Null(LegacyCapture.FindRefusal(refused));
+        }
+
+        Assert.Equal((userBefore, merchantBefore), await connection.QuerySingleAsync<(long, long)>("SELECT user_id, merchant_id FROM `legacy`.`orders` WHERE order_id = 1"));
     }
 
     [Fact]
