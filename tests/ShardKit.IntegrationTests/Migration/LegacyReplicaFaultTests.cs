@@ -1,0 +1,69 @@
+using System.Globalization;
+using ShardKit.Testing;
+using Xunit.Abstractions;
+
+namespace ShardKit.IntegrationTests.Migration;
+
+/// <summary>
+/// The legacy import's backfill reads its chunks from a GTID replica of the legacy server (<c>ShardKit:LegacyReplicas</c>),
+/// through the real <c>shardkit</c> CLI under application writers; the replica is killed with SIGKILL mid-copy.
+/// </summary>
+[Collection("MigrationFaults")]
+public sealed class LegacyReplicaFaultTests(ITestOutputHelper output)
+{
+    private const int LegacyOrders = 300;
+
+    [Fact]
+    public async Task ALegacyReplicaKilledMidCopyLeavesTheRestOfTheBackfillToThePrimaryAndLosesNothing()
+    {
+        await using var run = await MigrationFaultRun.StartAsync("legacy replica kill", LegacyOrders, replicas: 0, output, legacyReplicas: 1);
+        var replica = run.Topology.Topology.LegacyReplicas[0];
+        await replica.WaitForReplicationAsync(TimeSpan.FromSeconds(60));
+        run.StartTraffic(writers: 2);
+        await Task.Delay(200);
+        Assert.Equal(0, (await run.RunCliAsync("start")).Exit);
+
+        // The copy reads from the replica: its SELECT count grows by the chunk reads (nothing else reads it; replication applies rows, not statements).
+        var selectsBefore = await SelectsAsync(replica);
+        var backfill = run.StartCli("backfill", "--chunk-size", "10", "--rows-per-second", "100", "--json");
+        await WaitForCursorAsync(run, backfill, LegacyOrders / 3);
+        var selectsAtKill = await SelectsAsync(replica);
+        await replica.KillAsync();
+        run.Write($"SIGKILL {replica.Name} during the backfill at {await run.ProgressAsync()}; {selectsAtKill - selectsBefore - 1} SELECTs ran on it since the backfill began");
+        Assert.True(selectsAtKill - selectsBefore > 10, $"the backfill did not read from {replica.Name}: {selectsAtKill - selectsBefore - 1} SELECTs\n{backfill.Error}\n{run.Log}");
+
+        // The rest of the history comes from the primary; the backfill says so and finishes.
+        var exit = await backfill.WaitForExitAsync(MigrationFaultRun.CommandTimeout);
+        run.Write($"`{backfill.CommandLine}` exited {exit}: {MigrationFaultRun.OneLine(backfill.Error)}");
+        Assert.True(exit == 0, $"the backfill stopped when the legacy replica died: {backfill.Error} {backfill.Output}\n{run.Log}");
+        Assert.Contains("legacy replica 0", backfill.Error, StringComparison.Ordinal);
+        Assert.Contains("chunks are read from it", backfill.Error, StringComparison.Ordinal);
+        Assert.Contains("reading from the primary", backfill.Error, StringComparison.Ordinal);
+
+        await replica.StartAsync();
+        run.Write($"{replica.Name} restarted");
+        Assert.Equal(0, (await run.RunCliAsync("cutover", "--all", "--max-pause-ms", "2000")).Exit);
+        await Task.Delay(300);
+        await run.AssertEndStateAsync();
+    }
+
+    private static async Task<long> SelectsAsync(MariaDbServer server) =>
+        long.Parse((await server.QueryScalarAsync("SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'COM_SELECT'"))!, CultureInfo.InvariantCulture);
+
+    private static async Task WaitForCursorAsync(MigrationFaultRun run, CliProcess cli, long cursor)
+    {
+        var deadline = DateTime.UtcNow + MigrationFaultRun.CommandTimeout;
+        while (true)
+        {
+            var progress = await run.ProgressAsync();
+            if (progress.Cursor >= cursor)
+            {
+                return;
+            }
+
+            Assert.False(cli.HasExited, $"`{cli.CommandLine}` exited before the backfill passed {cursor}: {cli.Error} {cli.Output}\n{run.Log}");
+            Assert.True(DateTime.UtcNow < deadline, $"`{cli.CommandLine}` did not pass {cursor}; last {progress}\n{run.Log}");
+            await Task.Delay(5);
+        }
+    }
+}
