@@ -25,12 +25,14 @@ public sealed class LegacyReplicaFaultTests(ITestOutputHelper output)
 
         // The copy reads from the replica: its SELECT count grows by the chunk reads (nothing else reads it; replication applies rows, not statements).
         var selectsBefore = await SelectsAsync(replica);
-        var backfill = run.StartCli("backfill", "--chunk-size", "10", "--rows-per-second", "100", "--json");
-        await WaitForCursorAsync(run, backfill, LegacyOrders / 3);
+        var backfill = run.StartCli("backfill", "--chunk-size", "10", "--rows-per-second", "50", "--json");
+        await WaitForCursorAsync(run, backfill, LegacyOrders / 4);
         var selectsAtKill = await SelectsAsync(replica);
         await replica.KillAsync();
-        run.Write($"SIGKILL {replica.Name} during the backfill at {await run.ProgressAsync()}; {selectsAtKill - selectsBefore - 1} SELECTs ran on it since the backfill began");
+        var atKill = await run.ProgressAsync();
+        run.Write($"SIGKILL {replica.Name} during the backfill at {atKill}; {selectsAtKill - selectsBefore - 1} SELECTs ran on it since the backfill began");
         Assert.True(selectsAtKill - selectsBefore > 10, $"the backfill did not read from {replica.Name}: {selectsAtKill - selectsBefore - 1} SELECTs\n{backfill.Error}\n{run.Log}");
+        Assert.True(atKill.Cursor < LegacyOrders, $"the backfill had copied the seeded history before {replica.Name} was killed ({atKill})\n{run.Log}");
 
         // The rest of the history comes from the primary; the backfill says so and finishes.
         var exit = await backfill.WaitForExitAsync(MigrationFaultRun.CommandTimeout);
