@@ -31,10 +31,10 @@ namespace ShardKit.Migrations.Migration;
 internal sealed class LegacyChunkSource
 {
     /// <summary>How long a replica may take to apply the primary's position before the chunk goes elsewhere.</summary>
-    public static readonly TimeSpan CatchUpWait = TimeSpan.FromSeconds(2);
+    public static readonly TimeSpan CatchUpWait = TimeSpan.FromSeconds(5);
 
     /// <summary>How long a replica that failed is left alone before it is tried again.</summary>
-    public static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(10);
+    public static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(30);
 
     private readonly ShardKitDataSource _dataSource;
     private readonly IReadOnlyList<ShardEndpoint> _replicas;

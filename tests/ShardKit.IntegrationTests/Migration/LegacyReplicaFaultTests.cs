@@ -1,4 +1,5 @@
 using System.Globalization;
+using ShardKit.Migrations.Migration;
 using ShardKit.Testing;
 using Xunit.Abstractions;
 
@@ -19,18 +20,32 @@ public sealed class LegacyReplicaFaultTests(ITestOutputHelper output)
         await using var run = await MigrationFaultRun.StartAsync("legacy replica kill", LegacyOrders, replicas: 0, output, legacyReplicas: 1);
         var replica = run.Topology.Topology.LegacyReplicas[0];
         await replica.WaitForReplicationAsync(TimeSpan.FromSeconds(60));
+
+        // The replica lags: it has not applied the writes made before capture, among them changes to the oldest orders (the
+        // first chunks). A copy of those chunks from the replica as it is would be stale, and no logged change would fix it.
+        await replica.PauseReplicationAsync();
         run.StartTraffic(writers: 2);
+        await run.Topology.Legacy.ExecuteAsync($"""
+            UPDATE `{LegacySeed.Database}`.`orders` SET total_amount = total_amount + 1 WHERE order_id <= 60;
+            UPDATE `{LegacySeed.Database}`.`order_items` SET quantity = quantity + 1 WHERE order_id <= 60;
+            """);
         await Task.Delay(200);
         Assert.Equal(0, (await run.RunCliAsync("start")).Exit);
 
         // The copy reads from the replica: its SELECT count grows by the chunk reads (nothing else reads it; replication applies rows, not statements).
         var selectsBefore = await SelectsAsync(replica);
         var backfill = run.StartCli("backfill", "--chunk-size", "10", "--rows-per-second", "50", "--json");
+
+        // Replication resumes once the backfill waits for the primary's position on the replica (or, were there no wait, after
+        // the first chunks were read from the stale replica).
+        var waited = await ResumeWhenWaitedOnAsync(run, replica, backfill);
+        run.Write(waited ? $"the backfill waited on {replica.Name} for the primary's position; replication resumed" : $"the backfill read from {replica.Name} without waiting; replication resumed");
         await WaitForCursorAsync(run, backfill, LegacyOrders / 4);
         var selectsAtKill = await SelectsAsync(replica);
         await replica.KillAsync();
         var atKill = await run.ProgressAsync();
         run.Write($"SIGKILL {replica.Name} during the backfill at {atKill}; {selectsAtKill - selectsBefore - 1} SELECTs ran on it since the backfill began");
+        Assert.True(waited, $"the backfill read from {replica.Name} without waiting for the primary's GTID position\n{backfill.Error}\n{run.Log}");
         Assert.True(selectsAtKill - selectsBefore > 10, $"the backfill did not read from {replica.Name}: {selectsAtKill - selectsBefore - 1} SELECTs\n{backfill.Error}\n{run.Log}");
         Assert.True(atKill.Cursor < LegacyOrders, $"the backfill had copied the seeded history before {replica.Name} was killed ({atKill})\n{run.Log}");
 
@@ -47,6 +62,35 @@ public sealed class LegacyReplicaFaultTests(ITestOutputHelper output)
         Assert.Equal(0, (await run.RunCliAsync("cutover", "--all", "--max-pause-ms", "2000")).Exit);
         await Task.Delay(300);
         await run.AssertEndStateAsync();
+    }
+
+    /// <summary>
+    /// Resumes the paused <paramref name="replica"/> as soon as a session waits on it for a GTID position (true), or once the backfill
+    /// has passed its first chunks without one (false).
+    /// </summary>
+    private static async Task<bool> ResumeWhenWaitedOnAsync(MigrationFaultRun run, MariaDbServer replica, CliProcess backfill)
+    {
+        var deadline = DateTime.UtcNow + MigrationFaultRun.CommandTimeout;
+        var waited = false;
+        while (DateTime.UtcNow < deadline && !backfill.HasExited)
+        {
+            // SHOW, not SELECT: the poll does not count in the replica's Com_select.
+            if ((await replica.ExecuteAsync("SHOW FULL PROCESSLIST")).Contains("MASTER_GTID_WAIT", StringComparison.Ordinal))
+            {
+                waited = true;
+                break;
+            }
+
+            if ((await run.ProgressAsync()).Cursor >= 40)
+            {
+                break;
+            }
+
+            await Task.Delay(20);
+        }
+
+        await replica.ResumeReplicationAsync();
+        return waited;
     }
 
     private static async Task<long> SelectsAsync(MariaDbServer server) =>
