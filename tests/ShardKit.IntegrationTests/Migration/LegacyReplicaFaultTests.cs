@@ -1,4 +1,5 @@
 using System.Globalization;
+using ShardKit.Migration;
 using ShardKit.Migrations.Migration;
 using ShardKit.Testing;
 using Xunit.Abstractions;
@@ -14,6 +15,9 @@ public sealed class LegacyReplicaFaultTests(ITestOutputHelper output)
 {
     private const int LegacyOrders = 300;
 
+    /// <summary>The oldest orders, changed on the legacy primary while the replica lagged (before capture).</summary>
+    private const int ChangedBeforeCapture = 60;
+
     [Fact]
     public async Task ALegacyReplicaKilledMidCopyLeavesTheRestOfTheBackfillToThePrimaryAndLosesNothing()
     {
@@ -26,8 +30,8 @@ public sealed class LegacyReplicaFaultTests(ITestOutputHelper output)
         await replica.PauseReplicationAsync();
         run.StartTraffic(writers: 2);
         await run.Topology.Legacy.ExecuteAsync($"""
-            UPDATE `{LegacySeed.Database}`.`orders` SET total_amount = total_amount + 1 WHERE order_id <= 60;
-            UPDATE `{LegacySeed.Database}`.`order_items` SET quantity = quantity + 1 WHERE order_id <= 60;
+            UPDATE `{LegacySeed.Database}`.`orders` SET total_amount = total_amount + 1 WHERE order_id <= {ChangedBeforeCapture};
+            UPDATE `{LegacySeed.Database}`.`order_items` SET quantity = quantity + 1 WHERE order_id <= {ChangedBeforeCapture};
             """);
         await Task.Delay(200);
         Assert.Equal(0, (await run.RunCliAsync("start")).Exit);
@@ -56,6 +60,12 @@ public sealed class LegacyReplicaFaultTests(ITestOutputHelper output)
         Assert.Contains("legacy replica 0", backfill.Error, StringComparison.Ordinal);
         Assert.Contains("chunks are read from it", backfill.Error, StringComparison.Ordinal);
         Assert.Contains("reading from the primary", backfill.Error, StringComparison.Ordinal);
+
+        // Before the cutover (whose verify would repair them): every order changed before capture and untouched since is
+        // on the shards as the legacy primary has it, not as the lagging replica had it.
+        var stale = await StaleCopiesAsync(run);
+        run.Write($"{stale.Count} stale cop(ies) of the {ChangedBeforeCapture} orders changed before capture");
+        Assert.True(stale.Count == 0, $"{stale.Count} order(s) copied from the replica before it applied the writes made before capture: {string.Join(", ", stale.Take(10))}\n{run.Log}");
 
         await replica.StartAsync();
         run.Write($"{replica.Name} restarted");
@@ -91,6 +101,30 @@ public sealed class LegacyReplicaFaultTests(ITestOutputHelper output)
 
         await replica.ResumeReplicationAsync();
         return waited;
+    }
+
+    /// <summary>The legacy orders 1 to <see cref="ChangedBeforeCapture"/> the writers never touched whose total differs on their user shard.</summary>
+    private static async Task<List<string>> StaleCopiesAsync(MigrationFaultRun run)
+    {
+        var id = $"COALESCE(shardkit_order_id, {LegacyOrderIds.Sql(run.Topology.Shards.Map, "order_id", "user_id", "merchant_id")})";
+        var rows = (await run.Topology.Legacy.ExecuteAsync(
+            $"SELECT order_id, {id}, total_amount FROM `{LegacySeed.Database}`.`orders` WHERE order_id <= {ChangedBeforeCapture}"))
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => line.Split('\t'))
+            .ToList();
+        var stale = new List<string>();
+        foreach (var row in rows)
+        {
+            var legacyId = long.Parse(row[0], CultureInfo.InvariantCulture);
+            var target = await run.Topology.ReadTargetAsync(OrderId.Parse(long.Parse(row[1], CultureInfo.InvariantCulture), MigrationTopology.ShardCount));
+            var total = decimal.Parse(row[2], CultureInfo.InvariantCulture);
+            if (target?.TotalAmount != total && !run.Workload!.LegacyIds.ContainsKey(legacyId))
+            {
+                stale.Add($"legacy order {legacyId}: total {total} on the legacy primary, {target?.TotalAmount.ToString(CultureInfo.InvariantCulture) ?? "none"} on its shard");
+            }
+        }
+
+        return stale;
     }
 
     private static async Task<long> SelectsAsync(MariaDbServer server) =>
