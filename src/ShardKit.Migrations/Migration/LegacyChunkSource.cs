@@ -121,8 +121,9 @@ internal sealed class LegacyChunkSource
         }
     }
 
+    // ArgumentOutOfRangeException: a reloaded topology has fewer legacy replicas than when the run began.
     private static bool IsReplicaFailure(Exception ex) =>
-        ex is DbException or ShardKitException or TimeoutException or IOException or InvalidOperationException;
+        ex is DbException or ShardKitException or TimeoutException or IOException or InvalidOperationException or ArgumentOutOfRangeException;
 
     private void Skip(int index, string problem)
     {
