@@ -53,7 +53,8 @@ public sealed class MariaDbTopology : IAsyncDisposable
     /// privilege. On the cluster primaries (and so on their replicas): <c>SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER,
     /// TRIGGER</c> on <c>sk\_user\_%</c> and <c>sk\_merchant\_%</c>, <c>SELECT, INSERT, UPDATE, CREATE</c> on <c>shardkit</c>,
     /// <c>SELECT, INSERT, UPDATE, DELETE, CREATE</c> on <c>shardkit_control</c>, and <c>SLAVE MONITOR</c>; on the legacy server,
-    /// <c>SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, INDEX, ALTER</c> on <c>legacy</c>. Every server runs with <c>log_bin_trust_function_creators = 1</c>, so the account can create
+    /// <c>SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, INDEX, ALTER</c> on <c>legacy</c> (and <c>SLAVE MONITOR</c> when it has
+    /// <see cref="LegacyReplicas"/>, which get the same grants through replication). Every server runs with <c>log_bin_trust_function_creators = 1</c>, so the account can create
     /// the capture triggers with the binary log on.
     /// </summary>
     public string MigratorUser => MigratorAccount;
@@ -67,9 +68,12 @@ public sealed class MariaDbTopology : IAsyncDisposable
     /// <summary>The standalone legacy server, when the topology was started with <see cref="MariaDbTopologyOptions.Legacy"/>.</summary>
     public MariaDbServer? Legacy { get; private set; }
 
-    /// <summary>Every server: primaries, replicas and the legacy server.</summary>
+    /// <summary>The GTID replicas of <see cref="Legacy"/> (<see cref="MariaDbTopologyOptions.LegacyReplicas"/>), in order; empty without them.</summary>
+    public IReadOnlyList<MariaDbServer> LegacyReplicas { get; private set; } = [];
+
+    /// <summary>Every server: primaries, replicas, the legacy server and its replicas.</summary>
     public IEnumerable<MariaDbServer> Servers =>
-        _clusters.SelectMany(c => c.Replicas.Prepend(c.Primary)).Concat(Legacy is null ? [] : [Legacy]);
+        _clusters.SelectMany(c => c.Replicas.Prepend(c.Primary)).Concat(Legacy is null ? [] : [Legacy]).Concat(LegacyReplicas);
 
     /// <summary>The PEM file of the certificate authority that signed the servers' TLS certificates, when TLS is on.</summary>
     public string? CaCertificatePath => Certificates?.CaPath;
@@ -107,7 +111,7 @@ public sealed class MariaDbTopology : IAsyncDisposable
 
     /// <summary>
     /// The topology as the ShardKit configuration file that <c>shardkit dev up --write-config</c> writes:
-    /// <c>{"ShardKit":{"Clusters":[{"Name","Primary","Replicas"}],"Legacy"}}</c>.
+    /// <c>{"ShardKit":{"Clusters":[{"Name","Primary","Replicas"}],"Legacy","LegacyReplicas"}}</c> (<c>LegacyReplicas</c> only when there are any).
     /// </summary>
     public string ToConfigurationJson() => ConfigurationJson(server => server.ConnectionString);
 
@@ -152,6 +156,17 @@ public sealed class MariaDbTopology : IAsyncDisposable
             if (Legacy is not null)
             {
                 writer.WriteString(nameof(Legacy), connectionString(Legacy));
+            }
+
+            if (LegacyReplicas.Count > 0)
+            {
+                writer.WriteStartArray(nameof(LegacyReplicas));
+                foreach (var replica in LegacyReplicas)
+                {
+                    writer.WriteStringValue(connectionString(replica));
+                }
+
+                writer.WriteEndArray();
             }
 
             writer.WriteEndObject();
@@ -220,6 +235,10 @@ public sealed class MariaDbTopology : IAsyncDisposable
         if (Options.Legacy)
         {
             Legacy = new MariaDbServer(this, "legacy", MariaDbRole.Legacy, serverId: 1000, gtidDomainId: 100, source: null);
+            var legacy = Legacy;
+            LegacyReplicas = Enumerable.Range(1, Options.LegacyReplicas)
+                .Select(r => new MariaDbServer(this, $"legacy-replica{r}", MariaDbRole.Replica, serverId: 1000 + r, gtidDomainId: 100, source: legacy))
+                .ToList();
         }
 
         await Task.WhenAll(Servers.Select(server => server.InitializeAsync(cancellationToken))).ConfigureAwait(false);
@@ -230,6 +249,10 @@ public sealed class MariaDbTopology : IAsyncDisposable
         await Task.WhenAll(Servers.Where(s => s.Role == MariaDbRole.Replica)
             .Select(replica => replica.ConfigureReplicationAsync(ReplicationUser, _replicationPassword, cancellationToken))).ConfigureAwait(false);
         await Task.WhenAll(_clusters.Select(cluster => cluster.WaitForReplicationAsync(TimeSpan.FromSeconds(60), cancellationToken))).ConfigureAwait(false);
+        foreach (var replica in LegacyReplicas)
+        {
+            await replica.WaitForReplicationAsync(TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private string AccountsSql() =>
@@ -244,12 +267,15 @@ public sealed class MariaDbTopology : IAsyncDisposable
     /// <summary>
     /// The migrator's account with exactly the grants docs/migration.md lists ("The migrator's account"): on a cluster primary the
     /// shard schemas (triggers included), the schema roll-out log, the control schema and <c>SLAVE MONITOR</c> for the lag throttle;
-    /// on the legacy server the legacy schema. No <c>SUPER</c>: the servers run with <c>log_bin_trust_function_creators = 1</c>.
+    /// on the legacy server the legacy schema, and <c>SLAVE MONITOR</c> when it has replicas (the lag throttle reads theirs; the
+    /// grants reach the replicas through replication, and <c>MASTER_GTID_WAIT</c> needs no privilege). No <c>SUPER</c>: the servers
+    /// run with <c>log_bin_trust_function_creators = 1</c>.
     /// </summary>
     private string MigratorAccountSql(MariaDbRole role) => role == MariaDbRole.Legacy
         ? $"""
           CREATE USER '{MigratorAccount}'@'%' IDENTIFIED BY '{_migratorPassword}';
           GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, INDEX, ALTER, TRIGGER ON `{LegacySchema}`.* TO '{MigratorAccount}'@'%';
+          {(LegacyReplicas.Count > 0 ? $"GRANT SLAVE MONITOR ON *.* TO '{MigratorAccount}'@'%';" : "")}
           """
         : $"""
           CREATE USER '{MigratorAccount}'@'%' IDENTIFIED BY '{_migratorPassword}';

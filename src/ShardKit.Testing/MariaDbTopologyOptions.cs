@@ -19,6 +19,12 @@ public sealed class MariaDbTopologyOptions
     public bool Legacy { get; set; }
 
     /// <summary>
+    /// GTID replicas of the legacy server, 0 to <see cref="MaxReplicas"/> (only with <see cref="Legacy"/>): the replicas the legacy
+    /// import's backfill reads from (<c>ShardKit:LegacyReplicas</c>). Default 0.
+    /// </summary>
+    public int LegacyReplicas { get; set; }
+
+    /// <summary>
     /// The application account created on every server (all privileges but <c>SUPER</c> and <c>READ_ONLY ADMIN</c>). Default
     /// <c>shardkit</c>; not <c>shardkit_migrator</c>, the migrator's account (<see cref="MariaDbTopology.MigratorUser"/>).
     /// </summary>
@@ -52,6 +58,16 @@ public sealed class MariaDbTopologyOptions
         if (Replicas is < 0 or > MaxReplicas)
         {
             throw new ArgumentOutOfRangeException(nameof(Replicas), Replicas, $"A local topology has 0 to {MaxReplicas} replicas per cluster.");
+        }
+
+        if (LegacyReplicas is < 0 or > MaxReplicas)
+        {
+            throw new ArgumentOutOfRangeException(nameof(LegacyReplicas), LegacyReplicas, $"A local topology has 0 to {MaxReplicas} legacy replicas.");
+        }
+
+        if (LegacyReplicas > 0 && !Legacy)
+        {
+            throw new ArgumentException("Legacy replicas need the legacy server: set Legacy as well.", nameof(LegacyReplicas));
         }
 
         if (string.IsNullOrWhiteSpace(User) || User.Length > 32 || !User.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'))

@@ -425,6 +425,21 @@ public sealed class ShardKitDataSource : IAsyncDisposable, IDisposable
     internal ValueTask<DbConnection> OpenLegacyAsync(CancellationToken cancellationToken) =>
         _connector.OpenLegacyAsync(Map.Legacy, cancellationToken);
 
+    /// <summary>
+    /// Opens a connection to replica <paramref name="index"/> of the legacy database (<see cref="ShardMap.LegacyReplicas"/>), for
+    /// the migration's reads, within the connect timeout; its sessions are marked like <see cref="OpenLegacyAsync"/>'s.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">There is no legacy replica <paramref name="index"/>.</exception>
+    /// <exception cref="ShardKitException"><see cref="ShardKitErrorCode.ShardUnavailable"/>: the replica cannot be reached.</exception>
+    internal ValueTask<DbConnection> OpenLegacyReplicaAsync(int index, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var replicas = Map.LegacyReplicas;
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, replicas.Count);
+        return _connector.OpenLegacyReplicaAsync(replicas[index], index, cancellationToken);
+    }
+
     /// <summary>Runs <paramref name="body"/>, and again on a moved shard's new cluster when its fence refuses it (when <paramref name="retryable"/>).</summary>
     internal Task<T> RetryOnMovedAsync<T>(Func<CancellationToken, Task<T>> body, bool retryable, CancellationToken cancellationToken) =>
         _moves.RunAsync(body, retryable, cancellationToken);

@@ -15,6 +15,13 @@ public sealed class ShardKitOptions : IValidatedOptions
     /// <summary>The connection string of the pre-sharding monolith, when there is one.</summary>
     public string? Legacy { get; set; }
 
+    /// <summary>
+    /// The connection strings of the legacy monolith's replicas (GTID replicas of <see cref="Legacy"/>), when there are any. They
+    /// are only read: the legacy import's backfill reads its chunks from them instead of the legacy primary (docs/migration.md, "Backfill"),
+    /// and the copy throttle counts their lag.
+    /// </summary>
+    public IList<string> LegacyReplicas { get; set; } = new List<string>();
+
     /// <summary>The version of the shard map; raise it whenever the placement changes. At least 1.</summary>
     public long MapVersion { get; set; } = 1;
 

@@ -54,7 +54,7 @@ public static class MigrateCommand
         var config = TopologyCommand.CreateConfigOption();
         var source = new Option<string?>("--source")
         {
-            Description = $"The legacy database's connection string (with Database=...); default: ShardKit:Legacy of the topology file. Leave its password out (it would show in ps and shell history): give it with --source-password-file or {SourcePasswordVariable}.",
+            Description = $"The legacy database's connection string (with Database=...); default: ShardKit:Legacy of the topology file. Leave its password out (it would show in ps and shell history): give it with --source-password-file or {SourcePasswordVariable} (it is given to ShardKit:LegacyReplicas too).",
         };
         var sourcePasswordFile = new Option<FileInfo?>("--source-password-file")
         {
@@ -75,6 +75,13 @@ public static class MigrateCommand
                 && legacy != options.Legacy)
             {
                 options.Legacy = legacy;
+
+                // The legacy replicas have the primary's accounts (replicated): the same password.
+                for (var i = 0; i < options.LegacyReplicas.Count; i++)
+                {
+                    options.LegacyReplicas[i] = LegacyConnectionString(options.LegacyReplicas[i], parseResult.GetValue(sourcePasswordFile)) ?? options.LegacyReplicas[i];
+                }
+
                 if (ShardMap.Validate(options) is { Count: > 0 } errors)
                 {
                     throw CliException.Usage("--source is not a valid connection string: " + string.Join("; ", errors), errors);

@@ -59,13 +59,15 @@ internal sealed partial class Migrator
             _dataSource.TimeProvider,
             reason => progress?.Report(new MigrationProgress("backfill", done, Math.Max(total, done), done / Math.Max(clock.Elapsed.TotalSeconds, 1e-3), null,
                 throttle!.LastLag, throttle.Throttled, reason)));
+        var chunks = new LegacyChunkSource(_dataSource, reason => progress?.Report(new MigrationProgress("backfill", done, Math.Max(total, done), done / Math.Max(clock.Elapsed.TotalSeconds, 1e-3), null,
+            throttle.LastLag, throttle.Throttled, reason)));
         var writer = new ClusterCopyWriter(_dataSource) { Profile = CopyProfile };
         CopyProfile.Add("setup", setup.Elapsed);
 
         // One chunk ahead: the next chunk is read (and its IDs claimed) while this one is applied; the checkpoint moves in
         // order, only after a chunk is written in both dimensions.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var next = status.BackfillDone ? null : ReadAheadAsync(cursor, until, stop.Token);
+        var next = status.BackfillDone ? null : ReadAheadAsync(chunks, cursor, until, stop.Token);
         try
         {
             while (next is not null)
@@ -81,7 +83,7 @@ internal sealed partial class Migrator
                 }
 
                 await StepAsync("backfill.read").ConfigureAwait(false);
-                next = ReadAheadAsync(last, until, stop.Token);
+                next = ReadAheadAsync(chunks, last, until, stop.Token);
                 var throttled = Stopwatch.StartNew();
                 await throttle.WaitAsync(done, cancellationToken).ConfigureAwait(false);
                 CopyProfile.Add("throttle", throttled.Elapsed);
@@ -147,12 +149,12 @@ internal sealed partial class Migrator
     /// Reads the chunk after <paramref name="cursor"/> (<see cref="ReadChunkAsync"/>: the legacy rows, their claimed IDs
     /// recorded), retried when a deadlock with an application write rolled the read back (nothing was recorded then).
     /// </summary>
-    private async Task<(List<UserSideState> States, long Last)> ReadAheadAsync(long cursor, long until, CancellationToken cancellationToken)
+    private async Task<(List<UserSideState> States, long Last)> ReadAheadAsync(LegacyChunkSource chunks, long cursor, long until, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var chunk = await s_chunkReadRetry.ExecuteAsync(
-            static (s, ct) => new ValueTask<(List<UserSideState>, long)>(s.Self.ReadChunkAsync(s.Cursor, s.Until, ct)),
-            (Self: this, Cursor: cursor, Until: until),
+            static (s, ct) => new ValueTask<(List<UserSideState>, long)>(s.Self.ReadChunkAsync(s.Chunks, s.Cursor, s.Until, ct)),
+            (Self: this, Chunks: chunks, Cursor: cursor, Until: until),
             cancellationToken).ConfigureAwait(false);
         CopyProfile.Add("read", clock.Elapsed);
         return chunk;
@@ -160,39 +162,42 @@ internal sealed partial class Migrator
 
     /// <summary>
     /// A chunk of the history, read without locks: the root rows and their child rows in one REPEATABLE READ snapshot and
-    /// one round trip (the child rows by key range, not by a list of keys); then every row's ShardKit ID (its own, or derived
+    /// one round trip (the child rows by key range, not by a list of keys), on a legacy replica when one is configured and
+    /// usable, else on the legacy primary (<see cref="LegacyChunkSource"/>: a replica serves chunks only once it has applied
+    /// everything the primary had committed when the run began, after capture was on); then every row's ShardKit ID (its own, or derived
     /// from its legacy key: <see cref="LegacyOrderIds"/>) is linked to its legacy key in the legacy ID map. Nothing is
     /// written to the source. No lock is needed: the capture triggers log every write made
     /// since <c>migrate start</c> (whose fence update waited for every writer that had read the fence before it), every
     /// version a plain-SQL writer leaves is raised, and the drains that follow the backfill apply the current state over any
     /// older copy. Writers never wait for the copy.
     /// </summary>
-    private async Task<(List<UserSideState> States, long Last)> ReadChunkAsync(long cursor, long until, CancellationToken cancellationToken)
+    private async Task<(List<UserSideState> States, long Last)> ReadChunkAsync(LegacyChunkSource chunks, long cursor, long until, CancellationToken cancellationToken)
     {
         var states = new List<UserSideState>();
-        var source = await _dataSource.OpenLegacyAsync(cancellationToken).ConfigureAwait(false);
-        await using (source.ConfigureAwait(false))
+        var rows = await chunks.ReadAsync(
+            async (source, ct) =>
+            {
+                var snapshot = await source.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct).ConfigureAwait(false);
+                await using (snapshot.ConfigureAwait(false))
+                {
+                    var read = await _source.ReadChunkAsync(source, snapshot, cursor, until, _options.ChunkSize, ct).ConfigureAwait(false);
+                    await snapshot.CommitAsync(ct).ConfigureAwait(false);
+                    return read;
+                }
+            },
+            cancellationToken).ConfigureAwait(false);
+
+        if (rows.Count == 0)
         {
-            List<LegacyOrder> rows;
-            var snapshot = await source.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
-            await using (snapshot.ConfigureAwait(false))
-            {
-                rows = await _source.ReadChunkAsync(source, snapshot, cursor, until, _options.ChunkSize, cancellationToken).ConfigureAwait(false);
-                await snapshot.CommitAsync(cancellationToken).ConfigureAwait(false);
-            }
-
-            if (rows.Count == 0)
-            {
-                return (states, cursor);
-            }
-
-            var ids = await _assigner.LinkAsync(rows.Select(r => r.Key).ToList(), cancellationToken).ConfigureAwait(false);
-            foreach (var row in rows)
-            {
-                states.Add(row.ToState(ids[row.LegacyId]));
-            }
-
-            return (states, rows[^1].LegacyId);
+            return (states, cursor);
         }
+
+        var ids = await _assigner.LinkAsync(rows.Select(r => r.Key).ToList(), cancellationToken).ConfigureAwait(false);
+        foreach (var row in rows)
+        {
+            states.Add(row.ToState(ids[row.LegacyId]));
+        }
+
+        return (states, rows[^1].LegacyId);
     }
 }

@@ -84,6 +84,14 @@ internal static class GtidDialect
     }
 
     /// <summary>
+    /// The statement that reads everything a primary of <paramref name="serverVersion"/> has committed and logged so far, as one
+    /// GTID position a replica can wait for with <see cref="WaitStatement"/>: MariaDB's <c>@@GLOBAL.gtid_binlog_pos</c> (the last
+    /// GTID of every domain in its binary log), MySQL's <c>@@GLOBAL.gtid_executed</c>. Read its result with <see cref="ParseLastCommittedGtid"/>.
+    /// </summary>
+    public static string CurrentPositionQuery(string serverVersion) =>
+        ServerFlavor(serverVersion) == GtidFlavor.MySql ? "SELECT @@GLOBAL.gtid_executed" : "SELECT @@GLOBAL.gtid_binlog_pos";
+
+    /// <summary>
     /// A statement that waits up to <paramref name="wait"/> for a replica to apply <paramref name="gtid"/> and returns 0
     /// once it has (see <see cref="IsApplied"/>): <c>MASTER_GTID_WAIT</c> for a MariaDB GTID (-1 on timeout),
     /// <c>WAIT_FOR_EXECUTED_GTID_SET</c> for a MySQL one (1 on timeout).

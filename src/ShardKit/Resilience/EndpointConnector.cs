@@ -82,6 +82,27 @@ internal sealed class EndpointConnector
         }
     }
 
+    /// <summary>Opens a connection to legacy replica <paramref name="index"/>, from a pool of its own, within the connect timeout.</summary>
+    /// <exception cref="ShardKitException"><see cref="ShardKitErrorCode.ShardUnavailable"/>: the replica cannot be reached.</exception>
+    public async ValueTask<DbConnection> OpenLegacyReplicaAsync(ShardEndpoint replica, int index, CancellationToken cancellationToken)
+    {
+        var endpoint = _pools.Get(replica, "legacy", isReplica: true);
+        try
+        {
+            return await OpenWithTimeoutAsync(endpoint, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is DbException or TimeoutException)
+        {
+            throw new ShardKitException(
+                ShardKitErrorCode.ShardUnavailable,
+                string.Create(CultureInfo.InvariantCulture, $"Could not open a connection to legacy replica #{index} ({replica.Address}): {ex.Message}"),
+                ex)
+            {
+                Shard = "legacy",
+            };
+        }
+    }
+
     /// <summary>
     /// Opens a routed connection on <paramref name="endpoint"/>: refused at once when its breaker is open, rejected with
     /// <see cref="ShardKitErrorCode.Overloaded"/> when its concurrency limit and queue are full, and failed with

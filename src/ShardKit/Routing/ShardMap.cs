@@ -36,6 +36,9 @@ public sealed partial class ShardMap
     /// <summary>The pre-sharding monolith, when one is configured.</summary>
     public ShardEndpoint? Legacy { get; }
 
+    /// <summary>The replicas of <see cref="Legacy"/> (<see cref="ShardKitOptions.LegacyReplicas"/>), in configuration order; only read.</summary>
+    internal IReadOnlyList<ShardEndpoint> LegacyReplicas { get; init; } = [];
+
     /// <summary>Compiles <paramref name="options"/> into a map.</summary>
     /// <exception cref="ShardKitException">
     /// <see cref="ShardKitErrorCode.InvalidTopology"/>, with every validation error in the message.

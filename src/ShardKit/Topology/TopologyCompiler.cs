@@ -33,7 +33,7 @@ internal static class TopologyCompiler
         }
 
         Resilience.ResilienceOptionsValidation.Validate(options, list);
-        var clusters = CompileClusters(options, list, out var legacy);
+        var clusters = CompileClusters(options, list, out var legacy, out var legacyReplicas);
         ValidateShardMoves(options.ShardMoves, clusters, list);
         var tables = TableModel.Compile(options.Tables, list);
         var legacyTables = LegacyTables.Compile(options.LegacyTables, tables, list);
@@ -61,7 +61,7 @@ internal static class TopologyCompiler
             }
         }
 
-        return new ShardMap(options.MapVersion, clusters, legacy, user, merchant, tables, legacyTables);
+        return new ShardMap(options.MapVersion, clusters, legacy, user, merchant, tables, legacyTables) { LegacyReplicas = legacyReplicas };
     }
 
     private static void ValidateShardMoves(ShardMovesOptions? moves, List<ShardCluster> clusters, List<string> errors)
@@ -88,7 +88,7 @@ internal static class TopologyCompiler
         }
     }
 
-    private static List<ShardCluster> CompileClusters(ShardKitOptions options, List<string> errors, out ShardEndpoint? legacy)
+    private static List<ShardCluster> CompileClusters(ShardKitOptions options, List<string> errors, out ShardEndpoint? legacy, out IReadOnlyList<ShardEndpoint> legacyReplicas)
     {
         var clusters = new List<ShardCluster>();
         var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
@@ -144,6 +144,23 @@ internal static class TopologyCompiler
         {
             legacy = ParseEndpoint(options.Legacy, "Legacy", endpoints, errors);
         }
+
+        var replicaEntries = options.LegacyReplicas ?? [];
+        if (replicaEntries.Count > 0 && string.IsNullOrWhiteSpace(options.Legacy))
+        {
+            errors.Add("LegacyReplicas are configured without Legacy: replicas of the legacy database need its primary");
+        }
+
+        var parsed = new List<ShardEndpoint>();
+        for (var r = 0; r < replicaEntries.Count; r++)
+        {
+            if (ParseEndpoint(replicaEntries[r], $"legacy replica #{r}", endpoints, errors) is { } replica)
+            {
+                parsed.Add(replica);
+            }
+        }
+
+        legacyReplicas = parsed;
 
         return clusters;
     }

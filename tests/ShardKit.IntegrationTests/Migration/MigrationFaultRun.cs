@@ -55,9 +55,9 @@ internal sealed class MigrationFaultRun : ICliRun, IAsyncDisposable
     /// A topology with a seeded legacy history, planned in this process (the writers need the fences the plan creates), or
     /// not yet planned when <paramref name="planned"/> is false (the test plans through the CLI).
     /// </summary>
-    public static async Task<MigrationFaultRun> StartAsync(string name, int legacyOrders, int replicas, ITestOutputHelper output, bool planned = true)
+    public static async Task<MigrationFaultRun> StartAsync(string name, int legacyOrders, int replicas, ITestOutputHelper output, bool planned = true, int legacyReplicas = 0)
     {
-        var topology = await MigrationTopology.StartAsync(legacyOrders, replicas);
+        var topology = await MigrationTopology.StartAsync(legacyOrders, replicas, legacyReplicas);
         var run = new MigrationFaultRun(topology, name, output);
         try
         {

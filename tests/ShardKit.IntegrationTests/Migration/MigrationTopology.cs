@@ -42,9 +42,10 @@ internal sealed class MigrationTopology : IAsyncDisposable
 
     public MariaDbServer Legacy => Topology.Legacy!;
 
-    public static async Task<MigrationTopology> StartAsync(int legacyOrders, int replicas = 0)
+    /// <summary>Starts the topology: <paramref name="replicas"/> per cluster, <paramref name="legacyReplicas"/> GTID replicas of the legacy server (in the configuration's <c>LegacyReplicas</c>).</summary>
+    public static async Task<MigrationTopology> StartAsync(int legacyOrders, int replicas = 0, int legacyReplicas = 0)
     {
-        var topology = await MariaDbTopology.StartAsync(new MariaDbTopologyOptions { Clusters = 2, Replicas = replicas, Legacy = true, Tls = false });
+        var topology = await MariaDbTopology.StartAsync(new MariaDbTopologyOptions { Clusters = 2, Replicas = replicas, Legacy = true, LegacyReplicas = legacyReplicas, Tls = false });
         try
         {
             await topology.Legacy!.ExecuteAsync(LegacySeed.Script(legacyOrders, Users, Merchants, seed: 42));
@@ -87,6 +88,13 @@ internal sealed class MigrationTopology : IAsyncDisposable
     {
         var json = JsonNode.Parse(topologyJson)!;
         json["ShardKit"]![nameof(ShardKitOptions.Legacy)] = legacyConnectionString + ";Database=" + LegacySeed.Database;
+        if (json["ShardKit"]![nameof(ShardKitOptions.LegacyReplicas)] is JsonArray legacyReplicas)
+        {
+            for (var i = 0; i < legacyReplicas.Count; i++)
+            {
+                legacyReplicas[i] = legacyReplicas[i]!.GetValue<string>() + ";Database=" + LegacySeed.Database;
+            }
+        }
         json["ShardKit"]!["Dimensions"] = new JsonObject { ["User"] = Dimension(), ["Merchant"] = Dimension() };
         await File.WriteAllTextAsync(path, json.ToJsonString());
         return path;

@@ -34,6 +34,33 @@ public sealed class ReplicaLagThrottleAccountTests
         Assert.Contains("docs/migration.md", refused.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task TheLegacyImportsLagCheckCountsTheLegacyReplicasAndSkipsADeadOne()
+    {
+        await using var topology = await MigrationTopology.StartAsync(legacyOrders: 5, replicas: 0, legacyReplicas: 1);
+        var replica = topology.Topology.LegacyReplicas[0];
+        var probe = ServerLoadProbe.ForLegacyImport(topology.Shards, controlCluster: null, writerTimeout: TimeSpan.FromSeconds(10));
+
+        // The replica applies each event 60 s late: with the migrator's account, the probe sees it fall behind.
+        await replica.ExecuteAsync("STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 60; START SLAVE;");
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        (TimeSpan Lag, string? Where) lag;
+        do
+        {
+            await topology.Legacy.ExecuteAsync($"UPDATE `{LegacySeed.Database}`.`orders` SET total_amount = total_amount + 1 WHERE order_id = 1");
+            await Task.Delay(200);
+            lag = await probe.MaxReplicaLagAsync(CancellationToken.None);
+        }
+        while (lag.Lag == TimeSpan.Zero && DateTime.UtcNow < deadline);
+
+        Assert.True(lag.Lag > TimeSpan.Zero, "the probe never saw the delayed legacy replica lag");
+        Assert.Contains("legacy replica 0", lag.Where, StringComparison.Ordinal);
+
+        // A dead legacy replica is skipped, as a cluster replica is: no lag, no error.
+        await replica.KillAsync();
+        Assert.Equal((TimeSpan.Zero, (string?)null), await probe.MaxReplicaLagAsync(CancellationToken.None));
+    }
+
     private static CopyThrottle NewThrottle(ShardKitDataSource shards) =>
         new(new CopyThrottleOptions(), ServerLoadProbe.ForLegacyImport(shards, controlCluster: null, writerTimeout: TimeSpan.FromSeconds(10)), TimeProvider.System);
 }

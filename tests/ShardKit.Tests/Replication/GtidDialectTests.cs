@@ -56,6 +56,11 @@ public sealed class GtidDialectTests
     [InlineData("fake", null)]
     public void TakesTheServersFlavourFromItsHandshakeVersion(string version, string? flavor) => Assert.Equal(flavor, GtidDialect.ServerFlavor(version)?.ToString());
 
+    [Theory]
+    [InlineData("10.11.6-MariaDB-log", "SELECT @@GLOBAL.gtid_binlog_pos")]
+    [InlineData("8.0.36", "SELECT @@GLOBAL.gtid_executed")]
+    public void ReadsAPrimarysWholePositionInItsFlavour(string version, string sql) => Assert.Equal(sql, GtidDialect.CurrentPositionQuery(version));
+
     [Fact]
     public void AMySqlTokenTravelsAsText()
     {

@@ -315,4 +315,31 @@ public sealed class TopologyValidationTests
         options.Legacy = Endpoint(4000);
         Assert.Equal("127.0.0.1:4000", ShardMap.Create(options).Legacy!.Address);
     }
+
+    [Fact]
+    public void CompilesLegacyReplicasInOrderAndChecksThemLikeClusterReplicas()
+    {
+        var options = DevUp();
+        options.Legacy = Endpoint(4000);
+        options.LegacyReplicas = [Endpoint(4001), Endpoint(4002)];
+
+        Assert.Equal(["127.0.0.1:4001", "127.0.0.1:4002"], ShardMap.Create(options).LegacyReplicas.Select(r => r.Address));
+
+        options.LegacyReplicas = [Endpoint(4000), "Server=127.0.0.1;Port=abc;Password=" + Password, ""];
+        var errors = ShardMap.Validate(options);
+        Assert.Equal(3, errors.Count);
+        Assert.Equal("endpoint 127.0.0.1:4000 is used by both Legacy and legacy replica #0", errors[0]);
+        Assert.StartsWith("legacy replica #1 connection string has Port 'abc'", errors[1], StringComparison.Ordinal);
+        Assert.Equal("legacy replica #2 connection string is empty", errors[2]);
+        Assert.DoesNotContain(errors, e => e.Contains(Password, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void RejectsLegacyReplicasWithoutTheLegacyPrimary()
+    {
+        var options = DevUp();
+        options.LegacyReplicas = [Endpoint(4001)];
+
+        Assert.Equal(["LegacyReplicas are configured without Legacy: replicas of the legacy database need its primary"], ShardMap.Validate(options));
+    }
 }

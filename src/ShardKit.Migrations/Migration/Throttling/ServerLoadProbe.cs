@@ -8,7 +8,7 @@ namespace ShardKit.Migrations.Migration.Throttling;
 /// <summary>
 /// Reads a copy's load from the servers of a job — the one place the throttle's server-flavour SQL lives: replica lag with
 /// <c>SHOW ALL SLAVES STATUS</c> (MariaDB, every replication channel) or <c>SHOW REPLICA STATUS</c> (MySQL) on every replica
-/// of the clusters involved, <c>Threads_running</c> with <c>SHOW GLOBAL STATUS</c> on their primaries (and the legacy
+/// of the clusters involved (and every legacy replica for the legacy import), <c>Threads_running</c> with <c>SHOW GLOBAL STATUS</c> on their primaries (and the legacy
 /// server for the legacy import), and the writers' reported 99th percentile from the control schema. A replica that
 /// cannot be reached is skipped (it serves no reads, the copy cannot make it stale), so is a cluster primary (the copy
 /// fails on it and says why); an account that may not read replication status (no <c>SLAVE MONITOR</c>) fails, since a
@@ -27,7 +27,7 @@ internal sealed class ServerLoadProbe : ICopyLoadProbe
 
     /// <param name="dataSource">The topology's data source.</param>
     /// <param name="clusters">The clusters the job reads or writes: their replicas' lag and their primaries' threads count.</param>
-    /// <param name="legacy">Whether the legacy server's <c>Threads_running</c> counts too (the legacy import).</param>
+    /// <param name="legacy">Whether the legacy server's <c>Threads_running</c> and its replicas' lag count too (the legacy import).</param>
     /// <param name="controlCluster">The cluster holding the control schema (the first when null), where writers report their latency.</param>
     /// <param name="writerTimeout">A writer without a heartbeat for this long no longer counts.</param>
     public ServerLoadProbe(ShardKitDataSource dataSource, IReadOnlyList<ShardCluster> clusters, bool legacy, string? controlCluster, TimeSpan writerTimeout)
@@ -74,6 +74,37 @@ internal sealed class ServerLoadProbe : ICopyLoadProbe
                 catch (Exception ex) when (ex is DbException or ShardKitException or TimeoutException)
                 {
                     // A dead or ejected replica serves no reads; it cannot be made stale by the copy.
+                }
+            }
+        }
+
+        if (_legacy)
+        {
+            // The legacy replicas the backfill reads its chunks from (docs/migration.md, "Backfill"): a dead one is skipped too.
+            for (var i = 0; i < _dataSource.Map.LegacyReplicas.Count; i++)
+            {
+                var name = $"{_dataSource.Map.LegacyReplicas[i].Address} (legacy replica {i})";
+                try
+                {
+                    var replica = await _dataSource.OpenLegacyReplicaAsync(i, cancellationToken).ConfigureAwait(false);
+                    await using (replica.ConfigureAwait(false))
+                    {
+                        var lag = await ReplicaLagAsync(replica, cancellationToken).ConfigureAwait(false);
+                        if (where is null || lag > max)
+                        {
+                            (max, where) = (lag, name);
+                        }
+                    }
+                }
+                catch (MySqlConnector.MySqlException ex) when (ex.Number == SpecificAccessDenied)
+                {
+                    throw new InvalidOperationException(
+                        $"The replica-lag throttle cannot read the replication status of legacy replica {i} ({ex.Message.TrimEnd('.')}): " +
+                        "grant the migrator's account SLAVE MONITOR on the legacy servers (docs/migration.md, \"The migrator's account\").", ex);
+                }
+                catch (Exception ex) when (ex is DbException or ShardKitException or TimeoutException)
+                {
+                    // A dead legacy replica serves no chunks: the backfill reads them elsewhere.
                 }
             }
         }
