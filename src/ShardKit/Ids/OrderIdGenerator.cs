@@ -60,7 +60,7 @@ public sealed class OrderIdGenerator
         if (lease is null)
         {
             workerId = options.WorkerId ?? throw new ArgumentException(
-                $"ShardKit:OrderIds:{nameof(OrderIdGeneratorOptions.WorkerId)} is not set: give a worker ID between 0 and {OrderIdLayout.MaxWorkerId} that no other live instance uses, or pass an {nameof(IWorkerIdLease)}.",
+                $"ShardKit:OrderIds:{nameof(OrderIdGeneratorOptions.WorkerId)} is not set: give a worker ID between 0 and {OrderIdLayout.MaxLeasedWorkerId} that no other live instance uses, or pass an {nameof(IWorkerIdLease)}.",
                 nameof(options));
         }
         else

@@ -62,7 +62,7 @@ internal static class LegacyCapture
         var version = source.VersionColumn;
         var key = source.Key;
         var createdAt = source.Columns[0].FirstOrDefault(c => c.Equals("created_at", StringComparison.OrdinalIgnoreCase)) is { } created
-            ? "OLD.`" + source.Tables.Root.ColumnOf(created) + "`"
+            ? "IFNULL(OLD.`" + source.Tables.Root.ColumnOf(created) + "`, UTC_TIMESTAMP(6))"
             : "UTC_TIMESTAMP(6)";
         yield return source.Sql($$"""
             CREATE TRIGGER {{Name("bu_root")}} BEFORE UPDATE ON {root} FOR EACH ROW

@@ -249,6 +249,24 @@ internal sealed class LegacySource
             }
         }
 
+        // Every legacy key must fit an order ID (LegacyOrderIds): refused now rather than in the middle of the backfill.
+        if (problems.Count == 0)
+        {
+            var highest = await connection.ExecuteScalarAsync<long>(new CommandDefinition(HighestKey, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            var lowest = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(Sql($"SELECT MIN({Key}) FROM {{root}}"), cancellationToken: cancellationToken)).ConfigureAwait(false);
+            foreach (var key in new[] { lowest, highest }.OfType<long>().Where(k => k != 0).Distinct())
+            {
+                try
+                {
+                    LegacyOrderIds.Derive(Map, key, 1, 1);
+                }
+                catch (InvalidOperationException ex)
+                {
+                    problems.Add($"legacy table {Database}.{Tables.Root.Name}: {ex.Message}");
+                }
+            }
+        }
+
         return problems;
     }
 
@@ -443,12 +461,12 @@ internal sealed class LegacySource
         var prefix = alias is null ? "" : alias + ".";
         return LegacyOrderIds.KeyOf(id) is null
             ? $"{prefix}`shardkit_order_id` = @OrderId"
-            : $"{prefix}{Key} = @Key AND {prefix}`shardkit_order_id` IS NULL";
+            : $"{prefix}{Key} = @Key AND ({prefix}`shardkit_order_id` IS NULL OR {prefix}`shardkit_order_id` = @OrderId)";
     }
 
     /// <summary>The condition that finds the tombstone of <paramref name="id"/>, as <see cref="WhereOrder"/>.</summary>
     public static string WhereTombstone(OrderId id) =>
-        LegacyOrderIds.KeyOf(id) is null ? "order_id = @OrderId" : "legacy_id = @Key AND order_id IS NULL";
+        LegacyOrderIds.KeyOf(id) is null ? "order_id = @OrderId" : "legacy_id = @Key AND (order_id IS NULL OR order_id = @OrderId)";
 
     /// <summary>A legacy order's ShardKit ID: its own, or the one derived from its legacy key (<see cref="LegacyOrderIds"/>).</summary>
     public OrderId IdOf(LegacyRowKey key) =>
