@@ -162,7 +162,9 @@ internal sealed partial class Migrator : IDisposable
         await using (source.ConfigureAwait(false))
         {
             await _source.LoadAsync(_dataSource, cancellationToken).ConfigureAwait(false);
-            if (await _source.CheckAsync(source, cancellationToken).ConfigureAwait(false) is { Count: > 0 } problems)
+            var problems = await _source.CheckAsync(source, cancellationToken).ConfigureAwait(false);
+            problems.AddRange(await _source.CheckShardsAsync(_dataSource, cancellationToken).ConfigureAwait(false));
+            if (problems.Count > 0)
             {
                 throw new ArgumentException(
                     $"The legacy tables do not match the declared tables (ShardKit:Tables, ShardKit:LegacyTables); nothing was created: {string.Join("; ", problems)}.");

@@ -270,6 +270,28 @@ internal sealed class LegacySource
         return problems;
     }
 
+    /// <summary>
+    /// Checks the shards' side of the copy (a user shard's <c>information_schema</c>, nothing written): no copied column may be
+    /// <c>AUTO_INCREMENT</c> there. Its values come from the legacy table and go back there in the reverse flow, while each
+    /// shard's counter hands out its own: the two would collide. Returns every problem, naming the table and column.
+    /// </summary>
+    public async Task<List<string>> CheckShardsAsync(ShardKitDataSource dataSource, CancellationToken cancellationToken)
+    {
+        var route = dataSource.Map.GetRoute(ShardDimension.User, 0);
+        var shard = await dataSource.OpenAsync(route, ShardIntent.Write, cancellationToken).ConfigureAwait(false);
+        await using (shard.ConfigureAwait(false))
+        {
+            var counted = await shard.Connection.QueryAsync<(string Table, string Column)>(new CommandDefinition(
+                "SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = @Schema AND TABLE_NAME IN @Tables AND EXTRA LIKE '%auto_increment%'",
+                new { Schema = route.Schema, Tables = Tables.Tables.Select(t => t.Table.Name).ToArray() },
+                cancellationToken: cancellationToken)).ConfigureAwait(false);
+            return counted
+                .Where(c => Tables.Tables.Select((t, i) => (t, i)).Any(x => x.t.Table.Name.Equals(c.Table, StringComparison.OrdinalIgnoreCase) && Columns[x.i].Contains(c.Column, StringComparer.OrdinalIgnoreCase)))
+                .Select(c => $"the shards' {c.Table}.{c.Column} is AUTO_INCREMENT: its values are copied from the legacy table and back, and each shard's counter would hand out values the legacy side already has; key the rows by the order ID and a number of their own instead")
+                .ToList();
+        }
+    }
+
     /// <summary>Adds the migration's columns and tables to the legacy schema and one fence row per bucket (idempotent).</summary>
     public async Task PrepareAsync(DbConnection connection, int buckets, CancellationToken cancellationToken)
     {

@@ -188,11 +188,13 @@ public sealed class TeamLegacyImportTests(ITestOutputHelper output)
         mapping["Root"]!["Columns"]!["buyer_note"] = "no_such_remark";
         mapping["Children"]![0]!["KeyColumn"] = "order_reference";
         await using var setup = await TeamImport.StartAsync(mapping);
+        await setup.OnUserShardAsync(0, "ALTER TABLE {order_audit} ADD COLUMN audit_id BIGINT NOT NULL AUTO_INCREMENT, ADD UNIQUE KEY uk_audit_id (audit_id)", new { });
         using var migrator = new Migrator(setup.Migrator, new MigratorOptions());
 
         var refused = await Assert.ThrowsAsync<ArgumentException>(() => migrator.PlanAsync(CancellationToken.None));
         Assert.Contains("legacy table legacy.t_order (for trade_orders) has no column no_such_remark (mapped from trade_orders.buyer_note)", refused.Message, StringComparison.Ordinal);
         Assert.Contains("legacy table legacy.t_payment (for order_payments) has no key column order_reference", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("the shards' order_audit.audit_id is AUTO_INCREMENT", refused.Message, StringComparison.Ordinal);
         Assert.Contains("nothing was created", refused.Message, StringComparison.Ordinal);
         await using var legacy = new MySqlConnection(setup.Topology.Legacy!.ConnectionString);
         Assert.Equal(0L, await legacy.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM information_schema.triggers WHERE trigger_schema = 'legacy'"));
