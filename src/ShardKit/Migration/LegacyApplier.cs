@@ -45,7 +45,7 @@ internal sealed class LegacyApplier
 
     private async Task<bool> ApplyOneAsync(DbConnection connection, DbTransaction transaction, UserSideState state, bool force, CancellationToken cancellationToken)
     {
-        var id = new { OrderId = state.Id.Value, Key = LegacyOrderIds.KeyOf(state.Id) ?? -1 };
+        var id = new { OrderId = state.Id.Value, Key = LegacyOrderIds.KeyOrNone(state.Id) };
         // An order carries its own ID, or (an ID derived from its legacy key) is found by that key.
         var row = await connection.QuerySingleOrDefaultAsync<(long LegacyId, long Version)?>(new CommandDefinition(
             _source.Sql($"SELECT {_source.Key}, {_source.VersionColumn} FROM {{root}} WHERE {_source.WhereOrder(state.Id)} FOR UPDATE"), id, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);

@@ -77,26 +77,21 @@ internal static class LegacyCapture
               END IF;
             END
             """);
-        yield return source.Sql($$"""
-            CREATE TRIGGER {{Name("ai_root")}} AFTER INSERT ON {root} FOR EACH ROW
-            BEGIN
-              {{Declarations}}
-              IF {{MigratorSession.Unmarked}} THEN
-                SET v_bucket = {{BucketOf($"NEW.{user}", buckets)}};
-                {{FenceAndLog(source, "v_bucket", $"NEW.{key}")}}
-              END IF;
-            END
-            """);
-        yield return source.Sql($$"""
-            CREATE TRIGGER {{Name("au_root")}} AFTER UPDATE ON {root} FOR EACH ROW
-            BEGIN
-              {{Declarations}}
-              IF {{MigratorSession.Unmarked}} THEN
-                SET v_bucket = {{BucketOf($"NEW.{user}", buckets)}};
-                {{FenceAndLog(source, "v_bucket", $"NEW.{key}")}}
-              END IF;
-            END
-            """);
+        // An insert or an update (which cannot change the user: the trigger before it refuses that) fences and logs the new row.
+        foreach (var @event in new[] { "INSERT", "UPDATE" })
+        {
+            yield return source.Sql($$"""
+                CREATE TRIGGER {{Name("a" + char.ToLowerInvariant(@event[0]) + "_root")}} AFTER {{@event}} ON {root} FOR EACH ROW
+                BEGIN
+                  {{Declarations}}
+                  IF {{MigratorSession.Unmarked}} THEN
+                    SET v_bucket = {{BucketOf($"NEW.{user}", buckets)}};
+                    {{FenceAndLog(source, "v_bucket", $"NEW.{key}")}}
+                  END IF;
+                END
+                """);
+        }
+
         yield return source.Sql($$"""
             CREATE TRIGGER {{Name("ad_root")}} AFTER DELETE ON {root} FOR EACH ROW
             BEGIN

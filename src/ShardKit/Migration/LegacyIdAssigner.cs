@@ -21,10 +21,6 @@ internal sealed class LegacyIdAssigner
     /// <summary>Where the claims' time goes, when set (the backfill's <see cref="CopyProfile"/>).</summary>
     public CopyProfile? Profile { get; set; }
 
-    /// <summary>The ShardKit ID of a legacy order: its own, or the one derived from its legacy key.</summary>
-    public OrderId IdOf(LegacyRowKey row) =>
-        row.OrderId is { } own ? OrderId.FromValidatedValue(own) : LegacyOrderIds.Derive(_map, row.LegacyId, row.UserId, row.MerchantId);
-
     /// <summary>Links every row's legacy key to its ID in the map (first link wins) and returns legacy key → ID.</summary>
     /// <exception cref="InvalidOperationException">The map links a legacy key to another ID (its user or merchant changed after it was linked).</exception>
     public async Task<Dictionary<long, OrderId>> LinkAsync(IReadOnlyList<LegacyRowKey> rows, CancellationToken cancellationToken)
@@ -32,7 +28,7 @@ internal sealed class LegacyIdAssigner
         var ids = new Dictionary<long, OrderId>(rows.Count);
         foreach (var row in rows)
         {
-            ids[row.LegacyId] = IdOf(row);
+            ids[row.LegacyId] = LegacyOrderIds.Of(_map, row);
         }
 
         var clock = System.Diagnostics.Stopwatch.StartNew();

@@ -31,6 +31,13 @@ internal static class LegacyOrderIds
             tick, Worker, (int)(legacyKey & OrderIdLayout.SequenceMask), map.RouteUser(userId).Shard, map.RouteMerchant(merchantId).Shard));
     }
 
+    /// <summary>A legacy order's ID: the one it carries (<c>shardkit_order_id</c>), or the one derived from its legacy key.</summary>
+    public static OrderId Of(ShardMap map, LegacyRowKey row) =>
+        row.OrderId is { } own ? OrderId.FromValidatedValue(own) : Derive(map, row.LegacyId, row.UserId, row.MerchantId);
+
+    /// <summary>The legacy key a derived ID holds, or -1 (no legacy key: keys are positive) for any other ID; a query parameter.</summary>
+    public static long KeyOrNone(OrderId id) => KeyOf(id) ?? -1;
+
     /// <summary>The legacy key a derived ID holds; null when <paramref name="id"/> was not derived (another worker).</summary>
     public static long? KeyOf(OrderId id) => id.WorkerId == Worker
         ? ((id.Value >> OrderIdLayout.TickShift) - OrderIdLayout.MinValidTick) << OrderIdLayout.SequenceBits | ((id.Value >> OrderIdLayout.SequenceShift) & OrderIdLayout.SequenceMask)

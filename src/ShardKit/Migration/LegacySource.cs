@@ -490,9 +490,8 @@ internal sealed class LegacySource
     public static string WhereTombstone(OrderId id) =>
         LegacyOrderIds.KeyOf(id) is null ? "order_id = @OrderId" : "legacy_id = @Key AND (order_id IS NULL OR order_id = @OrderId)";
 
-    /// <summary>A legacy order's ShardKit ID: its own, or the one derived from its legacy key (<see cref="LegacyOrderIds"/>).</summary>
-    public OrderId IdOf(LegacyRowKey key) =>
-        key.OrderId is { } own ? OrderId.FromValidatedValue(own) : LegacyOrderIds.Derive(Map, key.LegacyId, key.UserId, key.MerchantId);
+    /// <summary>A legacy order's ShardKit ID: its own, or the one derived from its legacy key (<see cref="LegacyOrderIds.Of"/>).</summary>
+    public OrderId IdOf(LegacyRowKey key) => LegacyOrderIds.Of(Map, key);
 
     private static string Quote(string name) => "`" + name.Replace("`", "``", StringComparison.Ordinal) + "`";
 

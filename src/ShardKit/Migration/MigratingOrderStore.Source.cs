@@ -19,9 +19,6 @@ public sealed partial class MigratingOrderStore
                 "The legacy connection string (ShardKit:Legacy) must name the legacy database (Database=...)."),
             DataSource.Map);
 
-    /// <summary>The legacy key an ID was derived from, or -1 (no row has it) when it was not derived.</summary>
-    private static long KeyOf(OrderId id) => LegacyOrderIds.KeyOf(id) ?? -1;
-
     private LegacyIdAssigner Assigner => _assigner ??= new LegacyIdAssigner(DataSource.Map, _legacyIds);
 
     private async Task<OrderRecord> CreateOnSourceAsync(OrderRecord order, CancellationToken cancellationToken)
@@ -63,7 +60,7 @@ public sealed partial class MigratingOrderStore
                     UPDATE {orders} SET status = @Status, total_amount = @TotalAmount, currency = @Currency, ext = @Ext, updated_at = @Now, version = version + 1
                     WHERE {{Source.WhereOrder(order.Id)}} AND user_id = @UserId AND merchant_id = @MerchantId
                     """),
-                new { order.Status, order.TotalAmount, order.Currency, order.Ext, Now = now.UtcDateTime, OrderId = order.Id.Value, Key = KeyOf(order.Id), order.UserId, order.MerchantId },
+                new { order.Status, order.TotalAmount, order.Currency, order.Ext, Now = now.UtcDateTime, OrderId = order.Id.Value, Key = LegacyOrderIds.KeyOrNone(order.Id), order.UserId, order.MerchantId },
                 transaction,
                 cancellationToken: cancellationToken)).ConfigureAwait(false);
             if (changed == 0)
@@ -72,7 +69,7 @@ public sealed partial class MigratingOrderStore
             }
 
             var current = await connection.QuerySingleAsync<(long LegacyId, long Version, DateTime CreatedAt)>(new CommandDefinition(
-                Source.Sql($"SELECT {Source.Key}, {Source.VersionColumn}, created_at FROM {{orders}} WHERE {Source.WhereOrder(order.Id)}"), new { OrderId = order.Id.Value, Key = KeyOf(order.Id) }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                Source.Sql($"SELECT {Source.Key}, {Source.VersionColumn}, created_at FROM {{orders}} WHERE {Source.WhereOrder(order.Id)}"), new { OrderId = order.Id.Value, Key = LegacyOrderIds.KeyOrNone(order.Id) }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
             await connection.ExecuteAsync(new CommandDefinition(
                 Source.Sql("DELETE FROM {order_items} WHERE order_id = @LegacyId"), new { current.LegacyId }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
             await OrderReader.InsertItemsAsync(connection, Source.Sql("{order_items}"), current.LegacyId, order.Items, transaction, cancellationToken).ConfigureAwait(false);
@@ -86,7 +83,7 @@ public sealed partial class MigratingOrderStore
         {
             var row = await connection.QuerySingleOrDefaultAsync<(long LegacyId, long UserId, long MerchantId, long? OrderId)?>(new CommandDefinition(
                 Source.Sql($"SELECT order_id, user_id, merchant_id, shardkit_order_id FROM {{orders}} WHERE {Source.WhereOrder(orderId)} FOR UPDATE"),
-                new { OrderId = orderId.Value, Key = KeyOf(orderId) },
+                new { OrderId = orderId.Value, Key = LegacyOrderIds.KeyOrNone(orderId) },
                 transaction,
                 cancellationToken: cancellationToken)).ConfigureAwait(false);
             if (row is not { } found || Source.IdOf(new LegacyRowKey(found.LegacyId, found.UserId, found.MerchantId, found.OrderId)) != orderId)

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using Dapper;
 using MySqlConnector;
@@ -171,7 +170,7 @@ public sealed class LegacyCaptureTests(ITestOutputHelper output)
         output.WriteLine($"store: {workload.Operations} operations, {workload.Errors} errors; script: {script.Summary}");
 
         Assert.True(script.Failures.IsEmpty, string.Join("\n", script.Failures.Take(5)));
-        Assert.True(script.Inserts > 5 && script.Updates > 5 && script.ItemUpdates > 5 && script.Deletes > 5, $"the script did too little: {script.Summary}");
+        Assert.True(script.Inserts > 5 && script.Updates > 5 && script.ChildUpdates > 5 && script.Deletes > 5, $"the script did too little: {script.Summary}");
         Assert.True(script.Refusals > 0, $"no write of the script was refused after the cutover: {script.Summary}");
         Assert.All(script.RefusalMessages, m => Assert.StartsWith(LegacyCapture.Signal, m, StringComparison.Ordinal));
         Assert.True(workload.Errors == 0, string.Join("\n", workload.ErrorSamples));
@@ -221,116 +220,62 @@ public sealed class LegacyCaptureTests(ITestOutputHelper output)
         }
     }
 
-    /// <summary>A script that writes the legacy tables with plain SQL, knowing nothing of ShardKit.</summary>
-    private sealed class PlainSqlScript(string connectionString, int firstLegacyId, int lastLegacyId)
+    /// <summary>A script that writes the built-in legacy tables with plain SQL (orders with items).</summary>
+    private sealed class PlainSqlScript(string connectionString, int firstLegacyId, int lastLegacyId) : LegacyScript(connectionString, firstLegacyId, lastLegacyId)
     {
-        private int _inserts;
-        private int _updates;
-        private int _itemUpdates;
-        private int _deletes;
-        private int _refusals;
-
-        public ConcurrentQueue<string> Failures { get; } = new();
-
-        public ConcurrentQueue<string> RefusalMessages { get; } = new();
-
-        public ConcurrentBag<long> Inserted { get; } = [];
-
-        public ConcurrentBag<long> Deleted { get; } = [];
-
-        public int Inserts => _inserts;
-
-        public int Updates => _updates;
-
-        public int ItemUpdates => _itemUpdates;
-
-        public int Deletes => _deletes;
-
-        public int Refusals => _refusals;
-
-        public string Summary => $"{Inserts} inserts, {Updates} updates, {ItemUpdates} item updates, {Deletes} deletes, {Refusals} refused, {Failures.Count} failed";
-
-        public async Task RunAsync(CancellationToken cancellationToken)
+        protected override async Task StepAsync(MySqlConnection connection, Random random, long legacyId, int n)
         {
-            var random = new Random(5);
-            await using var connection = new MySqlConnection(connectionString);
-            await connection.OpenAsync(CancellationToken.None);
-            while (!cancellationToken.IsCancellationRequested)
+            switch (random.Next(4))
             {
-                var inserted = Inserted.ToArray();
-                var legacyId = inserted.Length > 0 && random.Next(3) == 0 ? inserted[random.Next(inserted.Length)] : random.NextInt64(firstLegacyId, lastLegacyId + 1);
-                try
-                {
-                    switch (random.Next(4))
+                case 0:
+                    await using (var transaction = await connection.BeginTransactionAsync(CancellationToken.None))
                     {
-                        case 0:
-                            await using (var transaction = await connection.BeginTransactionAsync(CancellationToken.None))
-                            {
-                                await connection.ExecuteAsync(
-                                    "INSERT INTO `legacy`.`orders` (user_id, merchant_id, status, total_amount, currency, created_at, updated_at) VALUES (@User, @Merchant, 'script', 12.50, 'EUR', UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))",
-                                    new { User = random.Next(1, MigrationTopology.Users + 1), Merchant = random.Next(1, MigrationTopology.Merchants + 1) },
-                                    transaction);
-                                var id = await connection.ExecuteScalarAsync<long>("SELECT LAST_INSERT_ID()", transaction: transaction);
-                                await connection.ExecuteAsync(
-                                    "INSERT INTO `legacy`.`order_items` (order_id, line_no, sku, quantity, unit_price) VALUES (@Id, 1, 'SCRIPT-1', 1, 12.50), (@Id, 2, 'SCRIPT-2', 2, 0.00)",
-                                    new { Id = id },
-                                    transaction);
-                                await transaction.CommitAsync(CancellationToken.None);
-                                Inserted.Add(id);
-                                Interlocked.Increment(ref _inserts);
-                            }
-
-                            break;
-                        case 1:
-                            if (await connection.ExecuteAsync("UPDATE `legacy`.`orders` SET status = CONCAT('script-', @N) WHERE order_id = @Id", new { Id = legacyId, N = random.Next(1000) }) > 0)
-                            {
-                                Interlocked.Increment(ref _updates);
-                            }
-
-                            break;
-                        case 2:
-                            if (await connection.ExecuteAsync("UPDATE `legacy`.`order_items` SET quantity = quantity + 1 WHERE order_id = @Id AND line_no = 1", new { Id = legacyId }) > 0)
-                            {
-                                Interlocked.Increment(ref _itemUpdates);
-                            }
-
-                            break;
-                        default:
-                            if (random.Next(3) != 0)
-                            {
-                                break;
-                            }
-
-                            await using (var transaction = await connection.BeginTransactionAsync(CancellationToken.None))
-                            {
-                                await connection.ExecuteAsync("DELETE FROM `legacy`.`order_items` WHERE order_id = @Id", new { Id = legacyId }, transaction);
-                                var deleted = await connection.ExecuteAsync("DELETE FROM `legacy`.`orders` WHERE order_id = @Id", new { Id = legacyId }, transaction);
-                                await transaction.CommitAsync(CancellationToken.None);
-                                if (deleted > 0)
-                                {
-                                    Deleted.Add(legacyId);
-                                    Interlocked.Increment(ref _deletes);
-                                }
-                            }
-
-                            break;
+                        await connection.ExecuteAsync(
+                            "INSERT INTO `legacy`.`orders` (user_id, merchant_id, status, total_amount, currency, created_at, updated_at) VALUES (@User, @Merchant, 'script', 12.50, 'EUR', UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))",
+                            new { User = random.Next(1, MigrationTopology.Users + 1), Merchant = random.Next(1, MigrationTopology.Merchants + 1) },
+                            transaction);
+                        var id = await connection.ExecuteScalarAsync<long>("SELECT LAST_INSERT_ID()", transaction: transaction);
+                        await connection.ExecuteAsync(
+                            "INSERT INTO `legacy`.`order_items` (order_id, line_no, sku, quantity, unit_price) VALUES (@Id, 1, 'SCRIPT-1', 1, 12.50), (@Id, 2, 'SCRIPT-2', 2, 0.00)",
+                            new { Id = id },
+                            transaction);
+                        await transaction.CommitAsync(CancellationToken.None);
+                        Insert(id);
                     }
-                }
-                catch (MySqlException ex) when (LegacyCapture.FindRefusal(ex) is not null)
-                {
-                    Interlocked.Increment(ref _refusals);
-                    RefusalMessages.Enqueue(ex.Message);
-                }
-                catch (MySqlException ex) when (ex.ErrorCode is MySqlErrorCode.LockDeadlock or MySqlErrorCode.LockWaitTimeout)
-                {
-                    // Rolled back whole; a script would retry.
-                }
-                catch (MySqlException ex)
-                {
-                    Failures.Enqueue($"{ex.ErrorCode}: {ex.Message}");
-                }
 
-                await Task.Delay(3, CancellationToken.None);
+                    break;
+                case 1:
+                    if (await connection.ExecuteAsync("UPDATE `legacy`.`orders` SET status = CONCAT('script-', @N) WHERE order_id = @Id", new { Id = legacyId, N = random.Next(1000) }) > 0)
+                    {
+                        Update();
+                    }
+
+                    break;
+                case 2:
+                    if (await connection.ExecuteAsync("UPDATE `legacy`.`order_items` SET quantity = quantity + 1 WHERE order_id = @Id AND line_no = 1", new { Id = legacyId }) > 0)
+                    {
+                        ChildUpdate();
+                    }
+
+                    break;
+                default:
+                    if (random.Next(3) != 0)
+                    {
+                        break;
+                    }
+
+                    await using (var transaction = await connection.BeginTransactionAsync(CancellationToken.None))
+                    {
+                        await connection.ExecuteAsync("DELETE FROM `legacy`.`order_items` WHERE order_id = @Id", new { Id = legacyId }, transaction);
+                        var deleted = await connection.ExecuteAsync("DELETE FROM `legacy`.`orders` WHERE order_id = @Id", new { Id = legacyId }, transaction);
+                        await transaction.CommitAsync(CancellationToken.None);
+                        if (deleted > 0)
+                        {
+                            Delete(legacyId);
+                        }
+                    }
+
+                    break;
             }
         }
     }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -329,121 +328,68 @@ public sealed class TeamLegacyImportTests(ITestOutputHelper output)
     }
 
     /// <summary>The team's own code writing its monolith with plain SQL, knowing nothing of ShardKit.</summary>
-    private sealed class TeamScript(string connectionString)
+    private sealed class TeamScript(string connectionString) : LegacyScript(connectionString, 1, Orders)
     {
-        private int _inserts;
-        private int _updates;
-        private int _childUpdates;
-        private int _deletes;
-        private int _refusals;
-
-        public ConcurrentQueue<string> Failures { get; } = new();
-
-        public ConcurrentBag<long> Inserted { get; } = [];
-
-        public ConcurrentBag<long> Deleted { get; } = [];
-
-        public int Inserts => _inserts;
-
-        public int Updates => _updates;
-
-        public int ChildUpdates => _childUpdates;
-
-        public int Deletes => _deletes;
-
-        public int Refusals => _refusals;
-
-        public string Summary => $"{Inserts} inserts, {Updates} updates, {ChildUpdates} child updates, {Deletes} deletes, {Refusals} refused, {Failures.Count} failed";
-
-        public async Task RunAsync(CancellationToken cancellationToken)
+        protected override async Task StepAsync(MySqlConnection connection, Random random, long key, int n)
         {
-            var random = new Random(5);
-            await using var connection = new MySqlConnection(connectionString);
-            await connection.OpenAsync(CancellationToken.None);
-            var n = 0;
-            while (!cancellationToken.IsCancellationRequested)
+            switch (random.Next(4))
             {
-                var inserted = Inserted.ToArray();
-                var key = inserted.Length > 0 && random.Next(3) == 0 ? inserted[random.Next(inserted.Length)] : random.NextInt64(1, Orders + 1);
-                n++;
-                try
-                {
-                    switch (random.Next(4))
+                case 0:
+                    await using (var transaction = await connection.BeginTransactionAsync(CancellationToken.None))
                     {
-                        case 0:
-                            await using (var transaction = await connection.BeginTransactionAsync(CancellationToken.None))
-                            {
-                                await connection.ExecuteAsync(
-                                    """
-                                    INSERT INTO `legacy`.`t_order` (buyer, shop_id, trade_no, goods_amount, currency, buyer_remark, address, signature, created_at, updated_at, is_gift)
-                                    VALUES (@Buyer, @Shop, @TradeNo, 99.90, 'EUR', 'scripted', '{"city":"S"}', X'00FF10', UTC_TIMESTAMP(6), UTC_TIMESTAMP(6), TRUE)
-                                    """,
-                                    new { Buyer = random.Next(1, Users + 1), Shop = random.Next(1, Merchants + 1), TradeNo = $"S-{n}-{random.Next()}" },
-                                    transaction);
-                                var id = await connection.ExecuteScalarAsync<long>("SELECT LAST_INSERT_ID()", transaction: transaction);
-                                await connection.ExecuteAsync(
-                                    """
-                                    INSERT INTO `legacy`.`t_payment` (order_ref, payment_no, pay_method, amount) VALUES (@Id, 1, 'script', 99.90);
-                                    INSERT INTO `legacy`.`t_audit` (order_ref, seq, actor, action, at) VALUES (@Id, 1, 'script', 'created', UTC_TIMESTAMP(6));
-                                    """,
-                                    new { Id = id },
-                                    transaction);
-                                await transaction.CommitAsync(CancellationToken.None);
-                                Inserted.Add(id);
-                                Interlocked.Increment(ref _inserts);
-                            }
-
-                            break;
-                        case 1:
-                            if (await connection.ExecuteAsync("UPDATE `legacy`.`t_order` SET buyer_remark = CONCAT('edited ', @N), state = 'paid' WHERE order_no = @Key", new { Key = key, N = random.Next(1000) }) > 0)
-                            {
-                                Interlocked.Increment(ref _updates);
-                            }
-
-                            break;
-                        case 2:
-                            // A change to a child row alone: the trigger raises its order's version.
-                            if (await connection.ExecuteAsync("UPDATE `legacy`.`t_payment` SET amount = amount + 1 WHERE order_ref = @Key AND payment_no = 1", new { Key = key }) > 0)
-                            {
-                                Interlocked.Increment(ref _childUpdates);
-                            }
-
-                            break;
-                        default:
-                            if (random.Next(3) != 0)
-                            {
-                                break;
-                            }
-
-                            await using (var transaction = await connection.BeginTransactionAsync(CancellationToken.None))
-                            {
-                                await connection.ExecuteAsync("DELETE FROM `legacy`.`t_payment` WHERE order_ref = @Key; DELETE FROM `legacy`.`t_audit` WHERE order_ref = @Key", new { Key = key }, transaction);
-                                var deleted = await connection.ExecuteAsync("DELETE FROM `legacy`.`t_order` WHERE order_no = @Key", new { Key = key }, transaction);
-                                await transaction.CommitAsync(CancellationToken.None);
-                                if (deleted > 0)
-                                {
-                                    Deleted.Add(key);
-                                    Interlocked.Increment(ref _deletes);
-                                }
-                            }
-
-                            break;
+                        await connection.ExecuteAsync(
+                            """
+                            INSERT INTO `legacy`.`t_order` (buyer, shop_id, trade_no, goods_amount, currency, buyer_remark, address, signature, created_at, updated_at, is_gift)
+                            VALUES (@Buyer, @Shop, @TradeNo, 99.90, 'EUR', 'scripted', '{"city":"S"}', X'00FF10', UTC_TIMESTAMP(6), UTC_TIMESTAMP(6), TRUE)
+                            """,
+                            new { Buyer = random.Next(1, Users + 1), Shop = random.Next(1, Merchants + 1), TradeNo = $"S-{n}-{random.Next()}" },
+                            transaction);
+                        var id = await connection.ExecuteScalarAsync<long>("SELECT LAST_INSERT_ID()", transaction: transaction);
+                        await connection.ExecuteAsync(
+                            """
+                            INSERT INTO `legacy`.`t_payment` (order_ref, payment_no, pay_method, amount) VALUES (@Id, 1, 'script', 99.90);
+                            INSERT INTO `legacy`.`t_audit` (order_ref, seq, actor, action, at) VALUES (@Id, 1, 'script', 'created', UTC_TIMESTAMP(6));
+                            """,
+                            new { Id = id },
+                            transaction);
+                        await transaction.CommitAsync(CancellationToken.None);
+                        Insert(id);
                     }
-                }
-                catch (MySqlException ex) when (LegacyCapture.FindRefusal(ex) is not null)
-                {
-                    Interlocked.Increment(ref _refusals);
-                }
-                catch (MySqlException ex) when (ex.ErrorCode is MySqlErrorCode.LockDeadlock or MySqlErrorCode.LockWaitTimeout)
-                {
-                    // Rolled back whole; the team's code would retry.
-                }
-                catch (MySqlException ex)
-                {
-                    Failures.Enqueue($"{ex.ErrorCode}: {ex.Message}");
-                }
 
-                await Task.Delay(3, CancellationToken.None);
+                    break;
+                case 1:
+                    if (await connection.ExecuteAsync("UPDATE `legacy`.`t_order` SET buyer_remark = CONCAT('edited ', @N), state = 'paid' WHERE order_no = @Key", new { Key = key, N = random.Next(1000) }) > 0)
+                    {
+                        Update();
+                    }
+
+                    break;
+                case 2:
+                    // A change to a child row alone: the trigger raises its order's version.
+                    if (await connection.ExecuteAsync("UPDATE `legacy`.`t_payment` SET amount = amount + 1 WHERE order_ref = @Key AND payment_no = 1", new { Key = key }) > 0)
+                    {
+                        ChildUpdate();
+                    }
+
+                    break;
+                default:
+                    if (random.Next(3) != 0)
+                    {
+                        break;
+                    }
+
+                    await using (var transaction = await connection.BeginTransactionAsync(CancellationToken.None))
+                    {
+                        await connection.ExecuteAsync("DELETE FROM `legacy`.`t_payment` WHERE order_ref = @Key; DELETE FROM `legacy`.`t_audit` WHERE order_ref = @Key", new { Key = key }, transaction);
+                        var deleted = await connection.ExecuteAsync("DELETE FROM `legacy`.`t_order` WHERE order_no = @Key", new { Key = key }, transaction);
+                        await transaction.CommitAsync(CancellationToken.None);
+                        if (deleted > 0)
+                        {
+                            Delete(key);
+                        }
+                    }
+
+                    break;
             }
         }
     }

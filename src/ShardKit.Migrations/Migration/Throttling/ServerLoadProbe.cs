@@ -46,66 +46,51 @@ internal sealed class ServerLoadProbe : ICopyLoadProbe
     /// <inheritdoc/>
     public async Task<(TimeSpan Lag, string? Where)> MaxReplicaLagAsync(CancellationToken cancellationToken)
     {
-        var max = TimeSpan.Zero;
-        string? where = null;
+        var replicas = new List<(string Name, string Of, string Grant, Func<ValueTask<DbConnection>> Open)>();
         foreach (var cluster in _clusters)
         {
             for (var i = 0; i < cluster.Replicas.Count; i++)
             {
-                var name = $"{cluster.Replicas[i].Address} of cluster {cluster.Name}";
-                try
-                {
-                    var replica = await _dataSource.OpenReplicaAsync(cluster, i, cancellationToken).ConfigureAwait(false);
-                    await using (replica.ConfigureAwait(false))
-                    {
-                        var lag = await ReplicaLagAsync(replica, cancellationToken).ConfigureAwait(false);
-                        if (where is null || lag > max)
-                        {
-                            (max, where) = (lag, name);
-                        }
-                    }
-                }
-                catch (MySqlConnector.MySqlException ex) when (ex.Number == SpecificAccessDenied)
-                {
-                    throw new InvalidOperationException(
-                        $"The replica-lag throttle cannot read the replication status of cluster '{cluster.Name}' ({ex.Message.TrimEnd('.')}): " +
-                        "grant the migrator's account SLAVE MONITOR (docs/migration.md, \"The migrator's account\").", ex);
-                }
-                catch (Exception ex) when (ex is DbException or ShardKitException or TimeoutException)
-                {
-                    // A dead or ejected replica serves no reads; it cannot be made stale by the copy.
-                }
+                var index = i;
+                replicas.Add(($"{cluster.Replicas[i].Address} of cluster {cluster.Name}", $"cluster '{cluster.Name}'", "SLAVE MONITOR", () => _dataSource.OpenReplicaAsync(cluster, index, cancellationToken)));
             }
         }
 
         if (_legacy)
         {
-            // The legacy replicas the backfill reads its chunks from (docs/migration.md, "Backfill"): a dead one is skipped too.
+            // The legacy replicas the backfill reads its chunks from (docs/migration.md, "Backfill").
             for (var i = 0; i < _dataSource.Map.LegacyReplicas.Count; i++)
             {
-                var name = $"{_dataSource.Map.LegacyReplicas[i].Address} (legacy replica {i})";
-                try
+                var index = i;
+                replicas.Add(($"{_dataSource.Map.LegacyReplicas[i].Address} (legacy replica {i})", $"legacy replica {i}", "SLAVE MONITOR on the legacy servers", () => _dataSource.OpenLegacyReplicaAsync(index, cancellationToken)));
+            }
+        }
+
+        var max = TimeSpan.Zero;
+        string? where = null;
+        foreach (var (name, of, grant, open) in replicas)
+        {
+            try
+            {
+                var replica = await open().ConfigureAwait(false);
+                await using (replica.ConfigureAwait(false))
                 {
-                    var replica = await _dataSource.OpenLegacyReplicaAsync(i, cancellationToken).ConfigureAwait(false);
-                    await using (replica.ConfigureAwait(false))
+                    var lag = await ReplicaLagAsync(replica, cancellationToken).ConfigureAwait(false);
+                    if (where is null || lag > max)
                     {
-                        var lag = await ReplicaLagAsync(replica, cancellationToken).ConfigureAwait(false);
-                        if (where is null || lag > max)
-                        {
-                            (max, where) = (lag, name);
-                        }
+                        (max, where) = (lag, name);
                     }
                 }
-                catch (MySqlConnector.MySqlException ex) when (ex.Number == SpecificAccessDenied)
-                {
-                    throw new InvalidOperationException(
-                        $"The replica-lag throttle cannot read the replication status of legacy replica {i} ({ex.Message.TrimEnd('.')}): " +
-                        "grant the migrator's account SLAVE MONITOR on the legacy servers (docs/migration.md, \"The migrator's account\").", ex);
-                }
-                catch (Exception ex) when (ex is DbException or ShardKitException or TimeoutException)
-                {
-                    // A dead legacy replica serves no chunks: the backfill reads them elsewhere.
-                }
+            }
+            catch (MySqlConnector.MySqlException ex) when (ex.Number == SpecificAccessDenied)
+            {
+                throw new InvalidOperationException(
+                    $"The replica-lag throttle cannot read the replication status of {of} ({ex.Message.TrimEnd('.')}): " +
+                    $"grant the migrator's account {grant} (docs/migration.md, \"The migrator's account\").", ex);
+            }
+            catch (Exception ex) when (ex is DbException or ShardKitException or TimeoutException)
+            {
+                // A dead or ejected replica serves no reads and no chunks; it cannot be made stale by the copy.
             }
         }
 
