@@ -64,6 +64,9 @@ internal static class ShardFence
     /// <summary>Drops the fence's two tables (idempotent; drop the triggers first).</summary>
     public static string DropTables(string schema) => $"DROP TABLE IF EXISTS {schema}.`{ChangeTable}`, {schema}.`{FenceTable}`";
 
+    /// <summary>The fence's own tables (never fenced, copied or compared).</summary>
+    public static readonly string[] OwnTables = [FenceTable, ChangeTable];
+
     /// <summary>Whether <paramref name="table"/> is one of the fence's own tables (never fenced, copied or compared).</summary>
     public static bool IsOwnTable(string table) => table is FenceTable or ChangeTable;
 
@@ -141,6 +144,7 @@ internal static class ShardFence
         }
     }
 
+    /// <summary><c>`identifier`</c>, a backquote in it doubled.</summary>
     public static string Quote(string identifier) => "`" + identifier.Replace("`", "``", StringComparison.Ordinal) + "`";
 
     private static string Trigger(string schema, string table, string tableName, string shard, string @event, string[] keys)

@@ -36,8 +36,8 @@ internal sealed partial class ShardMover
         {
             tables = await LoadTablesAsync(source, context.Schema, cancellationToken).ConfigureAwait(false);
             total = await source.ExecuteScalarAsync<long>(new CommandDefinition(
-                "SELECT IFNULL(SUM(table_rows), 0) FROM information_schema.tables WHERE table_schema = @Schema AND table_name NOT LIKE 'shardkit\\_move\\_%'",
-                new { Schema = context.Schema }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                "SELECT IFNULL(SUM(table_rows), 0) FROM information_schema.tables WHERE table_schema = @Schema AND table_name NOT IN @Own",
+                new { Schema = context.Schema, Own = ShardFence.OwnTables }, cancellationToken: cancellationToken)).ConfigureAwait(false);
         }
 
         var clock = Stopwatch.StartNew();
