@@ -4,7 +4,7 @@ using ShardKit.Migration;
 
 namespace ShardKit.Migrations.Migration;
 
-/// <summary>One bucket's fence on one side: its row in the legacy database's fence table, or the fence row of its user shard.</summary>
+/// <summary>One bucket's fence on one side: its row in the legacy database's fence table, or its user shard's fence row (<see cref="ShardFence"/>).</summary>
 internal sealed class FenceSide : IAsyncDisposable
 {
     private readonly LegacySource _source;
@@ -34,21 +34,19 @@ internal sealed class FenceSide : IAsyncDisposable
 
     /// <summary>Takes the fence row exclusively in <paramref name="transaction"/>: waits for in-flight writers, blocks new ones.</summary>
     public Task<FenceState> LockAsync(DbTransaction transaction, CancellationToken cancellationToken) =>
-        QueryAsync(_shard is null ? _source.FenceExclusive : _shard.Sql(TargetShard.FenceExclusive), transaction, cancellationToken);
+        QueryAsync(transaction, exclusive: true, cancellationToken);
 
     /// <summary>Reads the fence row without locking.</summary>
-    public Task<FenceState> ReadAsync(CancellationToken cancellationToken) =>
-        QueryAsync(
-            _shard is null ? _source.FenceShared.Replace(" LOCK IN SHARE MODE", "", StringComparison.Ordinal) : _shard.Sql(TargetShard.FenceShared).Replace(" LOCK IN SHARE MODE", "", StringComparison.Ordinal),
-            null,
-            cancellationToken);
+    public Task<FenceState> ReadAsync(CancellationToken cancellationToken) => QueryAsync(null, exclusive: false, cancellationToken);
 
     public Task SetAsync(DbTransaction? transaction, FenceState state, CancellationToken cancellationToken) =>
-        Connection.ExecuteAsync(new CommandDefinition(
-            _shard is null ? _source.SetFence : _shard.Sql(TargetShard.SetFence),
-            new { Bucket = _bucket, Authority = FenceState.NameOf(state.Authority), state.Capture, state.Epoch },
-            transaction,
-            cancellationToken: cancellationToken));
+        _shard is null
+            ? Connection.ExecuteAsync(new CommandDefinition(
+                _source.SetFence,
+                new { Bucket = _bucket, Authority = FenceState.NameOf(state.Authority), state.Capture, state.Epoch },
+                transaction,
+                cancellationToken: cancellationToken))
+            : Connection.ExecuteAsync(ShardFence.Set(_shard.Sql("{schema}"), ToShard(state), transaction, cancellationToken));
 
     public async ValueTask DisposeAsync()
     {
@@ -62,12 +60,27 @@ internal sealed class FenceSide : IAsyncDisposable
         }
     }
 
-    private async Task<FenceState> QueryAsync(string sql, DbTransaction? transaction, CancellationToken cancellationToken)
+    private async Task<FenceState> QueryAsync(DbTransaction? transaction, bool exclusive, CancellationToken cancellationToken)
     {
-        var row = await Connection.QuerySingleOrDefaultAsync<(string Authority, bool Capture, int Epoch)?>(new CommandDefinition(
-            sql, new { Bucket = _bucket }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        return row is { } r
-            ? new FenceState(FenceState.Parse(r.Authority), r.Capture, r.Epoch)
-            : throw new InvalidOperationException($"Bucket {_bucket} has no fence row on the {(_shard is null ? "source" : "target")} side: run `shardkit migrate plan`.");
+        FenceState? state;
+        if (_shard is null)
+        {
+            var sql = exclusive ? _source.FenceExclusive : _source.FenceShared.Replace(" LOCK IN SHARE MODE", "", StringComparison.Ordinal);
+            var row = await Connection.QuerySingleOrDefaultAsync<(string Authority, bool Capture, int Epoch)?>(new CommandDefinition(
+                sql, new { Bucket = _bucket }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            state = row is { } r ? new FenceState(FenceState.Parse(r.Authority), r.Capture, r.Epoch) : null;
+        }
+        else
+        {
+            var row = await ShardFence.ReadAsync(Connection, _shard.Sql("{schema}"), transaction, exclusive ? ShardFence.Exclusive : "", cancellationToken).ConfigureAwait(false);
+            state = row is { } r ? new FenceState(r.Serves ? Authority.Target : Authority.Source, r.Capture, r.Epoch) : null;
+        }
+
+        return state ?? throw new InvalidOperationException($"Bucket {_bucket} has no fence row on the {(_shard is null ? "source" : "target")} side: run `shardkit migrate plan`.");
     }
+
+    /// <summary>A user shard's fence row for <paramref name="state"/>: the shards serve the bucket, or the legacy database does.</summary>
+    private static ShardFenceRow ToShard(FenceState state) => state.Authority == Authority.Target
+        ? new ShardFenceRow(true, null, state.Capture, state.Epoch)
+        : new ShardFenceRow(false, ShardFenceSignal.Legacy, state.Capture, state.Epoch);
 }

@@ -111,12 +111,7 @@ internal sealed partial class Migrator
             var shard = await _dataSource.OpenAsync(route, ShardIntent.Write, cancellationToken).ConfigureAwait(false);
             await using (shard.ConfigureAwait(false))
             {
-                foreach (var statement in LegacyCapture.DropTargetTriggers(_dataSource.Map.Tables))
-                {
-                    await shard.Connection.ExecuteAsync(new CommandDefinition(shard.Sql(statement), cancellationToken: cancellationToken)).ConfigureAwait(false);
-                }
-
-                await shard.Connection.ExecuteAsync(new CommandDefinition(shard.Sql(TargetShard.DropMigrationTables), cancellationToken: cancellationToken)).ConfigureAwait(false);
+                await ShardFence.RemoveAsync(shard.Connection, shard.Schema, cancellationToken).ConfigureAwait(false);
             }
         }
 

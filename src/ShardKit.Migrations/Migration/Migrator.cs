@@ -16,6 +16,14 @@ internal sealed partial class Migrator : IDisposable
 {
     private const string Control = ControlSchema.Name;
 
+    /// <summary>
+    /// The plan's script for every user shard, after the two-dimension schema: the shard fence (<see cref="ShardFence"/>) with
+    /// its change table (the order IDs written once the shards serve the bucket, for the reverse flow), closed: the legacy
+    /// database serves the bucket, no capture, epoch 0.
+    /// </summary>
+    private static readonly string s_fenceScript =
+        string.Join(";\n\n", ShardFence.CreateTables("{schema}", ShardFenceRow.ServedElsewhere(ShardFenceSignal.Legacy, epoch: 0))) + ";";
+
     private readonly ShardKitDataSource _dataSource;
     private readonly MigratorOptions _options;
     private readonly ShardCluster _controlCluster;
@@ -192,7 +200,7 @@ internal sealed partial class Migrator : IDisposable
             }
 
             var applied = await new SchemaApplier(_dataSource).ApplyAsync(
-                new SchemaApplyOptions { Script = TargetShard.Script, Dimensions = [ShardDimension.User] }, progress: null, cancellationToken).ConfigureAwait(false);
+                new SchemaApplyOptions { Script = s_fenceScript, Dimensions = [ShardDimension.User] }, progress: null, cancellationToken).ConfigureAwait(false);
             if (!applied.Succeeded)
             {
                 throw new ShardKitException(ShardKitErrorCode.SchemaFailed, "The migration tables could not be created on " +
@@ -204,7 +212,10 @@ internal sealed partial class Migrator : IDisposable
                 var shard = await _dataSource.OpenAsync(route, ShardIntent.Write, cancellationToken).ConfigureAwait(false);
                 await using (shard.ConfigureAwait(false))
                 {
-                    foreach (var statement in LegacyCapture.CreateTargetTriggers(_dataSource.Map.Tables))
+                    // The shard fence of every job, closed: the legacy database serves every bucket until its cutover.
+                    var statements = _dataSource.Map.Tables.In(ShardDimension.User)
+                        .SelectMany(t => ShardFence.CreateTriggers("{schema}", t.Placeholder, t.Name, [t.OrderIdColumn], route.Name));
+                    foreach (var statement in statements)
                     {
                         await shard.Connection.ExecuteAsync(new CommandDefinition(shard.Sql(statement), cancellationToken: cancellationToken)).ConfigureAwait(false);
                     }

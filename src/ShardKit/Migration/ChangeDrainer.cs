@@ -119,7 +119,7 @@ internal sealed class ChangeDrainer
                 while (true)
                 {
                     var changes = (await shard.Connection.QueryAsync<(long Seq, long OrderId)>(new CommandDefinition(
-                        shard.Sql(TargetShard.ReadChanges), new { Limit = BatchSize }, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToList();
+                        shard.Sql(ShardFence.ReadOrderChangesSql("{schema}")), new { Limit = BatchSize }, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToList();
                     if (changes.Count == 0)
                     {
                         return consumed;
@@ -136,7 +136,7 @@ internal sealed class ChangeDrainer
                     }
 
                     await shard.Connection.ExecuteAsync(new CommandDefinition(
-                        shard.Sql(TargetShard.DeleteChanges), new { Seqs = changes.Select(c => c.Seq).ToArray() }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                        shard.Sql(ShardFence.DeleteChangesSql("{schema}")), new { Seqs = changes.Select(c => c.Seq).ToArray() }, cancellationToken: cancellationToken)).ConfigureAwait(false);
                     consumed += changes.Count;
                 }
             }

@@ -1,4 +1,3 @@
-using System.Data.Common;
 using System.Globalization;
 
 namespace ShardKit.Migration;
@@ -16,13 +15,13 @@ namespace ShardKit.Migration;
 /// bucket needs no trigger: <c>shardkit_bucket</c> is a generated column, <see cref="BucketOf"/>.)</item>
 /// <item>The legacy root, after a write: the row's bucket is computed (<see cref="BucketOf"/>) and its fence row read
 /// <c>LOCK IN SHARE MODE</c> (a cutover's exclusive lock holds the writer); a bucket the shards serve refuses the write
-/// (<c>SIGNAL SQLSTATE '45000'</c>, <see cref="Signal"/>); while capture is on, the legacy key is logged to
+/// (<c>SIGNAL SQLSTATE '45000'</c>, <see cref="ShardFenceSignal"/>: <c>shardkit-fence user:17 shards: ...</c>); while capture is on, the legacy key is logged to
 /// <c>shardkit_changes</c>. A delete leaves a tombstone with the next version.</item>
 /// <item>A legacy child table: a change raises its order's version, so the root's own triggers fence and log it. A session
 /// that versions its orders itself (<see cref="VersionedSession"/>: the store writes the order in the same transaction)
 /// skips this.</item>
-/// <item>A user shard's tables: while the legacy database serves the bucket, every write is refused; once the shards serve it,
-/// each written order's ID is logged for the reverse flow (<see cref="CreateTargetTriggers"/>).</item>
+/// <item>A user shard's tables: the shard fence every migration job uses (<see cref="ShardFence"/>). While the legacy database
+/// serves the bucket, every write is refused; once the shards serve it, each written order's ID is logged for the reverse flow.</item>
 /// <item>A migrator's session (<see cref="MigratorSession"/>) passes untouched.</item>
 /// </list>
 /// </remarks>
@@ -30,12 +29,6 @@ internal static class LegacyCapture
 {
     /// <summary>Every trigger's name on the legacy database starts with this.</summary>
     public const string TriggerPrefix = "shardkit_legacy_";
-
-    /// <summary>Every trigger's name on a user shard starts with this.</summary>
-    public const string TargetTriggerPrefix = "shardkit_target_";
-
-    /// <summary>The text a refused write's error starts with, then the bucket and the side that serves it: <c>shardkit-fence bucket 17 target: ...</c>.</summary>
-    public const string Signal = "shardkit-fence bucket ";
 
     /// <summary>
     /// The refusal of an update that changes an order's user or merchant on the legacy side while the import runs: the
@@ -142,85 +135,6 @@ internal static class LegacyCapture
             .Select(n => source.Sql($"DROP TRIGGER IF EXISTS {Name(n)}"));
 
     /// <summary>
-    /// The statements that (re)create the capture triggers of a user shard's tables of <paramref name="model"/> (placeholders
-    /// for <see cref="ShardConnection.Sql"/>): while the legacy database serves the bucket they refuse every write but the
-    /// migrator's; once the shards serve it they log each written order's ID for the reverse flow while capture is on.
-    /// </summary>
-    public static IEnumerable<string> CreateTargetTriggers(TableModel model)
-    {
-        foreach (var statement in DropTargetTriggers(model))
-        {
-            yield return statement;
-        }
-
-        var tables = model.In(ShardDimension.User).ToList();
-        for (var t = 0; t < tables.Count; t++)
-        {
-            var table = tables[t];
-            var orderId = "`" + table.OrderIdColumn + "`";
-            foreach (var @event in s_events)
-            {
-                var row = @event == "DELETE" ? "OLD" : "NEW";
-                var moved = @event == "UPDATE" && t > 0
-                    ? $$"""
-                      IF OLD.{{orderId}} <> NEW.{{orderId}} AND v_capture = 1 THEN
-                          INSERT INTO {schema}.`shardkit_changes` (order_id) VALUES (OLD.{{orderId}});
-                        END IF;
-                      """
-                    : "";
-                yield return $$"""
-                    CREATE TRIGGER {schema}.`{{TargetTrigger(@event, t)}}` AFTER {{@event}} ON {{table.Placeholder}} FOR EACH ROW
-                    BEGIN
-                      DECLARE v_authority VARCHAR(8);
-                      DECLARE v_capture TINYINT;
-                      DECLARE v_message VARCHAR(128);
-                      IF {{MigratorSession.Unmarked}} THEN
-                        SELECT authority, capture INTO v_authority, v_capture FROM {schema}.`shardkit_fence` WHERE id = 1 LOCK IN SHARE MODE;
-                        IF v_authority IS NULL OR v_authority <> 'target' THEN
-                          SET v_message = LEFT(CONCAT('{{Signal}}', ({{row}}.{{orderId}} >> {{OrderIdLayout.UserGeneShift}}) & {{OrderIdLayout.GeneMask}}, ' source: the legacy database serves this bucket of orders now; write there'), 128);
-                          SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = v_message;
-                        END IF;
-                        IF v_capture = 1 THEN
-                          INSERT INTO {schema}.`shardkit_changes` (order_id) VALUES ({{row}}.{{orderId}});
-                        END IF;
-                        {{moved}}
-                      END IF;
-                    END
-                    """;
-            }
-        }
-    }
-
-    /// <summary>The statements that drop a user shard's capture triggers (placeholders for <see cref="ShardConnection.Sql"/>; idempotent).</summary>
-    public static IEnumerable<string> DropTargetTriggers(TableModel model) =>
-        from t in Enumerable.Range(0, model.In(ShardDimension.User).Count())
-        from @event in s_events
-        select $"DROP TRIGGER IF EXISTS {{schema}}.`{TargetTrigger(@event, t)}`";
-
-    /// <summary>
-    /// The refusal of a fence trigger on either side, found in <paramref name="exception"/> or its inner exceptions: the bucket
-    /// and the side that serves it now; null when it is not one.
-    /// </summary>
-    public static (int Bucket, Authority ServedBy)? FindRefusal(Exception? exception)
-    {
-        for (var e = exception; e is not null; e = e.InnerException)
-        {
-            if (e is DbException { SqlState: "45000" } db && db.Message.StartsWith(Signal, StringComparison.Ordinal))
-            {
-                // "shardkit-fence bucket 17 target: ..."
-                var parts = db.Message[Signal.Length..].Split(' ', 3);
-                if (parts.Length >= 2 && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var bucket)
-                    && parts[1].TrimEnd(':') is FenceState.SourceName or FenceState.TargetName)
-                {
-                    return (bucket, FenceState.Parse(parts[1].TrimEnd(':')));
-                }
-            }
-        }
-
-        return null;
-    }
-
-    /// <summary>
     /// The bucket of the user ID <paramref name="userId"/> (a SQL value) among <paramref name="buckets"/>, as one SQL
     /// expression: <see cref="ShardFunctions.UserShard"/>'s frozen hash (<see cref="ShardSql"/>).
     /// </summary>
@@ -257,7 +171,7 @@ internal static class LegacyCapture
         SET v_authority = NULL;
         SELECT authority, capture INTO v_authority, v_capture FROM {schema}.`shardkit_fence` WHERE bucket = {{bucket}} LOCK IN SHARE MODE;
         IF v_authority IS NULL OR v_authority <> 'source' THEN
-          SET v_message = LEFT(CONCAT('{{Signal}}', {{bucket}}, ' target: the shards serve this bucket of the legacy orders of `{{source.Database.Replace("'", "''", StringComparison.Ordinal)}}` now; write there'), 128);
+          SET v_message = LEFT(CONCAT('{{ShardFenceSignal.Prefix}}user:', {{bucket}}, ' {{ShardFenceSignal.Shards}}: the shards serve bucket ', {{bucket}}, ' of the legacy orders of `{{source.Database.Replace("'", "''", StringComparison.Ordinal)}}` now; write there'), 128);
           SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = v_message;
         END IF;
         IF v_capture = 1 THEN
@@ -270,8 +184,6 @@ internal static class LegacyCapture
 
     /// <summary>A child table's trigger, by its position in the declaration (a legacy table's name may be too long for one).</summary>
     private static string ChildTrigger(string @event, int table) => $"a{char.ToLowerInvariant(@event[0])}_child{table}";
-
-    private static string TargetTrigger(string @event, int table) => $"{TargetTriggerPrefix}a{char.ToLowerInvariant(@event[0])}_t{table}";
 
     private static string Name(string suffix) => "{schema}.`" + TriggerPrefix + suffix + "`";
 }

@@ -147,7 +147,7 @@ public sealed partial class MigratingOrderStore
                     await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
                     return result;
                 }
-                catch (DbException ex) when (LegacyCapture.FindRefusal(ex) is not null)
+                catch (DbException ex) when (ShardFenceSignal.Find(ex) is { Side: Authority.Target })
                 {
                     throw new FenceRedirectException(bucket, Authority.Target);
                 }

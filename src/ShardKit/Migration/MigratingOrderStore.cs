@@ -298,9 +298,9 @@ public sealed partial class MigratingOrderStore : IAsyncDisposable
                 _latency.Record(started);
                 return result;
             }
-            catch (Exception ex) when (ex is FenceRedirectException || LegacyCapture.FindRefusal(ex) is not null)
+            catch (Exception ex) when (ex is FenceRedirectException || ShardFenceSignal.Find(ex) is { Side: not null })
             {
-                var servedBy = ex is FenceRedirectException redirect ? redirect.Authority : LegacyCapture.FindRefusal(ex)!.Value.ServedBy;
+                var servedBy = ex is FenceRedirectException redirect ? redirect.Authority : ShardFenceSignal.Find(ex)!.Side!.Value;
                 _hints[bucket] = servedBy;
                 side = servedBy;
                 redirects++;
@@ -335,8 +335,8 @@ public sealed partial class MigratingOrderStore : IAsyncDisposable
             var transaction = await shard.Connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             await using (transaction.ConfigureAwait(false))
             {
-                var fence = await TargetShard.ReadFenceAsync(shard, transaction, exclusive: false, cancellationToken).ConfigureAwait(false);
-                if (fence is { Authority: Authority.Source })
+                var fence = await ShardFence.ReadAsync(shard.Connection, shard.Sql("{schema}"), transaction, ShardFence.Shared, cancellationToken).ConfigureAwait(false);
+                if (fence is { ServedByLegacy: true })
                 {
                     throw new FenceRedirectException(orderId.UserShard, Authority.Source);
                 }

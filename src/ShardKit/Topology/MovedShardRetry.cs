@@ -5,7 +5,7 @@ namespace ShardKit.Topology;
 
 /// <summary>
 /// Runs writes again after a shard move: when a moved shard's fence refuses a write (SQLSTATE 45000 naming the new
-/// cluster, <see cref="MoveSignal"/>), it waits until the <see cref="TopologyMonitor"/> routes the shard to that cluster
+/// cluster, <see cref="ShardFenceSignal"/>), it waits until the <see cref="TopologyMonitor"/> routes the shard to that cluster
 /// (refreshing the placements at once, then every 50 ms, within <see cref="ShardMovesOptions.RetryWait"/>) and runs the
 /// write again; otherwise it throws <see cref="ShardKitErrorCode.ShardMoved"/>.
 /// </summary>
@@ -35,7 +35,7 @@ internal sealed class MovedShardRetry
             {
                 return await body(cancellationToken).ConfigureAwait(false);
             }
-            catch (DbException ex) when (MoveSignal.Find(ex) is { } signal)
+            catch (DbException ex) when (ShardFenceSignal.Find(ex) is { Cluster: not null } signal)
             {
                 if (!retryable || !await WaitForPlacementAsync(signal, started, cancellationToken).ConfigureAwait(false))
                 {
@@ -45,7 +45,7 @@ internal sealed class MovedShardRetry
         }
     }
 
-    private async Task<bool> WaitForPlacementAsync(MoveSignal signal, long started, CancellationToken cancellationToken)
+    private async Task<bool> WaitForPlacementAsync(ShardFenceSignal signal, long started, CancellationToken cancellationToken)
     {
         if (_monitor.ShardMoves is not { } moves)
         {
@@ -78,7 +78,7 @@ internal sealed class MovedShardRetry
         }
     }
 
-    private ShardKitException Moved(MoveSignal signal, DbException inner)
+    private ShardKitException Moved(ShardFenceSignal signal, DbException inner)
     {
         var follow = _monitor.ShardMoves is null
             ? "set ShardKit:ShardMoves so the data source follows moved shards, or update the topology file"

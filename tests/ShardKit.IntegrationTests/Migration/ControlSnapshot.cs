@@ -42,7 +42,7 @@ internal static class ControlSnapshot
             long targetChanges;
             await using (var shard = await topology.Shards.OpenAsync(topology.Shards.Map.GetRoute(ShardDimension.User, bucket.Bucket), ShardIntent.Write))
             {
-                targetChanges = await shard.Connection.ExecuteScalarAsync<long>(shard.Sql(TargetShard.CountChanges));
+                targetChanges = await shard.Connection.ExecuteScalarAsync<long>(shard.Sql(ShardFence.CountChangesSql("{schema}")));
             }
 
             text.AppendLine(CultureInfo.InvariantCulture,

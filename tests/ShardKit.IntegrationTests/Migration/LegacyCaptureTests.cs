@@ -66,7 +66,7 @@ public sealed class LegacyCaptureTests(ITestOutputHelper output)
         {
             var refused = await Assert.ThrowsAsync<MySqlException>(() => connection.ExecuteAsync($"UPDATE `legacy`.`orders` SET {change} WHERE order_id = 1"));
             Assert.Equal(LegacyCapture.KeysFixed, refused.Message);
-            Assert.Null(LegacyCapture.FindRefusal(refused));
+            Assert.Null(ShardFenceSignal.Find(refused));
         }
 
         Assert.Equal((userBefore, merchantBefore), await connection.QuerySingleAsync<(long, long)>("SELECT user_id, merchant_id FROM `legacy`.`orders` WHERE order_id = 1"));
@@ -154,7 +154,8 @@ public sealed class LegacyCaptureTests(ITestOutputHelper output)
         var refused = await Assert.ThrowsAsync<MySqlException>(() => OnUserShardAsync(topology, early.UserShard,
             "INSERT INTO {orders} (order_id, user_id, merchant_id, status, total_amount, currency, created_at, updated_at, version) VALUES (@Id, 1, 1, 'early', 1, 'EUR', UTC_TIMESTAMP(6), UTC_TIMESTAMP(6), 1)",
             new { Id = early.Value }));
-        Assert.Equal((early.UserShard, ShardKit.Migration.Authority.Source), LegacyCapture.FindRefusal(refused));
+        Assert.Equal(new ShardFenceSignal(ShardDimension.User, early.UserShard, ShardFenceSignal.Legacy), ShardFenceSignal.Find(refused));
+        Assert.Equal(ShardKit.Migration.Authority.Source, ShardFenceSignal.Find(refused)!.Side);
 
         await Task.Delay(300);   // PLAN: fenced, versioned, not logged
         Assert.Empty(await migrator.StartAsync(CancellationToken.None));
@@ -172,7 +173,8 @@ public sealed class LegacyCaptureTests(ITestOutputHelper output)
         Assert.True(script.Failures.IsEmpty, string.Join("\n", script.Failures.Take(5)));
         Assert.True(script.Inserts > 5 && script.Updates > 5 && script.ChildUpdates > 5 && script.Deletes > 5, $"the script did too little: {script.Summary}");
         Assert.True(script.Refusals > 0, $"no write of the script was refused after the cutover: {script.Summary}");
-        Assert.All(script.RefusalMessages, m => Assert.StartsWith(LegacyCapture.Signal, m, StringComparison.Ordinal));
+        Assert.All(script.RefusalMessages, m => Assert.StartsWith(ShardFenceSignal.Prefix + "user:", m, StringComparison.Ordinal));
+        Assert.All(script.RefusalMessages, m => Assert.Contains($" {ShardFenceSignal.Shards}: the shards serve bucket ", m, StringComparison.Ordinal));
         Assert.True(workload.Errors == 0, string.Join("\n", workload.ErrorSamples));
         var problems = await workload.CheckAsync(topology.ReadTargetAsync);
         Assert.True(problems.Count == 0, string.Join("\n", problems.Take(10)));

@@ -52,7 +52,7 @@ internal abstract class LegacyScript(string connectionString, long firstKey, lon
             {
                 await StepAsync(connection, random, key, ++n);
             }
-            catch (MySqlException ex) when (LegacyCapture.FindRefusal(ex) is not null)
+            catch (MySqlException ex) when (ShardFenceSignal.Find(ex) is { Side: not null })
             {
                 Interlocked.Increment(ref _refusals);
                 RefusalMessages.Enqueue(ex.Message);

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Dapper;
+using ShardKit.Migration;
 using ShardKit.Migrations.Commands;
 
 namespace ShardKit.IntegrationTests.Migration;
@@ -105,7 +106,7 @@ public sealed class ShardMoveAccountTests
         var newCluster = topology.Topology.Clusters[1].Primary;
         Assert.Equal("0", await oldCluster.QueryScalarAsync("SELECT COUNT(*) FROM shardkit_control.shard_moves"));
         Assert.Equal("0", await oldCluster.QueryScalarAsync($"SELECT COUNT(*) FROM information_schema.triggers WHERE trigger_schema = '{Schema}'"));
-        Assert.Equal("0", await oldCluster.QueryScalarAsync($"SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = '{Schema}' AND table_name LIKE 'shardkit\\_move\\_%'"));
+        Assert.Equal("0", await oldCluster.QueryScalarAsync($"SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = '{Schema}' AND table_name IN ('{ShardFence.FenceTable}', '{ShardFence.ChangeTable}')"));
         Assert.Equal("0", await newCluster.QueryScalarAsync($"SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = '{Schema}'"));
     }
 

@@ -1,4 +1,5 @@
 using Dapper;
+using ShardKit.Migration;
 using ShardKit.Migrations.Migration.Moves;
 using Xunit.Abstractions;
 
@@ -45,7 +46,8 @@ public sealed class ShardMoveCutoverBudgetTests(ITestOutputHelper output)
 
         await using (var target = await topology.OpenClusterAsync("c1"))
         {
-            Assert.Equal("CLOSED", await target.ExecuteScalarAsync<string>($"SELECT state FROM `{schema}`.`{MoveFence.FenceTable}`"));
+            // Closed: it refuses the application's writes and names the cluster that still serves the shard.
+            Assert.Equal((false, ShardFenceSignal.ServedByCluster("c0")), await target.QuerySingleAsync<(bool, string)>($"SELECT serves, served_by FROM `{schema}`.`{ShardFence.FenceTable}`"));
         }
 
         Assert.Empty(workload.Errors);

@@ -106,8 +106,8 @@ internal sealed class ShardMoveKillRun : ICliRun, IAsyncDisposable
             var side = await connection.QuerySingleAsync<(long Schema, long Triggers, long Tables)>(
                 $"""
                 SELECT (SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = @Schema),
-                    (SELECT COUNT(*) FROM information_schema.triggers WHERE trigger_schema = @Schema AND trigger_name LIKE '{MoveFence.TriggerPrefix}%'),
-                    (SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = @Schema AND table_name LIKE 'shardkit\_move\_%')
+                    (SELECT COUNT(*) FROM information_schema.triggers WHERE trigger_schema = @Schema AND trigger_name LIKE '{ShardFence.TriggerPrefix}%'),
+                    (SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = @Schema AND table_name IN ('{ShardFence.FenceTable}', '{ShardFence.ChangeTable}'))
                 """,
                 new { Schema });
             clusters[cluster.Name] = new ShardMoveProgress.Side(side.Schema > 0, (int)side.Triggers, (int)side.Tables);
@@ -139,8 +139,8 @@ internal sealed class ShardMoveKillRun : ICliRun, IAsyncDisposable
             var schemas = await connection.QueryAsync<(string Schema, long Triggers, long Tables)>(
                 $"""
                 SELECT s.schema_name,
-                    (SELECT COUNT(*) FROM information_schema.triggers t WHERE t.trigger_schema = s.schema_name AND t.trigger_name LIKE '{MoveFence.TriggerPrefix}%'),
-                    (SELECT COUNT(*) FROM information_schema.tables t WHERE t.table_schema = s.schema_name AND t.table_name LIKE 'shardkit\_move\_%')
+                    (SELECT COUNT(*) FROM information_schema.triggers t WHERE t.trigger_schema = s.schema_name AND t.trigger_name LIKE '{ShardFence.TriggerPrefix}%'),
+                    (SELECT COUNT(*) FROM information_schema.tables t WHERE t.table_schema = s.schema_name AND t.table_name IN ('{ShardFence.FenceTable}', '{ShardFence.ChangeTable}'))
                 FROM information_schema.schemata s WHERE s.schema_name LIKE CONCAT(@Schema, '%') ORDER BY s.schema_name
                 """,
                 new { Schema });

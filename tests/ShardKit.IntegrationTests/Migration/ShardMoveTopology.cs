@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Dapper;
 using Microsoft.Extensions.Configuration;
+using ShardKit.Migration;
 using ShardKit.Migrations.Migration.Moves;
 using ShardKit.Testing;
 
@@ -127,8 +128,8 @@ internal sealed class ShardMoveTopology : IAsyncDisposable
         await using (connection)
         {
             var tables = (await connection.QueryAsync<string>(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = @Schema AND table_type = 'BASE TABLE' AND table_name NOT LIKE 'shardkit\\_move\\_%' ORDER BY table_name",
-                new { Schema = schema })).ToList();
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = @Schema AND table_type = 'BASE TABLE' AND table_name NOT IN @Own ORDER BY table_name",
+                new { Schema = schema, Own = ShardFence.OwnTables })).ToList();
             var snapshot = new Dictionary<string, List<string>>();
             foreach (var table in tables)
             {

@@ -95,7 +95,8 @@ public sealed class TeamLegacyImportTests(ITestOutputHelper output)
         var early = new OrderIdGenerator(new OrderIdGeneratorOptions { WorkerId = 3, ShardCount = TeamImport.ShardCount }).Next(1, 1);
         var refused = await Assert.ThrowsAsync<MySqlException>(() => setup.OnUserShardAsync(early.UserShard,
             "INSERT INTO {order_audit} (order_id, seq, actor, action, at) VALUES (@Id, 1, 'early', 'x', UTC_TIMESTAMP(6))", new { Id = early.Value }));
-        Assert.Equal((early.UserShard, Authority.Source), LegacyCapture.FindRefusal(refused));
+        Assert.Equal(new ShardFenceSignal(ShardDimension.User, early.UserShard, ShardFenceSignal.Legacy), ShardFenceSignal.Find(refused));
+        Assert.Equal(Authority.Source, ShardFenceSignal.Find(refused)!.Side);
 
         using var stop = new CancellationTokenSource();
         var script = new TeamScript(setup.Topology.Legacy!.ConnectionString);

@@ -82,8 +82,23 @@ public sealed class MovedShardRetryTests
         Assert.Equal(1, runs);
     }
 
+    [Fact]
+    public async Task ALegacyImportsFenceIsNotAMove()
+    {
+        using var rig = new Collaborators(WithMoves());
+        var retry = new MovedShardRetry(rig.Topology, rig.Time);
+        var runs = 0;
+
+        await Assert.ThrowsAsync<FakeDbException>(() => retry.RunAsync<int>(
+            _ => { runs++; throw new FakeDbException("shardkit-fence user:3 legacy: the legacy database serves bucket 3 of the orders now; write there", "45000"); },
+            retryable: true,
+            CancellationToken.None));
+
+        Assert.Equal(1, runs);
+    }
+
     private static FakeDbException Refusal(int shard) =>
-        new($"shardkit-moved user:{shard} c1: shard user:{shard} is served by cluster c1; refresh the placement and retry", "45000");
+        new($"shardkit-fence user:{shard} cluster:c1: shard user:{shard} is served by cluster c1; refresh the placement and retry", "45000");
 
     private static ShardKitOptions WithMoves()
     {

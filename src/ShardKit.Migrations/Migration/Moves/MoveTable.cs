@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using ShardKit.Migration;
 
 namespace ShardKit.Migrations.Migration.Moves;
 
@@ -84,7 +85,7 @@ internal sealed class MoveTable
     public string ChecksumSql() =>
         $"SELECT COUNT(*), CAST(IFNULL(BIT_XOR({CanonicalRow.RowHash(Columns, c => Quote(c))}), 0) AS CHAR) FROM {Qualified}";
 
-    public static string Quote(string identifier) => "`" + identifier.Replace("`", "``", StringComparison.Ordinal) + "`";
+    public static string Quote(string identifier) => ShardFence.Quote(identifier);
 
     private string KeyMatch(int keys)
     {

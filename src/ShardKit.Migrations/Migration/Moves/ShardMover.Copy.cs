@@ -36,8 +36,8 @@ internal sealed partial class ShardMover
         {
             tables = await LoadTablesAsync(source, context.Schema, cancellationToken).ConfigureAwait(false);
             total = await source.ExecuteScalarAsync<long>(new CommandDefinition(
-                "SELECT IFNULL(SUM(table_rows), 0) FROM information_schema.tables WHERE table_schema = @Schema AND table_name NOT LIKE 'shardkit\\_move\\_%'",
-                new { Schema = context.Schema }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                "SELECT IFNULL(SUM(table_rows), 0) FROM information_schema.tables WHERE table_schema = @Schema AND table_name NOT IN @Own",
+                new { Schema = context.Schema, Own = ShardFence.OwnTables }, cancellationToken: cancellationToken)).ConfigureAwait(false);
         }
 
         var clock = Stopwatch.StartNew();
@@ -123,19 +123,19 @@ internal sealed partial class ShardMover
     private async Task<long> DrainAsync(MoveContext context, ShardCluster from, ShardCluster to, bool frozen, CancellationToken cancellationToken)
     {
         long applied = 0;
-        var changes = $"{MoveTable.Quote(context.Schema)}.`{MoveFence.ChangeTable}`";
+        var schema = MoveTable.Quote(context.Schema);
         var source = await _dataSource.OpenClusterAsync(from, cancellationToken).ConfigureAwait(false);
         await using (source.ConfigureAwait(false))
         {
             var tables = (await LoadTablesAsync(source, context.Schema, cancellationToken).ConfigureAwait(false)).ToDictionary(t => t.Name, StringComparer.Ordinal);
-            var until = await source.ExecuteScalarAsync<long>(new CommandDefinition($"SELECT IFNULL(MAX(seq), 0) FROM {changes}", cancellationToken: cancellationToken)).ConfigureAwait(false);
+            var until = await source.ExecuteScalarAsync<long>(new CommandDefinition(ShardFence.LastChangeSql(schema), cancellationToken: cancellationToken)).ConfigureAwait(false);
             var target = await OpenApplyAsync(to, cancellationToken).ConfigureAwait(false);
             try
             {
                 while (true)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    var count = await RetryTransientAsync(() => DrainBatchAsync(source, target, tables, changes, until, frozen, cancellationToken), cancellationToken).ConfigureAwait(false);
+                    var count = await RetryTransientAsync(() => DrainBatchAsync(source, target, tables, schema, until, frozen, cancellationToken), cancellationToken).ConfigureAwait(false);
                     if (count == 0)
                     {
                         break;
@@ -162,11 +162,10 @@ internal sealed partial class ShardMover
     /// One drain batch; 0 when nothing is left up to <paramref name="until"/>. Each table's keys are applied in a source transaction of
     /// their own, so the drain never holds locks in two tables at once (a writer that locks an order, then its items, cannot deadlock with it).
     /// </summary>
-    private async Task<int> DrainBatchAsync(DbConnection source, DbConnection target, Dictionary<string, MoveTable> tables, string changes, long until, bool frozen, CancellationToken cancellationToken)
+    private async Task<int> DrainBatchAsync(DbConnection source, DbConnection target, Dictionary<string, MoveTable> tables, string schema, long until, bool frozen, CancellationToken cancellationToken)
     {
         var batch = (await source.QueryAsync<(long Seq, string Table, string Key)>(new CommandDefinition(
-            $"SELECT seq, table_name, pk FROM {changes} WHERE seq <= @Until ORDER BY seq LIMIT {_options.DrainBatch.ToString(CultureInfo.InvariantCulture)}",
-            new { Until = until }, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToList();
+            ShardFence.ReadChangesSql(schema), new { Until = until, Limit = _options.DrainBatch }, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToList();
         foreach (var group in batch.GroupBy(c => c.Table, StringComparer.Ordinal))
         {
             var transaction = await source.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
@@ -196,8 +195,7 @@ internal sealed partial class ShardMover
             // lock that writer waits for. A crash before it applies the keys again, which is idempotent.
             await StepAsync("drain.applied").ConfigureAwait(false);
             await source.ExecuteAsync(new CommandDefinition(
-                $"DELETE FROM {changes} WHERE seq IN ({string.Join(", ", group.Select(c => c.Seq.ToString(CultureInfo.InvariantCulture)))})",
-                cancellationToken: cancellationToken)).ConfigureAwait(false);
+                ShardFence.DeleteChangesSql(schema), new { Seqs = group.Select(c => c.Seq).ToArray() }, cancellationToken: cancellationToken)).ConfigureAwait(false);
         }
 
         return batch.Count;

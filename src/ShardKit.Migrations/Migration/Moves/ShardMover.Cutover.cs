@@ -94,7 +94,7 @@ internal sealed partial class ShardMover
         if (state is ShardMoveState.Plan or ShardMoveState.Copy or ShardMoveState.Cutover)
         {
             var source = await ReadFenceAsync(context.From, context.Schema, cancellationToken).ConfigureAwait(false);
-            if (source is null || source.Value.State == MoveFence.Open)
+            if (source is null || source.Value.Serves)
             {
                 await SetStateAsync(context, ShardMoveState.Reversed, null, cancellationToken).ConfigureAwait(false);
                 return new MoveCutoverResult(name, true, 0, row.Epoch, 0, null);
@@ -276,7 +276,7 @@ internal sealed partial class ShardMover
         var row = await RequireRowAsync(context, cancellationToken).ConfigureAwait(false);
         var fromFence = await ReadFenceAsync(from, context.Schema, cancellationToken).ConfigureAwait(false)
             ?? throw new InvalidOperationException($"Shard {context.Name} has no fence on '{from.Name}': run the move's start again (`move-shard resume`).");
-        if (fromFence.State == MoveFence.Moved && string.Equals(fromFence.Cluster, to.Name, StringComparison.OrdinalIgnoreCase))
+        if (fromFence.ServedByCluster(to.Name))
         {
             var finish = await PrepareFinishAsync(context, to, fromFence.Epoch, reverse, cancellationToken).ConfigureAwait(false);
             await using (finish.ConfigureAwait(false))
@@ -299,11 +299,11 @@ internal sealed partial class ShardMover
             var transaction = await fence.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
             await using (transaction.ConfigureAwait(false))
             {
-                (string State, string Cluster, int Epoch) frozen;
+                ShardFenceRow frozen;
                 try
                 {
-                    frozen = await fence.QuerySingleAsync<(string, string, int)>(new CommandDefinition(
-                        MoveFence.ReadFence(context.Schema, exclusive: true), transaction: transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                    frozen = await ShardFence.ReadAsync(fence, MoveTable.Quote(context.Schema), transaction, ShardFence.Exclusive, cancellationToken).ConfigureAwait(false)
+                        ?? throw new InvalidOperationException($"Shard {context.Name} has no fence on '{from.Name}': run the move's start again (`move-shard resume`).");
                 }
                 catch (DbException ex) when (ShardKitErrors.IsTransient(ex))
                 {
@@ -325,8 +325,8 @@ internal sealed partial class ShardMover
 
                 var epoch = frozen.Epoch + 1;
                 var written = Stopwatch.StartNew();
-                await fence.ExecuteAsync(new CommandDefinition(
-                    MoveFence.SetFence(context.Schema), new { State = MoveFence.Moved, Cluster = to.Name, Epoch = epoch }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                await fence.ExecuteAsync(ShardFence.Set(
+                    MoveTable.Quote(context.Schema), ShardFenceRow.ServedElsewhere(ShardFenceSignal.ServedByCluster(to.Name), epoch), transaction, cancellationToken)).ConfigureAwait(false);
                 var sourceWrite = written.Elapsed;
                 SwitchFinish finish;
                 try
@@ -377,8 +377,7 @@ internal sealed partial class ShardMover
         {
             var target = await _dataSource.OpenClusterAsync(to, cancellationToken).ConfigureAwait(false);
             var targetTransaction = await finish.BeginAsync(target, cancellationToken).ConfigureAwait(false);
-            await finish.WriteAsync(target, new CommandDefinition(
-                MoveFence.SetFence(context.Schema), new { State = MoveFence.Open, Cluster = to.Name, Epoch = epoch }, targetTransaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            await finish.WriteAsync(target, ShardFence.Set(MoveTable.Quote(context.Schema), ShardFenceRow.Serving(epoch), targetTransaction, cancellationToken)).ConfigureAwait(false);
             await StepAsync(reverse ? "rollback.placement" : "cutover.placement").ConfigureAwait(false);
             var control = await _dataSource.OpenClusterAsync(_controlCluster, cancellationToken).ConfigureAwait(false);
             var controlTransaction = await finish.BeginAsync(control, cancellationToken).ConfigureAwait(false);
@@ -438,33 +437,22 @@ internal sealed partial class ShardMover
         return differs;
     }
 
-    private async Task<(string State, string Cluster, int Epoch)?> ReadFenceAsync(ShardCluster cluster, string schema, CancellationToken cancellationToken)
+    private async Task<ShardFenceRow?> ReadFenceAsync(ShardCluster cluster, string schema, CancellationToken cancellationToken)
     {
         var connection = await _dataSource.OpenClusterAsync(cluster, cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            try
-            {
-                return await connection.QuerySingleOrDefaultAsync<(string, string, int)?>(new CommandDefinition(
-                    MoveFence.ReadFence(schema, exclusive: false), cancellationToken: cancellationToken)).ConfigureAwait(false);
-            }
-            catch (DbException ex) when (ShardKit.Migration.ControlSchema.IsMissingTable(ex))
-            {
-                return null;
-            }
+            return await ShardFence.ReadAsync(connection, MoveTable.Quote(schema), transaction: null, locking: "", cancellationToken).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Drops the move's triggers and tables in <paramref name="schema"/> on <paramref name="cluster"/>.</summary>
+    /// <summary>Removes the shard fence (its triggers and tables) from <paramref name="schema"/> on <paramref name="cluster"/>.</summary>
     private async Task CleanUpAsync(ShardCluster cluster, string schema, CancellationToken cancellationToken)
     {
         var connection = await _dataSource.OpenClusterAsync(cluster, cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            var triggers = await connection.QueryAsync<string>(new CommandDefinition(MoveFence.ListTriggers, new { Schema = schema }, cancellationToken: cancellationToken)).ConfigureAwait(false);
-            await ExecuteAllAsync(connection, MoveFence.DropTriggers(schema, triggers), cancellationToken).ConfigureAwait(false);
-            await connection.ExecuteAsync(new CommandDefinition(
-                $"DROP TABLE IF EXISTS {MoveTable.Quote(schema)}.`{MoveFence.FenceTable}`, {MoveTable.Quote(schema)}.`{MoveFence.ChangeTable}`", cancellationToken: cancellationToken)).ConfigureAwait(false);
+            await ShardFence.RemoveAsync(connection, schema, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -196,8 +196,8 @@ internal sealed partial class ShardMover
                 throw new InvalidOperationException($"Schema '{context.Schema}' on cluster '{context.From.Name}' has no tables: shard {context.Name} has nothing to move there.");
             }
 
-            await ExecuteAllAsync(source, MoveFence.CreateTables(context.Schema, MoveFence.Open, context.From.Name, epoch), cancellationToken).ConfigureAwait(false);
-            await ExecuteAllAsync(source, tables.SelectMany(t => MoveFence.CreateTriggers(t, context.Name)), cancellationToken).ConfigureAwait(false);
+            await ExecuteAllAsync(source, ShardFence.CreateTables(MoveTable.Quote(context.Schema), ShardFenceRow.Serving(epoch)), cancellationToken).ConfigureAwait(false);
+            await ExecuteAllAsync(source, FenceTriggers(context, tables), cancellationToken).ConfigureAwait(false);
             return tables;
         }
     }
@@ -220,10 +220,12 @@ internal sealed partial class ShardMover
         try
         {
             // The fence first, closed and naming the source: nobody but the mover writes here before the cutover.
-            await ExecuteAllAsync(target, MoveFence.CreateTables(context.Schema, MoveFence.Closed, context.From.Name, epoch), cancellationToken).ConfigureAwait(false);
+            await target.ExecuteAsync(new CommandDefinition($"CREATE DATABASE IF NOT EXISTS {MoveTable.Quote(context.Schema)}", cancellationToken: cancellationToken)).ConfigureAwait(false);
+            await ExecuteAllAsync(
+                target, ShardFence.CreateTables(MoveTable.Quote(context.Schema), ShardFenceRow.ServedElsewhere(ShardFenceSignal.ServedByCluster(context.From.Name), epoch)), cancellationToken).ConfigureAwait(false);
             await target.ExecuteAsync(new CommandDefinition($"USE {MoveTable.Quote(context.Schema)}", cancellationToken: cancellationToken)).ConfigureAwait(false);
             await ExecuteAllAsync(target, ddl, cancellationToken).ConfigureAwait(false);
-            await ExecuteAllAsync(target, tables.SelectMany(t => MoveFence.CreateTriggers(t, context.Name)), cancellationToken).ConfigureAwait(false);
+            await ExecuteAllAsync(target, FenceTriggers(context, tables), cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -231,7 +233,11 @@ internal sealed partial class ShardMover
         }
     }
 
-    /// <summary>The schema's base tables (the move's own left out) with their columns and primary keys.</summary>
+    /// <summary>The shard fence's triggers on every table that moves: a write is logged by its primary key.</summary>
+    private static IEnumerable<string> FenceTriggers(MoveContext context, List<MoveTable> tables) =>
+        tables.SelectMany(t => ShardFence.CreateTriggers(MoveTable.Quote(t.Schema), t.Qualified, t.Name, t.Key, context.Name));
+
+    /// <summary>The schema's base tables (the fence's own left out) with their columns and primary keys.</summary>
     /// <exception cref="InvalidOperationException">A table has no primary key (the copy and the capture need one).</exception>
     private static async Task<List<MoveTable>> LoadTablesAsync(DbConnection connection, string schema, CancellationToken cancellationToken)
     {
@@ -252,7 +258,7 @@ internal sealed partial class ShardMover
         var tables = new List<MoveTable>();
         foreach (var group in columns.GroupBy(c => c.Table, StringComparer.Ordinal))
         {
-            if (group.Key.StartsWith(MoveFence.TablePrefix, StringComparison.Ordinal))
+            if (ShardFence.IsOwnTable(group.Key))
             {
                 continue;
             }

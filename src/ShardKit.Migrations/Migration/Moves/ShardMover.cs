@@ -11,7 +11,7 @@ namespace ShardKit.Migrations.Migration.Moves;
 /// <summary>
 /// The engine behind <c>shardkit move-shard</c>: moves one logical shard (one schema) from the cluster that serves it to another,
 /// for every writer of the shard, ShardKit's stores and raw SQL alike, because the fence and the change capture are triggers in
-/// the shard's own schema (<see cref="MoveFence"/>). Start installs them and creates the target; copy moves the rows in key
+/// the shard's own schema (<see cref="ShardFence"/>). Start installs them and creates the target; copy moves the rows in key
 /// chunks under shared source locks; drains apply the captured keys by re-reading the source; cutover freezes the fence, drains
 /// the rest, compares every table, switches the fences (epoch + 1) and the placement override. Every step records its progress in
 /// <c>shardkit_control.shard_moves</c> first and is idempotent, so a run stopped anywhere ends the same after <c>resume</c>.
@@ -234,7 +234,7 @@ internal sealed partial class ShardMover
             try
             {
                 return await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-                    $"SELECT COUNT(*) FROM {MoveTable.Quote(schema)}.`{MoveFence.ChangeTable}`", cancellationToken: cancellationToken)).ConfigureAwait(false);
+                    ShardFence.CountChangesSql(MoveTable.Quote(schema)), cancellationToken: cancellationToken)).ConfigureAwait(false);
             }
             catch (DbException ex) when (ControlSchema.IsMissingTable(ex))
             {
@@ -302,11 +302,16 @@ internal sealed partial class ShardMover
     /// <summary>How long one statement of the move's DDL may wait and run.</summary>
     private const int DdlTimeoutSeconds = 60;
 
+    /// <summary>A copy session writes a table's rows before the rows they refer to may be there: no foreign key checks.</summary>
+    private const string BeginApply = "SET FOREIGN_KEY_CHECKS = 0";
+
+    private const string EndApply = "SET FOREIGN_KEY_CHECKS = 1";
+
     /// <summary>Opens a copy connection on <paramref name="cluster"/>'s primary (the data source's sessions are the migrator's: the triggers neither fence nor log them), without foreign key checks.</summary>
     private async Task<DbConnection> OpenApplyAsync(ShardCluster cluster, CancellationToken cancellationToken)
     {
         var connection = await _dataSource.OpenClusterAsync(cluster, cancellationToken).ConfigureAwait(false);
-        await connection.ExecuteAsync(new CommandDefinition(MoveFence.BeginApply, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        await connection.ExecuteAsync(new CommandDefinition(BeginApply, cancellationToken: cancellationToken)).ConfigureAwait(false);
         return connection;
     }
 
@@ -317,7 +322,7 @@ internal sealed partial class ShardMover
         {
             if (connection.State == ConnectionState.Open)
             {
-                await connection.ExecuteAsync(MoveFence.EndApply).ConfigureAwait(false);
+                await connection.ExecuteAsync(EndApply).ConfigureAwait(false);
             }
         }
         finally
