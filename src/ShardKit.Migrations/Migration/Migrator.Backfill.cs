@@ -61,7 +61,7 @@ internal sealed partial class Migrator
                 throttle!.LastLag, throttle.Throttled, reason)));
         var chunks = new LegacyChunkSource(_dataSource, reason => progress?.Report(new MigrationProgress("backfill", done, Math.Max(total, done), done / Math.Max(clock.Elapsed.TotalSeconds, 1e-3), null,
             throttle.LastLag, throttle.Throttled, reason)));
-        var writer = new ClusterCopyWriter(_dataSource) { Profile = CopyProfile };
+        var writer = new ClusterCopyWriter(_dataSource) { Profile = CopyProfile, KeyRangeChunks = true };
         CopyProfile.Add("setup", setup.Elapsed);
 
         // One chunk ahead: the next chunk is read (and its IDs claimed) while this one is applied; the checkpoint moves in

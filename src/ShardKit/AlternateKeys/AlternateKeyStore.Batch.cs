@@ -76,7 +76,7 @@ public sealed partial class AlternateKeyStore
             {
                 var now = OrderReader.Now(DataSource.TimeProvider);
                 var stored = new Dictionary<AlternateKey, AlternateKeyMapping>(pending.Count);
-                foreach (var (inserts, selects, keys) in ClaimManySql(pending, now, limit))
+                foreach (var (inserts, keys) in ClaimManySql(pending, now, limit))
                 {
                     // A deadlock or lock wait with another claimer rolls the statement back: the retry claims the same keys again.
                     var inserted = await _claimRetry.ExecuteAsync(
@@ -94,7 +94,7 @@ public sealed partial class AlternateKeyStore
                     }
 
                     var rows = await _claimRetry.ExecuteAsync(
-                        static (s, ct) => new ValueTask<List<AlternateKeyMapping>>(ReadMappingsAsync(s.Shard, s.Sql, ct)), (Shard: shard, Sql: selects), cancellationToken).ConfigureAwait(false);
+                        static (s, ct) => new ValueTask<List<AlternateKeyMapping>>(ReadMappingsAsync(s.Shard, s.Sql, ct)), (Shard: shard, Sql: SelectSql(keys)), cancellationToken).ConfigureAwait(false);
                     foreach (var mapping in rows)
                     {
                         stored[mapping.Key] = mapping;
@@ -147,24 +147,21 @@ public sealed partial class AlternateKeyStore
 
     /// <summary>
     /// The claim texts of one cluster's keys (sorted by shard and key), each as its inserts (per mapping shard and slice of
-    /// at most <see cref="BatchKeys"/> keys an <c>INSERT IGNORE</c>) and the read of its keys (one <c>SELECT … UNION ALL …</c>),
-    /// with the claims it holds; a new text starts before one would pass <paramref name="limit"/> bytes (chars × 4 bounds the
+    /// at most <see cref="BatchKeys"/> keys an <c>INSERT IGNORE</c>) with the claims it holds (<see cref="SelectSql"/> reads
+    /// them back when needed); a new text starts before one would pass <paramref name="limit"/> bytes (chars × 4 bounds the
     /// UTF-8 bytes). Values are literals.
     /// </summary>
-    private static List<(string Inserts, string Selects, List<Claim> Claims)> ClaimManySql(List<Claim> claims, DateTimeOffset now, int limit)
+    private static List<(string Inserts, List<Claim> Claims)> ClaimManySql(List<Claim> claims, DateTimeOffset now, int limit)
     {
-        var texts = new List<(string, string, List<Claim>)>();
+        var texts = new List<(string, List<Claim>)>();
         var inserts = new StringBuilder();
-        var selects = new StringBuilder();
         var held = new List<Claim>();
         var at = new StringBuilder();
         SqlLiteral.Append(at, now.UtcDateTime);
         var createdAt = at.ToString();
-        foreach (var slice in claims.GroupBy(c => c.Route.Shard).SelectMany(g => g.Chunk(BatchKeys)))
+        foreach (var slice in Slices(claims))
         {
-            var mappings = slice[0].Route.Slot.ExpandSql(MappingSql.Mappings);
-            var insert = new StringBuilder("INSERT IGNORE INTO ").Append(mappings).Append(" (kind, key_value, user_id, order_id, created_at) VALUES ");
-            var select = new StringBuilder("SELECT kind, key_value, user_id, order_id, created_at FROM ").Append(mappings).Append(" WHERE (kind, key_value) IN (");
+            var insert = new StringBuilder("INSERT IGNORE INTO ").Append(slice[0].Route.Slot.ExpandSql(MappingSql.Mappings)).Append(" (kind, key_value, user_id, order_id, created_at) VALUES ");
             for (var i = 0; i < slice.Length; i++)
             {
                 var (_, key, target) = slice[i];
@@ -174,30 +171,50 @@ public sealed partial class AlternateKeyStore
                 insert.Append(", ").Append(target.UserId).Append(", ");
                 SqlLiteral.Append(insert, target.OrderId?.Value);
                 insert.Append(", ").Append(createdAt).Append(')');
-                select.Append(i == 0 ? "(" : ", (");
-                SqlLiteral.Append(select, key.Kind);
-                SqlLiteral.Append(select.Append(", "), key.Value);
-                select.Append(')');
             }
 
             insert.Append(";\n");
-            select.Append(')');
             if (inserts.Length > 0 && (inserts.Length + insert.Length) * 4 > limit)
             {
-                texts.Add((inserts.ToString(), selects.ToString(), held));
+                texts.Add((inserts.ToString(), held));
                 inserts.Clear();
-                selects.Clear();
                 held = [];
             }
 
             inserts.Append(insert);
-            selects.Append(selects.Length == 0 ? "" : "\nUNION ALL ").Append(select);
             held.AddRange(slice);
         }
 
-        texts.Add((inserts.ToString(), selects.ToString(), held));
+        texts.Add((inserts.ToString(), held));
         return texts;
     }
+
+    /// <summary>
+    /// The read of what <paramref name="claims"/> (one text's claims) hold now: one <c>SELECT</c> per mapping shard and slice,
+    /// joined by <c>UNION ALL</c>. Built only when an insert found keys taken (a first copy needs none).
+    /// </summary>
+    private static string SelectSql(List<Claim> claims)
+    {
+        var selects = new StringBuilder();
+        foreach (var slice in Slices(claims))
+        {
+            selects.Append(selects.Length == 0 ? "" : "\nUNION ALL ").Append("SELECT kind, key_value, user_id, order_id, created_at FROM ")
+                .Append(slice[0].Route.Slot.ExpandSql(MappingSql.Mappings)).Append(" WHERE (kind, key_value) IN (");
+            for (var i = 0; i < slice.Length; i++)
+            {
+                SqlLiteral.Append(selects.Append(i == 0 ? "(" : ", ("), slice[i].Key.Kind);
+                SqlLiteral.Append(selects.Append(", "), slice[i].Key.Value);
+                selects.Append(')');
+            }
+
+            selects.Append(')');
+        }
+
+        return selects.ToString();
+    }
+
+    /// <summary>The claims per mapping shard, in slices of at most <see cref="BatchKeys"/> keys (one statement each).</summary>
+    private static IEnumerable<Claim[]> Slices(List<Claim> claims) => claims.GroupBy(c => c.Route.Shard).SelectMany(g => g.Chunk(BatchKeys));
 
     private readonly record struct Claim(ShardRoute Route, AlternateKey Key, AlternateKeyTarget Target);
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 
@@ -11,20 +12,34 @@ namespace ShardKit.Connections;
 /// </summary>
 internal static class SqlLiteral
 {
+    // A quote, a backslash or a control character (C0, DEL, C1): a string without any goes as it is, in quotes.
+    private static readonly SearchValues<char> s_special = SearchValues.Create(
+        "'\\" + new string([.. Enumerable.Range(0, 32).Select(c => (char)c), .. Enumerable.Range(127, 33).Select(c => (char)c)]));
+
     /// <summary>Appends <paramref name="value"/> as a literal.</summary>
     /// <exception cref="ArgumentException">A value of a type that has no literal form here.</exception>
     public static void Append(StringBuilder sql, object? value)
     {
+        // The types a copy meets most come first (each case is a type test).
         switch (value)
         {
-            case null or DBNull:
-                sql.Append("NULL");
+            case string text:
+                AppendString(sql, text);
                 break;
             case long l:
                 sql.Append(l);
                 break;
+            case DateTime dt:
+                AppendDateTime(sql, dt);
+                break;
+            case decimal d:
+                sql.Append(d.ToString(CultureInfo.InvariantCulture));
+                break;
             case int i:
                 sql.Append(i);
+                break;
+            case null or DBNull:
+                sql.Append("NULL");
                 break;
             case short s:
                 sql.Append(s);
@@ -47,20 +62,14 @@ internal static class SqlLiteral
             case bool flag:
                 sql.Append(flag ? '1' : '0');
                 break;
-            case decimal d:
-                sql.Append(CultureInfo.InvariantCulture, $"{d}");
-                break;
             case double dbl:
                 sql.Append(dbl.ToString("R", CultureInfo.InvariantCulture));
                 break;
             case float f:
                 sql.Append(f.ToString("R", CultureInfo.InvariantCulture));
                 break;
-            case DateTime dt:
-                sql.Append(CultureInfo.InvariantCulture, $"'{dt:yyyy-MM-dd HH:mm:ss.ffffff}'");
-                break;
             case DateTimeOffset dto:
-                sql.Append(CultureInfo.InvariantCulture, $"'{dto.UtcDateTime:yyyy-MM-dd HH:mm:ss.ffffff}'");
+                AppendDateTime(sql, dto.UtcDateTime);
                 break;
             case DateOnly date:
                 sql.Append('\'').Append(date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)).Append('\'');
@@ -71,9 +80,6 @@ internal static class SqlLiteral
             case Guid guid:
                 sql.Append('\'').Append(guid.ToString("D")).Append('\'');
                 break;
-            case string text:
-                AppendString(sql, text);
-                break;
             case byte[] bytes:
                 sql.Append("X'").Append(Convert.ToHexString(bytes)).Append('\'');
                 break;
@@ -82,8 +88,46 @@ internal static class SqlLiteral
         }
     }
 
+    /// <summary><c>'yyyy-MM-dd HH:mm:ss.ffffff'</c>, written digit by digit (a custom format string is parsed at every call).</summary>
+    private static void AppendDateTime(StringBuilder sql, DateTime value)
+    {
+        Span<char> text = stackalloc char[28];
+        text[0] = '\'';
+        Digits(text.Slice(1, 4), value.Year);
+        text[5] = '-';
+        Digits(text.Slice(6, 2), value.Month);
+        text[8] = '-';
+        Digits(text.Slice(9, 2), value.Day);
+        text[11] = ' ';
+        Digits(text.Slice(12, 2), value.Hour);
+        text[14] = ':';
+        Digits(text.Slice(15, 2), value.Minute);
+        text[17] = ':';
+        Digits(text.Slice(18, 2), value.Second);
+        text[20] = '.';
+        Digits(text.Slice(21, 6), (int)(value.Ticks % TimeSpan.TicksPerSecond / 10));
+        text[27] = '\'';
+        sql.Append(text);
+    }
+
+    private static void Digits(Span<char> target, int value)
+    {
+        for (var i = target.Length - 1; i >= 0; i--)
+        {
+            target[i] = (char)('0' + (value % 10));
+            value /= 10;
+        }
+    }
+
     private static void AppendString(StringBuilder sql, string text)
     {
+        var special = text.AsSpan().IndexOfAny(s_special);
+        if (special < 0)
+        {
+            sql.Append('\'').Append(text).Append('\'');
+            return;
+        }
+
         foreach (var c in text)
         {
             if (c == '\\' || char.IsControl(c))
@@ -93,19 +137,6 @@ internal static class SqlLiteral
             }
         }
 
-        sql.Append('\'');
-        foreach (var c in text)
-        {
-            if (c == '\'')
-            {
-                sql.Append("''");
-            }
-            else
-            {
-                sql.Append(c);
-            }
-        }
-
-        sql.Append('\'');
+        sql.Append('\'').Append(text.Replace("'", "''", StringComparison.Ordinal)).Append('\'');
     }
 }

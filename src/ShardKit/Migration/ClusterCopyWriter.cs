@@ -58,6 +58,15 @@ internal sealed class ClusterCopyWriter
     /// <summary>Where the time goes, when set.</summary>
     public CopyProfile? Profile { get; init; }
 
+    /// <summary>
+    /// The states written are every order of a contiguous range of legacy keys (a backfill chunk). Then, in each schema, every
+    /// order whose ID is derived from a legacy key (<see cref="LegacyOrderIds"/>: the key is the ID's high part) and lies
+    /// between the lowest and the highest such ID of the schema's share is one of that share, so the batch's locking read
+    /// takes them as one index range (one range scan and its gap locks instead of two lookups per order); rows it finds
+    /// that the share does not hold (an order deleted since an earlier copy) are left alone, for the drains.
+    /// </summary>
+    public bool KeyRangeChunks { get; init; }
+
     /// <summary>Transactions (batches) written so far.</summary>
     public int Batches => Volatile.Read(ref _batches);
 
@@ -331,8 +340,12 @@ internal sealed class ClusterCopyWriter
         return winners.Count == 0 ? ("", 0) : (SchemaText(piece.Route, winners, plan, replaced, dropped, cleared), winners.Count);
     }
 
-    /// <summary>The locking read of a batch: per piece its rows and its tombstones, as (piece, 0 = row / 1 = tombstone, order ID, version).</summary>
-    private static string LockText(List<Piece> batch)
+    /// <summary>
+    /// The locking read of a batch: per piece its rows and its tombstones, as (piece, 0 = row / 1 = tombstone, order ID, version).
+    /// With <see cref="KeyRangeChunks"/> a piece's IDs derived from legacy keys are read as one range (rows in it that the
+    /// piece does not hold come back too, and are left alone).
+    /// </summary>
+    private string LockText(List<Piece> batch)
     {
         var sql = new StringBuilder(Begin);
         for (var i = 0; i < batch.Count; i++)
@@ -340,19 +353,57 @@ internal sealed class ClusterCopyWriter
             var piece = batch[i];
             var slot = piece.Route.Slot;
             var root = slot.Map.Tables.Root;
-            var ids = new StringBuilder();
-            for (var j = 0; j < piece.States.Count; j++)
-            {
-                ids.Append(j == 0 ? "" : ", ").Append(piece.States[j].Id.Value);
-            }
-
+            var where = Condition(piece.States);
             sql.Append(i == 0 ? "(SELECT " : "\nUNION ALL (SELECT ").Append(i).Append(" AS p, 0 AS k, ").Append(Quote(root.OrderIdColumn)).Append(" AS o, ").Append(Quote(root.VersionColumn!))
-                .Append(" AS v FROM ").Append(slot.ExpandSql(root.Placeholder)).Append(" WHERE ").Append(Quote(root.OrderIdColumn)).Append(" IN (").Append(ids).Append(") FOR UPDATE)")
-                .Append("\nUNION ALL (SELECT ").Append(i).Append(", 1, order_id, version FROM ").Append(slot.ExpandSql(TombstoneTable)).Append(" WHERE order_id IN (").Append(ids)
-                .Append(") LOCK IN SHARE MODE)");
+                .Append(" AS v FROM ").Append(slot.ExpandSql(root.Placeholder)).Append(" WHERE ").Append(where.Replace("{id}", Quote(root.OrderIdColumn), StringComparison.Ordinal)).Append(" FOR UPDATE)")
+                .Append("\nUNION ALL (SELECT ").Append(i).Append(", 1, order_id, version FROM ").Append(slot.ExpandSql(TombstoneTable)).Append(" WHERE ")
+                .Append(where.Replace("{id}", "order_id", StringComparison.Ordinal)).Append(" LOCK IN SHARE MODE)");
         }
 
         return sql.ToString();
+    }
+
+    /// <summary>The condition on <c>{id}</c> that finds <paramref name="states"/> (sorted by ID): an ID list, or a range and a list.</summary>
+    private string Condition(List<UserSideState> states)
+    {
+        var condition = new StringBuilder();
+        long low = 0;
+        long high = 0;
+        var ranged = 0;
+        if (KeyRangeChunks)
+        {
+            foreach (var state in states)
+            {
+                if (state.Id.WorkerId == LegacyOrderIds.Worker)
+                {
+                    low = ranged == 0 ? state.Id.Value : low;
+                    high = state.Id.Value;
+                    ranged++;
+                }
+            }
+        }
+
+        if (ranged < 2)
+        {
+            ranged = 0;
+        }
+
+        var listed = 0;
+        foreach (var state in states)
+        {
+            if (ranged == 0 || state.Id.WorkerId != LegacyOrderIds.Worker)
+            {
+                condition.Append(listed++ == 0 ? "{id} IN (" : ", ").Append(state.Id.Value);
+            }
+        }
+
+        condition.Append(listed > 0 ? ")" : "");
+        if (ranged > 0)
+        {
+            condition.Append(listed > 0 ? " OR " : "").Append("{id} BETWEEN ").Append(low).Append(" AND ").Append(high);
+        }
+
+        return condition.ToString();
     }
 
     /// <summary>

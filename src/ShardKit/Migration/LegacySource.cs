@@ -152,6 +152,9 @@ internal sealed class LegacySource
     /// <summary>The copied columns of each table of the user dimension (root first), the order-ID column left out.</summary>
     public IReadOnlyList<string[]> Columns => Loaded.Columns;
 
+    /// <summary>Per declared table, the columns of a row as read: the order-ID column, then <see cref="Columns"/>.</summary>
+    internal IReadOnlyList<string[]> RowColumns => Loaded.RowColumns;
+
     private Texts Loaded => _texts ?? throw new InvalidOperationException("The legacy source's table shapes were not read yet (LoadAsync).");
 
     /// <summary>
@@ -437,11 +440,12 @@ internal sealed class LegacySource
                         continue;
                     }
 
+                    // The row as the shards hold it: slot 0 is the order-ID column, filled by ToState.
                     var skip = kind == SetKind.Root ? 2 : 1;
-                    var values = new object?[reader.FieldCount - skip];
-                    for (var i = 0; i < values.Length; i++)
+                    var values = new object?[reader.FieldCount - skip + 1];
+                    for (var i = 1; i < values.Length; i++)
                     {
-                        values[i] = reader.IsDBNull(i + skip) ? null : reader.GetValue(i + skip);
+                        values[i] = reader.IsDBNull(i - 1 + skip) ? null : reader.GetValue(i - 1 + skip);
                     }
 
                     if (kind == SetKind.Root)
@@ -450,9 +454,9 @@ internal sealed class LegacySource
                             this,
                             reader.GetInt64(0),
                             reader.IsDBNull(1) ? null : reader.GetInt64(1),
-                            Convert.ToInt64(values[texts.UserAt], CultureInfo.InvariantCulture),
-                            Convert.ToInt64(values[texts.MerchantAt], CultureInfo.InvariantCulture),
-                            Convert.ToInt64(values[texts.VersionAt], CultureInfo.InvariantCulture),
+                            Convert.ToInt64(values[texts.UserAt + 1], CultureInfo.InvariantCulture),
+                            Convert.ToInt64(values[texts.MerchantAt + 1], CultureInfo.InvariantCulture),
+                            Convert.ToInt64(values[texts.VersionAt + 1], CultureInfo.InvariantCulture),
                             values,
                             Columns.Count - 1);
                         read.Orders.Add(order);
@@ -506,6 +510,7 @@ internal sealed class LegacySource
             Columns = tables.Tables.Select((t, i) => shapes[i].Columns
                 .Where(c => !c.IsGenerated && !c.Name.Equals(t.Table.OrderIdColumn, StringComparison.OrdinalIgnoreCase))
                 .Select(c => c.Name).ToArray()).ToList();
+            RowColumns = tables.Tables.Select((t, i) => (string[])[t.Table.OrderIdColumn, .. Columns[i]]).ToList();
             var root = Columns[0];
             UserAt = Array.FindIndex(root, c => c.Equals(model.Root.UserIdColumn, StringComparison.OrdinalIgnoreCase));
             MerchantAt = Array.FindIndex(root, c => c.Equals(model.Root.MerchantIdColumn, StringComparison.OrdinalIgnoreCase));
@@ -545,6 +550,9 @@ internal sealed class LegacySource
         public MerchantCopyPlan Plan { get; }
 
         public IReadOnlyList<string[]> Columns { get; }
+
+        /// <summary>Per table, the columns of a row as read (the order-ID column first, then <see cref="Columns"/>); one array each, shared by every row.</summary>
+        public IReadOnlyList<string[]> RowColumns { get; }
 
         public int UserAt { get; }
 
@@ -645,7 +653,7 @@ internal sealed class LegacySource
 
 /// <summary>
 /// One legacy order as read: its legacy key, the ShardKit ID recorded on it (if any), its keys, and the copied columns'
-/// values of its root row and its child rows (the order-ID column left out: <see cref="ToState"/> puts the ShardKit ID there).
+/// values of its root row and its child rows (each with an empty first slot for the order-ID column: <see cref="ToState"/> puts the ShardKit ID there).
 /// </summary>
 internal sealed class LegacyOrder
 {
@@ -674,22 +682,31 @@ internal sealed class LegacyOrder
 
     public long Version { get; }
 
-    /// <summary>The rows of each child table (declaration order), without the order-ID column.</summary>
+    /// <summary>The rows of each child table (declaration order); slot 0 of each is the order-ID column, filled by <see cref="ToState"/>.</summary>
     public List<object?[]>[] Children { get; }
 
     public LegacyRowKey Key => new(LegacyId, UserId, MerchantId, OrderId);
 
-    /// <summary>The order as the declared tables' rows, under the ShardKit ID <paramref name="id"/>.</summary>
+    /// <summary>
+    /// The order as the declared tables' rows, under the ShardKit ID <paramref name="id"/>: the rows as read, their order-ID
+    /// slot set (no copy; an order is read for one state), with the columns every row of the table shares.
+    /// </summary>
     public UserSideState ToState(Ids.OrderId id)
     {
         var tables = _source.Tables.Tables;
-        var columns = _source.Columns;
-        var root = new TableRows(tables[0].Table, [tables[0].Table.OrderIdColumn, .. columns[0]], [[id.Value, .. _root]]);
+        var columns = _source.RowColumns;
+        object boxed = id.Value;
+        _root[0] = boxed;
+        var root = new TableRows(tables[0].Table, columns[0], [_root]);
         var children = new List<TableRows>(Children.Length);
         for (var c = 0; c < Children.Length; c++)
         {
-            var table = tables[c + 1].Table;
-            children.Add(new TableRows(table, [table.OrderIdColumn, .. columns[c + 1]], Children[c].Select(r => (object?[])[id.Value, .. r]).ToList()));
+            foreach (var row in Children[c])
+            {
+                row[0] = boxed;
+            }
+
+            children.Add(new TableRows(tables[c + 1].Table, columns[c + 1], Children[c]));
         }
 
         return new UserSideState(id, UserId, MerchantId, Version, root, children);
