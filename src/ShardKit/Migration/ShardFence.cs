@@ -96,20 +96,6 @@ internal static class ShardFence
         transaction,
         cancellationToken: cancellationToken);
 
-    /// <summary>The change table's highest sequence number (0 when empty).</summary>
-    public static string LastChangeSql(string schema) => $"SELECT IFNULL(MAX(seq), 0) FROM {schema}.`{ChangeTable}`";
-
-    /// <summary>The first <c>@Limit</c> changes up to <c>@Until</c>: <c>seq, table_name, row_key</c>.</summary>
-    public static string ReadChangesSql(string schema) =>
-        $"SELECT seq, table_name, row_key FROM {schema}.`{ChangeTable}` WHERE seq <= @Until ORDER BY seq LIMIT @Limit";
-
-    /// <summary>The first <c>@Limit</c> changes as order IDs (the import logs an order's ID as the key): <c>seq, order_id</c>.</summary>
-    public static string ReadOrderChangesSql(string schema) =>
-        $"SELECT seq, CAST(JSON_VALUE(row_key, '$[0]') AS SIGNED) AS order_id FROM {schema}.`{ChangeTable}` ORDER BY seq LIMIT @Limit";
-
-    /// <summary>Deletes the changes whose sequence numbers are <c>@Seqs</c>.</summary>
-    public static string DeleteChangesSql(string schema) => $"DELETE FROM {schema}.`{ChangeTable}` WHERE seq IN @Seqs";
-
     public static string CountChangesSql(string schema) => $"SELECT COUNT(*) FROM {schema}.`{ChangeTable}`";
 
     /// <summary>
