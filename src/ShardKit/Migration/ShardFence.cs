@@ -11,7 +11,7 @@ namespace ShardKit.Migration;
 /// <item><c>shardkit_fence</c>, one row (<see cref="ShardFenceRow"/>): <c>serves</c> (this copy takes the application's writes),
 /// <c>served_by</c> (otherwise who does: <c>legacy</c>, the legacy database, or <c>cluster:</c> and a cluster's name),
 /// <c>capture</c> (the application's writes here are logged) and the <c>epoch</c>.</item>
-/// <item><c>shardkit_changes</c>: <c>seq</c>, <c>table_name</c> and <c>row_key</c>, a JSON array of the key the job's drain
+/// <item><c>shardkit_changes</c>: <c>seq</c>, <c>table_name</c> and <c>row_key</c>, a JSON array of the key the jobs' one drain (<see cref="ShardChangeDrain"/>)
 /// re-reads by: the primary key (a move, on every base table of the schema) or the order ID (the import's reverse flow, on
 /// the declared tables).</item>
 /// <item>On every fenced table, <c>AFTER INSERT/UPDATE/DELETE</c> triggers (<see cref="CreateTriggers"/>) that read the fence row
