@@ -1,14 +1,17 @@
 using System.Data;
+using System.Globalization;
 using Dapper;
+using Polly;
 
 namespace ShardKit.Migration;
 
 /// <summary>
 /// Applies the change tables. Forward: the legacy keys the capture triggers logged on the source (<see cref="LegacyCapture"/>)
 /// get their ShardKit IDs (the same claim the backfill makes), are re-read there and applied to both dimensions with the
-/// version guard. Reverse: the keys logged on a user shard while it was authoritative are re-read there
-/// and applied to the source. A change row is deleted only after its key was applied, so a drain stopped anywhere and
-/// run again applies the same current state again; rows that commit late with a lower sequence are still found.
+/// version guard. Reverse: the keys logged on a user shard while it was authoritative are drained by the jobs' one
+/// <see cref="ShardChangeDrain"/>, re-read there and applied to the source. A change row is deleted only after its key was
+/// applied, so a drain stopped anywhere and run again applies the same current state again; rows that commit late with a
+/// lower sequence are still found.
 /// </summary>
 internal sealed class ChangeDrainer
 {
@@ -18,6 +21,7 @@ internal sealed class ChangeDrainer
     private readonly LegacySource _source;
     private readonly LegacyApplier _legacyApplier;
     private readonly LegacyIdAssigner _assigner;
+    private readonly ShardChangeDrain _reverse = new(BatchSize, ResiliencePipeline.Empty);
 
     public ChangeDrainer(ShardKitDataSource dataSource, LegacySource source, LegacyIdAssigner assigner)
     {
@@ -105,40 +109,35 @@ internal sealed class ChangeDrainer
         await new ClusterCopyWriter(_dataSource).WriteAsync(found.Select(f => f.State).ToList(), cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Applies every change logged on bucket <paramref name="bucket"/>'s user shard to the source; returns the change rows consumed.</summary>
+    /// <summary>
+    /// Applies the changes logged on bucket <paramref name="bucket"/>'s user shard up to now to the source through the jobs' one
+    /// <see cref="ShardChangeDrain"/>: each batch's orders (the import logs <c>[order_id]</c>), each once, re-read on the shard and
+    /// written with the legacy applier's version guard. Returns the change rows consumed.
+    /// </summary>
     public async Task<long> DrainReverseAsync(int bucket, CancellationToken cancellationToken)
     {
         await _source.LoadAsync(_dataSource, cancellationToken).ConfigureAwait(false);
-        long consumed = 0;
         var shard = await _dataSource.OpenAsync(_dataSource.Map.GetRoute(ShardDimension.User, bucket), ShardIntent.Write, cancellationToken).ConfigureAwait(false);
         await using (shard.ConfigureAwait(false))
         {
             var source = await _dataSource.OpenLegacyAsync(cancellationToken).ConfigureAwait(false);
             await using (source.ConfigureAwait(false))
             {
-                while (true)
-                {
-                    var changes = (await shard.Connection.QueryAsync<(long Seq, long OrderId)>(new CommandDefinition(
-                        shard.Sql(ShardFence.ReadOrderChangesSql("{schema}")), new { Limit = BatchSize }, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToList();
-                    if (changes.Count == 0)
+                return await _reverse.DrainAsync(
+                    shard.Connection,
+                    shard.Sql("{schema}"),
+                    async (batch, ct) =>
                     {
-                        return consumed;
-                    }
-
-                    foreach (var orderId in changes.Select(c => OrderId.FromValidatedValue(c.OrderId)).Distinct())
-                    {
-                        var state = await ReadShardStateAsync(shard, orderId, cancellationToken).ConfigureAwait(false);
-
-                        if (state is not null)
+                        foreach (var orderId in batch.SelectMany(c => c.Keys).Select(k => OrderId.FromValidatedValue(Convert.ToInt64(k[0], CultureInfo.InvariantCulture))).Distinct())
                         {
-                            await _legacyApplier.ApplyAsync(source, state, force: false, cancellationToken).ConfigureAwait(false);
+                            var state = await ReadShardStateAsync(shard, orderId, ct).ConfigureAwait(false);
+                            if (state is not null)
+                            {
+                                await _legacyApplier.ApplyAsync(source, state, force: false, ct).ConfigureAwait(false);
+                            }
                         }
-                    }
-
-                    await shard.Connection.ExecuteAsync(new CommandDefinition(
-                        shard.Sql(ShardFence.DeleteChangesSql("{schema}")), new { Seqs = changes.Select(c => c.Seq).ToArray() }, cancellationToken: cancellationToken)).ConfigureAwait(false);
-                    consumed += changes.Count;
-                }
+                    },
+                    cancellationToken).ConfigureAwait(false);
             }
         }
     }

@@ -11,7 +11,7 @@ namespace ShardKit.Migration;
 /// <item><c>shardkit_fence</c>, one row (<see cref="ShardFenceRow"/>): <c>serves</c> (this copy takes the application's writes),
 /// <c>served_by</c> (otherwise who does: <c>legacy</c>, the legacy database, or <c>cluster:</c> and a cluster's name),
 /// <c>capture</c> (the application's writes here are logged) and the <c>epoch</c>.</item>
-/// <item><c>shardkit_changes</c>: <c>seq</c>, <c>table_name</c> and <c>row_key</c>, a JSON array of the key the job's drain
+/// <item><c>shardkit_changes</c>: <c>seq</c>, <c>table_name</c> and <c>row_key</c>, a JSON array of the key the jobs' one drain (<see cref="ShardChangeDrain"/>)
 /// re-reads by: the primary key (a move, on every base table of the schema) or the order ID (the import's reverse flow, on
 /// the declared tables).</item>
 /// <item>On every fenced table, <c>AFTER INSERT/UPDATE/DELETE</c> triggers (<see cref="CreateTriggers"/>) that read the fence row
@@ -95,20 +95,6 @@ internal static class ShardFence
         new { row.Serves, row.ServedBy, row.Capture, row.Epoch },
         transaction,
         cancellationToken: cancellationToken);
-
-    /// <summary>The change table's highest sequence number (0 when empty).</summary>
-    public static string LastChangeSql(string schema) => $"SELECT IFNULL(MAX(seq), 0) FROM {schema}.`{ChangeTable}`";
-
-    /// <summary>The first <c>@Limit</c> changes up to <c>@Until</c>: <c>seq, table_name, row_key</c>.</summary>
-    public static string ReadChangesSql(string schema) =>
-        $"SELECT seq, table_name, row_key FROM {schema}.`{ChangeTable}` WHERE seq <= @Until ORDER BY seq LIMIT @Limit";
-
-    /// <summary>The first <c>@Limit</c> changes as order IDs (the import logs an order's ID as the key): <c>seq, order_id</c>.</summary>
-    public static string ReadOrderChangesSql(string schema) =>
-        $"SELECT seq, CAST(JSON_VALUE(row_key, '$[0]') AS SIGNED) AS order_id FROM {schema}.`{ChangeTable}` ORDER BY seq LIMIT @Limit";
-
-    /// <summary>Deletes the changes whose sequence numbers are <c>@Seqs</c>.</summary>
-    public static string DeleteChangesSql(string schema) => $"DELETE FROM {schema}.`{ChangeTable}` WHERE seq IN @Seqs";
 
     public static string CountChangesSql(string schema) => $"SELECT COUNT(*) FROM {schema}.`{ChangeTable}`";
 

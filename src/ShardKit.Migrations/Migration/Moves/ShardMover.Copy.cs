@@ -115,34 +115,25 @@ internal sealed partial class ShardMover
     }
 
     /// <summary>
-    /// Applies the keys captured on <paramref name="from"/>'s side to <paramref name="to"/>'s: for each batch, re-read the rows there
-    /// (under shared locks, or plainly when <paramref name="frozen"/>: the fence then holds every writer), delete the keys on the
-    /// other side and <c>REPLACE</c> the rows found, commit that, then delete the batch's change rows and commit. Reads only up to the
-    /// highest sequence number present at the start, so it ends while writers keep writing.
+    /// Applies the keys captured on <paramref name="from"/>'s side to <paramref name="to"/>'s through the jobs' one
+    /// <see cref="ShardChangeDrain"/> (up to the highest sequence number present at the start, so it ends while writers keep writing;
+    /// a batch's change rows are deleted after it was applied) with <see cref="ApplyChangesAsync"/>.
     /// </summary>
     private async Task<long> DrainAsync(MoveContext context, ShardCluster from, ShardCluster to, bool frozen, CancellationToken cancellationToken)
     {
-        long applied = 0;
-        var schema = MoveTable.Quote(context.Schema);
+        long applied;
         var source = await _dataSource.OpenClusterAsync(from, cancellationToken).ConfigureAwait(false);
         await using (source.ConfigureAwait(false))
         {
             var tables = (await LoadTablesAsync(source, context.Schema, cancellationToken).ConfigureAwait(false)).ToDictionary(t => t.Name, StringComparer.Ordinal);
-            var until = await source.ExecuteScalarAsync<long>(new CommandDefinition(ShardFence.LastChangeSql(schema), cancellationToken: cancellationToken)).ConfigureAwait(false);
             var target = await OpenApplyAsync(to, cancellationToken).ConfigureAwait(false);
             try
             {
-                while (true)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    var count = await RetryTransientAsync(() => DrainBatchAsync(source, target, tables, schema, until, frozen, cancellationToken), cancellationToken).ConfigureAwait(false);
-                    if (count == 0)
-                    {
-                        break;
-                    }
-
-                    applied += count;
-                }
+                applied = await _drain.DrainAsync(
+                    source,
+                    MoveTable.Quote(context.Schema),
+                    (batch, ct) => ApplyChangesAsync(source, target, tables, batch, frozen, ct),
+                    cancellationToken).ConfigureAwait(false);
             }
             finally
             {
@@ -159,46 +150,42 @@ internal sealed partial class ShardMover
     }
 
     /// <summary>
-    /// One drain batch; 0 when nothing is left up to <paramref name="until"/>. Each table's keys are applied in a source transaction of
-    /// their own, so the drain never holds locks in two tables at once (a writer that locks an order, then its items, cannot deadlock with it).
+    /// A move's apply of one drained batch: per table, re-read the keys' rows on the source (under shared locks, or plainly when
+    /// <paramref name="frozen"/>: the fence then holds every writer), delete the keys on the target and <c>REPLACE</c> the rows
+    /// found, commit that, then commit the source. Each table's keys are applied in a source transaction of their own, so the drain
+    /// never holds locks in two tables at once (a writer that locks an order, then its items, cannot deadlock with it). Keys of a
+    /// table the schema no longer has are skipped.
     /// </summary>
-    private async Task<int> DrainBatchAsync(DbConnection source, DbConnection target, Dictionary<string, MoveTable> tables, string schema, long until, bool frozen, CancellationToken cancellationToken)
+    private static async Task ApplyChangesAsync(
+        DbConnection source, DbConnection target, Dictionary<string, MoveTable> tables, IReadOnlyList<ShardChanges> batch, bool frozen, CancellationToken cancellationToken)
     {
-        var batch = (await source.QueryAsync<(long Seq, string Table, string Key)>(new CommandDefinition(
-            ShardFence.ReadChangesSql(schema), new { Until = until, Limit = _options.DrainBatch }, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToList();
-        foreach (var group in batch.GroupBy(c => c.Table, StringComparer.Ordinal))
+        foreach (var changes in batch)
         {
+            if (!tables.TryGetValue(changes.Table, out var table))
+            {
+                continue;
+            }
+
+            var keys = changes.Keys;
             var transaction = await source.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
             await using (transaction.ConfigureAwait(false))
             {
-                if (tables.TryGetValue(group.Key, out var table))
+                var rows = await ReadRowsAsync(source, table.RowsByKeySql(keys.Count, locking: !frozen), KeyParameters(keys), transaction, cancellationToken).ConfigureAwait(false);
+                var targetTransaction = await target.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                await using (targetTransaction.ConfigureAwait(false))
                 {
-                    var keys = group.Select(c => c.Key).Distinct(StringComparer.Ordinal).Select(ParseKey).ToList();
-                    var rows = await ReadRowsAsync(source, table.RowsByKeySql(keys.Count, locking: !frozen), KeyParameters(keys), transaction, cancellationToken).ConfigureAwait(false);
-                    var targetTransaction = await target.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-                    await using (targetTransaction.ConfigureAwait(false))
+                    await target.ExecuteAsync(new CommandDefinition(table.DeleteByKeySql(keys.Count), KeyParameters(keys), targetTransaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                    if (rows.Count > 0)
                     {
-                        await target.ExecuteAsync(new CommandDefinition(table.DeleteByKeySql(keys.Count), KeyParameters(keys), targetTransaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
-                        if (rows.Count > 0)
-                        {
-                            await ReplaceAsync(target, table, rows, targetTransaction, cancellationToken).ConfigureAwait(false);
-                        }
-
-                        await targetTransaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                        await ReplaceAsync(target, table, rows, targetTransaction, cancellationToken).ConfigureAwait(false);
                     }
+
+                    await targetTransaction.CommitAsync(cancellationToken).ConfigureAwait(false);
                 }
 
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             }
-
-            // Only after the source commit: the delete may wait on a writer's uncommitted change row, and must then hold no row
-            // lock that writer waits for. A crash before it applies the keys again, which is idempotent.
-            await StepAsync("drain.applied").ConfigureAwait(false);
-            await source.ExecuteAsync(new CommandDefinition(
-                ShardFence.DeleteChangesSql(schema), new { Seqs = group.Select(c => c.Seq).ToArray() }, cancellationToken: cancellationToken)).ConfigureAwait(false);
         }
-
-        return batch.Count;
     }
 
     /// <summary>
@@ -254,7 +241,7 @@ internal sealed partial class ShardMover
         }
     }
 
-    private static DynamicParameters KeyParameters(List<object?[]> keys)
+    private static DynamicParameters KeyParameters(IReadOnlyList<object?[]> keys)
     {
         var parameters = new DynamicParameters();
         for (var r = 0; r < keys.Count; r++)
@@ -266,22 +253,6 @@ internal sealed partial class ShardMover
         }
 
         return parameters;
-    }
-
-    /// <summary>A key as the triggers log it (<c>JSON_ARRAY(...)</c>) back into values.</summary>
-    private static object?[] ParseKey(string json)
-    {
-        using var document = JsonDocument.Parse(json);
-        return document.RootElement.EnumerateArray().Select(e => e.ValueKind switch
-        {
-            JsonValueKind.Number when e.TryGetInt64(out var l) => (object?)l,
-            JsonValueKind.Number => e.GetDecimal(),
-            JsonValueKind.String => e.GetString(),
-            JsonValueKind.Null => null,
-            JsonValueKind.True => 1L,
-            JsonValueKind.False => 0L,
-            _ => e.GetRawText(),
-        }).ToArray();
     }
 
     private static string? KeyText(object? value) => value switch

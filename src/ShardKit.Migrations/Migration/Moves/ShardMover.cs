@@ -23,6 +23,7 @@ internal sealed partial class ShardMover
     private readonly ShardKitDataSource _dataSource;
     private readonly ShardMoverOptions _options;
     private readonly ShardCluster _controlCluster;
+    private readonly ShardChangeDrain _drain;
 
     public ShardMover(ShardKitDataSource dataSource, ShardMoverOptions options)
     {
@@ -34,6 +35,7 @@ internal sealed partial class ShardMover
         _dataSource = dataSource;
         _options = options;
         _controlCluster = ControlSchema.Cluster(dataSource.Map, options.ControlCluster);
+        _drain = new ShardChangeDrain(options.DrainBatch, s_retry, () => StepAsync("drain.applied"));
     }
 
     /// <summary>Test hook: called at named steps (<c>start.source</c>, <c>copy.chunk</c>, <c>cutover.frozen</c>, ...); a test throws there to simulate a crash.</summary>
