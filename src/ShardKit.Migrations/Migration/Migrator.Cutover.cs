@@ -8,11 +8,12 @@ namespace ShardKit.Migrations.Migration;
 internal sealed partial class Migrator
 {
     /// <summary>
-    /// Switches each bucket to the target, one at a time: drain its changes; take its source fence row exclusively (waiting
-    /// for in-flight writers and blocking new ones; if that takes longer than <paramref name="maxPause"/> the bucket stays in
-    /// CATCHUP); drain again; verify it (repairing from the source); set the source fence to the target with epoch + 1 and
-    /// commit (the source accepts no more writes); then open the target fence with the same epoch. Blocked writers wake,
-    /// find the source fence naming the target, and retry there.
+    /// Switches each bucket to the target, one at a time: drain its changes; then the one switch (<see cref="FenceSwitch"/>): take
+    /// its source fence row exclusively (waiting for in-flight writers and blocking new ones; not free within
+    /// <paramref name="maxPause"/>: the bucket stays in CATCHUP); drain again; verify it (repairing from the source); write the source
+    /// fence naming the target (epoch + 1) and the target fence open, uncommitted; if the pause so far plus their commits would exceed
+    /// <paramref name="maxPause"/>, roll both back (the bucket stays in CATCHUP on the source); otherwise commit the source fence (the
+    /// source accepts no more writes), then the target fence. Blocked writers wake, find the source fence naming the target, and retry there.
     /// </summary>
     public async Task<IReadOnlyList<CutoverResult>> CutoverAsync(IReadOnlyList<int>? buckets, TimeSpan maxPause, CancellationToken cancellationToken)
     {
