@@ -183,7 +183,7 @@ internal static class MigrationLoad
         var defaults = new MigrationLoadOptions();
         return new MigrationLoadOptions
         {
-            Sizes = Option(args, "--sizes")?.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList() ?? defaults.Sizes,
+            Sizes = Option(args, "--sizes")?.Split(',').Select(s => Number("--sizes", s)).ToList() ?? defaults.Sizes,
             Live = Option(args, "--modes")?.Split(',').Select(m => m switch
             {
                 "idle" => false,
@@ -206,7 +206,12 @@ internal static class MigrationLoad
         };
     }
 
-    private static int? Int(string[] args, string name) => Option(args, name) is { } value ? int.Parse(value, CultureInfo.InvariantCulture) : null;
+    private static int? Int(string[] args, string name) => Option(args, name) is { } value ? Number(name, value) : null;
+
+    private static int Number(string name, string value) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number > 0
+            ? number
+            : throw new ArgumentException($"{name} takes {(name == "--sizes" ? "positive whole numbers, comma-separated" : "a positive whole number")}; got '{value}'.");
 
     private static string? Option(string[] args, string name)
     {
