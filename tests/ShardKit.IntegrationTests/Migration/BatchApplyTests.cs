@@ -314,6 +314,55 @@ public sealed class BatchApplyTests(TopologyFixture fixture) : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task ABackfillChunkReadAsAKeyRangeFindsItsEarlierCopyAndLeavesOtherRowsOfTheRangeAlone()
+    {
+        var factory = new OrderFactory(workerId: 85);
+        var run = Random.Shared.Next(1000) * 20;
+        var keys = 900_000_000L + (Random.Shared.Next(1_000_000) * 100L);
+
+        // A chunk: 40 legacy orders of consecutive keys with derived IDs (5 users, so schemas hold several), and one order
+        // carrying an ID of its own among them (read by list, beside the range).
+        OrderRecord Legacy(int i)
+        {
+            var order = factory.New(UserBase + 400_000 + run + (i % 5), MerchantBase + 400_000 + run + (i % 7), items: 1 + (i % 3));
+            return new OrderRecord
+            {
+                Id = LegacyOrderIds.Derive(_shards.Map, keys + i, order.UserId, order.MerchantId),
+                UserId = order.UserId,
+                MerchantId = order.MerchantId,
+                Status = order.Status,
+                TotalAmount = order.TotalAmount,
+                Currency = order.Currency,
+                Ext = order.Ext,
+                Items = order.Items,
+            };
+        }
+
+        var orders = Enumerable.Range(0, 40).Select(Legacy).Append(factory.New(UserBase + 400_000 + run, MerchantBase + 400_000 + run, items: 2)).ToArray();
+        var writer = new ClusterCopyWriter(_shards) { KeyRangeChunks = true };
+        Assert.Equal(41, await writer.WriteAsync(orders.Select(o => Live(o, 1, "first")).ToArray(), CancellationToken.None));
+
+        // The chunk copied again after a crash: every fourth order changed on the source (version 2, other items), the one with
+        // its own ID too, and order 17 was deleted there since, so the chunk does not hold it.
+        var chunk = orders.Select((o, i) => (Order: o, Index: i)).Where(x => x.Index != 17)
+            .Select(x => x.Index % 4 == 0 ? Live(x.Order, 2, "second") : Live(x.Order, 1, "first"))
+            .ToArray();
+        Assert.Equal(11, await writer.WriteAsync(chunk, CancellationToken.None));
+        Assert.Equal(0, await writer.WriteAsync(chunk, CancellationToken.None));
+
+        foreach (var state in chunk)
+        {
+            Assert.Equal(OrderFactory.Describe(state.Order), OrderFactory.Describe(await _store.GetAsync(state.Order.Id)));
+            Assert.Equal(OrderFactory.Describe(state.Order), OrderFactory.Describe(await _store.GetMerchantCopyAsync(state.Order.Id)));
+        }
+
+        // The order in the range that the chunk does not hold keeps its rows: its deletion is the drains' to apply.
+        var untouched = Live(orders[17], 1, "first").Order;
+        Assert.Equal(OrderFactory.Describe(untouched), OrderFactory.Describe(await _store.GetAsync(untouched.Id)));
+        Assert.Equal(OrderFactory.Describe(untouched), OrderFactory.Describe(await _store.GetMerchantCopyAsync(untouched.Id)));
+    }
+
     /// <summary>A live source state of <paramref name="order"/> at <paramref name="version"/> whose content differs from every target state.</summary>
     private static UserSideState Live(OrderRecord order, long version, string status)
     {
