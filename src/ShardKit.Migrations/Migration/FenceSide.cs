@@ -40,13 +40,17 @@ internal sealed class FenceSide : IAsyncDisposable
     public Task<FenceState> ReadAsync(CancellationToken cancellationToken) => QueryAsync(null, exclusive: false, cancellationToken);
 
     public Task SetAsync(DbTransaction? transaction, FenceState state, CancellationToken cancellationToken) =>
+        Connection.ExecuteAsync(SetCommand(transaction, state, cancellationToken));
+
+    /// <summary>The statement that sets the fence row to <paramref name="state"/> in <paramref name="transaction"/>.</summary>
+    public CommandDefinition SetCommand(DbTransaction? transaction, FenceState state, CancellationToken cancellationToken) =>
         _shard is null
-            ? Connection.ExecuteAsync(new CommandDefinition(
+            ? new CommandDefinition(
                 _source.SetFence,
                 new { Bucket = _bucket, Authority = FenceState.NameOf(state.Authority), state.Capture, state.Epoch },
                 transaction,
-                cancellationToken: cancellationToken))
-            : Connection.ExecuteAsync(ShardFence.Set(_shard.Sql("{schema}"), ToShard(state), transaction, cancellationToken));
+                cancellationToken: cancellationToken)
+            : ShardFence.Set(_shard.Sql("{schema}"), ToShard(state), transaction, cancellationToken);
 
     public async ValueTask DisposeAsync()
     {

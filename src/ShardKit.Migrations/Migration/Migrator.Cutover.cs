@@ -1,6 +1,4 @@
 using System.Data;
-using System.Data.Common;
-using System.Diagnostics;
 using Dapper;
 using ShardKit.Migration;
 
@@ -10,11 +8,12 @@ namespace ShardKit.Migrations.Migration;
 internal sealed partial class Migrator
 {
     /// <summary>
-    /// Switches each bucket to the target, one at a time: drain its changes; take its source fence row exclusively (waiting
-    /// for in-flight writers and blocking new ones; if that takes longer than <paramref name="maxPause"/> the bucket stays in
-    /// CATCHUP); drain again; verify it (repairing from the source); set the source fence to the target with epoch + 1 and
-    /// commit (the source accepts no more writes); then open the target fence with the same epoch. Blocked writers wake,
-    /// find the source fence naming the target, and retry there.
+    /// Switches each bucket to the target, one at a time: drain its changes; then the one switch (<see cref="FenceSwitch"/>): take
+    /// its source fence row exclusively (waiting for in-flight writers and blocking new ones; not free within
+    /// <paramref name="maxPause"/>: the bucket stays in CATCHUP); drain again; verify it (repairing from the source); write the source
+    /// fence naming the target (epoch + 1) and the target fence open, uncommitted; if the pause so far plus their commits would exceed
+    /// <paramref name="maxPause"/>, roll both back (the bucket stays in CATCHUP on the source); otherwise commit the source fence (the
+    /// source accepts no more writes), then the target fence. Blocked writers wake, find the source fence naming the target, and retry there.
     /// </summary>
     public async Task<IReadOnlyList<CutoverResult>> CutoverAsync(IReadOnlyList<int>? buckets, TimeSpan maxPause, CancellationToken cancellationToken)
     {
@@ -163,46 +162,54 @@ internal sealed partial class Migrator
             cancellationToken).ConfigureAwait(false);
         await DrainAsync(bucket, from, cancellationToken).ConfigureAwait(false);
 
-        var waitSeconds = Math.Max(1, (int)Math.Ceiling(maxPause.TotalSeconds));
         await using var side = await FenceSide.OpenAsync(_dataSource, _source, bucket, from, cancellationToken).ConfigureAwait(false);
-        await side.Connection.ExecuteAsync(new CommandDefinition($"SET SESSION innodb_lock_wait_timeout = {waitSeconds}", cancellationToken: cancellationToken)).ConfigureAwait(false);
-        var pause = Stopwatch.StartNew();
-        var transaction = await side.Connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
-        await using (transaction.ConfigureAwait(false))
+        var outcome = await new FenceSwitch
         {
-            FenceState frozen;
-            try
+            MaxPause = maxPause,
+            Isolation = IsolationLevel.RepeatableRead,
+            EpochBefore = fromFence.Epoch,
+            Stays = $"the bucket stays on the {FenceState.NameOf(from)} side",
+            UnderFence = "drain, verification and fences",
+            FinishName = $"opening the fence on the {FenceState.NameOf(to)} side",
+            FrozenStep = "cutover.frozen",
+            SwitchedStep = "cutover.switched",
+            LockAsync = async (transaction, ct) => (await side.LockAsync(transaction, ct).ConfigureAwait(false)).Epoch,
+            FinalAsync = async ct =>
             {
-                frozen = await side.LockAsync(transaction, cancellationToken).ConfigureAwait(false);
-            }
-            catch (DbException ex) when (ShardKitErrors.IsTransient(ex))
-            {
-                var error = $"the fence was not free within {waitSeconds} s (writers held it); the bucket stays on the {FenceState.NameOf(from)} side";
-                await RecordFallbackAsync(bucket, from, error, cancellationToken).ConfigureAwait(false);
-                return new CutoverResult(bucket, false, pause.Elapsed.TotalMilliseconds, fromFence.Epoch, 0, error);
-            }
-
-            await StepAsync("cutover.frozen").ConfigureAwait(false);
-            var drained = await DrainAsync(bucket, from, cancellationToken).ConfigureAwait(false);
-            var report = await VerifyBucketAsync(bucket, repair: from == Authority.Source, cancellationToken).ConfigureAwait(false);
-            if (!report.Equal)
-            {
-                await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
-                var error = $"bucket {bucket} differs after the drain ({report.Differences.Count} order(s)); it stays on the {FenceState.NameOf(from)} side";
-                await RecordFallbackAsync(bucket, from, error, cancellationToken).ConfigureAwait(false);
-                return new CutoverResult(bucket, false, pause.Elapsed.TotalMilliseconds, frozen.Epoch, drained, error);
-            }
-
-            var epoch = frozen.Epoch + 1;
-            await side.SetAsync(transaction, new FenceState(to, false, epoch), cancellationToken).ConfigureAwait(false);
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            await StepAsync("cutover.switched").ConfigureAwait(false);
-            await SetFenceAsync(bucket, to, new FenceState(to, true, epoch), cancellationToken).ConfigureAwait(false);
-            var pauseMs = pause.Elapsed.TotalMilliseconds;
-            await side.Connection.ExecuteAsync(new CommandDefinition("SET SESSION innodb_lock_wait_timeout = DEFAULT", cancellationToken: cancellationToken)).ConfigureAwait(false);
-            await RecordSwitchAsync(bucket, to, epoch, pauseMs, error: null, cancellationToken).ConfigureAwait(false);
+                var drained = await DrainAsync(bucket, from, ct).ConfigureAwait(false);
+                var report = await VerifyBucketAsync(bucket, repair: from == Authority.Source, ct).ConfigureAwait(false);
+                return (drained, report.Equal ? null : $"bucket {bucket} differs after the drain ({report.Differences.Count} order(s)); it stays on the {FenceState.NameOf(from)} side");
+            },
+            CloseAsync = (transaction, epoch, ct) => side.SetAsync(transaction, new FenceState(to, false, epoch), ct),
+            PrepareAsync = (epoch, ct) => PrepareOpenAsync(bucket, to, epoch, ct),
+            FallBackAsync = (error, ct) => RecordFallbackAsync(bucket, from, error, ct),
+            StepAsync = StepAsync,
+        }.RunAsync(side.Connection, cancellationToken).ConfigureAwait(false);
+        if (outcome.Switched)
+        {
+            await RecordSwitchAsync(bucket, to, outcome.Epoch, outcome.PauseMs, error: null, cancellationToken).ConfigureAwait(false);
             await StepAsync("cutover.recorded").ConfigureAwait(false);
-            return new CutoverResult(bucket, true, pauseMs, epoch, drained, null);
+        }
+
+        return new CutoverResult(bucket, outcome.Switched, outcome.PauseMs, outcome.Epoch, outcome.ChangesDrained, outcome.Error);
+    }
+
+    /// <summary>Writes <paramref name="to"/>'s fence open (authority, capture on, <paramref name="epoch"/>) without committing it: the end of a bucket's switch.</summary>
+    private async Task<SwitchFinish> PrepareOpenAsync(int bucket, Authority to, int epoch, CancellationToken cancellationToken)
+    {
+        // One part, so no step fires between commits.
+        var finish = new SwitchFinish(firstCommittedStep: "cutover.opened", StepAsync);
+        try
+        {
+            var side = await FenceSide.OpenAsync(_dataSource, _source, bucket, to, cancellationToken).ConfigureAwait(false);
+            var transaction = await finish.BeginAsync(side.Connection, side, cancellationToken).ConfigureAwait(false);
+            await finish.WriteAsync(side.Connection, side.SetCommand(transaction, new FenceState(to, true, epoch), cancellationToken)).ConfigureAwait(false);
+            return finish;
+        }
+        catch
+        {
+            await finish.DisposeAsync().ConfigureAwait(false);
+            throw;
         }
     }
 

@@ -1,6 +1,4 @@
 using System.Data;
-using System.Data.Common;
-using System.Diagnostics;
 using System.Globalization;
 using Dapper;
 
@@ -258,16 +256,12 @@ internal sealed partial class ShardMover
     }
 
     /// <summary>
-    /// Switches the shard from the side that serves it to the other (forward: old → new cluster; <paramref name="reverse"/>: back).
-    /// Lock the serving fence <c>FOR UPDATE</c> (waits for writers that passed it, holds new ones; not free within the pause budget:
-    /// fall back, not switched); drain the rest with plain reads (nothing can commit there now); compare every table's count and
-    /// checksum on both sides (differs: fall back); then write, each in its own open transaction, the serving fence MOVED naming the
-    /// other cluster with epoch + 1, the other fence OPEN and the placement override. Only then is the pause checked against
-    /// <see cref="ShardMoverOptions.MaxPause"/>, with the three commits still to come counted at what their statements took: over it,
-    /// all three roll back and the move falls back. Within it they commit in that order (from the first commit the old side refuses
-    /// every write, held writers included; they follow the placement to the other side), so the budget bounds the whole pause the
-    /// writers see, from the lock request until the placement names the other cluster. A run that dies after the first commit is
-    /// finished by the next one, which finds the serving fence MOVED.
+    /// Switches the shard from the side that serves it to the other (forward: old → new cluster; <paramref name="reverse"/>: back)
+    /// through the one switch (<see cref="FenceSwitch"/>): lock the serving fence within the pause budget
+    /// (<see cref="ShardMoverOptions.MaxPause"/>); drain the rest with plain reads and compare every table's count and checksum on
+    /// both sides; write the serving fence naming the other cluster (epoch + 1), the other fence serving and the placement override,
+    /// uncommitted; check the whole pause against the budget (over it: all roll back, the move falls back to COPY); commit in that
+    /// order. A run that dies after the first commit is finished by the next one, which finds the serving fence naming the other cluster.
     /// </summary>
     private async Task<MoveCutoverResult> SwitchAsync(MoveContext context, bool reverse, CancellationToken cancellationToken)
     {
@@ -289,80 +283,41 @@ internal sealed partial class ShardMover
         }
 
         await SetStateAsync(context, reverse ? ShardMoveState.Reverse : ShardMoveState.Cutover, row.LastError, cancellationToken).ConfigureAwait(false);
-        var waitSeconds = Math.Max(1, (int)Math.Ceiling(_options.MaxPause.TotalSeconds));
         var fence = await _dataSource.OpenClusterAsync(from, cancellationToken).ConfigureAwait(false);
         await using (fence.ConfigureAwait(false))
         {
-            await fence.ExecuteAsync(new CommandDefinition(
-                string.Create(CultureInfo.InvariantCulture, $"SET SESSION innodb_lock_wait_timeout = {waitSeconds}"), cancellationToken: cancellationToken)).ConfigureAwait(false);
-            var pause = Stopwatch.StartNew();
-            var transaction = await fence.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
-            await using (transaction.ConfigureAwait(false))
+            var outcome = await new FenceSwitch
             {
-                ShardFenceRow frozen;
-                try
+                MaxPause = _options.MaxPause,
+                Isolation = IsolationLevel.ReadCommitted,
+                EpochBefore = fromFence.Epoch,
+                Stays = $"shard {context.Name} stays on '{from.Name}'",
+                Retry = " and the cutover is tried again",
+                UnderFence = "drain, comparison, fences and placement",
+                FinishName = $"opening the fence on '{to.Name}' or writing the placement",
+                FrozenStep = reverse ? "rollback.frozen" : "cutover.frozen",
+                SwitchedStep = reverse ? "rollback.switched" : "cutover.switched",
+                LockAsync = async (transaction, ct) =>
+                    (await ShardFence.ReadAsync(fence, MoveTable.Quote(context.Schema), transaction, ShardFence.Exclusive, ct).ConfigureAwait(false)
+                        ?? throw new InvalidOperationException($"Shard {context.Name} has no fence on '{from.Name}': run the move's start again (`move-shard resume`).")).Epoch,
+                FinalAsync = async ct =>
                 {
-                    frozen = await ShardFence.ReadAsync(fence, MoveTable.Quote(context.Schema), transaction, ShardFence.Exclusive, cancellationToken).ConfigureAwait(false)
-                        ?? throw new InvalidOperationException($"Shard {context.Name} has no fence on '{from.Name}': run the move's start again (`move-shard resume`).");
-                }
-                catch (DbException ex) when (ShardKitErrors.IsTransient(ex))
-                {
-                    var error = $"the fence was not free within {waitSeconds} s (writers held it); shard {context.Name} stays on '{from.Name}'";
-                    await FallBackAsync(context, reverse, error, cancellationToken).ConfigureAwait(false);
-                    return new MoveCutoverResult(context.Name, false, pause.Elapsed.TotalMilliseconds, fromFence.Epoch, 0, error);
-                }
-
-                await StepAsync(reverse ? "rollback.frozen" : "cutover.frozen").ConfigureAwait(false);
-                var drained = await DrainAsync(context, from, to, frozen: true, cancellationToken).ConfigureAwait(false);
-                var differs = await CompareAsync(context, from, to, cancellationToken).ConfigureAwait(false);
-                if (differs.Count > 0)
-                {
-                    await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
-                    var error = $"shard {context.Name} differs after the drain ({string.Join("; ", differs)}); it stays on '{from.Name}'";
-                    await FallBackAsync(context, reverse, error, cancellationToken).ConfigureAwait(false);
-                    return new MoveCutoverResult(context.Name, false, pause.Elapsed.TotalMilliseconds, frozen.Epoch, drained, error);
-                }
-
-                var epoch = frozen.Epoch + 1;
-                var written = Stopwatch.StartNew();
-                await fence.ExecuteAsync(ShardFence.Set(
-                    MoveTable.Quote(context.Schema), ShardFenceRow.ServedElsewhere(ShardFenceSignal.ServedByCluster(to.Name), epoch), transaction, cancellationToken)).ConfigureAwait(false);
-                var sourceWrite = written.Elapsed;
-                SwitchFinish finish;
-                try
-                {
-                    finish = await PrepareFinishAsync(context, to, epoch, reverse, cancellationToken).ConfigureAwait(false);
-                }
-                catch (DbException ex) when (ShardKitErrors.IsTransient(ex))
-                {
-                    await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
-                    var error = $"opening the fence on '{to.Name}' or writing the placement failed ({ex.Message}); shard {context.Name} stays on '{from.Name}' and the cutover is tried again";
-                    await FallBackAsync(context, reverse, error, cancellationToken).ConfigureAwait(false);
-                    return new MoveCutoverResult(context.Name, false, pause.Elapsed.TotalMilliseconds, frozen.Epoch, drained, error);
-                }
-
-                await using (finish.ConfigureAwait(false))
-                {
-                    var commits = sourceWrite + finish.Writes;
-                    if (pause.Elapsed + commits > _options.MaxPause)
-                    {
-                        await finish.RollbackAsync(cancellationToken).ConfigureAwait(false);
-                        await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
-                        var error = string.Create(CultureInfo.InvariantCulture, $"the switch under the fence (drain, comparison, fences and placement) took {pause.Elapsed.TotalMilliseconds:0} ms and its commits need about {commits.TotalMilliseconds:0} ms more, more than the {_options.MaxPause.TotalMilliseconds:0} ms allowed; shard {context.Name} stays on '{from.Name}' and the cutover is tried again");
-                        await FallBackAsync(context, reverse, error, cancellationToken).ConfigureAwait(false);
-                        return new MoveCutoverResult(context.Name, false, pause.Elapsed.TotalMilliseconds, frozen.Epoch, drained, error);
-                    }
-
-                    await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-                    await StepAsync(reverse ? "rollback.switched" : "cutover.switched").ConfigureAwait(false);
-                    await finish.CommitAsync(cancellationToken).ConfigureAwait(false);
-                }
-
-                var pauseMs = pause.Elapsed.TotalMilliseconds;
-                await RecordSwitchAsync(context, epoch, reverse, pauseMs, cancellationToken).ConfigureAwait(false);
-                await fence.ExecuteAsync(new CommandDefinition("SET SESSION innodb_lock_wait_timeout = DEFAULT", cancellationToken: cancellationToken)).ConfigureAwait(false);
-                return new MoveCutoverResult(context.Name, true, pauseMs, epoch, drained, null);
+                    var drained = await DrainAsync(context, from, to, frozen: true, ct).ConfigureAwait(false);
+                    var differs = await CompareAsync(context, from, to, ct).ConfigureAwait(false);
+                    return (drained, differs.Count == 0 ? null : $"shard {context.Name} differs after the drain ({string.Join("; ", differs)}); it stays on '{from.Name}'");
+                },
+                CloseAsync = (transaction, epoch, ct) => fence.ExecuteAsync(ShardFence.Set(
+                    MoveTable.Quote(context.Schema), ShardFenceRow.ServedElsewhere(ShardFenceSignal.ServedByCluster(to.Name), epoch), transaction, ct)),
+                PrepareAsync = (epoch, ct) => PrepareFinishAsync(context, to, epoch, reverse, ct),
+                FallBackAsync = (error, ct) => FallBackAsync(context, reverse, error, ct),
+                StepAsync = StepAsync,
+            }.RunAsync(fence, cancellationToken).ConfigureAwait(false);
+            if (outcome.Switched)
+            {
+                await RecordSwitchAsync(context, outcome.Epoch, reverse, outcome.PauseMs, cancellationToken).ConfigureAwait(false);
             }
+
+            return new MoveCutoverResult(context.Name, outcome.Switched, outcome.PauseMs, outcome.Epoch, outcome.ChangesDrained, outcome.Error);
         }
     }
 

@@ -3,23 +3,23 @@ using System.Data.Common;
 using System.Diagnostics;
 using Dapper;
 
-namespace ShardKit.Migrations.Migration.Moves;
+namespace ShardKit.Migrations.Migration;
 
 /// <summary>
-/// The end of a switch, written but not committed: the other side's fence opened and the placement override, each in a
-/// transaction of its own (<see cref="ShardMover"/> writes them while it holds the serving fence, so the pause check sees
-/// them). <see cref="Writes"/> is what their statements took, the estimate of their commits; <see cref="CommitAsync"/> commits
+/// The end of a switch, written but not committed: the other side's fence opened (and, for a shard move, the placement
+/// override), each in a transaction of its own (<see cref="FenceSwitch"/> has the job write them while it holds the serving
+/// fence, so the pause check sees them). <see cref="Writes"/> is what their statements took, the estimate of their commits; <see cref="CommitAsync"/> commits
 /// them in the order they were written; disposing rolls back whatever was not committed (a crash does the same on the server).
 /// </summary>
 internal sealed class SwitchFinish : IAsyncDisposable
 {
-    private readonly List<(DbConnection Connection, DbTransaction Transaction)> _parts = [];
+    private readonly List<(IAsyncDisposable Owner, DbTransaction Transaction)> _parts = [];
     private readonly string _firstCommittedStep;
     private readonly Func<string, Task> _step;
     private int _committed;
 
     /// <param name="firstCommittedStep">The test hook's step after the first part commits (the other fence open, the placement not yet).</param>
-    /// <param name="step">The mover's test hook.</param>
+    /// <param name="step">The job's test hook.</param>
     public SwitchFinish(string firstCommittedStep, Func<string, Task> step)
     {
         _firstCommittedStep = firstCommittedStep;
@@ -30,17 +30,21 @@ internal sealed class SwitchFinish : IAsyncDisposable
     public TimeSpan Writes { get; private set; }
 
     /// <summary>Begins a READ COMMITTED transaction on <paramref name="connection"/>, which this finish then owns.</summary>
-    public async Task<DbTransaction> BeginAsync(DbConnection connection, CancellationToken cancellationToken)
+    public Task<DbTransaction> BeginAsync(DbConnection connection, CancellationToken cancellationToken) =>
+        BeginAsync(connection, connection, cancellationToken);
+
+    /// <summary>Begins a READ COMMITTED transaction on <paramref name="connection"/>; this finish then owns <paramref name="owner"/>, which disposes the connection.</summary>
+    public async Task<DbTransaction> BeginAsync(DbConnection connection, IAsyncDisposable owner, CancellationToken cancellationToken)
     {
         try
         {
             var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
-            _parts.Add((connection, transaction));
+            _parts.Add((owner, transaction));
             return transaction;
         }
         catch
         {
-            await connection.DisposeAsync().ConfigureAwait(false);
+            await owner.DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }
@@ -81,10 +85,10 @@ internal sealed class SwitchFinish : IAsyncDisposable
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
-        foreach (var (connection, transaction) in _parts)
+        foreach (var (owner, transaction) in _parts)
         {
             await transaction.DisposeAsync().ConfigureAwait(false);
-            await connection.DisposeAsync().ConfigureAwait(false);
+            await owner.DisposeAsync().ConfigureAwait(false);
         }
 
         _parts.Clear();
