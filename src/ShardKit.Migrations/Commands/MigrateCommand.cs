@@ -35,7 +35,7 @@ public static class MigrateCommand
         var buckets = new Option<string?>("--buckets") { Description = "Buckets to work on: a list like 0,5,10-19 (default: all that are ready)." };
         migrate.Subcommands.Add(Step("verify", "Compare every bucket on both sides (count and checksum, then rows); with --repair fix the target from the source.", VerifyAsync, repair, buckets));
         var all = new Option<bool>("--all") { Description = "Every bucket that is ready." };
-        var maxPause = new Option<int>("--max-pause-ms") { Description = "How long writers of a bucket may be held (100-60000 ms); longer falls back to CATCHUP.", DefaultValueFactory = _ => 1000 };
+        var maxPause = new Option<int>("--max-pause-ms") { Description = "How long writers of a bucket may be held (100-60000 ms); a longer switch rolls back and is tried again (5 attempts in all), then the bucket stays where it was.", DefaultValueFactory = _ => 1000 };
         Cli.RequireRange(maxPause, 100, 60_000);
         migrate.Subcommands.Add(Step("cutover", "Switch buckets to the shards one at a time: freeze the fence, drain, verify, switch (epoch + 1).", CutoverAsync, buckets, all, maxPause));
         var follow = new Option<bool>("--follow") { Description = "Keep applying until Ctrl+C." };

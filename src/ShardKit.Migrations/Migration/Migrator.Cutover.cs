@@ -35,7 +35,7 @@ internal sealed partial class Migrator
                 throw new InvalidOperationException($"Bucket {bucket} is {status.Buckets[bucket].State}; a cutover needs the backfill done (CATCHUP or VERIFY).");
             }
 
-            results.Add(await SwitchAsync(bucket, Authority.Source, maxPause, cancellationToken).ConfigureAwait(false));
+            results.Add(await SwitchWithAttemptsAsync(bucket, Authority.Source, maxPause, cancellationToken).ConfigureAwait(false));
         }
 
         var after = await StatusAsync(cancellationToken).ConfigureAwait(false);
@@ -59,7 +59,7 @@ internal sealed partial class Migrator
                 continue;
             }
 
-            results.Add(await SwitchAsync(bucket, Authority.Target, maxPause, cancellationToken).ConfigureAwait(false));
+            results.Add(await SwitchWithAttemptsAsync(bucket, Authority.Target, maxPause, cancellationToken).ConfigureAwait(false));
         }
 
         var after = await StatusAsync(cancellationToken).ConfigureAwait(false);
@@ -136,6 +136,22 @@ internal sealed partial class Migrator
             await source.ExecuteAsync(new CommandDefinition(
                 _source.Sql("DROP TABLE IF EXISTS {schema}.`shardkit_fence`, {schema}.`shardkit_changes`, {schema}.`shardkit_tombstones`"), cancellationToken: cancellationToken)).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// <see cref="SwitchAsync"/> up to <see cref="MigratorOptions.CutoverAttempts"/> times while the bucket falls back (its fence
+    /// not free, or its pause over the budget, or a difference the verification repaired), 200 ms apart; the last result.
+    /// </summary>
+    private async Task<CutoverResult> SwitchWithAttemptsAsync(int bucket, Authority from, TimeSpan maxPause, CancellationToken cancellationToken)
+    {
+        var result = await SwitchAsync(bucket, from, maxPause, cancellationToken).ConfigureAwait(false);
+        for (var attempt = 1; !result.Switched && attempt < Math.Max(1, _options.CutoverAttempts); attempt++)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(200), _dataSource.TimeProvider, cancellationToken).ConfigureAwait(false);
+            result = await SwitchAsync(bucket, from, maxPause, cancellationToken).ConfigureAwait(false);
+        }
+
+        return result;
     }
 
     private async Task<CutoverResult> SwitchAsync(int bucket, Authority from, TimeSpan maxPause, CancellationToken cancellationToken)

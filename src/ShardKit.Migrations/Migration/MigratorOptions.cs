@@ -26,4 +26,11 @@ internal sealed class MigratorOptions
 
     /// <summary>How long <c>start</c> waits for every running writer to acknowledge.</summary>
     public TimeSpan AcknowledgeTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How many times a cutover or rollback tries one bucket's switch (draining again in between) before it reports the bucket as
+    /// not switched: a switch falls back when its fence is not free, or its pause would overrun the budget, within the budget.
+    /// The shard mover's <c>CutoverAttempts</c> does the same for a shard.
+    /// </summary>
+    public int CutoverAttempts { get; init; } = 5;
 }

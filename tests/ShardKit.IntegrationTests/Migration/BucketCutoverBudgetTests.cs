@@ -20,7 +20,9 @@ public sealed class BucketCutoverBudgetTests(ITestOutputHelper output)
     public async Task ASlowStepUnderTheFenceMakesTheBucketStayOnTheSourceRatherThanOverrunThePauseBudget()
     {
         await using var topology = await MigrationTopology.StartAsync(legacyOrders: 120);
-        using var migrator = topology.NewMigrator();
+
+        // One attempt per bucket, so the over-budget attempt is what the cutover reports.
+        using var migrator = topology.NewMigrator(cutoverAttempts: 1);
         await migrator.PlanAsync(CancellationToken.None);
         await using var store = topology.NewStore(workerId: 10);
         var workload = new MigrationWorkload(store, topology.Ids(11), MigrationTopology.Users, MigrationTopology.Merchants, topology.LegacyOrders);
@@ -73,5 +75,27 @@ public sealed class BucketCutoverBudgetTests(ITestOutputHelper output)
         Assert.True(problems.Count == 0, string.Join("\n", problems.Take(10)));
         var final = await migrator.VerifyAsync(repair: false, buckets: null, progress: null, CancellationToken.None);
         Assert.All(final, r => Assert.True(r.Equal, $"bucket {r.Bucket} differs"));
+    }
+
+    [Fact]
+    public async Task ASwitchThatRanOverBudgetIsTriedAgainWithinTheSameCutover()
+    {
+        await using var topology = await MigrationTopology.StartAsync(legacyOrders: 60);
+        using var migrator = topology.NewMigrator();
+        await migrator.PlanAsync(CancellationToken.None);
+        await migrator.StartAsync(CancellationToken.None);
+        await migrator.BackfillAsync(progress: null, CancellationToken.None);
+
+        // The first bucket's first attempt is slower than the budget; its second attempt is not.
+        var frozenSteps = 0;
+        migrator.Step = step => step == "cutover.frozen" && Interlocked.Increment(ref frozenSteps) == 1 ? Task.Delay(s_slowStep) : Task.CompletedTask;
+        var results = await migrator.CutoverAsync(buckets: null, s_budget, CancellationToken.None);
+
+        Assert.All(results, r => Assert.True(r.Switched, r.Error));
+        Assert.Equal(results.Count + 1, frozenSteps);
+        Assert.All(results, r => Assert.True(r.PauseMs <= s_budget.TotalMilliseconds, $"bucket {r.Bucket}: pause {r.PauseMs:0.0} ms over the budget"));
+        var status = await migrator.StatusAsync(CancellationToken.None);
+        Assert.All(status.Buckets, b => Assert.Equal(("MOVED", (string?)null), (b.State, b.LastError)));
+        Assert.Equal(results[0].Epoch, status.Buckets[results[0].Bucket].Epoch);
     }
 }

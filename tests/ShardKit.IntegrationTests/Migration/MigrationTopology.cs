@@ -61,7 +61,8 @@ internal sealed class MigrationTopology : IAsyncDisposable
         }
     }
 
-    public Migrator NewMigrator(int chunkSize = 200) => new(Shards, new MigratorOptions { ChunkSize = chunkSize, AcknowledgeTimeout = TimeSpan.FromSeconds(10) });
+    public Migrator NewMigrator(int chunkSize = 200, int cutoverAttempts = 5) =>
+        new(Shards, new MigratorOptions { ChunkSize = chunkSize, AcknowledgeTimeout = TimeSpan.FromSeconds(10), CutoverAttempts = cutoverAttempts });
 
     public MigratingOrderStore NewStore(int workerId, TimeSpan? pollInterval = null) => new(
         App,
