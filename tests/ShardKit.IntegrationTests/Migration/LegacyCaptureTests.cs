@@ -225,60 +225,21 @@ public sealed class LegacyCaptureTests(ITestOutputHelper output)
     /// <summary>A script that writes the built-in legacy tables with plain SQL (orders with items).</summary>
     private sealed class PlainSqlScript(string connectionString, int firstLegacyId, int lastLegacyId) : LegacyScript(connectionString, firstLegacyId, lastLegacyId)
     {
-        protected override async Task StepAsync(MySqlConnection connection, Random random, long legacyId, int n)
-        {
-            switch (random.Next(4))
-            {
-                case 0:
-                    await using (var transaction = await connection.BeginTransactionAsync(CancellationToken.None))
-                    {
-                        await connection.ExecuteAsync(
-                            "INSERT INTO `legacy`.`orders` (user_id, merchant_id, status, total_amount, currency, created_at, updated_at) VALUES (@User, @Merchant, 'script', 12.50, 'EUR', UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))",
-                            new { User = random.Next(1, MigrationTopology.Users + 1), Merchant = random.Next(1, MigrationTopology.Merchants + 1) },
-                            transaction);
-                        var id = await connection.ExecuteScalarAsync<long>("SELECT LAST_INSERT_ID()", transaction: transaction);
-                        await connection.ExecuteAsync(
-                            "INSERT INTO `legacy`.`order_items` (order_id, line_no, sku, quantity, unit_price) VALUES (@Id, 1, 'SCRIPT-1', 1, 12.50), (@Id, 2, 'SCRIPT-2', 2, 0.00)",
-                            new { Id = id },
-                            transaction);
-                        await transaction.CommitAsync(CancellationToken.None);
-                        Insert(id);
-                    }
+        protected override string InsertRoot =>
+            "INSERT INTO `legacy`.`orders` (user_id, merchant_id, status, total_amount, currency, created_at, updated_at) VALUES (@User, @Merchant, 'script', 12.50, 'EUR', UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))";
 
-                    break;
-                case 1:
-                    if (await connection.ExecuteAsync("UPDATE `legacy`.`orders` SET status = CONCAT('script-', @N) WHERE order_id = @Id", new { Id = legacyId, N = random.Next(1000) }) > 0)
-                    {
-                        Update();
-                    }
+        protected override string InsertChildren =>
+            "INSERT INTO `legacy`.`order_items` (order_id, line_no, sku, quantity, unit_price) VALUES (@Id, 1, 'SCRIPT-1', 1, 12.50), (@Id, 2, 'SCRIPT-2', 2, 0.00)";
 
-                    break;
-                case 2:
-                    if (await connection.ExecuteAsync("UPDATE `legacy`.`order_items` SET quantity = quantity + 1 WHERE order_id = @Id AND line_no = 1", new { Id = legacyId }) > 0)
-                    {
-                        ChildUpdate();
-                    }
+        protected override string UpdateRoot => "UPDATE `legacy`.`orders` SET status = CONCAT('script-', @N) WHERE order_id = @Key";
 
-                    break;
-                default:
-                    if (random.Next(3) != 0)
-                    {
-                        break;
-                    }
+        protected override string UpdateChild => "UPDATE `legacy`.`order_items` SET quantity = quantity + 1 WHERE order_id = @Key AND line_no = 1";
 
-                    await using (var transaction = await connection.BeginTransactionAsync(CancellationToken.None))
-                    {
-                        await connection.ExecuteAsync("DELETE FROM `legacy`.`order_items` WHERE order_id = @Id", new { Id = legacyId }, transaction);
-                        var deleted = await connection.ExecuteAsync("DELETE FROM `legacy`.`orders` WHERE order_id = @Id", new { Id = legacyId }, transaction);
-                        await transaction.CommitAsync(CancellationToken.None);
-                        if (deleted > 0)
-                        {
-                            Delete(legacyId);
-                        }
-                    }
+        protected override string DeleteChildren => "DELETE FROM `legacy`.`order_items` WHERE order_id = @Key";
 
-                    break;
-            }
-        }
+        protected override string DeleteRoot => "DELETE FROM `legacy`.`orders` WHERE order_id = @Key";
+
+        protected override object InsertParameters(Random random, int n) =>
+            new { User = random.Next(1, MigrationTopology.Users + 1), Merchant = random.Next(1, MigrationTopology.Merchants + 1) };
     }
 }

@@ -331,67 +331,26 @@ public sealed class TeamLegacyImportTests(ITestOutputHelper output)
     /// <summary>The team's own code writing its monolith with plain SQL, knowing nothing of ShardKit.</summary>
     private sealed class TeamScript(string connectionString) : LegacyScript(connectionString, 1, Orders)
     {
-        protected override async Task StepAsync(MySqlConnection connection, Random random, long key, int n)
-        {
-            switch (random.Next(4))
-            {
-                case 0:
-                    await using (var transaction = await connection.BeginTransactionAsync(CancellationToken.None))
-                    {
-                        await connection.ExecuteAsync(
-                            """
-                            INSERT INTO `legacy`.`t_order` (buyer, shop_id, trade_no, goods_amount, currency, buyer_remark, address, signature, created_at, updated_at, is_gift)
-                            VALUES (@Buyer, @Shop, @TradeNo, 99.90, 'EUR', 'scripted', '{"city":"S"}', X'00FF10', UTC_TIMESTAMP(6), UTC_TIMESTAMP(6), TRUE)
-                            """,
-                            new { Buyer = random.Next(1, Users + 1), Shop = random.Next(1, Merchants + 1), TradeNo = $"S-{n}-{random.Next()}" },
-                            transaction);
-                        var id = await connection.ExecuteScalarAsync<long>("SELECT LAST_INSERT_ID()", transaction: transaction);
-                        await connection.ExecuteAsync(
-                            """
-                            INSERT INTO `legacy`.`t_payment` (order_ref, payment_no, pay_method, amount) VALUES (@Id, 1, 'script', 99.90);
-                            INSERT INTO `legacy`.`t_audit` (order_ref, seq, actor, action, at) VALUES (@Id, 1, 'script', 'created', UTC_TIMESTAMP(6));
-                            """,
-                            new { Id = id },
-                            transaction);
-                        await transaction.CommitAsync(CancellationToken.None);
-                        Insert(id);
-                    }
+        protected override string InsertRoot => """
+            INSERT INTO `legacy`.`t_order` (buyer, shop_id, trade_no, goods_amount, currency, buyer_remark, address, signature, created_at, updated_at, is_gift)
+            VALUES (@Buyer, @Shop, @TradeNo, 99.90, 'EUR', 'scripted', '{"city":"S"}', X'00FF10', UTC_TIMESTAMP(6), UTC_TIMESTAMP(6), TRUE)
+            """;
 
-                    break;
-                case 1:
-                    if (await connection.ExecuteAsync("UPDATE `legacy`.`t_order` SET buyer_remark = CONCAT('edited ', @N), state = 'paid' WHERE order_no = @Key", new { Key = key, N = random.Next(1000) }) > 0)
-                    {
-                        Update();
-                    }
+        protected override string InsertChildren => """
+            INSERT INTO `legacy`.`t_payment` (order_ref, payment_no, pay_method, amount) VALUES (@Id, 1, 'script', 99.90);
+            INSERT INTO `legacy`.`t_audit` (order_ref, seq, actor, action, at) VALUES (@Id, 1, 'script', 'created', UTC_TIMESTAMP(6));
+            """;
 
-                    break;
-                case 2:
-                    // A change to a child row alone: the trigger raises its order's version.
-                    if (await connection.ExecuteAsync("UPDATE `legacy`.`t_payment` SET amount = amount + 1 WHERE order_ref = @Key AND payment_no = 1", new { Key = key }) > 0)
-                    {
-                        ChildUpdate();
-                    }
+        protected override string UpdateRoot => "UPDATE `legacy`.`t_order` SET buyer_remark = CONCAT('edited ', @N), state = 'paid' WHERE order_no = @Key";
 
-                    break;
-                default:
-                    if (random.Next(3) != 0)
-                    {
-                        break;
-                    }
+        // A change to a child row alone: the trigger raises its order's version.
+        protected override string UpdateChild => "UPDATE `legacy`.`t_payment` SET amount = amount + 1 WHERE order_ref = @Key AND payment_no = 1";
 
-                    await using (var transaction = await connection.BeginTransactionAsync(CancellationToken.None))
-                    {
-                        await connection.ExecuteAsync("DELETE FROM `legacy`.`t_payment` WHERE order_ref = @Key; DELETE FROM `legacy`.`t_audit` WHERE order_ref = @Key", new { Key = key }, transaction);
-                        var deleted = await connection.ExecuteAsync("DELETE FROM `legacy`.`t_order` WHERE order_no = @Key", new { Key = key }, transaction);
-                        await transaction.CommitAsync(CancellationToken.None);
-                        if (deleted > 0)
-                        {
-                            Delete(key);
-                        }
-                    }
+        protected override string DeleteChildren => "DELETE FROM `legacy`.`t_payment` WHERE order_ref = @Key; DELETE FROM `legacy`.`t_audit` WHERE order_ref = @Key";
 
-                    break;
-            }
-        }
+        protected override string DeleteRoot => "DELETE FROM `legacy`.`t_order` WHERE order_no = @Key";
+
+        protected override object InsertParameters(Random random, int n) =>
+            new { Buyer = random.Next(1, Users + 1), Shop = random.Next(1, Merchants + 1), TradeNo = $"S-{n}-{random.Next()}" };
     }
 }
