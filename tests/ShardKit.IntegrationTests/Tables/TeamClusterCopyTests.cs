@@ -1,6 +1,5 @@
 using System.Globalization;
 using Dapper;
-using Microsoft.Extensions.Configuration;
 using ShardKit.Migration;
 
 namespace ShardKit.IntegrationTests.Tables;
@@ -19,16 +18,7 @@ public sealed class TeamClusterCopyTests(TeamTablesFixture fixture) : IAsyncLife
     private readonly OrderIdGenerator _ids = new(new OrderIdGeneratorOptions { WorkerId = 61, ShardCount = TeamTablesFixture.ShardCount });
     private ShardKitDataSource _shards = null!;
 
-    public async Task InitializeAsync()
-    {
-        var options = new ShardKitOptions();
-        new ConfigurationBuilder().AddJsonFile(fixture.ConfigPath).Build().GetSection("ShardKit").Bind(options);
-        _shards = new ShardKitDataSourceBuilder(options).Build();
-
-        // ShardKit's own tables (tombstones) next to the team's (the fixture applied only the team's DDL); idempotent.
-        using var store = new TwoDimensionOrderStore(_shards);
-        await store.EnsureSchemaAsync();
-    }
+    public async Task InitializeAsync() => _shards = await fixture.OpenDataSourceAsync();
 
     public async Task DisposeAsync() => await _shards.DisposeAsync();
 

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Configuration;
 using ShardKit.Migrations.Commands;
 using ShardKit.Testing;
 
@@ -47,6 +48,20 @@ public sealed class TeamTablesFixture : IAsyncLifetime
         var path = Path.Combine(Topology.Directory, name);
         await File.WriteAllTextAsync(path, json.ToJsonString());
         return path;
+    }
+
+    /// <summary>
+    /// A data source on the team's declaration, with ShardKit's own tables (tombstones, mappings) next to the team's (the fixture
+    /// applied only the team's DDL; idempotent).
+    /// </summary>
+    public async Task<ShardKitDataSource> OpenDataSourceAsync()
+    {
+        var options = new ShardKitOptions();
+        new ConfigurationBuilder().AddJsonFile(ConfigPath).Build().GetSection("ShardKit").Bind(options);
+        var shards = new ShardKitDataSourceBuilder(options).Build();
+        using var store = new TwoDimensionOrderStore(shards);
+        await store.EnsureSchemaAsync();
+        return shards;
     }
 
     public async Task DisposeAsync()

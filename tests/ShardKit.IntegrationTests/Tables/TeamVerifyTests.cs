@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Dapper;
-using Microsoft.Extensions.Configuration;
 using ShardKit.Migrations.Commands;
 
 namespace ShardKit.IntegrationTests.Tables;
@@ -17,16 +16,7 @@ public sealed class TeamVerifyTests(TeamTablesFixture fixture) : IAsyncLifetime
     private readonly OrderIdGenerator _ids = new(new OrderIdGeneratorOptions { WorkerId = 59, ShardCount = TeamTablesFixture.ShardCount });
     private ShardKitDataSource _shards = null!;
 
-    public async Task InitializeAsync()
-    {
-        var options = new ShardKitOptions();
-        new ConfigurationBuilder().AddJsonFile(fixture.ConfigPath).Build().GetSection("ShardKit").Bind(options);
-        _shards = new ShardKitDataSourceBuilder(options).Build();
-
-        // ShardKit's own tables next to the team's (the fixture applied only the team's DDL); idempotent.
-        using var store = new TwoDimensionOrderStore(_shards);
-        await store.EnsureSchemaAsync();
-    }
+    public async Task InitializeAsync() => _shards = await fixture.OpenDataSourceAsync();
 
     public async Task DisposeAsync() => await _shards.DisposeAsync();
 
