@@ -66,7 +66,8 @@ internal static class SqlLiteral
                 sql.Append(dbl.ToString("R", CultureInfo.InvariantCulture));
                 break;
             case float f:
-                sql.Append(f.ToString("R", CultureInfo.InvariantCulture));
+                // The float's exact value: its shortest form ("3.4028235E+38") read as a DOUBLE can lie past the FLOAT range.
+                sql.Append(((double)f).ToString("R", CultureInfo.InvariantCulture));
                 break;
             case DateTimeOffset dto:
                 AppendDateTime(sql, dto.UtcDateTime);
@@ -75,7 +76,7 @@ internal static class SqlLiteral
                 sql.Append('\'').Append(date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)).Append('\'');
                 break;
             case TimeSpan time:
-                sql.Append('\'').Append(time.ToString("c", CultureInfo.InvariantCulture)).Append('\'');
+                AppendTime(sql, time);
                 break;
             case Guid guid:
                 sql.Append('\'').Append(guid.ToString("D")).Append('\'');
@@ -107,6 +108,26 @@ internal static class SqlLiteral
         text[20] = '.';
         Digits(text.Slice(21, 6), (int)(value.Ticks % TimeSpan.TicksPerSecond / 10));
         text[27] = '\'';
+        sql.Append(text);
+    }
+
+    /// <summary>
+    /// A <c>TIME</c> value as the server reads it: <c>'[-]H:MM:SS.ffffff'</c> with the hours counted in full (a TIME holds
+    /// -838:59:59 to 838:59:59; a TimeSpan's own form, <c>d.hh:mm:ss</c>, is refused by the server past 24 hours), to the
+    /// microsecond (ticks below it dropped, as the server keeps them).
+    /// </summary>
+    private static void AppendTime(StringBuilder sql, TimeSpan value)
+    {
+        var micros = Math.Abs(value.Ticks / 10);
+        sql.Append(value.Ticks <= -10 ? "'-" : "'").Append(micros / 3_600_000_000);
+        Span<char> text = stackalloc char[14];
+        text[0] = ':';
+        Digits(text.Slice(1, 2), (int)(micros / 60_000_000 % 60));
+        text[3] = ':';
+        Digits(text.Slice(4, 2), (int)(micros / 1_000_000 % 60));
+        text[6] = '.';
+        Digits(text.Slice(7, 6), (int)(micros % 1_000_000));
+        text[13] = '\'';
         sql.Append(text);
     }
 

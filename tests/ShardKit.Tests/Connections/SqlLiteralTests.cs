@@ -56,9 +56,20 @@ public sealed class SqlLiteralTests
         Assert.Equal("NULL", Literal(DBNull.Value));
         Assert.Equal("1", Literal(true));
         Assert.Equal("0.1", Literal(0.1d));
+        Assert.Equal("3.4028234663852886E+38", Literal(float.MaxValue));
         Assert.Equal("X'00FF'", Literal(new byte[] { 0, 255 }));
         Assert.Equal("'2026-12-07'", Literal(new DateOnly(2026, 12, 7)));
         Assert.Throws<ArgumentException>(() => Literal(new object()));
+    }
+
+    [Fact]
+    public void Times_are_written_with_their_hours_counted_in_full_to_the_microsecond()
+    {
+        Assert.Equal("'26:03:04.500000'", Literal(new TimeSpan(0, 26, 3, 4, 500)));
+        Assert.Equal("'-838:59:59.000000'", Literal(-new TimeSpan(0, 838, 59, 59)));
+        Assert.Equal("'-0:00:01.500000'", Literal(-new TimeSpan(0, 0, 0, 1, 500)));
+        Assert.Equal("'0:00:01.234567'", Literal(TimeSpan.FromTicks(12345678)));
+        Assert.Equal("'0:00:00.000000'", Literal(TimeSpan.FromTicks(-5)));
     }
 
     private static string Literal(object? value)
