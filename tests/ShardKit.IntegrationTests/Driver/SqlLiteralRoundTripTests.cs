@@ -31,6 +31,9 @@ public sealed class SqlLiteralRoundTripTests(ServerFixture fixture)
         ("c_year", "YEAR"),
         ("c_enum", "ENUM('new','paid','shipped')"),
         ("c_bit", "BIT(12)"),
+        ("c_point", "POINT"),
+        ("c_set", "SET('a','b','c')"),
+        ("c_char", "CHAR(36)"),
     ];
 
     public static TheoryData<string, object> Values => new()
@@ -64,6 +67,9 @@ public sealed class SqlLiteralRoundTripTests(ServerFixture fixture)
         { "c_year", 2026 },
         { "c_enum", "paid" },
         { "c_bit", 4095UL },
+        { "c_set", "a,c" },
+        { "c_char", new Guid("3f2504e0-4f89-11d3-9a0c-0305e82c3301") },
+        { "c_point", new byte[] { 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 240, 63, 0, 0, 0, 0, 0, 0, 0, 64 } },
     };
 
     [Theory]
