@@ -25,6 +25,30 @@ internal sealed class CpuTimes
     public string Stop() =>
         string.Join(", ", _processes.Select((p, i) => string.Create(CultureInfo.InvariantCulture, $"{p.Name} {Read(p.Pid, p.Children) - _start[i]:F1} s")));
 
+    /// <summary>
+    /// Waits until every one of <paramref name="pids"/> used less than 5 % of a core over one second (a server's purge and
+    /// page flushing after a large write, which would slow whatever runs next), at most <paramref name="limit"/>; returns the
+    /// time waited and whether they went quiet.
+    /// </summary>
+    public static async Task<(TimeSpan Waited, bool Quiet)> SettleAsync(IReadOnlyList<int> pids, TimeSpan limit, CancellationToken cancellationToken)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var before = pids.Select(p => Read(p, children: false)).ToArray();
+            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+            if (pids.Select((p, i) => Read(p, children: false) - before[i]).All(used => used < 0.05))
+            {
+                return (clock.Elapsed, true);
+            }
+
+            if (clock.Elapsed >= limit)
+            {
+                return (clock.Elapsed, false);
+            }
+        }
+    }
+
     private static double Read(int pid, bool children)
     {
         try

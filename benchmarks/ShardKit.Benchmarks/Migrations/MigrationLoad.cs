@@ -52,7 +52,7 @@ internal static class MigrationLoad
         }
 
         console.WriteLine();
-        console.WriteLine("## Summary (orders per second; ratio to the median of the scenario's dump | reload runs)");
+        console.WriteLine("## Summary (orders per second; ratio to the median of the scenario's dump | reload runs before the backfill)");
         console.WriteLine();
         if (options.BackfillOnly)
         {
@@ -60,7 +60,7 @@ internal static class MigrationLoad
             console.WriteLine("|--:|---|--:|--:|--:|--:|---|");
             foreach (var r in results)
             {
-                console.WriteLine($"| {r.Orders:N0} | {Mode(r.Live)} | {Rates(r.DumpBefore)} / {Rates(r.DumpAfter)} (median {r.BaselineOrdersPerSecond:N0}) | {r.Backfill.OrdersPerSecond:N0} | **{r.Backfill.OrdersPerSecond / r.BaselineOrdersPerSecond:F2}×** | {Pauses(r.BucketPausesMs)} | {r.Backfill.Load} |");
+                console.WriteLine($"| {r.Orders:N0} | {Mode(r.Live)} | {Rates(r.DumpBefore)} / {Rates(r.DumpAfter)} (baseline {r.BaselineOrdersPerSecond:N0}) | {r.Backfill.OrdersPerSecond:N0} | **{r.Backfill.OrdersPerSecond / r.BaselineOrdersPerSecond:F2}×** | {Pauses(r.BucketPausesMs)} | {r.Backfill.Load} |");
             }
         }
         else
@@ -69,7 +69,7 @@ internal static class MigrationLoad
             console.WriteLine("|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|");
             foreach (var r in results)
             {
-                console.WriteLine($"| {r.Orders:N0} | {Mode(r.Live)} | {Rates(r.DumpBefore)} / {Rates(r.DumpAfter)} (median {r.BaselineOrdersPerSecond:N0}) | {r.Backfill.OrdersPerSecond:N0} | **{r.Backfill.OrdersPerSecond / r.BaselineOrdersPerSecond:F2}×** | " +
+                console.WriteLine($"| {r.Orders:N0} | {Mode(r.Live)} | {Rates(r.DumpBefore)} / {Rates(r.DumpAfter)} (baseline {r.BaselineOrdersPerSecond:N0}) | {r.Backfill.OrdersPerSecond:N0} | **{r.Backfill.OrdersPerSecond / r.BaselineOrdersPerSecond:F2}×** | " +
                     $"{r.MoverOrdersPerSecond:N0} | **{r.MoverOrdersPerSecond / r.BaselineOrdersPerSecond:F2}×** | {r.MoverCopyOrdersPerSecond:N0} | **{r.MoverCopyOrdersPerSecond / r.BaselineOrdersPerSecond:F2}×** | {Pauses(r.BucketPausesMs)} | {Pauses(r.Moves.Select(m => m.PauseMs).ToList())} | {r.Backfill.Load} |");
             }
         }

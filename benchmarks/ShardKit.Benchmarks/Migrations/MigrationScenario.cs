@@ -46,8 +46,9 @@ internal static class MigrationScenario
         log.WriteLine($"[{name}] seeding the legacy database");
         await SeedAsync(legacy, orders, cancellationToken);
 
+        var servers = new[] { legacy.ProcessId, topology.Clusters[0].Primary.ProcessId, topology.Clusters[1].Primary.ProcessId }.OfType<int>().ToList();
         log.WriteLine($"[{name}] mariadb-dump | mariadb");
-        var dumpBefore = await DumpsAsync(legacy, target, orders, options.Dumps, name, log, cancellationToken);
+        var dumpBefore = await DumpsAsync(legacy, target, orders, options.Dumps, servers, name, log, cancellationToken);
 
         Measured backfill;
         Measured cutover;
@@ -64,6 +65,7 @@ internal static class MigrationScenario
         await using (var appSource = new ShardKitDataSourceBuilder(MigrationDemo.Options(topology, Shards)).Build())
         {
             using var migrator = new Migrator(dataSource, options.ChunkSize is { } chunkSize ? new MigratorOptions { ChunkSize = chunkSize } : new MigratorOptions());
+            await SettleAsync(servers, name, log, cancellationToken);
             log.WriteLine($"[{name}] migrate plan");
             await migrator.PlanAsync(cancellationToken);
 
@@ -144,7 +146,7 @@ internal static class MigrationScenario
         }
 
         log.WriteLine($"[{name}] mariadb-dump | mariadb again");
-        var dumpAfter = await DumpsAsync(legacy, target, orders, options.Dumps, name, log, cancellationToken);
+        var dumpAfter = await DumpsAsync(legacy, target, orders, options.Dumps, servers, name, log, cancellationToken);
 
         if (options.BackfillOnly)
         {
@@ -240,16 +242,29 @@ internal static class MigrationScenario
         }
     }
 
-    private static async Task<List<Measured>> DumpsAsync(MariaDbServer legacy, MariaDbServer target, int orders, int count, string name, TextWriter log, CancellationToken cancellationToken)
+    private static async Task<List<Measured>> DumpsAsync(
+        MariaDbServer legacy, MariaDbServer target, int orders, int count, IReadOnlyList<int> servers, string name, TextWriter log, CancellationToken cancellationToken)
     {
         var runs = new List<Measured>();
         for (var i = 0; i < Math.Max(1, count); i++)
         {
+            await SettleAsync(servers, name, log, cancellationToken);
             var run = await DumpReload.MeasureAsync(legacy, target, orders, cancellationToken);
             log.WriteLine($"[{name}]   {run.Seconds:F1} s, {run.OrdersPerSecond:F0} orders/s (load {run.Load}); CPU {DumpReload.Cpu}");
             runs.Add(run);
         }
 
         return runs;
+    }
+
+    /// <summary>
+    /// Lets the servers finish what the last step left them (purge, page flushing) before the next measured one, so a baseline
+    /// run after the backfill is not slowed by the backfill's aftermath, nor the backfill by the seeding's or a dump's.
+    /// </summary>
+    private static async Task SettleAsync(IReadOnlyList<int> servers, string name, TextWriter log, CancellationToken cancellationToken)
+    {
+        var (waited, quiet) = await CpuTimes.SettleAsync(servers, TimeSpan.FromSeconds(90), cancellationToken);
+        log.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"[{name}]   servers {(quiet ? "quiet" : "still busy")} after {waited.TotalSeconds:F0} s"));
     }
 }
