@@ -40,6 +40,7 @@ internal sealed class UnitStore
         Job = job;
     }
 
+    /// <summary>The job whose units this store reads and writes.</summary>
     public MigrationJob Job { get; }
 
     /// <summary>The stored name of <paramref name="job"/> (<c>import</c>, <c>move</c>).</summary>
@@ -133,17 +134,18 @@ internal sealed class UnitStore
     public Task SetStateAsync(ShardDimension dimension, int shard, string state, CancellationToken cancellationToken) =>
         UpdateAsync(dimension, shard, "state = @State", new { State = state }, cancellationToken);
 
-    /// <summary>
-    /// Records the unit's state and last error (null clears it) and, when given, its epoch and the pause of its switch;
-    /// <paramref name="finished"/> clears the interrupted command as well.
-    /// </summary>
-    public Task RecordAsync(ShardDimension dimension, int shard, string state, string? error, int? epoch, double? pauseMs, CancellationToken cancellationToken, bool finished = false) =>
+    /// <summary>Records the unit's state and last error (null clears it) and, when given, its epoch and the pause of its switch.</summary>
+    public Task RecordAsync(ShardDimension dimension, int shard, string state, string? error, int? epoch, double? pauseMs, CancellationToken cancellationToken) =>
         UpdateAsync(
             dimension,
             shard,
-            "state = @State, last_error = @Error, epoch = IFNULL(@Epoch, epoch), pause_ms = IFNULL(@PauseMs, pause_ms)" + (finished ? ", command = NULL" : ""),
+            "state = @State, last_error = @Error, epoch = IFNULL(@Epoch, epoch), pause_ms = IFNULL(@PauseMs, pause_ms)",
             new { State = state, Error = Truncate(error), Epoch = epoch, PauseMs = pauseMs },
             cancellationToken);
+
+    /// <summary>Records the unit finished in <paramref name="state"/>, in one statement: no error, no interrupted command.</summary>
+    public Task FinishAsync(ShardDimension dimension, int shard, string state, CancellationToken cancellationToken) =>
+        UpdateAsync(dimension, shard, "state = @State, last_error = NULL, command = NULL", new { State = state }, cancellationToken);
 
     /// <summary>Records (or clears, with null) the command working on the unit, so <c>resume</c> can run it again.</summary>
     public Task RecordCommandAsync(ShardDimension dimension, int shard, string? command, CancellationToken cancellationToken) =>

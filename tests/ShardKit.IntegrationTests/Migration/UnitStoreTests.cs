@@ -70,9 +70,10 @@ public sealed class UnitStoreTests
         Assert.Equal(["user:0 MOVED"], await import.UnfinishedAsync(MigrationJob.Move, CancellationToken.None));
 
         // Finished: COMPLETE, no error, no interrupted command; the import may start again.
-        await moves.RecordAsync(ShardDimension.User, 0, "COMPLETE", error: null, epoch: null, pauseMs: null, CancellationToken.None, finished: true);
+        await moves.RecordAsync(ShardDimension.User, 0, "MOVED", error: "a fallback", epoch: null, pauseMs: null, CancellationToken.None);
+        await moves.FinishAsync(ShardDimension.User, 0, "COMPLETE", CancellationToken.None);
         move = await moves.ReadAsync(ShardDimension.User, 0, CancellationToken.None);
-        Assert.Equal(("COMPLETE", 1, 40.0, (string?)null), (move!.State, move.Epoch, move.PauseMs, move.Command));
+        Assert.Equal(("COMPLETE", 1, 40.0, (string?)null, (string?)null), (move!.State, move.Epoch, move.PauseMs, move.LastError, move.Command));
         Assert.Empty(await import.UnfinishedAsync(MigrationJob.Move, CancellationToken.None));
 
         // A start the servers refused leaves no row; a row in another state stays.

@@ -171,7 +171,7 @@ internal sealed partial class ShardMover
             outcome = $"shard {name}: stays on '{context.From.Name}'; the copy on '{context.To.Name}' is dropped";
         }
 
-        await _units.RecordAsync(context.Dimension, context.Shard, StateName(ShardMoveState.Complete), error: null, epoch: null, pauseMs: null, cancellationToken, finished: true).ConfigureAwait(false);
+        await _units.FinishAsync(context.Dimension, context.Shard, StateName(ShardMoveState.Complete), cancellationToken).ConfigureAwait(false);
         return outcome;
     }
 
