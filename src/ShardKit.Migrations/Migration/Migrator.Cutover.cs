@@ -172,10 +172,8 @@ internal sealed partial class Migrator
             return new CutoverResult(bucket, true, 0, fromFence.Epoch, 0, null);
         }
 
-        await ControlExecuteAsync(
-            $"UPDATE `{Control}`.`buckets` SET state = @State, updated_at = UTC_TIMESTAMP(6) WHERE bucket = @Bucket",
-            new { Bucket = bucket, State = MigrationStates.Name(from == Authority.Source ? BucketState.Cutover : BucketState.Reverse) },
-            cancellationToken).ConfigureAwait(false);
+        await _units.SetStateAsync(
+            ShardDimension.User, bucket, MigrationStates.Name(from == Authority.Source ? BucketState.Cutover : BucketState.Reverse), cancellationToken).ConfigureAwait(false);
         await DrainAsync(bucket, from, cancellationToken).ConfigureAwait(false);
 
         await using var side = await FenceSide.OpenAsync(_dataSource, _source, bucket, from, cancellationToken).ConfigureAwait(false);
@@ -253,14 +251,7 @@ internal sealed partial class Migrator
 
     private async Task RecordBucketAsync(int bucket, BucketState state, int? epoch, double? pauseMs, string? error, CancellationToken cancellationToken)
     {
-        await ControlExecuteAsync(
-            $"""
-            UPDATE `{Control}`.`buckets` SET state = @State, epoch = IFNULL(@Epoch, epoch), pause_ms = IFNULL(@PauseMs, pause_ms),
-                last_error = @Error, updated_at = UTC_TIMESTAMP(6)
-            WHERE bucket = @Bucket
-            """,
-            new { Bucket = bucket, State = MigrationStates.Name(state), Epoch = epoch, PauseMs = pauseMs, Error = error },
-            cancellationToken).ConfigureAwait(false);
+        await _units.RecordAsync(ShardDimension.User, bucket, MigrationStates.Name(state), error, epoch, pauseMs, cancellationToken).ConfigureAwait(false);
         await BumpVersionAsync(cancellationToken).ConfigureAwait(false);
     }
 }

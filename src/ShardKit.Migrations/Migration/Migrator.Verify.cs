@@ -33,15 +33,12 @@ internal sealed partial class Migrator
             var report = await VerifyBucketAsync(bucket, repair && !targetSide, cancellationToken).ConfigureAwait(false);
             reports.Add(report);
             var newState = targetSide ? state : report.Equal ? BucketState.Verify : BucketState.Catchup;
-            await ControlExecuteAsync(
-                $"""
-                UPDATE `{Control}`.`buckets` SET state = @State, source_rows = @SourceRows, target_rows = @TargetRows,
-                    verified_at = IF(@Equal, UTC_TIMESTAMP(6), verified_at), last_error = @Error, updated_at = UTC_TIMESTAMP(6)
-                WHERE bucket = @Bucket
-                """,
+            await _units.UpdateAsync(
+                ShardDimension.User,
+                bucket,
+                "state = @State, source_rows = @SourceRows, target_rows = @TargetRows, verified_at = IF(@Equal, UTC_TIMESTAMP(6), verified_at), last_error = @Error",
                 new
                 {
-                    Bucket = bucket,
                     State = MigrationStates.Name(newState),
                     SourceRows = report.SourceCount,
                     TargetRows = report.TargetCount,

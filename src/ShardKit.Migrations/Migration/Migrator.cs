@@ -27,6 +27,7 @@ internal sealed partial class Migrator : IDisposable
     private readonly ShardKitDataSource _dataSource;
     private readonly MigratorOptions _options;
     private readonly ShardCluster _controlCluster;
+    private readonly UnitStore _units;
     private readonly LegacySource _source;
     private readonly AlternateKeyStore _keys;
     private readonly ILegacyIdMap _legacyIds;
@@ -50,6 +51,7 @@ internal sealed partial class Migrator : IDisposable
         }
 
         _controlCluster = ControlSchema.Cluster(dataSource.Map, options.ControlCluster);
+        _units = new UnitStore(dataSource, _controlCluster, MigrationJob.Import);
         _source = new LegacySource(legacy.Database, dataSource.Map);
         _keys = new AlternateKeyStore(dataSource);
         _legacyIds = new AlternateKeyLegacyIdMap(_keys);
@@ -109,33 +111,18 @@ internal sealed partial class Migrator : IDisposable
     }
 
     /// <summary>
-    /// Refuses to plan while a shard move is unfinished (<c>shardkit_control.shard_moves</c>): the import's writes carry the
+    /// Refuses to plan while a shard move is unfinished (<see cref="UnitStore.UnfinishedAsync"/>): the import's writes carry the
     /// migrators' session mark, which a move's triggers let pass, and the import's triggers would stay on a moved shard's old
     /// cluster. The two jobs never overlap; nothing is created.
     /// </summary>
     private async Task CheckNoShardMovesAsync(CancellationToken cancellationToken)
     {
-        var control = await _dataSource.OpenClusterAsync(_controlCluster, cancellationToken).ConfigureAwait(false);
-        await using (control.ConfigureAwait(false))
+        var moves = await _units.UnfinishedAsync(MigrationJob.Move, cancellationToken).ConfigureAwait(false);
+        if (moves.Count > 0)
         {
-            List<(string Dimension, int Shard, string State)> moves;
-            try
-            {
-                moves = (await control.QueryAsync<(string, int, string)>(new CommandDefinition(
-                    $"SELECT dimension, shard, state FROM `{Control}`.`shard_moves` WHERE state <> 'COMPLETE' ORDER BY dimension, shard",
-                    cancellationToken: cancellationToken)).ConfigureAwait(false)).ToList();
-            }
-            catch (System.Data.Common.DbException ex) when (ControlSchema.IsMissingTable(ex))
-            {
-                return;
-            }
-
-            if (moves.Count > 0)
-            {
-                throw new InvalidOperationException(
-                    $"The migration was not planned: {moves.Count} shard move(s) are not complete ({string.Join(", ", moves.Take(5).Select(m => $"{m.Dimension}:{m.Shard} {m.State}"))}); " +
-                    "finish them with `shardkit move-shard complete` first. Nothing was created.");
-            }
+            throw new InvalidOperationException(
+                $"The migration was not planned: {moves.Count} shard move(s) are not complete ({string.Join(", ", moves.Take(5))}); " +
+                "finish them with `shardkit move-shard complete` first. Nothing was created.");
         }
     }
 
@@ -223,11 +210,7 @@ internal sealed partial class Migrator : IDisposable
             }
 
             await _source.PrepareAsync(source, Buckets, cancellationToken).ConfigureAwait(false);
-            await ControlExecuteAsync(
-                $"INSERT IGNORE INTO `{Control}`.`buckets` (bucket, state, updated_at) VALUES "
-                    + string.Join(", ", Enumerable.Range(0, Buckets).Select(b => FormattableString.Invariant($"({b}, 'PLAN', UTC_TIMESTAMP(6))"))),
-                null,
-                cancellationToken).ConfigureAwait(false);
+            await _units.AddAsync(ShardDimension.User, Enumerable.Range(0, Buckets), MigrationStates.Name(BucketState.Plan), cancellationToken).ConfigureAwait(false);
 
             var perUser = await source.QueryAsync<(long UserId, long Orders)>(new CommandDefinition(
                 _source.Sql($"SELECT {_source.UserColumn}, COUNT(*) FROM {{root}} GROUP BY {_source.UserColumn}"), cancellationToken: cancellationToken)).ConfigureAwait(false);
@@ -325,9 +308,8 @@ internal sealed partial class Migrator : IDisposable
             }
 
             var pending = await PendingChangesAsync(cancellationToken).ConfigureAwait(false);
-            var buckets = (await control.QueryAsync<(int Bucket, string State, int Epoch, long? SourceRows, long? TargetRows, DateTime? VerifiedAt, double? PauseMs, string? LastError)>(new CommandDefinition(
-                $"SELECT bucket, state, epoch, source_rows, target_rows, verified_at, pause_ms, last_error FROM `{Control}`.`buckets` ORDER BY bucket", cancellationToken: cancellationToken)).ConfigureAwait(false))
-                .Select(b => new BucketStatus(b.Bucket, b.State, b.Epoch, b.SourceRows, b.TargetRows, b.VerifiedAt, b.PauseMs, pending.GetValueOrDefault(b.Bucket), b.LastError))
+            var buckets = (await _units.ReadAsync(cancellationToken).ConfigureAwait(false))
+                .Select(b => new BucketStatus(b.Shard, b.State, b.Epoch, b.SourceRows, b.TargetRows, b.VerifiedAt, b.PauseMs, pending.GetValueOrDefault(b.Shard), b.LastError))
                 .ToList();
             var writers = (await control.QueryAsync<(string WriterId, long StateVersion, double Seconds, string Host, double? LatencyP99)>(new CommandDefinition(
                 $"SELECT writer_id, state_version, TIMESTAMPDIFF(MICROSECOND, heartbeat_at, UTC_TIMESTAMP(6)) / 1e6, host, latency_p99_ms FROM `{Control}`.`writers` ORDER BY writer_id",
@@ -389,10 +371,7 @@ internal sealed partial class Migrator : IDisposable
 
     private async Task SetBucketsAsync(BucketState from, BucketState to, CancellationToken cancellationToken)
     {
-        await ControlExecuteAsync(
-            $"UPDATE `{Control}`.`buckets` SET state = @To, updated_at = UTC_TIMESTAMP(6) WHERE state = @From",
-            new { From = MigrationStates.Name(from), To = MigrationStates.Name(to) },
-            cancellationToken).ConfigureAwait(false);
+        await _units.SetStatesAsync(MigrationStates.Name(from), MigrationStates.Name(to), cancellationToken).ConfigureAwait(false);
         await BumpVersionAsync(cancellationToken).ConfigureAwait(false);
     }
 

@@ -4,14 +4,36 @@ using Dapper;
 namespace ShardKit.Migration;
 
 /// <summary>
-/// The control schema <c>shardkit_control</c> on the control cluster's primary: the one source of truth of a migration
-/// for the migrator and every application instance. <c>migration</c> holds the phase, the state version (raised at every
-/// state change) and the backfill checkpoint; <c>buckets</c> each bucket's state and epoch; <c>writers</c> each
-/// application instance's acknowledged state version, heartbeat and the 99th percentile of its operations' latency since its last poll.
+/// The control schema <c>shardkit_control</c> on the control cluster's primary: the one source of truth of every migration job
+/// for the migrators and every application instance. <c>migration</c> holds the legacy import's phase, the state version (raised
+/// at every state change) and the backfill checkpoint; <c>units</c> the state of every unit of every job (<see cref="Units"/>);
+/// <c>writers</c> each application instance's acknowledged state version, heartbeat and the 99th percentile of its operations'
+/// latency since its last poll; <c>placements</c> the placement overrides every application instance with
+/// <see cref="ShardMovesOptions"/> routes by.
 /// </summary>
 internal static class ControlSchema
 {
     public const string Name = "shardkit_control";
+
+    /// <summary>
+    /// The state table of both jobs, one row per (job, unit). A unit is a logical shard, <c>(dimension, shard)</c>: a bucket of the
+    /// legacy import is its user shard (job <c>import</c>, dimension <c>user</c>), a shard move moves one shard of either dimension
+    /// (job <c>move</c>). The columns every job writes come first; the figures of one job are null in the other's rows.
+    /// </summary>
+    public const string Units = "units";
+
+    /// <summary>The <c>job</c> of the legacy import's units (its buckets) in <see cref="Units"/>.</summary>
+    public const string ImportJob = "import";
+
+    /// <summary>The <c>job</c> of the shard moves' units in <see cref="Units"/>.</summary>
+    public const string MoveJob = "move";
+
+    /// <summary>The state tables of earlier versions (<c>buckets</c> of the import, <c>shard_moves</c> of the mover), which <see cref="Units"/> replaces.</summary>
+    private static readonly (string Table, string Job, string Remedy)[] s_earlierTables =
+    [
+        ("buckets", "a legacy import", "finish it with that version (`shardkit migrate cutover`, then `shardkit migrate complete`)"),
+        ("shard_moves", "shard moves", "finish them with that version (`shardkit move-shard complete`), or roll them back (`shardkit move-shard rollback`, then `complete`)"),
+    ];
 
     public static readonly string[] Statements =
     [
@@ -35,17 +57,27 @@ internal static class ControlSchema
         ) ENGINE = InnoDB
         """,
         $"""
-        CREATE TABLE IF NOT EXISTS `{Name}`.`buckets` (
-            bucket      SMALLINT     NOT NULL,
-            state       VARCHAR(16)  NOT NULL,
-            epoch       INT          NOT NULL DEFAULT 0,
-            source_rows BIGINT       NULL,
-            target_rows BIGINT       NULL,
-            verified_at DATETIME(6)  NULL,
-            pause_ms    DOUBLE       NULL,
-            last_error  VARCHAR(512) NULL,
-            updated_at  DATETIME(6)  NOT NULL,
-            PRIMARY KEY (bucket)
+        CREATE TABLE IF NOT EXISTS `{Name}`.`{Units}` (
+            job          VARCHAR(8)    NOT NULL,
+            dimension    VARCHAR(8)    NOT NULL,
+            shard        INT           NOT NULL,
+            state        VARCHAR(16)   NOT NULL,
+            epoch        INT           NOT NULL DEFAULT 0,
+            pause_ms     DOUBLE        NULL,
+            last_error   VARCHAR(1024) NULL,
+            command      VARCHAR(512)  NULL,
+            started_at   DATETIME(6)   NOT NULL,
+            updated_at   DATETIME(6)   NOT NULL,
+            source_rows  BIGINT        NULL,
+            target_rows  BIGINT        NULL,
+            verified_at  DATETIME(6)   NULL,
+            from_cluster VARCHAR(64)   NULL,
+            to_cluster   VARCHAR(64)   NULL,
+            cursors      TEXT          NULL,
+            copy_done    TINYINT(1)    NULL,
+            rows_copied  BIGINT        NULL,
+            changes      BIGINT        NULL,
+            PRIMARY KEY (job, dimension, shard)
         ) ENGINE = InnoDB
         """,
         $"""
@@ -56,36 +88,6 @@ internal static class ControlSchema
             host          VARCHAR(255) NOT NULL,
             latency_p99_ms DOUBLE      NULL,
             PRIMARY KEY (writer_id)
-        ) ENGINE = InnoDB
-        """,
-    ];
-
-    /// <summary>
-    /// The shard-move tables (<c>shardkit move-shard</c>): <c>shard_moves</c>, one row per logical shard that is or was moved (its
-    /// state, clusters, epoch, copy cursors, figures, the interrupted command); <c>placements</c>, the placement overrides every
-    /// application instance with <see cref="ShardMovesOptions"/> routes by.
-    /// </summary>
-    public static readonly string[] MoveStatements =
-    [
-        $"CREATE DATABASE IF NOT EXISTS `{Name}` CHARACTER SET utf8mb4",
-        $"""
-        CREATE TABLE IF NOT EXISTS `{Name}`.`shard_moves` (
-            dimension    VARCHAR(8)    NOT NULL,
-            shard        INT           NOT NULL,
-            from_cluster VARCHAR(64)   NOT NULL,
-            to_cluster   VARCHAR(64)   NOT NULL,
-            state        VARCHAR(16)   NOT NULL,
-            epoch        INT           NOT NULL DEFAULT 0,
-            cursors      TEXT          NULL,
-            copy_done    TINYINT(1)    NOT NULL DEFAULT 0,
-            rows_copied  BIGINT        NOT NULL DEFAULT 0,
-            changes      BIGINT        NOT NULL DEFAULT 0,
-            pause_ms     DOUBLE        NULL,
-            last_error   VARCHAR(1024) NULL,
-            command      VARCHAR(512)  NULL,
-            started_at   DATETIME(6)   NOT NULL,
-            updated_at   DATETIME(6)   NOT NULL,
-            PRIMARY KEY (dimension, shard)
         ) ENGINE = InnoDB
         """,
         $"""
@@ -104,7 +106,8 @@ internal static class ControlSchema
 
     public const string ReadMigration = $"SELECT phase, state_version FROM `{Name}`.`migration` WHERE id = 1";
 
-    public const string ReadBuckets = $"SELECT bucket, state, epoch FROM `{Name}`.`buckets` ORDER BY bucket";
+    /// <summary>Every bucket of the legacy import (its user shard) with its state and epoch, as the applications route by them.</summary>
+    public const string ReadBuckets = $"SELECT shard, state, epoch FROM `{Name}`.`{Units}` WHERE job = '{ImportJob}' ORDER BY shard";
 
     public const string Acknowledge = $"""
         INSERT INTO `{Name}`.`writers` (writer_id, state_version, heartbeat_at, host, latency_p99_ms) VALUES (@WriterId, @StateVersion, UTC_TIMESTAMP(6), @Host, @LatencyP99)
@@ -129,13 +132,37 @@ internal static class ControlSchema
             ?? throw new ArgumentException($"The control cluster '{name}' is not in the topology; it has {string.Join(", ", map.Clusters.Select(c => c.Name))}.", nameof(name));
     }
 
-    public static Task EnsureAsync(DbConnection connection, CancellationToken cancellationToken) => EnsureAsync(connection, Statements, cancellationToken);
-
-    public static async Task EnsureAsync(DbConnection connection, string[] statements, CancellationToken cancellationToken)
+    /// <summary>
+    /// Creates the control schema and its tables where they are missing. An estate of an earlier version keeps its jobs' states
+    /// in <c>buckets</c> or <c>shard_moves</c>, which this version does not read: while either holds a unit that is not
+    /// <c>COMPLETE</c>, nothing is created and the job must be finished with that version.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">An earlier version's state table holds an unfinished job; the message names the table and what to do.</exception>
+    public static async Task EnsureAsync(DbConnection connection, CancellationToken cancellationToken)
     {
-        foreach (var statement in statements)
+        await RefuseEarlierJobsAsync(connection, cancellationToken).ConfigureAwait(false);
+        foreach (var statement in Statements)
         {
             await connection.ExecuteAsync(new CommandDefinition(statement, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task RefuseEarlierJobsAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        var found = (await connection.QueryAsync<string>(new CommandDefinition(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = @Schema AND table_name IN @Tables",
+            new { Schema = Name, Tables = s_earlierTables.Select(t => t.Table).ToArray() },
+            cancellationToken: cancellationToken)).ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
+        foreach (var (table, job, remedy) in s_earlierTables.Where(t => found.Contains(t.Table)))
+        {
+            var unfinished = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+                $"SELECT COUNT(*) FROM `{Name}`.`{table}` WHERE state <> 'COMPLETE'", cancellationToken: cancellationToken)).ConfigureAwait(false);
+            if (unfinished > 0)
+            {
+                throw new InvalidOperationException(
+                    $"The control schema {Name} has table `{table}` of an earlier ShardKit version with {unfinished} unfinished row(s) ({job} in progress); " +
+                    $"this version keeps job states in `{Units}` and cannot carry on that job: {remedy}, then run this version. Nothing was changed.");
+            }
         }
     }
 

@@ -102,12 +102,12 @@ public sealed class LegacyCaptureTests(ITestOutputHelper output)
         await using (var control = new MySqlConnection(topology.Topology.Clusters[0].Primary.ConnectionString))
         {
             await control.OpenAsync();
-            await ControlSchema.EnsureAsync(control, ControlSchema.MoveStatements, CancellationToken.None);
-            await control.ExecuteAsync($"INSERT INTO `{ControlSchema.Name}`.`shard_moves` (dimension, shard, from_cluster, to_cluster, state, started_at, updated_at) VALUES ('merchant', 3, 'c0', 'c1', 'COPY', UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))");
+            await ControlSchema.EnsureAsync(control, CancellationToken.None);
+            await control.ExecuteAsync($"INSERT INTO `{ControlSchema.Name}`.`{ControlSchema.Units}` (job, dimension, shard, from_cluster, to_cluster, state, started_at, updated_at) VALUES ('move', 'merchant', 3, 'c0', 'c1', 'COPY', UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))");
             var moving = await Assert.ThrowsAsync<InvalidOperationException>(() => migrator.PlanAsync(CancellationToken.None));
             Assert.Contains("1 shard move(s) are not complete (merchant:3 COPY)", moving.Message, StringComparison.Ordinal);
             Assert.Contains("Nothing was created", moving.Message, StringComparison.Ordinal);
-            await control.ExecuteAsync($"UPDATE `{ControlSchema.Name}`.`shard_moves` SET state = 'COMPLETE'");
+            await control.ExecuteAsync($"UPDATE `{ControlSchema.Name}`.`{ControlSchema.Units}` SET state = 'COMPLETE' WHERE job = 'move'");
         }
 
         // The setting the message names is the remedy: the same account plans now.
@@ -129,7 +129,7 @@ public sealed class LegacyCaptureTests(ITestOutputHelper output)
         Assert.Contains("Shard user:0 is part of a legacy import in progress", blocked.Message, StringComparison.Ordinal);
         Assert.Contains("`shardkit migrate complete`", blocked.Message, StringComparison.Ordinal);
         var merchant = await Assert.ThrowsAsync<InvalidOperationException>(() => mover.MoveAsync("merchant:0", "c1", command: null, progress: null, CancellationToken.None));
-        Assert.Contains("Shard merchant:0 is part of a legacy import in progress (phase PLAN", merchant.Message, StringComparison.Ordinal);
+        Assert.Contains($"Shard merchant:0 is part of a legacy import in progress ({MigrationTopology.ShardCount} unit(s) not complete: bucket 0 PLAN, bucket 1 PLAN", merchant.Message, StringComparison.Ordinal);
     }
 
     [Fact]

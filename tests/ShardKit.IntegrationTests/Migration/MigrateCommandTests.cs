@@ -60,7 +60,7 @@ public sealed class MigrateCommandTests
         await using (var control = await topology.Shards.OpenClusterAsync(topology.Shards.Map.Clusters[0], CancellationToken.None))
         {
             await control.ExecuteAsync($"UPDATE `{ShardKit.Migration.ControlSchema.Name}`.`migration` SET command = '[\"plan\"]'");
-            await control.ExecuteAsync($"DELETE FROM `{ShardKit.Migration.ControlSchema.Name}`.`buckets`");
+            await control.ExecuteAsync($"DELETE FROM `{ShardKit.Migration.ControlSchema.Name}`.`{ShardKit.Migration.ControlSchema.Units}` WHERE job = 'import'");
         }
 
         var (refused, _, refusedError) = await RunAsync(["start", .. config]);

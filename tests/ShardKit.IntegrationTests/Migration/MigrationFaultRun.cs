@@ -143,8 +143,8 @@ internal sealed class MigrationFaultRun : ICliRun, IAsyncDisposable
             var row = await control.QuerySingleAsync<(string? Command, long Cursor, long Moved, string? Switching)>(
                 $"""
                 SELECT m.command, m.backfill_cursor,
-                    (SELECT COUNT(*) FROM `{ControlSchema.Name}`.`buckets` WHERE state = 'MOVED'),
-                    (SELECT GROUP_CONCAT(bucket) FROM `{ControlSchema.Name}`.`buckets` WHERE state = 'CUTOVER')
+                    (SELECT COUNT(*) FROM `{ControlSchema.Name}`.`{ControlSchema.Units}` WHERE job = 'import' AND state = 'MOVED'),
+                    (SELECT GROUP_CONCAT(shard) FROM `{ControlSchema.Name}`.`{ControlSchema.Units}` WHERE job = 'import' AND state = 'CUTOVER')
                 FROM `{ControlSchema.Name}`.`migration` m WHERE m.id = 1
                 """);
             return new ControlProgress(row.Command, row.Cursor, (int)row.Moved, row.Switching);
@@ -160,14 +160,14 @@ internal sealed class MigrationFaultRun : ICliRun, IAsyncDisposable
         await using (controlConnection)
         {
             var tables = await controlConnection.ExecuteScalarAsync<long>(
-                "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = @Schema AND table_name IN ('migration', 'buckets')", new { Schema = ControlSchema.Name });
+                "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = @Schema AND table_name IN ('migration', @Units)", new { Schema = ControlSchema.Name, ControlSchema.Units });
             if (tables == 2)
             {
                 control = await controlConnection.QuerySingleAsync<(string?, string?, long, long, long)>(
                     $"""
                     SELECT (SELECT command FROM `{ControlSchema.Name}`.`migration` WHERE id = 1), (SELECT phase FROM `{ControlSchema.Name}`.`migration` WHERE id = 1),
                         COUNT(*), IFNULL(SUM(state = 'MOVED'), 0), IFNULL(SUM(state = 'COMPLETE'), 0)
-                    FROM `{ControlSchema.Name}`.`buckets`
+                    FROM `{ControlSchema.Name}`.`{ControlSchema.Units}` WHERE job = 'import'
                     """);
             }
         }

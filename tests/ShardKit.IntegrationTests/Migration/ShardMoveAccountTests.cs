@@ -99,12 +99,12 @@ public sealed class ShardMoveAccountTests
         Assert.DoesNotContain("Exception", error, StringComparison.Ordinal);
     }
 
-    /// <summary>No move row, no trigger or move table on the old cluster, no schema on the new one.</summary>
+    /// <summary>No move unit, no trigger or move table on the old cluster, no schema on the new one.</summary>
     private static async Task AssertNothingLeftAsync(ShardMoveTopology topology)
     {
         var oldCluster = topology.Topology.Clusters[0].Primary;
         var newCluster = topology.Topology.Clusters[1].Primary;
-        Assert.Equal("0", await oldCluster.QueryScalarAsync("SELECT COUNT(*) FROM shardkit_control.shard_moves"));
+        Assert.Equal("0", await oldCluster.QueryScalarAsync("SELECT COUNT(*) FROM shardkit_control.units WHERE job = 'move'"));
         Assert.Equal("0", await oldCluster.QueryScalarAsync($"SELECT COUNT(*) FROM information_schema.triggers WHERE trigger_schema = '{Schema}'"));
         Assert.Equal("0", await oldCluster.QueryScalarAsync($"SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = '{Schema}' AND table_name IN ('{ShardFence.FenceTable}', '{ShardFence.ChangeTable}')"));
         Assert.Equal("0", await newCluster.QueryScalarAsync($"SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = '{Schema}'"));

@@ -74,7 +74,7 @@ internal sealed class ShardMoveKillRun : ICliRun, IAsyncDisposable
         try
         {
             var (recorded, moved) = await control.QuerySingleAsync<(long, long)>(
-                $"SELECT COUNT(*), IFNULL(SUM(state = 'MOVED'), 0) FROM `{ControlSchema.Name}`.`shard_moves`");
+                $"SELECT COUNT(*), IFNULL(SUM(state = 'MOVED'), 0) FROM `{ControlSchema.Name}`.`{ControlSchema.Units}` WHERE job = 'move'");
             return new ShardMovesProgress((int)recorded, (int)moved);
         }
         catch (DbException ex) when (ControlSchema.IsMissingTable(ex))
@@ -92,7 +92,7 @@ internal sealed class ShardMoveKillRun : ICliRun, IAsyncDisposable
             try
             {
                 row = await control.QuerySingleOrDefaultAsync<(string?, string?, long, bool)?>(
-                    $"SELECT state, command, rows_copied, copy_done FROM `{ControlSchema.Name}`.`shard_moves` WHERE dimension = 'user' AND shard = @Shard", new { Shard });
+                    $"SELECT state, command, rows_copied, copy_done FROM `{ControlSchema.Name}`.`{ControlSchema.Units}` WHERE job = 'move' AND dimension = 'user' AND shard = @Shard", new { Shard });
             }
             catch (DbException ex) when (ControlSchema.IsMissingTable(ex))
             {
@@ -127,7 +127,7 @@ internal sealed class ShardMoveKillRun : ICliRun, IAsyncDisposable
         await using (var control = await Topology.OpenClusterAsync(Topology.Mover.Map.Clusters[0].Name))
         {
             var rows = await control.QueryAsync<(string Dimension, int Shard, string From, string To, string State, int Epoch, bool CopyDone, string? Error, string? Command)>(
-                $"SELECT dimension, shard, from_cluster, to_cluster, state, epoch, copy_done, last_error, command FROM `{ControlSchema.Name}`.`shard_moves` ORDER BY dimension, shard");
+                $"SELECT dimension, shard, from_cluster, to_cluster, state, epoch, copy_done, last_error, command FROM `{ControlSchema.Name}`.`{ControlSchema.Units}` WHERE job = 'move' ORDER BY dimension, shard");
             text.AppendLine(CultureInfo.InvariantCulture, $"moves: {string.Join("; ", rows)}");
             var placements = await control.QueryAsync<(string Dimension, int Shard, string Cluster, int Epoch)>(ControlSchema.ReadPlacements);
             text.AppendLine(CultureInfo.InvariantCulture, $"placements: {string.Join("; ", placements)}");

@@ -1,7 +1,7 @@
 namespace ShardKit.IntegrationTests.Migration;
 
 /// <summary>
-/// What the databases show of a running <c>move-shard</c> command on one shard: its row in <c>shard_moves</c> (state, the
+/// What the databases show of a running <c>move-shard</c> command on one shard: its unit in <c>shardkit_control.units</c> (state, the
 /// recorded command, rows copied, whether the copy is done) and, per cluster, the move's triggers and tables in the shard's schema
 /// and whether the schema is there.
 /// </summary>

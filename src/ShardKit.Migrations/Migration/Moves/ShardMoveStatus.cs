@@ -1,6 +1,6 @@
 namespace ShardKit.Migrations.Migration.Moves;
 
-/// <summary>One row of <c>shard_moves</c>, with the changes still waiting on the serving side.</summary>
+/// <summary>One shard move (its unit in <c>shardkit_control.units</c>), with the changes still waiting on the serving side.</summary>
 internal sealed record ShardMoveStatus(
     string Shard,
     string Schema,

@@ -263,7 +263,7 @@ internal sealed partial class ShardMover
         _ => value.ToString(),
     };
 
-    /// <summary>The copy checkpoint: the last key copied per table and the tables done, as JSON in <c>shard_moves.cursors</c>.</summary>
+    /// <summary>The copy checkpoint: the last key copied per table and the tables done, as JSON in the unit's <c>cursors</c>.</summary>
     private sealed class Cursors
     {
         public Dictionary<string, string?[]> Keys { get; init; } = new(StringComparer.Ordinal);

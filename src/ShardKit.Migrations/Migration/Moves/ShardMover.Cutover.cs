@@ -171,7 +171,7 @@ internal sealed partial class ShardMover
             outcome = $"shard {name}: stays on '{context.From.Name}'; the copy on '{context.To.Name}' is dropped";
         }
 
-        await UpdateRowAsync(context, "state = 'COMPLETE', command = NULL, last_error = NULL", null, cancellationToken).ConfigureAwait(false);
+        await _units.FinishAsync(context.Dimension, context.Shard, StateName(ShardMoveState.Complete), cancellationToken).ConfigureAwait(false);
         return outcome;
     }
 
@@ -356,11 +356,8 @@ internal sealed partial class ShardMover
     /// <summary>Records MOVED or REVERSED, the epoch and (when measured) the pause.</summary>
     private async Task RecordSwitchAsync(MoveContext context, int epoch, bool reverse, double? pauseMs, CancellationToken cancellationToken)
     {
-        await UpdateRowAsync(
-            context,
-            "state = @State, epoch = @Epoch, pause_ms = IFNULL(@PauseMs, pause_ms), last_error = NULL",
-            new { State = StateName(reverse ? ShardMoveState.Reversed : ShardMoveState.Moved), Epoch = epoch, PauseMs = pauseMs },
-            cancellationToken).ConfigureAwait(false);
+        await _units.RecordAsync(
+            context.Dimension, context.Shard, StateName(reverse ? ShardMoveState.Reversed : ShardMoveState.Moved), error: null, epoch, pauseMs, cancellationToken).ConfigureAwait(false);
         await StepAsync(reverse ? "rollback.recorded" : "cutover.recorded").ConfigureAwait(false);
     }
 

@@ -42,13 +42,7 @@ internal sealed partial class ShardMover
         await CheckNoLegacyImportAsync(name, cancellationToken).ConfigureAwait(false);
         await CheckTargetFreeAsync(to, schema, name, cancellationToken).ConfigureAwait(false);
         await CheckCanInstallAsync(name, from, to, cancellationToken).ConfigureAwait(false);
-        await ControlExecuteAsync(
-            $"""
-            REPLACE INTO `{Control}`.`shard_moves` (dimension, shard, from_cluster, to_cluster, state, epoch, command, started_at, updated_at)
-            VALUES (@Dimension, @Shard, @From, @To, 'PLAN', @Epoch, @Command, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))
-            """,
-            new { Dimension = DimensionName(dimension), Shard = shard, From = from.Name, To = to.Name, Epoch = epoch, Command = command },
-            cancellationToken).ConfigureAwait(false);
+        await _units.ReplaceAsync(dimension, shard, StateName(ShardMoveState.Plan), epoch, command, from.Name, to.Name, cancellationToken).ConfigureAwait(false);
         var created = await ReadRowAsync(dimension, shard, cancellationToken).ConfigureAwait(false);
         return await SetUpAsync(Context(created!), command: null, cancellationToken).ConfigureAwait(false);
     }
@@ -123,10 +117,7 @@ internal sealed partial class ShardMover
                 await target.ExecuteAsync(new CommandDefinition($"DROP DATABASE IF EXISTS {MoveTable.Quote(context.Schema)}", cancellationToken: cancellationToken)).ConfigureAwait(false);
             }
 
-            await ControlExecuteAsync(
-                $"DELETE FROM `{Control}`.`shard_moves` WHERE dimension = @Dimension AND shard = @Shard AND state = 'PLAN'",
-                new { Dimension = DimensionName(context.Dimension), context.Shard },
-                cancellationToken).ConfigureAwait(false);
+            await _units.DeleteAsync(context.Dimension, context.Shard, StateName(ShardMoveState.Plan), cancellationToken).ConfigureAwait(false);
             return new MovePrivilegeException(context.Name, reason,
                 $"Shard {context.Name} was not moved: {reason}. The move's triggers and tables were removed and nothing is recorded; run the move again once that is done.");
         }
@@ -139,37 +130,23 @@ internal sealed partial class ShardMover
         }
     }
 
-    /// <summary>A fresh move must not overwrite a schema of the same name on the target cluster.</summary>
     /// <summary>
-    /// Refuses any move while a legacy import is planned and not complete (its row in <c>shardkit_control.migration</c>):
-    /// the import writes both dimensions of every shard with the migrators' session mark (<see cref="MigratorSession"/>),
-    /// which a move's triggers let pass, and a move copies tables, not the import's triggers. The two jobs never overlap.
+    /// Refuses any move while a legacy import is unfinished (<see cref="UnitStore.UnfinishedAsync"/>): the import writes both
+    /// dimensions of every shard with the migrators' session mark (<see cref="MigratorSession"/>), which a move's triggers let
+    /// pass, and a move copies tables, not the import's triggers. The two jobs never overlap.
     /// </summary>
     private async Task CheckNoLegacyImportAsync(string name, CancellationToken cancellationToken)
     {
-        var control = await _dataSource.OpenClusterAsync(_controlCluster, cancellationToken).ConfigureAwait(false);
-        await using (control.ConfigureAwait(false))
+        var import = await _units.UnfinishedAsync(MigrationJob.Import, cancellationToken).ConfigureAwait(false);
+        if (import.Count > 0)
         {
-            string? phase;
-            try
-            {
-                phase = await control.ExecuteScalarAsync<string?>(new CommandDefinition(
-                    $"SELECT phase FROM `{Control}`.`migration` WHERE id = 1", cancellationToken: cancellationToken)).ConfigureAwait(false);
-            }
-            catch (DbException ex) when (ControlSchema.IsMissingTable(ex))
-            {
-                return;
-            }
-
-            if (phase is not null && phase != "COMPLETE")
-            {
-                throw new InvalidOperationException(
-                    $"Shard {name} is part of a legacy import in progress (phase {phase}; the import writes both dimensions of every shard); " +
-                    "finish the import with `shardkit migrate complete` before moving shards.");
-            }
+            throw new InvalidOperationException(
+                $"Shard {name} is part of a legacy import in progress ({import.Count} unit(s) not complete: {string.Join(", ", import.Take(5))}{(import.Count > 5 ? ", ..." : "")}; " +
+                "the import writes both dimensions of every shard); finish the import with `shardkit migrate complete` before moving shards.");
         }
     }
 
+    /// <summary>A fresh move must not overwrite a schema of the same name on the target cluster.</summary>
     private async Task CheckTargetFreeAsync(ShardCluster to, string schema, string name, CancellationToken cancellationToken)
     {
         var connection = await _dataSource.OpenClusterAsync(to, cancellationToken).ConfigureAwait(false);

@@ -14,7 +14,7 @@ namespace ShardKit.Migrations.Migration.Moves;
 /// the shard's own schema (<see cref="ShardFence"/>). Start installs them and creates the target; copy moves the rows in key
 /// chunks under shared source locks; drains apply the captured keys by re-reading the source; cutover freezes the fence, drains
 /// the rest, compares every table, switches the fences (epoch + 1) and the placement override. Every step records its progress in
-/// <c>shardkit_control.shard_moves</c> first and is idempotent, so a run stopped anywhere ends the same after <c>resume</c>.
+/// <c>shardkit_control.units</c> (<see cref="UnitStore"/>) first and is idempotent, so a run stopped anywhere ends the same after <c>resume</c>.
 /// </summary>
 internal sealed partial class ShardMover
 {
@@ -23,6 +23,7 @@ internal sealed partial class ShardMover
     private readonly ShardKitDataSource _dataSource;
     private readonly ShardMoverOptions _options;
     private readonly ShardCluster _controlCluster;
+    private readonly UnitStore _units;
     private readonly ShardChangeDrain _drain;
 
     public ShardMover(ShardKitDataSource dataSource, ShardMoverOptions options)
@@ -35,6 +36,7 @@ internal sealed partial class ShardMover
         _dataSource = dataSource;
         _options = options;
         _controlCluster = ControlSchema.Cluster(dataSource.Map, options.ControlCluster);
+        _units = new UnitStore(dataSource, _controlCluster, MigrationJob.Move);
         _drain = new ShardChangeDrain(options.DrainBatch, s_retry, () => StepAsync("drain.applied"));
     }
 
@@ -124,7 +126,13 @@ internal sealed partial class ShardMover
     }
 
     internal sealed record MoveRow(
-        string Dimension, int Shard, string From, string To, string State, int Epoch, string? Cursors, bool CopyDone, long RowsCopied, long Changes, double? PauseMs, string? LastError, string? Command);
+        string Dimension, int Shard, string From, string To, string State, int Epoch, string? Cursors, bool CopyDone, long RowsCopied, long Changes, double? PauseMs, string? LastError, string? Command)
+    {
+        /// <summary>A move's unit: its clusters and figures are set from its start on.</summary>
+        public static MoveRow Of(UnitRow unit) => new(
+            unit.Dimension, unit.Shard, unit.FromCluster ?? "", unit.ToCluster ?? "", unit.State, unit.Epoch, unit.Cursors, unit.CopyDone ?? false,
+            unit.RowsCopied ?? 0, unit.Changes ?? 0, unit.PauseMs, unit.LastError, unit.Command);
+    }
 
     private sealed record MoveContext(ShardDimension Dimension, int Shard, string Name, string Schema, ShardCluster From, ShardCluster To);
 
@@ -151,25 +159,18 @@ internal sealed partial class ShardMover
         var control = await _dataSource.OpenClusterAsync(_controlCluster, cancellationToken).ConfigureAwait(false);
         await using (control.ConfigureAwait(false))
         {
-            await ControlSchema.EnsureAsync(control, ControlSchema.MoveStatements, cancellationToken).ConfigureAwait(false);
+            await ControlSchema.EnsureAsync(control, cancellationToken).ConfigureAwait(false);
         }
     }
 
     private async Task<List<MoveRow>> ReadRowsAsync((ShardDimension Dimension, int Shard)? shard, CancellationToken cancellationToken)
     {
-        var control = await _dataSource.OpenClusterAsync(_controlCluster, cancellationToken).ConfigureAwait(false);
-        await using (control.ConfigureAwait(false))
+        if (shard is { } s)
         {
-            var where = shard is null ? "" : " WHERE dimension = @Dimension AND shard = @Shard";
-            return (await control.QueryAsync<MoveRow>(new CommandDefinition(
-                $"""
-                SELECT dimension AS Dimension, shard AS Shard, from_cluster AS `From`, to_cluster AS `To`, state AS State, epoch AS Epoch, cursors AS Cursors,
-                       copy_done AS CopyDone, rows_copied AS RowsCopied, changes AS Changes, pause_ms AS PauseMs, last_error AS LastError, command AS Command
-                FROM `{Control}`.`shard_moves`{where} ORDER BY dimension, shard
-                """,
-                shard is { } s ? new { Dimension = DimensionName(s.Dimension), s.Shard } : null,
-                cancellationToken: cancellationToken)).ConfigureAwait(false)).ToList();
+            return await _units.ReadAsync(s.Dimension, s.Shard, cancellationToken).ConfigureAwait(false) is { } one ? [MoveRow.Of(one)] : [];
         }
+
+        return (await _units.ReadAsync(cancellationToken).ConfigureAwait(false)).Select(MoveRow.Of).ToList();
     }
 
     private async Task<MoveRow?> ReadRowAsync(ShardDimension dimension, int shard, CancellationToken cancellationToken) =>
@@ -179,54 +180,18 @@ internal sealed partial class ShardMover
         await ReadRowAsync(context.Dimension, context.Shard, cancellationToken).ConfigureAwait(false)
         ?? throw new InvalidOperationException($"Shard {context.Name} has no move recorded.");
 
-    private async Task UpdateRowAsync(MoveContext context, string assignments, object? parameters, CancellationToken cancellationToken)
-    {
-        var args = new DynamicParameters(parameters);
-        args.Add("Dimension", DimensionName(context.Dimension));
-        args.Add("Shard", context.Shard);
-        await ControlExecuteAsync(
-            $"UPDATE `{Control}`.`shard_moves` SET {assignments}, updated_at = UTC_TIMESTAMP(6) WHERE dimension = @Dimension AND shard = @Shard",
-            args,
-            cancellationToken).ConfigureAwait(false);
-    }
+    private Task UpdateRowAsync(MoveContext context, string assignments, object? parameters, CancellationToken cancellationToken) =>
+        _units.UpdateAsync(context.Dimension, context.Shard, assignments, parameters, cancellationToken);
 
     private Task SetStateAsync(MoveContext context, ShardMoveState state, string? error, CancellationToken cancellationToken) =>
-        UpdateRowAsync(context, "state = @State, last_error = @Error", new { State = StateName(state), Error = Truncate(error) }, cancellationToken);
+        _units.RecordAsync(context.Dimension, context.Shard, StateName(state), error, epoch: null, pauseMs: null, cancellationToken);
 
     /// <summary>Records (or clears, with null) the command working on a shard, so <c>move-shard resume</c> can run it again.</summary>
-    public async Task RecordCommandAsync(string shardText, string? command, CancellationToken cancellationToken)
+    public Task RecordCommandAsync(string shardText, string? command, CancellationToken cancellationToken)
     {
         var (dimension, shard) = ParseShard(shardText);
-        await ControlExecuteAsync(
-            $"UPDATE `{Control}`.`shard_moves` SET command = @Command, updated_at = UTC_TIMESTAMP(6) WHERE dimension = @Dimension AND shard = @Shard",
-            new { Command = command, Dimension = DimensionName(dimension), Shard = shard },
-            cancellationToken).ConfigureAwait(false);
+        return _units.RecordCommandAsync(dimension, shard, command, cancellationToken);
     }
-
-    /// <summary>
-    /// Runs one statement on the control schema, again when it lost a lock conflict. Moves that run at once (a rebalance, a resume)
-    /// write their rows of <c>shard_moves</c> and <c>placements</c> concurrently, and InnoDB may pick one of two <c>REPLACE</c> or
-    /// <c>INSERT … ON DUPLICATE KEY UPDATE</c> statements into neighbouring keys as a deadlock victim; the victim's statement was
-    /// rolled back whole, so it is run again.
-    /// </summary>
-    private async Task ControlExecuteAsync(string sql, object? parameters, CancellationToken cancellationToken)
-    {
-        await s_controlRetry.ExecuteAsync(
-            async (state, ct) =>
-            {
-                var control = await state.DataSource.OpenClusterAsync(state.Cluster, ct).ConfigureAwait(false);
-                await using (control.ConfigureAwait(false))
-                {
-                    await control.ExecuteAsync(new CommandDefinition(state.Sql, state.Parameters, cancellationToken: ct)).ConfigureAwait(false);
-                }
-            },
-            (DataSource: _dataSource, Cluster: _controlCluster, Sql: sql, Parameters: parameters),
-            cancellationToken).ConfigureAwait(false);
-    }
-
-    // Only lock conflicts: they roll the statement back, so running it again cannot apply it twice.
-    private static readonly ResiliencePipeline s_controlRetry = TransientRetry.Create(
-        attempts: 10, TimeSpan.FromMilliseconds(20), TimeProvider.System, ex => ex is MySqlException { ErrorCode: MySqlErrorCode.LockDeadlock or MySqlErrorCode.LockWaitTimeout });
 
     private async Task<long> PendingAsync(ShardCluster cluster, string schema, CancellationToken cancellationToken)
     {
@@ -252,8 +217,6 @@ internal sealed partial class ShardMover
             await step(name).ConfigureAwait(false);
         }
     }
-
-    private static string? Truncate(string? text) => text is { Length: > 1000 } ? text[..1000] : text;
 
     /// <summary>
     /// Runs the move's DDL (fence tables, triggers, target tables) one statement at a time. DDL needs the table's
