@@ -19,6 +19,7 @@ public sealed class DevUpCommandTests
         };
         using var process = Process.Start(startInfo)!;
         var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
         try
         {
             var waited = Stopwatch.StartNew();
@@ -26,7 +27,7 @@ public sealed class DevUpCommandTests
             {
                 if (process.HasExited)
                 {
-                    Assert.Fail("dev up exited early: " + await process.StandardError.ReadToEndAsync());
+                    Assert.Fail("dev up exited early: " + await errors);
                 }
 
                 Assert.True(waited.Elapsed < TimeSpan.FromSeconds(60), "dev up wrote no configuration within 60 s");
@@ -85,7 +86,7 @@ public sealed class DevUpCommandTests
             using var exitTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             await process.WaitForExitAsync(exitTimeout.Token);
 
-            Assert.Equal(0, process.ExitCode);
+            Assert.True(process.ExitCode == 0, $"dev up exited with {process.ExitCode} after SIGTERM: {await errors}\n{await output}");
             Assert.Contains("Stopped", await output, StringComparison.Ordinal);
             Assert.All(serverPids, pid => Assert.False(File.Exists($"/proc/{pid}/stat") && !File.ReadAllText($"/proc/{pid}/stat").Contains(" Z ", StringComparison.Ordinal), $"mariadbd {pid} still runs"));
         }
