@@ -20,12 +20,18 @@ internal static class BatchText
     private static readonly ConcurrentDictionary<string, int> s_packets = new(StringComparer.Ordinal);
 
     /// <summary>The bytes a text sent on <paramref name="shard"/>'s cluster may take.</summary>
-    public static async ValueTask<int> LimitAsync(ShardConnection shard, CancellationToken cancellationToken)
+    public static ValueTask<int> LimitAsync(ShardConnection shard, CancellationToken cancellationToken) =>
+        LimitAsync(shard.Connection, shard.Route.Cluster.Name + "@" + shard.Route.Endpoint.Address, cancellationToken);
+
+    /// <summary>The bytes a text sent on <paramref name="connection"/> may take (its server's limit, read once per server).</summary>
+    public static ValueTask<int> LimitAsync(DbConnection connection, CancellationToken cancellationToken) =>
+        LimitAsync(connection, connection.DataSource + "/" + connection.ConnectionString.GetHashCode(StringComparison.Ordinal), cancellationToken);
+
+    private static async ValueTask<int> LimitAsync(DbConnection connection, string key, CancellationToken cancellationToken)
     {
-        var key = shard.Route.Cluster.Name + "@" + shard.Route.Endpoint.Address;
         if (!s_packets.TryGetValue(key, out var packet))
         {
-            packet = (int)Math.Min(int.MaxValue, await shard.Connection.ExecuteScalarAsync<long>(
+            packet = (int)Math.Min(int.MaxValue, await connection.ExecuteScalarAsync<long>(
                 new CommandDefinition("SELECT @@max_allowed_packet", cancellationToken: cancellationToken)).ConfigureAwait(false));
             s_packets[key] = packet;
         }

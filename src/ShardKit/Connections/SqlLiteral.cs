@@ -1,6 +1,8 @@
 using System.Buffers;
+using System.Data.Common;
 using System.Globalization;
 using System.Text;
+using MySqlConnector;
 
 namespace ShardKit.Connections;
 
@@ -15,6 +17,29 @@ internal static class SqlLiteral
     // A quote, a backslash or a control character (C0, DEL, C1): a string without any goes as it is, in quotes.
     private static readonly SearchValues<char> s_special = SearchValues.Create(
         "'\\" + new string([.. Enumerable.Range(0, 32).Select(c => (char)c), .. Enumerable.Range(127, 33).Select(c => (char)c)]));
+
+    /// <summary>
+    /// A column's value as a copy carries it to <see cref="Append"/>: null for SQL NULL, else what the driver returns, except
+    /// a <c>DECIMAL</c> past .NET's <see cref="decimal"/> (more than 28 or 29 digits: the driver cannot convert it), which is
+    /// read exactly, as a <see cref="MySqlDecimal"/>.
+    /// </summary>
+    public static object? Read(DbDataReader reader, int ordinal)
+    {
+        if (reader.IsDBNull(ordinal))
+        {
+            return null;
+        }
+
+        try
+        {
+            return reader.GetValue(ordinal);
+        }
+        catch (Exception ex) when (ex is FormatException or OverflowException && reader.GetFieldType(ordinal) == typeof(decimal))
+        {
+            // Through GetFieldValue, so a reader that wraps MySqlConnector's (Dapper's) passes the request on.
+            return reader.GetFieldValue<MySqlDecimal>(ordinal);
+        }
+    }
 
     /// <summary>Appends <paramref name="value"/> as a literal.</summary>
     /// <exception cref="ArgumentException">A value of a type that has no literal form here.</exception>
@@ -80,6 +105,9 @@ internal static class SqlLiteral
                 break;
             case Guid guid:
                 sql.Append('\'').Append(guid.ToString("D")).Append('\'');
+                break;
+            case MySqlDecimal exact:
+                sql.Append(exact.ToString());
                 break;
             case byte[] bytes:
                 sql.Append("X'").Append(Convert.ToHexString(bytes)).Append('\'');

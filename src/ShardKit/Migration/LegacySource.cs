@@ -3,6 +3,7 @@ using System.Data.Common;
 using System.Globalization;
 using System.Text;
 using Dapper;
+using ShardKit.Connections;
 
 namespace ShardKit.Migration;
 
@@ -445,7 +446,7 @@ internal sealed class LegacySource
                     var values = new object?[reader.FieldCount - skip + 1];
                     for (var i = 1; i < values.Length; i++)
                     {
-                        values[i] = reader.IsDBNull(i - 1 + skip) ? null : reader.GetValue(i - 1 + skip);
+                        values[i] = SqlLiteral.Read(reader, i - 1 + skip);
                     }
 
                     if (kind == SetKind.Root)

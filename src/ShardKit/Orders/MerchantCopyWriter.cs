@@ -56,6 +56,13 @@ internal static class MerchantCopyWriter
     }
 
     /// <summary>
+    /// Adds a row's value: a <c>DECIMAL</c> wider than .NET's decimal (read as <see cref="MySqlConnector.MySqlDecimal"/>) is
+    /// typed explicitly, which MySqlConnector sends exactly and Dapper would otherwise refuse.
+    /// </summary>
+    private static void AddValue(DynamicParameters parameters, string name, object? value) =>
+        parameters.Add(name, value, value is MySqlConnector.MySqlDecimal ? System.Data.DbType.Decimal : null);
+
+    /// <summary>
     /// The copy of an order's first version (a create), the common case: plain inserts of its rows, then the removal of
     /// those rows again if the order has a merchant tombstone (read with a shared lock). Version 1 is the oldest there is,
     /// so if the root row exists (any version) nothing may be touched: the duplicate key that refuses the insert says
@@ -115,7 +122,7 @@ internal static class MerchantCopyWriter
             for (var j = 0; j < picks.Length; j++)
             {
                 var name = "P" + Index(p++);
-                parameters.Add(name, rows.Rows[i][picks[j]]);
+                AddValue(parameters, name, rows.Rows[i][picks[j]]);
                 sql.Append(j == 0 ? "@" : ", @").Append(name);
             }
 
@@ -173,7 +180,7 @@ internal static class MerchantCopyWriter
                 for (var j = 0; j < picks.Length; j++)
                 {
                     var name = "P" + Index(p++);
-                    parameters.Add(name, row[picks[j]]);
+                    AddValue(parameters, name, row[picks[j]]);
                     sql.Append(j == 0 ? "@" : ", @").Append(name);
                     if (i == 0)
                     {
@@ -223,7 +230,7 @@ internal static class MerchantCopyWriter
                             for (var j = 0; j < picks.Length; j++)
                             {
                                 var name = "P" + Index(p++);
-                                parameters.Add(name, row[picks[j]]);
+                                AddValue(parameters, name, row[picks[j]]);
                                 sql.Append(", @").Append(name);
                                 if (first)
                                 {

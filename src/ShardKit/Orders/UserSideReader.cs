@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Text;
 using Dapper;
+using ShardKit.Connections;
 
 namespace ShardKit.Orders;
 
@@ -124,7 +125,7 @@ internal static class UserSideReader
                 var row = new object?[columns.Length];
                 for (var i = 0; i < row.Length; i++)
                 {
-                    row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+                    row[i] = SqlLiteral.Read(reader, i);
                 }
 
                 rows.Add(row);

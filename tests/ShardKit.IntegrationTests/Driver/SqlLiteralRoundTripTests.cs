@@ -114,6 +114,42 @@ public sealed class SqlLiteralRoundTripTests(ServerFixture fixture)
         Assert.Equal(read[3], read[1]);
     }
 
+    [Theory]
+    [InlineData("12345678901234567890123456789012345.1234567890", true)]
+    [InlineData("-99999999999999999999999999999999999999999999999999999.9999999999", true)]
+    [InlineData("0.0000000001", false)]
+    public async Task ADecimalPastDotNetsDecimalIsReadExactlyAndWrittenBackTheSame(string value, bool pastDecimal)
+    {
+        await using var connection = new MySqlConnection(await DriverDatabase.ConnectionStringAsync(fixture));
+        await connection.OpenAsync();
+        await ExecuteAsync(connection, "CREATE TABLE IF NOT EXISTS literal_wide_decimal (id INT NOT NULL PRIMARY KEY, v DECIMAL(65,10) NOT NULL) ENGINE = InnoDB");
+        var id = Random.Shared.Next(1, int.MaxValue / 4) * 4;
+        await ExecuteAsync(connection, $"INSERT INTO literal_wide_decimal (id, v) VALUES ({id}, {value})");
+
+        object? read;
+        await using (var select = new MySqlCommand($"SELECT v FROM literal_wide_decimal WHERE id = {id}", connection))
+        await using (var reader = await select.ExecuteReaderAsync())
+        {
+            Assert.True(await reader.ReadAsync());
+            read = SqlLiteral.Read(reader, 0);
+        }
+
+        var copy = new StringBuilder($"INSERT INTO literal_wide_decimal (id, v) VALUES ({id + 1}, ");
+        SqlLiteral.Append(copy, read);
+        await ExecuteAsync(connection, copy.Append(')').ToString());
+
+        Assert.Equal(1L, await Dapper.SqlMapper.ExecuteScalarAsync<long>(
+            connection, $"SELECT COUNT(DISTINCT CAST(v AS CHAR)) FROM literal_wide_decimal WHERE id IN ({id}, {id + 1})"));
+        Assert.Equal(pastDecimal, read is MySqlDecimal);
+
+        // The merchant copy writes a row's values as parameters (MerchantCopyWriter): a wide one typed Decimal goes exactly.
+        var parameters = new Dapper.DynamicParameters();
+        parameters.Add("V", read, read is MySqlDecimal ? System.Data.DbType.Decimal : null);
+        await Dapper.SqlMapper.ExecuteAsync(connection, $"INSERT INTO literal_wide_decimal (id, v) VALUES ({id + 2}, @V)", parameters);
+        Assert.Equal(1L, await Dapper.SqlMapper.ExecuteScalarAsync<long>(
+            connection, $"SELECT COUNT(DISTINCT CAST(v AS CHAR)) FROM literal_wide_decimal WHERE id IN ({id}, {id + 2})"));
+    }
+
     private static async Task ExecuteAsync(MySqlConnection connection, string sql)
     {
         await using var command = new MySqlCommand(sql, connection);

@@ -63,7 +63,8 @@ internal sealed class ShardMoveTopology : IAsyncDisposable
                     await using (shard)
                     {
                         await shard.Connection.ExecuteAsync(shard.Sql(
-                            "CREATE TABLE IF NOT EXISTS {schema}.`notes` (note_id BIGINT NOT NULL, user_id BIGINT NOT NULL, body VARCHAR(200) NULL, version INT NOT NULL, PRIMARY KEY (note_id))"));
+                            "CREATE TABLE IF NOT EXISTS {schema}.`notes` (note_id BIGINT NOT NULL, user_id BIGINT NOT NULL, body VARCHAR(200) NULL, version INT NOT NULL, " +
+                            "amount DECIMAL(65,10) NULL, span TIME(6) NULL, PRIMARY KEY (note_id))"));
                     }
                 }
             }
@@ -139,7 +140,11 @@ internal sealed class ShardMoveTopology : IAsyncDisposable
                 {
                     while (await reader.ReadAsync())
                     {
-                        rows.Add(string.Join("|", Enumerable.Range(0, reader.FieldCount).Select(i => reader.IsDBNull(i) ? "NULL" : Convert.ToString(reader.GetValue(i), System.Globalization.CultureInfo.InvariantCulture))));
+                        // A DECIMAL column is read exactly (the notes' amounts are wider than .NET's decimal).
+                        rows.Add(string.Join("|", Enumerable.Range(0, reader.FieldCount).Select(i =>
+                            reader.IsDBNull(i) ? "NULL"
+                            : reader.GetFieldType(i) == typeof(decimal) ? reader.GetFieldValue<MySqlConnector.MySqlDecimal>(i).ToString()
+                            : Convert.ToString(reader.GetValue(i), System.Globalization.CultureInfo.InvariantCulture))));
                     }
                 }
 

@@ -31,6 +31,9 @@ internal sealed class ShardMoveWorkload
 
     public ConcurrentQueue<string> Errors { get; } = new();
 
+    // The notes inserted by the workload (with an amount and a span).
+    private readonly ConcurrentDictionary<long, bool> _valued = new();
+
     public int Writes;
 
     public async Task SeedAsync(int notes, int orders)
@@ -146,9 +149,17 @@ internal sealed class ShardMoveWorkload
     {
         var userId = _users[random.Next(_users.Count)];
         await _topology.App.WriteAsync(m => m.GetRoute(ShardDimension.User, _shard), (shard, ct) => shard.Connection.ExecuteAsync(new CommandDefinition(
-            shard.Sql("INSERT INTO {schema}.`notes` (note_id, user_id, body, version) VALUES (@Id, @UserId, @Body, 1)"), new { Id = id, UserId = userId, Body = $"n{id}" }, cancellationToken: ct)));
+            shard.Sql("INSERT INTO {schema}.`notes` (note_id, user_id, body, version, amount, span) VALUES (@Id, @UserId, @Body, 1, @Amount, @Span)"),
+            new { Id = id, UserId = userId, Body = $"n{id}", Amount = AmountOf(id), Span = SpanOf(id) }, cancellationToken: ct)));
         Notes[id] = 1;
+        _valued[id] = true;
     }
+
+    /// <summary>A note's amount: a DECIMAL wider than .NET's decimal holds (46 integer digits), as the server prints it.</summary>
+    private static string AmountOf(long id) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{id + 1}{new string('9', 40)}.0123456789");
+
+    /// <summary>A note's span: a TIME below zero and past 24 hours (up to 833), to the microsecond.</summary>
+    private static TimeSpan SpanOf(long id) => TimeSpan.FromTicks(-(id * 7_919_000_000L % 30_000_000_000_000L) - 10);
 
     /// <summary>Compares the acknowledged history with the shard on <paramref name="cluster"/>: lost, resurrected, different and extra rows.</summary>
     public async Task<List<string>> CheckAsync(string cluster, string schema)
@@ -158,6 +169,15 @@ internal sealed class ShardMoveWorkload
         await using (connection)
         {
             var notes = (await connection.QueryAsync<(long Id, int Version)>($"SELECT note_id, version FROM `{schema}`.`notes`")).ToDictionary(n => n.Id, n => n.Version);
+            foreach (var (id, amount, span) in await connection.QueryAsync<(long Id, string? Amount, TimeSpan? Span)>($"SELECT note_id, CAST(amount AS CHAR), span FROM `{schema}`.`notes`"))
+            {
+                // Notes the workload inserted carry an amount and a span; a test's own plain-SQL insert has neither.
+                if (_valued.ContainsKey(id) ? amount != AmountOf(id) || span != SpanOf(id) : amount is not null || span is not null)
+                {
+                    problems.Add($"note {id} holds amount {amount} and span {span}, not {AmountOf(id)} and {SpanOf(id)}");
+                }
+            }
+
             var orders = (await connection.QueryAsync<(long Id, long Version)>($"SELECT order_id, version FROM `{schema}`.`orders`")).ToDictionary(n => n.Id, n => n.Version);
             Compare("note", Notes.ToDictionary(p => p.Key, p => (long?)p.Value), notes.ToDictionary(p => p.Key, p => (long)p.Value), problems);
             Compare("order", Orders.ToDictionary(p => p.Key, p => p.Value), orders, problems);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using ShardKit.Connections;
 using ShardKit.Migration;
 
 namespace ShardKit.Migrations.Migration.Moves;
@@ -53,22 +54,50 @@ internal sealed class MoveTable
 
     public string DeleteByKeySql(int keys) => $"DELETE FROM {Qualified} WHERE {KeyMatch(keys)}";
 
-    /// <summary><c>REPLACE INTO</c> the table with <paramref name="rows"/> rows of parameters <c>@v{row}_{col}</c>.</summary>
-    public string ReplaceSql(int rows)
+    /// <summary>
+    /// <c>REPLACE INTO</c> the table: <paramref name="rows"/> (every column, in <see cref="Columns"/>' order) as literals
+    /// (<see cref="SqlLiteral"/>), one statement per <paramref name="limit"/> bytes at most.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">One row alone needs more than <paramref name="limit"/> bytes.</exception>
+    public List<string> ReplaceTexts(IReadOnlyList<object?[]> rows, int limit)
     {
-        var sql = new StringBuilder($"REPLACE INTO {Qualified} ({ColumnList}) VALUES ");
-        for (var r = 0; r < rows; r++)
+        var prefix = $"REPLACE INTO {Qualified} ({ColumnList}) VALUES ";
+        var texts = new List<string>();
+        var sql = new StringBuilder(prefix);
+        var tuple = new StringBuilder();
+        var held = 0;
+        foreach (var row in rows)
         {
-            sql.Append(r == 0 ? "(" : ", (");
-            for (var c = 0; c < Columns.Count; c++)
+            tuple.Clear().Append('(');
+            for (var c = 0; c < row.Length; c++)
             {
-                sql.Append(c == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"@v{r}_{c}");
+                SqlLiteral.Append(c == 0 ? tuple : tuple.Append(", "), row[c]);
             }
 
-            sql.Append(')');
+            tuple.Append(')');
+
+            // A char is at most 3 UTF-8 bytes (a surrogate pair, two chars, is 4).
+            if (held > 0 && (sql.Length + 2 + tuple.Length) * 3L > limit)
+            {
+                texts.Add(sql.ToString());
+                sql.Clear().Append(prefix);
+                held = 0;
+            }
+
+            if ((prefix.Length + tuple.Length) * 3L > limit)
+            {
+                throw new InvalidOperationException($"A row of {Qualified} alone needs more than {limit} bytes of SQL; raise the server's max_allowed_packet.");
+            }
+
+            sql.Append(held++ == 0 ? "" : ", ").Append(tuple);
         }
 
-        return sql.ToString();
+        if (held > 0)
+        {
+            texts.Add(sql.ToString());
+        }
+
+        return texts;
     }
 
     /// <summary>

@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Dapper;
+using ShardKit.Connections;
 using Polly;
 using ShardKit.Migrations.Migration.Throttling;
 
@@ -211,7 +212,7 @@ internal sealed partial class ShardMover
                 var values = new object?[reader.FieldCount];
                 for (var i = 0; i < values.Length; i++)
                 {
-                    values[i] = await reader.IsDBNullAsync(i, cancellationToken).ConfigureAwait(false) ? null : reader.GetValue(i);
+                    values[i] = SqlLiteral.Read(reader, i);
                 }
 
                 rows.Add(values);
@@ -221,23 +222,13 @@ internal sealed partial class ShardMover
         return rows;
     }
 
+    /// <summary>Writes <paramref name="rows"/> into <paramref name="table"/> on <paramref name="target"/> (<c>REPLACE</c>, values as literals, in statements below the server's packet limit).</summary>
     private static async Task ReplaceAsync(DbConnection target, MoveTable table, List<object?[]> rows, DbTransaction? transaction, CancellationToken cancellationToken)
     {
-        // Batches of at most 20 000 parameters.
-        var perBatch = Math.Max(1, 20_000 / Math.Max(1, table.Columns.Count));
-        for (var start = 0; start < rows.Count; start += perBatch)
+        var limit = await BatchText.LimitAsync(target, cancellationToken).ConfigureAwait(false);
+        foreach (var text in table.ReplaceTexts(rows, limit))
         {
-            var batch = rows.Skip(start).Take(perBatch).ToList();
-            var parameters = new DynamicParameters();
-            for (var r = 0; r < batch.Count; r++)
-            {
-                for (var c = 0; c < table.Columns.Count; c++)
-                {
-                    parameters.Add(string.Create(CultureInfo.InvariantCulture, $"v{r}_{c}"), batch[r][c]);
-                }
-            }
-
-            await target.ExecuteAsync(new CommandDefinition(table.ReplaceSql(batch.Count), parameters, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            await BatchText.ExecuteAsync(target, transaction, text, cancellationToken).ConfigureAwait(false);
         }
     }
 
