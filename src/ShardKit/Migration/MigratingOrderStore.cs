@@ -174,7 +174,8 @@ public sealed partial class MigratingOrderStore : IAsyncDisposable
 
     /// <summary>Reads the control state now, updates the routing and acknowledges the state version (the poller does this every interval).</summary>
     /// <param name="cancellationToken">Cancels the read.</param>
-    /// <exception cref="ShardKitException"><see cref="ShardKitErrorCode.ShardUnavailable"/>: the control cluster cannot be reached.</exception>
+    /// <exception cref="ShardKitException"><see cref="ShardKitErrorCode.ShardUnavailable"/>: the control cluster cannot be reached.
+    /// <see cref="ShardKitErrorCode.InvalidTopology"/>: the control schema holds an import that an earlier ShardKit version started.</exception>
     public async Task RefreshAsync(CancellationToken cancellationToken = default)
     {
         var connection = await DataSource.OpenClusterAsync(_controlCluster, cancellationToken).ConfigureAwait(false);
@@ -197,7 +198,21 @@ public sealed partial class MigratingOrderStore : IAsyncDisposable
 
             if (m.StateVersion != StateVersion)
             {
-                var buckets = await connection.QueryAsync<(int Bucket, string State, int Epoch)>(new CommandDefinition(ControlSchema.ReadBuckets, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                IEnumerable<(int Bucket, string State, int Epoch)> buckets;
+                try
+                {
+                    buckets = await connection.QueryAsync<(int Bucket, string State, int Epoch)>(new CommandDefinition(ControlSchema.ReadBuckets, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                }
+                catch (DbException ex) when (ControlSchema.IsMissingTable(ex))
+                {
+                    throw new ShardKitException(
+                        ShardKitErrorCode.InvalidTopology,
+                        $"The control schema on cluster {_controlCluster.Name} holds a legacy import but no `{ControlSchema.Name}`.`{ControlSchema.Units}` table: "
+                        + "the import was started by an earlier ShardKit version, which keeps the bucket states elsewhere. Finish it with that version "
+                        + "before applications of this one follow it; until then this instance keeps routing as it did.",
+                        ex);
+                }
+
                 foreach (var bucket in buckets.Where(b => b.Bucket < _hints.Length))
                 {
                     _hints[bucket.Bucket] = MigrationStates.Parse(bucket.State) is BucketState.Moved or BucketState.Reverse or BucketState.Complete

@@ -141,6 +141,32 @@ public sealed class UnitStoreTests
         Assert.Equal("1", await control.QueryScalarAsync("SELECT COUNT(*) FROM shardkit_control.units WHERE job = 'move' AND dimension = 'user' AND shard = 0 AND state = 'MOVED'"));
     }
 
+    [Fact]
+    public async Task AnApplicationFollowingAnEarlierVersionsImportIsToldWhyAndKeepsItsRouting()
+    {
+        await using var topology = await ShardMoveTopology.StartAsync();
+        var control = topology.Topology.Clusters[0].Primary;
+
+        // An earlier version's import under way: its migration row (the table is the same today) and its buckets table, no units.
+        await control.ExecuteAsync(
+            $"""
+            CREATE DATABASE shardkit_control;
+            {ControlSchema.Statements.Single(s => s.Contains("`migration`", StringComparison.Ordinal))};
+            INSERT INTO shardkit_control.migration (id, phase, state_version, source, source_schema, buckets, created_at, updated_at)
+                VALUES (1, 'CUTOVER', 7, 'legacy:3306', 'legacy', {ShardMoveTopology.ShardCount}, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6));
+            CREATE TABLE shardkit_control.buckets (bucket SMALLINT NOT NULL, state VARCHAR(16) NOT NULL, epoch INT NOT NULL DEFAULT 0, updated_at DATETIME(6) NOT NULL, PRIMARY KEY (bucket));
+            INSERT INTO shardkit_control.buckets (bucket, state, updated_at) VALUES (0, 'MOVED', UTC_TIMESTAMP(6));
+            """);
+
+        await using var store = new MigratingOrderStore(
+            topology.App, topology.Ids(workerId: 7), new MigratingOrderStoreOptions { PollInterval = TimeSpan.FromMinutes(1), WriterId = "old-import-probe" });
+        var refused = await Assert.ThrowsAsync<ShardKitException>(() => store.RefreshAsync());
+        Assert.Equal(ShardKitErrorCode.InvalidTopology, refused.ErrorCode);
+        Assert.Contains("no `shardkit_control`.`units` table", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("started by an earlier ShardKit version", refused.Message, StringComparison.Ordinal);
+        Assert.NotEqual(7, store.StateVersion);   // it did not acknowledge a state it could not read
+    }
+
     private static void AssertOneLineWithoutStackTrace(string error)
     {
         Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
