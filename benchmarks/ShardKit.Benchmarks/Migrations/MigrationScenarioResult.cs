@@ -24,8 +24,9 @@ internal sealed record MigrationScenarioResult(
 {
     /// <summary>
     /// The baseline of the scenario: the median rate of its dump | reload runs before the backfill, on settled servers holding
-    /// what the backfill starts from. The runs after the cutover are a check, not part of it: there the target holds both
-    /// dimensions' shards and the same reload costs its server about twice the CPU (measured with the servers quiet first).
+    /// what the backfill starts from. The runs after the cutover are a check, not part of it: by then `migrate plan` has given
+    /// the legacy root table the import's columns and indexes (<c>shardkit_order_id</c> with a unique index, the virtual
+    /// <c>shardkit_bucket</c> with an index), the dump carries them into the reload, and it costs the target twice the CPU.
     /// </summary>
     public double BaselineOrdersPerSecond => ShardKit.Migrations.Migration.MigrationWorkload.Percentile(DumpBefore.Select(d => d.OrdersPerSecond).ToList(), 0.5);
 
