@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Data.Common;
 using Dapper;
+using ShardKit.Topology;
 
 namespace ShardKit.Connections;
 
@@ -23,9 +24,9 @@ internal static class BatchText
     public static ValueTask<int> LimitAsync(ShardConnection shard, CancellationToken cancellationToken) =>
         LimitAsync(shard.Connection, shard.Route.Cluster.Name + "@" + shard.Route.Endpoint.Address, cancellationToken);
 
-    /// <summary>The bytes a text sent on <paramref name="connection"/> may take (its server's limit, read once per server).</summary>
-    public static ValueTask<int> LimitAsync(DbConnection connection, CancellationToken cancellationToken) =>
-        LimitAsync(connection, connection.DataSource + "/" + connection.ConnectionString.GetHashCode(StringComparison.Ordinal), cancellationToken);
+    /// <summary>The bytes a text sent on <paramref name="connection"/>, open on <paramref name="cluster"/>'s primary, may take.</summary>
+    public static ValueTask<int> LimitAsync(DbConnection connection, ShardCluster cluster, CancellationToken cancellationToken) =>
+        LimitAsync(connection, cluster.Name + "@" + cluster.Primary.Address, cancellationToken);
 
     private static async ValueTask<int> LimitAsync(DbConnection connection, string key, CancellationToken cancellationToken)
     {

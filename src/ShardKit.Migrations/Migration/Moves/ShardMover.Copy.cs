@@ -4,8 +4,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Dapper;
-using ShardKit.Connections;
 using Polly;
+using ShardKit.Connections;
 using ShardKit.Migrations.Migration.Throttling;
 
 namespace ShardKit.Migrations.Migration.Moves;
@@ -99,7 +99,7 @@ internal sealed partial class ShardMover
                 var rows = await ReadRowsAsync(source, table.ChunkSql(after is null, _options.ChunkSize), parameters, transaction, cancellationToken).ConfigureAwait(false);
                 if (rows.Count > 0)
                 {
-                    await ReplaceAsync(target, table, rows, transaction: null, cancellationToken).ConfigureAwait(false);
+                    await ReplaceAsync(target, context.To, table, rows, transaction: null, cancellationToken).ConfigureAwait(false);
                     var last = rows[^1];
                     cursors.Keys[table.Name] = table.KeyOrdinals.Select(o => KeyText(last[o])).ToArray();
                 }
@@ -133,7 +133,7 @@ internal sealed partial class ShardMover
                 applied = await _drain.DrainAsync(
                     source,
                     MoveTable.Quote(context.Schema),
-                    (batch, ct) => ApplyChangesAsync(source, target, tables, batch, frozen, ct),
+                    (batch, ct) => ApplyChangesAsync(source, target, to, tables, batch, frozen, ct),
                     cancellationToken).ConfigureAwait(false);
             }
             finally
@@ -158,7 +158,7 @@ internal sealed partial class ShardMover
     /// table the schema no longer has are skipped.
     /// </summary>
     private static async Task ApplyChangesAsync(
-        DbConnection source, DbConnection target, Dictionary<string, MoveTable> tables, IReadOnlyList<ShardChanges> batch, bool frozen, CancellationToken cancellationToken)
+        DbConnection source, DbConnection target, ShardCluster to, Dictionary<string, MoveTable> tables, IReadOnlyList<ShardChanges> batch, bool frozen, CancellationToken cancellationToken)
     {
         foreach (var changes in batch)
         {
@@ -178,7 +178,7 @@ internal sealed partial class ShardMover
                     await target.ExecuteAsync(new CommandDefinition(table.DeleteByKeySql(keys.Count), KeyParameters(keys), targetTransaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
                     if (rows.Count > 0)
                     {
-                        await ReplaceAsync(target, table, rows, targetTransaction, cancellationToken).ConfigureAwait(false);
+                        await ReplaceAsync(target, to, table, rows, targetTransaction, cancellationToken).ConfigureAwait(false);
                     }
 
                     await targetTransaction.CommitAsync(cancellationToken).ConfigureAwait(false);
@@ -222,10 +222,13 @@ internal sealed partial class ShardMover
         return rows;
     }
 
-    /// <summary>Writes <paramref name="rows"/> into <paramref name="table"/> on <paramref name="target"/> (<c>REPLACE</c>, values as literals, in statements below the server's packet limit).</summary>
-    private static async Task ReplaceAsync(DbConnection target, MoveTable table, List<object?[]> rows, DbTransaction? transaction, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes <paramref name="rows"/> into <paramref name="table"/> on <paramref name="target"/> (open on <paramref name="cluster"/>'s
+    /// primary): <c>REPLACE</c>, values as literals, in statements below the server's packet limit.
+    /// </summary>
+    private static async Task ReplaceAsync(DbConnection target, ShardCluster cluster, MoveTable table, List<object?[]> rows, DbTransaction? transaction, CancellationToken cancellationToken)
     {
-        var limit = await BatchText.LimitAsync(target, cancellationToken).ConfigureAwait(false);
+        var limit = await BatchText.LimitAsync(target, cluster, cancellationToken).ConfigureAwait(false);
         foreach (var text in table.ReplaceTexts(rows, limit))
         {
             await BatchText.ExecuteAsync(target, transaction, text, cancellationToken).ConfigureAwait(false);
